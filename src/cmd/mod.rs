@@ -1,0 +1,35 @@
+//! Commands: one file per subcommand. Each turns parsed arguments into library calls and
+//! writes the results through `render`; `main` maps the outcome to an exit status.
+
+pub mod build;
+pub mod search;
+
+use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
+
+/// How a command ended when it did not fail outright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything went as asked.
+    Success,
+    /// The work was done, but some input could not be used (files skipped).
+    Incomplete,
+    /// A search that found nothing.
+    NothingFound,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let color = stream_color(cli.color);
+    match cli.command {
+        Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
+        Command::Search(args) => search::run(&args, color),
+    }
+}
+
+pub fn stream_color(choice: ColorChoice) -> anstream::ColorChoice {
+    match choice {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    }
+}

@@ -1,0 +1,93 @@
+//! Typed errors of the library. Every error that comes from a file names the file, and the line
+//! where there is one, so that a user can go straight to the problem.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Why one input file (or one record in it) could not be read as an article.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestError {
+    pub path: PathBuf,
+    /// 1-based line (and column) of the problem, when it has one.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub reason: String,
+}
+
+impl IngestError {
+    pub fn new(path: &Path, reason: impl Into<String>) -> IngestError {
+        IngestError {
+            path: path.to_path_buf(),
+            line: None,
+            column: None,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn at_line(path: &Path, line: usize, reason: impl Into<String>) -> IngestError {
+        IngestError {
+            line: Some(line),
+            ..IngestError::new(path, reason)
+        }
+    }
+}
+
+impl fmt::Display for IngestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for IngestError {}
+
+/// Errors of opening, writing and querying the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(
+        "no index at `{path}`: build one with `newsdex index build CORPUS --index {path}`",
+        path = .0.display()
+    )]
+    Missing(PathBuf),
+    #[error(
+        "`{path}` is not a newsdex index (it holds other files); choose an empty or new directory with --index",
+        path = .0.display()
+    )]
+    NotAnIndex(PathBuf),
+    #[error(
+        "the index at `{path}` was written by schema version {found}, this newsdex reads version {expected}: rebuild it with `newsdex index build CORPUS --index {path} --rebuild`",
+        path = .path.display()
+    )]
+    Version {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error(
+        "another `newsdex index build` is writing the index at `{path}`; wait for it to finish",
+        path = .0.display()
+    )]
+    Locked(PathBuf),
+    #[error("invalid query: {0}")]
+    Query(String),
+    #[error("invalid filter: {0}")]
+    Filter(String),
+    #[error("index at `{path}`: {source}", path = .path.display())]
+    Tantivy {
+        path: PathBuf,
+        #[source]
+        source: tantivy::TantivyError,
+    },
+    #[error("index at `{path}`: {source}", path = .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

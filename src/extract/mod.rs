@@ -1,0 +1,5 @@
+//! Extraction stage: pure functions that find dates and named entities in article text.
+//! Nothing here reads files or touches the index.
+
+pub mod date;
+pub mod entities;

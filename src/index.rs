@@ -1,0 +1,294 @@
+//! Index stage: `Passage` -> tantivy document, and the index's lifecycle on disk: create, open,
+//! check the schema version, write and commit. The only place that writes to the index.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::Schema;
+use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
+
+use crate::error::IndexError;
+use crate::model::{Article, Passage};
+use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
+
+/// The file beside tantivy's own that records which newsdex wrote the index.
+const VERSION_FILE: &str = "newsdex.json";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct VersionStamp {
+    schema_version: u32,
+    newsdex_version: String,
+}
+
+/// An opened index with its field handles.
+#[derive(Clone)]
+pub struct IndexHandle {
+    pub index: Index,
+    pub fields: Fields,
+    pub path: PathBuf,
+}
+
+/// What a directory holds, from newsdex's point of view.
+#[derive(Debug, PartialEq, Eq)]
+enum DirState {
+    Absent,
+    /// Exists and holds nothing but hidden files (such as a `.gitkeep`).
+    Empty,
+    Index,
+    Foreign,
+}
+
+fn dir_state(path: &Path) -> Result<DirState, IndexError> {
+    let io_error = |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if !path.exists() {
+        return Ok(DirState::Absent);
+    }
+    if !path.is_dir() {
+        return Ok(DirState::Foreign);
+    }
+    if path.join("meta.json").is_file() {
+        return Ok(DirState::Index);
+    }
+    for entry in std::fs::read_dir(path).map_err(io_error)? {
+        let entry = entry.map_err(io_error)?;
+        if !entry.file_name().to_string_lossy().starts_with('.') {
+            return Ok(DirState::Foreign);
+        }
+    }
+    Ok(DirState::Empty)
+}
+
+/// True when `path` holds a newsdex (tantivy) index, whatever its version.
+pub fn index_exists(path: &Path) -> bool {
+    matches!(dir_state(path), Ok(DirState::Index))
+}
+
+fn tantivy_error(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+    move |source| IndexError::Tantivy {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn read_version(path: &Path) -> u32 {
+    std::fs::read_to_string(path.join(VERSION_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str::<VersionStamp>(&text).ok())
+        .map_or(0, |stamp| stamp.schema_version)
+}
+
+fn write_version(path: &Path) -> Result<(), IndexError> {
+    let stamp = VersionStamp {
+        schema_version: SCHEMA_VERSION,
+        newsdex_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let text = serde_json::to_string_pretty(&stamp).expect("a version stamp always serialises");
+    std::fs::write(path.join(VERSION_FILE), text).map_err(|source| IndexError::Io {
+        path: path.join(VERSION_FILE),
+        source,
+    })
+}
+
+fn handle(index: Index, path: &Path) -> Result<IndexHandle, IndexError> {
+    register_tokenizers(&index);
+    let fields = fields_of(&index.schema()).map_err(|_| IndexError::Version {
+        path: path.to_path_buf(),
+        found: read_version(path),
+        expected: SCHEMA_VERSION,
+    })?;
+    Ok(IndexHandle {
+        index,
+        fields,
+        path: path.to_path_buf(),
+    })
+}
+
+/// Opens an existing index for reading, checking that this newsdex can read it.
+pub fn open_index(path: &Path) -> Result<IndexHandle, IndexError> {
+    match dir_state(path)? {
+        DirState::Absent | DirState::Empty => return Err(IndexError::Missing(path.to_path_buf())),
+        DirState::Foreign => return Err(IndexError::NotAnIndex(path.to_path_buf())),
+        DirState::Index => {}
+    }
+    let found = read_version(path);
+    if found != SCHEMA_VERSION {
+        return Err(IndexError::Version {
+            path: path.to_path_buf(),
+            found,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    let index = Index::open_in_dir(path).map_err(tantivy_error(path))?;
+    handle(index, path)
+}
+
+/// Opens the index at `path` for writing, creating it when the directory is absent or empty.
+/// An index of another schema version is replaced only when `replace_incompatible` is set.
+pub fn open_or_create(path: &Path, replace_incompatible: bool) -> Result<IndexHandle, IndexError> {
+    match dir_state(path)? {
+        DirState::Foreign => return Err(IndexError::NotAnIndex(path.to_path_buf())),
+        DirState::Index => {
+            let found = read_version(path);
+            if found == SCHEMA_VERSION {
+                let index = Index::open_in_dir(path).map_err(tantivy_error(path))?;
+                return handle(index, path);
+            }
+            if !replace_incompatible {
+                return Err(IndexError::Version {
+                    path: path.to_path_buf(),
+                    found,
+                    expected: SCHEMA_VERSION,
+                });
+            }
+            remove_index_files(path)?;
+        }
+        DirState::Absent => std::fs::create_dir_all(path).map_err(|source| IndexError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?,
+        DirState::Empty => {}
+    }
+    let (schema, _) = build_schema();
+    create_in(path, schema)
+}
+
+fn create_in(path: &Path, schema: Schema) -> Result<IndexHandle, IndexError> {
+    let index = Index::create_in_dir(path, schema).map_err(tantivy_error(path))?;
+    write_version(path)?;
+    handle(index, path)
+}
+
+/// Deletes what a previous index left, keeping hidden files that are not tantivy's.
+fn remove_index_files(path: &Path) -> Result<(), IndexError> {
+    let io_error = |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(path).map_err(io_error)? {
+        let entry = entry.map_err(io_error)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours =
+            !name.starts_with('.') || name == ".managed.json" || name.starts_with(".tantivy");
+        if ours && entry.path().is_file() {
+            std::fs::remove_file(entry.path()).map_err(io_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// An in-memory index with newsdex's schema, for tests and benchmarks.
+pub fn create_in_ram() -> IndexHandle {
+    let (schema, _) = build_schema();
+    let index = Index::create_in_ram(schema);
+    handle(index, Path::new(":memory:")).expect("a fresh schema has every field")
+}
+
+/// Default memory budget of the index writer, in megabytes.
+pub const DEFAULT_MEMORY_MB: usize = 256;
+
+/// Takes the index's single writer. Fails at once when another process holds it.
+pub fn writer(handle: &IndexHandle, memory_mb: usize) -> Result<IndexWriter, IndexError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    // tantivy needs at least 15 MB per indexing thread.
+    let per_thread_floor = 15 * 1024 * 1024;
+    let budget = (memory_mb * 1024 * 1024).max(per_thread_floor * threads);
+    handle
+        .index
+        .writer_with_num_threads(threads, budget)
+        .map_err(|source| match source {
+            tantivy::TantivyError::LockFailure(..) => IndexError::Locked(handle.path.clone()),
+            source => IndexError::Tantivy {
+                path: handle.path.clone(),
+                source,
+            },
+        })
+}
+
+/// The tantivy document of one passage.
+pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -> TantivyDocument {
+    let mut document = TantivyDocument::default();
+    document.add_text(fields.article_id, &article.id);
+    document.add_text(fields.path, article.path.to_string_lossy());
+    document.add_text(fields.title, &article.title);
+    if let Some(date) = article.date {
+        document.add_date(fields.date, DateTime::from_timestamp_secs(date.timestamp()));
+    }
+    if let Some(category) = &article.category {
+        document.add_text(fields.category, category);
+    }
+    if let Some(section) = &passage.section {
+        document.add_text(fields.section, section);
+    }
+    document.add_text(fields.text, &passage.text);
+    document.add_u64(fields.ordinal, u64::from(passage.ordinal));
+    for entity in &passage.entities {
+        document.add_text(fields.entity, &entity.name);
+        document.add_text(
+            fields.entity_label,
+            format!("{}:{}", entity.kind.as_str(), entity.name),
+        );
+    }
+    document
+}
+
+/// Commits the writer's work and waits for merges, so that the files on disk are final.
+pub fn commit(handle: &IndexHandle, mut writer: IndexWriter) -> Result<(), IndexError> {
+    writer.commit().map_err(tantivy_error(&handle.path))?;
+    writer
+        .wait_merging_threads()
+        .map_err(tantivy_error(&handle.path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_with_other_files_is_not_an_index() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+        assert!(matches!(
+            open_index(dir.path()),
+            Err(IndexError::NotAnIndex(_))
+        ));
+        assert!(matches!(
+            open_or_create(dir.path(), true),
+            Err(IndexError::NotAnIndex(_))
+        ));
+    }
+
+    #[test]
+    fn an_empty_directory_is_a_missing_index_and_can_be_created() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".gitkeep"), "").unwrap();
+        assert!(matches!(
+            open_index(dir.path()),
+            Err(IndexError::Missing(_))
+        ));
+        open_or_create(dir.path(), false).unwrap();
+        assert!(open_index(dir.path()).is_ok());
+        assert!(dir.path().join(".gitkeep").exists());
+    }
+
+    #[test]
+    fn an_index_of_another_version_is_refused_with_the_rebuild_command() {
+        let dir = tempfile::tempdir().unwrap();
+        open_or_create(dir.path(), false).unwrap();
+        std::fs::write(
+            dir.path().join(VERSION_FILE),
+            r#"{"schema_version": 0, "newsdex_version": "0.0.0"}"#,
+        )
+        .unwrap();
+        let error = open_index(dir.path()).err().unwrap();
+        assert!(error.to_string().contains("--rebuild"), "{error}");
+        assert!(open_or_create(dir.path(), false).is_err());
+        open_or_create(dir.path(), true).unwrap();
+        assert!(open_index(dir.path()).is_ok());
+    }
+}

@@ -1,0 +1,406 @@
+//! Ingest stage: corpus folder -> files -> `Article`s. Walks the folder, picks a reader by
+//! format, decodes text and reports unreadable files by path. It never splits passages, finds
+//! entities or touches the index.
+
+pub mod markdown;
+pub mod seed;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::IngestError;
+use crate::extract::date::parse_date;
+use crate::model::{Article, Section};
+
+/// The input formats newsdex reads, chosen by file extension or forced with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Format {
+    /// Seed-format text: ` date YYYY-MM-DD lead`, blank-line paragraphs, bare headings.
+    Seed,
+    /// Markdown with optional YAML front matter.
+    Markdown,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        match extension.as_str() {
+            "txt" | "text" => Some(Format::Seed),
+            "md" | "markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// A file the walk found that newsdex will try to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorpusFile {
+    /// The path as found on disk.
+    pub path: PathBuf,
+    /// The path relative to the corpus root, with `/` separators: the article id's base.
+    pub relative: String,
+    pub format: Format,
+    pub size: u64,
+}
+
+/// Why the walk passed over a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Names starting with `.`; a hidden folder counts once.
+    Hidden,
+    UnknownExtension,
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// The walk could not read the entry (permissions, a symbolic-link loop, a vanished folder).
+    Unreadable(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: SkipReason,
+}
+
+impl Skipped {
+    /// Hidden files and unknown extensions are expected in any folder; the rest are problems.
+    pub fn is_problem(&self) -> bool {
+        matches!(
+            self.reason,
+            SkipReason::TooLarge { .. } | SkipReason::Unreadable(_)
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions {
+    pub forced_format: Option<Format>,
+    pub max_file_size: u64,
+}
+
+impl Default for WalkOptions {
+    fn default() -> WalkOptions {
+        WalkOptions {
+            forced_format: None,
+            max_file_size: 256 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub files: Vec<CorpusFile>,
+    pub skipped: Vec<Skipped>,
+}
+
+fn is_hidden(entry: &walkdir::DirEntry) -> bool {
+    entry.depth() > 0
+        && entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with('.'))
+}
+
+/// Walks the corpus folder in a stable (sorted) order. Fails only when the root itself cannot be
+/// read; every other problem becomes a `Skipped` entry.
+pub fn walk_corpus(root: &Path, options: &WalkOptions) -> Result<Walk, IngestError> {
+    let metadata = std::fs::metadata(root).map_err(|error| {
+        IngestError::new(root, format!("cannot read the corpus folder: {error}"))
+    })?;
+    let mut walk = Walk::default();
+    if metadata.is_file() {
+        // A single file is a corpus of one.
+        let relative = root
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        push_file(&mut walk, root, relative, metadata.len(), options);
+        return Ok(walk);
+    }
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    let mut walker = walker;
+    while let Some(entry) = walker.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf());
+                let reason = if error.loop_ancestor().is_some() {
+                    "symbolic-link loop".to_string()
+                } else {
+                    error
+                        .io_error()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| error.to_string())
+                };
+                walk.skipped.push(Skipped {
+                    path,
+                    reason: SkipReason::Unreadable(reason),
+                });
+                continue;
+            }
+        };
+        if is_hidden(&entry) {
+            walk.skipped.push(Skipped {
+                path: entry.path().to_path_buf(),
+                reason: SkipReason::Hidden,
+            });
+            if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(entry.path())
+            .components()
+            .map(|component| component.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let size = match entry.metadata() {
+            Ok(metadata) => metadata.len(),
+            Err(error) => {
+                walk.skipped.push(Skipped {
+                    path: entry.path().to_path_buf(),
+                    reason: SkipReason::Unreadable(error.to_string()),
+                });
+                continue;
+            }
+        };
+        push_file(&mut walk, entry.path(), relative, size, options);
+    }
+    Ok(walk)
+}
+
+fn push_file(walk: &mut Walk, path: &Path, relative: String, size: u64, options: &WalkOptions) {
+    let Some(format) = options.forced_format.or_else(|| Format::from_path(path)) else {
+        walk.skipped.push(Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::UnknownExtension,
+        });
+        return;
+    };
+    if size > options.max_file_size {
+        walk.skipped.push(Skipped {
+            path: path.to_path_buf(),
+            reason: SkipReason::TooLarge {
+                size,
+                limit: options.max_file_size,
+            },
+        });
+        return;
+    }
+    walk.files.push(CorpusFile {
+        path: path.to_path_buf(),
+        relative,
+        format,
+        size,
+    });
+}
+
+/// Turns raw bytes into text, rejecting empty, binary and non-UTF-8 files with a reason.
+pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::new(path, "empty file"));
+    }
+    let probe = &bytes[..bytes.len().min(8192)];
+    if probe.contains(&0) {
+        return Err(IngestError::new(path, "binary file (contains NUL bytes)"));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&error.as_bytes()[..offset]);
+        let line = text.matches('\n').count() + 1;
+        IngestError::at_line(
+            path,
+            line,
+            format!("not valid UTF-8 (invalid byte at offset {offset})"),
+        )
+    })
+}
+
+/// Reads one corpus file into its articles.
+pub fn read_file(file: &CorpusFile) -> Result<Vec<Article>, IngestError> {
+    let bytes = std::fs::read(&file.path)
+        .map_err(|error| IngestError::new(&file.path, format!("cannot read: {error}")))?;
+    let text = decode_text(&file.path, bytes)?;
+    let article = match file.format {
+        Format::Seed => article_from_seed(file, &text),
+        Format::Markdown => article_from_markdown(file, &text)?,
+    };
+    if article.lead.is_empty() && article.sections.iter().all(|s| s.paragraphs.is_empty()) {
+        return Err(IngestError::new(&file.path, "no text to index"));
+    }
+    Ok(vec![article])
+}
+
+/// The first folder under the corpus root names the desk when the metadata has none.
+fn folder_category(relative: &str) -> Option<String> {
+    let (folder, _) = relative.split_once('/')?;
+    Some(folder.to_string())
+}
+
+fn resolve_date(
+    raw: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    match raw {
+        None => {
+            warnings.push("no date: indexed undated".to_string());
+            None
+        }
+        Some(raw) => {
+            let parsed = parse_date(raw);
+            if parsed.is_none() {
+                warnings.push(format!("malformed date `{raw}`: indexed undated"));
+            }
+            parsed
+        }
+    }
+}
+
+fn article_from_seed(file: &CorpusFile, text: &str) -> Article {
+    let parts = seed::parse_seed(text);
+    let mut warnings = Vec::new();
+    let date = resolve_date(parts.date_text.as_deref(), &mut warnings);
+    Article {
+        id: file.relative.clone(),
+        path: PathBuf::from(&file.relative),
+        title: title_from_lead(&parts.lead, &parts.sections),
+        date,
+        category: folder_category(&file.relative),
+        lead: parts.lead,
+        sections: parts.sections,
+        given_entities: Vec::new(),
+        warnings,
+    }
+}
+
+fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, IngestError> {
+    let parts =
+        markdown::parse_markdown(text).map_err(|reason| IngestError::new(&file.path, reason))?;
+    let mut warnings = Vec::new();
+    let date = resolve_date(parts.front_matter.date.as_deref(), &mut warnings);
+    let title = parts
+        .front_matter
+        .title
+        .or(parts.heading_title)
+        .unwrap_or_else(|| title_from_lead(&parts.lead, &parts.sections));
+    Ok(Article {
+        id: file.relative.clone(),
+        path: PathBuf::from(&file.relative),
+        title,
+        date,
+        category: parts
+            .front_matter
+            .category
+            .or_else(|| folder_category(&file.relative)),
+        lead: parts.lead,
+        sections: parts.sections,
+        given_entities: Vec::new(),
+        warnings,
+    })
+}
+
+/// Longest derived title, in characters, before it is cut at a word boundary.
+const MAX_TITLE_CHARS: usize = 90;
+
+/// Names an article that has no title: the lead's first sentence, cut to a readable length;
+/// the first heading when there is no lead.
+pub fn title_from_lead(lead: &str, sections: &[Section]) -> String {
+    let source = if lead.trim().is_empty() {
+        sections
+            .iter()
+            .find_map(|section| section.heading.as_deref())
+            .unwrap_or("(untitled)")
+    } else {
+        lead
+    };
+    let first_sentence = crate::passage::sentences(source)
+        .next()
+        .unwrap_or(source)
+        .trim();
+    if first_sentence.chars().count() <= MAX_TITLE_CHARS {
+        return first_sentence.trim_end_matches('.').to_string();
+    }
+    let mut title = String::new();
+    for word in first_sentence.split_whitespace() {
+        if title.chars().count() + word.chars().count() + 1 > MAX_TITLE_CHARS {
+            break;
+        }
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(word);
+    }
+    title.trim_end_matches([',', ';', ':']).to_string() + "…"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_come_from_extensions() {
+        assert_eq!(Format::from_path(Path::new("a/b.txt")), Some(Format::Seed));
+        assert_eq!(
+            Format::from_path(Path::new("a/b.MD")),
+            Some(Format::Markdown)
+        );
+        assert_eq!(Format::from_path(Path::new("a/b.pdf")), None);
+        assert_eq!(Format::from_path(Path::new("a/README")), None);
+    }
+
+    #[test]
+    fn decode_rejects_empty_binary_and_invalid_utf8() {
+        let path = Path::new("x.txt");
+        assert_eq!(
+            decode_text(path, b"  \n".to_vec()).unwrap_err().reason,
+            "empty file"
+        );
+        assert!(
+            decode_text(path, b"ab\0cd".to_vec())
+                .unwrap_err()
+                .reason
+                .starts_with("binary")
+        );
+        let error = decode_text(path, b"line one\nline \xff two".to_vec()).unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(error.reason.contains("UTF-8"));
+        assert_eq!(
+            decode_text(path, "Vučić".as_bytes().to_vec()).unwrap(),
+            "Vučić"
+        );
+    }
+
+    #[test]
+    fn titles_come_from_the_first_sentence_of_the_lead() {
+        assert_eq!(
+            title_from_lead("Serbia builds shells. Nobody knows how many.", &[]),
+            "Serbia builds shells"
+        );
+        let long = "In February, Ukrainian President Volodymyr Zelenskyy ignited a dialogue on potential joint arms production with Western Balkan countries, aiming high.";
+        let title = title_from_lead(long, &[]);
+        assert!(title.ends_with('…'));
+        assert!(title.chars().count() <= MAX_TITLE_CHARS + 1);
+        assert!(title.starts_with("In February, Ukrainian President"));
+    }
+
+    #[test]
+    fn category_is_the_first_folder() {
+        assert_eq!(
+            folder_category("defence/001_x.txt").as_deref(),
+            Some("defence")
+        );
+        assert_eq!(folder_category("001_x.txt"), None);
+    }
+}

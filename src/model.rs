@@ -1,0 +1,134 @@
+//! The data that flows through the pipeline: `Article` (ingest) -> `Passage` (passage split and
+//! extraction) -> `Hit` (search). Plain data with no I/O and no tantivy types.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One article as read from the corpus, before it is split into passages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// Stable identifier: the path relative to the corpus root, with `#N` or `#id` for records
+    /// inside a multi-article file.
+    pub id: String,
+    /// Path of the file the article came from, relative to the corpus root.
+    pub path: PathBuf,
+    pub title: String,
+    pub date: Option<DateTime<Utc>>,
+    /// The desk, category or topic from metadata, or the first folder under the corpus root.
+    pub category: Option<String>,
+    /// The opening paragraph, which sits under no heading.
+    pub lead: String,
+    pub sections: Vec<Section>,
+    /// Entity names given by the source itself (for instance a wire service's place labels).
+    pub given_entities: Vec<Entity>,
+    /// Problems found while reading that did not stop the article from going in.
+    pub warnings: Vec<String>,
+}
+
+/// A heading and the paragraphs under it. A section without heading holds paragraphs that come
+/// before the first heading but after the lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub heading: Option<String>,
+    pub paragraphs: Vec<String>,
+}
+
+/// The unit that is indexed and returned: a paragraph, or a sentence-bounded piece of a long one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passage {
+    pub article_id: String,
+    /// Position of the passage within its article, from 0 (the lead).
+    pub ordinal: u32,
+    /// The heading the passage sits under; `None` for the lead and for text before any heading.
+    pub section: Option<String>,
+    pub text: String,
+    pub entities: Vec<Entity>,
+}
+
+/// A named entity under its canonical name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Entity {
+    pub name: String,
+    pub kind: EntityKind,
+}
+
+/// The closed set of entity kinds.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityKind {
+    Person,
+    Place,
+    Organisation,
+    Other,
+}
+
+impl EntityKind {
+    pub const ALL: [EntityKind; 4] = [
+        EntityKind::Person,
+        EntityKind::Place,
+        EntityKind::Organisation,
+        EntityKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Person => "person",
+            EntityKind::Place => "place",
+            EntityKind::Organisation => "organisation",
+            EntityKind::Other => "other",
+        }
+    }
+
+    /// Parses a kind name, accepting the common short forms used by NER data sets.
+    pub fn parse(text: &str) -> Option<EntityKind> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "person" | "per" | "people" => Some(EntityKind::Person),
+            "place" | "loc" | "location" | "country" | "city" | "region" => Some(EntityKind::Place),
+            "organisation" | "organization" | "org" => Some(EntityKind::Organisation),
+            "other" | "misc" => Some(EntityKind::Other),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One ranked search result: data only, formatting happens in `render`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub rank: usize,
+    pub score: f32,
+    pub article_id: String,
+    pub path: String,
+    pub title: String,
+    /// ISO 8601 date-time in UTC, or null for undated articles.
+    pub date: Option<DateTime<Utc>>,
+    pub category: Option<String>,
+    pub section: Option<String>,
+    pub ordinal: u32,
+    /// The whole passage text.
+    pub passage: String,
+    /// The best fragments joined by " … ", with highlights as byte ranges into this string.
+    pub snippet: String,
+    pub highlights: Vec<std::ops::Range<usize>>,
+    pub entities: Vec<Entity>,
+}

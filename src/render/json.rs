@@ -1,0 +1,55 @@
+//! JSON Lines output: one object per hit, the format scripts read. Field names are part of the
+//! public interface and documented in the README.
+
+use std::io::Write;
+
+use crate::model::Hit;
+
+/// Writes each hit as one line of JSON.
+pub fn write_hits<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()> {
+    for hit in hits {
+        serde_json::to_writer(&mut *out, hit)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Entity, EntityKind};
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn hits_are_one_object_per_line_with_the_documented_fields() {
+        let hit = Hit {
+            rank: 1,
+            score: 2.5,
+            article_id: "a.txt".into(),
+            path: "a.txt".into(),
+            title: "T".into(),
+            date: Some(Utc.with_ymd_and_hms(2024, 3, 28, 0, 0, 0).unwrap()),
+            category: None,
+            section: Some("S".into()),
+            ordinal: 3,
+            passage: "Serbia \"quoted\"\nline".into(),
+            snippet: "Serbia \"quoted\"".into(),
+            highlights: vec![0..6, 8..14],
+            entities: vec![Entity {
+                name: "Serbia".into(),
+                kind: EntityKind::Place,
+            }],
+        };
+        let mut out = Vec::new();
+        write_hits(&mut out, &[hit.clone(), hit]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let value: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(value["date"], "2024-03-28T00:00:00Z");
+        assert_eq!(value["passage"], "Serbia \"quoted\"\nline");
+        assert_eq!(value["entities"][0]["kind"], "place");
+        assert_eq!(value["highlights"][0]["start"], 0);
+        assert_eq!(value["category"], serde_json::Value::Null);
+    }
+}
