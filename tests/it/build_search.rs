@@ -1,0 +1,291 @@
+//! `index build` and `search` end to end: ranking, filters, JSON fields, bad input.
+
+use crate::{TestEnv, stderr};
+
+fn texts(hits: &[serde_json::Value]) -> Vec<String> {
+    hits.iter()
+        .map(|hit| hit["passage"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn top_passage_for_ammunition_serbia_holds_both_words() {
+    let env = TestEnv::with_fixture("basic");
+    let output = env.build();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let hits = env.search_json("ammunition Serbia", &[]);
+    assert!(hits.len() >= 2);
+    let top = hits[0]["passage"].as_str().unwrap().to_lowercase();
+    assert!(
+        top.contains("ammunition") && top.contains("serbia"),
+        "{top}"
+    );
+    assert_eq!(hits[0]["rank"], 1);
+    let scores: Vec<f64> = hits.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(
+        scores.windows(2).all(|pair| pair[0] >= pair[1]),
+        "{scores:?}"
+    );
+}
+
+#[test]
+fn json_hits_carry_every_documented_field() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let hits = env.search_json("Vucic", &[]);
+    let hit = &hits[0];
+    for key in [
+        "rank",
+        "score",
+        "article_id",
+        "path",
+        "title",
+        "date",
+        "section",
+        "passage",
+        "snippet",
+        "entities",
+        "category",
+        "ordinal",
+        "highlights",
+    ] {
+        assert!(hit.get(key).is_some(), "missing {key} in {hit}");
+    }
+    assert_eq!(hit["article_id"], "defence/shells.txt");
+    assert_eq!(hit["date"], "2024-03-28T00:00:00Z");
+    assert_eq!(hit["section"], "Political Dynamics");
+    assert_eq!(hit["category"], "defence");
+    assert!(
+        hit["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Serbia has quietly become")
+    );
+    let entities = hit["entities"].as_array().unwrap();
+    assert!(
+        entities
+            .iter()
+            .any(|e| e["name"] == "Russia" && e["kind"] == "place"),
+        "{entities:?}"
+    );
+    // The highlight ranges point at the query word inside the snippet.
+    let snippet = hit["snippet"].as_str().unwrap();
+    let range = &hit["highlights"][0];
+    let (start, end) = (
+        range["start"].as_u64().unwrap() as usize,
+        range["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&snippet[start..end], "Vucic");
+}
+
+#[test]
+fn date_filters_cut_the_results() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let all = env.search_json("Serbia", &[]);
+    let recent = env.search_json("Serbia", &["--since", "2024-01-01"]);
+    let older = env.search_json("Serbia", &["--until", "2023-12-31"]);
+    assert!(!recent.is_empty() && !older.is_empty());
+    assert_eq!(recent.len() + older.len(), all.len());
+    assert!(
+        recent
+            .iter()
+            .all(|h| h["date"].as_str().unwrap() >= "2024-01-01")
+    );
+    assert!(
+        older
+            .iter()
+            .all(|h| h["date"].as_str().unwrap() < "2024-01-01")
+    );
+    // The end date is inclusive of the whole day.
+    let one_day = env.search_json(
+        "Serbia",
+        &["--since", "2024-03-28", "--until", "2024-03-28"],
+    );
+    assert_eq!(one_day.len(), recent.len());
+}
+
+#[test]
+fn section_and_entity_filters_cut_the_results() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let in_section = env.search_json("Serbia", &["--section", "political dynamics"]);
+    assert_eq!(in_section.len(), 1);
+    assert_eq!(in_section[0]["section"], "Political Dynamics");
+    // Section words are stemmed: "political" also finds "Politics".
+    let mut sections: Vec<String> = env
+        .search_json("Serbia", &["--section", "political"])
+        .iter()
+        .map(|h| h["section"].as_str().unwrap().to_string())
+        .collect();
+    sections.sort();
+    assert_eq!(sections, ["Political Dynamics", "Politics"]);
+
+    let all = env.search_json("storage OR ammunition", &[]);
+    let with_serbia = env.search_json("storage OR ammunition", &["--entity", "serbian"]);
+    assert!(with_serbia.len() < all.len());
+    for hit in &with_serbia {
+        let names: Vec<&str> = hit["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"Serbia"), "{names:?}");
+    }
+    let both = env.search_json(
+        "storage OR ammunition",
+        &["--entity", "Serbia", "--entity", "Hungary"],
+    );
+    assert_eq!(texts(&both).len(), 1);
+    assert!(texts(&both)[0].contains("Hungary"));
+}
+
+#[test]
+fn an_undated_article_goes_in_with_a_warning() {
+    let env = TestEnv::with_fixture("basic");
+    let output = env.build();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stderr(&output).contains("energy/undated.txt: no date"),
+        "{}",
+        stderr(&output)
+    );
+    let hits = env.search_json("offshore wind", &[]);
+    assert_eq!(hits[0]["date"], serde_json::Value::Null);
+}
+
+#[test]
+fn bad_files_are_reported_and_everything_else_is_searchable() {
+    let env = TestEnv::with_fixture("basic");
+    let corpus = env.corpus();
+    std::fs::write(corpus.join("empty.txt"), "").unwrap();
+    std::fs::write(
+        corpus.join("binary.txt"),
+        [0x7fu8, b'E', b'L', b'F', 0, 0, 1, 2],
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.join("latin.txt"),
+        b" date 2024-01-01 Caf\xe9 in Beograd.\n",
+    )
+    .unwrap();
+    std::fs::write(corpus.join(".hidden.txt"), " date 2024-01-01 hidden").unwrap();
+    std::fs::write(corpus.join("notes.pdf"), "not an article").unwrap();
+    let output = env.build();
+    let messages = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{messages}");
+    assert!(messages.contains("empty.txt: empty file"), "{messages}");
+    assert!(messages.contains("binary.txt: binary file"), "{messages}");
+    assert!(
+        messages.contains("latin.txt:1: not valid UTF-8"),
+        "{messages}"
+    );
+    assert!(messages.contains("3 with errors"), "{messages}");
+    assert!(messages.contains("1 hidden"), "{messages}");
+    assert!(messages.contains("1 with unknown extensions"), "{messages}");
+    assert!(!env.search_json("ammunition", &[]).is_empty());
+    assert!(!env.search_json("storage", &[]).is_empty());
+}
+
+#[test]
+fn a_clean_build_exits_zero_and_a_second_build_replaces_the_first() {
+    let env = TestEnv::with_fixture("basic");
+    assert_eq!(env.build().status.code(), Some(0));
+    let before = env.search_json("Serbia", &[]).len();
+    std::fs::remove_file(env.corpus().join("energy/gas.md")).unwrap();
+    assert_eq!(env.build().status.code(), Some(0));
+    let after = env.search_json("Serbia", &[]);
+    assert!(after.len() < before);
+    assert!(after.iter().all(|h| h["path"] != "energy/gas.md"));
+}
+
+#[test]
+fn a_missing_corpus_is_one_clear_error() {
+    let env = TestEnv::empty();
+    let output = env.run(&["index", "build", "no-such-folder", "--index", "index"]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("no-such-folder"), "{message}");
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+}
+
+#[test]
+fn a_directory_that_is_not_an_index_is_refused_and_left_alone() {
+    let env = TestEnv::with_fixture("basic");
+    std::fs::create_dir_all(env.index()).unwrap();
+    std::fs::write(env.index().join("thesis.docx"), "precious").unwrap();
+    let output = env.build();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is not a newsdex index"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.index().join("thesis.docx")).unwrap(),
+        "precious"
+    );
+    let output = env.run(&["search", "x", "--index", "index"]);
+    assert!(stderr(&output).contains("is not a newsdex index"));
+}
+
+#[test]
+fn a_missing_index_names_the_command_that_builds_it() {
+    let env = TestEnv::empty();
+    let output = env.run(&["search", "ammunition", "--index", "elsewhere"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("newsdex index build"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_default_index_is_built_from_the_default_corpus_on_first_search() {
+    let env = TestEnv::with_fixture("basic");
+    let output = env.run(&["search", "ammunition Serbia", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("building it from `corpus`"));
+    assert!(env.dir.path().join("index/meta.json").exists());
+    let first = String::from_utf8(output.stdout).unwrap();
+    assert!(first.lines().count() >= 1);
+}
+
+#[test]
+fn a_malformed_query_gets_one_line_and_no_panic() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    for query in ["(ammunition", "\"open", "colour:red", "ammunition)"] {
+        let output = env.run(&["search", query, "--index", "index"]);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{query}: {message}");
+        assert_eq!(message.trim().lines().count(), 1, "{query}: {message}");
+        assert!(message.contains("invalid query"), "{message}");
+    }
+}
+
+#[test]
+fn a_search_that_finds_nothing_exits_one() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let output = env.run(&["search", "zeppelin", "--index", "index"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("no passage matches"));
+}
+
+#[test]
+fn text_output_shows_rank_date_title_path_section_and_entities() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let output = env.run(&["search", "Vucic", "--index", "index", "--color", "never"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("  1. ["), "{text}");
+    assert!(text.contains("2024-03-28"));
+    assert!(text.contains("defence/shells.txt › Political Dynamics"));
+    assert!(text.contains("Russia(place)"));
+    assert!(!text.contains('\u{1b}'), "colour with --color never");
+    let output = env.run(&["search", "Vucic", "--index", "index", "--color", "always"]);
+    assert!(String::from_utf8(output.stdout).unwrap().contains('\u{1b}'));
+}
