@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::ingest::Format;
+use crate::search::SortOrder;
 
 /// Search an archive of news and analysis articles by passage.
 #[derive(Debug, Parser)]
@@ -112,6 +113,39 @@ pub struct SearchArgs {
     /// Only passages of articles in this category (repeatable; any may match).
     #[arg(long, value_name = "NAME")]
     pub category: Vec<String>,
+
+    /// Require every word (words without an operator are optional by default).
+    #[arg(long)]
+    pub all: bool,
+
+    /// At most N passages of one article (0: no limit); the rest are counted.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub per_article: usize,
+
+    /// Order of the results.
+    #[arg(long, value_enum, default_value_t = SortOrder::Relevance)]
+    pub sort: SortOrder,
+
+    /// Favour recent passages: the score of a passage one HALF-LIFE older than the newest
+    /// article decays by a third of the way to 30% (e.g. 90d, 6m, 2y).
+    #[arg(long, value_name = "HALF-LIFE")]
+    pub recency: Option<String>,
+
+    /// Count entities, categories and months over every matching passage.
+    #[arg(long)]
+    pub facets: bool,
+
+    /// Count every matching passage (the search itself stops at the best ones).
+    #[arg(long)]
+    pub count: bool,
+
+    /// Show why each passage got its score.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Snippet fragments (sentences) per passage.
+    #[arg(long, value_name = "N", default_value_t = crate::snippet::DEFAULT_FRAGMENTS)]
+    pub fragments: usize,
 
     /// Write JSON Lines, one object per passage, instead of text.
     #[arg(long)]

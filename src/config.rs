@@ -87,6 +87,27 @@ fn parse_relative(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
 }
 
+/// Parses a half-life such as `90d`, `2w`, `6m` (30 days each) or `1y` (365 days).
+pub fn parse_half_life(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let unit = text.chars().last().unwrap_or(' ');
+    let amount: i64 = text[..text.len() - unit.len_utf8().min(text.len())]
+        .parse()
+        .ok()
+        .filter(|amount| *amount > 0)
+        .with_context(|| {
+            format!("`{text}` is not a half-life: use a number and d, w, m or y, e.g. 90d")
+        })?;
+    let days = match unit {
+        'd' => amount,
+        'w' => amount * 7,
+        'm' => amount * 30,
+        'y' => amount * 365,
+        _ => bail!("`{text}` is not a half-life: use a number and d, w, m or y, e.g. 90d"),
+    };
+    Ok(Duration::days(days))
+}
+
 /// Builds the search filters from the command-line values.
 pub fn filters(
     since: Option<&str>,
@@ -136,6 +157,17 @@ mod tests {
         check("30d", DayEnd::Start, "2025-05-16T12:00:00+00:00");
         check("6m", DayEnd::Start, "2024-12-15T12:00:00+00:00");
         check("1y", DayEnd::Start, "2024-06-15T12:00:00+00:00");
+    }
+
+    #[test]
+    fn half_lives() {
+        assert_eq!(parse_half_life("90d").unwrap(), Duration::days(90));
+        assert_eq!(parse_half_life("2w").unwrap(), Duration::days(14));
+        assert_eq!(parse_half_life("1y").unwrap(), Duration::days(365));
+        assert!(parse_half_life("0d").is_err());
+        assert!(parse_half_life("d").is_err());
+        assert!(parse_half_life("12").is_err());
+        assert!(parse_half_life("").is_err());
     }
 
     #[test]

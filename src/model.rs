@@ -131,4 +131,9 @@ pub struct Hit {
     pub snippet: String,
     pub highlights: Vec<std::ops::Range<usize>>,
     pub entities: Vec<Entity>,
+    /// Matching passages of the same article left out by `--per-article`.
+    pub more_in_article: usize,
+    /// Why the passage got its score (`--explain`): a tree of `value`, `description`, `details`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<serde_json::Value>,
 }

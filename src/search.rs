@@ -1,31 +1,43 @@
-//! Search stage: query text + filters -> ranked `Hit`s. Parses the query language, applies
-//! filters, runs BM25 over text, title and section, fetches the stored fields and makes the
-//! snippets. Returns data, never formatted output.
+//! Search stage: query text + filters -> ranked `Hit`s. Compiles the query language (`query`)
+//! into tantivy queries (expanding fuzzy and prefix words into the index's own terms so that
+//! they keep BM25 ranking), applies filters, ranks by BM25 over text, title and section (or by
+//! date, or with a recency decay), groups passages per article, counts facets, fetches stored
+//! fields and makes snippets. Returns data, never formatted output.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, QueryParserError, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
 };
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::{DocAddress, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, IndexReader, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
 
+use crate::config::{DayEnd, parse_date_arg};
 use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
+use crate::facets::{FacetCollector, Facets, parse_entity_label};
 use crate::index::IndexHandle;
-use crate::model::{Entity, EntityKind, Hit};
-use crate::schema::{QUERY_FIELDS, english_analyzer, keyword_analyzer};
-use crate::snippet::{self, make_snippet};
+use crate::model::Hit;
+use crate::query::{self, FieldName, Node, RangeEnd};
+use crate::schema::{Fields, english_analyzer, field_name, keyword_analyzer};
+use crate::snippet::{self, HighlightTerms, make_snippet};
 
 /// A title match weighs this much more than a body match.
 pub const TITLE_BOOST: f32 = 2.0;
 /// A section-heading match weighs this much more than a body match.
 pub const SECTION_BOOST: f32 = 1.5;
+/// Most index terms one fuzzy or prefix word expands to (the most frequent are kept).
+pub const MAX_EXPANSIONS: usize = 64;
+/// With `--recency`, the share of the score that never decays.
+pub const RECENCY_FLOOR: f32 = 0.3;
+/// Entities and categories listed in facets.
+pub const FACET_TOP: usize = 20;
 
 /// Restrictions that cut the result set without changing the ranking.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,7 +48,19 @@ pub struct Filters {
     pub sections: Vec<String>,
     /// Each must be mentioned (any alias or spelling).
     pub entities: Vec<String>,
+    /// Any of them.
     pub categories: Vec<String>,
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    /// Best match first (BM25).
+    #[default]
+    Relevance,
+    /// Newest first; undated passages last.
+    Date,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +69,23 @@ pub struct SearchRequest {
     pub limit: usize,
     pub offset: usize,
     pub filters: Filters,
+    /// Snippet fragments per passage.
     pub fragments: usize,
+    /// Words without an operator must all match (instead of any).
+    pub require_all: bool,
+    /// At most this many passages of one article; 0 for no limit.
+    pub per_article: usize,
+    pub sort: SortOrder,
+    /// With a half-life, older passages lose score: one half-life before the newest article
+    /// a passage keeps `RECENCY_FLOOR + (1 - RECENCY_FLOOR) / 2` of it.
+    pub recency_half_life: Option<chrono::Duration>,
+    /// Attach the score explanation to each hit.
+    pub explain: bool,
+    /// Count entities, categories and months over the whole result set (and so the total).
+    pub facets: bool,
+    /// Count every matching passage. Off by default: counting visits every match, while the
+    /// top-k search alone skips blocks that cannot enter the top.
+    pub count: bool,
 }
 
 impl SearchRequest {
@@ -56,6 +96,13 @@ impl SearchRequest {
             offset: 0,
             filters: Filters::default(),
             fragments: snippet::DEFAULT_FRAGMENTS,
+            require_all: false,
+            per_article: 0,
+            sort: SortOrder::Relevance,
+            recency_half_life: None,
+            explain: false,
+            facets: false,
+            count: false,
         }
     }
 }
@@ -63,12 +110,22 @@ impl SearchRequest {
 #[derive(Debug, Clone)]
 pub struct SearchResults {
     pub hits: Vec<Hit>,
-    /// Number of passages that match, over the whole index.
-    pub total: usize,
-    /// Time to find the top passages.
+    /// Number of matching passages, when counted (`count` or `facets`, or when every match
+    /// fitted in what the search looked at).
+    pub total: Option<u64>,
+    /// More passages match than the ones shown.
+    pub more: bool,
+    pub facets: Option<Facets>,
+    /// Time to find the top passages (and count or facet them).
     pub search_time: Duration,
     /// Time to fetch their stored fields and build snippets.
     pub fetch_time: Duration,
+}
+
+/// A compiled query with what to highlight.
+pub struct CompiledQuery {
+    pub query: Box<dyn Query>,
+    pub highlight: HighlightTerms,
 }
 
 /// An open index ready to answer queries; cheap to share between threads.
@@ -76,7 +133,17 @@ pub struct Searcher {
     handle: IndexHandle,
     reader: IndexReader,
     extractor: EntityExtractor,
-    parser: QueryParser,
+}
+
+/// State while compiling one query: the tantivy searcher (for term expansion), analysers and
+/// the highlight terms gathered so far.
+struct Compiler<'a> {
+    searcher: &'a tantivy::Searcher,
+    fields: Fields,
+    extractor: &'a EntityExtractor,
+    english: TextAnalyzer,
+    keyword: TextAnalyzer,
+    highlight: HighlightTerms,
 }
 
 impl Searcher {
@@ -90,18 +157,10 @@ impl Searcher {
                 path: handle.path.clone(),
                 source,
             })?;
-        let fields = handle.fields;
-        let mut parser = QueryParser::for_index(
-            &handle.index,
-            vec![fields.title, fields.section, fields.text],
-        );
-        parser.set_field_boost(fields.title, TITLE_BOOST);
-        parser.set_field_boost(fields.section, SECTION_BOOST);
         Ok(Searcher {
             handle,
             reader,
             extractor,
-            parser,
         })
     }
 
@@ -109,56 +168,84 @@ impl Searcher {
         &self.handle
     }
 
-    /// Picks up the last committed state of the index.
-    pub fn reload(&self) -> Result<(), IndexError> {
-        self.reader.reload().map_err(|source| IndexError::Tantivy {
+    pub fn extractor(&self) -> &EntityExtractor {
+        &self.extractor
+    }
+
+    /// The tantivy searcher over the last loaded state of the index.
+    pub fn tantivy_searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    fn tantivy_error(&self, source: tantivy::TantivyError) -> IndexError {
+        IndexError::Tantivy {
             path: self.handle.path.clone(),
             source,
+        }
+    }
+
+    /// Picks up the last committed state of the index.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader
+            .reload()
+            .map_err(|source| self.tantivy_error(source))
+    }
+
+    /// Parses and compiles a query against the current state of the index.
+    pub fn compile(&self, text: &str, require_all: bool) -> Result<CompiledQuery, IndexError> {
+        let default_occur = if require_all {
+            Occur::Must
+        } else {
+            Occur::Should
+        };
+        let node = query::parse(text, default_occur)
+            .map_err(|error| IndexError::Query(error.to_string()))?;
+        let searcher = self.reader.searcher();
+        let mut compiler = Compiler {
+            searcher: &searcher,
+            fields: self.handle.fields,
+            extractor: &self.extractor,
+            english: english_analyzer(),
+            keyword: keyword_analyzer(),
+            highlight: HighlightTerms::default(),
+        };
+        let Some(query) = compiler.node(&node, false)? else {
+            return Err(IndexError::Query(
+                "the query has no searchable words (stop words such as `the` and punctuation are not indexed)".to_string(),
+            ));
+        };
+        Ok(CompiledQuery {
+            query,
+            highlight: compiler.highlight,
         })
     }
 
-    /// Parses the user's query; errors are one line that names the problem.
-    pub fn parse_query(&self, query: &str) -> Result<Box<dyn Query>, IndexError> {
-        check_balanced(query).map_err(IndexError::Query)?;
-        self.parser
-            .parse_query(query)
-            .map_err(|error| IndexError::Query(describe_parse_error(query, error)))
+    /// Parses the user's query with words optional; errors are one line that names the problem.
+    pub fn parse_query(&self, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        Ok(self.compile(text, false)?.query)
     }
 
     /// The query for the filters alone, or `None` when there are none.
     pub fn filter_query(&self, filters: &Filters) -> Result<Option<Box<dyn Query>>, IndexError> {
         let fields = self.handle.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let (Some(since), Some(until)) = (filters.since, filters.until)
+            && since > until
+        {
+            return Err(IndexError::Filter(format!(
+                "--since {} is after --until {}",
+                since.date_naive(),
+                until.date_naive()
+            )));
+        }
         if filters.since.is_some() || filters.until.is_some() {
-            if let (Some(since), Some(until)) = (filters.since, filters.until)
-                && since > until
-            {
-                return Err(IndexError::Filter(format!(
-                    "--since {} is after --until {}",
-                    since.date_naive(),
-                    until.date_naive()
-                )));
-            }
-            let bound = |date: Option<DateTime<Utc>>, inclusive: bool| match date {
+            let bound = |date: Option<DateTime<Utc>>| match date {
                 None => Bound::Unbounded,
-                Some(date) => {
-                    let term = Term::from_field_date(
-                        fields.date,
-                        tantivy::DateTime::from_timestamp_secs(date.timestamp()),
-                    );
-                    if inclusive {
-                        Bound::Included(term)
-                    } else {
-                        Bound::Excluded(term)
-                    }
-                }
+                Some(date) => Bound::Included(date_term(fields.date, date)),
             };
             clauses.push((
                 Occur::Must,
-                Box::new(RangeQuery::new(
-                    bound(filters.since, true),
-                    bound(filters.until, true),
-                )),
+                Box::new(RangeQuery::new(bound(filters.since), bound(filters.until))),
             ));
         }
         for section in &filters.sections {
@@ -174,7 +261,11 @@ impl Searcher {
         }
         for name in &filters.entities {
             let entity = self.extractor.resolve(name);
-            for key in analyse(&mut keyword_analyzer(), &entity.name) {
+            let keys = analyse(&mut keyword_analyzer(), &entity.name);
+            if keys.is_empty() {
+                return Err(IndexError::Filter(format!("--entity `{name}` is empty")));
+            }
+            for key in keys {
                 clauses.push((Occur::Must, term_query(fields.entity, &key)));
             }
         }
@@ -190,64 +281,294 @@ impl Searcher {
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
     }
 
-    /// Runs a search: parse, filter, rank, fetch and snippet.
+    /// Runs a search: compile, filter, rank, group, count, fetch and snippet.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
-        let tantivy_error = |source| IndexError::Tantivy {
-            path: self.handle.path.clone(),
-            source,
-        };
         let started = Instant::now();
-        let user_query = self.parse_query(&request.query)?;
+        let compiled = self.compile(&request.query, request.require_all)?;
         let filter = self.filter_query(&request.filters)?;
         let query: Box<dyn Query> = match filter {
-            None => user_query.box_clone(),
+            None => compiled.query.box_clone(),
             Some(filter) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, user_query.box_clone()),
+                (Occur::Must, compiled.query.box_clone()),
                 (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
             ])),
         };
         let searcher = self.reader.searcher();
-        let top_collector = TopDocs::with_limit(request.limit.max(1))
-            .and_offset(request.offset)
-            .order_by_score();
-        let (top_docs, total) = searcher
-            .search(&query, &(top_collector, Count))
-            .map_err(tantivy_error)?;
+        let wanted = request.offset + request.limit;
+        let (ranked, exhausted) = self.ranked_passages(&searcher, &*query, request, wanted)?;
+        let more = ranked.len() > wanted || !exhausted;
+        let page: Vec<RankedPassage> = ranked
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect();
+
+        let facets = if request.facets {
+            let schema = searcher.schema();
+            let fields = self.handle.fields;
+            let collector = FacetCollector {
+                entity_label_field: field_name(schema, fields.entity_label).to_string(),
+                category_field: field_name(schema, fields.category).to_string(),
+                date_field: field_name(schema, fields.date).to_string(),
+            };
+            let tally = searcher
+                .search(&*query, &collector)
+                .map_err(|source| self.tantivy_error(source))?;
+            Some(tally.into_facets(FACET_TOP, None))
+        } else {
+            None
+        };
+        let total = match &facets {
+            Some(facets) => Some(facets.total),
+            None if request.count => Some(
+                searcher
+                    .search(&*query, &Count)
+                    .map_err(|source| self.tantivy_error(source))? as u64,
+            ),
+            None if exhausted && request.per_article == 0 => {
+                Some((request.offset + page.len()) as u64)
+            }
+            None => None,
+        };
+        let more_in_article = if request.per_article > 0 {
+            self.count_per_article(&searcher, &*query, &page)?
+        } else {
+            HashMap::new()
+        };
         let search_time = started.elapsed();
 
         let fetch_started = Instant::now();
-        let terms = highlight_terms(&*user_query, &self.handle);
         let mut analyzer = english_analyzer();
-        let mut hits = Vec::with_capacity(top_docs.len());
-        for (score, address) in top_docs.into_iter().take(request.limit) {
-            let document: TantivyDocument = searcher.doc(address).map_err(tantivy_error)?;
-            hits.push(self.hit(score, address, &document, &terms, &mut analyzer, request));
-        }
-        // Ties are broken by article id and passage position, so output is deterministic.
-        hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.article_id.cmp(&b.article_id))
-                .then_with(|| a.ordinal.cmp(&b.ordinal))
-        });
-        for (idx, hit) in hits.iter_mut().enumerate() {
+        let newest = self.newest_date(&searcher);
+        let mut hits = Vec::with_capacity(page.len());
+        for (
+            idx,
+            RankedPassage {
+                score,
+                address,
+                article_id,
+            },
+        ) in page.into_iter().enumerate()
+        {
+            let document: TantivyDocument = searcher
+                .doc(address)
+                .map_err(|source| self.tantivy_error(source))?;
+            let mut hit = self.hit(
+                score,
+                &document,
+                &compiled.highlight,
+                &mut analyzer,
+                request,
+            );
             hit.rank = request.offset + idx + 1;
+            hit.more_in_article = more_in_article.get(&article_id).copied().unwrap_or(0);
+            if request.explain {
+                hit.explanation = Some(self.explain(&searcher, &*query, address, request, newest)?);
+            }
+            hits.push(hit);
         }
         Ok(SearchResults {
             hits,
             total,
+            more,
+            facets,
             search_time,
             fetch_time: fetch_started.elapsed(),
         })
     }
 
+    /// The top passages in result order, at most `per_article` of one article, with their
+    /// article ids. Fetches more passages than needed when grouping drops some, growing the
+    /// window until enough are kept or the matches run out. Returns whether they ran out.
+    fn ranked_passages(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+        wanted: usize,
+    ) -> Result<(Vec<RankedPassage>, bool), IndexError> {
+        // One more than needed tells whether more passages match.
+        let mut window = if request.per_article == 0 {
+            wanted + 1
+        } else {
+            wanted * 3 + 10
+        };
+        loop {
+            let top = self.top_docs(searcher, query, request, window)?;
+            let exhausted = top.len() < window;
+            let mut article_ids = ArticleIds::new(searcher, &self.handle)?;
+            let mut per_article: HashMap<String, usize> = HashMap::new();
+            let mut kept = Vec::with_capacity(wanted + 1);
+            for (score, address) in top {
+                let article_id = article_ids.get(address)?;
+                let shown = per_article.entry(article_id.clone()).or_default();
+                if request.per_article > 0 && *shown >= request.per_article {
+                    continue;
+                }
+                *shown += 1;
+                kept.push(RankedPassage {
+                    score,
+                    address,
+                    article_id,
+                });
+                if kept.len() > wanted {
+                    break;
+                }
+            }
+            if kept.len() > wanted || exhausted {
+                return Ok((kept, exhausted));
+            }
+            window = window.saturating_mul(4);
+        }
+    }
+
+    /// The best `window` passages by the requested order, with their display scores; ties
+    /// broken by index order, which follows the corpus walk (article path, passage ordinal).
+    fn top_docs(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+        window: usize,
+    ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
+        let date_field = field_name(searcher.schema(), self.handle.fields.date).to_string();
+        let result = match (request.sort, request.recency_half_life) {
+            (SortOrder::Relevance, None) => {
+                searcher.search(query, &TopDocs::with_limit(window).order_by_score())
+            }
+            (SortOrder::Relevance, Some(half_life)) => {
+                let newest = self.newest_date(searcher);
+                let half_life_secs = half_life.num_seconds().max(1) as f64;
+                let collector =
+                    TopDocs::with_limit(window).tweak_score(move |segment: &SegmentReader| {
+                        let dates = segment
+                            .fast_fields()
+                            .column_opt::<tantivy::DateTime>(&date_field)
+                            .ok()
+                            .flatten();
+                        move |doc, score: Score| {
+                            let date = dates.as_ref().and_then(|column| column.first(doc));
+                            score * recency_factor(date, newest, half_life_secs)
+                        }
+                    });
+                searcher.search(query, &collector)
+            }
+            (SortOrder::Date, _) => {
+                let collector =
+                    TopDocs::with_limit(window).tweak_score(move |segment: &SegmentReader| {
+                        let dates = segment
+                            .fast_fields()
+                            .column_opt::<tantivy::DateTime>(&date_field)
+                            .ok()
+                            .flatten();
+                        move |doc, score: Score| {
+                            let seconds = dates
+                                .as_ref()
+                                .and_then(|column| column.first(doc))
+                                .map_or(i64::MIN, |date| date.into_timestamp_secs());
+                            (seconds, score)
+                        }
+                    });
+                searcher.search(query, &collector).map(|top| {
+                    top.into_iter()
+                        .map(|((_, score), address)| (score, address))
+                        .collect()
+                })
+            }
+        };
+        result.map_err(|source| self.tantivy_error(source))
+    }
+
+    /// For each article on the page, how many of its matching passages are not shown.
+    fn count_per_article(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        page: &[RankedPassage],
+    ) -> Result<HashMap<String, usize>, IndexError> {
+        let mut shown: HashMap<&str, usize> = HashMap::new();
+        for passage in page {
+            *shown.entry(passage.article_id.as_str()).or_default() += 1;
+        }
+        let mut more = HashMap::new();
+        for (article_id, n_shown) in shown {
+            let in_article = BooleanQuery::new(vec![
+                (Occur::Must, query.box_clone()),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.handle.fields.article_id, article_id),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]);
+            let n_matching = searcher
+                .search(&in_article, &Count)
+                .map_err(|source| self.tantivy_error(source))?;
+            more.insert(article_id.to_string(), n_matching.saturating_sub(n_shown));
+        }
+        Ok(more)
+    }
+
+    /// The date of the newest article in the index: recency is measured from it, so that an
+    /// archive of old news ranks the same today as on the day it was indexed.
+    fn newest_date(&self, searcher: &tantivy::Searcher) -> Option<i64> {
+        let date_field = field_name(searcher.schema(), self.handle.fields.date);
+        searcher
+            .segment_readers()
+            .iter()
+            .filter(|segment| segment.num_docs() > 0)
+            .filter_map(|segment| {
+                segment
+                    .fast_fields()
+                    .column_opt::<tantivy::DateTime>(date_field)
+                    .ok()
+                    .flatten()
+            })
+            .map(|column| column.max_value().into_timestamp_secs())
+            .max()
+    }
+
+    fn explain(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        address: DocAddress,
+        request: &SearchRequest,
+        newest: Option<i64>,
+    ) -> Result<serde_json::Value, IndexError> {
+        let explanation = query
+            .explain(searcher, address)
+            .map_err(|source| self.tantivy_error(source))?;
+        let bm25: serde_json::Value =
+            serde_json::from_str(&explanation.to_pretty_json()).unwrap_or(serde_json::Value::Null);
+        let Some(half_life) = request.recency_half_life else {
+            return Ok(bm25);
+        };
+        let date = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .column_opt::<tantivy::DateTime>(field_name(searcher.schema(), self.handle.fields.date))
+            .ok()
+            .flatten()
+            .and_then(|column| column.first(address.doc_id));
+        let factor = recency_factor(date, newest, half_life.num_seconds().max(1) as f64);
+        Ok(serde_json::json!({
+            "value": explanation.value() * factor,
+            "description": format!(
+                "recency: BM25 x {factor:.3} (half-life {} days, measured from the newest article)",
+                half_life.num_days()
+            ),
+            "details": [bm25],
+        }))
+    }
+
     fn hit(
         &self,
         score: f32,
-        _address: DocAddress,
         document: &TantivyDocument,
-        terms: &HashSet<String>,
-        analyzer: &mut tantivy::tokenizer::TextAnalyzer,
+        highlight: &HighlightTerms,
+        analyzer: &mut TextAnalyzer,
         request: &SearchRequest,
     ) -> Hit {
         let fields = self.handle.fields;
@@ -258,7 +579,7 @@ impl Searcher {
                 .map(str::to_string)
         };
         let passage = text_of(fields.text).unwrap_or_default();
-        let snippet = make_snippet(analyzer, &passage, terms, request.fragments);
+        let snippet = make_snippet(analyzer, &passage, highlight, request.fragments);
         let date = document
             .get_first(fields.date)
             .and_then(|value| value.as_datetime())
@@ -285,20 +606,427 @@ impl Searcher {
             snippet: snippet.text,
             highlights: snippet.highlights,
             entities,
+            more_in_article: 0,
+            explanation: None,
         }
     }
 }
 
-/// Parses a stored `kind:Name` entity label.
-pub fn parse_entity_label(label: &str) -> Option<Entity> {
-    let (kind, name) = label.split_once(':')?;
-    Some(Entity {
-        name: name.to_string(),
-        kind: EntityKind::parse(kind)?,
-    })
+/// A passage in result order, before its stored fields are fetched.
+struct RankedPassage {
+    score: Score,
+    address: DocAddress,
+    article_id: String,
 }
 
-fn term_query(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+/// `RECENCY_FLOOR + (1 - RECENCY_FLOOR) * 0.5^(age / half-life)`; undated passages get the floor.
+fn recency_factor(
+    date: Option<tantivy::DateTime>,
+    newest: Option<i64>,
+    half_life_secs: f64,
+) -> f32 {
+    let (Some(date), Some(newest)) = (date, newest) else {
+        return RECENCY_FLOOR;
+    };
+    let age = (newest - date.into_timestamp_secs()).max(0) as f64;
+    let decay = 0.5f64.powf(age / half_life_secs) as f32;
+    RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * decay
+}
+
+/// Reads article ids from the fast column, one column per segment, opened on first use.
+struct ArticleIds<'a> {
+    searcher: &'a tantivy::Searcher,
+    field: String,
+    columns: HashMap<u32, Option<tantivy::columnar::StrColumn>>,
+    buffer: String,
+}
+
+impl<'a> ArticleIds<'a> {
+    fn new(
+        searcher: &'a tantivy::Searcher,
+        handle: &IndexHandle,
+    ) -> Result<ArticleIds<'a>, IndexError> {
+        Ok(ArticleIds {
+            searcher,
+            field: field_name(searcher.schema(), handle.fields.article_id).to_string(),
+            columns: HashMap::new(),
+            buffer: String::new(),
+        })
+    }
+
+    fn get(&mut self, address: DocAddress) -> Result<String, IndexError> {
+        let searcher = self.searcher;
+        let field = &self.field;
+        let column = self.columns.entry(address.segment_ord).or_insert_with(|| {
+            searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .str(field)
+                .ok()
+                .flatten()
+        });
+        let Some(column) = column else {
+            return Ok(String::new());
+        };
+        let Some(ord) = column.term_ords(address.doc_id).next() else {
+            return Ok(String::new());
+        };
+        self.buffer.clear();
+        column
+            .ord_to_str(ord, &mut self.buffer)
+            .map_err(|source| IndexError::Io {
+                path: std::path::PathBuf::from(field),
+                source,
+            })?;
+        Ok(self.buffer.clone())
+    }
+}
+
+impl Compiler<'_> {
+    fn node(&mut self, node: &Node, negated: bool) -> Result<Option<Box<dyn Query>>, IndexError> {
+        match node {
+            Node::Term {
+                field,
+                text,
+                fuzzy,
+                prefix,
+            } => self.term(*field, text, *fuzzy, *prefix, negated),
+            Node::Phrase { field, text, slop } => self.phrase(*field, text, *slop, negated),
+            Node::Range {
+                field,
+                lower,
+                upper,
+            } => self.range(*field, lower, upper).map(Some),
+            Node::Bool(clauses) => {
+                let mut compiled: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(clauses.len());
+                for (occur, child) in clauses {
+                    let child_negated = negated ^ (*occur == Occur::MustNot);
+                    if let Some(query) = self.node(child, child_negated)? {
+                        compiled.push((*occur, query));
+                    }
+                }
+                if compiled.is_empty() {
+                    return Ok(None);
+                }
+                if compiled.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    compiled.push((Occur::Must, Box::new(AllQuery)));
+                }
+                Ok(Some(Box::new(BooleanQuery::new(compiled))))
+            }
+        }
+    }
+
+    /// The text fields a word searches, with their weights.
+    fn text_fields(&self, field: Option<FieldName>) -> Vec<(Field, f32)> {
+        let fields = self.fields;
+        match field {
+            None => vec![
+                (fields.text, 1.0),
+                (fields.title, TITLE_BOOST),
+                (fields.section, SECTION_BOOST),
+            ],
+            Some(FieldName::Title) => vec![(fields.title, 1.0)],
+            Some(FieldName::Section) => vec![(fields.section, 1.0)],
+            _ => vec![(fields.text, 1.0)],
+        }
+    }
+
+    fn term(
+        &mut self,
+        field: Option<FieldName>,
+        text: &str,
+        fuzzy: Option<u8>,
+        prefix: bool,
+        negated: bool,
+    ) -> Result<Option<Box<dyn Query>>, IndexError> {
+        match field {
+            Some(FieldName::Entity) => return Ok(Some(self.entity(text))),
+            Some(FieldName::Category) => {
+                let key = analyse(&mut self.keyword, text).join(" ");
+                return Ok(Some(term_query(self.fields.category, &key)));
+            }
+            Some(FieldName::Date) => return self.date_value(text).map(Some),
+            _ => {}
+        }
+        let targets = self.text_fields(field);
+        if prefix {
+            let folded = analyse(&mut self.keyword, text).join("");
+            let mut prefixes = vec![folded.clone()];
+            if let Some(stem) = analyse(&mut self.english, text).first()
+                && *stem != folded
+            {
+                prefixes.push(stem.clone());
+            }
+            let expansions = self.expand(
+                &targets,
+                |term| prefixes.iter().any(|p| term.starts_with(p.as_str())),
+                &prefixes,
+            );
+            return Ok(self.expanded_query(&targets, expansions, negated));
+        }
+        let tokens = analyse_with_positions(&mut self.english, text);
+        if tokens.is_empty() {
+            return Ok(None);
+        }
+        if let Some(distance) = fuzzy.filter(|d| *d > 0)
+            && tokens.len() == 1
+        {
+            let word = tokens[0].1.clone();
+            let first_char: String = word.chars().take(1).collect();
+            let expansions = self.expand(
+                &targets,
+                |term| strsim::osa_distance(term, &word) <= usize::from(distance),
+                &[first_char],
+            );
+            return Ok(self.expanded_query(&targets, expansions, negated));
+        }
+        if tokens.len() > 1 {
+            // A word the analyser splits ("U.S.", "Bosnia-Herzegovina") is matched as a phrase.
+            return Ok(self.phrase_of_tokens(&targets, tokens, 0, negated));
+        }
+        if !negated {
+            self.highlight.terms.insert(tokens[0].1.clone());
+        }
+        let word = &tokens[0].1;
+        Ok(Some(disjunction(
+            targets
+                .iter()
+                .map(|(field, boost)| boosted(term_query(*field, word), *boost))
+                .collect(),
+        )))
+    }
+
+    fn entity(&mut self, text: &str) -> Box<dyn Query> {
+        let entity = self.extractor.resolve(text);
+        let key = analyse(&mut self.keyword, &entity.name).join(" ");
+        term_query(self.fields.entity, &key)
+    }
+
+    /// Terms of the target fields that pass `accept`, scanning only the terms that start with
+    /// one of `scan_prefixes`; the most frequent `MAX_EXPANSIONS` are kept.
+    fn expand(
+        &self,
+        targets: &[(Field, f32)],
+        accept: impl Fn(&str) -> bool,
+        scan_prefixes: &[String],
+    ) -> Vec<String> {
+        let mut doc_freqs: HashMap<String, u64> = HashMap::new();
+        for segment in self.searcher.segment_readers() {
+            for (field, _) in targets {
+                let Ok(inverted_index) = segment.inverted_index(*field) else {
+                    continue;
+                };
+                let terms = inverted_index.terms();
+                for scan_prefix in scan_prefixes {
+                    let mut upper = scan_prefix.clone().into_bytes();
+                    let range = match increment(&mut upper) {
+                        true => terms.range().ge(scan_prefix.as_bytes()).lt(&upper),
+                        false => terms.range().ge(scan_prefix.as_bytes()),
+                    };
+                    let Ok(mut stream) = range.into_stream() else {
+                        continue;
+                    };
+                    while stream.advance() {
+                        let Ok(term) = std::str::from_utf8(stream.key()) else {
+                            continue;
+                        };
+                        if accept(term) {
+                            *doc_freqs.entry(term.to_string()).or_default() +=
+                                u64::from(stream.value().doc_freq);
+                        }
+                    }
+                }
+            }
+        }
+        let mut expansions: Vec<(String, u64)> = doc_freqs.into_iter().collect();
+        expansions.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        expansions.truncate(MAX_EXPANSIONS);
+        expansions.into_iter().map(|(term, _)| term).collect()
+    }
+
+    /// A disjunction of every expansion in every target field: each keeps its BM25 score.
+    fn expanded_query(
+        &mut self,
+        targets: &[(Field, f32)],
+        expansions: Vec<String>,
+        negated: bool,
+    ) -> Option<Box<dyn Query>> {
+        if expansions.is_empty() {
+            // Nothing in the index matches: a query that matches nothing, not an error.
+            return Some(Box::new(EmptyQuery));
+        }
+        let mut clauses = Vec::with_capacity(expansions.len() * targets.len());
+        for expansion in expansions {
+            for (field, boost) in targets {
+                clauses.push(boosted(term_query(*field, &expansion), *boost));
+            }
+            if !negated {
+                self.highlight.terms.insert(expansion);
+            }
+        }
+        Some(disjunction(clauses))
+    }
+
+    fn phrase(
+        &mut self,
+        field: Option<FieldName>,
+        text: &str,
+        slop: u32,
+        negated: bool,
+    ) -> Result<Option<Box<dyn Query>>, IndexError> {
+        if let Some(FieldName::Entity | FieldName::Category | FieldName::Date) = field {
+            return self.term(field, text, None, false, negated);
+        }
+        let targets = self.text_fields(field);
+        let tokens = analyse_with_positions(&mut self.english, text);
+        Ok(self.phrase_of_tokens(&targets, tokens, slop, negated))
+    }
+
+    fn phrase_of_tokens(
+        &mut self,
+        targets: &[(Field, f32)],
+        tokens: Vec<(usize, String)>,
+        slop: u32,
+        negated: bool,
+    ) -> Option<Box<dyn Query>> {
+        match tokens.len() {
+            0 => return None,
+            1 => {
+                if !negated {
+                    self.highlight.terms.insert(tokens[0].1.clone());
+                }
+                return Some(disjunction(
+                    targets
+                        .iter()
+                        .map(|(field, boost)| boosted(term_query(*field, &tokens[0].1), *boost))
+                        .collect(),
+                ));
+            }
+            _ => {}
+        }
+        let first_position = tokens[0].0;
+        let relative: Vec<(usize, String)> = tokens
+            .iter()
+            .map(|(position, word)| (position - first_position, word.clone()))
+            .collect();
+        if !negated {
+            self.highlight.phrases.push(relative.clone());
+        }
+        Some(disjunction(
+            targets
+                .iter()
+                .map(|(field, boost)| {
+                    let terms = relative
+                        .iter()
+                        .map(|(offset, word)| (*offset, Term::from_field_text(*field, word)))
+                        .collect();
+                    let mut phrase = PhraseQuery::new_with_offset(terms);
+                    phrase.set_slop(slop);
+                    boosted(Box::new(phrase), *boost)
+                })
+                .collect(),
+        ))
+    }
+
+    /// `date:2024`, `date:2024-03` or `date:2024-03-28`: the whole year, month or day.
+    fn date_value(&mut self, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        let (lower, upper) = match text.len() {
+            4 => (format!("{text}-01-01"), format!("{text}-12-31")),
+            7 => {
+                let start = chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+                    .map_err(|_| {
+                        IndexError::Query(format!("`date:{text}` is not a year, month or day"))
+                    })?;
+                let last = start
+                    .checked_add_months(chrono::Months::new(1))
+                    .and_then(|next| next.pred_opt())
+                    .unwrap_or(start);
+                (start.to_string(), last.to_string())
+            }
+            _ => (text.to_string(), text.to_string()),
+        };
+        self.range(
+            FieldName::Date,
+            &RangeEnd::Included(lower),
+            &RangeEnd::Included(upper),
+        )
+    }
+
+    fn range(
+        &mut self,
+        field: FieldName,
+        lower: &RangeEnd,
+        upper: &RangeEnd,
+    ) -> Result<Box<dyn Query>, IndexError> {
+        if field != FieldName::Date {
+            return Err(IndexError::Query(format!(
+                "ranges work on `date:` only, not on `{}:`",
+                field.as_str()
+            )));
+        }
+        let date_field = self.fields.date;
+        let bound = |end: &RangeEnd, day_end: DayEnd| -> Result<Bound<Term>, IndexError> {
+            let parse = |text: &str| {
+                parse_date_arg(text, day_end, Utc::now())
+                    .map(|date| date_term(date_field, date))
+                    .map_err(|_| {
+                        IndexError::Query(format!(
+                            "`{text}` in a date range is not a date (use YYYY-MM-DD)"
+                        ))
+                    })
+            };
+            Ok(match end {
+                RangeEnd::Unbounded => Bound::Unbounded,
+                RangeEnd::Included(text) => Bound::Included(parse(text)?),
+                RangeEnd::Excluded(text) => Bound::Excluded(parse(text)?),
+            })
+        };
+        let lower = bound(lower, DayEnd::Start)?;
+        let upper = bound(upper, DayEnd::End)?;
+        Ok(Box::new(RangeQuery::new(lower, upper)))
+    }
+}
+
+/// Increments a byte string to the smallest string greater than every string it prefixes;
+/// false when there is none (all bytes 0xFF).
+fn increment(bytes: &mut Vec<u8>) -> bool {
+    while let Some(last) = bytes.pop() {
+        if last < u8::MAX {
+            bytes.push(last + 1);
+            return true;
+        }
+    }
+    false
+}
+
+fn date_term(field: Field, date: DateTime<Utc>) -> Term {
+    Term::from_field_date(
+        field,
+        tantivy::DateTime::from_timestamp_secs(date.timestamp()),
+    )
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
+    if (boost - 1.0).abs() < f32::EPSILON {
+        query
+    } else {
+        Box::new(BoostQuery::new(query, boost))
+    }
+}
+
+fn disjunction(mut clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if clauses.len() == 1 {
+        return clauses.remove(0);
+    }
+    Box::new(BooleanQuery::new(
+        clauses
+            .into_iter()
+            .map(|query| (Occur::Should, query))
+            .collect(),
+    ))
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,
@@ -306,93 +1034,22 @@ fn term_query(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
 }
 
 /// The tokens an analyser makes of a text.
-pub fn analyse(analyzer: &mut tantivy::tokenizer::TextAnalyzer, text: &str) -> Vec<String> {
+pub fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    analyse_with_positions(analyzer, text)
+        .into_iter()
+        .map(|(_, token)| token)
+        .collect()
+}
+
+/// The tokens of a text with their positions (stop words leave gaps).
+pub fn analyse_with_positions(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
     let mut stream = analyzer.token_stream(text);
     let mut tokens = Vec::new();
     while stream.advance() {
-        tokens.push(stream.token().text.clone());
+        let token = stream.token();
+        tokens.push((token.position, token.text.clone()));
     }
     tokens
-}
-
-/// The analysed words of a query that should be highlighted in passage text.
-fn highlight_terms(query: &dyn Query, handle: &IndexHandle) -> HashSet<String> {
-    let fields = handle.fields;
-    let mut terms = HashSet::new();
-    query.query_terms(&mut |term, _needs_positions| {
-        let field = term.field();
-        if (field == fields.text || field == fields.title || field == fields.section)
-            && let Some(text) = term.value().as_str()
-        {
-            terms.insert(text.to_string());
-        }
-    });
-    terms
-}
-
-/// Finds an unbalanced quote or parenthesis and says where it is.
-pub fn check_balanced(query: &str) -> Result<(), String> {
-    let mut open_parens: Vec<usize> = Vec::new();
-    let mut open_quote: Option<usize> = None;
-    for (column, character) in query.chars().enumerate() {
-        match character {
-            '"' => {
-                open_quote = match open_quote {
-                    Some(_) => None,
-                    None => Some(column),
-                }
-            }
-            '(' if open_quote.is_none() => open_parens.push(column),
-            ')' if open_quote.is_none() && open_parens.pop().is_none() => {
-                return Err(pointed(query, column, "`)` without a matching `(`"));
-            }
-            _ => {}
-        }
-    }
-    if let Some(column) = open_quote {
-        return Err(pointed(query, column, "`\"` is never closed"));
-    }
-    if let Some(column) = open_parens.pop() {
-        return Err(pointed(query, column, "`(` is never closed"));
-    }
-    Ok(())
-}
-
-/// A one-line message that quotes the query around `column` (a character index).
-fn pointed(query: &str, column: usize, problem: &str) -> String {
-    let start = column.saturating_sub(20);
-    let excerpt: String = query.chars().skip(start).take(40).collect();
-    format!(
-        "{problem} at column {} (near `{}`)",
-        column + 1,
-        excerpt.trim()
-    )
-}
-
-fn describe_parse_error(query: &str, error: QueryParserError) -> String {
-    match error {
-        QueryParserError::FieldDoesNotExist(field) => format!(
-            "unknown field `{field}`; the fields are {}",
-            QUERY_FIELDS.join(", ")
-        ),
-        QueryParserError::AllButQueryForbidden => {
-            "the query only excludes words; add a word to search for".to_string()
-        }
-        QueryParserError::DateFormatError(_) => {
-            "a date in the query is not YYYY-MM-DD or RFC 3339".to_string()
-        }
-        QueryParserError::SyntaxError(detail) => {
-            format!("cannot parse `{}`: {detail}", truncate(query, 60))
-        }
-        other => format!("cannot parse `{}`: {other}", truncate(query, 60)),
-    }
-}
-
-fn truncate(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        return text.to_string();
-    }
-    text.chars().take(max_chars).collect::<String>() + "…"
 }
 
 #[cfg(test)]
@@ -401,6 +1058,7 @@ mod tests {
     use crate::index::{create_in_ram, passage_document};
     use crate::model::{Article, Passage};
     use chrono::TimeZone;
+    use proptest::prelude::*;
 
     fn article(id: &str, date: (i32, u32, u32), title: &str) -> Article {
         Article {
@@ -456,6 +1114,11 @@ mod tests {
                         Some("Exports"),
                         "Serbian shells reach Ukraine through third countries.",
                     ),
+                    (
+                        Some("Exports"),
+                        "Ammunition exports doubled, and ammunition prices rose.",
+                    ),
+                    (Some("Exports"), "More ammunition went to Poland."),
                 ],
             ),
             (
@@ -481,16 +1144,67 @@ mod tests {
             .collect()
     }
 
+    fn sorted_ids(searcher: &Searcher, query: &str) -> Vec<(String, u32)> {
+        let mut found = ids(searcher, &SearchRequest::new(query));
+        found.sort();
+        found
+    }
+
+    fn id(article: &str, ordinal: u32) -> (String, u32) {
+        (article.to_string(), ordinal)
+    }
+
     #[test]
     fn both_words_rank_first() {
         let searcher = fixture();
-        let hits = searcher
+        let results = searcher
             .search(&SearchRequest::new("ammunition Serbia"))
             .unwrap();
-        assert_eq!(hits.hits[0].article_id, "a");
-        assert_eq!(hits.hits[0].ordinal, 0);
-        assert_eq!(hits.total, 2);
-        assert!(hits.hits[0].snippet.contains("Serbia"));
+        assert_eq!(
+            (results.hits[0].article_id.as_str(), results.hits[0].ordinal),
+            ("a", 0)
+        );
+        assert!(results.hits[0].snippet.contains("Serbia"));
+        assert!(
+            results
+                .hits
+                .windows(2)
+                .all(|pair| pair[0].score >= pair[1].score)
+        );
+    }
+
+    #[test]
+    fn the_total_is_counted_only_when_asked_or_when_every_match_was_seen() {
+        let searcher = fixture();
+        let mut request = SearchRequest::new("ammunition");
+        request.limit = 2;
+        let results = searcher.search(&request).unwrap();
+        assert_eq!(results.total, None);
+        assert!(results.more);
+        request.count = true;
+        assert_eq!(searcher.search(&request).unwrap().total, Some(4));
+        request.count = false;
+        request.limit = 10;
+        let results = searcher.search(&request).unwrap();
+        assert_eq!(results.total, Some(4));
+        assert!(!results.more);
+    }
+
+    #[test]
+    fn per_article_keeps_the_best_passages_of_each_article_and_counts_the_rest() {
+        let searcher = fixture();
+        let mut request = SearchRequest::new("ammunition");
+        request.per_article = 1;
+        let results = searcher.search(&request).unwrap();
+        let articles: Vec<&str> = results.hits.iter().map(|h| h.article_id.as_str()).collect();
+        assert_eq!(articles.len(), 2);
+        assert!(articles.contains(&"a") && articles.contains(&"b"));
+        let hit_a = results.hits.iter().find(|h| h.article_id == "a").unwrap();
+        assert_eq!(hit_a.more_in_article, 2);
+        let hit_b = results.hits.iter().find(|h| h.article_id == "b").unwrap();
+        assert_eq!(hit_b.more_in_article, 0);
+        request.per_article = 0;
+        assert_eq!(searcher.search(&request).unwrap().hits.len(), 4);
     }
 
     #[test]
@@ -498,41 +1212,184 @@ mod tests {
         let searcher = fixture();
         let mut request = SearchRequest::new("ammunition");
         request.filters.since = Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
-        assert_eq!(ids(&searcher, &request), [("b".to_string(), 1)]);
+        assert_eq!(ids(&searcher, &request), [id("b", 1)]);
         request.filters.since = None;
         request.filters.until = Some(Utc.with_ymd_and_hms(2023, 12, 31, 0, 0, 0).unwrap());
-        assert_eq!(ids(&searcher, &request), [("a".to_string(), 0)]);
+        assert!(
+            ids(&searcher, &request)
+                .iter()
+                .all(|(article, _)| article == "a")
+        );
     }
 
     #[test]
-    fn section_and_entity_filters_cut_results() {
+    fn section_entity_and_category_filters_cut_results() {
         let searcher = fixture();
         let mut request = SearchRequest::new("gas");
         request.filters.sections = vec!["politics".into()];
-        assert_eq!(ids(&searcher, &request), [("b".to_string(), 1)]);
+        assert_eq!(ids(&searcher, &request), [id("b", 1)]);
         let mut request = SearchRequest::new("shells OR ammunition");
         request.filters.entities = vec!["Serbian".into()];
         let mut found = ids(&searcher, &request);
         found.sort();
-        assert_eq!(found, [("a".to_string(), 0), ("a".to_string(), 1)]);
+        assert_eq!(found, [id("a", 0), id("a", 1)]);
+        let mut request = SearchRequest::new("gas");
+        request.filters.categories = vec!["Energy".into()];
+        assert!(ids(&searcher, &request).is_empty());
+        request.filters.categories = vec!["DEFENCE".into()];
+        assert_eq!(ids(&searcher, &request).len(), 2);
     }
 
     #[test]
-    fn must_and_must_not_and_phrases() {
+    fn the_query_language_operators() {
         let searcher = fixture();
-        assert_eq!(
-            ids(&searcher, &SearchRequest::new("ammunition -gas")),
-            [("a".to_string(), 0)]
+        assert!(
+            sorted_ids(&searcher, "ammunition -gas")
+                .iter()
+                .all(|(a, _)| a == "a")
         );
+        assert_eq!(sorted_ids(&searcher, "+gas +vucic"), [id("b", 1)]);
+        assert_eq!(sorted_ids(&searcher, "gas AND vucic"), [id("b", 1)]);
+        assert_eq!(sorted_ids(&searcher, "\"third countries\""), [id("a", 1)]);
+        assert!(sorted_ids(&searcher, "\"countries third\"").is_empty());
         assert_eq!(
-            ids(&searcher, &SearchRequest::new("+gas +vucic")),
-            [("b".to_string(), 1)]
+            sorted_ids(&searcher, "(gas OR countries) AND NOT winter"),
+            [id("a", 1), id("b", 1)]
         );
+        assert_eq!(sorted_ids(&searcher, "title:gas"), [id("b", 0), id("b", 1)]);
+        assert_eq!(sorted_ids(&searcher, "section:politics"), [id("b", 1)]);
         assert_eq!(
-            ids(&searcher, &SearchRequest::new("\"third countries\"")),
-            [("a".to_string(), 1)]
+            sorted_ids(
+                &searcher,
+                "entity:\"Bosnia-Herzegovina\" OR entity:ukrainian"
+            ),
+            [id("a", 1)]
         );
-        assert!(ids(&searcher, &SearchRequest::new("\"countries third\"")).is_empty());
+        assert_eq!(sorted_ids(&searcher, "category:defence AND gas").len(), 2);
+        assert_eq!(sorted_ids(&searcher, "gas AND date:2024-03").len(), 2);
+        assert_eq!(
+            sorted_ids(&searcher, "gas AND date:[2023-01-01 TO 2023-12-31]"),
+            []
+        );
+        let mut request = SearchRequest::new("ammunition gas");
+        request.require_all = true;
+        assert_eq!(ids(&searcher, &request), [id("b", 1)]);
+    }
+
+    #[test]
+    fn fuzzy_and_prefix_words_expand_to_index_terms_and_keep_bm25() {
+        let searcher = fixture();
+        // One edit away from "vucic".
+        assert_eq!(sorted_ids(&searcher, "vucik~1"), [id("b", 1)]);
+        assert!(sorted_ids(&searcher, "vucik").is_empty());
+        assert!(sorted_ids(&searcher, "vuxyk~1").is_empty());
+        let results = searcher.search(&SearchRequest::new("ammun*")).unwrap();
+        assert_eq!(results.hits.len(), 4);
+        // BM25, not a constant: the passage with "ammunition" twice ranks first.
+        assert_eq!(results.hits[0].ordinal, 2);
+        assert!(results.hits[0].score > results.hits[3].score);
+        assert!(results.hits[0].snippet.contains("Ammunition"));
+        assert_eq!(results.hits[0].highlights.len(), 2);
+        // A prefix longer than the stem still finds the stemmed word.
+        assert_eq!(sorted_ids(&searcher, "text:exports*"), [id("a", 2)]);
+    }
+
+    #[test]
+    fn a_phrase_is_highlighted_only_as_a_phrase() {
+        let searcher = fixture();
+        let results = searcher
+            .search(&SearchRequest::new("\"ammunition prices\""))
+            .unwrap();
+        assert_eq!(results.hits.len(), 1);
+        let hit = &results.hits[0];
+        let marked: Vec<&str> = hit
+            .highlights
+            .iter()
+            .map(|r| &hit.snippet[r.clone()])
+            .collect();
+        assert_eq!(marked, ["ammunition prices"]);
+    }
+
+    #[test]
+    fn sort_by_date_puts_the_newest_first() {
+        let searcher = fixture();
+        let mut request = SearchRequest::new("ammunition");
+        request.sort = SortOrder::Date;
+        let found = ids(&searcher, &request);
+        assert_eq!(found[0], id("b", 1));
+        let relevance = ids(&searcher, &SearchRequest::new("ammunition"));
+        assert_ne!(relevance[0], id("b", 1));
+    }
+
+    #[test]
+    fn recency_lifts_recent_passages_but_keeps_relevance() {
+        let searcher = searcher_with(&[
+            (
+                article("old", (2015, 1, 1), "x"),
+                vec![(None, "grid grid grid power")],
+            ),
+            (
+                article("new", (2024, 1, 1), "x"),
+                vec![(None, "grid power lines everywhere")],
+            ),
+        ]);
+        assert_eq!(ids(&searcher, &SearchRequest::new("grid"))[0].0, "old");
+        let mut request = SearchRequest::new("grid");
+        request.recency_half_life = Some(chrono::Duration::days(365));
+        request.explain = true;
+        let results = searcher.search(&request).unwrap();
+        assert_eq!(results.hits[0].article_id, "new");
+        let explanation = results.hits[1].explanation.as_ref().unwrap();
+        assert!(
+            explanation["description"]
+                .as_str()
+                .unwrap()
+                .starts_with("recency")
+        );
+        // Old passages keep at least the floor of their relevance.
+        assert!(results.hits[1].score > 0.0);
+    }
+
+    #[test]
+    fn explain_gives_a_tree_whose_value_is_the_score() {
+        let searcher = fixture();
+        let mut request = SearchRequest::new("ammunition");
+        request.explain = true;
+        let results = searcher.search(&request).unwrap();
+        let hit = &results.hits[0];
+        let explanation = hit.explanation.as_ref().unwrap();
+        let value = explanation["value"].as_f64().unwrap() as f32;
+        assert!((value - hit.score).abs() < 1e-3, "{value} vs {}", hit.score);
+        assert!(explanation["details"].is_array());
+    }
+
+    #[test]
+    fn facets_count_the_whole_result_set() {
+        let searcher = fixture();
+        let mut request = SearchRequest::new("ammunition OR gas");
+        request.limit = 1;
+        request.facets = true;
+        let results = searcher.search(&request).unwrap();
+        let facets = results.facets.unwrap();
+        assert_eq!(facets.total, 5);
+        assert_eq!(results.total, Some(5));
+        let count_of = |name: &str| {
+            facets
+                .entities
+                .iter()
+                .find(|e| e.name == name)
+                .map(|e| e.count)
+        };
+        assert_eq!(count_of("Serbia"), Some(1));
+        assert_eq!(count_of("Germany"), Some(1));
+        assert_eq!(facets.categories[0].value, "defence");
+        assert_eq!(facets.categories[0].count, 5);
+        let months: Vec<(&str, u64)> = facets
+            .months
+            .iter()
+            .map(|m| (m.value.as_str(), m.count))
+            .collect();
+        assert_eq!(months, [("2023-05", 3), ("2024-03", 2)]);
     }
 
     #[test]
@@ -547,12 +1404,11 @@ mod tests {
                 vec![(None, "gas news here today and more")],
             ),
         ]);
-        let found = ids(&searcher, &SearchRequest::new("gas"));
-        assert_eq!(found[0].0, "title");
+        assert_eq!(ids(&searcher, &SearchRequest::new("gas"))[0].0, "title");
     }
 
     #[test]
-    fn malformed_queries_get_a_pointed_message() {
+    fn bad_queries_get_messages() {
         let searcher = fixture();
         let message = |query: &str| {
             searcher
@@ -561,10 +1417,11 @@ mod tests {
                 .to_string()
         };
         assert!(message("(ammunition").contains("`(` is never closed at column 1"));
-        assert!(message("\"open phrase").contains("`\"` is never closed"));
-        assert!(message("ammunition)").contains("`)` without a matching `(` at column 11"));
         assert!(message("colour:red").contains("unknown field `colour`"));
-        assert!(message("-gas").contains("only excludes"));
+        assert!(message("the of and").contains("no searchable words"));
+        assert!(message("?!, ...").contains("no searchable words"));
+        assert!(message("date:[2024-13-01 TO *]").contains("not a date"));
+        assert!(message("title:[a TO b]").contains("ranges work on `date:` only"));
     }
 
     #[test]
@@ -580,5 +1437,33 @@ mod tests {
                 .to_string()
                 .contains("after --until")
         );
+    }
+
+    #[test]
+    fn a_long_query_is_answered_or_refused_cleanly() {
+        let searcher = fixture();
+        let long: String = "ammunition ".repeat(900);
+        assert!(
+            !searcher
+                .search(&SearchRequest::new(long))
+                .unwrap()
+                .hits
+                .is_empty()
+        );
+        let too_long: String = "gas ".repeat(2500);
+        assert!(searcher.search(&SearchRequest::new(too_long)).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+        #[test]
+        fn random_queries_never_panic(query in "\\PC{0,60}|[ ()\"+\\-*~:\\[\\]a-z0-9]{0,40}|(AND|OR|NOT|title:|date:|entity:|\\(|\\)|\"|ammun|gas|~1|\\*| ){0,12}") {
+            let searcher = FIXTURE.with(|searcher| searcher.clone());
+            let _ = searcher.search(&SearchRequest::new(query));
+        }
+    }
+
+    thread_local! {
+        static FIXTURE: std::rc::Rc<Searcher> = std::rc::Rc::new(fixture());
     }
 }

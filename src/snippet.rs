@@ -22,24 +22,93 @@ pub struct Snippet {
     pub highlights: Vec<Range<usize>>,
 }
 
-/// The byte ranges of `text` whose analysed token is one of `terms`.
+/// What to highlight: analysed words (with their fuzzy and prefix expansions) and phrases.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HighlightTerms {
+    pub terms: HashSet<String>,
+    /// Each phrase as its analysed words with their positions relative to the first word.
+    pub phrases: Vec<Vec<(usize, String)>>,
+}
+
+impl HighlightTerms {
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty() && self.phrases.is_empty()
+    }
+}
+
+struct Token {
+    position: usize,
+    range: Range<usize>,
+    text: String,
+}
+
+/// The byte ranges of `text` that match: words whose analysed form is one of the terms, and
+/// runs of words that form one of the phrases (only where they occur as that phrase). Each
+/// match carries a key, so that sentences can be ranked by how many distinct terms they hold.
 pub fn find_matches(
     analyzer: &mut TextAnalyzer,
     text: &str,
-    terms: &HashSet<String>,
+    highlight: &HighlightTerms,
 ) -> Vec<(Range<usize>, String)> {
     let mut matches = Vec::new();
-    if terms.is_empty() {
+    if highlight.is_empty() {
         return matches;
     }
+    let mut tokens = Vec::new();
     let mut stream = analyzer.token_stream(text);
     while stream.advance() {
         let token = stream.token();
-        if terms.contains(&token.text) {
-            matches.push((token.offset_from..token.offset_to, token.text.clone()));
+        tokens.push(Token {
+            position: token.position,
+            range: token.offset_from..token.offset_to,
+            text: token.text.clone(),
+        });
+    }
+    for token in &tokens {
+        if highlight.terms.contains(&token.text) {
+            matches.push((token.range.clone(), token.text.clone()));
         }
     }
-    matches
+    for phrase in &highlight.phrases {
+        let Some((_, first_word)) = phrase.first() else {
+            continue;
+        };
+        let key = phrase
+            .iter()
+            .map(|(_, word)| word.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for (start_idx, start) in tokens.iter().enumerate() {
+            if &start.text != first_word {
+                continue;
+            }
+            let mut end = start.range.end;
+            let complete = phrase.iter().skip(1).all(|(offset, word)| {
+                let wanted = start.position + offset;
+                let found = tokens[start_idx + 1..]
+                    .iter()
+                    .take_while(|token| token.position <= wanted)
+                    .find(|token| token.position == wanted && &token.text == word);
+                if let Some(token) = found {
+                    end = token.range.end;
+                }
+                found.is_some()
+            });
+            if complete {
+                matches.push((start.range.start..end, key.clone()));
+            }
+        }
+    }
+    matches.sort_by_key(|(range, _)| (range.start, std::cmp::Reverse(range.end)));
+    // Drop matches inside an earlier one (a phrase word that is also a term).
+    let mut kept: Vec<(Range<usize>, String)> = Vec::with_capacity(matches.len());
+    for (range, key) in matches {
+        if kept.last().is_some_and(|(last, _)| range.start < last.end) {
+            continue;
+        }
+        kept.push((range, key));
+    }
+    kept
 }
 
 struct Candidate {
@@ -53,10 +122,10 @@ struct Candidate {
 pub fn make_snippet(
     analyzer: &mut TextAnalyzer,
     text: &str,
-    terms: &HashSet<String>,
+    highlight: &HighlightTerms,
     max_fragments: usize,
 ) -> Snippet {
-    let matches = find_matches(analyzer, text, terms);
+    let matches = find_matches(analyzer, text, highlight);
     let mut candidates: Vec<Candidate> = text
         .split_sentence_bound_indices()
         .map(|(start, sentence)| {
@@ -184,8 +253,11 @@ mod tests {
     use super::*;
     use crate::schema::english_analyzer;
 
-    fn terms(words: &[&str]) -> HashSet<String> {
-        words.iter().map(|w| w.to_string()).collect()
+    fn terms(words: &[&str]) -> HighlightTerms {
+        HighlightTerms {
+            terms: words.iter().map(|w| w.to_string()).collect(),
+            phrases: Vec::new(),
+        }
     }
 
     fn marked(snippet: &Snippet) -> String {
@@ -226,6 +298,29 @@ mod tests {
             marked(&snippet),
             "… [Serbia] exports [ammunition] to many. …"
         );
+    }
+
+    #[test]
+    fn a_phrase_is_highlighted_only_where_it_occurs_as_a_phrase() {
+        let mut analyzer = english_analyzer();
+        let highlight = HighlightTerms {
+            terms: HashSet::new(),
+            phrases: vec![vec![(0, "arm".to_string()), (1, "product".to_string())]],
+        };
+        let snippet = make_snippet(
+            &mut analyzer,
+            "Arms production rose. Production of arms fell.",
+            &highlight,
+            2,
+        );
+        assert_eq!(marked(&snippet), "[Arms production] rose. …");
+        // Stop words inside the phrase keep their place.
+        let highlight = HighlightTerms {
+            terms: HashSet::new(),
+            phrases: vec![vec![(0, "bank".to_string()), (2, "england".to_string())]],
+        };
+        let snippet = make_snippet(&mut analyzer, "The Bank of England said.", &highlight, 2);
+        assert_eq!(marked(&snippet), "The [Bank of England] said.");
     }
 
     #[test]

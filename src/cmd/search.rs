@@ -11,6 +11,7 @@ use crate::config::{self, DEFAULT_CORPUS_DIR, IndexLocation};
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, open_index};
 use crate::ingest::WalkOptions;
+use crate::render::text::TextOptions;
 use crate::render::{self, Theme};
 use crate::search::{SearchRequest, Searcher};
 
@@ -51,13 +52,33 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.limit = usize::try_from(args.limit).context("--limit is too large")?;
     request.offset = args.offset;
     request.filters = filters;
+    request.require_all = args.all;
+    request.per_article = args.per_article;
+    request.sort = args.sort;
+    request.recency_half_life = args
+        .recency
+        .as_deref()
+        .map(config::parse_half_life)
+        .transpose()
+        .context("invalid --recency")?;
+    request.explain = args.explain;
+    request.count = args.count;
+    request.fragments = args.fragments;
+    // The text output closes with the most mentioned entities of the whole result set.
+    request.facets = args.facets || !args.json;
     let results = searcher.search(&request)?;
 
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);
     if args.json {
         render::json::write_hits(&mut out, &results.hits)?;
+        if let (true, Some(facets)) = (args.facets, &results.facets) {
+            render::json::write_facets(&mut out, facets)?;
+        }
     } else {
-        render::text::write_results(&mut out, &results, &Theme::default())?;
+        let options = TextOptions {
+            facets: args.facets,
+        };
+        render::text::write_results(&mut out, &results, &Theme::default(), options)?;
     }
     out.flush()?;
     Ok(if results.hits.is_empty() {

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use crate::facets::Facets;
 use crate::model::Hit;
 
 /// Writes each hit as one line of JSON.
@@ -12,6 +13,13 @@ pub fn write_hits<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()> {
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// The closing line of `--facets --json`: `{"total": N, "facets": {...}}`.
+pub fn write_facets<W: Write>(out: &mut W, facets: &Facets) -> std::io::Result<()> {
+    let line = serde_json::json!({ "total": facets.total, "facets": facets });
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]
@@ -39,6 +47,8 @@ mod tests {
                 name: "Serbia".into(),
                 kind: EntityKind::Place,
             }],
+            more_in_article: 0,
+            explanation: None,
         };
         let mut out = Vec::new();
         write_hits(&mut out, &[hit.clone(), hit]).unwrap();
@@ -51,5 +61,6 @@ mod tests {
         assert_eq!(value["entities"][0]["kind"], "place");
         assert_eq!(value["highlights"][0]["start"], 0);
         assert_eq!(value["category"], serde_json::Value::Null);
+        assert!(value.get("explanation").is_none());
     }
 }

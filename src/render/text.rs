@@ -3,15 +3,28 @@
 
 use std::io::Write;
 
+use crate::facets::Facets;
 use crate::model::Hit;
 use crate::render::Theme;
 use crate::search::SearchResults;
 
-/// Writes the hits and the footer.
+/// What to print besides the hits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Print every facet (entities, categories, months); otherwise only the most mentioned
+    /// entities.
+    pub facets: bool,
+}
+
+/// Entities named in the closing lines of the text output.
+const FOOTER_ENTITIES: usize = 8;
+
+/// Writes the hits, the facets and the footer.
 pub fn write_results<W: Write>(
     out: &mut W,
     results: &SearchResults,
     theme: &Theme,
+    options: TextOptions,
 ) -> std::io::Result<()> {
     for hit in &results.hits {
         write_hit(out, hit, theme)?;
@@ -20,16 +33,106 @@ pub fn write_results<W: Write>(
     let shown = results.hits.len();
     let elapsed_ms = (results.search_time + results.fetch_time).as_secs_f64() * 1e3;
     let dim = theme.dim;
+    if let Some(facets) = &results.facets {
+        write_facets(out, facets, theme, options)?;
+    }
     if shown == 0 {
-        writeln!(out, "{dim}no passage matches ({elapsed_ms:.1} ms){dim:#}")?;
-    } else {
-        let first = results.hits[0].rank;
-        let last = results.hits[shown - 1].rank;
-        writeln!(
+        return writeln!(out, "{dim}no passage matches ({elapsed_ms:.1} ms){dim:#}");
+    }
+    let first = results.hits[0].rank;
+    let last = results.hits[shown - 1].rank;
+    match (results.total, results.more) {
+        (Some(total), _) => writeln!(
             out,
-            "{dim}passages {first}-{last} of {} matching ({elapsed_ms:.1} ms){dim:#}",
-            results.total
-        )?;
+            "{dim}passages {first}-{last} of {total} matching ({elapsed_ms:.1} ms){dim:#}"
+        ),
+        (None, true) => writeln!(
+            out,
+            "{dim}passages {first}-{last}; more match (--count counts them) ({elapsed_ms:.1} ms){dim:#}"
+        ),
+        (None, false) => writeln!(
+            out,
+            "{dim}passages {first}-{last} ({elapsed_ms:.1} ms){dim:#}"
+        ),
+    }
+}
+
+fn write_facets<W: Write>(
+    out: &mut W,
+    facets: &Facets,
+    theme: &Theme,
+    options: TextOptions,
+) -> std::io::Result<()> {
+    let Theme {
+        entity, dim, title, ..
+    } = theme;
+    let n_entities = if options.facets {
+        facets.entities.len()
+    } else {
+        FOOTER_ENTITIES
+    };
+    if !facets.entities.is_empty() {
+        let names: Vec<String> = facets
+            .entities
+            .iter()
+            .take(n_entities)
+            .map(|e| format!("{entity}{}{entity:#} {dim}{}{dim:#}", e.name, e.count))
+            .collect();
+        writeln!(out, "{title}most mentioned:{title:#} {}", names.join(", "))?;
+    }
+    if !options.facets {
+        return Ok(());
+    }
+    if !facets.categories.is_empty() {
+        let categories: Vec<String> = facets
+            .categories
+            .iter()
+            .map(|c| format!("{} {dim}{}{dim:#}", c.value, c.count))
+            .collect();
+        writeln!(out, "{title}categories:{title:#} {}", categories.join(", "))?;
+    }
+    if !facets.months.is_empty() {
+        writeln!(out, "{title}by month:{title:#}")?;
+        let widest = facets
+            .months
+            .iter()
+            .map(|m| m.count)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        for month in &facets.months {
+            let bar_len = (month.count * 30).div_ceil(widest) as usize;
+            writeln!(
+                out,
+                "  {} {} {}",
+                month.value,
+                "█".repeat(bar_len),
+                month.count
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes an explanation tree, one node a line, indented by depth.
+fn write_explanation<W: Write>(
+    out: &mut W,
+    node: &serde_json::Value,
+    depth: usize,
+    theme: &Theme,
+) -> std::io::Result<()> {
+    let dim = theme.dim;
+    let value = node["value"].as_f64().unwrap_or(0.0);
+    let description = node["description"].as_str().unwrap_or("");
+    writeln!(
+        out,
+        "     {}{dim}{value:.4}{dim:#} {description}",
+        "  ".repeat(depth)
+    )?;
+    if let Some(details) = node["details"].as_array() {
+        for child in details {
+            write_explanation(out, child, depth + 1, theme)?;
+        }
     }
     Ok(())
 }
@@ -70,6 +173,17 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
             .map(|e| format!("{entity}{}{entity:#}{dim}({}){dim:#}", e.name, e.kind))
             .collect();
         writeln!(out, "     {}", names.join(", "))?;
+    }
+    if hit.more_in_article > 0 {
+        let plural = if hit.more_in_article == 1 { "" } else { "s" };
+        writeln!(
+            out,
+            "     {dim}+{} more passage{plural} in this article{dim:#}",
+            hit.more_in_article
+        )?;
+    }
+    if let Some(explanation) = &hit.explanation {
+        write_explanation(out, explanation, 0, theme)?;
     }
     Ok(())
 }
@@ -112,6 +226,8 @@ mod tests {
             snippet: "Serbia sells shells.".into(),
             highlights: vec![0..6, 13..19],
             entities: vec![],
+            more_in_article: 3,
+            explanation: None,
         }
     }
 
@@ -119,17 +235,26 @@ mod tests {
     fn plain_output_holds_every_part_of_a_hit() {
         let results = SearchResults {
             hits: vec![hit()],
-            total: 7,
+            total: Some(7),
+            more: true,
+            facets: None,
             search_time: Duration::from_micros(300),
             fetch_time: Duration::from_micros(200),
         };
         let mut out = Vec::new();
-        write_results(&mut out, &results, &Theme::default()).unwrap();
+        write_results(
+            &mut out,
+            &results,
+            &Theme::default(),
+            TextOptions::default(),
+        )
+        .unwrap();
         let plain = anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string();
         assert!(plain.contains("  1. [3.25] undated  Shells"), "{plain}");
         assert!(plain.contains("defence/a.txt › Exports"));
         assert!(plain.contains("Serbia sells shells."));
         assert!(plain.contains("passages 1-1 of 7 matching (0.5 ms)"));
+        assert!(plain.contains("+3 more passages in this article"));
     }
 
     #[test]
