@@ -396,11 +396,23 @@ impl Searcher {
         loop {
             let top = self.top_docs(searcher, query, request, window)?;
             let exhausted = top.len() < window;
-            let mut article_ids = ArticleIds::new(searcher, &self.handle)?;
+            let mut keys = PassageKeys::new(searcher, &self.handle);
+            let mut ordered = Vec::with_capacity(top.len());
+            for (order_key, score, address) in top {
+                let (article_id, ordinal) = keys.get(address)?;
+                ordered.push((order_key, score, address, article_id, ordinal));
+            }
+            // Equal keys are ordered by article id and passage position, so that output does
+            // not depend on which indexing thread wrote a passage.
+            ordered.sort_by(|a, b| {
+                (b.0.0.total_cmp(&a.0.0))
+                    .then_with(|| b.0.1.total_cmp(&a.0.1))
+                    .then_with(|| a.3.cmp(&b.3))
+                    .then_with(|| a.4.cmp(&b.4))
+            });
             let mut per_article: HashMap<String, usize> = HashMap::new();
             let mut kept = Vec::with_capacity(wanted + 1);
-            for (score, address) in top {
-                let article_id = article_ids.get(address)?;
+            for (_, score, address, article_id, _) in ordered {
                 let shown = per_article.entry(article_id.clone()).or_default();
                 if request.per_article > 0 && *shown >= request.per_article {
                     continue;
@@ -422,20 +434,24 @@ impl Searcher {
         }
     }
 
-    /// The best `window` passages by the requested order, with their display scores; ties
-    /// broken by index order, which follows the corpus walk (article path, passage ordinal).
+    /// The best `window` passages by the requested order: (order key, display score, address).
     fn top_docs(
         &self,
         searcher: &tantivy::Searcher,
         query: &dyn Query,
         request: &SearchRequest,
         window: usize,
-    ) -> Result<Vec<(Score, DocAddress)>, IndexError> {
+    ) -> Result<Vec<(OrderKey, Score, DocAddress)>, IndexError> {
+        let by_score = |top: Vec<(Score, DocAddress)>| -> Vec<(OrderKey, Score, DocAddress)> {
+            top.into_iter()
+                .map(|(score, address)| ((f64::from(score), 0.0), score, address))
+                .collect()
+        };
         let date_field = field_name(searcher.schema(), self.handle.fields.date).to_string();
         let result = match (request.sort, request.recency_half_life) {
-            (SortOrder::Relevance, None) => {
-                searcher.search(query, &TopDocs::with_limit(window).order_by_score())
-            }
+            (SortOrder::Relevance, None) => searcher
+                .search(query, &TopDocs::with_limit(window).order_by_score())
+                .map(by_score),
             (SortOrder::Relevance, Some(half_life)) => {
                 let newest = self.newest_date(searcher);
                 let half_life_secs = half_life.num_seconds().max(1) as f64;
@@ -451,7 +467,7 @@ impl Searcher {
                             score * recency_factor(date, newest, half_life_secs)
                         }
                     });
-                searcher.search(query, &collector)
+                searcher.search(query, &collector).map(by_score)
             }
             (SortOrder::Date, _) => {
                 let collector =
@@ -471,7 +487,9 @@ impl Searcher {
                     });
                 searcher.search(query, &collector).map(|top| {
                     top.into_iter()
-                        .map(|((_, score), address)| (score, address))
+                        .map(|((seconds, score), address)| {
+                            ((seconds as f64, f64::from(score)), score, address)
+                        })
                         .collect()
                 })
             }
@@ -612,6 +630,9 @@ impl Searcher {
     }
 }
 
+/// What results are ordered by, most significant first: (score, 0), or (date, score).
+type OrderKey = (f64, f64);
+
 /// A passage in result order, before its stored fields are fetched.
 struct RankedPassage {
     score: Score,
@@ -633,52 +654,63 @@ fn recency_factor(
     RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * decay
 }
 
-/// Reads article ids from the fast column, one column per segment, opened on first use.
-struct ArticleIds<'a> {
+/// Reads the article id and ordinal of passages from the fast columns, one pair of columns per
+/// segment, opened on first use.
+struct PassageKeys<'a> {
     searcher: &'a tantivy::Searcher,
-    field: String,
-    columns: HashMap<u32, Option<tantivy::columnar::StrColumn>>,
+    article_field: String,
+    ordinal_field: String,
+    columns: HashMap<
+        u32,
+        (
+            Option<tantivy::columnar::StrColumn>,
+            Option<tantivy::columnar::Column<u64>>,
+        ),
+    >,
     buffer: String,
 }
 
-impl<'a> ArticleIds<'a> {
-    fn new(
-        searcher: &'a tantivy::Searcher,
-        handle: &IndexHandle,
-    ) -> Result<ArticleIds<'a>, IndexError> {
-        Ok(ArticleIds {
+impl<'a> PassageKeys<'a> {
+    fn new(searcher: &'a tantivy::Searcher, handle: &IndexHandle) -> PassageKeys<'a> {
+        PassageKeys {
             searcher,
-            field: field_name(searcher.schema(), handle.fields.article_id).to_string(),
+            article_field: field_name(searcher.schema(), handle.fields.article_id).to_string(),
+            ordinal_field: field_name(searcher.schema(), handle.fields.ordinal).to_string(),
             columns: HashMap::new(),
             buffer: String::new(),
-        })
+        }
     }
 
-    fn get(&mut self, address: DocAddress) -> Result<String, IndexError> {
+    fn get(&mut self, address: DocAddress) -> Result<(String, u64), IndexError> {
         let searcher = self.searcher;
-        let field = &self.field;
-        let column = self.columns.entry(address.segment_ord).or_insert_with(|| {
-            searcher
-                .segment_reader(address.segment_ord)
-                .fast_fields()
-                .str(field)
-                .ok()
-                .flatten()
+        let (article_field, ordinal_field) = (&self.article_field, &self.ordinal_field);
+        let (articles, ordinals) = self.columns.entry(address.segment_ord).or_insert_with(|| {
+            let fast_fields = searcher.segment_reader(address.segment_ord).fast_fields();
+            (
+                fast_fields.str(article_field).ok().flatten(),
+                fast_fields.column_opt::<u64>(ordinal_field).ok().flatten(),
+            )
         });
-        let Some(column) = column else {
-            return Ok(String::new());
-        };
-        let Some(ord) = column.term_ords(address.doc_id).next() else {
-            return Ok(String::new());
+        let ordinal = ordinals
+            .as_ref()
+            .and_then(|column| column.first(address.doc_id))
+            .unwrap_or(0);
+        let Some(ord) = articles
+            .as_ref()
+            .and_then(|column| column.term_ords(address.doc_id).next())
+        else {
+            return Ok((String::new(), ordinal));
         };
         self.buffer.clear();
-        column
-            .ord_to_str(ord, &mut self.buffer)
-            .map_err(|source| IndexError::Io {
-                path: std::path::PathBuf::from(field),
-                source,
-            })?;
-        Ok(self.buffer.clone())
+        if let Some(column) = articles {
+            column
+                .ord_to_str(ord, &mut self.buffer)
+                .map_err(|source| IndexError::Io {
+                    path: std::path::PathBuf::from(article_field),
+                    source,
+                })?;
+        }
+        Ok((self.buffer.clone(), ordinal))
     }
 }
 
