@@ -133,6 +133,9 @@ pub struct Searcher {
     handle: IndexHandle,
     reader: IndexReader,
     extractor: EntityExtractor,
+    /// Built once; each query works on a cheap clone.
+    english: TextAnalyzer,
+    keyword: TextAnalyzer,
 }
 
 /// State while compiling one query: the tantivy searcher (for term expansion), analysers and
@@ -161,6 +164,8 @@ impl Searcher {
             handle,
             reader,
             extractor,
+            english: english_analyzer(),
+            keyword: keyword_analyzer(),
         })
     }
 
@@ -205,8 +210,8 @@ impl Searcher {
             searcher: &searcher,
             fields: self.handle.fields,
             extractor: &self.extractor,
-            english: english_analyzer(),
-            keyword: keyword_analyzer(),
+            english: self.english.clone(),
+            keyword: self.keyword.clone(),
             highlight: HighlightTerms::default(),
         };
         let Some(query) = compiler.node(&node, false)? else {
@@ -249,7 +254,7 @@ impl Searcher {
             ));
         }
         for section in &filters.sections {
-            let tokens = analyse(&mut english_analyzer(), section);
+            let tokens = analyse(&mut self.english.clone(), section);
             if tokens.is_empty() {
                 return Err(IndexError::Filter(format!(
                     "--section `{section}` has no searchable words"
@@ -261,7 +266,7 @@ impl Searcher {
         }
         for name in &filters.entities {
             let entity = self.extractor.resolve(name);
-            let keys = analyse(&mut keyword_analyzer(), &entity.name);
+            let keys = analyse(&mut self.keyword.clone(), &entity.name);
             if keys.is_empty() {
                 return Err(IndexError::Filter(format!("--entity `{name}` is empty")));
             }
@@ -273,7 +278,7 @@ impl Searcher {
             let any_category: Vec<(Occur, Box<dyn Query>)> = filters
                 .categories
                 .iter()
-                .flat_map(|category| analyse(&mut keyword_analyzer(), category))
+                .flat_map(|category| analyse(&mut self.keyword.clone(), category))
                 .map(|key| (Occur::Should, term_query(fields.category, &key)))
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_category))));
@@ -338,8 +343,11 @@ impl Searcher {
         let search_time = started.elapsed();
 
         let fetch_started = Instant::now();
-        let mut analyzer = english_analyzer();
-        let newest = self.newest_date(&searcher);
+        let mut analyzer = self.english.clone();
+        let newest = match (request.explain, request.recency_half_life) {
+            (true, Some(_)) => self.newest_date(&searcher),
+            _ => None,
+        };
         let mut hits = Vec::with_capacity(page.len());
         for (
             idx,
