@@ -22,8 +22,10 @@ use crate::model::{Entity, EntityKind, Hit};
 use crate::schema::{QUERY_FIELDS, english_analyzer, keyword_analyzer};
 use crate::snippet::{self, make_snippet};
 
-/// A title match weighs this much more than a body match.
-pub const TITLE_BOOST: f32 = 2.0;
+/// Weight of a title match against a body match. The title is on every passage of an article,
+/// so a heavy title weight lets it drown the passage's own words: measured with `newsdex eval`
+/// on six test collections, 0.3 beats 2.0 on all of them (MAP +0.01 to +0.05).
+pub const TITLE_BOOST: f32 = 0.3;
 /// A section-heading match weighs this much more than a body match.
 pub const SECTION_BOOST: f32 = 1.5;
 

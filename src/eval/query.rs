@@ -59,8 +59,8 @@ mod tests {
     #[test]
     fn punctuation_and_operators_are_plain_text() {
         assert_eq!(
-            query_words("What is TSS (Time-Sharing System)? title:AND NOT \"x"),
-            ["tss", "time", "share", "system", "titl", "x"]
+            query_words("What is TSS (Time-Sharing System)? title:AND NOT \"xyz"),
+            ["tss", "time", "share", "system", "titl", "xyz"]
         );
     }
 
