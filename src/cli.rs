@@ -178,4 +178,26 @@ mod tests {
         assert_eq!(args.limit, 3);
         assert!(Cli::try_parse_from(["newsdex", "search", "x", "-n", "0"]).is_err());
     }
+
+    #[test]
+    fn eval_needs_its_three_files() {
+        let cli = Cli::try_parse_from([
+            "newsdex",
+            "eval",
+            "--docs",
+            "d",
+            "--queries",
+            "q",
+            "--qrels",
+            "r",
+            "--json",
+        ])
+        .unwrap();
+        let Command::Eval(args) = cli.command else {
+            panic!("not an eval");
+        };
+        assert_eq!(args.qrels, PathBuf::from("r"));
+        assert!(args.json && args.run.is_none() && args.index.is_none());
+        assert!(Cli::try_parse_from(["newsdex", "eval", "--docs", "d", "--queries", "q"]).is_err());
+    }
 }

@@ -267,10 +267,12 @@ fn passage_table(
                     continue;
                 };
                 id.clear();
-                column.ord_to_str(ord, &mut id).map_err(|source| IndexError::Io {
-                    path: handle.path.clone(),
-                    source,
-                })?;
+                column
+                    .ord_to_str(ord, &mut id)
+                    .map_err(|source| IndexError::Io {
+                        path: handle.path.clone(),
+                        source,
+                    })?;
                 if let Some(&doc_idx) = position.get(id.as_str()) {
                     *slot = doc_idx;
                 }
@@ -498,8 +500,8 @@ mod tests {
         let eval_index = EvalIndex::build(&collection.docs, Path::new("docs.jsonl"), None).unwrap();
         // d3's long text is split, so there are more passages than documents.
         assert!(eval_index.n_passages > collection.docs.len());
-        let query = query::bag_of_words_query(&eval_index.handle().fields, "reactor cooling")
-            .unwrap();
+        let query =
+            query::bag_of_words_query(&eval_index.handle().fields, "reactor cooling").unwrap();
         let ranking = eval_index.rank(&*query, 10).unwrap();
         let ids: Vec<&str> = ranking.iter().map(|r| r.doc_id.as_str()).collect();
         assert_eq!(ids[0], "d1");
@@ -537,8 +539,18 @@ mod tests {
         // q3 has no relevant document and is left out; q2 has only stop words.
         assert_eq!(report.summary.queries, 2);
         assert_eq!(report.summary.queries_without_results, 1);
-        let q1 = report.per_query.iter().find(|(id, _)| id == "q1").unwrap().1;
-        let q2 = report.per_query.iter().find(|(id, _)| id == "q2").unwrap().1;
+        let q1 = report
+            .per_query
+            .iter()
+            .find(|(id, _)| id == "q1")
+            .unwrap()
+            .1;
+        let q2 = report
+            .per_query
+            .iter()
+            .find(|(id, _)| id == "q2")
+            .unwrap()
+            .1;
         assert_eq!(q2, Measures::default());
         assert!(q1.map > 0.5);
         assert!((report.summary.measures.map - q1.map / 2.0).abs() < 1e-12);

@@ -49,7 +49,11 @@ pub fn parse_docs(path: &Path, content: &str) -> Result<Vec<TestDoc>, IngestErro
             continue;
         }
         let doc: TestDoc = serde_json::from_str(line).map_err(|error| {
-            IngestError::at_line(path, line_idx + 1, format!("not a document object: {error}"))
+            IngestError::at_line(
+                path,
+                line_idx + 1,
+                format!("not a document object: {error}"),
+            )
         })?;
         if doc.id.trim().is_empty() {
             return Err(IngestError::at_line(path, line_idx + 1, "empty `id`"));
@@ -173,14 +177,19 @@ mod tests {
     fn a_bad_doc_line_names_file_and_line() {
         let error = parse_docs(Path::new("d.jsonl"), "{\"id\": \"1\"}\n{oops\n").unwrap_err();
         assert_eq!(error.line, Some(2));
-        assert!(error.to_string().starts_with("d.jsonl:2: not a document object"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("d.jsonl:2: not a document object")
+        );
         let error = parse_docs(Path::new("d.jsonl"), "{\"id\": \" \"}\n").unwrap_err();
         assert_eq!(error.to_string(), "d.jsonl:1: empty `id`");
     }
 
     #[test]
     fn queries_keep_punctuation_and_reject_lines_without_tab() {
-        let queries = parse_queries(Path::new("q.tsv"), "1\tWhat is TSS (time-sharing)?\n").unwrap();
+        let queries =
+            parse_queries(Path::new("q.tsv"), "1\tWhat is TSS (time-sharing)?\n").unwrap();
         assert_eq!(queries[0].id, "1");
         assert_eq!(queries[0].text, "What is TSS (time-sharing)?");
         let error = parse_queries(Path::new("q.tsv"), "1\tok\n2 no tab\n").unwrap_err();
@@ -216,7 +225,11 @@ mod tests {
             assert_eq!(article.id, "7");
         };
         check("Matrix programs", "", "Matrix programs");
-        check("Matrix programs ", "Inverting.", "Matrix programs\nInverting.");
+        check(
+            "Matrix programs ",
+            "Inverting.",
+            "Matrix programs\nInverting.",
+        );
         check("", "Only text.", "Only text.");
     }
 }

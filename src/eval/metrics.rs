@@ -150,7 +150,10 @@ mod tests {
         close(m.p_10, 0.1);
         close(m.recall_100, 0.5);
         close(m.map, (1.0 + 2.0 / 11.0 + 3.0 / 101.0) / 4.0);
-        close(m.ndcg_10, 1.0 / (1.0 + 1.0 / 3f64.log2() + 0.5 + 1.0 / 5f64.log2()));
+        close(
+            m.ndcg_10,
+            1.0 / (1.0 + 1.0 / 3f64.log2() + 0.5 + 1.0 / 5f64.log2()),
+        );
     }
 
     #[test]

@@ -78,7 +78,10 @@ mod tests {
         let query = bag_of_words_query(&fields, "serbian shells").unwrap();
         let mut terms = Vec::new();
         query.query_terms(&mut |term, _| {
-            terms.push((term.field(), term.value().as_str().unwrap_or("").to_string()));
+            terms.push((
+                term.field(),
+                term.value().as_str().unwrap_or("").to_string(),
+            ));
         });
         assert_eq!(terms.len(), 6);
         for field in [fields.title, fields.section, fields.text] {

@@ -1,2 +1,3 @@
+mod eval;
 #[test]
 fn t() {}
