@@ -44,6 +44,7 @@ pub fn read_docs(path: &Path) -> Result<Vec<TestDoc>, IngestError> {
 
 pub fn parse_docs(path: &Path, content: &str) -> Result<Vec<TestDoc>, IngestError> {
     let mut docs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (line_idx, line) in content.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -58,6 +59,13 @@ pub fn parse_docs(path: &Path, content: &str) -> Result<Vec<TestDoc>, IngestErro
         if doc.id.trim().is_empty() {
             return Err(IngestError::at_line(path, line_idx + 1, "empty `id`"));
         }
+        if !seen.insert(doc.id.clone()) {
+            return Err(IngestError::at_line(
+                path,
+                line_idx + 1,
+                format!("document `{}` appears twice", doc.id),
+            ));
+        }
         docs.push(doc);
     }
     Ok(docs)
@@ -69,7 +77,7 @@ pub fn read_queries(path: &Path) -> Result<Vec<TestQuery>, IngestError> {
 }
 
 pub fn parse_queries(path: &Path, content: &str) -> Result<Vec<TestQuery>, IngestError> {
-    let mut queries = Vec::new();
+    let mut queries: Vec<TestQuery> = Vec::new();
     for (line_idx, line) in content.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -84,6 +92,13 @@ pub fn parse_queries(path: &Path, content: &str) -> Result<Vec<TestQuery>, Inges
         let id = id.trim();
         if id.is_empty() {
             return Err(IngestError::at_line(path, line_idx + 1, "empty query id"));
+        }
+        if queries.iter().any(|query| query.id == id) {
+            return Err(IngestError::at_line(
+                path,
+                line_idx + 1,
+                format!("query `{id}` appears twice"),
+            ));
         }
         queries.push(TestQuery {
             id: id.to_string(),
@@ -184,6 +199,9 @@ mod tests {
         );
         let error = parse_docs(Path::new("d.jsonl"), "{\"id\": \" \"}\n").unwrap_err();
         assert_eq!(error.to_string(), "d.jsonl:1: empty `id`");
+        let error =
+            parse_docs(Path::new("d.jsonl"), "{\"id\": \"1\"}\n{\"id\": \"1\"}\n").unwrap_err();
+        assert_eq!(error.to_string(), "d.jsonl:2: document `1` appears twice");
     }
 
     #[test]
@@ -194,6 +212,8 @@ mod tests {
         assert_eq!(queries[0].text, "What is TSS (time-sharing)?");
         let error = parse_queries(Path::new("q.tsv"), "1\tok\n2 no tab\n").unwrap_err();
         assert_eq!(error.to_string(), "q.tsv:2: expected `id<TAB>text`");
+        let error = parse_queries(Path::new("q.tsv"), "1\ta\n1\tb\n").unwrap_err();
+        assert_eq!(error.to_string(), "q.tsv:2: query `1` appears twice");
     }
 
     #[test]

@@ -54,7 +54,9 @@ pub fn bag_of_words_query(fields: &Fields, text: &str) -> Option<Box<dyn Query>>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::create_in_ram;
     use crate::schema::build_schema;
+    use proptest::prelude::*;
 
     #[test]
     fn punctuation_and_operators_are_plain_text() {
@@ -87,6 +89,20 @@ mod tests {
         for field in [fields.title, fields.section, fields.text] {
             assert!(terms.contains(&(field, "serbian".to_string())));
             assert!(terms.contains(&(field, "shell".to_string())));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_gives_a_query_that_runs_or_none(text in "\\PC{0,300}") {
+            let handle = create_in_ram();
+            let searcher = handle.index.reader().unwrap().searcher();
+            if let Some(query) = bag_of_words_query(&handle.fields, &text) {
+                let count = searcher.search(&*query, &tantivy::collector::Count).unwrap();
+                prop_assert_eq!(count, 0);
+            } else {
+                prop_assert!(query_words(&text).is_empty());
+            }
         }
     }
 }
