@@ -27,6 +27,8 @@ pub enum Command {
     Index(IndexCommand),
     /// Search the index for passages.
     Search(SearchArgs),
+    /// Measure ranking quality on an IR test collection (MAP, nDCG@10, P@10, Recall@100).
+    Eval(EvalArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +154,33 @@ pub struct SearchArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The documents: JSON Lines with `id`, `title` and `text`.
+    #[arg(long, value_name = "FILE")]
+    pub docs: PathBuf,
+
+    /// The queries: `id<TAB>text` a line.
+    #[arg(long, value_name = "FILE")]
+    pub queries: PathBuf,
+
+    /// The relevance judgements, TREC qrels: `qid 0 docid grade` a line.
+    #[arg(long, value_name = "FILE")]
+    pub qrels: PathBuf,
+
+    /// Write the ranking of every query to FILE as a TREC run (`qid Q0 docid rank score tag`).
+    #[arg(long, value_name = "FILE")]
+    pub run: Option<PathBuf>,
+
+    /// Print the measures as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Keep the collection's index in DIR (replacing the index there) instead of in memory.
+    #[arg(long = "index", value_name = "DIR")]
+    pub index: Option<PathBuf>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +211,27 @@ mod tests {
         assert_eq!(args.entity, ["Vucic", "EU"]);
         assert_eq!(args.limit, 3);
         assert!(Cli::try_parse_from(["newsdex", "search", "x", "-n", "0"]).is_err());
+    }
+
+    #[test]
+    fn eval_needs_its_three_files() {
+        let cli = Cli::try_parse_from([
+            "newsdex",
+            "eval",
+            "--docs",
+            "d",
+            "--queries",
+            "q",
+            "--qrels",
+            "r",
+            "--json",
+        ])
+        .unwrap();
+        let Command::Eval(args) = cli.command else {
+            panic!("not an eval");
+        };
+        assert_eq!(args.qrels, PathBuf::from("r"));
+        assert!(args.json && args.run.is_none() && args.index.is_none());
+        assert!(Cli::try_parse_from(["newsdex", "eval", "--docs", "d", "--queries", "q"]).is_err());
     }
 }

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod extract;
 pub mod facets;
 pub mod index;

@@ -12,7 +12,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -127,9 +127,22 @@ pub fn english_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+        .filter(StopWordFilter::remove(english_stop_words()))
         .filter(Stemmer::new(Language::English))
         .build()
+}
+
+/// The words the English analyser drops: NLTK's English stop list (from the `stop-words`
+/// crate; tantivy's own list has only 33 words) and every single letter and digit, which as
+/// tokens are initials, list markers and the pieces of abbreviations ("U.S." -> `u`, `s`).
+/// Measured with `newsdex eval` on six test collections: both raise MAP and nDCG@10 over
+/// tantivy's list on five of them (see the README's ranking-quality table).
+pub fn english_stop_words() -> impl Iterator<Item = String> {
+    let single_characters = ('a'..='z').chain('0'..='9').map(String::from);
+    stop_words::get("en")
+        .iter()
+        .map(|word| word.to_string())
+        .chain(single_characters)
 }
 
 pub fn keyword_analyzer() -> TextAnalyzer {
@@ -185,5 +198,16 @@ mod tests {
             tokens.push(stream.token().text.clone());
         }
         assert_eq!(tokens, ["serbian", "ammunit", "vucic"]);
+    }
+
+    #[test]
+    fn english_analyzer_drops_pronouns_single_letters_and_digits() {
+        let mut analyzer = english_analyzer();
+        let mut stream = analyzer.token_stream("What did I say about U.S. Type 2 and F-16 jets?");
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push(stream.token().text.clone());
+        }
+        assert_eq!(tokens, ["say", "type", "16", "jet"]);
     }
 }

@@ -2,6 +2,7 @@
 //! writes the results through `render`; `main` maps the outcome to an exit status.
 
 pub mod build;
+pub mod eval;
 pub mod search;
 
 use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
         Command::Search(args) => search::run(&args, color),
+        Command::Eval(args) => eval::run(&args),
     }
 }
 
