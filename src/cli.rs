@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::ingest::Format;
-use crate::search::SortOrder;
+use crate::search::{FieldBoosts, SortOrder};
 
 /// Search an archive of news and analysis articles by passage.
 #[derive(Debug, Parser)]
@@ -145,6 +145,9 @@ pub struct SearchArgs {
     #[arg(long)]
     pub explain: bool,
 
+    #[command(flatten)]
+    pub boosts: BoostArgs,
+
     /// Snippet fragments (sentences) per passage.
     #[arg(long, value_name = "N", default_value_t = crate::snippet::DEFAULT_FRAGMENTS)]
     pub fragments: usize,
@@ -179,6 +182,30 @@ pub struct EvalArgs {
     /// Keep the collection's index in DIR (replacing the index there) instead of in memory.
     #[arg(long = "index", value_name = "DIR")]
     pub index: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub boosts: BoostArgs,
+}
+
+/// Field weights of the ranking, shared by `search` and `eval`.
+#[derive(Debug, Clone, Args)]
+pub struct BoostArgs {
+    /// Weight of a title match against a match in the passage text.
+    #[arg(long, value_name = "WEIGHT", default_value_t = crate::search::TITLE_BOOST)]
+    pub title_boost: f32,
+
+    /// Weight of a section-heading match against a match in the passage text.
+    #[arg(long, value_name = "WEIGHT", default_value_t = crate::search::SECTION_BOOST)]
+    pub section_boost: f32,
+}
+
+impl BoostArgs {
+    pub fn boosts(&self) -> FieldBoosts {
+        FieldBoosts {
+            title: self.title_boost,
+            section: self.section_boost,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle, passage_document};
 use crate::passage::split_passages;
 use crate::schema::field_name;
+use crate::search::FieldBoosts;
 
 use self::collection::{Qrels, TestDoc, TestQuery, doc_to_article};
 use self::metrics::{Measures, mean, measure_query, n_relevant};
@@ -358,6 +359,7 @@ impl SegmentCollector for BestPassageSegment {
 pub fn evaluate(
     collection: &TestCollection,
     index_dir: Option<&Path>,
+    boosts: FieldBoosts,
 ) -> Result<EvalReport, EvalError> {
     let started = Instant::now();
     let eval_index = EvalIndex::build(&collection.docs, &collection.docs_path, index_dir)?;
@@ -369,7 +371,7 @@ pub fn evaluate(
         .queries
         .iter()
         .map(|test_query| {
-            let ranking = match query::bag_of_words_query(&fields, &test_query.text) {
+            let ranking = match query::bag_of_words_query(&fields, &test_query.text, boosts) {
                 Some(query) => eval_index.rank(&*query, RUN_DEPTH)?,
                 None => Vec::new(),
             };
@@ -500,8 +502,12 @@ mod tests {
         let eval_index = EvalIndex::build(&collection.docs, Path::new("docs.jsonl"), None).unwrap();
         // d3's long text is split, so there are more passages than documents.
         assert!(eval_index.n_passages > collection.docs.len());
-        let query =
-            query::bag_of_words_query(&eval_index.handle().fields, "reactor cooling").unwrap();
+        let query = query::bag_of_words_query(
+            &eval_index.handle().fields,
+            "reactor cooling",
+            FieldBoosts::default(),
+        )
+        .unwrap();
         let ranking = eval_index.rank(&*query, 10).unwrap();
         let ids: Vec<&str> = ranking.iter().map(|r| r.doc_id.as_str()).collect();
         assert_eq!(ids[0], "d1");
@@ -523,7 +529,9 @@ mod tests {
             doc("b", "", "same words"),
         ];
         let eval_index = EvalIndex::build(&docs, Path::new("d"), None).unwrap();
-        let query = query::bag_of_words_query(&eval_index.handle().fields, "words").unwrap();
+        let query =
+            query::bag_of_words_query(&eval_index.handle().fields, "words", FieldBoosts::default())
+                .unwrap();
         let ids: Vec<String> = eval_index
             .rank(&*query, 10)
             .unwrap()
@@ -535,7 +543,7 @@ mod tests {
 
     #[test]
     fn evaluate_averages_over_judged_queries_and_counts_empty_ones() {
-        let report = evaluate(&collection(), None).unwrap();
+        let report = evaluate(&collection(), None, FieldBoosts::default()).unwrap();
         // q3 has no relevant document and is left out; q2 has only stop words.
         assert_eq!(report.summary.queries, 2);
         assert_eq!(report.summary.queries_without_results, 1);

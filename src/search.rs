@@ -28,13 +28,29 @@ use crate::query::{self, FieldName, Node, RangeEnd};
 use crate::schema::{Fields, english_analyzer, field_name, keyword_analyzer};
 use crate::snippet::{self, HighlightTerms, make_snippet};
 
-/// Weight of a title match against a body match. The title is on every passage of an article,
-/// so a heavy title weight lets it drown the passage's own words: measured with `newsdex eval`
-/// on the four test collections with titles, 0.3 beats 1.0 by 0.007-0.021 MAP and 2.0 by
-/// 0.026-0.036 (README, ranking quality).
-pub const TITLE_BOOST: f32 = 0.3;
-/// A section-heading match weighs this much more than a body match.
+/// A title match weighs this much more than a body match, by default.
+pub const TITLE_BOOST: f32 = 2.0;
+/// A section-heading match weighs this much more than a body match, by default.
 pub const SECTION_BOOST: f32 = 1.5;
+
+/// How much a match in the title or in the section heading weighs against one in the passage
+/// text. The title is on every passage of its article, so a heavy title weight favours the
+/// passages of well-titled articles over passages that say more in their own words; on the
+/// classic IR test collections (`newsdex eval`), title 0.3 beats 2.0 by 0.026-0.036 MAP.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldBoosts {
+    pub title: f32,
+    pub section: f32,
+}
+
+impl Default for FieldBoosts {
+    fn default() -> FieldBoosts {
+        FieldBoosts {
+            title: TITLE_BOOST,
+            section: SECTION_BOOST,
+        }
+    }
+}
 /// Most index terms one fuzzy or prefix word expands to (the most frequent are kept).
 pub const MAX_EXPANSIONS: usize = 64;
 /// With `--recency`, the share of the score that never decays.
@@ -89,6 +105,7 @@ pub struct SearchRequest {
     /// Count every matching passage. Off by default: counting visits every match, while the
     /// top-k search alone skips blocks that cannot enter the top.
     pub count: bool,
+    pub boosts: FieldBoosts,
 }
 
 impl SearchRequest {
@@ -106,6 +123,7 @@ impl SearchRequest {
             explain: false,
             facets: false,
             count: false,
+            boosts: FieldBoosts::default(),
         }
     }
 }
@@ -150,6 +168,7 @@ struct Compiler<'a> {
     english: TextAnalyzer,
     keyword: TextAnalyzer,
     highlight: HighlightTerms,
+    boosts: FieldBoosts,
 }
 
 impl Searcher {
@@ -200,7 +219,12 @@ impl Searcher {
     }
 
     /// Parses and compiles a query against the current state of the index.
-    pub fn compile(&self, text: &str, require_all: bool) -> Result<CompiledQuery, IndexError> {
+    pub fn compile(
+        &self,
+        text: &str,
+        require_all: bool,
+        boosts: FieldBoosts,
+    ) -> Result<CompiledQuery, IndexError> {
         let default_occur = if require_all {
             Occur::Must
         } else {
@@ -216,6 +240,7 @@ impl Searcher {
             english: self.english.clone(),
             keyword: self.keyword.clone(),
             highlight: HighlightTerms::default(),
+            boosts,
         };
         let Some(query) = compiler.node(&node, false)? else {
             return Err(IndexError::Query(
@@ -230,7 +255,7 @@ impl Searcher {
 
     /// Parses the user's query with words optional; errors are one line that names the problem.
     pub fn parse_query(&self, text: &str) -> Result<Box<dyn Query>, IndexError> {
-        Ok(self.compile(text, false)?.query)
+        Ok(self.compile(text, false, FieldBoosts::default())?.query)
     }
 
     /// The query for the filters alone, or `None` when there are none.
@@ -292,7 +317,7 @@ impl Searcher {
     /// Runs a search: compile, filter, rank, group, count, fetch and snippet.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
-        let compiled = self.compile(&request.query, request.require_all)?;
+        let compiled = self.compile(&request.query, request.require_all, request.boosts)?;
         let filter = self.filter_query(&request.filters)?;
         let query: Box<dyn Query> = match filter {
             None => compiled.query.box_clone(),
@@ -765,8 +790,8 @@ impl Compiler<'_> {
         match field {
             None => vec![
                 (fields.text, 1.0),
-                (fields.title, TITLE_BOOST),
-                (fields.section, SECTION_BOOST),
+                (fields.title, self.boosts.title),
+                (fields.section, self.boosts.section),
             ],
             Some(FieldName::Title) => vec![(fields.title, 1.0)],
             Some(FieldName::Section) => vec![(fields.section, 1.0)],

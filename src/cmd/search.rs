@@ -64,6 +64,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.explain = args.explain;
     request.count = args.count;
     request.fragments = args.fragments;
+    request.boosts = args.boosts.boosts();
     // The text output closes with the most mentioned entities of the whole result set.
     request.facets = args.facets || !args.json;
     let results = searcher.search(&request)?;

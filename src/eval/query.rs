@@ -8,13 +8,13 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
 use crate::schema::{Fields, english_analyzer};
-use crate::search::{SECTION_BOOST, TITLE_BOOST, analyse};
+use crate::search::{FieldBoosts, analyse};
 
-/// The fields a plain word is searched in, with their boosts: the same as `Searcher`'s parser.
-fn weighted_fields(fields: &Fields) -> [(tantivy::schema::Field, f32); 3] {
+/// The fields a plain word is searched in, with their boosts, as `Searcher` searches them.
+fn weighted_fields(fields: &Fields, boosts: FieldBoosts) -> [(tantivy::schema::Field, f32); 3] {
     [
-        (fields.title, TITLE_BOOST),
-        (fields.section, SECTION_BOOST),
+        (fields.title, boosts.title),
+        (fields.section, boosts.section),
         (fields.text, 1.0),
     ]
 }
@@ -28,14 +28,18 @@ pub fn query_words(text: &str) -> Vec<String> {
 /// A query in which any word may match, scored as the sum of each word's BM25 score in each
 /// field times the field's boost. `None` when no searchable word is left (only stop words or
 /// punctuation).
-pub fn bag_of_words_query(fields: &Fields, text: &str) -> Option<Box<dyn Query>> {
+pub fn bag_of_words_query(
+    fields: &Fields,
+    text: &str,
+    boosts: FieldBoosts,
+) -> Option<Box<dyn Query>> {
     let words = query_words(text);
     if words.is_empty() {
         return None;
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() * 3);
     for word in &words {
-        for (field, boost) in weighted_fields(fields) {
+        for (field, boost) in weighted_fields(fields, boosts) {
             let term_query = TermQuery::new(
                 Term::from_field_text(field, word),
                 IndexRecordOption::WithFreqs,
@@ -69,15 +73,15 @@ mod tests {
     #[test]
     fn only_stop_words_or_punctuation_give_no_query() {
         let (_, fields) = build_schema();
-        assert!(bag_of_words_query(&fields, "the of and").is_none());
-        assert!(bag_of_words_query(&fields, "?!() :").is_none());
-        assert!(bag_of_words_query(&fields, "ammunition").is_some());
+        assert!(bag_of_words_query(&fields, "the of and", FieldBoosts::default()).is_none());
+        assert!(bag_of_words_query(&fields, "?!() :", FieldBoosts::default()).is_none());
+        assert!(bag_of_words_query(&fields, "ammunition", FieldBoosts::default()).is_some());
     }
 
     #[test]
     fn every_word_is_searched_in_the_three_fields() {
         let (_, fields) = build_schema();
-        let query = bag_of_words_query(&fields, "serbian shells").unwrap();
+        let query = bag_of_words_query(&fields, "serbian shells", FieldBoosts::default()).unwrap();
         let mut terms = Vec::new();
         query.query_terms(&mut |term, _| {
             terms.push((
@@ -97,7 +101,7 @@ mod tests {
         fn any_text_gives_a_query_that_runs_or_none(text in "\\PC{0,300}") {
             let handle = create_in_ram();
             let searcher = handle.index.reader().unwrap().searcher();
-            if let Some(query) = bag_of_words_query(&handle.fields, &text) {
+            if let Some(query) = bag_of_words_query(&handle.fields, &text, FieldBoosts::default()) {
                 let count = searcher.search(&*query, &tantivy::collector::Count).unwrap();
                 prop_assert_eq!(count, 0);
             } else {
