@@ -2,9 +2,11 @@
 //! writes the results through `render`; `main` maps the outcome to an exit status.
 
 pub mod build;
+pub mod export;
+pub mod quickwit;
 pub mod search;
 
-use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
+use crate::cli::{Cli, ColorChoice, Command, ExportCommand, IndexCommand};
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
         Command::Search(args) => search::run(&args, color),
+        Command::Export(ExportCommand::Quickwit(args)) => export::run(&args),
     }
 }
 
