@@ -101,7 +101,7 @@ pub fn print_summary<W: Write>(
     let build = &report.build;
     writeln!(
         out,
-        "sent {} articles as {} passages from {} files ({:.2} MB) in {} batches in {:.2} s: {} ingested, {} rejected",
+        "sent {} articles as {} passages from {} files ({:.2} MB) in {} ingest request(s) in {:.2} s: {} ingested, {} rejected",
         build.articles,
         build.passages,
         build.files_read,

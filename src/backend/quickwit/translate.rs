@@ -368,12 +368,22 @@ pub fn translate_query(
     })
 }
 
-/// The filters as required query clauses (sections, entities, categories) and a timestamp
-/// window in seconds (`start` included, `end` excluded, as Quickwit reads them).
+/// The filters as Quickwit takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FilterClauses {
+    /// Required query clauses (sections, entities, categories).
+    pub clauses: Vec<String>,
+    /// Seconds, included.
+    pub start_timestamp: Option<i64>,
+    /// Seconds, excluded (as Quickwit reads `end_timestamp`).
+    pub end_timestamp: Option<i64>,
+}
+
+/// Translates the filters: words, names and categories into clauses, dates into a window.
 pub fn translate_filters(
     filters: &Filters,
     extractor: &EntityExtractor,
-) -> Result<(Vec<String>, Option<i64>, Option<i64>), TranslateError> {
+) -> Result<FilterClauses, TranslateError> {
     if let (Some(since), Some(until)) = (filters.since, filters.until)
         && since > until
     {
@@ -417,10 +427,12 @@ pub fn translate_filters(
         1 => clauses.extend(categories),
         _ => clauses.push(format!("({})", categories.join(" OR "))),
     }
-    let start = filters.since.map(|date| date.timestamp());
-    // `--until` includes its last second; Quickwit's end bound excludes it.
-    let end = filters.until.map(|date| date.timestamp() + 1);
-    Ok((clauses, start, end))
+    Ok(FilterClauses {
+        clauses,
+        start_timestamp: filters.since.map(|date| date.timestamp()),
+        // `--until` includes its last second; Quickwit's end bound excludes it.
+        end_timestamp: filters.until.map(|date| date.timestamp() + 1),
+    })
 }
 
 /// The aggregations behind `--facets`: top entities and categories, and passages per day
@@ -456,8 +468,11 @@ pub fn search_body(
         return Err(TranslateError::Unsupported("--explain".to_string()));
     }
     let translation = translate_query(&request.query, request.require_all, extractor)?;
-    let (filter_clauses, start_timestamp, end_timestamp) =
-        translate_filters(&request.filters, extractor)?;
+    let FilterClauses {
+        clauses: filter_clauses,
+        start_timestamp,
+        end_timestamp,
+    } = translate_filters(&request.filters, extractor)?;
     let query = if filter_clauses.is_empty() {
         translation.query
     } else {
