@@ -85,7 +85,7 @@ pub fn export(
 ) -> Result<ExportReport, ExportError> {
     mapping::check_index_id(&options.index_id).map_err(ExportError::IndexId)?;
     // Fails on a missing corpus before anything is written.
-    crate::ingest::walk_corpus(&options.corpus, &options.walk)?;
+    let walk = crate::ingest::walk_corpus(&options.corpus, &options.walk)?;
     std::fs::create_dir_all(&options.out).map_err(write_error(&options.out))?;
     remove_earlier_files(&options.out)?;
     let config_path = options.out.join(CONFIG_FILE);
@@ -102,16 +102,12 @@ pub fn export(
         Ok(())
     };
     let mut batcher = Batcher::new(options.max_file_bytes, usize::MAX);
-    let build = encode_corpus(
-        &options.corpus,
-        &options.walk,
-        extractor,
-        observer,
-        |line, path| match batcher.push(&line, path) {
+    let build = encode_corpus(walk, extractor, observer, |line, path| {
+        match batcher.push(&line, path) {
             Some(full) => write_batch(full),
             None => Ok(()),
-        },
-    )?;
+        }
+    })?;
     if let Some(last) = batcher.finish() {
         write_batch(last)?;
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::build::{BuildObserver, BuildReport, process_file, skip_message};
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
-use crate::ingest::{self, SkipReason, WalkOptions};
+use crate::ingest::{self, SkipReason, Walk, WalkOptions};
 
 use super::client::{QuickwitClient, QuickwitError};
 use super::document::{Analysers, Batch, Batcher, encode, to_ndjson_line};
@@ -84,17 +84,16 @@ pub enum UploadError {
     Incompatible { index_id: String, missing: String },
 }
 
-/// Runs the pipeline over the corpus and hands each document, as an NDJSON line, to `sink`
-/// with its article's path. Files that cannot be read are reported and counted, never fatal.
-pub fn encode_corpus<E: From<IngestError>>(
-    corpus: &std::path::Path,
-    walk_options: &WalkOptions,
+/// Runs the pipeline over the walked corpus and hands each document, as an NDJSON line, to
+/// `sink` with its article's path. Files that cannot be read are reported and counted, never
+/// fatal.
+pub fn encode_corpus<E>(
+    walk: Walk,
     extractor: &EntityExtractor,
     observer: &dyn BuildObserver,
     mut sink: impl FnMut(String, &str) -> Result<(), E>,
 ) -> Result<BuildReport, E> {
     let started = Instant::now();
-    let walk = ingest::walk_corpus(corpus, walk_options)?;
     let mut report = BuildReport::default();
     for skipped in walk.skipped {
         match skipped.reason {
@@ -243,16 +242,12 @@ pub fn upload(
         }
         Ok(())
     };
-    let build = encode_corpus(
-        &options.corpus,
-        &options.walk,
-        extractor,
-        observer,
-        |line, path| match batcher.push(&line, path) {
+    let build = encode_corpus(walk, extractor, observer, |line, path| {
+        match batcher.push(&line, path) {
             Some(full) => send(full, &mut state),
             None => Ok(()),
-        },
-    )?;
+        }
+    })?;
     if let Some(last) = batcher.finish() {
         send(last, &mut state)?;
     }
