@@ -486,7 +486,8 @@ pub fn search_body(
     };
     let sort_by = match request.sort {
         SortOrder::Relevance => None,
-        SortOrder::Date => Some(format!("-{},_score", field::DATE)),
+        // Only the form the recorded server accepted (exchange 07); ties keep Quickwit's order.
+        SortOrder::Date => Some(format!("-{}", field::DATE)),
     };
     let body = SearchBody {
         query,
@@ -660,7 +661,7 @@ mod tests {
         request.offset = 5;
         request.per_article = 2;
         let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
-        assert_eq!(body.sort_by.as_deref(), Some("-date,_score"));
+        assert_eq!(body.sort_by.as_deref(), Some("-date"));
         assert!(body.count_all);
         assert_eq!(body.max_hits, 55);
         let aggs = body.aggs.unwrap();
