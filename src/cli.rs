@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::backend::BackendKind;
+use crate::backend::quickwit::mapping::DEFAULT_INDEX_ID;
 use crate::ingest::Format;
 use crate::search::{FieldBoosts, SortOrder};
 
@@ -29,6 +31,59 @@ pub enum Command {
     Search(SearchArgs),
     /// Measure ranking quality on an IR test collection (MAP, nDCG@10, P@10, Recall@100).
     Eval(EvalArgs),
+    /// Write the corpus in another engine's load format.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Quickwit index config (YAML) and NDJSON files, for `quickwit index create` and
+    /// `quickwit index ingest`.
+    Quickwit(ExportQuickwitArgs),
+}
+
+/// Which engine holds the passages; shared by `index build` and `search`.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// Where the passages live: the local index, or a Quickwit cluster (--url).
+    #[arg(long, value_enum, default_value_t = BackendKind::Local, env = "NEWSDEX_BACKEND")]
+    pub backend: BackendKind,
+
+    /// URL of a Quickwit node's REST API, e.g. http://127.0.0.1:7280 (with --backend quickwit).
+    #[arg(long, value_name = "URL", env = "NEWSDEX_QUICKWIT_URL")]
+    pub url: Option<String>,
+
+    /// Quickwit index id (with --backend quickwit).
+    #[arg(long, value_name = "NAME", env = "NEWSDEX_QUICKWIT_INDEX", default_value = DEFAULT_INDEX_ID)]
+    pub index_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportQuickwitArgs {
+    /// Folder (or single file) of articles to export.
+    #[arg(value_name = "CORPUS", default_value = "corpus")]
+    pub corpus: PathBuf,
+
+    /// Folder to write `index-config.yaml` and `passages-NNNNN.ndjson` into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Quickwit index id written into the config.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_INDEX_ID)]
+    pub index_id: String,
+
+    /// Read every file as this format instead of choosing by extension.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_file_size: u64,
+
+    /// Print only errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +131,14 @@ pub struct BuildArgs {
     /// Print only errors: no progress bar, warnings or summary.
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub backend: BackendArgs,
+
+    /// With --backend quickwit: delete the index and create it again (without it, the corpus
+    /// files' old passages are removed by delete tasks, which Quickwit applies later).
+    #[arg(long)]
+    pub rebuild: bool,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +150,9 @@ pub struct SearchArgs {
 
     #[command(flatten)]
     pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub backend: BackendArgs,
 
     /// Number of passages to show.
     #[arg(short = 'n', long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]

@@ -4,6 +4,7 @@
 //! `path -> ingest -> Article -> passage -> Passage -> extract -> index -> search -> Hit -> render`.
 //! See ARCHITECTURE.md for the code map and the invariants.
 
+pub mod backend;
 pub mod build;
 pub mod cli;
 pub mod cmd;

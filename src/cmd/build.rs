@@ -5,6 +5,7 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::backend::BackendKind;
 use crate::build::{BuildObserver, BuildOptions, BuildReport, build_index};
 use crate::cli::BuildArgs;
 use crate::cmd::Outcome;
@@ -14,9 +15,9 @@ use crate::extract::entities::EntityExtractor;
 use crate::ingest::{CorpusFile, WalkOptions};
 
 /// Shows progress on a terminal and reports problems as they are found.
-struct Reporter {
-    bar: ProgressBar,
-    quiet: bool,
+pub struct Reporter {
+    pub bar: ProgressBar,
+    pub quiet: bool,
 }
 
 impl BuildObserver for Reporter {
@@ -39,7 +40,7 @@ impl BuildObserver for Reporter {
     }
 }
 
-fn progress_bar(quiet: bool) -> ProgressBar {
+pub fn progress_bar(quiet: bool) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
@@ -81,6 +82,9 @@ pub fn build(
 }
 
 pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
+    if args.backend.backend == BackendKind::Quickwit {
+        return crate::cmd::quickwit::build(args);
+    }
     let location = IndexLocation::from_args(&args.index);
     let walk = WalkOptions {
         forced_format: args.format,

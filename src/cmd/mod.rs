@@ -3,9 +3,11 @@
 
 pub mod build;
 pub mod eval;
+pub mod export;
+pub mod quickwit;
 pub mod search;
 
-use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
+use crate::cli::{Cli, ColorChoice, Command, ExportCommand, IndexCommand};
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
         Command::Search(args) => search::run(&args, color),
         Command::Eval(args) => eval::run(&args),
+        Command::Export(ExportCommand::Quickwit(args)) => export::run(&args),
     }
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use anyhow::Context;
 
+use crate::backend::{BackendKind, SearchBackend};
 use crate::cli::SearchArgs;
 use crate::cmd::Outcome;
 use crate::config::{self, DEFAULT_CORPUS_DIR, IndexLocation};
@@ -39,8 +40,12 @@ pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searche
 }
 
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
-    let location = IndexLocation::from_args(&args.index);
-    let searcher = open_or_build_default(&location)?;
+    let backend: Box<dyn SearchBackend> = match args.backend.backend {
+        BackendKind::Local => Box::new(open_or_build_default(&IndexLocation::from_args(
+            &args.index,
+        ))?),
+        BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(&args.backend)?),
+    };
     let filters = config::filters(
         args.since.as_deref(),
         args.until.as_deref(),
@@ -67,7 +72,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.boosts = args.boosts.boosts();
     // The text output closes with the most mentioned entities of the whole result set.
     request.facets = args.facets || !args.json;
-    let results = searcher.search(&request)?;
+    let results = backend.search(&request)?;
 
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);
     if args.json {

@@ -3,6 +3,7 @@
 
 mod build_search;
 mod eval;
+mod quickwit;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,379 @@
+//! Quickwit documents: (`Article`, `Passage`) -> one JSON object per passage (NDJSON), with
+//! newsdex's own analysis in the `_stems` fields and folded keys in the raw fields; the stored
+//! passage a search returns -> `Hit` fields; NDJSON lines -> bounded batches. No I/O, no
+//! snippets, no requests.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use tantivy::tokenizer::TextAnalyzer;
+
+use crate::facets::parse_entity_label;
+use crate::model::{Article, Entity, EntityKind, Passage};
+use crate::schema::{english_analyzer, keyword_analyzer};
+
+/// One passage as Quickwit stores it. Field names match `mapping::field`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuickwitDocument {
+    pub passage_id: String,
+    pub article_id: String,
+    pub path: String,
+    pub title: String,
+    pub title_stems: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub section_stems: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_name: Option<String>,
+    pub entities: Vec<String>,
+    pub entity_labels: Vec<String>,
+    pub ordinal: u64,
+    pub text: String,
+    pub text_stems: String,
+}
+
+/// The analysers a document needs, made once and reused.
+pub struct Analysers {
+    english: TextAnalyzer,
+    keyword: TextAnalyzer,
+}
+
+impl Default for Analysers {
+    fn default() -> Analysers {
+        Analysers {
+            english: english_analyzer(),
+            keyword: keyword_analyzer(),
+        }
+    }
+}
+
+impl Analysers {
+    /// The English tokens of `text` (lower-cased, folded, stop words dropped, stemmed).
+    pub fn stems(&mut self, text: &str) -> Vec<String> {
+        tokens(&mut self.english, text)
+    }
+
+    /// `text` analysed as newsdex does locally, tokens joined by single spaces.
+    pub fn stem_text(&mut self, text: &str) -> String {
+        self.stems(text).join(" ")
+    }
+
+    /// A name folded the way the local index folds keywords (lower case, ASCII).
+    pub fn fold(&mut self, text: &str) -> String {
+        tokens(&mut self.keyword, text).join(" ")
+    }
+}
+
+fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+/// The id of a passage: its article's id and its ordinal.
+pub fn passage_id(article_id: &str, ordinal: u32) -> String {
+    format!("{article_id}-{ordinal}")
+}
+
+/// RFC 3339 in UTC with whole seconds, the `date` field's input format.
+pub fn format_date(date: DateTime<Utc>) -> String {
+    date.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Encodes one passage of an article.
+pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -> QuickwitDocument {
+    let mut entities: Vec<String> = passage
+        .entities
+        .iter()
+        .map(|entity| analysers.fold(&entity.name))
+        .collect();
+    entities.dedup();
+    QuickwitDocument {
+        passage_id: passage_id(&article.id, passage.ordinal),
+        article_id: article.id.clone(),
+        path: article.path.to_string_lossy().into_owned(),
+        title: article.title.clone(),
+        title_stems: analysers.stem_text(&article.title),
+        date: article.date.map(format_date),
+        section: passage.section.clone(),
+        section_stems: passage
+            .section
+            .as_deref()
+            .map(|section| analysers.stem_text(section))
+            .unwrap_or_default(),
+        category: article.category.as_deref().map(|c| analysers.fold(c)),
+        category_name: article.category.clone(),
+        entities,
+        entity_labels: passage
+            .entities
+            .iter()
+            .map(|entity| format!("{}:{}", entity.kind.as_str(), entity.name))
+            .collect(),
+        ordinal: u64::from(passage.ordinal),
+        text: passage.text.clone(),
+        text_stems: analysers.stem_text(&passage.text),
+    }
+}
+
+/// One NDJSON line (without the newline).
+pub fn to_ndjson_line(document: &QuickwitDocument) -> String {
+    // A struct of strings, numbers and lists of strings always serialises.
+    serde_json::to_string(document).expect("a document serialises to JSON")
+}
+
+/// A passage as a search returns it. Every field is optional: older indexes (such as the one
+/// in the recordings) lack `entity_labels` and `category_name`, and hold `category` as a list.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct StoredPassage {
+    pub passage_id: String,
+    pub article_id: String,
+    pub path: String,
+    pub title: String,
+    pub date: Option<DateTime<Utc>>,
+    pub section: Option<String>,
+    pub category: Option<OneOrMany>,
+    pub category_name: Option<String>,
+    pub entities: Vec<String>,
+    pub entity_labels: Vec<String>,
+    pub ordinal: u64,
+    pub text: String,
+}
+
+/// A value Quickwit returns as a string or as a list of strings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StoredPassage {
+    /// The category as written when stored, or else the (folded) key.
+    pub fn category(&self) -> Option<String> {
+        self.category_name
+            .clone()
+            .or_else(|| match &self.category {
+                Some(OneOrMany::One(value)) => Some(value.clone()),
+                Some(OneOrMany::Many(values)) => values.first().cloned(),
+                None => None,
+            })
+            .filter(|value| !value.is_empty())
+    }
+
+    /// The section heading; Quickwit returns an empty string for none.
+    pub fn section(&self) -> Option<String> {
+        self.section.clone().filter(|section| !section.is_empty())
+    }
+
+    /// Entities from their labels, or else from the folded keys (kind unknown).
+    pub fn entities(&self) -> Vec<Entity> {
+        if self.entity_labels.is_empty() {
+            return self
+                .entities
+                .iter()
+                .map(|key| Entity {
+                    name: key.clone(),
+                    kind: EntityKind::Other,
+                })
+                .collect();
+        }
+        self.entity_labels
+            .iter()
+            .filter_map(|label| parse_entity_label(label))
+            .collect()
+    }
+}
+
+/// NDJSON lines grouped into batches of at most `max_bytes` and `max_docs`, remembering the
+/// articles each batch holds (to name them when Quickwit rejects some of its documents).
+#[derive(Debug)]
+pub struct Batcher {
+    max_bytes: usize,
+    max_docs: usize,
+    current: Batch,
+}
+
+/// One batch of NDJSON lines.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Batch {
+    pub body: String,
+    pub n_docs: usize,
+    /// Paths of the articles with passages in this batch, in order, without repeats.
+    pub article_paths: Vec<String>,
+}
+
+impl Batcher {
+    pub fn new(max_bytes: usize, max_docs: usize) -> Batcher {
+        Batcher {
+            max_bytes: max_bytes.max(1),
+            max_docs: max_docs.max(1),
+            current: Batch::default(),
+        }
+    }
+
+    /// Adds one line; returns the full batch when this line does not fit beside it. A line
+    /// larger than `max_bytes` makes a batch of its own.
+    pub fn push(&mut self, line: &str, article_path: &str) -> Option<Batch> {
+        let needed = line.len() + 1;
+        let full = self.current.n_docs > 0
+            && (self.current.body.len() + needed > self.max_bytes
+                || self.current.n_docs >= self.max_docs);
+        let finished = full.then(|| std::mem::take(&mut self.current));
+        self.current.body.push_str(line);
+        self.current.body.push('\n');
+        self.current.n_docs += 1;
+        if self.current.article_paths.last().map(String::as_str) != Some(article_path) {
+            self.current.article_paths.push(article_path.to_string());
+        }
+        finished
+    }
+
+    /// The last, partly filled batch, if any.
+    pub fn finish(self) -> Option<Batch> {
+        (self.current.n_docs > 0).then_some(self.current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn article() -> Article {
+        Article {
+            id: "balkans/serbia.md".to_string(),
+            path: PathBuf::from("balkans/serbia.md"),
+            title: "Serbian Ammunition Exports".to_string(),
+            date: Some(Utc.with_ymd_and_hms(2024, 3, 28, 10, 30, 0).unwrap()),
+            category: Some("Défense".to_string()),
+            lead: String::new(),
+            sections: Vec::new(),
+            given_entities: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn passage() -> Passage {
+        Passage {
+            article_id: "balkans/serbia.md".to_string(),
+            ordinal: 3,
+            section: Some("The Arms Trade".to_string()),
+            text: "Vučić's government exported the shells.".to_string(),
+            entities: vec![
+                Entity {
+                    name: "Aleksandar Vučić".to_string(),
+                    kind: EntityKind::Person,
+                },
+                Entity {
+                    name: "United States".to_string(),
+                    kind: EntityKind::Place,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn encodes_stems_folded_keys_and_labels() {
+        let document = encode(&mut Analysers::default(), &article(), &passage());
+        assert_eq!(document.passage_id, "balkans/serbia.md-3");
+        assert_eq!(document.date.as_deref(), Some("2024-03-28T10:30:00Z"));
+        assert_eq!(document.title_stems, "serbian ammunit export");
+        assert_eq!(document.section_stems, "arm trade");
+        // As the local index analyses it: the possessive `s` is a token of its own.
+        assert_eq!(document.text_stems, "vucic s govern export shell");
+        assert_eq!(document.category.as_deref(), Some("defense"));
+        assert_eq!(document.category_name.as_deref(), Some("Défense"));
+        assert_eq!(document.entities, ["aleksandar vucic", "united states"]);
+        assert_eq!(
+            document.entity_labels,
+            ["person:Aleksandar Vučić", "place:United States"]
+        );
+    }
+
+    #[test]
+    fn undated_passages_without_section_leave_the_fields_out() {
+        let mut article = article();
+        article.date = None;
+        article.category = None;
+        let mut passage = passage();
+        passage.section = None;
+        let line = to_ndjson_line(&encode(&mut Analysers::default(), &article, &passage));
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        for absent in [
+            "date",
+            "section",
+            "section_stems",
+            "category",
+            "category_name",
+        ] {
+            assert!(value.get(absent).is_none(), "{absent} in {line}");
+        }
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn stored_passages_parse_with_labels_or_with_keys_only() {
+        let modern: StoredPassage = serde_json::from_str(
+            r#"{"article_id":"a","category":"defense","category_name":"Défense","section":"",
+                "entity_labels":["person:Aleksandar Vučić"],"entities":["aleksandar vucic"],
+                "ordinal":2,"text":"t","date":"2024-03-28T10:30:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(modern.category().as_deref(), Some("Défense"));
+        assert_eq!(modern.section(), None);
+        assert_eq!(modern.entities()[0].kind, EntityKind::Person);
+        assert_eq!(modern.date.unwrap().timestamp(), 1_711_621_800);
+        let recorded: StoredPassage =
+            serde_json::from_str(r#"{"category":["crude","ship"],"entities":["usa"]}"#).unwrap();
+        assert_eq!(recorded.category().as_deref(), Some("crude"));
+        assert_eq!(
+            recorded.entities(),
+            [Entity {
+                name: "usa".to_string(),
+                kind: EntityKind::Other
+            }]
+        );
+    }
+
+    #[test]
+    fn batches_are_bounded_by_bytes_and_documents() {
+        let mut batcher = Batcher::new(25, 3);
+        let mut batches = Vec::new();
+        for (idx, line) in ["aaaaaaaaa", "bbbbbbbbb", "ccccccccc", "d", "e", "f", "g"]
+            .iter()
+            .enumerate()
+        {
+            batches.extend(batcher.push(line, &format!("file{}", idx / 2)));
+        }
+        batches.extend(batcher.finish());
+        let bodies: Vec<&str> = batches.iter().map(|b| b.body.as_str()).collect();
+        assert_eq!(
+            bodies,
+            ["aaaaaaaaa\nbbbbbbbbb\n", "ccccccccc\nd\ne\n", "f\ng\n"]
+        );
+        assert_eq!(batches[1].article_paths, ["file1", "file2"]);
+        assert!(batches.iter().all(|b| b.body.len() <= 25 && b.n_docs <= 3));
+    }
+
+    #[test]
+    fn an_oversized_line_makes_a_batch_of_its_own() {
+        let mut batcher = Batcher::new(4, 10);
+        assert_eq!(batcher.push("ab", "x"), None);
+        let first = batcher.push("longer than four", "y").unwrap();
+        assert_eq!(first.body, "ab\n");
+        let second = batcher.push("c", "z").unwrap();
+        assert_eq!(second.n_docs, 1);
+        assert_eq!(batcher.finish().unwrap().body, "c\n");
+    }
+}

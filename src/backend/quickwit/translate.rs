@@ -1,0 +1,680 @@
+//! Query translation: newsdex's query language (`query::Node`) and filters -> a Quickwit 0.9
+//! search body (query string over the pre-analysed `_stems` fields and the folded raw fields,
+//! timestamps, sort, aggregations), plus the words to highlight. Pure: no requests, no
+//! snippets; features Quickwit cannot express are refused with a message, never approximated.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::extract::entities::EntityExtractor;
+use crate::query::{self, FieldName, Node, Occur, RangeEnd};
+use crate::search::{FACET_TOP, Filters, SECTION_BOOST, SearchRequest, SortOrder, TITLE_BOOST};
+use crate::snippet::HighlightTerms;
+
+use super::document::{Analysers, format_date};
+use super::mapping::field;
+
+/// Names of the aggregations newsdex asks for.
+pub const AGG_ENTITIES: &str = "entities";
+pub const AGG_CATEGORIES: &str = "categories";
+pub const AGG_MONTHS: &str = "months";
+
+/// Most hits one request asks for; Quickwit refuses more than 10,000 by default.
+pub const MAX_HITS: usize = 10_000;
+
+/// Why a query or request cannot be sent to Quickwit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TranslateError {
+    #[error("invalid query: {0}")]
+    Query(String),
+    #[error("invalid filter: {0}")]
+    Filter(String),
+    #[error("{0} is not supported with --backend quickwit")]
+    Unsupported(String),
+}
+
+/// The JSON body of `POST /api/v1/{index}/search`. `sort_by` is a comma-separated string, as
+/// the server reads it in a JSON body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchBody {
+    pub query: String,
+    pub max_hits: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub start_offset: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_timestamp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_timestamp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub count_all: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggs: Option<serde_json::Value>,
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
+}
+
+/// The body of `POST /api/v1/{index}/delete-tasks`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeleteQuery {
+    pub query: String,
+}
+
+/// A translated query and what its matches look like in the passage text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translation {
+    pub query: String,
+    pub highlight: HighlightTerms,
+}
+
+/// Turns query nodes into Quickwit query-string clauses.
+struct Translator<'a> {
+    extractor: &'a EntityExtractor,
+    analysers: Analysers,
+    highlight: HighlightTerms,
+}
+
+/// A value in double quotes, with `"` and `\` escaped: safe for any raw-field value.
+pub fn quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if matches!(c, '"' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The `_stems` fields a word searches, with their boosts (as the local index weighs them).
+fn stem_fields(field: Option<FieldName>) -> Vec<(&'static str, f32)> {
+    match field {
+        None => vec![
+            (field::TEXT_STEMS, 1.0),
+            (field::TITLE_STEMS, TITLE_BOOST),
+            (field::SECTION_STEMS, SECTION_BOOST),
+        ],
+        Some(FieldName::Title) => vec![(field::TITLE_STEMS, 1.0)],
+        Some(FieldName::Section) => vec![(field::SECTION_STEMS, 1.0)],
+        _ => vec![(field::TEXT_STEMS, 1.0)],
+    }
+}
+
+/// `field:value` for each target, boosted where the weight is not 1, any may match.
+fn any_field(targets: &[(&str, f32)], value: &str) -> String {
+    let clauses: Vec<String> = targets
+        .iter()
+        .map(|(name, boost)| {
+            if (*boost - 1.0).abs() < f32::EPSILON {
+                format!("{name}:{value}")
+            } else {
+                format!("{name}:{value}^{boost}")
+            }
+        })
+        .collect();
+    match clauses.len() {
+        1 => clauses.into_iter().next().unwrap_or_default(),
+        _ => format!("({})", clauses.join(" OR ")),
+    }
+}
+
+impl Translator<'_> {
+    fn node(&mut self, node: &Node, negated: bool) -> Result<Option<String>, TranslateError> {
+        match node {
+            Node::Term {
+                field,
+                text,
+                fuzzy,
+                prefix,
+            } => self.term(*field, text, *fuzzy, *prefix, negated),
+            Node::Phrase { field, text, slop } => self.phrase(*field, text, *slop, negated),
+            Node::Range {
+                field,
+                lower,
+                upper,
+            } => self.range(*field, lower, upper).map(Some),
+            Node::Bool(clauses) => {
+                let mut parts = Vec::with_capacity(clauses.len());
+                for (occur, child) in clauses {
+                    let child_negated = negated ^ (*occur == Occur::MustNot);
+                    if let Some(part) = self.node(child, child_negated)? {
+                        parts.push((*occur, part));
+                    }
+                }
+                if parts.is_empty() {
+                    return Ok(None);
+                }
+                if parts.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+                    // A purely negative group means "everything except".
+                    parts.push((Occur::Must, "*".to_string()));
+                }
+                let joined: Vec<String> = parts
+                    .into_iter()
+                    .map(|(occur, part)| match occur {
+                        Occur::Must => format!("+{part}"),
+                        Occur::MustNot => format!("-{part}"),
+                        Occur::Should => part,
+                    })
+                    .collect();
+                Ok(Some(format!("({})", joined.join(" "))))
+            }
+        }
+    }
+
+    fn keyword(&mut self, field: FieldName, text: &str) -> Result<String, TranslateError> {
+        let (name, key) = match field {
+            FieldName::Entity => {
+                let entity = self.extractor.resolve(text);
+                (field::ENTITIES, self.analysers.fold(&entity.name))
+            }
+            _ => (field::CATEGORY, self.analysers.fold(text)),
+        };
+        if key.is_empty() {
+            return Err(TranslateError::Query(format!(
+                "`{}:` needs a value",
+                field.as_str()
+            )));
+        }
+        Ok(format!("{name}:{}", quoted(&key)))
+    }
+
+    fn term(
+        &mut self,
+        field: Option<FieldName>,
+        text: &str,
+        fuzzy: Option<u8>,
+        prefix: bool,
+        negated: bool,
+    ) -> Result<Option<String>, TranslateError> {
+        match field {
+            Some(name @ (FieldName::Entity | FieldName::Category)) => {
+                return self.keyword(name, text).map(Some);
+            }
+            Some(FieldName::Date) => return self.date_value(text).map(Some),
+            _ => {}
+        }
+        if fuzzy.is_some_and(|distance| distance > 0) {
+            return Err(TranslateError::Unsupported(format!(
+                "fuzzy matching (`{text}~{}`)",
+                fuzzy.unwrap_or_default()
+            )));
+        }
+        let targets = stem_fields(field);
+        if prefix {
+            // Stems cannot be prefix-matched reliably, so the folded word is used as typed.
+            let folded: String = self.analysers.fold(text).split_whitespace().collect();
+            if folded.is_empty() || !folded.chars().all(|c| c.is_alphanumeric()) {
+                return Err(TranslateError::Query(format!(
+                    "`{text}*` needs letters or digits before `*`"
+                )));
+            }
+            return Ok(Some(any_field(&targets, &format!("{folded}*"))));
+        }
+        let stems = self.analysers.stems(text);
+        match stems.len() {
+            0 => Ok(None),
+            1 => {
+                if !negated {
+                    self.highlight.terms.insert(stems[0].clone());
+                }
+                Ok(Some(any_field(&targets, &stems[0])))
+            }
+            // A word the analyser splits ("U.S.") is matched as a phrase, as locally.
+            _ => Ok(Some(self.phrase_of(&targets, stems, 0, negated))),
+        }
+    }
+
+    fn phrase(
+        &mut self,
+        field: Option<FieldName>,
+        text: &str,
+        slop: u32,
+        negated: bool,
+    ) -> Result<Option<String>, TranslateError> {
+        if let Some(FieldName::Entity | FieldName::Category | FieldName::Date) = field {
+            return self.term(field, text, None, false, negated);
+        }
+        let targets = stem_fields(field);
+        let stems = self.analysers.stems(text);
+        Ok(match stems.len() {
+            0 => None,
+            1 => {
+                if !negated {
+                    self.highlight.terms.insert(stems[0].clone());
+                }
+                Some(any_field(&targets, &stems[0]))
+            }
+            _ => Some(self.phrase_of(&targets, stems, slop, negated)),
+        })
+    }
+
+    /// Stems in a row on each target field. They were sent joined by single spaces, so the
+    /// phrase is the stems joined by spaces too (stop words are gone on both sides).
+    fn phrase_of(
+        &mut self,
+        targets: &[(&str, f32)],
+        stems: Vec<String>,
+        slop: u32,
+        negated: bool,
+    ) -> String {
+        let mut phrase = quoted(&stems.join(" "));
+        if slop > 0 {
+            phrase.push_str(&format!("~{slop}"));
+        }
+        if !negated {
+            self.highlight
+                .phrases
+                .push(stems.into_iter().enumerate().collect());
+        }
+        any_field(targets, &phrase)
+    }
+
+    /// `date:2024`, `date:2024-03` or `date:2024-03-28`: the whole year, month or day.
+    fn date_value(&mut self, text: &str) -> Result<String, TranslateError> {
+        let (lower, upper) = match text.len() {
+            4 => (format!("{text}-01-01"), format!("{text}-12-31")),
+            7 => {
+                let start = chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+                    .map_err(|_| {
+                        TranslateError::Query(format!("`date:{text}` is not a year, month or day"))
+                    })?;
+                let last = start
+                    .checked_add_months(chrono::Months::new(1))
+                    .and_then(|next| next.pred_opt())
+                    .unwrap_or(start);
+                (start.to_string(), last.to_string())
+            }
+            _ => (text.to_string(), text.to_string()),
+        };
+        self.range(
+            FieldName::Date,
+            &RangeEnd::Included(lower),
+            &RangeEnd::Included(upper),
+        )
+    }
+
+    fn range(
+        &mut self,
+        field: FieldName,
+        lower: &RangeEnd,
+        upper: &RangeEnd,
+    ) -> Result<String, TranslateError> {
+        if field != FieldName::Date {
+            return Err(TranslateError::Query(format!(
+                "ranges work on `date:` only, not on `{}:`",
+                field.as_str()
+            )));
+        }
+        let bound = |end: &RangeEnd, day_end| -> Result<String, TranslateError> {
+            let text = match end {
+                RangeEnd::Unbounded => return Ok("*".to_string()),
+                RangeEnd::Included(text) | RangeEnd::Excluded(text) => text,
+            };
+            crate::config::parse_date_arg(text, day_end, chrono::Utc::now())
+                .map(format_date)
+                .map_err(|_| {
+                    TranslateError::Query(format!(
+                        "`{text}` in a date range is not a date (use YYYY-MM-DD)"
+                    ))
+                })
+        };
+        let open = if matches!(lower, RangeEnd::Excluded(_)) {
+            '{'
+        } else {
+            '['
+        };
+        let close = if matches!(upper, RangeEnd::Excluded(_)) {
+            '}'
+        } else {
+            ']'
+        };
+        let lower = bound(lower, crate::config::DayEnd::Start)?;
+        let upper = bound(upper, crate::config::DayEnd::End)?;
+        Ok(format!("{}:{open}{lower} TO {upper}{close}", field::DATE))
+    }
+}
+
+/// Translates the user's query text.
+pub fn translate_query(
+    text: &str,
+    require_all: bool,
+    extractor: &EntityExtractor,
+) -> Result<Translation, TranslateError> {
+    let default_occur = if require_all {
+        Occur::Must
+    } else {
+        Occur::Should
+    };
+    let node = query::parse(text, default_occur)
+        .map_err(|error| TranslateError::Query(error.to_string()))?;
+    let mut translator = Translator {
+        extractor,
+        analysers: Analysers::default(),
+        highlight: HighlightTerms::default(),
+    };
+    let Some(query) = translator.node(&node, false)? else {
+        return Err(TranslateError::Query(
+            "the query has no searchable words (stop words such as `the` and punctuation are not indexed)".to_string(),
+        ));
+    };
+    Ok(Translation {
+        query,
+        highlight: translator.highlight,
+    })
+}
+
+/// The filters as Quickwit takes them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FilterClauses {
+    /// Required query clauses (sections, entities, categories).
+    pub clauses: Vec<String>,
+    /// Seconds, included.
+    pub start_timestamp: Option<i64>,
+    /// Seconds, excluded (as Quickwit reads `end_timestamp`).
+    pub end_timestamp: Option<i64>,
+}
+
+/// Translates the filters: words, names and categories into clauses, dates into a window.
+pub fn translate_filters(
+    filters: &Filters,
+    extractor: &EntityExtractor,
+) -> Result<FilterClauses, TranslateError> {
+    if let (Some(since), Some(until)) = (filters.since, filters.until)
+        && since > until
+    {
+        return Err(TranslateError::Filter(format!(
+            "--since {} is after --until {}",
+            since.date_naive(),
+            until.date_naive()
+        )));
+    }
+    let mut analysers = Analysers::default();
+    let mut clauses = Vec::new();
+    for section in &filters.sections {
+        let stems = analysers.stems(section);
+        if stems.is_empty() {
+            return Err(TranslateError::Filter(format!(
+                "--section `{section}` has no searchable words"
+            )));
+        }
+        for stem in stems {
+            clauses.push(format!("{}:{stem}", field::SECTION_STEMS));
+        }
+    }
+    for name in &filters.entities {
+        let key = analysers.fold(&extractor.resolve(name).name);
+        if key.is_empty() {
+            return Err(TranslateError::Filter(format!(
+                "--entity `{name}` is empty"
+            )));
+        }
+        clauses.push(format!("{}:{}", field::ENTITIES, quoted(&key)));
+    }
+    let categories: Vec<String> = filters
+        .categories
+        .iter()
+        .map(|category| analysers.fold(category))
+        .filter(|key| !key.is_empty())
+        .map(|key| format!("{}:{}", field::CATEGORY, quoted(&key)))
+        .collect();
+    match categories.len() {
+        0 => {}
+        1 => clauses.extend(categories),
+        _ => clauses.push(format!("({})", categories.join(" OR "))),
+    }
+    Ok(FilterClauses {
+        clauses,
+        start_timestamp: filters.since.map(|date| date.timestamp()),
+        // `--until` includes its last second; Quickwit's end bound excludes it.
+        end_timestamp: filters.until.map(|date| date.timestamp() + 1),
+    })
+}
+
+/// The aggregations behind `--facets`: top entities and categories, and passages per day
+/// (folded into calendar months by newsdex; Quickwit 0.9 has fixed intervals only).
+pub fn facet_aggregations() -> serde_json::Value {
+    json!({
+        AGG_ENTITIES: {"terms": {"field": field::ENTITY_LABELS, "size": FACET_TOP}},
+        AGG_CATEGORIES: {"terms": {"field": field::CATEGORY_NAME, "size": FACET_TOP}},
+        AGG_MONTHS: {"date_histogram": {"field": field::DATE, "fixed_interval": "1d", "min_doc_count": 1}},
+    })
+}
+
+/// How many passages to fetch so that grouping by article can still fill the page.
+pub fn fetch_window(request: &SearchRequest) -> usize {
+    let wanted = request.offset + request.limit;
+    let window = if request.per_article == 0 {
+        wanted + 1
+    } else {
+        wanted * 3 + 10
+    };
+    window.min(MAX_HITS)
+}
+
+/// The whole search body for a request, and what to highlight.
+pub fn search_body(
+    request: &SearchRequest,
+    extractor: &EntityExtractor,
+) -> Result<(SearchBody, HighlightTerms), TranslateError> {
+    if request.recency_half_life.is_some() {
+        return Err(TranslateError::Unsupported("--recency".to_string()));
+    }
+    if request.explain {
+        return Err(TranslateError::Unsupported("--explain".to_string()));
+    }
+    let translation = translate_query(&request.query, request.require_all, extractor)?;
+    let FilterClauses {
+        clauses: filter_clauses,
+        start_timestamp,
+        end_timestamp,
+    } = translate_filters(&request.filters, extractor)?;
+    let query = if filter_clauses.is_empty() {
+        translation.query
+    } else {
+        let mut parts = vec![format!("+{}", translation.query)];
+        parts.extend(
+            filter_clauses
+                .into_iter()
+                .map(|clause| format!("+{clause}")),
+        );
+        parts.join(" ")
+    };
+    let sort_by = match request.sort {
+        SortOrder::Relevance => None,
+        // Only the form the recorded server accepted (exchange 07); ties keep Quickwit's order.
+        SortOrder::Date => Some(format!("-{}", field::DATE)),
+    };
+    let body = SearchBody {
+        query,
+        max_hits: fetch_window(request),
+        start_offset: 0,
+        start_timestamp,
+        end_timestamp,
+        sort_by,
+        count_all: request.count || request.facets,
+        aggs: request.facets.then(facet_aggregations),
+    };
+    Ok((body, translation.highlight))
+}
+
+/// The delete task that removes every passage of the given articles.
+pub fn delete_articles(article_ids: &[String]) -> DeleteQuery {
+    let clauses: Vec<String> = article_ids
+        .iter()
+        .map(|id| format!("{}:{}", field::ARTICLE_ID, quoted(id)))
+        .collect();
+    DeleteQuery {
+        query: clauses.join(" OR "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn translate(text: &str) -> Result<String, TranslateError> {
+        translate_query(text, false, &EntityExtractor::builtin()).map(|t| t.query)
+    }
+
+    fn check(text: &str, expected: &str) {
+        assert_eq!(translate(text).unwrap(), expected, "query: {text}");
+    }
+
+    #[test]
+    fn translates_the_query_language() {
+        let table = [
+            (
+                "oil",
+                "(text_stems:oil OR title_stems:oil^2 OR section_stems:oil^1.5)",
+            ),
+            ("text:prices", "text_stems:price"),
+            ("title:Exports", "title_stems:export"),
+            ("section:trading", "section_stems:trade"),
+            (
+                "+oil -gas",
+                "(+(text_stems:oil OR title_stems:oil^2 OR section_stems:oil^1.5) -(text_stems:gas OR title_stems:gas^2 OR section_stems:gas^1.5))",
+            ),
+            ("text:\"interest rates\"", "text_stems:\"interest rate\""),
+            (
+                "text:\"interest rates\"~2",
+                "text_stems:\"interest rate\"~2",
+            ),
+            ("text:U.S.", "text_stems:\"u s\""),
+            ("text:export*", "text_stems:export*"),
+            (
+                "entity:NATO",
+                "entities:\"north atlantic treaty organization\"",
+            ),
+            ("entity:\"Some Unknown\"", "entities:\"some unknown\""),
+            ("category:Défense", "category:\"defense\""),
+            (
+                "text:oil AND text:price",
+                "(+text_stems:oil +text_stems:price)",
+            ),
+            (
+                "text:oil OR text:price",
+                "(text_stems:oil text_stems:price)",
+            ),
+            (
+                "date:[2024-01-01 TO 2024-03-31]",
+                "date:[2024-01-01T00:00:00Z TO 2024-03-31T23:59:59Z]",
+            ),
+            (
+                "date:2024-02",
+                "date:[2024-02-01T00:00:00Z TO 2024-02-29T23:59:59Z]",
+            ),
+            ("date:{2024-01-01 TO *]", "date:{2024-01-01T00:00:00Z TO *]"),
+        ];
+        for (text, expected) in table {
+            check(text, expected);
+        }
+    }
+
+    #[test]
+    fn stop_words_alone_and_unsupported_features_are_refused() {
+        assert!(matches!(translate("the"), Err(TranslateError::Query(_))));
+        assert_eq!(
+            translate("text:oil~1").unwrap_err().to_string(),
+            "fuzzy matching (`oil~1`) is not supported with --backend quickwit"
+        );
+        assert!(translate("title:[a TO b]").is_err());
+        assert!(translate("(oil").is_err());
+        let mut request = SearchRequest::new("oil");
+        request.recency_half_life = Some(chrono::Duration::days(30));
+        let error = search_body(&request, &EntityExtractor::builtin()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--recency is not supported with --backend quickwit"
+        );
+    }
+
+    #[test]
+    fn quotes_escape_quotes_and_backslashes() {
+        assert_eq!(quoted(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+
+    #[test]
+    fn highlights_words_and_phrases_but_not_negated_ones() {
+        let translation = translate_query(
+            "shells \"interest rates\" -gas",
+            false,
+            &EntityExtractor::builtin(),
+        )
+        .unwrap();
+        assert!(translation.highlight.terms.contains("shell"));
+        assert!(!translation.highlight.terms.contains("gas"));
+        assert_eq!(
+            translation.highlight.phrases,
+            [vec![(0, "interest".to_string()), (1, "rate".to_string())]]
+        );
+    }
+
+    #[test]
+    fn filters_become_required_clauses_and_a_timestamp_window() {
+        let mut request = SearchRequest::new("text:wheat");
+        request.limit = 5;
+        request.filters = Filters {
+            since: Some(Utc.with_ymd_and_hms(1987, 2, 23, 0, 0, 0).unwrap()),
+            until: Some(Utc.with_ymd_and_hms(1987, 3, 24, 23, 59, 59).unwrap()),
+            sections: vec!["Grain Markets".to_string()],
+            entities: vec!["USA".to_string()],
+            categories: vec!["Grain".to_string(), "Wheat".to_string()],
+        };
+        let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+        assert_eq!(
+            body.query,
+            "+text_stems:wheat +section_stems:grain +section_stems:market +entities:\"united states\" +(category:\"grain\" OR category:\"wheat\")"
+        );
+        assert_eq!(body.start_timestamp, Some(541_036_800));
+        assert_eq!(body.end_timestamp, Some(543_628_800));
+        assert_eq!(body.max_hits, 6);
+        assert_eq!(body.sort_by, None);
+        assert!(!body.count_all);
+        let json = serde_json::to_value(&body).unwrap();
+        assert!(json.get("aggs").is_none());
+        assert!(json.get("start_offset").is_none());
+    }
+
+    #[test]
+    fn inverted_dates_are_refused() {
+        let filters = Filters {
+            since: Some(Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).unwrap()),
+            until: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()),
+            ..Filters::default()
+        };
+        assert!(translate_filters(&filters, &EntityExtractor::builtin()).is_err());
+    }
+
+    #[test]
+    fn sort_facets_count_and_grouping_window() {
+        let mut request = SearchRequest::new("coffee");
+        request.sort = SortOrder::Date;
+        request.facets = true;
+        request.limit = 10;
+        request.offset = 5;
+        request.per_article = 2;
+        let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+        assert_eq!(body.sort_by.as_deref(), Some("-date"));
+        assert!(body.count_all);
+        assert_eq!(body.max_hits, 55);
+        let aggs = body.aggs.unwrap();
+        assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
+        assert_eq!(aggs["months"]["date_histogram"]["fixed_interval"], "1d");
+    }
+
+    #[test]
+    fn delete_tasks_name_each_article() {
+        let delete = delete_articles(&["a/b.md".to_string(), "c.md#2".to_string()]);
+        assert_eq!(
+            delete.query,
+            "article_id:\"a/b.md\" OR article_id:\"c.md#2\""
+        );
+    }
+}

@@ -1,0 +1,495 @@
+//! Quickwit build: corpus -> the same pipeline as the local build (`build::process_file`) ->
+//! NDJSON batches of bounded size -> a Quickwit index newsdex created from its own mapping.
+//! Replaces changed files through delete tasks (asynchronous) or the whole index with
+//! `rebuild`. Reports rejected documents by article path; prints nothing itself.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::build::{BuildObserver, BuildReport, process_file, skip_message};
+use crate::error::IngestError;
+use crate::extract::entities::EntityExtractor;
+use crate::ingest::{self, SkipReason, Walk, WalkOptions};
+
+use super::client::{QuickwitClient, QuickwitError};
+use super::document::{Analysers, Batch, Batcher, encode, to_ndjson_line};
+use super::mapping::{self, field};
+use super::translate::{DeleteQuery, quoted};
+
+/// Bounds of one ingest request: Quickwit refuses bodies over 10 MB.
+pub const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
+pub const MAX_BATCH_DOCS: usize = 1_000;
+/// Files named in one delete task.
+pub const PATHS_PER_DELETE_TASK: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct UploadOptions {
+    pub corpus: PathBuf,
+    pub walk: WalkOptions,
+    pub index_id: String,
+    /// Delete the index and create it again instead of updating it.
+    pub rebuild: bool,
+    pub max_batch_bytes: usize,
+    pub max_batch_docs: usize,
+}
+
+/// What happened to the index before the documents went in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexAction {
+    Created,
+    Recreated,
+    /// The index existed: the corpus files' old passages are deleted by delete tasks, which
+    /// Quickwit applies later.
+    Updated {
+        delete_tasks: usize,
+    },
+}
+
+/// A batch Quickwit rejected documents of. Quickwit does not say which documents, so the
+/// batch's articles are listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RejectedBatch {
+    pub n_rejected: u64,
+    pub n_docs: usize,
+    pub article_paths: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct UploadReport {
+    pub build: BuildReport,
+    pub action: IndexAction,
+    pub batches: usize,
+    pub ingested: u64,
+    pub rejected: u64,
+    pub rejected_batches: Vec<RejectedBatch>,
+}
+
+impl UploadReport {
+    pub fn is_complete(&self) -> bool {
+        self.build.is_complete() && self.rejected == 0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Quickwit(#[from] QuickwitError),
+    #[error("invalid index id: {0}")]
+    IndexId(String),
+    #[error(
+        "the Quickwit index `{index_id}` was not made by this newsdex (fields missing: {missing}): rebuild it with --rebuild"
+    )]
+    Incompatible { index_id: String, missing: String },
+}
+
+/// Runs the pipeline over the walked corpus and hands each document, as an NDJSON line, to
+/// `sink` with its article's path. Files that cannot be read are reported and counted, never
+/// fatal.
+pub fn encode_corpus<E>(
+    walk: Walk,
+    extractor: &EntityExtractor,
+    observer: &dyn BuildObserver,
+    mut sink: impl FnMut(String, &str) -> Result<(), E>,
+) -> Result<BuildReport, E> {
+    let started = Instant::now();
+    let mut report = BuildReport::default();
+    for skipped in walk.skipped {
+        match skipped.reason {
+            SkipReason::Hidden => report.hidden += 1,
+            SkipReason::UnknownExtension => report.unknown_extension += 1,
+            _ => {
+                observer.error(&IngestError::new(
+                    &skipped.path,
+                    skip_message(&skipped.reason),
+                ));
+                report.skipped.push(skipped);
+            }
+        }
+    }
+    let total_bytes = walk.files.iter().map(|file| file.size).sum();
+    observer.started(walk.files.len(), total_bytes);
+    let mut analysers = Analysers::default();
+    for file in &walk.files {
+        let result = process_file(file, extractor);
+        observer.file_done(file);
+        match result {
+            Ok(articles) => {
+                report.files_read += 1;
+                report.bytes += file.size;
+                for (article, passages) in articles {
+                    let article_path = article.path.to_string_lossy().into_owned();
+                    for passage in &passages {
+                        sink(
+                            to_ndjson_line(&encode(&mut analysers, &article, passage)),
+                            &article_path,
+                        )?;
+                    }
+                    for warning in &article.warnings {
+                        observer.warning(&file.path.to_string_lossy(), warning);
+                        report.warnings += 1;
+                    }
+                    report.articles += 1;
+                    report.passages += passages.len();
+                }
+            }
+            Err(error) => {
+                observer.error(&error);
+                report.errors.push(error);
+            }
+        }
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// Field names of an index config as Quickwit returns it.
+fn mapped_fields(index_config: &serde_json::Value) -> Vec<String> {
+    index_config["doc_mapping"]["field_mappings"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|field| field["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Makes sure the index exists with newsdex's mapping; returns what was done.
+fn prepare_index(
+    client: &QuickwitClient,
+    options: &UploadOptions,
+    corpus_paths: &[String],
+) -> Result<IndexAction, UploadError> {
+    let config_yaml = mapping::to_yaml(&mapping::index_config(&options.index_id));
+    let existing = client.get_index(&options.index_id)?;
+    match existing {
+        None => {
+            client.create_index(&config_yaml)?;
+            Ok(IndexAction::Created)
+        }
+        Some(_) if options.rebuild => {
+            client.delete_index(&options.index_id)?;
+            client.create_index(&config_yaml)?;
+            Ok(IndexAction::Recreated)
+        }
+        Some(metadata) => {
+            let present = mapped_fields(&metadata.index_config);
+            let missing: Vec<&str> = mapping::index_config(&options.index_id)
+                .doc_mapping
+                .field_mappings
+                .iter()
+                .map(|field| field.name)
+                .filter(|name| !present.iter().any(|p| p == name))
+                .collect();
+            if !missing.is_empty() {
+                return Err(UploadError::Incompatible {
+                    index_id: options.index_id.clone(),
+                    missing: missing.join(", "),
+                });
+            }
+            let mut delete_tasks = 0;
+            for chunk in corpus_paths.chunks(PATHS_PER_DELETE_TASK) {
+                client.delete_task(&options.index_id, &delete_by_path(chunk))?;
+                delete_tasks += 1;
+            }
+            Ok(IndexAction::Updated { delete_tasks })
+        }
+    }
+}
+
+/// The delete task that removes every passage of the given files.
+pub fn delete_by_path(paths: &[String]) -> DeleteQuery {
+    let clauses: Vec<String> = paths
+        .iter()
+        .map(|path| format!("{}:{}", field::PATH, quoted(path)))
+        .collect();
+    DeleteQuery {
+        query: clauses.join(" OR "),
+    }
+}
+
+/// Builds (or updates) the Quickwit index from the corpus.
+pub fn upload(
+    options: &UploadOptions,
+    extractor: &EntityExtractor,
+    client: &QuickwitClient,
+    observer: &dyn BuildObserver,
+) -> Result<UploadReport, UploadError> {
+    mapping::check_index_id(&options.index_id).map_err(UploadError::IndexId)?;
+    // The walk runs first so that a missing corpus fails before the index is touched.
+    let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
+    let corpus_paths: Vec<String> = walk.files.iter().map(|f| f.relative.clone()).collect();
+    let action = prepare_index(client, options, &corpus_paths)?;
+    let mut batcher = Batcher::new(options.max_batch_bytes, options.max_batch_docs);
+    let mut state = IngestState::default();
+    let send = |batch: Batch, state: &mut IngestState| -> Result<(), UploadError> {
+        let response = client.ingest(&options.index_id, &batch.body)?;
+        let rejected = response.num_rejected_docs.unwrap_or(0);
+        state.batches += 1;
+        state.ingested += response
+            .num_ingested_docs
+            .unwrap_or(response.num_docs_for_processing - rejected);
+        state.rejected += rejected;
+        if rejected > 0 {
+            state.rejected_batches.push(RejectedBatch {
+                n_rejected: rejected,
+                n_docs: batch.n_docs,
+                article_paths: batch.article_paths,
+            });
+        }
+        Ok(())
+    };
+    let build = encode_corpus(walk, extractor, observer, |line, path| {
+        match batcher.push(&line, path) {
+            Some(full) => send(full, &mut state),
+            None => Ok(()),
+        }
+    })?;
+    if let Some(last) = batcher.finish() {
+        send(last, &mut state)?;
+    }
+    Ok(UploadReport {
+        build,
+        action,
+        batches: state.batches,
+        ingested: state.ingested,
+        rejected: state.rejected,
+        rejected_batches: state.rejected_batches,
+    })
+}
+
+#[derive(Debug, Default)]
+struct IngestState {
+    batches: usize,
+    ingested: u64,
+    rejected: u64,
+    rejected_batches: Vec<RejectedBatch>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::super::client::ClientOptions;
+    use super::super::replay::{Canned, ReplayServer, Route};
+    use super::*;
+    use crate::build::Silent;
+
+    fn corpus() -> tempfile::TempDir {
+        let corpus = tempfile::tempdir().unwrap();
+        for idx in 0..4 {
+            std::fs::write(
+                corpus.path().join(format!("a{idx}.md")),
+                format!(
+                    "# Report {idx}\n\nSerbian shells were exported to Ukraine.\n\nNATO said little.\n"
+                ),
+            )
+            .unwrap();
+        }
+        corpus
+    }
+
+    fn options(corpus: &std::path::Path, rebuild: bool) -> UploadOptions {
+        UploadOptions {
+            corpus: corpus.to_path_buf(),
+            walk: WalkOptions::default(),
+            index_id: "news".to_string(),
+            rebuild,
+            max_batch_bytes: MAX_BATCH_BYTES,
+            max_batch_docs: 3,
+        }
+    }
+
+    fn client(server: &ReplayServer) -> QuickwitClient {
+        QuickwitClient::new(
+            &server.url(),
+            ClientOptions {
+                backoff: Duration::from_millis(5),
+                ..ClientOptions::default()
+            },
+        )
+    }
+
+    fn created() -> Canned {
+        Canned::new(
+            200,
+            json!({"index_uid": "news:01", "index_config": {}}).to_string(),
+        )
+    }
+
+    fn ingested(n: u64, rejected: u64) -> Canned {
+        Canned::new(
+            200,
+            json!({"num_docs_for_processing": n, "num_ingested_docs": n - rejected, "num_rejected_docs": rejected}).to_string(),
+        )
+    }
+
+    #[test]
+    fn creates_the_index_then_ingests_bounded_batches() {
+        let corpus = corpus();
+        let server = ReplayServer::start(vec![
+            Route::new("POST", "/api/v1/indexes", vec![created()]),
+            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+        ])
+        .unwrap();
+        let report = upload(
+            &options(corpus.path(), false),
+            &EntityExtractor::builtin(),
+            &client(&server),
+            &Silent,
+        )
+        .unwrap();
+        assert_eq!(report.action, IndexAction::Created);
+        let received = server.received();
+        assert_eq!(received[0].method, "GET");
+        assert_eq!(
+            received[1].content_type.as_deref(),
+            Some("application/yaml")
+        );
+        assert!(received[1].body.contains("index_id: news"));
+        let ingests: Vec<_> = received
+            .iter()
+            .filter(|r| r.target.contains("ingest"))
+            .collect();
+        let n_lines: usize = ingests.iter().map(|r| r.body.lines().count()).sum();
+        assert_eq!(n_lines, report.build.passages);
+        assert!(ingests.iter().all(|r| r.body.lines().count() <= 3));
+        assert!(ingests.iter().all(|r| !r.target.contains("commit=force")));
+        assert_eq!(report.batches, ingests.len());
+        assert!(report.is_complete());
+    }
+
+    #[test]
+    fn rejected_documents_are_counted_with_their_articles() {
+        let corpus = corpus();
+        let server = ReplayServer::start(vec![
+            Route::new("POST", "/api/v1/indexes", vec![created()]),
+            Route::new(
+                "POST",
+                "/api/v1/news/ingest",
+                vec![ingested(3, 2), ingested(3, 0)],
+            ),
+        ])
+        .unwrap();
+        let report = upload(
+            &options(corpus.path(), false),
+            &EntityExtractor::builtin(),
+            &client(&server),
+            &Silent,
+        )
+        .unwrap();
+        assert_eq!(report.rejected, 2);
+        assert!(!report.is_complete());
+        assert_eq!(report.rejected_batches.len(), 1);
+        assert_eq!(report.rejected_batches[0].article_paths[0], "a0.md");
+    }
+
+    #[test]
+    fn an_existing_index_gets_delete_tasks_before_new_passages() {
+        let corpus = corpus();
+        let fields: Vec<_> = mapping::index_config("news")
+            .doc_mapping
+            .field_mappings
+            .iter()
+            .map(|field| json!({"name": field.name}))
+            .collect();
+        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": fields}}});
+        let server = ReplayServer::start(vec![
+            Route::new(
+                "GET",
+                "/api/v1/indexes/news",
+                vec![Canned::new(200, metadata.to_string())],
+            ),
+            Route::new(
+                "POST",
+                "/api/v1/news/delete-tasks",
+                vec![Canned::new(
+                    200,
+                    json!({"create_timestamp": 1, "opstamp": 1, "delete_query": {}}).to_string(),
+                )],
+            ),
+            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+        ])
+        .unwrap();
+        let report = upload(
+            &options(corpus.path(), false),
+            &EntityExtractor::builtin(),
+            &client(&server),
+            &Silent,
+        )
+        .unwrap();
+        assert_eq!(report.action, IndexAction::Updated { delete_tasks: 1 });
+        let received = server.received();
+        assert!(received[1].target.ends_with("/delete-tasks"));
+        assert_eq!(
+            received[1].body,
+            r#"{"query":"path:\"a0.md\" OR path:\"a1.md\" OR path:\"a2.md\" OR path:\"a3.md\""}"#
+        );
+        assert!(received[2].target.ends_with("/ingest"));
+    }
+
+    #[test]
+    fn an_index_of_another_mapping_is_refused_and_rebuild_replaces_it() {
+        let corpus = corpus();
+        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": [{"name": "body"}]}}});
+        let server = ReplayServer::start(vec![
+            Route::new(
+                "GET",
+                "/api/v1/indexes/news",
+                vec![Canned::new(200, metadata.to_string())],
+            ),
+            Route::new(
+                "DELETE",
+                "/api/v1/indexes/news",
+                vec![Canned::new(200, "[]")],
+            ),
+            Route::new("POST", "/api/v1/indexes", vec![created()]),
+            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+        ])
+        .unwrap();
+        let error = upload(
+            &options(corpus.path(), false),
+            &EntityExtractor::builtin(),
+            &client(&server),
+            &Silent,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("--rebuild"), "{error}");
+        assert!(
+            !server
+                .received()
+                .iter()
+                .any(|r| r.target.contains("ingest"))
+        );
+        let report = upload(
+            &options(corpus.path(), true),
+            &EntityExtractor::builtin(),
+            &client(&server),
+            &Silent,
+        )
+        .unwrap();
+        assert_eq!(report.action, IndexAction::Recreated);
+        assert!(server.received().iter().any(|r| r.method == "DELETE"));
+    }
+
+    #[test]
+    fn a_server_that_is_down_fails_before_anything_is_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let corpus = corpus();
+        let error = upload(
+            &options(corpus.path(), false),
+            &EntityExtractor::builtin(),
+            &QuickwitClient::new(&url, ClientOptions::default()),
+            &Silent,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains(&url), "{error}");
+    }
+}

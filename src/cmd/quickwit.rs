@@ -1,0 +1,126 @@
+//! The Quickwit side of `newsdex index build` and `newsdex search`: makes the client from the
+//! command line, runs the upload with a progress bar and prints its summary (what was sent,
+//! what Quickwit rejected, that deletes apply later).
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::backend::quickwit::QuickwitBackend;
+use crate::backend::quickwit::client::{ClientOptions, QuickwitClient};
+use crate::backend::quickwit::mapping::COMMIT_TIMEOUT_SECS;
+use crate::backend::quickwit::upload::{
+    IndexAction, MAX_BATCH_BYTES, MAX_BATCH_DOCS, UploadOptions, UploadReport, upload,
+};
+use crate::cli::{BackendArgs, BuildArgs};
+use crate::cmd::Outcome;
+use crate::cmd::build::{Reporter, progress_bar};
+use crate::extract::entities::EntityExtractor;
+use crate::ingest::WalkOptions;
+
+/// The client for `--url`, which `--backend quickwit` needs.
+pub fn client(args: &BackendArgs) -> anyhow::Result<QuickwitClient> {
+    let url = args.url.as_deref().context(
+        "--backend quickwit needs --url URL (or NEWSDEX_QUICKWIT_URL), e.g. http://127.0.0.1:7280",
+    )?;
+    if !url.starts_with("http://") {
+        anyhow::bail!(
+            "`{url}` is not an http:// URL (newsdex speaks plain HTTP to Quickwit; put TLS in a proxy)"
+        );
+    }
+    Ok(QuickwitClient::new(url, ClientOptions::default()))
+}
+
+pub fn backend(args: &BackendArgs) -> anyhow::Result<QuickwitBackend> {
+    Ok(QuickwitBackend::new(
+        client(args)?,
+        &args.index_id,
+        EntityExtractor::builtin(),
+    ))
+}
+
+/// `newsdex index build CORPUS --backend quickwit`.
+pub fn build(args: &BuildArgs) -> anyhow::Result<Outcome> {
+    let client = client(&args.backend)?;
+    let options = UploadOptions {
+        corpus: args.corpus.clone(),
+        walk: WalkOptions {
+            forced_format: args.format,
+            max_file_size: args.max_file_size,
+        },
+        index_id: args.backend.index_id.clone(),
+        rebuild: args.rebuild,
+        max_batch_bytes: MAX_BATCH_BYTES,
+        max_batch_docs: MAX_BATCH_DOCS,
+    };
+    let reporter = Reporter {
+        bar: progress_bar(args.quiet),
+        quiet: args.quiet,
+    };
+    let report = upload(&options, &EntityExtractor::builtin(), &client, &reporter);
+    reporter.bar.finish_and_clear();
+    let report = report?;
+    let mut err = std::io::stderr().lock();
+    for batch in &report.rejected_batches {
+        writeln!(
+            err,
+            "error: Quickwit rejected {} of {} passages sent with these articles: {}",
+            batch.n_rejected,
+            batch.n_docs,
+            batch.article_paths.join(", ")
+        )?;
+    }
+    if !args.quiet {
+        print_summary(&mut err, &report, client.base_url(), &options.index_id)?;
+    }
+    Ok(if report.is_complete() {
+        Outcome::Success
+    } else {
+        Outcome::Incomplete
+    })
+}
+
+/// The summary: what happened to the index, what was sent, and when it becomes visible.
+pub fn print_summary<W: Write>(
+    out: &mut W,
+    report: &UploadReport,
+    url: &str,
+    index_id: &str,
+) -> std::io::Result<()> {
+    match report.action {
+        IndexAction::Created => writeln!(out, "created Quickwit index `{index_id}` at {url}")?,
+        IndexAction::Recreated => writeln!(
+            out,
+            "deleted and created again Quickwit index `{index_id}` at {url} (--rebuild)"
+        )?,
+        IndexAction::Updated { delete_tasks } => writeln!(
+            out,
+            "updating Quickwit index `{index_id}` at {url}: submitted {delete_tasks} delete task(s) for the old passages of the corpus files; Quickwit applies them asynchronously, so old passages may still be found for a while"
+        )?,
+    }
+    let build = &report.build;
+    writeln!(
+        out,
+        "sent {} articles as {} passages from {} files ({:.2} MB) in {} ingest request(s) in {:.2} s: {} ingested, {} rejected",
+        build.articles,
+        build.passages,
+        build.files_read,
+        build.bytes as f64 / 1e6,
+        report.batches,
+        build.elapsed.as_secs_f64(),
+        report.ingested,
+        report.rejected
+    )?;
+    writeln!(
+        out,
+        "Quickwit commits on its own timer: new passages are searchable within about {COMMIT_TIMEOUT_SECS} s"
+    )?;
+    let n_problems = build.errors.len() + build.skipped.len();
+    if n_problems > 0 {
+        writeln!(out, "skipped: {n_problems} with errors (listed above)")?;
+    }
+    if build.warnings > 0 {
+        writeln!(out, "{} warnings (listed above)", build.warnings)?;
+    }
+    Ok(())
+}

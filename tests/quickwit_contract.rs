@@ -1,0 +1,483 @@
+//! Contract tests: newsdex's Quickwit requests and response handling against what a real
+//! Quickwit 0.9.0 server published and answered (`../shared/quickwit`, or the folder in
+//! `NEWSDEX_QUICKWIT_RECORDINGS`). Every test is ignored in plain `cargo test`; CI runs them with
+//! `cargo test --test quickwit_contract -- --include-ignored`, and they FAIL when the folder is
+//! missing. Nothing here needs a network beyond 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use newsdex::backend::quickwit::QuickwitBackend;
+use newsdex::backend::quickwit::client::{
+    ClientOptions, DeleteTask, IndexDescription, IndexMetadata, IngestResponse, QuickwitClient,
+    SearchResponse,
+};
+use newsdex::backend::quickwit::mapping::{self, DEFAULT_INDEX_ID};
+use newsdex::backend::quickwit::replay::{Canned, ReplayServer, Route};
+use newsdex::backend::quickwit::translate::{delete_articles, search_body};
+use newsdex::backend::quickwit::upload::{self, UploadOptions, delete_by_path};
+use newsdex::backend::{BackendError, SearchBackend};
+use newsdex::build::Silent;
+use newsdex::extract::entities::EntityExtractor;
+use newsdex::ingest::WalkOptions;
+use newsdex::search::{Filters, SearchRequest, SortOrder};
+use serde_json::{Value, json};
+
+/// The recordings folder; panics (fails the test) with what to do when it is missing.
+fn recordings() -> PathBuf {
+    let folder = std::env::var_os("NEWSDEX_QUICKWIT_RECORDINGS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/quickwit"));
+    assert!(
+        folder.join("openapi.json").is_file() && folder.join("exchanges").is_dir(),
+        "the Quickwit recordings are missing: expected openapi.json and exchanges/ in `{}` \
+         (set NEWSDEX_QUICKWIT_RECORDINGS to their folder)",
+        folder.display()
+    );
+    folder
+}
+
+fn read(name: &str) -> String {
+    let path = recordings().join("exchanges").join(name);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read `{}`: {error}", path.display()))
+}
+
+fn read_json(name: &str) -> Value {
+    serde_json::from_str(&read(name)).unwrap_or_else(|error| panic!("{name}: {error}"))
+}
+
+/// The OpenAPI document with the corrections the real server's behaviour calls for. Each one
+/// is a place where the published document and the server it came from disagree:
+/// - `VersionedIndexConfig` combines `IndexConfigV0_8` (`additionalProperties: false`, no
+///   `version`) with `version` through `allOf`, so no config with a version could pass; configs
+///   are validated against `IndexConfigV0_8` without `version`, and `version` is checked apart.
+/// - `FieldMappingEntryForSerialization` says every option besides `name` and `type` is an
+///   object, yet the server took `tokenizer: raw` and `stored: true` (exchange 01); options are
+///   checked against those the server itself lists back (see `field_options_are_known`).
+/// - In a JSON search body `sort_by` and `snippet_fields` are comma-separated strings (the
+///   recorded searches 03 and 07 sent them so), not the `SortBy` object and array it documents.
+fn openapi() -> Value {
+    let path = recordings().join("openapi.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read `{}`: {error}", path.display()));
+    let mut document: Value = serde_json::from_str(&text).expect("openapi.json is JSON");
+    let schemas = &mut document["components"]["schemas"];
+    schemas["FieldMappingEntryForSerialization"]["additionalProperties"] = json!(true);
+    let search = &mut schemas["SearchRequestQueryString"]["properties"];
+    search["sort_by"] = json!({"type": "string"});
+    search["snippet_fields"] = json!({"type": "string"});
+    document
+}
+
+fn validator(document: &Value, schema: &str) -> jsonschema::Validator {
+    let root = json!({
+        "$ref": format!("#/components/schemas/{schema}"),
+        "components": document["components"],
+    });
+    jsonschema::validator_for(&root).unwrap_or_else(|error| panic!("schema {schema}: {error}"))
+}
+
+fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|error| format!("{error} at {}", error.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} is invalid: {errors:?}\n{instance}"
+    );
+}
+
+fn config_as_json() -> Value {
+    let yaml = mapping::to_yaml(&mapping::index_config(DEFAULT_INDEX_ID));
+    serde_yaml_ng::from_str(&yaml).expect("the YAML config reads back")
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn the_index_config_is_valid() {
+    let document = openapi();
+    let validator = validator(&document, "IndexConfigV0_8");
+    let mut config = config_as_json();
+    assert_eq!(config["version"], "0.9");
+    config.as_object_mut().unwrap().remove("version");
+    assert_valid(&validator, &config, "the generated index config");
+    // The validator is strict enough to catch a misspelt setting...
+    let mut broken = config.clone();
+    broken["search_setings"] = json!({});
+    assert!(!validator.is_valid(&broken));
+    // ...and not stricter than the server, which accepted the recorded config.
+    let mut recorded: Value =
+        serde_yaml_ng::from_str(&read("01-create-index.request-body.yaml")).unwrap();
+    recorded.as_object_mut().unwrap().remove("version");
+    assert_valid(&validator, &recorded, "the recorded config");
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn field_options_are_known() {
+    let response = read_json("01-create-index.response.json");
+    let mut known: Vec<String> = Vec::new();
+    for field in response["index_config"]["doc_mapping"]["field_mappings"]
+        .as_array()
+        .unwrap()
+    {
+        known.extend(field.as_object().unwrap().keys().cloned());
+    }
+    let mut types: Vec<&str> = response["index_config"]["doc_mapping"]["field_mappings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|field| field["type"].as_str())
+        .collect();
+    types.push("text");
+    let config = config_as_json();
+    for field in config["doc_mapping"]["field_mappings"].as_array().unwrap() {
+        for key in field.as_object().unwrap().keys() {
+            assert!(known.contains(key), "option `{key}` of {field}");
+        }
+        assert!(types.contains(&field["type"].as_str().unwrap()), "{field}");
+        if let Some(tokenizer) = field.get("tokenizer") {
+            assert!(["raw", "whitespace", "default"].contains(&tokenizer.as_str().unwrap()));
+        }
+    }
+}
+
+fn requests() -> Vec<SearchRequest> {
+    let mut requests = Vec::new();
+    for query in [
+        "oil AND price",
+        "\"interest rates\"",
+        "coffee -brazil",
+        "title:cocoa OR section:markets",
+        "entity:USA category:grain",
+        "date:[1987-03-01 TO 1987-03-31] wheat",
+        "export*",
+    ] {
+        requests.push(SearchRequest::new(query));
+    }
+    let mut filtered = SearchRequest::new("wheat");
+    filtered.filters = Filters {
+        since: Some(Utc.with_ymd_and_hms(1987, 2, 22, 0, 0, 0).unwrap()),
+        until: Some(Utc.with_ymd_and_hms(1987, 3, 24, 23, 59, 59).unwrap()),
+        sections: vec!["Grain".to_string()],
+        entities: vec!["USA".to_string()],
+        categories: vec!["grain".to_string(), "wheat".to_string()],
+    };
+    requests.push(filtered);
+    let mut everything = SearchRequest::new("trade");
+    everything.facets = true;
+    everything.count = true;
+    everything.sort = SortOrder::Date;
+    everything.per_article = 2;
+    everything.offset = 10;
+    requests.push(everything);
+    requests
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn search_and_delete_bodies_are_valid() {
+    let document = openapi();
+    let search = validator(&document, "SearchRequestQueryString");
+    for request in requests() {
+        let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+        assert_valid(
+            &search,
+            &serde_json::to_value(&body).unwrap(),
+            &request.query,
+        );
+    }
+    for name in [
+        "03-search-terms",
+        "04-search-filters",
+        "05-search-phrase",
+        "06-search-aggs",
+        "07-search-sort-date",
+        "15-search-count",
+    ] {
+        let recorded = read_json(&format!("{name}.request-body.json"));
+        assert_valid(&search, &recorded, name);
+    }
+    // The validator catches a misspelt or mistyped parameter.
+    assert!(!search.is_valid(&json!({"qery": "oil"})));
+    assert!(!search.is_valid(&json!({"query": "oil", "max_hits": -1})));
+    let delete = validator(&document, "DeleteQueryRequest");
+    for body in [
+        delete_articles(&["reuters-41".to_string()]),
+        delete_by_path(&["a.md".to_string(), "b/c.jsonl".to_string()]),
+    ] {
+        assert_valid(
+            &delete,
+            &serde_json::to_value(&body).unwrap(),
+            "delete task",
+        );
+    }
+    assert!(!delete.is_valid(&json!({"query": "x", "nosuch": 1})));
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn ingest_lines_fit_the_mapping() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let out = tempfile::tempdir().unwrap();
+    let options = newsdex::backend::quickwit::export::ExportOptions {
+        corpus,
+        walk: WalkOptions::default(),
+        out: out.path().to_path_buf(),
+        index_id: DEFAULT_INDEX_ID.to_string(),
+        max_file_bytes: 1 << 20,
+    };
+    let report =
+        newsdex::backend::quickwit::export::export(&options, &EntityExtractor::builtin(), &Silent)
+            .unwrap();
+    let config = config_as_json();
+    let mappings = config["doc_mapping"]["field_mappings"].as_array().unwrap();
+    let mut n_lines = 0;
+    for path in &report.ndjson_files {
+        for line in std::fs::read_to_string(path).unwrap().lines() {
+            let document: Value = serde_json::from_str(line).unwrap();
+            for (key, value) in document.as_object().unwrap() {
+                let mapping = mappings
+                    .iter()
+                    .find(|m| m["name"] == *key)
+                    .unwrap_or_else(|| panic!("`{key}` is not mapped (strict mode rejects it)"));
+                let ok = match mapping["type"].as_str().unwrap() {
+                    "text" => value.is_string(),
+                    "array<text>" => value
+                        .as_array()
+                        .is_some_and(|values| values.iter().all(Value::is_string)),
+                    "u64" => value.is_u64(),
+                    "datetime" => {
+                        chrono::DateTime::parse_from_rfc3339(value.as_str().unwrap()).is_ok()
+                    }
+                    other => panic!("unexpected type {other}"),
+                };
+                assert!(ok, "`{key}` = {value} does not fit {mapping}");
+            }
+            n_lines += 1;
+        }
+    }
+    assert_eq!(n_lines, report.build.passages);
+    // The recorded ingest lines have the same shape for the fields both share.
+    for line in read("02-ingest.request-body-head.ndjson").lines() {
+        let recorded: Value = serde_json::from_str(line).unwrap();
+        assert!(recorded["text_stems"].is_string());
+        assert!(recorded["date"].as_str().unwrap().ends_with('Z'));
+    }
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn every_recorded_response_parses() {
+    for name in ["01-create-index", "14-get-index"] {
+        let metadata: IndexMetadata =
+            serde_json::from_value(read_json(&format!("{name}.response.json"))).unwrap();
+        assert!(metadata.index_uid.starts_with("newsdex-passages:"));
+    }
+    for (name, rejected) in [("02-ingest", 0), ("19-ingest-bad-docs", 2)] {
+        let response: IngestResponse =
+            serde_json::from_value(read_json(&format!("{name}.response.json"))).unwrap();
+        assert_eq!(response.num_rejected_docs, Some(rejected));
+    }
+    let task: DeleteTask =
+        serde_json::from_value(read_json("11-delete-task.response.json")).unwrap();
+    assert_eq!(task.opstamp, 1);
+    let tasks: Vec<DeleteTask> =
+        serde_json::from_value(read_json("12-list-delete-tasks.response.json")).unwrap();
+    assert_eq!(tasks, [task]);
+    let description: IndexDescription =
+        serde_json::from_value(read_json("13-describe-index.response.json")).unwrap();
+    assert_eq!(description.num_published_docs, 1656);
+    for name in [
+        "03-search-terms",
+        "04-search-filters",
+        "05-search-phrase",
+        "06-search-aggs",
+        "07-search-sort-date",
+        "15-search-count",
+        "16-search-get",
+        "18-search-after-delete",
+    ] {
+        let response: SearchResponse =
+            serde_json::from_value(read_json(&format!("{name}.response.json")))
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert!(response.num_hits as usize >= response.hits.len(), "{name}");
+    }
+}
+
+/// A replay server answering searches with one recorded exchange.
+fn replay(name: &str) -> ReplayServer {
+    let request = read_json(&format!("{name}.request.json"));
+    let status = request["status"].as_u64().unwrap() as u16;
+    let path = request["path"].as_str().unwrap();
+    let path = path.split('?').next().unwrap();
+    // The recorded GET search (16) is answered to newsdex's POST form of the same search.
+    ReplayServer::start(vec![Route::new(
+        "POST",
+        path,
+        vec![Canned::new(status, read(&format!("{name}.response.json")))],
+    )])
+    .unwrap()
+}
+
+fn backend(server: &ReplayServer, index_id: &str) -> QuickwitBackend {
+    QuickwitBackend::new(
+        QuickwitClient::new(&server.url(), ClientOptions::default()),
+        index_id,
+        EntityExtractor::builtin(),
+    )
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn recorded_searches_become_hits_with_snippets() {
+    for (name, query) in [
+        ("03-search-terms", "oil AND price"),
+        ("04-search-filters", "wheat"),
+        ("05-search-phrase", "\"interest rate\""),
+        ("07-search-sort-date", "coffee"),
+        ("15-search-count", "oil"),
+        ("16-search-get", "cocoa"),
+    ] {
+        let server = replay(name);
+        let recorded = read_json(&format!("{name}.response.json"));
+        let recorded_hits = recorded["hits"].as_array().unwrap();
+        let mut request = SearchRequest::new(query);
+        request.limit = recorded_hits.len().max(1);
+        request.count = name.starts_with("15");
+        let results = backend(&server, DEFAULT_INDEX_ID).search(&request).unwrap();
+        assert_eq!(results.hits.len(), recorded_hits.len(), "{name}");
+        for (hit, recorded) in results.hits.iter().zip(recorded_hits) {
+            assert_eq!(hit.passage, recorded["text"].as_str().unwrap(), "{name}");
+            assert_eq!(hit.article_id, recorded["article_id"].as_str().unwrap());
+            assert!(!hit.snippet.is_empty(), "{name}: empty snippet");
+            assert!(
+                !hit.highlights.is_empty(),
+                "{name}: nothing highlighted in {:?}",
+                hit.snippet
+            );
+        }
+        if request.count {
+            assert_eq!(results.total, Some(41));
+        }
+        let mut json = Vec::new();
+        newsdex::render::json::write_hits(&mut json, &results.hits).unwrap();
+        let lines = String::from_utf8(json).unwrap();
+        assert_eq!(lines.lines().count(), recorded_hits.len());
+        for line in lines.lines() {
+            let value: Value = serde_json::from_str(line).unwrap();
+            assert!(value["snippet"].is_string() && value["highlights"].is_array());
+        }
+    }
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn recorded_aggregations_become_facets() {
+    let server = replay("06-search-aggs");
+    let mut request = SearchRequest::new("trade");
+    request.facets = true;
+    let facets = backend(&server, DEFAULT_INDEX_ID).facets(&request).unwrap();
+    assert_eq!(facets.total, 48);
+    assert_eq!(facets.entities[0].name, "usa");
+    assert_eq!(facets.entities[0].count, 31);
+    let recorded = read_json("06-search-aggs.response.json");
+    let n_categories = recorded["aggregations"]["categories"]["buckets"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(facets.categories.len(), n_categories);
+    let month_total: u64 = facets.months.iter().map(|m| m.count).sum();
+    assert_eq!(month_total, 48);
+    assert!(facets.months.windows(2).all(|w| w[0].value < w[1].value));
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn recorded_errors_become_clear_messages() {
+    for (name, index_id, expected) in [
+        (
+            "08-error-bad-query",
+            DEFAULT_INDEX_ID,
+            "(400 from URL/api/v1/newsdex-passages/search): failed to parse query: `text_stems:(oil AND`",
+        ),
+        (
+            "09-error-unknown-field",
+            DEFAULT_INDEX_ID,
+            "(400 from URL/api/v1/newsdex-passages/search): invalid query: field does not exist: `nosuchfield`",
+        ),
+        (
+            "10-error-unknown-index",
+            "no-such-index",
+            "(404 from URL/api/v1/no-such-index/search): could not find indexes matching the IDs `[\"no-such-index\"]`",
+        ),
+    ] {
+        let server = replay(name);
+        let error = backend(&server, index_id)
+            .search(&SearchRequest::new("oil"))
+            .unwrap_err();
+        assert!(matches!(error, BackendError::Quickwit(_)), "{error:?}");
+        let message = error.to_string();
+        assert_eq!(
+            message,
+            format!(
+                "Quickwit refused the request {}",
+                expected.replace("URL", &server.url())
+            )
+        );
+        assert_eq!(server.received().len(), 1, "{name}: a 4xx is not retried");
+    }
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn recorded_rejections_are_counted_by_article() {
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::write(
+        corpus.path().join("bad.md"),
+        "# One\n\nFirst passage.\n\nSecond passage.\n",
+    )
+    .unwrap();
+    let server = ReplayServer::start(vec![
+        Route::new(
+            "POST",
+            "/api/v1/indexes",
+            vec![Canned::new(200, read("01-create-index.response.json"))],
+        ),
+        Route::new(
+            "POST",
+            "/api/v1/newsdex-passages/ingest",
+            vec![Canned::new(200, read("19-ingest-bad-docs.response.json"))],
+        ),
+    ])
+    .unwrap();
+    let options = UploadOptions {
+        corpus: corpus.path().to_path_buf(),
+        walk: WalkOptions::default(),
+        index_id: DEFAULT_INDEX_ID.to_string(),
+        rebuild: false,
+        max_batch_bytes: upload::MAX_BATCH_BYTES,
+        max_batch_docs: upload::MAX_BATCH_DOCS,
+    };
+    let client = QuickwitClient::new(
+        &server.url(),
+        ClientOptions {
+            timeout: Duration::from_secs(10),
+            ..ClientOptions::default()
+        },
+    );
+    let report = upload::upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap();
+    assert_eq!(report.rejected, 2);
+    assert_eq!(report.ingested, 0);
+    assert_eq!(report.rejected_batches[0].article_paths, ["bad.md"]);
+    assert!(!report.is_complete());
+    let ingest = server
+        .received()
+        .into_iter()
+        .find(|r| r.target.contains("/ingest"))
+        .unwrap();
+    assert!(!ingest.target.contains("commit=force"));
+}
