@@ -31,8 +31,10 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
-    /// Read a corpus folder and write its passages to the index (replacing what was there).
+    /// Read a corpus folder and bring the index up to date: only new and changed files are read.
     Build(BuildArgs),
+    /// Show what the index holds: articles, passages, dates, categories, entities, segments, size.
+    Stats(StatsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,6 +76,24 @@ pub struct BuildArgs {
     /// Print only errors: no progress bar, warnings or summary.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Replace the whole index instead of updating only what changed.
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    /// Entities to list, most mentioned first.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Write one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod search;
+pub mod stats;
 
 use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
 
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let color = stream_color(cli.color);
     match cli.command {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
+        Command::Index(IndexCommand::Stats(args)) => stats::run(&args),
         Command::Search(args) => search::run(&args, color),
     }
 }
