@@ -38,6 +38,18 @@ fn tantivy_error(handle: &IndexHandle) -> impl Fn(tantivy::TantivyError) -> Inde
     }
 }
 
+/// Fails early, with the directory's name, when the index directory cannot take new files (a
+/// read-only directory or file system, a full disk), instead of deep inside tantivy's threads.
+fn probe_writable(dir: &Path) -> Result<(), IndexError> {
+    let probe = dir.join(".newsdex-write-probe");
+    let not_writable = |source| IndexError::NotWritable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::write(&probe, b"probe").map_err(not_writable)?;
+    std::fs::remove_file(&probe).map_err(not_writable)
+}
+
 /// The manifest of the last commit, or `None` when the index has none newsdex can use.
 pub fn last_payload(handle: &IndexHandle) -> Result<Option<Payload>, IndexError> {
     let metas = handle.index.load_metas().map_err(tantivy_error(handle))?;
@@ -152,11 +164,23 @@ pub fn build_index(
     let handle = index::open_or_create(&options.index, options.rebuild)?;
     // The writer lock first, so that a second build fails at once, before any work.
     let writer = index::writer(&handle, options.memory_mb)?;
+    probe_writable(&handle.path)?;
     let previous = if options.rebuild {
         None
     } else {
         last_payload(&handle)?
     };
+    if !options.rebuild {
+        // Opening every segment checks its files, so that a damaged index is reported by file
+        // before the build, rather than kept as it is when nothing in the corpus changed.
+        handle
+            .index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .map(drop)
+            .map_err(tantivy_error(&handle))?;
+    }
     let full_rebuild = previous.is_none();
     let old_manifest = previous.map(|payload| payload.manifest).unwrap_or_default();
     if full_rebuild {

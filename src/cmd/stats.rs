@@ -15,7 +15,7 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<Outcome> {
     let stats = index_stats(&handle, args.top)?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &stats)?;
+        serde_json::to_writer_pretty(&mut out, &stats).map_err(std::io::Error::from)?;
         writeln!(out)?;
     } else {
         write_text(&mut out, &stats)?;
