@@ -75,14 +75,18 @@ pub enum IndexError {
     )]
     Locked(PathBuf),
     #[error(
-        "cannot write to the index directory `{path}`: {source}; the previous index is unchanged",
+        "cannot write to the index directory `{path}`: {error}; the previous index is unchanged",
         path = .path.display()
     )]
     NotWritable {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    #[error(
+        "writing the index at `{path}` failed: {message}; the previous index is unchanged (a full disk or a directory that cannot be written are the usual causes)",
+        path = .path.display()
+    )]
+    WriteFailed { path: PathBuf, message: String },
     #[error("invalid query: {0}")]
     Query(String),
     #[error("invalid filter: {0}")]
@@ -122,11 +126,6 @@ fn tantivy_message(index: &Path, source: &tantivy::TantivyError) -> String {
         TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => format!(
             "cannot read index file `{}`: {io_error}; {rebuild}",
             index.join(filepath).display()
-        ),
-        TantivyError::ErrorInThread(_) => format!(
-            "index at `{}`: writing failed ({source}); the usual causes are a full disk or a \
-             directory that cannot be written; the previous index is unchanged",
-            index.display()
         ),
         TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(filepath)) => format!(
             "index file `{}` is missing; {rebuild}",

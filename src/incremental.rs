@@ -38,13 +38,24 @@ fn tantivy_error(handle: &IndexHandle) -> impl Fn(tantivy::TantivyError) -> Inde
     }
 }
 
+/// An error while adding documents or committing: nothing of this build reached the index.
+fn write_failed(error: IndexError) -> IndexError {
+    match error {
+        IndexError::Tantivy { path, source } => IndexError::WriteFailed {
+            path,
+            message: source.to_string(),
+        },
+        other => other,
+    }
+}
+
 /// Fails early, with the directory's name, when the index directory cannot take new files (a
 /// read-only directory or file system, a full disk), instead of deep inside tantivy's threads.
 fn probe_writable(dir: &Path) -> Result<(), IndexError> {
     let probe = dir.join(".newsdex-write-probe");
-    let not_writable = |source| IndexError::NotWritable {
+    let not_writable = |error| IndexError::NotWritable {
         path: dir.to_path_buf(),
-        source,
+        error,
     };
     std::fs::write(&probe, b"probe").map_err(not_writable)?;
     std::fs::remove_file(&probe).map_err(not_writable)
@@ -79,7 +90,9 @@ fn relative_to(root: &Path, path: &Path) -> String {
 /// The outcome of reading one planned file.
 enum FileOutcome {
     /// Read, but its bytes hash as in the manifest: only size and time are updated.
-    SameContent { entry: FileEntry },
+    SameContent {
+        entry: FileEntry,
+    },
     Read {
         entry: FileEntry,
         articles: Vec<(Article, Vec<Passage>, u64)>,
@@ -123,7 +136,9 @@ fn read_planned(
     // A file written to while it was read may have gone in half old, half new: report it and
     // keep what the index had, so that the next build reads it again.
     let changed = match std::fs::metadata(&file.path) {
-        Ok(metadata) => metadata.len() != observed.size || modified_ns(&metadata) != observed.mtime_ns,
+        Ok(metadata) => {
+            metadata.len() != observed.size || modified_ns(&metadata) != observed.mtime_ns
+        }
         Err(_) => true,
     };
     if changed {
@@ -273,7 +288,10 @@ pub fn build_index(
     for relative in &plan.removed {
         writer.delete_term(Term::from_field_text(handle.fields.path, relative));
         counts.files_removed += 1;
-        counts.articles_removed += old_manifest.files.get(relative).map_or(0, |e| e.articles.len());
+        counts.articles_removed += old_manifest
+            .files
+            .get(relative)
+            .map_or(0, |e| e.articles.len());
     }
 
     let mut to_read: Vec<usize> = plan.check.iter().chain(&plan.new).copied().collect();
@@ -311,7 +329,8 @@ pub fn build_index(
                         &mut counts,
                         &mut report,
                         observer,
-                    )?;
+                    )
+                    .map_err(write_failed)?;
                     new_manifest.files.insert(file.relative.clone(), entry);
                 }
                 FileOutcome::Failed(error) => {
@@ -319,7 +338,9 @@ pub fn build_index(
                     // size and time differ from the file's, so the next build reads it again.
                     if let Some(old) = old {
                         counts.articles_unchanged += old.articles.len();
-                        new_manifest.files.insert(file.relative.clone(), old.clone());
+                        new_manifest
+                            .files
+                            .insert(file.relative.clone(), old.clone());
                     }
                     observer.error(&error);
                     report.errors.push(error);
@@ -334,7 +355,7 @@ pub fn build_index(
         drop(writer);
     } else {
         let payload = Payload::new(&options.corpus, new_manifest);
-        commit_with_payload(&handle, writer, &payload)?;
+        commit_with_payload(&handle, writer, &payload).map_err(write_failed)?;
     }
     report.articles = counts.articles_added + counts.articles_updated;
     report.changes = counts;
@@ -399,7 +420,5 @@ pub fn commit_with_payload(
     let mut prepared = writer.prepare_commit().map_err(tantivy_error(handle))?;
     prepared.set_payload(&payload.to_json());
     prepared.commit().map_err(tantivy_error(handle))?;
-    writer
-        .wait_merging_threads()
-        .map_err(tantivy_error(handle))
+    writer.wait_merging_threads().map_err(tantivy_error(handle))
 }

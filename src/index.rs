@@ -207,9 +207,10 @@ pub fn writer(handle: &IndexHandle, memory_mb: usize) -> Result<IndexWriter, Ind
         .index
         .writer_with_num_threads(threads, budget)
         .map_err(|source| match source {
-            tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _) => {
-                IndexError::Locked(handle.path.clone())
-            }
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            ) => IndexError::Locked(handle.path.clone()),
             source => IndexError::Tantivy {
                 path: handle.path.clone(),
                 source,

@@ -202,7 +202,12 @@ pub fn article_hash(article: &Article) -> u64 {
     write(&article.id);
     write(&article.path.to_string_lossy());
     write(&article.title);
-    write(&article.date.map(|date| date.to_rfc3339()).unwrap_or_default());
+    write(
+        &article
+            .date
+            .map(|date| date.to_rfc3339())
+            .unwrap_or_default(),
+    );
     write(article.category.as_deref().unwrap_or("\u{0}none"));
     write(&article.lead);
     for section in &article.sections {

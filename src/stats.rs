@@ -104,8 +104,12 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
         articles: counts.articles,
         passages: searcher.num_docs(),
         undated_articles: counts.undated_articles,
-        first_date: counts.first_date.and_then(|secs| DateTime::from_timestamp(secs, 0)),
-        last_date: counts.last_date.and_then(|secs| DateTime::from_timestamp(secs, 0)),
+        first_date: counts
+            .first_date
+            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+        last_date: counts
+            .last_date
+            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
         categories: sorted_counts(counts.categories),
         n_sections,
         top_sections,
@@ -264,11 +268,7 @@ impl SegmentCollector for CountSegmentCollector {
         }
         // Every article has exactly one passage 0 (its first), so article-level counts look
         // only at those.
-        let is_first = self
-            .ordinals
-            .as_ref()
-            .and_then(|column| column.first(doc))
-            == Some(0);
+        let is_first = self.ordinals.as_ref().and_then(|column| column.first(doc)) == Some(0);
         if !is_first {
             return;
         }

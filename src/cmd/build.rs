@@ -12,8 +12,8 @@ use crate::config::IndexLocation;
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
 use crate::incremental::PlanSummary;
-use crate::manifest::ChangeCounts;
 use crate::ingest::{CorpusFile, WalkOptions};
+use crate::manifest::ChangeCounts;
 
 /// Shows progress on a terminal and reports problems as they are found.
 struct Reporter {
@@ -42,8 +42,7 @@ impl BuildObserver for Reporter {
 
     fn planned(&self, plan: &PlanSummary) {
         if !self.quiet {
-            self.bar
-                .suspend(|| eprintln!("{}", plan_line(plan)));
+            self.bar.suspend(|| eprintln!("{}", plan_line(plan)));
         }
     }
 }

@@ -24,7 +24,10 @@ pub fn run(args: &StatsArgs) -> anyhow::Result<Outcome> {
 }
 
 fn date(value: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    value.map_or_else(|| "-".to_string(), |date| date.format("%Y-%m-%d").to_string())
+    value.map_or_else(
+        || "-".to_string(),
+        |date| date.format("%Y-%m-%d").to_string(),
+    )
 }
 
 /// The statistics as aligned `label: value` lines.
