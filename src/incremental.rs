@@ -422,3 +422,84 @@ pub fn commit_with_payload(
     prepared.commit().map_err(tantivy_error(handle))?;
     writer.wait_merging_threads().map_err(tantivy_error(handle))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Format;
+
+    fn corpus_file(dir: &Path, text: &str) -> (CorpusFile, Observed) {
+        let path = dir.join("a.txt");
+        std::fs::write(&path, text).unwrap();
+        let metadata = std::fs::metadata(&path).unwrap();
+        let file = CorpusFile {
+            path,
+            relative: "a.txt".to_string(),
+            format: Format::Seed,
+            size: metadata.len(),
+        };
+        let observed = Observed {
+            relative: "a.txt".to_string(),
+            size: metadata.len(),
+            mtime_ns: modified_ns(&metadata),
+        };
+        (file, observed)
+    }
+
+    #[test]
+    fn a_file_whose_bytes_hash_as_before_is_not_parsed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = " date 2024-01-02 Serbia builds shells.";
+        let (file, observed) = corpus_file(dir.path(), text);
+        let extractor = EntityExtractor::builtin();
+        let old = FileEntry {
+            size: 1,
+            mtime_ns: 1,
+            hash: manifest::file_hash(text.as_bytes()),
+            articles: [("a.txt".to_string(), 42)].into_iter().collect(),
+        };
+        match read_planned(&file, &observed, Some(&old), &extractor) {
+            FileOutcome::SameContent { entry } => {
+                assert_eq!(entry.size, observed.size);
+                assert_eq!(entry.mtime_ns, observed.mtime_ns);
+                assert_eq!(entry.articles, old.articles);
+            }
+            _ => panic!("expected the same content"),
+        }
+        match read_planned(&file, &observed, None, &extractor) {
+            FileOutcome::Read { entry, articles } => {
+                assert_eq!(articles.len(), 1);
+                assert_eq!(entry.articles.len(), 1);
+                assert_eq!(entry.hash, old.hash);
+            }
+            _ => panic!("expected the file to be read"),
+        }
+    }
+
+    #[test]
+    fn a_file_that_changed_while_it_was_read_is_reported_and_not_indexed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, mut observed) =
+            corpus_file(dir.path(), " date 2024-01-02 Serbia builds shells.");
+        // The walk saw an older version of the file than the one that was read.
+        observed.mtime_ns -= 1_000_000_000;
+        let extractor = EntityExtractor::builtin();
+        match read_planned(&file, &observed, None, &extractor) {
+            FileOutcome::Failed(error) => {
+                assert_eq!(error.path, file.path);
+                assert!(
+                    error.reason.contains("changed while it was read"),
+                    "{error}"
+                );
+            }
+            _ => panic!("expected a failure"),
+        }
+    }
+
+    #[test]
+    fn relative_paths_use_slashes_and_the_root_is_empty() {
+        let root = Path::new("/corpus");
+        assert_eq!(relative_to(root, Path::new("/corpus/a/b.txt")), "a/b.txt");
+        assert_eq!(relative_to(root, root), "");
+    }
+}

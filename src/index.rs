@@ -79,6 +79,11 @@ fn read_version(path: &Path) -> u32 {
     if let Some(version) = crate::manifest::payload_version(path) {
         return version;
     }
+    // A first build killed between creating the index and writing `newsdex.json` left an
+    // empty index: nothing in it can be of another version.
+    if crate::manifest::never_committed(path) && !path.join(VERSION_FILE).exists() {
+        return SCHEMA_VERSION;
+    }
     std::fs::read_to_string(path.join(VERSION_FILE))
         .ok()
         .and_then(|text| serde_json::from_str::<VersionStamp>(&text).ok())

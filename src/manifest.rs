@@ -46,8 +46,31 @@ pub struct Payload {
     /// The corpus folder of the last build, as given on the command line.
     #[serde(default)]
     pub corpus: String,
-    #[serde(default)]
+    /// Packed (JSON, LZ4, base64) so that tantivy's `meta.json`, which every search reads,
+    /// stays small: one opaque string instead of thousands of escaped objects.
+    #[serde(default, with = "packed")]
     pub manifest: Manifest,
+}
+
+/// The manifest as one string: JSON, compressed with LZ4 (size prepended), in base64.
+mod packed {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    use super::Manifest;
+
+    pub fn serialize<S: Serializer>(manifest: &Manifest, serializer: S) -> Result<S::Ok, S::Error> {
+        let json = serde_json::to_vec(manifest).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&STANDARD.encode(lz4_flex::compress_prepend_size(&json)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Manifest, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let compressed = STANDARD.decode(text.as_bytes()).map_err(D::Error::custom)?;
+        let json = lz4_flex::decompress_size_prepended(&compressed).map_err(D::Error::custom)?;
+        serde_json::from_slice(&json).map_err(D::Error::custom)
+    }
 }
 
 impl Payload {
@@ -89,6 +112,20 @@ pub fn payload_version(dir: &Path) -> Option<u32> {
     let meta: Meta = serde_json::from_str(&text).ok()?;
     let version: VersionOnly = serde_json::from_str(&meta.payload?).ok()?;
     Some(version.schema_version)
+}
+
+/// True when the index at `dir` was created but never committed to (no segments, no payload):
+/// a first build killed before its commit leaves this, and it holds nothing to be incompatible.
+pub fn never_committed(dir: &Path) -> bool {
+    #[derive(Deserialize)]
+    struct Meta {
+        segments: Vec<serde_json::Value>,
+        payload: Option<String>,
+    }
+    std::fs::read_to_string(dir.join("meta.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Meta>(&text).ok())
+        .is_some_and(|meta| meta.segments.is_empty() && meta.payload.is_none())
 }
 
 /// What the walk saw of one file before reading it.
@@ -396,8 +433,10 @@ mod tests {
             payload_version(dir.path()),
             Some(crate::schema::SCHEMA_VERSION)
         );
+        assert!(!never_committed(dir.path()));
         let meta = serde_json::json!({ "segments": [], "payload": null });
         std::fs::write(dir.path().join("meta.json"), meta.to_string()).unwrap();
         assert_eq!(payload_version(dir.path()), None);
+        assert!(never_committed(dir.path()));
     }
 }
