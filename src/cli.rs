@@ -69,7 +69,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
 
-    /// Memory budget of the index writer, in megabytes.
+    /// Memory budget of the index writer, in megabytes: tantivy writes a segment whenever its
+    /// buffers reach it (at least 15 MB per indexing thread).
     #[arg(long = "memory", value_name = "MB", default_value_t = crate::index::DEFAULT_MEMORY_MB)]
     pub memory_mb: usize,
 
