@@ -3,9 +3,7 @@
 //! `BuildReport`; it never prints. One bad file never stops the build.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use rayon::prelude::*;
+use std::time::Duration;
 
 use crate::error::{IndexError, IngestError};
 use crate::extract::entities::EntityExtractor;
@@ -20,6 +18,8 @@ pub struct BuildOptions {
     pub index: PathBuf,
     pub walk: WalkOptions,
     pub memory_mb: usize,
+    /// Replace the whole index instead of updating it (issue 5).
+    pub rebuild: bool,
 }
 
 /// Hears about the build as it goes; the command line shows a progress bar with it.
@@ -30,6 +30,8 @@ pub trait BuildObserver: Sync {
     fn error(&self, _error: &IngestError) {}
     /// An article that went in with a problem (for instance undated).
     fn warning(&self, _path: &str, _message: &str) {}
+    /// The incremental plan, once the walk is compared with the manifest (issue 5).
+    fn planned(&self, _plan: &crate::incremental::PlanSummary) {}
 }
 
 /// An observer that ignores everything.
@@ -51,6 +53,8 @@ pub struct BuildReport {
     pub errors: Vec<IngestError>,
     pub warnings: usize,
     pub elapsed: Duration,
+    /// Articles and files added, updated, removed and unchanged (issue 5).
+    pub changes: crate::manifest::ChangeCounts,
 }
 
 impl BuildReport {
@@ -66,7 +70,7 @@ impl BuildReport {
 }
 
 /// Files handed to the parallel readers at once: bounds the memory held between read and write.
-const FILES_PER_BATCH: usize = 512;
+pub const FILES_PER_BATCH: usize = 512;
 
 /// Reads, splits and annotates the articles of one file.
 pub fn process_file(
@@ -84,80 +88,17 @@ pub fn process_file(
         .collect())
 }
 
-/// Builds (replaces) the index at `options.index` from the corpus at `options.corpus`.
+/// Builds or updates the index at `options.index` from the corpus at `options.corpus`.
 pub fn build_index(
     options: &BuildOptions,
     extractor: &EntityExtractor,
     observer: &dyn BuildObserver,
 ) -> anyhow::Result<BuildReport> {
-    let started = Instant::now();
-    let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
-    // A build replaces the whole index, so an index of another schema version is replaced too.
-    let handle = index::open_or_create(&options.index, true)?;
-    let writer = index::writer(&handle, options.memory_mb)?;
-    // The whole index is replaced; tantivy applies this with the commit, so a failed build
-    // leaves the previous index as it was.
-    writer
-        .delete_all_documents()
-        .map_err(|source| IndexError::Tantivy {
-            path: handle.path.clone(),
-            source,
-        })?;
-
-    let mut report = BuildReport::default();
-    for skipped in walk.skipped {
-        match skipped.reason {
-            SkipReason::Hidden => report.hidden += 1,
-            SkipReason::UnknownExtension => report.unknown_extension += 1,
-            _ => {
-                observer.error(&IngestError::new(
-                    &skipped.path,
-                    skip_message(&skipped.reason),
-                ));
-                report.skipped.push(skipped);
-            }
-        }
-    }
-    let total_bytes = walk.files.iter().map(|file| file.size).sum();
-    observer.started(walk.files.len(), total_bytes);
-
-    for batch in walk.files.chunks(FILES_PER_BATCH) {
-        let results: Vec<_> = batch
-            .par_iter()
-            .map(|file| {
-                let result = process_file(file, extractor);
-                observer.file_done(file);
-                (file, result)
-            })
-            .collect();
-        for (file, result) in results {
-            match result {
-                Ok(articles) => {
-                    report.files_read += 1;
-                    report.bytes += file.size;
-                    for (article, passages) in articles {
-                        add_article(&handle, &writer, &article, &passages)?;
-                        for warning in &article.warnings {
-                            observer.warning(&file.path.to_string_lossy(), warning);
-                            report.warnings += 1;
-                        }
-                        report.articles += 1;
-                        report.passages += passages.len();
-                    }
-                }
-                Err(error) => {
-                    observer.error(&error);
-                    report.errors.push(error);
-                }
-            }
-        }
-    }
-    index::commit(&handle, writer)?;
-    report.elapsed = started.elapsed();
-    Ok(report)
+    // Incremental hook (issue 5): every build goes through the manifest in the commit payload.
+    crate::incremental::build_index(options, extractor, observer)
 }
 
-fn add_article(
+pub fn add_article(
     handle: &IndexHandle,
     writer: &tantivy::IndexWriter,
     article: &Article,

@@ -88,8 +88,10 @@ pub struct ExportQuickwitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
-    /// Read a corpus folder and write its passages to the index (replacing what was there).
+    /// Read a corpus folder and bring the index up to date: only new and changed files are read.
     Build(BuildArgs),
+    /// Show what the index holds: articles, passages, dates, categories, entities, segments, size.
+    Stats(StatsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,7 +126,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
 
-    /// Memory budget of the index writer, in megabytes.
+    /// Memory budget of the index writer, in megabytes: tantivy writes a segment whenever its
+    /// buffers reach it (at least 15 MB per indexing thread).
     #[arg(long = "memory", value_name = "MB", default_value_t = crate::index::DEFAULT_MEMORY_MB)]
     pub memory_mb: usize,
 
@@ -135,10 +138,24 @@ pub struct BuildArgs {
     #[command(flatten)]
     pub backend: BackendArgs,
 
-    /// With --backend quickwit: delete the index and create it again (without it, the corpus
-    /// files' old passages are removed by delete tasks, which Quickwit applies later).
+    /// Replace the whole index instead of updating only what changed (with --backend quickwit:
+    /// delete the Quickwit index and create it again).
     #[arg(long)]
     pub rebuild: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    /// Entities to list, most mentioned first.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Write one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -74,14 +74,26 @@ pub enum IndexError {
         path = .0.display()
     )]
     Locked(PathBuf),
+    #[error(
+        "cannot write to the index directory `{path}`: {error}; the previous index is unchanged",
+        path = .path.display()
+    )]
+    NotWritable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(
+        "writing the index at `{path}` failed: {message}; the previous index is unchanged (a full disk or a directory that cannot be written are the usual causes)",
+        path = .path.display()
+    )]
+    WriteFailed { path: PathBuf, message: String },
     #[error("invalid query: {0}")]
     Query(String),
     #[error("invalid filter: {0}")]
     Filter(String),
-    #[error("index at `{path}`: {source}", path = .path.display())]
+    #[error("{}", tantivy_message(.path, .source))]
     Tantivy {
         path: PathBuf,
-        #[source]
         source: tantivy::TantivyError,
     },
     #[error("index at `{path}`: {source}", path = .path.display())]
@@ -90,4 +102,39 @@ pub enum IndexError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Names the damaged file when tantivy says which one it could not read (issue 5), and says
+/// how to get a working index back.
+fn tantivy_message(index: &Path, source: &tantivy::TantivyError) -> String {
+    use tantivy::TantivyError;
+    use tantivy::directory::error::OpenReadError;
+    let rebuild = format!(
+        "the index is damaged; rebuild it with `newsdex index build CORPUS --index {} --rebuild`",
+        index.display()
+    );
+    match source {
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath })
+            if io_error.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            format!(
+                "cannot read index file `{}`: {io_error}; check the permissions of `{}`",
+                index.join(filepath).display(),
+                index.display()
+            )
+        }
+        TantivyError::OpenReadError(OpenReadError::IoError { io_error, filepath }) => format!(
+            "cannot read index file `{}`: {io_error}; {rebuild}",
+            index.join(filepath).display()
+        ),
+        TantivyError::OpenReadError(OpenReadError::FileDoesNotExist(filepath)) => format!(
+            "index file `{}` is missing; {rebuild}",
+            index.join(filepath).display()
+        ),
+        // Its Debug form is the one that names the file.
+        TantivyError::DataCorruption(corruption) => {
+            format!("index at `{}`: {corruption:?}; {rebuild}", index.display())
+        }
+        source => format!("index at `{}`: {source}", index.display()),
+    }
 }

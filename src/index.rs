@@ -74,6 +74,16 @@ fn tantivy_error(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + 
 }
 
 fn read_version(path: &Path) -> u32 {
+    // The payload of the last commit is authoritative (issue 5): it changes atomically with the
+    // index. `newsdex.json`, written when the index is created, covers a never-committed index.
+    if let Some(version) = crate::manifest::payload_version(path) {
+        return version;
+    }
+    // A first build killed between creating the index and writing `newsdex.json` left an
+    // empty index: nothing in it can be of another version.
+    if crate::manifest::never_committed(path) && !path.join(VERSION_FILE).exists() {
+        return SCHEMA_VERSION;
+    }
     std::fs::read_to_string(path.join(VERSION_FILE))
         .ok()
         .and_then(|text| serde_json::from_str::<VersionStamp>(&text).ok())
@@ -202,7 +212,10 @@ pub fn writer(handle: &IndexHandle, memory_mb: usize) -> Result<IndexWriter, Ind
         .index
         .writer_with_num_threads(threads, budget)
         .map_err(|source| match source {
-            tantivy::TantivyError::LockFailure(..) => IndexError::Locked(handle.path.clone()),
+            tantivy::TantivyError::LockFailure(
+                tantivy::directory::error::LockError::LockBusy,
+                _,
+            ) => IndexError::Locked(handle.path.clone()),
             source => IndexError::Tantivy {
                 path: handle.path.clone(),
                 source,

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Incomplete | Outcome::NothingFound) => ExitCode::from(1),
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("newsdex: error: {error:#}");
+            eprintln!("newsdex: error: {}", message(&error));
             ExitCode::from(2)
         }
     }
@@ -27,4 +27,20 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// The error and its causes, `{:#}`-style, but stopping at a tantivy error: its message already
+/// says what tantivy's nested causes would repeat.
+fn message(error: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    for cause in error.chain() {
+        parts.push(cause.to_string());
+        if matches!(
+            cause.downcast_ref::<newsdex::error::IndexError>(),
+            Some(newsdex::error::IndexError::Tantivy { .. })
+        ) {
+            break;
+        }
+    }
+    parts.join(": ")
 }

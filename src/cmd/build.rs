@@ -12,7 +12,9 @@ use crate::cmd::Outcome;
 use crate::config::IndexLocation;
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
+use crate::incremental::PlanSummary;
 use crate::ingest::{CorpusFile, WalkOptions};
+use crate::manifest::ChangeCounts;
 
 /// Shows progress on a terminal and reports problems as they are found.
 pub struct Reporter {
@@ -38,6 +40,12 @@ impl BuildObserver for Reporter {
             self.bar.suspend(|| eprintln!("warning: {path}: {message}"));
         }
     }
+
+    fn planned(&self, plan: &PlanSummary) {
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("{}", plan_line(plan)));
+        }
+    }
 }
 
 pub fn progress_bar(quiet: bool) -> ProgressBar {
@@ -61,12 +69,14 @@ pub fn build(
     args_memory_mb: usize,
     walk: WalkOptions,
     quiet: bool,
+    rebuild: bool,
 ) -> anyhow::Result<BuildReport> {
     let options = BuildOptions {
         corpus: corpus.to_path_buf(),
         index: index.to_path_buf(),
         walk,
         memory_mb: args_memory_mb,
+        rebuild,
     };
     let reporter = Reporter {
         bar: progress_bar(quiet),
@@ -96,6 +106,7 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         args.memory_mb,
         walk,
         args.quiet,
+        args.rebuild,
     )?;
     Ok(if report.is_complete() {
         Outcome::Success
@@ -121,6 +132,7 @@ pub fn print_summary<W: Write>(
         report.elapsed.as_secs_f64(),
         report.megabytes_per_second()
     )?;
+    writeln!(out, "{}", changes_line(&report.changes))?;
     let n_problems = report.errors.len() + report.skipped.len();
     let mut parts = Vec::new();
     if n_problems > 0 {
@@ -142,4 +154,39 @@ pub fn print_summary<W: Write>(
         writeln!(out, "{} warnings (listed above)", report.warnings)?;
     }
     Ok(())
+}
+
+/// The plan, before any file is read: how much of the corpus is new, touched, gone or as before.
+pub fn plan_line(plan: &PlanSummary) -> String {
+    if plan.full_rebuild {
+        return format!(
+            "full build: {} files to read, {} files' articles dropped",
+            plan.files_new + plan.files_to_check,
+            plan.files_removed
+        );
+    }
+    format!(
+        "incremental build: {} new files, {} touched (checked by hash), {} removed, {} unchanged",
+        plan.files_new, plan.files_to_check, plan.files_removed, plan.files_unchanged
+    )
+}
+
+/// What the build changed, in articles and in files.
+pub fn changes_line(changes: &ChangeCounts) -> String {
+    format!(
+        "articles: {} added, {} updated, {} removed, {} unchanged; files: {} added, {} updated, {} removed, {} unchanged{}",
+        changes.articles_added,
+        changes.articles_updated,
+        changes.articles_removed,
+        changes.articles_unchanged,
+        changes.files_added,
+        changes.files_updated,
+        changes.files_removed,
+        changes.files_unchanged,
+        if changes.full_rebuild {
+            " (full rebuild)"
+        } else {
+            ""
+        }
+    )
 }

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod export;
 pub mod quickwit;
 pub mod search;
+pub mod stats;
 
 use crate::cli::{Cli, ColorChoice, Command, ExportCommand, IndexCommand};
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let color = stream_color(cli.color);
     match cli.command {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
+        Command::Index(IndexCommand::Stats(args)) => stats::run(&args),
         Command::Search(args) => search::run(&args, color),
         Command::Eval(args) => eval::run(&args),
         Command::Export(ExportCommand::Quickwit(args)) => export::run(&args),

@@ -32,6 +32,7 @@ pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searche
                 index::DEFAULT_MEMORY_MB,
                 WalkOptions::default(),
                 true,
+                false,
             )?;
         }
     }

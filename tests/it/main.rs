@@ -4,6 +4,7 @@
 mod build_search;
 mod eval;
 mod quickwit;
+mod incremental;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,301 @@
+//! Index statistics: an opened index -> `IndexStats` (articles, passages, date range,
+//! categories, sections, top entities, segments, size on disk, the last build's payload).
+//! Returns data; `cmd::stats` formats it. It never writes to the index.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::query::AllQuery;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::error::IndexError;
+use crate::facets::{EntityCount, FacetCollector, FacetCount};
+use crate::incremental::last_payload;
+use crate::index::IndexHandle;
+use crate::schema::field_name;
+
+/// One segment of the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentStats {
+    pub id: String,
+    /// Live passages.
+    pub passages: u32,
+    /// Passages deleted but not yet merged away.
+    pub deleted: u32,
+}
+
+/// What an index holds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndexStats {
+    pub path: String,
+    pub schema_version: u32,
+    /// The newsdex that made the last commit, when it recorded itself.
+    pub newsdex_version: Option<String>,
+    /// The corpus folder of the last build, as given then.
+    pub corpus: Option<String>,
+    /// Corpus files in the manifest of the last commit.
+    pub files: usize,
+    pub articles: u64,
+    pub passages: u64,
+    pub undated_articles: u64,
+    pub first_date: Option<DateTime<Utc>>,
+    pub last_date: Option<DateTime<Utc>>,
+    /// Articles per category, most first; ties by name.
+    pub categories: Vec<FacetCount>,
+    /// Distinct section headings.
+    pub n_sections: usize,
+    /// Passages per section heading, most first; ties by name.
+    pub top_sections: Vec<FacetCount>,
+    /// Passages that mention each entity, most first.
+    pub top_entities: Vec<EntityCount>,
+    pub segments: Vec<SegmentStats>,
+    /// Bytes of every file in the index directory.
+    pub size_bytes: u64,
+}
+
+/// Gathers the statistics of the index's last commit; `top` bounds the entity and section lists.
+pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, IndexError> {
+    let tantivy_error = |source| IndexError::Tantivy {
+        path: handle.path.clone(),
+        source,
+    };
+    let reader = handle.index.reader().map_err(tantivy_error)?;
+    let searcher = reader.searcher();
+    let schema = handle.index.schema();
+    let fields = handle.fields;
+    let facets = FacetCollector {
+        entity_label_field: field_name(&schema, fields.entity_label).to_string(),
+        category_field: field_name(&schema, fields.category).to_string(),
+        date_field: field_name(&schema, fields.date).to_string(),
+    };
+    let counts = CountCollector {
+        ordinal_field: field_name(&schema, fields.ordinal).to_string(),
+        category_field: field_name(&schema, fields.category).to_string(),
+        section_field: field_name(&schema, fields.section).to_string(),
+        date_field: field_name(&schema, fields.date).to_string(),
+    };
+    let (tally, counts) = searcher
+        .search(&AllQuery, &(facets, counts))
+        .map_err(tantivy_error)?;
+    let entities = tally.into_facets(top, None).entities;
+    let segments = searcher
+        .segment_readers()
+        .iter()
+        .map(|segment| SegmentStats {
+            id: segment.segment_id().short_uuid_string(),
+            passages: segment.num_docs(),
+            deleted: segment.num_deleted_docs(),
+        })
+        .collect();
+    let payload = last_payload(handle)?;
+    let mut top_sections = sorted_counts(counts.sections);
+    let n_sections = top_sections.len();
+    top_sections.truncate(top);
+    Ok(IndexStats {
+        path: handle.path.display().to_string(),
+        schema_version: crate::schema::SCHEMA_VERSION,
+        newsdex_version: payload.as_ref().map(|p| p.newsdex_version.clone()),
+        corpus: payload.as_ref().map(|p| p.corpus.clone()),
+        files: payload.as_ref().map_or(0, |p| p.manifest.files.len()),
+        articles: counts.articles,
+        passages: searcher.num_docs(),
+        undated_articles: counts.undated_articles,
+        first_date: counts
+            .first_date
+            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+        last_date: counts
+            .last_date
+            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+        categories: sorted_counts(counts.categories),
+        n_sections,
+        top_sections,
+        top_entities: entities,
+        segments,
+        size_bytes: dir_size(&handle.path)?,
+    })
+}
+
+fn sorted_counts(counts: HashMap<String, u64>) -> Vec<FacetCount> {
+    let mut sorted: Vec<FacetCount> = counts
+        .into_iter()
+        .map(|(value, count)| FacetCount { value, count })
+        .collect();
+    sorted.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    sorted
+}
+
+/// Total size of the files directly in `dir` (tantivy keeps no subfolders); 0 for an index in
+/// memory.
+fn dir_size(dir: &Path) -> Result<u64, IndexError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut total = 0;
+    for entry in entries {
+        let entry = entry.map_err(|source| IndexError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        if let Ok(metadata) = entry.metadata()
+            && metadata.is_file()
+        {
+            total += metadata.len();
+        }
+    }
+    Ok(total)
+}
+
+/// Counts articles (their passage 0), their categories and dates, and passages per section.
+struct CountCollector {
+    ordinal_field: String,
+    category_field: String,
+    section_field: String,
+    date_field: String,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    articles: u64,
+    undated_articles: u64,
+    first_date: Option<i64>,
+    last_date: Option<i64>,
+    categories: HashMap<String, u64>,
+    sections: HashMap<String, u64>,
+}
+
+struct CountSegmentCollector {
+    ordinals: Option<Column<u64>>,
+    categories: Option<StrColumn>,
+    sections: Option<StrColumn>,
+    dates: Option<Column<tantivy::DateTime>>,
+    category_counts: Vec<u64>,
+    section_counts: Vec<u64>,
+    articles: u64,
+    undated_articles: u64,
+    first_date: Option<i64>,
+    last_date: Option<i64>,
+}
+
+impl Collector for CountCollector {
+    type Fruit = Counts;
+    type Child = CountSegmentCollector;
+
+    fn for_segment(
+        &self,
+        _segment_ord: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<CountSegmentCollector> {
+        let fast_fields = segment.fast_fields();
+        let categories = fast_fields.str(&self.category_field)?;
+        let sections = fast_fields.str(&self.section_field)?;
+        Ok(CountSegmentCollector {
+            ordinals: fast_fields.column_opt::<u64>(&self.ordinal_field)?,
+            category_counts: vec![0; categories.as_ref().map_or(0, |c| c.num_terms())],
+            section_counts: vec![0; sections.as_ref().map_or(0, |c| c.num_terms())],
+            categories,
+            sections,
+            dates: fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?,
+            articles: 0,
+            undated_articles: 0,
+            first_date: None,
+            last_date: None,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<tantivy::Result<Counts>>) -> tantivy::Result<Counts> {
+        let mut merged = Counts::default();
+        for fruit in fruits {
+            let fruit = fruit?;
+            merged.articles += fruit.articles;
+            merged.undated_articles += fruit.undated_articles;
+            merged.first_date = min_option(merged.first_date, fruit.first_date);
+            merged.last_date = max_option(merged.last_date, fruit.last_date);
+            for (value, count) in fruit.categories {
+                *merged.categories.entry(value).or_default() += count;
+            }
+            for (value, count) in fruit.sections {
+                *merged.sections.entry(value).or_default() += count;
+            }
+        }
+        Ok(merged)
+    }
+}
+
+fn min_option(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_option(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn resolve(column: Option<&StrColumn>, counts: &[u64]) -> tantivy::Result<HashMap<String, u64>> {
+    let mut resolved = HashMap::new();
+    let Some(column) = column else {
+        return Ok(resolved);
+    };
+    let mut buffer = String::new();
+    for (ord, &count) in counts.iter().enumerate() {
+        if count > 0 && column.ord_to_str(ord as u64, &mut buffer)? {
+            *resolved.entry(buffer.clone()).or_default() += count;
+        }
+    }
+    Ok(resolved)
+}
+
+impl SegmentCollector for CountSegmentCollector {
+    type Fruit = tantivy::Result<Counts>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        if let Some(column) = &self.sections {
+            for ord in column.term_ords(doc) {
+                self.section_counts[ord as usize] += 1;
+            }
+        }
+        // Every article has exactly one passage 0 (its first), so article-level counts look
+        // only at those.
+        let is_first = self.ordinals.as_ref().and_then(|column| column.first(doc)) == Some(0);
+        if !is_first {
+            return;
+        }
+        self.articles += 1;
+        if let Some(column) = &self.categories {
+            for ord in column.term_ords(doc) {
+                self.category_counts[ord as usize] += 1;
+            }
+        }
+        match self.dates.as_ref().and_then(|column| column.first(doc)) {
+            Some(date) => {
+                let secs = date.into_timestamp_secs();
+                self.first_date = min_option(self.first_date, Some(secs));
+                self.last_date = max_option(self.last_date, Some(secs));
+            }
+            None => self.undated_articles += 1,
+        }
+    }
+
+    fn harvest(self) -> tantivy::Result<Counts> {
+        Ok(Counts {
+            articles: self.articles,
+            undated_articles: self.undated_articles,
+            first_date: self.first_date,
+            last_date: self.last_date,
+            categories: resolve(self.categories.as_ref(), &self.category_counts)?,
+            sections: resolve(self.sections.as_ref(), &self.section_counts)?,
+        })
+    }
+}

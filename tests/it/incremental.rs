@@ -1,0 +1,466 @@
+//! Incremental builds, kills mid-build, concurrent builds and searches, index stats, version
+//! checks and faults (damaged, read-only, full), all through the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{TestEnv, stderr};
+
+/// Writes one seed-format article whose lead names `marker` and `word`.
+fn write_article(path: &Path, marker: &str, word: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let text = format!(
+        " date 2023-05-17 Lead of article {marker} about {word} shells in Serbia.\n\n\
+         Where It Stands\n\nThe plant near Belgrade makes shells for {word} buyers. It employs many people.\n\n\
+         Who Pays\n\nFunding comes from loans. The ministry said so on Tuesday.\n"
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+fn article_path(env: &TestEnv, index: usize) -> std::path::PathBuf {
+    env.corpus()
+        .join(format!("desk{}", index % 5))
+        .join(format!("a{index:05}.txt"))
+}
+
+/// A corpus of `n` small articles (`file00000`...), all about `alpha`.
+fn big_corpus(n: usize) -> TestEnv {
+    let env = TestEnv::empty();
+    for index in 0..n {
+        write_article(
+            &article_path(&env, index),
+            &format!("file{index:05}"),
+            "alpha",
+        );
+    }
+    env
+}
+
+fn stats(env: &TestEnv) -> serde_json::Value {
+    let output = env.run(&["index", "stats", "--index", "index", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("stats are JSON")
+}
+
+/// Distinct articles with a passage that matches `query`.
+fn n_hits(env: &TestEnv, query: &str) -> usize {
+    let args = [
+        "search",
+        query,
+        "--index",
+        "index",
+        "--json",
+        "-n",
+        "10000",
+        "--per-article",
+        "1",
+    ];
+    let output = env.run(&args);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "search failed: {}",
+        stderr(&output)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let hit: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+            hit["article_id"].as_str().unwrap().to_string()
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+fn build_ok(env: &TestEnv, extra: &[&str]) -> String {
+    let mut args = vec!["index", "build", "corpus", "--index", "index"];
+    args.extend_from_slice(extra);
+    let output = env.run(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stderr(&output)
+}
+
+#[test]
+fn an_unchanged_corpus_is_not_indexed_again_and_changes_are_applied() {
+    let env = TestEnv::with_fixture("basic");
+    let first = build_ok(&env, &[]);
+    assert!(first.contains("4 added"), "{first}");
+    let second = build_ok(&env, &[]);
+    assert!(
+        second.contains("articles: 0 added, 0 updated, 0 removed, 4 unchanged"),
+        "{second}"
+    );
+
+    // Touched but identical: checked by hash, not re-indexed.
+    let shells = env.corpus().join("defence/shells.txt");
+    let text = std::fs::read_to_string(&shells).unwrap();
+    std::fs::write(&shells, &text).unwrap();
+    // Changed, removed and new files.
+    let powder = env.corpus().join("defence/powder.txt");
+    let powder_text = std::fs::read_to_string(&powder).unwrap();
+    std::fs::write(
+        &powder,
+        format!("{powder_text}\n\nZanzibarite is the new propellant.\n"),
+    )
+    .unwrap();
+    std::fs::remove_file(env.corpus().join("energy/undated.txt")).unwrap();
+    write_article(&env.corpus().join("energy/new.txt"), "quokkamarker", "wind");
+
+    let third = build_ok(&env, &[]);
+    assert!(
+        third.contains("articles: 1 added, 1 updated, 1 removed, 2 unchanged"),
+        "{third}"
+    );
+    assert_eq!(n_hits(&env, "zanzibarite"), 1);
+    assert_eq!(n_hits(&env, "quokkamarker"), 1);
+    // The removed file's articles are gone.
+    assert_eq!(n_hits(&env, "estonia latvia"), 0);
+    // The changed article is in once, with its new and its old text.
+    let powder = env.search_json("nitrocellulose", &["--per-article", "0"]);
+    assert_eq!(powder.len(), 1, "{powder:?}");
+    assert_eq!(powder[0]["article_id"], "defence/powder.txt");
+    let changed = stats(&env);
+    assert_eq!(changed["articles"], 4);
+    assert_eq!(changed["files"], 4);
+
+    let rebuilt = build_ok(&env, &["--rebuild"]);
+    assert!(rebuilt.contains("(full rebuild)"), "{rebuilt}");
+    assert!(rebuilt.contains("4 added"), "{rebuilt}");
+    assert_eq!(stats(&env)["passages"], changed["passages"]);
+}
+
+#[test]
+fn stats_report_articles_dates_categories_entities_segments_and_size() {
+    let env = TestEnv::with_fixture("basic");
+    build_ok(&env, &[]);
+    let stats = stats(&env);
+    assert_eq!(stats["articles"], 4);
+    assert_eq!(stats["undated_articles"], 1);
+    assert!(stats["passages"].as_u64().unwrap() >= 4);
+    assert_eq!(stats["first_date"], "2022-09-12T00:00:00Z");
+    assert_eq!(stats["last_date"], "2024-03-28T00:00:00Z");
+    let categories: Vec<&str> = stats["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|category| category["value"].as_str().unwrap())
+        .collect();
+    assert!(categories.contains(&"defence"), "{categories:?}");
+    assert!(stats["n_sections"].as_u64().unwrap() > 0);
+    assert!(!stats["top_entities"].as_array().unwrap().is_empty());
+    assert!(!stats["segments"].as_array().unwrap().is_empty());
+    assert!(stats["size_bytes"].as_u64().unwrap() > 1000);
+
+    let text = env.run(&["index", "stats", "--index", "index"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("articles:    4"), "{text}");
+}
+
+/// Starts a build with its stderr piped, and returns once it has printed its plan (by then it
+/// holds the writer lock).
+fn spawn_build(env: &TestEnv) -> (Child, BufReader<std::process::ChildStderr>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsdex"))
+        .args(["index", "build", "corpus", "--index", "index"])
+        .current_dir(env.dir.path())
+        .env_remove("NEWSDEX_INDEX")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start newsdex");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    (child, stderr)
+}
+
+/// Changes the big corpus: rewrites the first `n_changed` articles to `bravo`, removes the last
+/// `n_removed`, adds `n_new` about `charlie`.
+fn change_big_corpus(env: &TestEnv, n: usize, n_changed: usize, n_removed: usize, n_new: usize) {
+    for index in 0..n_changed {
+        write_article(
+            &article_path(env, index),
+            &format!("file{index:05}"),
+            "bravo",
+        );
+    }
+    for index in n - n_removed..n {
+        std::fs::remove_file(article_path(env, index)).unwrap();
+    }
+    for index in n..n + n_new {
+        write_article(
+            &article_path(env, index),
+            &format!("file{index:05}"),
+            "charlie",
+        );
+    }
+}
+
+#[test]
+fn builds_killed_at_any_moment_leave_the_previous_index_and_the_next_build_finishes() {
+    const N: usize = 2000;
+    let env = big_corpus(N);
+    build_ok(&env, &["--quiet"]);
+    let before = stats(&env);
+    assert_eq!(before["articles"], N);
+    let passages_before = before["passages"].clone();
+    change_big_corpus(&env, N, 300, 100, 200);
+
+    let mut killed_mid_build = 0;
+    for delay_ms in [0u64, 30, 150, 400, 900, 1600, 2500] {
+        let (mut child, _stderr) = spawn_build(&env);
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().expect("SIGKILL the build");
+        let status = child.wait().unwrap();
+        let after = stats(&env);
+        if after["articles"] == N && after["passages"] == passages_before {
+            // The previous commit, whole: nothing of the half-done build shows.
+            assert_eq!(n_hits(&env, "charlie"), 0, "killed at {delay_ms} ms");
+            assert_eq!(n_hits(&env, "bravo"), 0, "killed at {delay_ms} ms");
+            if status.code().is_none() {
+                killed_mid_build += 1;
+            }
+        } else {
+            // The build committed before the kill: then it is the new state, whole.
+            assert_eq!(after["articles"], N - 100 + 200, "killed at {delay_ms} ms");
+            break;
+        }
+    }
+    assert!(
+        killed_mid_build >= 3,
+        "the builds finished too fast to be killed mid-way ({killed_mid_build} kills)"
+    );
+
+    let finish = build_ok(&env, &[]);
+    assert!(!finish.contains("full rebuild"), "{finish}");
+    let after = stats(&env);
+    assert_eq!(after["articles"], N - 100 + 200);
+    assert_eq!(n_hits(&env, "charlie"), 200);
+    assert_eq!(n_hits(&env, "bravo"), 300);
+    // Rewritten articles are replaced, not duplicated.
+    assert_eq!(n_hits(&env, "file00000"), 1);
+    let again = build_ok(&env, &[]);
+    assert!(again.contains("0 added, 0 updated, 0 removed"), "{again}");
+}
+
+#[test]
+fn a_second_build_fails_at_once_and_search_sees_the_last_commit_while_a_build_runs() {
+    const N: usize = 2000;
+    let env = big_corpus(N);
+    build_ok(&env, &["--quiet"]);
+    change_big_corpus(&env, N, 0, 0, 500);
+    let (mut child, mut child_stderr) = spawn_build(&env);
+    let mut line = String::new();
+    child_stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("incremental build"), "{line}");
+
+    let started = Instant::now();
+    let second = env.run(&["index", "build", "corpus", "--index", "index"]);
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        stderr(&second).contains("another `newsdex index build` is writing the index"),
+        "{}",
+        stderr(&second)
+    );
+    // "At once": well before the running build could have finished (a generous bound).
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(n_hits(&env, "charlie"), 0);
+    assert_eq!(n_hits(&env, "file00001"), 1);
+    let still_running = child.try_wait().unwrap().is_none();
+
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        still_running,
+        "the first build ended before the checks; make the corpus bigger"
+    );
+    assert_eq!(n_hits(&env, "charlie"), 500);
+}
+
+fn set_payload_version(index: &Path, version: u32) {
+    let meta_path = index.join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    let mut payload: serde_json::Value =
+        serde_json::from_str(meta["payload"].as_str().unwrap()).unwrap();
+    payload["schema_version"] = version.into();
+    meta["payload"] = payload.to_string().into();
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+}
+
+#[test]
+fn an_index_of_another_schema_version_asks_for_a_rebuild() {
+    let env = TestEnv::with_fixture("basic");
+    build_ok(&env, &[]);
+    set_payload_version(&env.index(), 999);
+    for args in [
+        &["search", "serbia", "--index", "index"][..],
+        &["index", "build", "corpus", "--index", "index"][..],
+        &["index", "stats", "--index", "index"][..],
+    ] {
+        let output = env.run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.contains("schema version 999"), "{message}");
+        assert!(message.contains("--rebuild"), "{message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+    build_ok(&env, &["--rebuild"]);
+    assert_eq!(stats(&env)["articles"], 4);
+}
+
+#[test]
+fn a_damaged_index_file_is_named_and_rebuild_repairs_it() {
+    let env = TestEnv::with_fixture("basic");
+    build_ok(&env, &[]);
+    let store = std::fs::read_dir(env.index())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "store"))
+        .expect("a segment store file");
+    let length = std::fs::metadata(&store).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&store)
+        .unwrap()
+        .set_len(length / 2)
+        .unwrap();
+    let name = store.file_name().unwrap().to_string_lossy().into_owned();
+    for args in [
+        &["search", "serbia", "--index", "index"][..],
+        &["index", "build", "corpus", "--index", "index"][..],
+    ] {
+        let output = env.run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.contains(&name), "{message}");
+        assert!(message.contains("--rebuild"), "{message}");
+    }
+    build_ok(&env, &["--rebuild"]);
+    assert!(n_hits(&env, "serbia") > 0);
+}
+
+/// Runs a build in `env` as a child that cannot write into the index directory, or cannot
+/// grow files past a few kilobytes (a full disk, as far as the build can tell).
+#[derive(Clone, Copy)]
+enum Fault {
+    ReadOnlyDir,
+    FullDisk,
+}
+
+fn build_with_fault(env: &TestEnv, fault: Fault) -> std::process::Output {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_newsdex"));
+    command
+        .args(["index", "build", "corpus", "--index", "index", "--rebuild"])
+        .current_dir(env.dir.path())
+        .env_remove("NEWSDEX_INDEX");
+    match fault {
+        Fault::ReadOnlyDir => {
+            use std::os::unix::fs::PermissionsExt;
+            // Root writes through any mode bits, so as root the build runs as `nobody`, which
+            // is given the files but not the right to add any.
+            // SAFETY: geteuid has no preconditions.
+            let is_root = unsafe { libc::geteuid() } == 0;
+            if is_root {
+                std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755))
+                    .unwrap();
+                for entry in walk(&env.index()) {
+                    std::os::unix::fs::chown(&entry, Some(65534), Some(65534)).unwrap();
+                }
+                command.uid(65534).gid(65534);
+            }
+            std::fs::set_permissions(env.index(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        }
+        Fault::FullDisk => {
+            // SAFETY: only async-signal-safe calls (signal, setrlimit) run in the child.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                    let limit = libc::rlimit {
+                        rlim_cur: 4096,
+                        rlim_max: 4096,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+    }
+    let output = command.output().expect("run newsdex");
+    if let Fault::ReadOnlyDir = fault {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(env.index(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    output
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut paths = vec![dir.to_path_buf()];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        paths.push(entry.unwrap().path());
+    }
+    paths
+}
+
+#[test]
+fn a_read_only_index_directory_or_a_full_disk_fails_clearly_and_keeps_the_index() {
+    for fault in [Fault::ReadOnlyDir, Fault::FullDisk] {
+        let env = big_corpus(300);
+        build_ok(&env, &["--quiet"]);
+        let before = stats(&env);
+        change_big_corpus(&env, 300, 10, 10, 10);
+        let output = build_with_fault(&env, fault);
+        let message = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{message}");
+        assert!(message.contains("index"), "{message}");
+        assert!(
+            message.contains("cannot write") || message.contains("full disk"),
+            "{message}"
+        );
+        assert!(!message.contains("panicked"), "{message}");
+        assert_eq!(stats(&env)["articles"], before["articles"]);
+        assert_eq!(n_hits(&env, "charlie"), 0);
+        // Once the fault is gone, the next build does the job.
+        build_ok(&env, &["--quiet"]);
+        assert_eq!(n_hits(&env, "charlie"), 10);
+    }
+}
+
+#[test]
+fn a_folder_that_becomes_unreadable_keeps_its_articles() {
+    let env = TestEnv::with_fixture("basic");
+    build_ok(&env, &[]);
+    // A symbolic-link loop where the folder was: the walk cannot enter it.
+    let energy = env.corpus().join("energy");
+    std::fs::remove_dir_all(&energy).unwrap();
+    std::os::unix::fs::symlink("energy", &energy).unwrap();
+    let output = env.run(&["index", "build", "corpus", "--index", "index"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("energy"), "{message}");
+    assert!(message.contains("0 removed"), "{message}");
+    assert_eq!(stats(&env)["articles"], 4);
+}
+
+#[test]
+fn symbolic_link_loops_and_non_utf8_paths_are_reported_by_path() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::with_fixture("basic");
+    std::os::unix::fs::symlink("..", env.corpus().join("defence/loop")).unwrap();
+    let bad_name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    write_article(
+        &env.corpus().join("energy").join(bad_name),
+        "latinmarker",
+        "coal",
+    );
+    let output = env.run(&["index", "build", "corpus", "--index", "index"]);
+    let message = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("defence/loop"), "{message}");
+    assert!(message.contains("symbolic-link loop"), "{message}");
+    assert!(message.contains("not valid UTF-8"), "{message}");
+    assert!(message.contains("energy/caf"), "{message}");
+    assert_eq!(stats(&env)["articles"], 4);
+}
