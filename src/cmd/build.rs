@@ -11,7 +11,8 @@ use crate::cmd::Outcome;
 use crate::config::IndexLocation;
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
-use crate::ingest::{CorpusFile, WalkOptions};
+use crate::ingest::WalkOptions;
+use crate::ingest::mapping::FieldOverride;
 
 /// Shows progress on a terminal and reports problems as they are found.
 struct Reporter {
@@ -24,8 +25,8 @@ impl BuildObserver for Reporter {
         self.bar.set_length(total_bytes);
     }
 
-    fn file_done(&self, file: &CorpusFile) {
-        self.bar.inc(file.size);
+    fn progress(&self, bytes: u64) {
+        self.bar.inc(bytes);
     }
 
     fn error(&self, error: &IngestError) {
@@ -59,6 +60,7 @@ pub fn build(
     index: &Path,
     args_memory_mb: usize,
     walk: WalkOptions,
+    fields: &[FieldOverride],
     quiet: bool,
 ) -> anyhow::Result<BuildReport> {
     let options = BuildOptions {
@@ -66,6 +68,7 @@ pub fn build(
         index: index.to_path_buf(),
         walk,
         memory_mb: args_memory_mb,
+        fields: fields.to_vec(),
     };
     let reporter = Reporter {
         bar: progress_bar(quiet),
@@ -91,6 +94,7 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         location.path(),
         args.memory_mb,
         walk,
+        &args.fields,
         args.quiet,
     )?;
     Ok(if report.is_complete() {

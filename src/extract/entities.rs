@@ -153,7 +153,11 @@ impl EntityExtractor {
         }
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
-                let entity = self.resolve(&given.name);
+                let mut entity = self.resolve(&given.name);
+                // A label the gazetteer does not know keeps the kind its source gave it.
+                if entity.kind == EntityKind::Other {
+                    entity.kind = given.kind;
+                }
                 if !first.entities.contains(&entity) {
                     first.entities.push(entity);
                 }
