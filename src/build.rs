@@ -82,6 +82,7 @@ impl BuildReport {
 /// One article made ready for the writer by a worker.
 #[derive(Debug)]
 pub struct ProcessedArticle {
+    pub id: String,
     pub documents: Vec<TantivyDocument>,
     pub warnings: Vec<String>,
     pub text_bytes: u64,
@@ -130,6 +131,7 @@ pub fn process_chunk(
                 let text_bytes = article.title.len() as u64
                     + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
                 ProcessedArticle {
+                    id: article.id,
                     documents,
                     warnings: article.warnings,
                     text_bytes,
@@ -293,7 +295,6 @@ fn write_chunk(
     seen_fields: &mut u64,
 ) -> Result<(), IndexError> {
     *seen_fields |= processed.seen_fields;
-    let path = processed.file.relative.as_str();
     for result in processed.articles {
         match result {
             Ok(article) => {
@@ -307,7 +308,7 @@ fn write_chunk(
                         })?;
                 }
                 for warning in &article.warnings {
-                    observer.warning(path, warning);
+                    observer.warning(&article.id, warning);
                     report.warnings += 1;
                 }
                 report.articles += 1;

@@ -293,6 +293,11 @@ impl FieldMap {
         Ok(FieldMap { names, explicit })
     }
 
+    /// True when the user named the fields of `role` (rather than the defaults).
+    pub fn is_explicit(&self, role: Role) -> bool {
+        self.explicit.iter().any(|field| field.role == role)
+    }
+
     /// The record fields that feed `role`, in order.
     pub fn names(&self, role: Role) -> &[String] {
         self.names.get(&role).map(Vec::as_slice).unwrap_or(&[])

@@ -558,12 +558,11 @@ fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, Inges
         path: PathBuf::from(&file.relative),
         title,
         date,
-        categories: parts
-            .front_matter
-            .category
-            .or_else(|| folder_category(&file.relative))
-            .into_iter()
-            .collect(),
+        categories: if parts.front_matter.categories.is_empty() {
+            folder_category(&file.relative).into_iter().collect()
+        } else {
+            parts.front_matter.categories
+        },
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),

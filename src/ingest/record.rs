@@ -187,7 +187,17 @@ pub fn article_from_record(
         (None, None) => file.relative.clone(),
     };
     let title_given = single_text(Role::Title).map(|title| collapse_spaces(&title));
-    let mut paragraphs = paragraphs_of(first_value(record, map, Role::Body)).into_iter();
+    // Several body fields named by the user are read in order (a lede, then the story); among
+    // the default names the first one present wins, since exports often repeat the body.
+    let body_paragraphs: Vec<String> = if map.is_explicit(Role::Body) {
+        map.names(Role::Body)
+            .iter()
+            .flat_map(|name| paragraphs_of(lookup(record, name)))
+            .collect()
+    } else {
+        paragraphs_of(first_value(record, map, Role::Body))
+    };
+    let mut paragraphs = body_paragraphs.into_iter();
     let lead = paragraphs.next();
     let rest: Vec<String> = paragraphs.collect();
     let (title, lead) = match (title_given, lead) {

@@ -1,2 +1,4 @@
+mod formats;
+
 #[test]
 fn t() {}
