@@ -52,7 +52,8 @@ fn text_bytes(path: &Path) -> u64 {
     let file = std::io::BufReader::new(std::fs::File::open(path).expect("readable Reuters file"));
     file.lines()
         .map(|line| {
-            let story: Story = serde_json::from_str(&line.expect("readable line")).expect("valid story");
+            let story: Story =
+                serde_json::from_str(&line.expect("readable line")).expect("valid story");
             (story.title.len() + story.body.len()) as u64
         })
         .sum()
@@ -65,7 +66,8 @@ fn bare_build(path: &Path, index_dir: &Path) {
     let fields = handle.fields;
     let file = std::io::BufReader::new(std::fs::File::open(path).expect("readable Reuters file"));
     for line in file.lines() {
-        let story: Story = serde_json::from_str(&line.expect("readable line")).expect("valid story");
+        let story: Story =
+            serde_json::from_str(&line.expect("readable line")).expect("valid story");
         let mut document = TantivyDocument::default();
         document.add_text(fields.article_id, story.newid.to_string());
         document.add_text(fields.path, "reuters21578.jsonl");

@@ -222,9 +222,9 @@ pub fn build_index(
         );
     }
     index::commit(&handle, writer)?;
-    report.errors.sort_by(|a, b| {
-        (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column))
-    });
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     report.elapsed = started.elapsed();
     Ok(report)
 }
@@ -277,7 +277,14 @@ fn run_pipeline(
         });
         let mut seen_fields = 0;
         for processed in done_rx {
-            if let Err(error) = write_chunk(handle, writer, processed, observer, report, &mut seen_fields) {
+            if let Err(error) = write_chunk(
+                handle,
+                writer,
+                processed,
+                observer,
+                report,
+                &mut seen_fields,
+            ) {
                 cancelled.store(true, Ordering::Relaxed);
                 return Err(error.into());
             }

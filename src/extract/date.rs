@@ -91,7 +91,8 @@ fn parse_clean_date(text: &str) -> Option<DateTime<Utc>> {
         }
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && digits.len() <= 13 && digits.bytes().all(|byte| byte.is_ascii_digit()) {
+    if !digits.is_empty() && digits.len() <= 13 && digits.bytes().all(|byte| byte.is_ascii_digit())
+    {
         // Eight digits are a compact date (handled above); longer runs are Unix seconds, and
         // thirteen digits are Unix milliseconds.
         let number: i64 = text.parse().ok()?;
@@ -146,7 +147,10 @@ mod tests {
             "27-MAR-1987 03:48:23.00F RM",
             Some("1987-03-27T03:48:23+00:00"),
         );
-        check("28 Mar 2024 10:15:00 GMT", Some("2024-03-28T10:15:00+00:00"));
+        check(
+            "28 Mar 2024 10:15:00 GMT",
+            Some("2024-03-28T10:15:00+00:00"),
+        );
     }
 
     #[test]
@@ -156,7 +160,10 @@ mod tests {
         check("2024-13-45", None);
         check("2024-02-30", None);
         check("2024-03-28 later", None);
-        check("31-MAR-1987 605:12:19.12", Some("1987-03-31T00:00:00+00:00"));
+        check(
+            "31-MAR-1987 605:12:19.12",
+            Some("1987-03-31T00:00:00+00:00"),
+        );
         check(
             "9-APR-1987 00:00:00.00    # date added by S Finch as guesswork",
             Some("1987-04-09T00:00:00+00:00"),

@@ -36,7 +36,12 @@ fn delimiter(file: &CorpusFile) -> u8 {
 
 /// A batch handed to `emit`: the header, the rows (or per-row errors), their size in bytes, and
 /// whether it is the last batch of the file.
-pub type RowBatch = (Arc<Vec<String>>, Vec<Result<RawRow, IngestError>>, u64, bool);
+pub type RowBatch = (
+    Arc<Vec<String>>,
+    Vec<Result<RawRow, IngestError>>,
+    u64,
+    bool,
+);
 
 /// Reads the header and the rows of a CSV stream and hands the rows to `emit` in batches of
 /// about `max_batch_bytes`. Returns an error only when the header cannot be read; `emit`
@@ -53,7 +58,13 @@ pub fn split_rows(
         .from_reader(reader);
     let header_bytes = csv_reader
         .byte_headers()
-        .map_err(|error| IngestError::at_line(&file.path, 1, format!("cannot read the header row: {error}")))?
+        .map_err(|error| {
+            IngestError::at_line(
+                &file.path,
+                1,
+                format!("cannot read the header row: {error}"),
+            )
+        })?
         .clone();
     if header_bytes.is_empty() {
         return Err(IngestError::at_line(&file.path, 1, "no header row"));
@@ -63,7 +74,13 @@ pub fn split_rows(
         let decoded = decode_bytes(name).map_err(|error| {
             IngestError::at_line(&file.path, 1, format!("header: {}", error.reason))
         })?;
-        headers.push(decoded.text.trim().trim_start_matches('\u{feff}').to_string());
+        headers.push(
+            decoded
+                .text
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string(),
+        );
     }
     let headers = Arc::new(headers);
     let mut batch = Vec::new();
@@ -158,7 +175,9 @@ pub fn parse_row(
     };
     let mut article = article_from_record(file, &object, map, place, ValueStyle::Delimited);
     if latin1 {
-        article.warnings.push(format!("line {}: {LATIN1_WARNING}", row.line));
+        article
+            .warnings
+            .push(format!("line {}: {LATIN1_WARNING}", row.line));
     }
     (Ok(article), seen)
 }

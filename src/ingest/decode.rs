@@ -26,9 +26,7 @@ pub struct DecodeError {
 /// True when the bytes hold at least one well-formed UTF-8 multi-byte sequence, which means
 /// the file is UTF-8 with some damage rather than Latin-1.
 fn has_utf8_multibyte(bytes: &[u8]) -> bool {
-    bytes
-        .utf8_chunks()
-        .any(|chunk| !chunk.valid().is_ascii())
+    bytes.utf8_chunks().any(|chunk| !chunk.valid().is_ascii())
 }
 
 /// Decodes bytes as UTF-8, or as Latin-1 when that is clearly what they are.
@@ -47,7 +45,11 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
                     latin1: true,
                 });
             }
-            let line = bytes[..offset].iter().filter(|&&byte| byte == b'\n').count() + 1;
+            let line = bytes[..offset]
+                .iter()
+                .filter(|&&byte| byte == b'\n')
+                .count()
+                + 1;
             Err(DecodeError {
                 offset,
                 line,

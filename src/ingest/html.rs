@@ -136,8 +136,23 @@ impl Collector {
 fn is_inline(name: &str) -> bool {
     matches!(
         name,
-        "a" | "b" | "i" | "em" | "strong" | "span" | "small" | "sub" | "sup" | "abbr" | "cite"
-            | "code" | "q" | "mark" | "time" | "u" | "s" | "br"
+        "a" | "b"
+            | "i"
+            | "em"
+            | "strong"
+            | "span"
+            | "small"
+            | "sub"
+            | "sup"
+            | "abbr"
+            | "cite"
+            | "code"
+            | "q"
+            | "mark"
+            | "time"
+            | "u"
+            | "s"
+            | "br"
     )
 }
 
@@ -181,13 +196,16 @@ pub fn parse_html(text: &str) -> HtmlParts {
         .filter(|title| !title.is_empty());
     let mut first_h1 = None;
     let mut parts = HtmlParts {
-        date: meta_values(&document, DATE_META).into_iter().next().or_else(|| {
-            document
-                .select(&selector("time[datetime]"))
-                .next()
-                .and_then(|time| time.attr("datetime"))
-                .map(str::to_string)
-        }),
+        date: meta_values(&document, DATE_META)
+            .into_iter()
+            .next()
+            .or_else(|| {
+                document
+                    .select(&selector("time[datetime]"))
+                    .next()
+                    .and_then(|time| time.attr("datetime"))
+                    .map(str::to_string)
+            }),
         categories: meta_values(&document, SECTION_META),
         ..HtmlParts::default()
     };
@@ -214,7 +232,9 @@ pub fn parse_html(text: &str) -> HtmlParts {
             }
         }
     }
-    parts.sections.retain(|section| !section.paragraphs.is_empty());
+    parts
+        .sections
+        .retain(|section| !section.paragraphs.is_empty());
     parts.title = meta_title.or(first_h1).or(title_tag);
     parts
 }

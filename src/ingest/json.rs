@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn one_object_an_array_and_a_stream() {
-        assert_eq!(ids(r#"{"title": "T", "body": "B"}"#), [Ok("a.json".to_string())]);
+        assert_eq!(
+            ids(r#"{"title": "T", "body": "B"}"#),
+            [Ok("a.json".to_string())]
+        );
         assert_eq!(
             ids(r#"[{"title": "T"}, {"title": "U", "id": 9}]"#),
             [Ok("a.json#1".to_string()), Ok("a.json#9".to_string())]
@@ -121,7 +124,15 @@ mod tests {
         let found = ids("[{\"title\": \"T\"}]\n{\"title\": \n  ,}");
         assert_eq!(found[0], Ok("a.json".to_string()));
         let error = found[1].as_ref().unwrap_err();
-        assert!(error.starts_with("/c/a.json:3:3: expected value"), "{error}");
-        assert!(ids("[1]")[0].as_ref().unwrap_err().contains("found a number"));
+        assert!(
+            error.starts_with("/c/a.json:3:3: expected value"),
+            "{error}"
+        );
+        assert!(
+            ids("[1]")[0]
+                .as_ref()
+                .unwrap_err()
+                .contains("found a number")
+        );
     }
 }

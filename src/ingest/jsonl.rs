@@ -41,7 +41,10 @@ pub fn split_lines(
         }
         line_number += 1;
         batch_bytes += n_read as u64;
-        while bytes.last().is_some_and(|byte| matches!(byte, b'\n' | b'\r')) {
+        while bytes
+            .last()
+            .is_some_and(|byte| matches!(byte, b'\n' | b'\r'))
+        {
             bytes.pop();
         }
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -52,7 +55,11 @@ pub fn split_lines(
             bytes,
         });
         if batch_bytes as usize >= max_batch_bytes
-            && !emit(std::mem::take(&mut batch), std::mem::take(&mut batch_bytes), false)
+            && !emit(
+                std::mem::take(&mut batch),
+                std::mem::take(&mut batch_bytes),
+                false,
+            )
         {
             return Ok(());
         }
@@ -102,7 +109,9 @@ pub fn parse_line(
     };
     let mut article = article_from_record(file, record, map, place, ValueStyle::Json);
     if decoded.latin1 {
-        article.warnings.push(format!("line {}: {LATIN1_WARNING}", raw.line));
+        article
+            .warnings
+            .push(format!("line {}: {LATIN1_WARNING}", raw.line));
     }
     (Ok(article), seen)
 }
@@ -126,7 +135,11 @@ mod tests {
         let text = "{\"a\":1}\n\n{\"a\":2}\r\n{\"a\":3}";
         let mut batches = Vec::new();
         split_lines(text.as_bytes(), 8, &mut |batch, bytes, last| {
-            batches.push((batch.iter().map(|l| l.line).collect::<Vec<_>>(), bytes, last));
+            batches.push((
+                batch.iter().map(|l| l.line).collect::<Vec<_>>(),
+                bytes,
+                last,
+            ));
             true
         })
         .unwrap();
@@ -172,6 +185,10 @@ mod tests {
         let article = parse_line(&file(), &raw, &FieldMap::default()).0.unwrap();
         assert_eq!(article.title, "Café");
         assert_eq!(article.lead, "Zürich.");
-        assert!(article.warnings[1].contains("Latin-1"), "{:?}", article.warnings);
+        assert!(
+            article.warnings[1].contains("Latin-1"),
+            "{:?}",
+            article.warnings
+        );
     }
 }

@@ -369,11 +369,9 @@ mod tests {
 
     #[test]
     fn a_bad_config_names_its_line() {
-        let error = CorpusConfig::parse(
-            Path::new("newsdex.toml"),
-            "[fields]\n\ncolour = \"red\"\n",
-        )
-        .unwrap_err();
+        let error =
+            CorpusConfig::parse(Path::new("newsdex.toml"), "[fields]\n\ncolour = \"red\"\n")
+                .unwrap_err();
         assert_eq!(error.line, Some(3), "{error}");
         let error =
             CorpusConfig::parse(Path::new("newsdex.toml"), "[feilds]\ndate = \"x\"\n").unwrap_err();

@@ -343,7 +343,10 @@ pub fn split_file(file: CorpusFile, max_chunk_bytes: usize, emit: &mut dyn FnMut
             if let Err(error) = result {
                 emit(failed(
                     &file,
-                    IngestError::new(&file.path, format!("cannot read after {n_lines} lines: {error}")),
+                    IngestError::new(
+                        &file.path,
+                        format!("cannot read after {n_lines} lines: {error}"),
+                    ),
                 ));
             }
         }

@@ -78,7 +78,11 @@ fn collect_texts(value: &Value, style: ValueStyle, split_lists: bool, out: &mut 
 }
 
 /// The first non-empty value among the fields mapped to a single-valued role.
-fn first_value<'a>(record: &'a Map<String, Value>, map: &FieldMap, role: Role) -> Option<&'a Value> {
+fn first_value<'a>(
+    record: &'a Map<String, Value>,
+    map: &FieldMap,
+    role: Role,
+) -> Option<&'a Value> {
     map.names(role)
         .iter()
         .filter_map(|name| lookup(record, name))
@@ -95,7 +99,12 @@ fn is_empty(value: &Value) -> bool {
 }
 
 /// Every value of every field mapped to a multi-valued role, without repeats.
-fn all_values(record: &Map<String, Value>, map: &FieldMap, role: Role, style: ValueStyle) -> Vec<String> {
+fn all_values(
+    record: &Map<String, Value>,
+    map: &FieldMap,
+    role: Role,
+    style: ValueStyle,
+) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
     for name in map.names(role) {
         if let Some(value) = lookup(record, name) {
@@ -217,7 +226,10 @@ pub fn article_from_record(
         Some(value) => {
             let parsed = date_of(value);
             if parsed.is_none() {
-                warnings.push(format!("malformed date `{}`: indexed undated", scalar_text(value)));
+                warnings.push(format!(
+                    "malformed date `{}`: indexed undated",
+                    scalar_text(value)
+                ));
             }
             parsed
         }
@@ -329,10 +341,16 @@ mod tests {
         );
         assert_eq!(article.id, "wire/r.jsonl#7");
         assert_eq!(article.title, "BAHIA COCOA REVIEW");
-        assert_eq!(article.date.unwrap().to_rfc3339(), "1987-02-26T15:01:01.790+00:00");
+        assert_eq!(
+            article.date.unwrap().to_rfc3339(),
+            "1987-02-26T15:01:01.790+00:00"
+        );
         assert_eq!(article.categories, ["cocoa"]);
         assert_eq!(article.lead, "Showers continued.");
-        assert_eq!(article.sections[0].paragraphs, ["The dry period.", "Arrivals."]);
+        assert_eq!(
+            article.sections[0].paragraphs,
+            ["The dry period.", "Arrivals."]
+        );
         let given: Vec<_> = article
             .given_entities
             .iter()
@@ -351,7 +369,10 @@ mod tests {
 
     #[test]
     fn ids_overrides_and_fallbacks() {
-        let overrides = ["body=content".parse().unwrap(), "date=published_at".parse().unwrap()];
+        let overrides = [
+            "body=content".parse().unwrap(),
+            "date=published_at".parse().unwrap(),
+        ];
         let map = FieldMap::new(&overrides, None).unwrap();
         let article = article(
             json!({"id": "abc", "headline": "H", "content": ["One.", "Two."], "published_at": 1711584000,
@@ -361,21 +382,37 @@ mod tests {
         assert_eq!(article.id, "wire/r.jsonl#abc");
         assert_eq!(article.title, "H");
         assert_eq!(article.lead, "One.");
-        assert_eq!(article.date.unwrap().to_rfc3339(), "2024-03-28T00:00:00+00:00");
-        assert_eq!(article.categories, ["wire"], "falls back to the first folder");
+        assert_eq!(
+            article.date.unwrap().to_rfc3339(),
+            "2024-03-28T00:00:00+00:00"
+        );
+        assert_eq!(
+            article.categories,
+            ["wire"],
+            "falls back to the first folder"
+        );
     }
 
     #[test]
     fn a_record_without_body_is_indexed_by_title_and_a_bad_date_warns() {
-        let article = article(json!({"title": "ONLY A TITLE", "date": "someday"}), &FieldMap::default());
+        let article = article(
+            json!({"title": "ONLY A TITLE", "date": "someday"}),
+            &FieldMap::default(),
+        );
         assert_eq!(article.lead, "ONLY A TITLE");
         assert_eq!(article.date, None);
-        assert_eq!(article.warnings, ["malformed date `someday`: indexed undated"]);
+        assert_eq!(
+            article.warnings,
+            ["malformed date `someday`: indexed undated"]
+        );
         let empty = article_from_record(
             &file(),
             &Map::new(),
             &FieldMap::default(),
-            RecordPlace { line: None, number: None },
+            RecordPlace {
+                line: None,
+                number: None,
+            },
             ValueStyle::Json,
         );
         assert_eq!(empty.id, "wire/r.jsonl");
@@ -386,7 +423,8 @@ mod tests {
     #[test]
     fn delimited_cells_split_lists_and_nested_paths_resolve() {
         let Value::Object(record) = json!({"topics": "politics; europe|trade", "title": "T",
-                                            "meta": {"when": "2024-03-28"}, "body": "B"}) else {
+                                            "meta": {"when": "2024-03-28"}, "body": "B"})
+        else {
             unreachable!()
         };
         let map = FieldMap::new(&["date=meta.when".parse().unwrap()], None).unwrap();
@@ -394,7 +432,10 @@ mod tests {
             &file(),
             &record,
             &map,
-            RecordPlace { line: Some(2), number: Some(2) },
+            RecordPlace {
+                line: Some(2),
+                number: Some(2),
+            },
             ValueStyle::Delimited,
         );
         assert_eq!(article.categories, ["politics", "europe", "trade"]);
