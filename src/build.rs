@@ -1,6 +1,8 @@
-//! The build pipeline: corpus folder -> walk -> read (parallel) -> passages -> entities ->
-//! index writer -> commit. Reports progress through `BuildObserver` and returns a
-//! `BuildReport`; it never prints. One bad file never stops the build.
+//! The build pipeline: corpus folder -> walk -> read files (rayon, all cores: parse, split
+//! passages, find entities) -> the single index writer -> one commit. `incremental` drives it
+//! (only new and changed files are read); this module holds the pieces: options, the
+//! observer, the report, reading one file, and writing one article. It never prints; one bad
+//! file or record never stops the build.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,6 +10,7 @@ use std::time::Duration;
 use crate::error::{IndexError, IngestError};
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle};
+use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, CorpusFile, SkipReason, Skipped, WalkOptions};
 use crate::model::{Article, Passage};
 use crate::passage::split_passages;
@@ -18,19 +21,22 @@ pub struct BuildOptions {
     pub index: PathBuf,
     pub walk: WalkOptions,
     pub memory_mb: usize,
-    /// Replace the whole index instead of updating it (issue 5).
+    /// Replace the whole index instead of updating what changed.
     pub rebuild: bool,
+    /// `--field ROLE=NAME` overrides for structured input.
+    pub fields: Vec<FieldOverride>,
 }
 
 /// Hears about the build as it goes; the command line shows a progress bar with it.
 pub trait BuildObserver: Sync {
     fn started(&self, _n_files: usize, _total_bytes: u64) {}
-    fn file_done(&self, _file: &CorpusFile) {}
+    /// Bytes of input that have been read.
+    fn progress(&self, _bytes: u64) {}
     /// A file or record that could not be indexed.
     fn error(&self, _error: &IngestError) {}
     /// An article that went in with a problem (for instance undated).
     fn warning(&self, _path: &str, _message: &str) {}
-    /// The incremental plan, once the walk is compared with the manifest (issue 5).
+    /// What an incremental build is about to do.
     fn planned(&self, _plan: &crate::incremental::PlanSummary) {}
 }
 
@@ -45,15 +51,17 @@ pub struct BuildReport {
     pub passages: usize,
     /// Bytes of the files that were read.
     pub bytes: u64,
+    /// Bytes of article text (titles and passages) that went into the index.
+    pub text_bytes: u64,
     pub hidden: usize,
     pub unknown_extension: usize,
     /// Paths the walk could not use (too large, unreadable), with reasons.
     pub skipped: Vec<Skipped>,
-    /// Files and records that could not be read as articles.
+    /// Files and records that could not be read as articles, sorted by path and line.
     pub errors: Vec<IngestError>,
     pub warnings: usize,
     pub elapsed: Duration,
-    /// Articles and files added, updated, removed and unchanged (issue 5).
+    /// Articles and files added, updated, removed and unchanged.
     pub changes: crate::manifest::ChangeCounts,
 }
 
@@ -72,32 +80,52 @@ impl BuildReport {
 /// Files handed to the parallel readers at once: bounds the memory held between read and write.
 pub const FILES_PER_BATCH: usize = 512;
 
-/// Reads, splits and annotates the articles of one file.
+/// What reading one file gave.
+#[derive(Debug, Default)]
+pub struct FileArticles {
+    pub articles: Vec<(Article, Vec<Passage>)>,
+    /// Records that could not be read (the others still go in).
+    pub errors: Vec<IngestError>,
+    /// Bit set of the explicitly mapped fields (`FieldMap::explicit`) some record had.
+    pub seen_fields: u64,
+    /// The file could not be read at all.
+    pub failed: bool,
+}
+
+/// The field mapping of a build: defaults, `newsdex.toml` at the corpus root, `--field`.
+pub fn field_map(options: &BuildOptions) -> anyhow::Result<FieldMap> {
+    let config = CorpusConfig::load(&options.corpus)?;
+    FieldMap::new(&options.fields, config.as_ref()).map_err(anyhow::Error::msg)
+}
+
+/// Reads, splits and annotates the articles of one file; JSON Lines and CSV are read in
+/// chunks, a bad record is an error of its own.
 pub fn process_file(
     file: &CorpusFile,
+    map: &FieldMap,
     extractor: &EntityExtractor,
-) -> Result<Vec<(Article, Vec<Passage>)>, IngestError> {
-    let articles = ingest::read_file(file)?;
-    Ok(articles
-        .into_iter()
-        .map(|article| {
-            let mut passages = split_passages(&article);
-            extractor.annotate(&article, &mut passages);
-            (article, passages)
-        })
-        .collect())
+) -> FileArticles {
+    let mut result = FileArticles::default();
+    ingest::split_file(file.clone(), ingest::CHUNK_BYTES, &mut |chunk| {
+        let output = ingest::read_chunk(chunk, map);
+        result.seen_fields |= output.seen_fields;
+        result.failed |= output.failed;
+        for article in output.articles {
+            match article {
+                Ok(article) => {
+                    let mut passages = split_passages(&article);
+                    extractor.annotate(&article, &mut passages);
+                    result.articles.push((article, passages));
+                }
+                Err(error) => result.errors.push(error),
+            }
+        }
+        true
+    });
+    result
 }
 
-/// Builds or updates the index at `options.index` from the corpus at `options.corpus`.
-pub fn build_index(
-    options: &BuildOptions,
-    extractor: &EntityExtractor,
-    observer: &dyn BuildObserver,
-) -> anyhow::Result<BuildReport> {
-    // Incremental hook (issue 5): every build goes through the manifest in the commit payload.
-    crate::incremental::build_index(options, extractor, observer)
-}
-
+/// Writes the passages of one article.
 pub fn add_article(
     handle: &IndexHandle,
     writer: &tantivy::IndexWriter,
@@ -113,6 +141,16 @@ pub fn add_article(
             })?;
     }
     Ok(())
+}
+
+/// Builds or updates the index at `options.index` from the corpus at `options.corpus`; every
+/// build goes through the manifest kept in the commit payload.
+pub fn build_index(
+    options: &BuildOptions,
+    extractor: &EntityExtractor,
+    observer: &dyn BuildObserver,
+) -> anyhow::Result<BuildReport> {
+    crate::incremental::build_index(options, extractor, observer)
 }
 
 /// The one-line reason for a path the walk passed over.

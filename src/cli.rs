@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::backend::BackendKind;
 use crate::backend::quickwit::mapping::DEFAULT_INDEX_ID;
 use crate::ingest::Format;
+use crate::ingest::mapping::FieldOverride;
 use crate::search::{FieldBoosts, SortOrder};
 
 /// Search an archive of news and analysis articles by passage.
@@ -121,6 +122,12 @@ pub struct BuildArgs {
     /// Read every file as this format instead of choosing by extension.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+
+    /// Map a record field of JSON, JSON Lines or CSV input to an article field, as ROLE=NAME
+    /// (repeatable; a role given twice takes both fields). Roles: title, date, body, category,
+    /// url, id, places, people, orgs. Overrides `newsdex.toml` at the corpus root.
+    #[arg(long = "field", value_name = "ROLE=NAME")]
+    pub fields: Vec<FieldOverride>,
 
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]

@@ -11,13 +11,16 @@ use std::time::{Instant, UNIX_EPOCH};
 use rayon::prelude::*;
 use tantivy::{IndexWriter, Term};
 
+use anyhow::bail;
+
 use crate::build::{
-    BuildObserver, BuildOptions, BuildReport, FILES_PER_BATCH, add_article, process_file,
+    BuildObserver, BuildOptions, BuildReport, FILES_PER_BATCH, add_article, field_map, process_file,
 };
 use crate::error::{IndexError, IngestError};
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle};
-use crate::ingest::{self, CorpusFile, SkipReason};
+use crate::ingest::mapping::FieldMap;
+use crate::ingest::{self, CorpusFile, Format, SkipReason};
 use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed, Payload};
 use crate::model::{Article, Passage};
 
@@ -96,6 +99,9 @@ enum FileOutcome {
     Read {
         entry: FileEntry,
         articles: Vec<(Article, Vec<Passage>, u64)>,
+        /// Records that could not be read; the others go in.
+        errors: Vec<IngestError>,
+        seen_fields: u64,
     },
     Failed(IngestError),
 }
@@ -106,6 +112,7 @@ fn read_planned(
     file: &CorpusFile,
     observed: &Observed,
     old: Option<&FileEntry>,
+    map: &FieldMap,
     extractor: &EntityExtractor,
 ) -> FileOutcome {
     let bytes = match std::fs::read(&file.path) {
@@ -129,10 +136,14 @@ fn read_planned(
             },
         };
     }
-    let articles = match process_file(file, extractor) {
-        Ok(articles) => articles,
-        Err(error) => return FileOutcome::Failed(error),
-    };
+    let mut read = process_file(file, map, extractor);
+    if read.failed && read.articles.is_empty() {
+        let error = read
+            .errors
+            .pop()
+            .unwrap_or_else(|| IngestError::new(&file.path, "cannot read the file"));
+        return FileOutcome::Failed(error);
+    }
     // A file written to while it was read may have gone in half old, half new: report it and
     // keep what the index had, so that the next build reads it again.
     let changed = match std::fs::metadata(&file.path) {
@@ -147,7 +158,8 @@ fn read_planned(
             "the file changed while it was read; run the build again",
         ));
     }
-    let articles: Vec<_> = articles
+    let articles: Vec<_> = read
+        .articles
         .into_iter()
         .map(|(article, passages)| {
             let article_hash = manifest::article_hash(&article);
@@ -165,6 +177,8 @@ fn read_planned(
                 .collect(),
         },
         articles,
+        errors: read.errors,
+        seen_fields: read.seen_fields,
     }
 }
 
@@ -176,14 +190,17 @@ pub fn build_index(
     observer: &dyn BuildObserver,
 ) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
+    let map = field_map(options)?;
     let handle = index::open_or_create(&options.index, options.rebuild)?;
     // The writer lock first, so that a second build fails at once, before any work.
     let writer = index::writer(&handle, options.memory_mb)?;
     probe_writable(&handle.path)?;
+    let mapping = map.fingerprint();
     let previous = if options.rebuild {
         None
     } else {
-        last_payload(&handle)?
+        // A new field mapping reads the same files differently: read everything again.
+        last_payload(&handle)?.filter(|payload| payload.mapping == mapping)
     };
     if !options.rebuild {
         // Opening every segment checks its files, so that a damaged index is reported by file
@@ -206,6 +223,18 @@ pub fn build_index(
     }
 
     let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
+    let has_records = walk
+        .files
+        .iter()
+        .any(|file| matches!(file.format, Format::Json | Format::Jsonl | Format::Csv));
+    if !map.explicit().is_empty() && !has_records {
+        bail!(
+            "{} maps a field, but the corpus has no JSON, JSON Lines or CSV file to map; nothing was written",
+            map.explicit()[0]
+        );
+    }
+    let mut seen_fields = 0u64;
+    let mut read_records = false;
     let mut report = BuildReport::default();
     let mut unreadable = Vec::new();
     for skipped in walk.skipped {
@@ -304,8 +333,8 @@ pub fn build_index(
             .map(|&index| {
                 let file = &files[index];
                 let old = old_manifest.files.get(&file.relative);
-                let outcome = read_planned(file, &observed[index], old, extractor);
-                observer.file_done(file);
+                let outcome = read_planned(file, &observed[index], old, &map, extractor);
+                observer.progress(file.size);
                 (index, outcome)
             })
             .collect();
@@ -318,7 +347,19 @@ pub fn build_index(
                     counts.articles_unchanged += entry.articles.len();
                     new_manifest.files.insert(file.relative.clone(), entry);
                 }
-                FileOutcome::Read { entry, articles } => {
+                FileOutcome::Read {
+                    entry,
+                    articles,
+                    errors,
+                    seen_fields: seen,
+                } => {
+                    seen_fields |= seen;
+                    read_records |=
+                        matches!(file.format, Format::Json | Format::Jsonl | Format::Csv);
+                    for error in errors {
+                        observer.error(&error);
+                        report.errors.push(error);
+                    }
                     report.files_read += 1;
                     report.bytes += file.size;
                     apply_file(
@@ -349,12 +390,26 @@ pub fn build_index(
         }
     }
 
+    let missing = map.missing(seen_fields);
+    // Only records read in this build tell which fields exist.
+    if read_records && !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+        // Dropping the writer without a commit leaves the previous index as it was.
+        bail!(
+            "{} names a field that no record has; nothing was written",
+            names.join(", ")
+        );
+    }
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     let unchanged_payload = !full_rebuild && counts.is_nothing() && new_manifest == old_manifest;
     if unchanged_payload {
         // Nothing to write: dropping the writer rolls back and releases the lock.
         drop(writer);
     } else {
-        let payload = Payload::new(&options.corpus, new_manifest);
+        let mut payload = Payload::new(&options.corpus, new_manifest);
+        payload.mapping = mapping;
         commit_with_payload(&handle, writer, &payload).map_err(write_failed)?;
     }
     report.articles = counts.articles_added + counts.articles_updated;
@@ -400,6 +455,8 @@ fn apply_file(
             continue;
         }
         add_article(handle, writer, article, passages)?;
+        report.text_bytes +=
+            article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
         for warning in &article.warnings {
             observer.warning(&article.path.to_string_lossy(), warning);
             report.warnings += 1;
@@ -458,7 +515,13 @@ mod tests {
             hash: manifest::file_hash(text.as_bytes()),
             articles: [("a.txt".to_string(), 42)].into_iter().collect(),
         };
-        match read_planned(&file, &observed, Some(&old), &extractor) {
+        match read_planned(
+            &file,
+            &observed,
+            Some(&old),
+            &FieldMap::default(),
+            &extractor,
+        ) {
             FileOutcome::SameContent { entry } => {
                 assert_eq!(entry.size, observed.size);
                 assert_eq!(entry.mtime_ns, observed.mtime_ns);
@@ -466,8 +529,10 @@ mod tests {
             }
             _ => panic!("expected the same content"),
         }
-        match read_planned(&file, &observed, None, &extractor) {
-            FileOutcome::Read { entry, articles } => {
+        match read_planned(&file, &observed, None, &FieldMap::default(), &extractor) {
+            FileOutcome::Read {
+                entry, articles, ..
+            } => {
                 assert_eq!(articles.len(), 1);
                 assert_eq!(entry.articles.len(), 1);
                 assert_eq!(entry.hash, old.hash);
@@ -484,7 +549,7 @@ mod tests {
         // The walk saw an older version of the file than the one that was read.
         observed.mtime_ns -= 1_000_000_000;
         let extractor = EntityExtractor::builtin();
-        match read_planned(&file, &observed, None, &extractor) {
+        match read_planned(&file, &observed, None, &FieldMap::default(), &extractor) {
             FileOutcome::Failed(error) => {
                 assert_eq!(error.path, file.path);
                 assert!(

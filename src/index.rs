@@ -232,7 +232,7 @@ pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -
     if let Some(date) = article.date {
         document.add_date(fields.date, DateTime::from_timestamp_secs(date.timestamp()));
     }
-    if let Some(category) = &article.category {
+    for category in &article.categories {
         document.add_text(fields.category, category);
     }
     if let Some(section) = &passage.section {

@@ -46,6 +46,10 @@ pub struct Payload {
     /// The corpus folder of the last build, as given on the command line.
     #[serde(default)]
     pub corpus: String,
+    /// The field mapping the records were read with: another mapping reads the same files
+    /// differently, so it makes the next build a full one.
+    #[serde(default)]
+    pub mapping: String,
     /// Packed (JSON, LZ4, base64) so that tantivy's `meta.json`, which every search reads,
     /// stays small: one opaque string instead of thousands of escaped objects.
     #[serde(default, with = "packed")]
@@ -79,6 +83,7 @@ impl Payload {
             schema_version: crate::schema::SCHEMA_VERSION,
             newsdex_version: env!("CARGO_PKG_VERSION").to_string(),
             corpus: corpus.display().to_string(),
+            mapping: String::new(),
             manifest,
         }
     }
@@ -245,7 +250,10 @@ pub fn article_hash(article: &Article) -> u64 {
             .map(|date| date.to_rfc3339())
             .unwrap_or_default(),
     );
-    write(article.category.as_deref().unwrap_or("\u{0}none"));
+    for category in &article.categories {
+        write(category);
+    }
+    write("\u{0}end of categories");
     write(&article.lead);
     for section in &article.sections {
         write(section.heading.as_deref().unwrap_or("\u{0}none"));
@@ -387,7 +395,7 @@ mod tests {
             path: "x.txt".into(),
             title: "T".to_string(),
             date: None,
-            category: None,
+            categories: Vec::new(),
             lead: lead.to_string(),
             sections: vec![Section {
                 heading: Some("H".to_string()),

@@ -17,8 +17,9 @@ pub struct Article {
     pub path: PathBuf,
     pub title: String,
     pub date: Option<DateTime<Utc>>,
-    /// The desk, category or topic from metadata, or the first folder under the corpus root.
-    pub category: Option<String>,
+    /// The desks, categories or topics from metadata, or else the first folder under the corpus
+    /// root; empty when there is neither. Multi-valued, filterable and facetable.
+    pub categories: Vec<String>,
     /// The opening paragraph, which sits under no heading.
     pub lead: String,
     pub sections: Vec<Section>,
@@ -122,7 +123,8 @@ pub struct Hit {
     pub title: String,
     /// ISO 8601 date-time in UTC, or null for undated articles.
     pub date: Option<DateTime<Utc>>,
-    pub category: Option<String>,
+    /// The article's categories (desks, topics), in the order the source gave them.
+    pub categories: Vec<String>,
     pub section: Option<String>,
     pub ordinal: u32,
     /// The whole passage text.

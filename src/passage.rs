@@ -85,7 +85,7 @@ mod tests {
             path: "a.txt".into(),
             title: "A".into(),
             date: None,
-            category: None,
+            categories: vec![],
             lead: lead.into(),
             sections,
             given_entities: vec![],

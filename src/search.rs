@@ -650,7 +650,11 @@ impl Searcher {
             path: text_of(fields.path).unwrap_or_default(),
             title: text_of(fields.title).unwrap_or_default(),
             date,
-            category: text_of(fields.category),
+            categories: document
+                .get_all(fields.category)
+                .filter_map(|value| value.as_str())
+                .map(str::to_string)
+                .collect(),
             section: text_of(fields.section),
             ordinal: document
                 .get_first(fields.ordinal)
@@ -1137,7 +1141,7 @@ mod tests {
                 Utc.with_ymd_and_hms(date.0, date.1, date.2, 0, 0, 0)
                     .unwrap(),
             ),
-            category: Some("defence".into()),
+            categories: vec!["defence".into()],
             lead: String::new(),
             sections: vec![],
             given_entities: vec![],

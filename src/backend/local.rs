@@ -38,7 +38,8 @@ mod tests {
         let extractor = EntityExtractor::builtin();
         let handle = index::create_in_ram();
         let mut writer = index::writer(&handle, 50).unwrap();
-        for (article, passages) in process_file(&file, &extractor).unwrap() {
+        let map = crate::ingest::mapping::FieldMap::default();
+        for (article, passages) in process_file(&file, &map, &extractor).articles {
             for passage in &passages {
                 writer
                     .add_document(passage_document(&handle.fields, &article, passage))

@@ -13,7 +13,8 @@ use crate::config::IndexLocation;
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
 use crate::incremental::PlanSummary;
-use crate::ingest::{CorpusFile, WalkOptions};
+use crate::ingest::WalkOptions;
+use crate::ingest::mapping::FieldOverride;
 use crate::manifest::ChangeCounts;
 
 /// Shows progress on a terminal and reports problems as they are found.
@@ -27,8 +28,8 @@ impl BuildObserver for Reporter {
         self.bar.set_length(total_bytes);
     }
 
-    fn file_done(&self, file: &CorpusFile) {
-        self.bar.inc(file.size);
+    fn progress(&self, bytes: u64) {
+        self.bar.inc(bytes);
     }
 
     fn error(&self, error: &IngestError) {
@@ -68,6 +69,7 @@ pub fn build(
     index: &Path,
     args_memory_mb: usize,
     walk: WalkOptions,
+    fields: &[FieldOverride],
     quiet: bool,
     rebuild: bool,
 ) -> anyhow::Result<BuildReport> {
@@ -77,6 +79,7 @@ pub fn build(
         walk,
         memory_mb: args_memory_mb,
         rebuild,
+        fields: fields.to_vec(),
     };
     let reporter = Reporter {
         bar: progress_bar(quiet),
@@ -105,6 +108,7 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         location.path(),
         args.memory_mb,
         walk,
+        &args.fields,
         args.quiet,
         args.rebuild,
     )?;

@@ -31,6 +31,7 @@ pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searche
                 location.path(),
                 index::DEFAULT_MEMORY_MB,
                 WalkOptions::default(),
+                &[],
                 true,
                 false,
             )?;

@@ -163,7 +163,7 @@ pub fn doc_to_article(doc: &TestDoc, source: &Path) -> Article {
         path: PathBuf::from(source),
         title: title.to_string(),
         date: None,
-        category: None,
+        categories: Vec::new(),
         lead,
         sections: Vec::new(),
         given_entities: Vec::new(),

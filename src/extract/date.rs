@@ -32,10 +32,37 @@ const DATE_FORMATS: &[&str] = &[
 /// RFC 2822, wire-service forms such as `26-FEB-1987 15:01:01.79`, written dates such as
 /// `March 28, 2024` and `28 Mar 2024`, `2024/03/28`, and Unix timestamps in seconds.
 pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim().trim_end_matches(['.', ',']);
+    // Wire archives pad with runs of spaces (`3-MAR-1987  09:15:05.40`).
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = collapsed.trim_end_matches(['.', ',']);
     if text.is_empty() {
         return None;
     }
+    parse_clean_date(text).or_else(|| {
+        // Reuters glues desk codes to the time (`27-MAR-1987 00:02:59.13RM`): drop letters that
+        // follow the last digit and try again.
+        let without_suffix = text
+            .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ')
+            .trim_end();
+        let glued = without_suffix.len() < text.len()
+            && without_suffix.ends_with(|c: char| c.is_ascii_digit())
+            && without_suffix.contains(':');
+        if glued && let Some(date) = parse_clean_date(without_suffix) {
+            return Some(date);
+        }
+        // A full date followed by a garbled time (`31-MAR-1987 605:12:19.12`) keeps its day.
+        let (day, time) = text.split_once(' ')?;
+        if !time.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        DATE_FORMATS.iter().find_map(|format| {
+            let date = NaiveDate::parse_from_str(day, format).ok()?;
+            Some(Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)))
+        })
+    })
+}
+
+fn parse_clean_date(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(date_time) = DateTime::parse_from_rfc3339(text) {
         return Some(date_time.with_timezone(&Utc));
     }
@@ -63,10 +90,16 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
             return Some(Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)));
         }
     }
-    if !text.is_empty() && text.len() <= 12 && text.bytes().all(|byte| byte.is_ascii_digit()) {
-        // Eight digits are a compact date (handled above); longer runs are Unix seconds.
-        let seconds: i64 = text.parse().ok()?;
-        return DateTime::from_timestamp(seconds, 0);
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.len() <= 13 && digits.bytes().all(|byte| byte.is_ascii_digit())
+    {
+        // Eight digits are a compact date (handled above); longer runs are Unix seconds, and
+        // thirteen digits are Unix milliseconds.
+        let number: i64 = text.parse().ok()?;
+        if digits.len() == 13 {
+            return DateTime::from_timestamp_millis(number);
+        }
+        return DateTime::from_timestamp(number, 0);
     }
     None
 }
@@ -101,6 +134,23 @@ mod tests {
         check("28 Mar 2024", Some("2024-03-28T00:00:00+00:00"));
         check("2024/03/28", Some("2024-03-28T00:00:00+00:00"));
         check("1711584000", Some("2024-03-28T00:00:00+00:00"));
+        check("1711584000000", Some("2024-03-28T00:00:00+00:00"));
+        check(
+            "3-MAR-1987  09:15:05.40",
+            Some("1987-03-03T09:15:05.400+00:00"),
+        );
+        check(
+            "27-MAR-1987 00:02:59.13RM",
+            Some("1987-03-27T00:02:59.130+00:00"),
+        );
+        check(
+            "27-MAR-1987 03:48:23.00F RM",
+            Some("1987-03-27T03:48:23+00:00"),
+        );
+        check(
+            "28 Mar 2024 10:15:00 GMT",
+            Some("2024-03-28T10:15:00+00:00"),
+        );
     }
 
     #[test]
@@ -109,5 +159,14 @@ mod tests {
         check("yesterday-ish", None);
         check("2024-13-45", None);
         check("2024-02-30", None);
+        check("2024-03-28 later", None);
+        check(
+            "31-MAR-1987 605:12:19.12",
+            Some("1987-03-31T00:00:00+00:00"),
+        );
+        check(
+            "9-APR-1987 00:00:00.00    # date added by S Finch as guesswork",
+            Some("1987-04-09T00:00:00+00:00"),
+        );
     }
 }

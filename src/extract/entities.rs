@@ -2,7 +2,7 @@
 //! form (name, alias, adjective) to one canonical entity; capitalised runs that no list holds
 //! become entities of their own. Pure; knowledge is loaded once and shared read-only.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::model::{Article, Entity, EntityKind, Passage};
 
@@ -45,6 +45,14 @@ const CONNECTORS: &[&str] = &["of", "the", "and", "for", "de", "von", "van", "al
 pub fn entity_key(name: &str) -> String {
     let name = strip_possessive(name.trim());
     let folded = deunicode::deunicode(name).to_lowercase();
+    // Most names are already single-spaced; only the others pay for collapsing.
+    let is_collapsed = !folded.starts_with(' ')
+        && !folded.ends_with(' ')
+        && !folded.contains("  ")
+        && !folded.contains(|c: char| c.is_whitespace() && c != ' ');
+    if is_collapsed {
+        return folded;
+    }
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -60,6 +68,19 @@ fn strip_possessive(word: &str) -> &str {
 pub struct EntityExtractor {
     by_key: HashMap<String, Entity>,
     longest_alias_words: usize,
+    /// First words of the keys of several words: a run of words whose first word is not here
+    /// cannot be a known form, which spares building its key (most of the extraction's time).
+    multi_word_heads: HashSet<String>,
+}
+
+/// The first word of the key of any run of words that starts with `word`; empty when `word`
+/// is all punctuation (then the run's key starts with a later word).
+fn head_key(word: &str) -> String {
+    let trimmed = word.trim_start_matches(|c: char| {
+        !c.is_alphanumeric() && c != '.' && c != '\'' && c != '\u{2019}'
+    });
+    let folded = deunicode::deunicode(trimmed).to_lowercase();
+    folded.split_whitespace().next().unwrap_or("").to_string()
 }
 
 impl EntityExtractor {
@@ -68,6 +89,7 @@ impl EntityExtractor {
         let mut extractor = EntityExtractor {
             by_key: HashMap::new(),
             longest_alias_words: 1,
+            multi_word_heads: HashSet::new(),
         };
         for line in BUILTIN.lines() {
             let mut fields = line.split('|');
@@ -93,6 +115,9 @@ impl EntityExtractor {
     fn add_form(&mut self, form: &str, entity: &Entity) {
         let key = entity_key(form);
         self.longest_alias_words = self.longest_alias_words.max(key.split(' ').count());
+        if let Some((head, _)) = key.split_once(' ') {
+            self.multi_word_heads.insert(head.to_string());
+        }
         self.by_key.insert(key, entity.clone());
     }
 
@@ -116,7 +141,13 @@ impl EntityExtractor {
         while word_idx < words.len() {
             // Longest known form first.
             let mut matched = 0;
-            for n_words in (1..=self.longest_alias_words.min(words.len() - word_idx)).rev() {
+            let head = head_key(words[word_idx]);
+            let longest = if head.is_empty() || self.multi_word_heads.contains(&head) {
+                self.longest_alias_words
+            } else {
+                1
+            };
+            for n_words in (1..=longest.min(words.len() - word_idx)).rev() {
                 let candidate = join_words(&words[word_idx..word_idx + n_words]);
                 if let Some(entity) = self.by_key.get(&entity_key(&candidate)) {
                     found.insert(entity.clone());
@@ -153,7 +184,11 @@ impl EntityExtractor {
         }
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
-                let entity = self.resolve(&given.name);
+                let mut entity = self.resolve(&given.name);
+                // A label the gazetteer does not know keeps the kind its source gave it.
+                if entity.kind == EntityKind::Other {
+                    entity.kind = given.kind;
+                }
                 if !first.entities.contains(&entity) {
                     first.entities.push(entity);
                 }

@@ -10,7 +10,8 @@ use crate::model::Section;
 pub struct FrontMatter {
     pub title: Option<String>,
     pub date: Option<String>,
-    pub category: Option<String>,
+    /// Every value of the first of `section`, `category`, `categories`, `topics` present.
+    pub categories: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,14 @@ fn yaml_scalar(value: &serde_yaml_ng::Value) -> Option<String> {
     .filter(|text| !text.is_empty())
 }
 
+/// The scalars of a value: one for a scalar, each item's for a sequence.
+fn yaml_list(value: &serde_yaml_ng::Value) -> Vec<String> {
+    match value {
+        serde_yaml_ng::Value::Sequence(items) => items.iter().filter_map(yaml_scalar).collect(),
+        other => yaml_scalar(other).into_iter().collect(),
+    }
+}
+
 /// Reads the front matter fields; a front matter that is not a YAML mapping is an error.
 fn parse_front_matter(yaml: &str) -> Result<FrontMatter, String> {
     let value: serde_yaml_ng::Value =
@@ -77,7 +86,11 @@ fn parse_front_matter(yaml: &str) -> Result<FrontMatter, String> {
     Ok(FrontMatter {
         title: field(&["title", "headline"]),
         date: field(&["date", "published", "publish_date", "pubDate"]),
-        category: field(&["section", "category", "categories", "topics"]),
+        categories: ["section", "category", "categories", "topics"]
+            .iter()
+            .find_map(|name| mapping.get(serde_yaml_ng::Value::String((*name).to_string())))
+            .map(yaml_list)
+            .unwrap_or_default(),
     })
 }
 
@@ -180,7 +193,9 @@ mod tests {
         .unwrap();
         assert_eq!(parts.front_matter.title.as_deref(), Some("Shells for Kyiv"));
         assert_eq!(parts.front_matter.date.as_deref(), Some("2024-05-02"));
-        assert_eq!(parts.front_matter.category.as_deref(), Some("Analysis"));
+        assert_eq!(parts.front_matter.categories, ["Analysis"]);
+        let listed = parse_markdown("---\ntopics: [energy, gas]\n---\nBody.").unwrap();
+        assert_eq!(listed.front_matter.categories, ["energy", "gas"]);
         assert_eq!(parts.lead, "The lead paragraph wraps.");
         assert_eq!(parts.sections.len(), 2);
         assert_eq!(parts.sections[0].heading.as_deref(), Some("Supply"));

@@ -1,14 +1,26 @@
-//! Ingest stage: corpus folder -> files -> `Article`s. Walks the folder, picks a reader by
-//! format, decodes text and reports unreadable files by path. It never splits passages, finds
-//! entities or touches the index.
+//! Ingest stage: corpus folder -> files -> chunks -> `Article`s. Walks the folder, picks a
+//! reader by format, cuts large streams (JSON Lines, CSV) into bounded chunks of raw records,
+//! and turns a chunk into articles and per-record errors (so a worker pool can parse in
+//! parallel). It never splits passages, finds entities or touches the index.
 
+pub mod csv;
+pub mod decode;
+pub mod html;
+pub mod json;
+pub mod jsonl;
+pub mod mapping;
 pub mod markdown;
+pub mod record;
 pub mod seed;
 
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::IngestError;
 use crate::extract::date::parse_date;
+use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
+use crate::ingest::mapping::{CORPUS_CONFIG_FILE, FieldMap};
 use crate::model::{Article, Section};
 
 /// The input formats newsdex reads, chosen by file extension or forced with `--format`.
@@ -18,6 +30,14 @@ pub enum Format {
     Seed,
     /// Markdown with optional YAML front matter.
     Markdown,
+    /// JSON: one article object, an array of them, or several top-level objects.
+    Json,
+    /// JSON Lines: one article object per line, streamed.
+    Jsonl,
+    /// CSV (or TSV) with a header row, streamed.
+    Csv,
+    /// An HTML page: title, meta date and section, the text of `<article>` or `<main>`.
+    Html,
 }
 
 impl Format {
@@ -26,6 +46,10 @@ impl Format {
         match extension.as_str() {
             "txt" | "text" => Some(Format::Seed),
             "md" | "markdown" => Some(Format::Markdown),
+            "json" => Some(Format::Json),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "csv" | "tsv" => Some(Format::Csv),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
             _ => None,
         }
     }
@@ -158,6 +182,10 @@ pub fn walk_corpus(root: &Path, options: &WalkOptions) -> Result<Walk, IngestErr
         if !entry.file_type().is_file() {
             continue;
         }
+        // The corpus settings are read by the build, not indexed.
+        if entry.depth() == 1 && entry.file_name() == CORPUS_CONFIG_FILE {
+            continue;
+        }
         let relative = entry
             .path()
             .strip_prefix(root)
@@ -207,8 +235,9 @@ fn push_file(walk: &mut Walk, path: &Path, relative: String, size: u64, options:
     });
 }
 
-/// Turns raw bytes into text, rejecting empty, binary and non-UTF-8 files with a reason.
-pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
+/// Turns raw bytes into text, rejecting empty, binary and undecodable files with a reason.
+/// Returns whether the text had to be read as Latin-1.
+pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<(String, bool), IngestError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::new(path, "empty file"));
     }
@@ -216,35 +245,267 @@ pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<String, IngestError> {
     if probe.contains(&0) {
         return Err(IngestError::new(path, "binary file (contains NUL bytes)"));
     }
-    String::from_utf8(bytes).map_err(|error| {
-        let offset = error.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(&error.as_bytes()[..offset]);
-        let line = text.matches('\n').count() + 1;
-        IngestError::at_line(
-            path,
-            line,
-            format!("not valid UTF-8 (invalid byte at offset {offset})"),
-        )
-    })
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, false)),
+        Err(error) => match decode_bytes(error.as_bytes()) {
+            Ok(decoded) => Ok((decoded.text.into_owned(), decoded.latin1)),
+            Err(error) => Err(IngestError::at_line(path, error.line, error.reason)),
+        },
+    }
 }
 
-/// Reads one corpus file into its articles.
-pub fn read_file(file: &CorpusFile) -> Result<Vec<Article>, IngestError> {
+/// Bytes of raw records cut from a stream into one chunk: large enough to keep a worker busy,
+/// small enough that a few chunks per core stay well under the writer's memory budget.
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// What a chunk holds.
+#[derive(Debug)]
+pub enum ChunkBody {
+    /// A file read and parsed whole by the worker (seed, Markdown, HTML, JSON).
+    WholeFile,
+    /// Raw lines of a JSON Lines file.
+    JsonLines(Vec<jsonl::RawLine>),
+    /// Rows of a CSV file, or the errors of rows that could not be cut out.
+    CsvRows {
+        headers: Arc<Vec<String>>,
+        rows: Vec<Result<csv::RawRow, IngestError>>,
+    },
+    /// The file could not be opened or cut into records.
+    Failed(IngestError),
+}
+
+/// A unit of parallel work: part (or all) of one file.
+#[derive(Debug)]
+pub struct Chunk {
+    pub file: Arc<CorpusFile>,
+    pub body: ChunkBody,
+    /// Bytes of the file this chunk covers, for progress and throughput.
+    pub bytes: u64,
+    /// The file's last chunk: the file is done once its output is written.
+    pub last_of_file: bool,
+}
+
+/// What a worker makes of a chunk, in file order.
+#[derive(Debug)]
+pub struct ChunkOutput {
+    pub file: Arc<CorpusFile>,
+    pub articles: Vec<Result<Article, IngestError>>,
+    /// Bit set of the explicitly mapped fields (`FieldMap::explicit`) seen in these records.
+    pub seen_fields: u64,
+    pub bytes: u64,
+    pub last_of_file: bool,
+    /// The file could not be read at all (it counts as failed rather than read).
+    pub failed: bool,
+}
+
+/// Cuts one file into chunks and hands them to `emit` in order; `emit` returns false to stop.
+/// Formats read whole make one chunk; JSON Lines and CSV are streamed with bounded memory.
+pub fn split_file(file: CorpusFile, max_chunk_bytes: usize, emit: &mut dyn FnMut(Chunk) -> bool) {
+    let file = Arc::new(file);
+    let failed = |file: &Arc<CorpusFile>, error: IngestError| Chunk {
+        file: file.clone(),
+        body: ChunkBody::Failed(error),
+        bytes: file.size,
+        last_of_file: true,
+    };
+    let open = |file: &Arc<CorpusFile>| {
+        std::fs::File::open(&file.path)
+            .map(BufReader::new)
+            .map_err(|error| IngestError::new(&file.path, format!("cannot read: {error}")))
+    };
+    match file.format {
+        Format::Seed | Format::Markdown | Format::Html | Format::Json => {
+            emit(Chunk {
+                file: file.clone(),
+                body: ChunkBody::WholeFile,
+                bytes: file.size,
+                last_of_file: true,
+            });
+        }
+        Format::Jsonl => {
+            let reader = match open(&file) {
+                Ok(reader) => reader,
+                Err(error) => {
+                    emit(failed(&file, error));
+                    return;
+                }
+            };
+            let mut n_lines = 0;
+            let result = jsonl::split_lines(reader, max_chunk_bytes, &mut |lines, bytes, last| {
+                n_lines += lines.len();
+                emit(Chunk {
+                    file: file.clone(),
+                    body: ChunkBody::JsonLines(lines),
+                    bytes,
+                    last_of_file: last,
+                })
+            });
+            if let Err(error) = result {
+                emit(failed(
+                    &file,
+                    IngestError::new(
+                        &file.path,
+                        format!("cannot read after {n_lines} lines: {error}"),
+                    ),
+                ));
+            }
+        }
+        Format::Csv => {
+            let reader = match open(&file) {
+                Ok(reader) => reader,
+                Err(error) => {
+                    emit(failed(&file, error));
+                    return;
+                }
+            };
+            let result = csv::split_rows(&file, reader, max_chunk_bytes, &mut |(
+                headers,
+                rows,
+                bytes,
+                last,
+            )| {
+                emit(Chunk {
+                    file: file.clone(),
+                    body: ChunkBody::CsvRows { headers, rows },
+                    bytes,
+                    last_of_file: last,
+                })
+            });
+            if let Err(error) = result {
+                emit(failed(&file, error));
+            }
+        }
+    }
+}
+
+/// Parses a chunk into articles and per-record errors. Pure but for reading a whole file.
+pub fn read_chunk(chunk: Chunk, map: &FieldMap) -> ChunkOutput {
+    let mut output = ChunkOutput {
+        file: chunk.file.clone(),
+        articles: Vec::new(),
+        seen_fields: 0,
+        bytes: chunk.bytes,
+        last_of_file: chunk.last_of_file,
+        failed: false,
+    };
+    let file = &*chunk.file;
+    match chunk.body {
+        ChunkBody::Failed(error) => {
+            output.failed = true;
+            output.articles.push(Err(error));
+        }
+        ChunkBody::WholeFile => match read_whole_file(file, map) {
+            Ok((articles, seen)) => {
+                output.articles = articles;
+                output.seen_fields = seen;
+            }
+            Err(error) => {
+                output.failed = true;
+                output.articles.push(Err(error));
+            }
+        },
+        ChunkBody::JsonLines(lines) => {
+            output.articles.reserve(lines.len());
+            for line in &lines {
+                let (article, seen) = jsonl::parse_line(file, line, map);
+                output.seen_fields |= seen;
+                output.articles.push(article);
+            }
+        }
+        ChunkBody::CsvRows { headers, rows } => {
+            output.articles.reserve(rows.len());
+            for row in rows {
+                match row {
+                    Ok(row) => {
+                        let (article, seen) = csv::parse_row(file, &headers, &row, map);
+                        output.seen_fields |= seen;
+                        output.articles.push(article);
+                    }
+                    Err(error) => output.articles.push(Err(error)),
+                }
+            }
+        }
+    }
+    output
+}
+
+/// Reads every article of one file, in order, with the errors of records that could not be
+/// read. The build streams chunks instead; this is for tests and small tools.
+pub fn read_file(file: &CorpusFile, map: &FieldMap) -> Vec<Result<Article, IngestError>> {
+    let mut results = Vec::new();
+    split_file(file.clone(), CHUNK_BYTES, &mut |chunk| {
+        results.extend(read_chunk(chunk, map).articles);
+        true
+    });
+    results
+}
+
+type FileArticles = (Vec<Result<Article, IngestError>>, u64);
+
+/// Reads a file of a format that is parsed whole.
+fn read_whole_file(file: &CorpusFile, map: &FieldMap) -> Result<FileArticles, IngestError> {
     let bytes = std::fs::read(&file.path)
         .map_err(|error| IngestError::new(&file.path, format!("cannot read: {error}")))?;
-    let text = decode_text(&file.path, bytes)?;
-    let article = match file.format {
-        Format::Seed => article_from_seed(file, &text),
-        Format::Markdown => article_from_markdown(file, &text)?,
+    let (text, latin1) = decode_text(&file.path, bytes)?;
+    let (mut articles, seen) = match file.format {
+        Format::Seed => (vec![Ok(article_from_seed(file, &text))], 0),
+        Format::Markdown => (vec![Ok(article_from_markdown(file, &text)?)], 0),
+        Format::Html => (vec![Ok(article_from_html(file, &text))], 0),
+        Format::Json => json::parse_json(file, &text, map),
+        // Streamed formats never come here; reading them whole is still correct.
+        Format::Jsonl | Format::Csv => {
+            let mut results = Vec::new();
+            let mut seen = 0;
+            split_file(file.clone(), CHUNK_BYTES, &mut |chunk| {
+                let output = read_chunk(chunk, map);
+                seen |= output.seen_fields;
+                results.extend(output.articles);
+                true
+            });
+            (results, seen)
+        }
     };
-    if article.lead.is_empty() && article.sections.iter().all(|s| s.paragraphs.is_empty()) {
+    for article in articles.iter_mut().flatten() {
+        if latin1 {
+            article.warnings.push(LATIN1_WARNING.to_string());
+        }
+    }
+    if matches!(file.format, Format::Seed | Format::Markdown | Format::Html)
+        && let Some(Ok(article)) = articles.first()
+        && article.lead.is_empty()
+        && article.sections.iter().all(|s| s.paragraphs.is_empty())
+    {
         return Err(IngestError::new(&file.path, "no text to index"));
     }
-    Ok(vec![article])
+    Ok((articles, seen))
+}
+
+fn article_from_html(file: &CorpusFile, text: &str) -> Article {
+    let parts = html::parse_html(text);
+    let mut warnings = Vec::new();
+    let date = resolve_date(parts.date.as_deref(), &mut warnings);
+    let title = parts
+        .title
+        .unwrap_or_else(|| title_from_lead(&parts.lead, &parts.sections));
+    let mut categories = parts.categories;
+    if categories.is_empty() {
+        categories.extend(folder_category(&file.relative));
+    }
+    Article {
+        id: file.relative.clone(),
+        path: PathBuf::from(&file.relative),
+        title,
+        date,
+        categories,
+        lead: parts.lead,
+        sections: parts.sections,
+        given_entities: Vec::new(),
+        warnings,
+    }
 }
 
 /// The first folder under the corpus root names the desk when the metadata has none.
-fn folder_category(relative: &str) -> Option<String> {
+pub fn folder_category(relative: &str) -> Option<String> {
     let (folder, _) = relative.split_once('/')?;
     Some(folder.to_string())
 }
@@ -277,7 +538,7 @@ fn article_from_seed(file: &CorpusFile, text: &str) -> Article {
         path: PathBuf::from(&file.relative),
         title: title_from_lead(&parts.lead, &parts.sections),
         date,
-        category: folder_category(&file.relative),
+        categories: folder_category(&file.relative).into_iter().collect(),
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
@@ -300,10 +561,11 @@ fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, Inges
         path: PathBuf::from(&file.relative),
         title,
         date,
-        category: parts
-            .front_matter
-            .category
-            .or_else(|| folder_category(&file.relative)),
+        categories: if parts.front_matter.categories.is_empty() {
+            folder_category(&file.relative).into_iter().collect()
+        } else {
+            parts.front_matter.categories
+        },
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
@@ -373,12 +635,16 @@ mod tests {
                 .reason
                 .starts_with("binary")
         );
-        let error = decode_text(path, b"line one\nline \xff two".to_vec()).unwrap_err();
+        let error = decode_text(path, b"Vu\xc4\x8di\xc4\x87\nline \xff two".to_vec()).unwrap_err();
         assert_eq!(error.line, Some(2));
         assert!(error.reason.contains("UTF-8"));
         assert_eq!(
             decode_text(path, "Vučić".as_bytes().to_vec()).unwrap(),
-            "Vučić"
+            ("Vučić".to_string(), false)
+        );
+        assert_eq!(
+            decode_text(path, b"line one\nline \xe9 two".to_vec()).unwrap(),
+            ("line one\nline é two".to_string(), true)
         );
     }
 

@@ -37,7 +37,7 @@ mod tests {
             path: "a.txt".into(),
             title: "T".into(),
             date: Some(Utc.with_ymd_and_hms(2024, 3, 28, 0, 0, 0).unwrap()),
-            category: None,
+            categories: vec![],
             section: Some("S".into()),
             ordinal: 3,
             passage: "Serbia \"quoted\"\nline".into(),
@@ -60,7 +60,7 @@ mod tests {
         assert_eq!(value["passage"], "Serbia \"quoted\"\nline");
         assert_eq!(value["entities"][0]["kind"], "place");
         assert_eq!(value["highlights"][0]["start"], 0);
-        assert_eq!(value["category"], serde_json::Value::Null);
+        assert_eq!(value["categories"], serde_json::json!([]));
         assert!(value.get("explanation").is_none());
     }
 }

@@ -219,7 +219,7 @@ mod tests {
             path: "defence/a.txt".into(),
             title: "Shells".into(),
             date: None,
-            category: None,
+            categories: vec![],
             section: Some("Exports".into()),
             ordinal: 0,
             passage: "Serbia sells shells.".into(),

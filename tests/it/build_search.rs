@@ -45,7 +45,7 @@ fn json_hits_carry_every_documented_field() {
         "passage",
         "snippet",
         "entities",
-        "category",
+        "categories",
         "ordinal",
         "highlights",
     ] {
@@ -54,7 +54,7 @@ fn json_hits_carry_every_documented_field() {
     assert_eq!(hit["article_id"], "defence/shells.txt");
     assert_eq!(hit["date"], "2024-03-28T00:00:00Z");
     assert_eq!(hit["section"], "Political Dynamics");
-    assert_eq!(hit["category"], "defence");
+    assert_eq!(hit["categories"], serde_json::json!(["defence"]));
     assert!(
         hit["title"]
             .as_str()
@@ -165,9 +165,15 @@ fn bad_files_are_reported_and_everything_else_is_searchable() {
         [0x7fu8, b'E', b'L', b'F', 0, 0, 1, 2],
     )
     .unwrap();
+    // Latin-1 is decoded with a warning; UTF-8 with a stray byte is refused.
     std::fs::write(
         corpus.join("latin.txt"),
         b" date 2024-01-01 Caf\xe9 in Beograd.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.join("broken.txt"),
+        b" date 2024-01-01 Vu\xc4\x8di\xc4\x87.\n\nMore\xff text.\n",
     )
     .unwrap();
     std::fs::write(corpus.join(".hidden.txt"), " date 2024-01-01 hidden").unwrap();
@@ -178,7 +184,11 @@ fn bad_files_are_reported_and_everything_else_is_searchable() {
     assert!(messages.contains("empty.txt: empty file"), "{messages}");
     assert!(messages.contains("binary.txt: binary file"), "{messages}");
     assert!(
-        messages.contains("latin.txt:1: not valid UTF-8"),
+        messages.contains("broken.txt:3: not valid UTF-8"),
+        "{messages}"
+    );
+    assert!(
+        messages.contains("latin.txt: not UTF-8: decoded as Latin-1"),
         "{messages}"
     );
     assert!(messages.contains("3 with errors"), "{messages}");

@@ -3,8 +3,9 @@
 
 mod build_search;
 mod eval;
-mod quickwit;
+mod formats;
 mod incremental;
+mod quickwit;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -25,10 +25,12 @@ pub struct QuickwitDocument {
     pub section: Option<String>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub section_stems: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_name: Option<String>,
+    /// Folded category keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub category: Vec<String>,
+    /// The categories as written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub category_name: Vec<String>,
     pub entities: Vec<String>,
     pub entity_labels: Vec<String>,
     pub ordinal: u64,
@@ -108,8 +110,12 @@ pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -
             .as_deref()
             .map(|section| analysers.stem_text(section))
             .unwrap_or_default(),
-        category: article.category.as_deref().map(|c| analysers.fold(c)),
-        category_name: article.category.clone(),
+        category: article
+            .categories
+            .iter()
+            .map(|category| analysers.fold(category))
+            .collect(),
+        category_name: article.categories.clone(),
         entities,
         entity_labels: passage
             .entities
@@ -140,7 +146,7 @@ pub struct StoredPassage {
     pub date: Option<DateTime<Utc>>,
     pub section: Option<String>,
     pub category: Option<OneOrMany>,
-    pub category_name: Option<String>,
+    pub category_name: Option<OneOrMany>,
     pub entities: Vec<String>,
     pub entity_labels: Vec<String>,
     pub ordinal: u64,
@@ -156,16 +162,19 @@ pub enum OneOrMany {
 }
 
 impl StoredPassage {
-    /// The category as written when stored, or else the (folded) key.
-    pub fn category(&self) -> Option<String> {
-        self.category_name
-            .clone()
-            .or_else(|| match &self.category {
-                Some(OneOrMany::One(value)) => Some(value.clone()),
-                Some(OneOrMany::Many(values)) => values.first().cloned(),
-                None => None,
-            })
-            .filter(|value| !value.is_empty())
+    /// The categories as written when stored, or else the (folded) keys.
+    pub fn categories(&self) -> Vec<String> {
+        let values = |field: &Option<OneOrMany>| match field {
+            Some(OneOrMany::One(value)) => vec![value.clone()],
+            Some(OneOrMany::Many(values)) => values.clone(),
+            None => Vec::new(),
+        };
+        let mut categories = values(&self.category_name);
+        if categories.is_empty() {
+            categories = values(&self.category);
+        }
+        categories.retain(|value| !value.is_empty());
+        categories
     }
 
     /// The section heading; Quickwit returns an empty string for none.
@@ -256,7 +265,7 @@ mod tests {
             path: PathBuf::from("balkans/serbia.md"),
             title: "Serbian Ammunition Exports".to_string(),
             date: Some(Utc.with_ymd_and_hms(2024, 3, 28, 10, 30, 0).unwrap()),
-            category: Some("Défense".to_string()),
+            categories: vec!["Défense".to_string()],
             lead: String::new(),
             sections: Vec::new(),
             given_entities: Vec::new(),
@@ -292,8 +301,8 @@ mod tests {
         assert_eq!(document.section_stems, "arm trade");
         // As the local index analyses it: the possessive `s`, a single letter, is dropped.
         assert_eq!(document.text_stems, "vucic govern export shell");
-        assert_eq!(document.category.as_deref(), Some("defense"));
-        assert_eq!(document.category_name.as_deref(), Some("Défense"));
+        assert_eq!(document.category, ["defense"]);
+        assert_eq!(document.category_name, ["Défense"]);
         assert_eq!(document.entities, ["aleksandar vucic", "united states"]);
         assert_eq!(
             document.entity_labels,
@@ -305,7 +314,7 @@ mod tests {
     fn undated_passages_without_section_leave_the_fields_out() {
         let mut article = article();
         article.date = None;
-        article.category = None;
+        article.categories.clear();
         let mut passage = passage();
         passage.section = None;
         let line = to_ndjson_line(&encode(&mut Analysers::default(), &article, &passage));
@@ -330,13 +339,13 @@ mod tests {
                 "ordinal":2,"text":"t","date":"2024-03-28T10:30:00Z"}"#,
         )
         .unwrap();
-        assert_eq!(modern.category().as_deref(), Some("Défense"));
+        assert_eq!(modern.categories(), ["Défense"]);
         assert_eq!(modern.section(), None);
         assert_eq!(modern.entities()[0].kind, EntityKind::Person);
         assert_eq!(modern.date.unwrap().timestamp(), 1_711_621_800);
         let recorded: StoredPassage =
             serde_json::from_str(r#"{"category":["crude","ship"],"entities":["usa"]}"#).unwrap();
-        assert_eq!(recorded.category().as_deref(), Some("crude"));
+        assert_eq!(recorded.categories(), ["crude", "ship"]);
         assert_eq!(
             recorded.entities(),
             [Entity {

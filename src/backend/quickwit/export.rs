@@ -102,11 +102,12 @@ pub fn export(
         Ok(())
     };
     let mut batcher = Batcher::new(options.max_file_bytes, usize::MAX);
-    let build = encode_corpus(walk, extractor, observer, |line, path| {
-        match batcher.push(&line, path) {
-            Some(full) => write_batch(full),
-            None => Ok(()),
-        }
+    let map = crate::backend::quickwit::upload::corpus_field_map(&options.corpus)?;
+    let build = encode_corpus(walk, &map, extractor, observer, |line, path| match batcher
+        .push(&line, path)
+    {
+        Some(full) => write_batch(full),
+        None => Ok(()),
     })?;
     if let Some(last) = batcher.finish() {
         write_batch(last)?;

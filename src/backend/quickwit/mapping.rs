@@ -150,8 +150,8 @@ pub fn index_config(index_id: &str) -> IndexConfig {
         },
         raw(field::SECTION, "text"),
         stems(field::SECTION_STEMS),
-        raw(field::CATEGORY, "text"),
-        raw(field::CATEGORY_NAME, "text"),
+        raw(field::CATEGORY, "array<text>"),
+        raw(field::CATEGORY_NAME, "array<text>"),
         raw(field::ENTITIES, "array<text>"),
         raw(field::ENTITY_LABELS, "array<text>"),
         FieldMapping {

@@ -117,7 +117,7 @@ pub fn results_from_response(
                 rank: request.offset + idx + 1,
                 // Quickwit's REST API returns hits in order but not their scores.
                 score: 0.0,
-                category: passage.category(),
+                categories: passage.categories(),
                 section: passage.section(),
                 entities: passage.entities(),
                 more_in_article: more_in_article
@@ -294,7 +294,7 @@ mod tests {
         );
         assert_eq!(results.hits[2].snippet, "… Shells, at last.");
         assert_eq!(results.hits[2].rank, 3);
-        assert_eq!(results.hits[0].category.as_deref(), Some("Defense"));
+        assert_eq!(results.hits[0].categories, ["Defense"]);
         assert_eq!(results.hits[0].section, None);
         assert_eq!(results.hits[0].entities[0].name, "Serbia");
         let sent: serde_json::Value = serde_json::from_str(&server.received()[0].body).unwrap();

@@ -546,7 +546,10 @@ mod tests {
                 "text:\"interest rates\"~2",
                 "text_stems:\"interest rate\"~2",
             ),
-            ("text:Bosnia-Herzegovina", "text_stems:\"bosnia herzegovina\""),
+            (
+                "text:Bosnia-Herzegovina",
+                "text_stems:\"bosnia herzegovina\"",
+            ),
             ("text:export*", "text_stems:export*"),
             (
                 "entity:NATO",

@@ -9,6 +9,7 @@ use std::time::Instant;
 use crate::build::{BuildObserver, BuildReport, process_file, skip_message};
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
+use crate::ingest::mapping::{CorpusConfig, FieldMap};
 use crate::ingest::{self, SkipReason, Walk, WalkOptions};
 
 use super::client::{QuickwitClient, QuickwitError};
@@ -84,11 +85,18 @@ pub enum UploadError {
     Incompatible { index_id: String, missing: String },
 }
 
+/// The field mapping of a corpus: the defaults and its `newsdex.toml`.
+pub fn corpus_field_map(corpus: &std::path::Path) -> Result<FieldMap, IngestError> {
+    let config = CorpusConfig::load(corpus)?;
+    FieldMap::new(&[], config.as_ref()).map_err(|reason| IngestError::new(corpus, reason))
+}
+
 /// Runs the pipeline over the walked corpus and hands each document, as an NDJSON line, to
 /// `sink` with its article's path. Files that cannot be read are reported and counted, never
 /// fatal.
 pub fn encode_corpus<E>(
     walk: Walk,
+    map: &FieldMap,
     extractor: &EntityExtractor,
     observer: &dyn BuildObserver,
     mut sink: impl FnMut(String, &str) -> Result<(), E>,
@@ -112,13 +120,17 @@ pub fn encode_corpus<E>(
     observer.started(walk.files.len(), total_bytes);
     let mut analysers = Analysers::default();
     for file in &walk.files {
-        let result = process_file(file, extractor);
-        observer.file_done(file);
-        match result {
-            Ok(articles) => {
+        let read = process_file(file, map, extractor);
+        observer.progress(file.size);
+        for error in read.errors {
+            observer.error(&error);
+            report.errors.push(error);
+        }
+        if !(read.failed && read.articles.is_empty()) {
+            {
                 report.files_read += 1;
                 report.bytes += file.size;
-                for (article, passages) in articles {
+                for (article, passages) in read.articles {
                     let article_path = article.path.to_string_lossy().into_owned();
                     for passage in &passages {
                         sink(
@@ -133,10 +145,6 @@ pub fn encode_corpus<E>(
                     report.articles += 1;
                     report.passages += passages.len();
                 }
-            }
-            Err(error) => {
-                observer.error(&error);
-                report.errors.push(error);
             }
         }
     }
@@ -221,6 +229,7 @@ pub fn upload(
     mapping::check_index_id(&options.index_id).map_err(UploadError::IndexId)?;
     // The walk runs first so that a missing corpus fails before the index is touched.
     let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
+    let map = corpus_field_map(&options.corpus)?;
     let corpus_paths: Vec<String> = walk.files.iter().map(|f| f.relative.clone()).collect();
     let action = prepare_index(client, options, &corpus_paths)?;
     let mut batcher = Batcher::new(options.max_batch_bytes, options.max_batch_docs);
@@ -242,11 +251,11 @@ pub fn upload(
         }
         Ok(())
     };
-    let build = encode_corpus(walk, extractor, observer, |line, path| {
-        match batcher.push(&line, path) {
-            Some(full) => send(full, &mut state),
-            None => Ok(()),
-        }
+    let build = encode_corpus(walk, &map, extractor, observer, |line, path| match batcher
+        .push(&line, path)
+    {
+        Some(full) => send(full, &mut state),
+        None => Ok(()),
     })?;
     if let Some(last) = batcher.finish() {
         send(last, &mut state)?;

@@ -1,0 +1,124 @@
+//! Build throughput on Reuters-21578 (JSON Lines): MB/s of article text for the full newsdex
+//! build (parse, map, split passages, extract entities, index) and, in the same run, for a bare
+//! tantivy build of the same text with the same schema but documents made directly from the
+//! records (no passage splitting, no entity extraction, no date parsing).
+//!
+//! Run: `NEWSDEX_REUTERS=../shared/corpora/reuters21578/reuters21578.jsonl cargo bench --bench ingest_throughput`
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use newsdex::build::{BuildOptions, Silent, build_index};
+use newsdex::extract::entities::EntityExtractor;
+use newsdex::index::{self, DEFAULT_MEMORY_MB};
+use newsdex::ingest::WalkOptions;
+use serde::Deserialize;
+use tantivy::TantivyDocument;
+
+fn reuters_path() -> PathBuf {
+    match std::env::var_os("NEWSDEX_REUTERS") {
+        Some(path) if Path::new(&path).is_file() => PathBuf::from(path),
+        Some(path) => {
+            eprintln!(
+                "ingest_throughput: NEWSDEX_REUTERS=`{}` is not a file; point it at reuters21578.jsonl",
+                Path::new(&path).display()
+            );
+            std::process::exit(2);
+        }
+        None => {
+            eprintln!(
+                "ingest_throughput: set NEWSDEX_REUTERS to the path of reuters21578.jsonl (../shared/corpora/reuters21578/reuters21578.jsonl from the repository root)"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Story {
+    newid: u64,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    topics: Vec<String>,
+}
+
+/// Bytes of article text (titles and bodies) in the file: the throughput's unit.
+fn text_bytes(path: &Path) -> u64 {
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("readable Reuters file"));
+    file.lines()
+        .map(|line| {
+            let story: Story =
+                serde_json::from_str(&line.expect("readable line")).expect("valid story");
+            (story.title.len() + story.body.len()) as u64
+        })
+        .sum()
+}
+
+/// The bare build: same schema and writer settings, one document per story, no extraction.
+fn bare_build(path: &Path, index_dir: &Path) {
+    let handle = index::open_or_create(index_dir, true).expect("index created");
+    let writer = index::writer(&handle, DEFAULT_MEMORY_MB).expect("writer");
+    let fields = handle.fields;
+    let file = std::io::BufReader::new(std::fs::File::open(path).expect("readable Reuters file"));
+    for line in file.lines() {
+        let story: Story =
+            serde_json::from_str(&line.expect("readable line")).expect("valid story");
+        let mut document = TantivyDocument::default();
+        document.add_text(fields.article_id, story.newid.to_string());
+        document.add_text(fields.path, "reuters21578.jsonl");
+        document.add_text(fields.title, &story.title);
+        for topic in &story.topics {
+            document.add_text(fields.category, topic);
+        }
+        document.add_text(fields.text, &story.body);
+        document.add_u64(fields.ordinal, 0);
+        writer.add_document(document).expect("document added");
+    }
+    index::commit(&handle, writer).expect("commit");
+}
+
+fn newsdex_build(path: &Path, index_dir: &Path, extractor: &EntityExtractor) {
+    let options = BuildOptions {
+        corpus: path.to_path_buf(),
+        index: index_dir.to_path_buf(),
+        walk: WalkOptions::default(),
+        memory_mb: DEFAULT_MEMORY_MB,
+        rebuild: true,
+        fields: Vec::new(),
+    };
+    let report = build_index(&options, extractor, &Silent).expect("build");
+    assert_eq!(report.articles, 21_578, "every story goes in");
+}
+
+fn ingest_throughput(criterion: &mut Criterion) {
+    let path = reuters_path();
+    let bytes = text_bytes(&path);
+    let extractor = EntityExtractor::builtin();
+    let mut group = criterion.benchmark_group("reuters_build");
+    group
+        .throughput(Throughput::Bytes(bytes))
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("newsdex", |bencher| {
+        bencher.iter(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            newsdex_build(&path, &dir.path().join("index"), &extractor);
+        })
+    });
+    group.bench_function("bare_tantivy", |bencher| {
+        bencher.iter(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            bare_build(&path, &dir.path().join("index"));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest_throughput);
+criterion_main!(benches);

@@ -1,0 +1,392 @@
+//! Field mapping for structured input (JSON, JSON Lines, CSV): which record field feeds which
+//! article field. Defaults catch the common names; `--field ROLE=NAME` and the `[fields]` table
+//! of a `newsdex.toml` at the corpus root override them. Reads no records itself and never
+//! decides what a missing field means (that is `record`'s job).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::error::IngestError;
+use crate::model::EntityKind;
+
+/// The name of the per-corpus settings file, read from the corpus root.
+pub const CORPUS_CONFIG_FILE: &str = "newsdex.toml";
+
+/// The article fields a record field can feed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Title,
+    Date,
+    Body,
+    /// Multi-valued: desks, sections, topics.
+    Category,
+    Url,
+    Id,
+    /// Multi-valued entity labels given by the source, one role per kind.
+    Places,
+    People,
+    Orgs,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::Title,
+        Role::Date,
+        Role::Body,
+        Role::Category,
+        Role::Url,
+        Role::Id,
+        Role::Places,
+        Role::People,
+        Role::Orgs,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Title => "title",
+            Role::Date => "date",
+            Role::Body => "body",
+            Role::Category => "category",
+            Role::Url => "url",
+            Role::Id => "id",
+            Role::Places => "places",
+            Role::People => "people",
+            Role::Orgs => "orgs",
+        }
+    }
+
+    /// The record fields tried when nothing overrides the role, first match first.
+    pub fn default_names(self) -> &'static [&'static str] {
+        match self {
+            Role::Title => &["title", "headline"],
+            Role::Date => &[
+                "date",
+                "published",
+                "publish_date",
+                "pubDate",
+                "published_at",
+                "datetime",
+            ],
+            Role::Body => &["body", "text", "content"],
+            Role::Category => &["section", "category", "categories", "desk", "topics"],
+            Role::Url => &["url", "link"],
+            Role::Id => &["id", "_id", "guid", "uuid"],
+            Role::Places => &["places", "locations"],
+            Role::People => &["people", "persons"],
+            Role::Orgs => &["orgs", "organisations", "organizations"],
+        }
+    }
+
+    /// Roles that take every value of every named field rather than the first one present.
+    pub fn is_multi_valued(self) -> bool {
+        matches!(
+            self,
+            Role::Category | Role::Places | Role::People | Role::Orgs
+        )
+    }
+
+    /// The entity kind of an entity-label role.
+    pub fn entity_kind(self) -> Option<EntityKind> {
+        match self {
+            Role::Places => Some(EntityKind::Place),
+            Role::People => Some(EntityKind::Person),
+            Role::Orgs => Some(EntityKind::Organisation),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `--field ROLE=NAME` from the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldOverride {
+    pub role: Role,
+    pub name: String,
+}
+
+impl FromStr for FieldOverride {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<FieldOverride, String> {
+        let roles = || {
+            Role::ALL
+                .iter()
+                .map(|role| role.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some((role, name)) = text.split_once('=') else {
+            return Err(format!(
+                "expected ROLE=NAME (for instance date=published_at); the roles are {}",
+                roles()
+            ));
+        };
+        let role = <Role as clap::ValueEnum>::from_str(role.trim(), true)
+            .map_err(|_| format!("unknown role `{}`; the roles are {}", role.trim(), roles()))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(format!("no field name after `{role}=`"));
+        }
+        Ok(FieldOverride {
+            role,
+            name: name.to_string(),
+        })
+    }
+}
+
+/// Where an explicitly named field came from, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    CommandLine,
+    CorpusConfig,
+}
+
+/// A record field named by the user rather than by the defaults; it must exist in some record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExplicitField {
+    pub role: Role,
+    pub name: String,
+    pub origin: Origin,
+}
+
+impl fmt::Display for ExplicitField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.origin {
+            Origin::CommandLine => write!(f, "`--field {}={}`", self.role, self.name),
+            Origin::CorpusConfig => write!(
+                f,
+                "`{} = \"{}\"` in {CORPUS_CONFIG_FILE}",
+                self.role, self.name
+            ),
+        }
+    }
+}
+
+/// Most explicit fields a mapping can track (one bit each in a `u64`).
+pub const MAX_EXPLICIT_FIELDS: usize = 64;
+
+/// The resolved mapping: for each role, the record fields to look at, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldMap {
+    names: BTreeMap<Role, Vec<String>>,
+    explicit: Vec<ExplicitField>,
+}
+
+impl FieldMap {
+    /// A stable description of the mapping, to tell whether two builds read records alike.
+    pub fn fingerprint(&self) -> String {
+        let roles: Vec<String> = self
+            .names
+            .iter()
+            .map(|(role, names)| format!("{role:?}={}", names.join(",")))
+            .collect();
+        roles.join(";")
+    }
+}
+
+impl Default for FieldMap {
+    fn default() -> FieldMap {
+        FieldMap::new(&[], None).expect("the defaults name no explicit fields")
+    }
+}
+
+/// A string or a list of strings in `newsdex.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The contents of `newsdex.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusConfig {
+    #[serde(default)]
+    fields: BTreeMap<Role, OneOrMany>,
+}
+
+impl CorpusConfig {
+    pub fn parse(path: &Path, text: &str) -> Result<CorpusConfig, IngestError> {
+        toml::from_str(text).map_err(|error| {
+            let mut ingest_error = IngestError::new(path, error.message().trim().to_string());
+            if let Some(span) = error.span() {
+                let before = &text[..span.start.min(text.len())];
+                ingest_error.line = Some(before.matches('\n').count() + 1);
+                ingest_error.column =
+                    Some(before.rsplit('\n').next().unwrap_or("").chars().count() + 1);
+            }
+            ingest_error
+        })
+    }
+
+    /// Reads `newsdex.toml` from the corpus root; `None` when there is none (or the corpus is a
+    /// single file).
+    pub fn load(corpus_root: &Path) -> Result<Option<CorpusConfig>, IngestError> {
+        if !corpus_root.is_dir() {
+            return Ok(None);
+        }
+        let path = corpus_root.join(CORPUS_CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => CorpusConfig::parse(&path, &text).map(Some),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(IngestError::new(&path, format!("cannot read: {error}"))),
+        }
+    }
+}
+
+impl FieldMap {
+    /// The defaults, overridden per role by the corpus config, overridden per role by the
+    /// command line. A role named several times takes every name, in the order given.
+    pub fn new(
+        overrides: &[FieldOverride],
+        config: Option<&CorpusConfig>,
+    ) -> Result<FieldMap, String> {
+        let mut names: BTreeMap<Role, Vec<String>> = Role::ALL
+            .iter()
+            .map(|role| {
+                (
+                    *role,
+                    role.default_names().iter().map(|n| n.to_string()).collect(),
+                )
+            })
+            .collect();
+        let mut explicit = Vec::new();
+        if let Some(config) = config {
+            for (role, value) in &config.fields {
+                let given = match value {
+                    OneOrMany::One(name) => vec![name.clone()],
+                    OneOrMany::Many(list) => list.clone(),
+                };
+                for name in &given {
+                    explicit.push(ExplicitField {
+                        role: *role,
+                        name: name.clone(),
+                        origin: Origin::CorpusConfig,
+                    });
+                }
+                names.insert(*role, given);
+            }
+        }
+        let mut replaced_by_command_line = Vec::new();
+        for field in overrides {
+            if !replaced_by_command_line.contains(&field.role) {
+                replaced_by_command_line.push(field.role);
+                names.insert(field.role, Vec::new());
+                explicit.retain(|known: &ExplicitField| known.role != field.role);
+            }
+            if let Some(list) = names.get_mut(&field.role) {
+                list.push(field.name.clone());
+            }
+            explicit.push(ExplicitField {
+                role: field.role,
+                name: field.name.clone(),
+                origin: Origin::CommandLine,
+            });
+        }
+        if explicit.len() > MAX_EXPLICIT_FIELDS {
+            return Err(format!(
+                "the mapping names {} fields; at most {MAX_EXPLICIT_FIELDS} are allowed",
+                explicit.len()
+            ));
+        }
+        Ok(FieldMap { names, explicit })
+    }
+
+    /// True when the user named the fields of `role` (rather than the defaults).
+    pub fn is_explicit(&self, role: Role) -> bool {
+        self.explicit.iter().any(|field| field.role == role)
+    }
+
+    /// The record fields that feed `role`, in order.
+    pub fn names(&self, role: Role) -> &[String] {
+        self.names.get(&role).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The fields the user named; each must occur in at least one record.
+    pub fn explicit(&self) -> &[ExplicitField] {
+        &self.explicit
+    }
+
+    /// A bit set of the explicit fields that `has_field` says are present.
+    pub fn present_mask(&self, has_field: impl Fn(&str) -> bool) -> u64 {
+        self.explicit
+            .iter()
+            .enumerate()
+            .filter(|(_, field)| has_field(&field.name))
+            .fold(0, |mask, (idx, _)| mask | (1 << idx))
+    }
+
+    /// The explicit fields whose bit is not set in `seen`.
+    pub fn missing(&self, seen: u64) -> Vec<&ExplicitField> {
+        self.explicit
+            .iter()
+            .enumerate()
+            .filter(|(idx, _)| seen & (1 << idx) == 0)
+            .map(|(_, field)| field)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_parse_and_refuse_unknown_roles() {
+        let parsed: FieldOverride = "date=published_at".parse().unwrap();
+        assert_eq!(parsed.role, Role::Date);
+        assert_eq!(parsed.name, "published_at");
+        assert!(
+            "colour=red"
+                .parse::<FieldOverride>()
+                .unwrap_err()
+                .contains("unknown role `colour`")
+        );
+        assert!("date".parse::<FieldOverride>().is_err());
+        assert!("date=".parse::<FieldOverride>().is_err());
+    }
+
+    #[test]
+    fn command_line_beats_config_beats_defaults() {
+        let config = CorpusConfig::parse(
+            Path::new("newsdex.toml"),
+            "[fields]\ndate = \"when\"\nbody = [\"lede\", \"story\"]\n",
+        )
+        .unwrap();
+        let overrides = ["date=published_at".parse().unwrap()];
+        let map = FieldMap::new(&overrides, Some(&config)).unwrap();
+        assert_eq!(map.names(Role::Date), ["published_at"]);
+        assert_eq!(map.names(Role::Body), ["lede", "story"]);
+        assert_eq!(map.names(Role::Title), ["title", "headline"]);
+        let explicit: Vec<_> = map.explicit().iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(explicit, ["lede", "story", "published_at"]);
+        assert_eq!(
+            map.missing(map.present_mask(|name| name == "story")),
+            [&map.explicit()[0], &map.explicit()[2]]
+        );
+    }
+
+    #[test]
+    fn a_bad_config_names_its_line() {
+        let error =
+            CorpusConfig::parse(Path::new("newsdex.toml"), "[fields]\n\ncolour = \"red\"\n")
+                .unwrap_err();
+        assert_eq!(error.line, Some(3), "{error}");
+        let error =
+            CorpusConfig::parse(Path::new("newsdex.toml"), "[feilds]\ndate = \"x\"\n").unwrap_err();
+        assert!(error.reason.contains("feilds"), "{error}");
+    }
+}

@@ -1,0 +1,451 @@
+//! Record stage: one structured record (a JSON object, or a CSV row made into one) + the field
+//! mapping -> `Article`. Chooses title, date, body paragraphs, categories and given entity
+//! labels. Pure: it never reads files, and never splits passages or extracts entities.
+
+use serde_json::{Map, Value};
+
+use crate::error::IngestError;
+use crate::extract::date::parse_date;
+use crate::ingest::mapping::{FieldMap, Role};
+use crate::ingest::seed::split_paragraphs;
+use crate::ingest::{CorpusFile, folder_category, title_from_lead};
+use crate::model::{Article, Entity, Section};
+
+/// Where a record sits in its file, for ids and error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordPlace {
+    /// 1-based line where the record starts (JSON Lines, CSV, a JSON file).
+    pub line: Option<usize>,
+    /// The `N` of `path#N` when the record has no id: the line, or the 1-based array position.
+    /// `None` for the only record of a file, whose id is the path itself.
+    pub number: Option<usize>,
+}
+
+/// How the values of a record are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueStyle {
+    /// JSON: lists are arrays.
+    Json,
+    /// CSV: every cell is text, and a multi-valued cell separates its values with `;` or `|`.
+    Delimited,
+}
+
+/// Looks a field up by name, then as a dotted path into nested objects (`author.name`).
+pub fn lookup<'a>(record: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    if let Some(value) = record.get(name) {
+        return Some(value);
+    }
+    let mut parts = name.split('.');
+    let mut current = record.get(parts.next()?)?;
+    for part in parts {
+        current = current.as_object()?.get(part)?;
+    }
+    Some(current)
+}
+
+/// The scalar texts a value holds: a string, a number, or the scalars of an array (objects in
+/// an array give their `name`, `label` or `value`).
+fn texts(value: &Value, style: ValueStyle, split_lists: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_texts(value, style, split_lists, &mut out);
+    out.retain(|text| !text.is_empty());
+    out
+}
+
+fn collect_texts(value: &Value, style: ValueStyle, split_lists: bool, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) if split_lists && style == ValueStyle::Delimited => {
+            out.extend(text.split([';', '|']).map(|part| part.trim().to_string()));
+        }
+        Value::String(text) => out.push(text.trim().to_string()),
+        Value::Number(number) => out.push(number.to_string()),
+        Value::Bool(flag) => out.push(flag.to_string()),
+        Value::Array(items) => {
+            for item in items {
+                collect_texts(item, style, split_lists, out);
+            }
+        }
+        Value::Object(object) => {
+            if let Some(inner) = ["name", "label", "value"]
+                .iter()
+                .find_map(|key| object.get(*key))
+            {
+                collect_texts(inner, style, split_lists, out);
+            }
+        }
+        Value::Null => {}
+    }
+}
+
+/// The first non-empty value among the fields mapped to a single-valued role.
+fn first_value<'a>(
+    record: &'a Map<String, Value>,
+    map: &FieldMap,
+    role: Role,
+) -> Option<&'a Value> {
+    map.names(role)
+        .iter()
+        .filter_map(|name| lookup(record, name))
+        .find(|value| !is_empty(value))
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(text) => text.trim().is_empty(),
+        Value::Array(items) => items.iter().all(is_empty),
+        _ => false,
+    }
+}
+
+/// Every value of every field mapped to a multi-valued role, without repeats.
+fn all_values(
+    record: &Map<String, Value>,
+    map: &FieldMap,
+    role: Role,
+    style: ValueStyle,
+) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for name in map.names(role) {
+        if let Some(value) = lookup(record, name) {
+            for text in texts(value, style, true) {
+                if !values.contains(&text) {
+                    values.push(text);
+                }
+            }
+        }
+    }
+    values
+}
+
+/// Turns a source's entity label into a name: Reuters writes `west-germany` and `hisham-nazer`;
+/// labels written in lower case with dashes become `West Germany` and `Hisham Nazer`. Labels
+/// with capitals are kept as written.
+pub fn label_to_name(label: &str) -> String {
+    let label = label.trim();
+    if label.chars().any(char::is_uppercase) {
+        return label.to_string();
+    }
+    label
+        .split(['-', '_', ' '])
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads a date value: text in any form `parse_date` knows, or a number of Unix seconds (or
+/// milliseconds, when it is too large to be seconds).
+fn date_of(value: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    match value {
+        Value::Number(number) => {
+            let seconds = number.as_f64()?;
+            // 1e11 seconds is the year 5138: larger numbers are milliseconds.
+            let seconds = if seconds.abs() >= 1e11 {
+                seconds / 1000.0
+            } else {
+                seconds
+            };
+            chrono::DateTime::from_timestamp(seconds.floor() as i64, 0)
+        }
+        Value::String(text) => parse_date(text),
+        _ => None,
+    }
+}
+
+/// The body's paragraphs: an array gives one paragraph per item, text is split at blank lines.
+fn paragraphs_of(value: Option<&Value>) -> Vec<String> {
+    match value {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .flat_map(|item| texts(item, ValueStyle::Json, false))
+            .flat_map(|text| split_paragraphs(&text))
+            .collect(),
+        Some(value) => texts(value, ValueStyle::Json, false)
+            .iter()
+            .flat_map(|text| split_paragraphs(text))
+            .collect(),
+    }
+}
+
+/// Makes the article of one record. A record with neither title nor body still goes in, with
+/// the title `(untitled)` and a warning, so that its metadata stays searchable.
+pub fn article_from_record(
+    file: &CorpusFile,
+    record: &Map<String, Value>,
+    map: &FieldMap,
+    place: RecordPlace,
+    style: ValueStyle,
+) -> Article {
+    let mut warnings = Vec::new();
+    let single_text = |role| {
+        first_value(record, map, role)
+            .and_then(|value| texts(value, style, false).into_iter().next())
+    };
+    let record_id = single_text(Role::Id);
+    let id = match (&record_id, place.number) {
+        (Some(record_id), _) => format!("{}#{record_id}", file.relative),
+        (None, Some(number)) => format!("{}#{number}", file.relative),
+        (None, None) => file.relative.clone(),
+    };
+    let title_given = single_text(Role::Title).map(|title| collapse_spaces(&title));
+    // Several body fields named by the user are read in order (a lede, then the story); among
+    // the default names the first one present wins, since exports often repeat the body.
+    let body_paragraphs: Vec<String> = if map.is_explicit(Role::Body) {
+        map.names(Role::Body)
+            .iter()
+            .flat_map(|name| paragraphs_of(lookup(record, name)))
+            .collect()
+    } else {
+        paragraphs_of(first_value(record, map, Role::Body))
+    };
+    let mut paragraphs = body_paragraphs.into_iter();
+    let lead = paragraphs.next();
+    let rest: Vec<String> = paragraphs.collect();
+    let (title, lead) = match (title_given, lead) {
+        (Some(title), Some(lead)) => (title, lead),
+        (Some(title), None) => (title.clone(), title),
+        (None, Some(lead)) => (title_from_lead(&lead, &[]), lead),
+        (None, None) => {
+            warnings.push("no title and no body: indexed as `(untitled)`".to_string());
+            ("(untitled)".to_string(), "(untitled)".to_string())
+        }
+    };
+    let date = match first_value(record, map, Role::Date) {
+        None => {
+            warnings.push("no date: indexed undated".to_string());
+            None
+        }
+        Some(value) => {
+            let parsed = date_of(value);
+            if parsed.is_none() {
+                warnings.push(format!(
+                    "malformed date `{}`: indexed undated",
+                    scalar_text(value)
+                ));
+            }
+            parsed
+        }
+    };
+    let mut categories = all_values(record, map, Role::Category, style);
+    if categories.is_empty() {
+        categories.extend(folder_category(&file.relative));
+    }
+    let mut given_entities = Vec::new();
+    for role in [Role::Places, Role::People, Role::Orgs] {
+        let Some(kind) = role.entity_kind() else {
+            continue;
+        };
+        for label in all_values(record, map, role, style) {
+            let name = label_to_name(&label);
+            if !name.is_empty() {
+                given_entities.push(Entity { name, kind });
+            }
+        }
+    }
+    let sections = if rest.is_empty() {
+        Vec::new()
+    } else {
+        vec![Section {
+            heading: None,
+            paragraphs: rest,
+        }]
+    };
+    Article {
+        id,
+        path: file.relative.clone().into(),
+        title,
+        date,
+        categories,
+        lead,
+        sections,
+        given_entities,
+        warnings,
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn collapse_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A record that is not an object cannot be an article.
+pub fn not_an_object(file: &CorpusFile, line: Option<usize>, value: &Value) -> IngestError {
+    let kind = match value {
+        Value::Array(_) => "an array",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+        Value::Object(_) => "an object",
+    };
+    let reason = format!("expected an object with article fields, found {kind}");
+    match line {
+        Some(line) => IngestError::at_line(&file.path, line, reason),
+        None => IngestError::new(&file.path, reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Format;
+    use crate::model::EntityKind;
+    use serde_json::json;
+
+    fn file() -> CorpusFile {
+        CorpusFile {
+            path: "/corpus/wire/r.jsonl".into(),
+            relative: "wire/r.jsonl".into(),
+            format: Format::Jsonl,
+            size: 0,
+        }
+    }
+
+    fn article(value: Value, map: &FieldMap) -> Article {
+        let Value::Object(record) = value else {
+            panic!("not an object")
+        };
+        article_from_record(
+            &file(),
+            &record,
+            map,
+            RecordPlace {
+                line: Some(7),
+                number: Some(7),
+            },
+            ValueStyle::Json,
+        )
+    }
+
+    #[test]
+    fn reuters_record_maps_with_the_defaults() {
+        let article = article(
+            json!({"newid": 1, "date": "26-FEB-1987 15:01:01.79", "topics": ["cocoa"],
+                   "places": ["el-salvador", "usa"], "people": [], "orgs": ["ico"],
+                   "title": "BAHIA COCOA REVIEW", "body": "Showers continued.\n\nThe dry period.\n\nArrivals."}),
+            &FieldMap::default(),
+        );
+        assert_eq!(article.id, "wire/r.jsonl#7");
+        assert_eq!(article.title, "BAHIA COCOA REVIEW");
+        assert_eq!(
+            article.date.unwrap().to_rfc3339(),
+            "1987-02-26T15:01:01.790+00:00"
+        );
+        assert_eq!(article.categories, ["cocoa"]);
+        assert_eq!(article.lead, "Showers continued.");
+        assert_eq!(
+            article.sections[0].paragraphs,
+            ["The dry period.", "Arrivals."]
+        );
+        let given: Vec<_> = article
+            .given_entities
+            .iter()
+            .map(|e| (e.name.as_str(), e.kind))
+            .collect();
+        assert_eq!(
+            given,
+            [
+                ("El Salvador", EntityKind::Place),
+                ("Usa", EntityKind::Place),
+                ("Ico", EntityKind::Organisation)
+            ]
+        );
+        assert!(article.warnings.is_empty(), "{:?}", article.warnings);
+    }
+
+    #[test]
+    fn ids_overrides_and_fallbacks() {
+        let overrides = [
+            "body=content".parse().unwrap(),
+            "date=published_at".parse().unwrap(),
+        ];
+        let map = FieldMap::new(&overrides, None).unwrap();
+        let article = article(
+            json!({"id": "abc", "headline": "H", "content": ["One.", "Two."], "published_at": 1711584000,
+                   "body": "ignored"}),
+            &map,
+        );
+        assert_eq!(article.id, "wire/r.jsonl#abc");
+        assert_eq!(article.title, "H");
+        assert_eq!(article.lead, "One.");
+        assert_eq!(
+            article.date.unwrap().to_rfc3339(),
+            "2024-03-28T00:00:00+00:00"
+        );
+        assert_eq!(
+            article.categories,
+            ["wire"],
+            "falls back to the first folder"
+        );
+    }
+
+    #[test]
+    fn a_record_without_body_is_indexed_by_title_and_a_bad_date_warns() {
+        let article = article(
+            json!({"title": "ONLY A TITLE", "date": "someday"}),
+            &FieldMap::default(),
+        );
+        assert_eq!(article.lead, "ONLY A TITLE");
+        assert_eq!(article.date, None);
+        assert_eq!(
+            article.warnings,
+            ["malformed date `someday`: indexed undated"]
+        );
+        let empty = article_from_record(
+            &file(),
+            &Map::new(),
+            &FieldMap::default(),
+            RecordPlace {
+                line: None,
+                number: None,
+            },
+            ValueStyle::Json,
+        );
+        assert_eq!(empty.id, "wire/r.jsonl");
+        assert_eq!(empty.title, "(untitled)");
+        assert_eq!(empty.warnings.len(), 2);
+    }
+
+    #[test]
+    fn delimited_cells_split_lists_and_nested_paths_resolve() {
+        let Value::Object(record) = json!({"topics": "politics; europe|trade", "title": "T",
+                                            "meta": {"when": "2024-03-28"}, "body": "B"})
+        else {
+            unreachable!()
+        };
+        let map = FieldMap::new(&["date=meta.when".parse().unwrap()], None).unwrap();
+        let article = article_from_record(
+            &file(),
+            &record,
+            &map,
+            RecordPlace {
+                line: Some(2),
+                number: Some(2),
+            },
+            ValueStyle::Delimited,
+        );
+        assert_eq!(article.categories, ["politics", "europe", "trade"]);
+        assert!(article.date.is_some());
+    }
+
+    #[test]
+    fn labels_become_names() {
+        assert_eq!(label_to_name("west-germany"), "West Germany");
+        assert_eq!(label_to_name("hisham-nazer"), "Hisham Nazer");
+        assert_eq!(label_to_name("New York"), "New York");
+    }
+}

@@ -1,0 +1,323 @@
+//! Integration tests of the input formats: the real binary builds an index from fixture folders
+//! under `tests/fixtures/formats/` (copied to a temp dir) and `search --json` is checked.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/formats")
+        .join(name)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// A temp dir holding a copy of the fixture folder `name` as `corpus/`.
+    fn new(name: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&fixture(name), &dir.path().join("corpus"));
+        Env { dir }
+    }
+
+    fn corpus(&self) -> PathBuf {
+        self.dir.path().join("corpus")
+    }
+
+    fn index(&self) -> PathBuf {
+        self.dir.path().join("index")
+    }
+
+    fn newsdex(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_newsdex"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("NEWSDEX_INDEX")
+            .output()
+            .unwrap()
+    }
+
+    fn build(&self, extra: &[&str]) -> Output {
+        let corpus = self.corpus();
+        let index = self.index();
+        let mut args = vec![
+            "index",
+            "build",
+            corpus.to_str().unwrap(),
+            "--index",
+            index.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        self.newsdex(&args)
+    }
+
+    /// Runs `search --json` and parses one hit per line.
+    fn search(&self, query: &str, extra: &[&str]) -> Vec<Value> {
+        let index = self.index();
+        let mut args = vec![
+            "search",
+            query,
+            "--index",
+            index.to_str().unwrap(),
+            "--json",
+            "-n",
+            "50",
+        ];
+        args.extend_from_slice(extra);
+        let output = self.newsdex(&args);
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn article_ids(hits: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = hits
+        .iter()
+        .map(|hit| hit["article_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn entity_names(hit: &Value) -> Vec<String> {
+    hit["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entity| {
+            format!(
+                "{}:{}",
+                entity["kind"].as_str().unwrap(),
+                entity["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_format_goes_in_and_bad_records_are_reported_where_they_are() {
+    let env = Env::new("mixed");
+    let output = env.build(&[]);
+    let errors = stderr(&output);
+    // Records with errors make the build incomplete (exit 1) but do not stop it.
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains("wire/reuters.jsonl:2:67: expected `,` or `}`"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("web/desk.csv:5: row has 2 fields, the header has 6"),
+        "{errors}"
+    );
+    assert!(errors.contains("malformed date `someday`"), "{errors}");
+    assert!(errors.contains("Latin-1"), "{errors}");
+    // 3 JSON Lines records, 2 JSON, 2 CSV, 1 HTML, 1 Latin-1 JSON Lines.
+    assert!(errors.contains("indexed 9 articles"), "{errors}");
+
+    let hits = env.search("cocoa", &[]);
+    assert_eq!(article_ids(&hits), ["wire/reuters.jsonl#1"]);
+    let cocoa = &hits[0];
+    assert_eq!(cocoa["title"], "BAHIA COCOA REVIEW");
+    assert_eq!(cocoa["date"], "1987-02-26T15:01:01Z");
+    assert_eq!(strings(&cocoa["categories"]), ["cocoa"]);
+    assert_eq!(cocoa["path"], "wire/reuters.jsonl");
+
+    // The other lines of the file still went in, the malformed one did not.
+    assert!(env.search("broken", &[]).is_empty());
+    let sugar = env.search("sugar", &[]);
+    assert_eq!(article_ids(&sugar), ["wire/reuters.jsonl#4"]);
+    assert_eq!(sugar[0]["date"], Value::Null);
+    assert_eq!(
+        strings(&sugar[0]["categories"]),
+        ["wire"],
+        "no topics: the first folder is the category"
+    );
+}
+
+#[test]
+fn given_entity_labels_are_normalised_and_keep_their_kind() {
+    let env = Env::new("mixed");
+    env.build(&["--quiet"]);
+    let hits = env.search("wheat", &[]);
+    assert_eq!(article_ids(&hits), ["wire/reuters.jsonl#3"]);
+    // No body: the story is indexed by its title.
+    assert_eq!(hits[0]["passage"], "WHEAT SHIPMENTS");
+    assert_eq!(hits[0]["date"], "1987-03-27T00:02:59Z");
+    let entities = entity_names(&hits[0]);
+    assert!(
+        entities.contains(&"place:West Germany".to_string()),
+        "{entities:?}"
+    );
+    assert!(
+        entities.contains(&"person:Hisham Nazer".to_string()),
+        "{entities:?}"
+    );
+    let cocoa = env.search("cocoa", &["--entity", "united states"]);
+    assert_eq!(
+        article_ids(&cocoa),
+        ["wire/reuters.jsonl#1"],
+        "`usa` resolves to United States"
+    );
+}
+
+#[test]
+fn categories_are_multi_valued_and_filterable() {
+    let env = Env::new("mixed");
+    env.build(&["--quiet"]);
+    let hits = env.search("wheat OR copper OR gas", &["--category", "metals"]);
+    assert_eq!(article_ids(&hits), ["web/export.json#a2"]);
+    assert_eq!(strings(&hits[0]["categories"]), ["Markets", "Metals"]);
+    let hits = env.search(
+        "wheat OR copper OR gas",
+        &["--category", "grain", "--category", "energy"],
+    );
+    assert_eq!(
+        article_ids(&hits),
+        ["web/export.json#a1", "wire/reuters.jsonl#3"]
+    );
+    let csv = env.search("shipyard", &["--category", "poland"]);
+    assert_eq!(article_ids(&csv), ["web/desk.csv#c1"]);
+    assert_eq!(strings(&csv[0]["categories"]), ["labour", "poland"]);
+}
+
+#[test]
+fn json_and_csv_records_map_dates_bodies_and_ids() {
+    let env = Env::new("mixed");
+    env.build(&["--quiet"]);
+    let gas = env.search("storage", &[]);
+    assert_eq!(article_ids(&gas), ["web/export.json#a1"]);
+    assert_eq!(gas[0]["title"], "Gas prices fall in Germany");
+    assert_eq!(gas[0]["date"], "2024-03-28T00:00:00Z");
+    assert_eq!(gas[0]["ordinal"], 1, "a list body keeps its paragraphs");
+    let copper = env.search("copper", &[]);
+    assert_eq!(copper[0]["date"], "2024-03-28T00:00:00Z", "Unix seconds");
+    let talks = env.search("talks resume", &[]);
+    assert_eq!(article_ids(&talks), ["web/desk.csv#c1"]);
+    assert_eq!(
+        talks[0]["ordinal"], 1,
+        "blank lines in a cell separate paragraphs"
+    );
+    assert_eq!(talks[0]["date"], "2024-03-28T00:00:00Z");
+    let fishing = env.search(
+        "fishing",
+        &["--since", "2024-03-28", "--until", "2024-03-28"],
+    );
+    assert_eq!(article_ids(&fishing), ["web/desk.csv#c3"]);
+}
+
+#[test]
+fn html_keeps_the_article_and_drops_the_boilerplate() {
+    let env = Env::new("mixed");
+    env.build(&["--quiet"]);
+    let hits = env.search("artillery", &[]);
+    assert_eq!(article_ids(&hits), ["web/page.html"]);
+    assert_eq!(hits[0]["title"], "Shells for Kyiv");
+    assert_eq!(hits[0]["section"], "Exports");
+    assert_eq!(hits[0]["date"], "2024-05-02T07:00:00Z");
+    assert_eq!(strings(&hits[0]["categories"]), ["Defence"]);
+    for boilerplate in ["zanzibar", "quasarnews", "xylophoneshop", "mmxxiv"] {
+        assert!(
+            env.search(boilerplate, &[]).is_empty(),
+            "{boilerplate} was indexed"
+        );
+    }
+}
+
+#[test]
+fn latin1_input_is_decoded() {
+    let env = Env::new("mixed");
+    env.build(&["--quiet"]);
+    let hits = env.search("zürich", &[]);
+    assert_eq!(article_ids(&hits), ["web/latin.jsonl#1"]);
+    assert_eq!(hits[0]["title"], "Café society");
+}
+
+#[test]
+fn newsdex_toml_maps_fields_and_the_command_line_overrides_it() {
+    let env = Env::new("mapped");
+    let output = env.build(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let hits = env.search("overnight", &[]);
+    assert_eq!(article_ids(&hits), ["feed.jsonl#1"]);
+    assert_eq!(hits[0]["title"], "Port reopens");
+    assert_eq!(hits[0]["date"], "2024-02-01T08:00:00Z");
+    assert_eq!(hits[0]["ordinal"], 1, "lede then story");
+    assert_eq!(strings(&hits[0]["categories"]), ["Shipping"]);
+    let port = env.search("port", &["--entity", "croatia"]);
+    assert_eq!(article_ids(&port), ["feed.jsonl#1"]);
+
+    let output = env.build(&["--field", "date=published_at", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let hits = env.search("rail", &[]);
+    assert_eq!(hits[0]["date"], "2020-01-02T00:00:00Z");
+}
+
+#[test]
+fn a_mapping_that_names_an_absent_field_fails_and_writes_nothing() {
+    let env = Env::new("mapped");
+    assert_eq!(env.build(&["--quiet"]).status.code(), Some(0));
+    let output = env.build(&["--field", "body=no_such_field"]);
+    let errors = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{errors}");
+    assert!(
+        errors.contains("`--field body=no_such_field` names a field that no record has"),
+        "{errors}"
+    );
+    // The index built before is untouched.
+    assert_eq!(article_ids(&env.search("overnight", &[])), ["feed.jsonl#1"]);
+    let output = env.build(&["--field", "colour=red"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("unknown role `colour`"));
+}
+
+#[test]
+fn format_can_be_forced_and_large_files_are_skipped() {
+    let env = Env::new("mapped");
+    let feed = env.corpus().join("feed.jsonl");
+    std::fs::rename(&feed, env.corpus().join("feed.txt")).unwrap();
+    let output = env.build(&["--format", "jsonl", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(article_ids(&env.search("overnight", &[])), ["feed.txt#1"]);
+
+    let env = Env::new("mixed");
+    let output = env.build(&["--max-file-size", "300"]);
+    let errors = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(errors.contains("page.html: file of"), "{errors}");
+    assert!(errors.contains("over the limit of 300 bytes"), "{errors}");
+    assert!(env.search("artillery", &[]).is_empty());
+}
