@@ -16,6 +16,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::error::IndexError;
+use crate::expand::entity_expansion;
 use crate::extract::entities::EntityExtractor;
 use crate::index::IndexHandle;
 use crate::model::{Entity, EntityKind, Hit};
@@ -109,6 +110,11 @@ impl Searcher {
         &self.handle
     }
 
+    /// A tantivy searcher on the loaded state of the index, for counts and aggregations.
+    pub fn tantivy_searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
     /// Picks up the last committed state of the index.
     pub fn reload(&self) -> Result<(), IndexError> {
         self.reader.reload().map_err(|source| IndexError::Tantivy {
@@ -199,10 +205,19 @@ impl Searcher {
         let started = Instant::now();
         let user_query = self.parse_query(&request.query)?;
         let filter = self.filter_query(&request.filters)?;
+        // Passages naming a query's entity in another form match too, ranked below the others.
+        let ranked_query: Box<dyn Query> =
+            match entity_expansion(&self.extractor, &self.handle.fields, &request.query) {
+                Some(expansion) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, user_query.box_clone()),
+                    (Occur::Should, expansion),
+                ])),
+                None => user_query.box_clone(),
+            };
         let query: Box<dyn Query> = match filter {
-            None => user_query.box_clone(),
+            None => ranked_query,
             Some(filter) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, user_query.box_clone()),
+                (Occur::Must, ranked_query),
                 (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
             ])),
         };

@@ -61,6 +61,25 @@ pub fn build(
     walk: WalkOptions,
     quiet: bool,
 ) -> anyhow::Result<BuildReport> {
+    build_with(
+        corpus,
+        index,
+        args_memory_mb,
+        walk,
+        quiet,
+        &EntityExtractor::builtin(),
+    )
+}
+
+/// `build` with a given extractor (the built-in one plus a user's `--entities` file).
+pub fn build_with(
+    corpus: &Path,
+    index: &Path,
+    args_memory_mb: usize,
+    walk: WalkOptions,
+    quiet: bool,
+    extractor: &EntityExtractor,
+) -> anyhow::Result<BuildReport> {
     let options = BuildOptions {
         corpus: corpus.to_path_buf(),
         index: index.to_path_buf(),
@@ -71,8 +90,7 @@ pub fn build(
         bar: progress_bar(quiet),
         quiet,
     };
-    let extractor = EntityExtractor::builtin();
-    let report = build_index(&options, &extractor, &reporter)?;
+    let report = build_index(&options, extractor, &reporter)?;
     reporter.bar.finish_and_clear();
     if !quiet {
         print_summary(&mut std::io::stderr().lock(), &report, index)?;
@@ -86,12 +104,14 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         forced_format: args.format,
         max_file_size: args.max_file_size,
     };
-    let report = build(
+    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+    let report = build_with(
         &args.corpus,
         location.path(),
         args.memory_mb,
         walk,
         args.quiet,
+        &extractor,
     )?;
     Ok(if report.is_complete() {
         Outcome::Success

@@ -2,6 +2,8 @@
 //! writes the results through `render`; `main` maps the outcome to an exit status.
 
 pub mod build;
+pub mod entities;
+pub mod inspect;
 pub mod search;
 
 use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
         Command::Search(args) => search::run(&args, color),
+        Command::Entities(args) => entities::run(&args, color),
+        Command::Inspect(args) => inspect::run(&args, color),
     }
 }
 

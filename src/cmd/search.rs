@@ -16,6 +16,14 @@ use crate::search::{SearchRequest, Searcher};
 
 /// Opens the index, building the default one from the default corpus when it does not exist.
 pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searcher> {
+    open_or_build_default_with(location, EntityExtractor::builtin())
+}
+
+/// `open_or_build_default` with a given extractor (built-in plus a user's `--entities` file).
+pub fn open_or_build_default_with(
+    location: &IndexLocation,
+    extractor: EntityExtractor,
+) -> anyhow::Result<Searcher> {
     if location.is_default && !index::index_exists(location.path()) {
         let corpus = std::path::Path::new(DEFAULT_CORPUS_DIR);
         if corpus.is_dir() {
@@ -24,22 +32,24 @@ pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searche
                 location.path().display(),
                 corpus.display()
             );
-            crate::cmd::build::build(
+            crate::cmd::build::build_with(
                 corpus,
                 location.path(),
                 index::DEFAULT_MEMORY_MB,
                 WalkOptions::default(),
                 true,
+                &extractor,
             )?;
         }
     }
     let handle = open_index(location.path())?;
-    Ok(Searcher::new(handle, EntityExtractor::builtin())?)
+    Ok(Searcher::new(handle, extractor)?)
 }
 
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
     let location = IndexLocation::from_args(&args.index);
-    let searcher = open_or_build_default(&location)?;
+    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+    let searcher = open_or_build_default_with(&location, extractor)?;
     let filters = config::filters(
         args.since.as_deref(),
         args.until.as_deref(),

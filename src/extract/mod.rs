@@ -3,3 +3,6 @@
 
 pub mod date;
 pub mod entities;
+pub mod gazetteer;
+pub mod conll;
+pub mod tagger;
