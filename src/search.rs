@@ -504,8 +504,10 @@ mod tests {
             .unwrap();
         assert_eq!(hits.hits[0].article_id, "a");
         assert_eq!(hits.hits[0].ordinal, 0);
-        assert_eq!(hits.total, 2);
+        // The passage that names Serbia only as "Serbian" matches through the entity, last.
+        assert_eq!(hits.total, 3);
         assert!(hits.hits[0].snippet.contains("Serbia"));
+        assert_eq!((hits.hits[2].article_id.as_str(), hits.hits[2].ordinal), ("a", 1));
     }
 
     #[test]
