@@ -200,9 +200,15 @@ fn reuters_recall(
             if wanted.iter().any(|key| extracted.contains(key)) {
                 result.recalled += 1;
             } else {
-                if show_missed == Some(slug.as_str()) && result.missed.get(slug).copied().unwrap_or(0) < 25 {
+                if show_missed == Some(slug.as_str())
+                    && result.missed.get(slug).copied().unwrap_or(0) < 25
+                {
                     let start: String = story_text.chars().take(160).collect();
-                    eprintln!("missed {slug}: {:?} | found {:?}", start.replace('\n', " / "), extracted);
+                    eprintln!(
+                        "missed {slug}: {:?} | found {:?}",
+                        start.replace('\n', " / "),
+                        extracted
+                    );
                 }
                 *result.missed.entry(slug.clone()).or_default() += 1;
             }
@@ -287,7 +293,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    println!("CoNLL-2003 {} (distinct names per document)", conll.display());
+    println!(
+        "CoNLL-2003 {} (distinct names per document)",
+        conll.display()
+    );
     println!("| kind | precision | recall | F1 | gold | found |");
     println!("|---|---|---|---|---|---|");
     let mut overall = Counts::default();

@@ -23,7 +23,10 @@ fn main() -> ExitCode {
             "--out" => out = args.next().map(PathBuf::from).unwrap_or(out),
             "--epochs" => epochs = args.next().and_then(|v| v.parse().ok()).unwrap_or(epochs),
             "--min-weight" => {
-                min_weight = args.next().and_then(|v| v.parse().ok()).unwrap_or(min_weight)
+                min_weight = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(min_weight)
             }
             _ => inputs.push(PathBuf::from(arg)),
         }

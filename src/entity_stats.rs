@@ -24,6 +24,9 @@ pub struct EntityCount {
     pub passages: u64,
 }
 
+/// The passages of one entity in all, and per spelling.
+type Spellings = (u64, Vec<(u64, String)>);
+
 /// Counts the passages that mention each entity among those `query` matches (every passage when
 /// `None`), keeps those of `kind` (all when `None`), and returns the `top` most mentioned, ties
 /// broken by name. Spellings that fold to one key ("Vučić", "Vucic") count as one entity, shown
@@ -47,7 +50,7 @@ pub fn top_entities(
         })?;
 
     // Group the spellings of one entity, keeping the most frequent one for display.
-    let mut grouped: HashMap<(EntityKind, String), (u64, Vec<(u64, String)>)> = HashMap::new();
+    let mut grouped: HashMap<(EntityKind, String), Spellings> = HashMap::new();
     for (label, count) in counts {
         let Some(Entity { name, kind: found }) = parse_entity_label(&label) else {
             continue;
@@ -161,8 +164,8 @@ impl SegmentCollector for SegmentLabelCounter {
 mod tests {
     use super::*;
     use crate::extract::entities::EntityExtractor;
-    use crate::model::{Article, Passage, Section};
     use crate::index::IndexHandle;
+    use crate::model::{Article, Passage, Section};
 
     fn index_of(passages: &[(&str, &[(&str, EntityKind)])]) -> IndexHandle {
         let handle = crate::index::create_in_ram();
@@ -208,10 +211,19 @@ mod tests {
     fn counts_passages_per_entity_over_all_matches() {
         use EntityKind::*;
         let handle = index_of(&[
-            ("ammunition from Serbia", &[("Serbia", Place), ("European Union", Organisation)]),
+            (
+                "ammunition from Serbia",
+                &[("Serbia", Place), ("European Union", Organisation)],
+            ),
             ("ammunition again", &[("Serbia", Place)]),
-            ("nothing here", &[("European Union", Organisation), ("Vučić", Person)]),
-            ("more", &[("Vucic", Person), ("European Union", Organisation)]),
+            (
+                "nothing here",
+                &[("European Union", Organisation), ("Vučić", Person)],
+            ),
+            (
+                "more",
+                &[("Vucic", Person), ("European Union", Organisation)],
+            ),
         ]);
         let fields = handle.fields;
         let searcher = handle.index.reader().unwrap().searcher();

@@ -4,9 +4,9 @@
 //! queries with operators (`+`, `-`, AND, NOT, `field:`) alone, so as not to change what they
 //! require, and it does not parse the query language itself.
 
+use tantivy::Term;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::Term;
 
 use crate::extract::entities::{EntityExtractor, entity_key};
 use crate::schema::{Fields, keyword_analyzer};
@@ -64,10 +64,8 @@ pub fn entity_expansion(
             );
             (
                 Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(term),
-                    ENTITY_EXPANSION_SCORE,
-                )) as Box<dyn Query>,
+                Box::new(ConstScoreQuery::new(Box::new(term), ENTITY_EXPANSION_SCORE))
+                    as Box<dyn Query>,
             )
         })
         .collect();
@@ -119,7 +117,10 @@ mod tests {
     fn query_words_that_name_entities_expand_to_their_canonical_name() {
         assert_eq!(expanded_keys("ammunition Serbia"), ["serbia"]);
         assert_eq!(expanded_keys("serbian shells"), ["serbia"]);
-        assert_eq!(expanded_keys("\"European Union\" OR EU"), ["european union"]);
+        assert_eq!(
+            expanded_keys("\"European Union\" OR EU"),
+            ["european union"]
+        );
         assert_eq!(
             expanded_keys("Bosnia-Herzegovina russian federation"),
             ["bosnia and herzegovina", "russia"]

@@ -507,7 +507,10 @@ mod tests {
         // The passage that names Serbia only as "Serbian" matches through the entity, last.
         assert_eq!(hits.total, 3);
         assert!(hits.hits[0].snippet.contains("Serbia"));
-        assert_eq!((hits.hits[2].article_id.as_str(), hits.hits[2].ordinal), ("a", 1));
+        assert_eq!(
+            (hits.hits[2].article_id.as_str(), hits.hits[2].ordinal),
+            ("a", 1)
+        );
     }
 
     #[test]

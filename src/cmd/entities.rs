@@ -17,7 +17,11 @@ pub fn run(args: &EntitiesArgs, color: anstream::ColorChoice) -> anyhow::Result<
     let location = IndexLocation::from_args(&args.index);
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
     let searcher = open_or_build_default_with(&location, extractor)?;
-    let query = match args.query.as_deref().filter(|query| !query.trim().is_empty()) {
+    let query = match args
+        .query
+        .as_deref()
+        .filter(|query| !query.trim().is_empty())
+    {
         Some(query) => Some(searcher.parse_query(query)?),
         None => None,
     };

@@ -119,7 +119,10 @@ mod tests {
         .unwrap();
         let documents = read_conll(&path).unwrap();
         assert_eq!(documents.len(), 2);
-        assert_eq!(documents[0].text(), "EU rejects German\nPeter Blackburn John");
+        assert_eq!(
+            documents[0].text(),
+            "EU rejects German\nPeter Blackburn John"
+        );
         assert_eq!(
             documents[0].gold_names(),
             [

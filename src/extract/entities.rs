@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-pub use crate::extract::gazetteer::{GazetteerError, entity_key};
 use crate::extract::gazetteer::{FormKind, Gazetteer, strip_possessive};
+pub use crate::extract::gazetteer::{GazetteerError, entity_key};
 use crate::extract::tagger::{Tag, Tagger, Token, builtin_tagger, tokenize};
 use crate::model::{Article, Entity, EntityKind, Passage};
 
@@ -53,7 +53,9 @@ impl EntityExtractor {
     pub fn builtin() -> EntityExtractor {
         static BUILTIN: OnceLock<Arc<Gazetteer>> = OnceLock::new();
         EntityExtractor {
-            gazetteer: BUILTIN.get_or_init(|| Arc::new(Gazetteer::builtin())).clone(),
+            gazetteer: BUILTIN
+                .get_or_init(|| Arc::new(Gazetteer::builtin()))
+                .clone(),
             tagger: builtin_tagger(),
             match_untagged_forms: true,
         }
@@ -175,8 +177,12 @@ impl EntityExtractor {
             if let Some(next) = spans.get(span_idx + 1)
                 && next.first == next.last
                 && next.first == span.last + 2
-                && tokens.get(span.last + 1).is_some_and(|token| token.text == "(")
-                && tokens.get(next.last + 1).is_some_and(|token| token.text == ")")
+                && tokens
+                    .get(span.last + 1)
+                    .is_some_and(|token| token.text == "(")
+                && tokens
+                    .get(next.last + 1)
+                    .is_some_and(|token| token.text == ")")
                 && defines_acronym(surface, tokens[next.first].text)
             {
                 context
@@ -239,15 +245,12 @@ impl EntityExtractor {
             let mut run_end = idx;
             if tag != Tag::None {
                 run_end = idx + 1;
-                while run_end < tokens.len()
-                    && tags[run_end] == tag
-                    && !tokens[run_end].starts_line
+                while run_end < tokens.len() && tags[run_end] == tag && !tokens[run_end].starts_line
                 {
                     run_end += 1;
                 }
                 // A span does not end on a connector ("Bank of").
-                while run_end > idx + 1
-                    && !tokens[run_end - 1].text.chars().any(char::is_uppercase)
+                while run_end > idx + 1 && !tokens[run_end - 1].text.chars().any(char::is_uppercase)
                 {
                     run_end -= 1;
                 }
@@ -360,13 +363,20 @@ mod tests {
             .map(|e| format!("{}:{}", e.kind, e.name))
             .collect();
         for want in expected {
-            assert!(found.iter().any(|f| f == want), "{input:?}: want {want}, found {found:?}");
+            assert!(
+                found.iter().any(|f| f == want),
+                "{input:?}: want {want}, found {found:?}"
+            );
         }
     }
 
     fn check_resolve(input: &str, expected: &str) {
         let entity = extractor().resolve(input);
-        assert_eq!(format!("{}:{}", entity.kind, entity.name), expected, "{input}");
+        assert_eq!(
+            format!("{}:{}", entity.kind, entity.name),
+            expected,
+            "{input}"
+        );
     }
 
     #[test]
@@ -388,20 +398,35 @@ mod tests {
         check_resolve("Türkiye", "place:Turkey");
         check_resolve("USSR", "place:Soviet Union");
         check_resolve("West German", "place:West Germany");
-        check_resolve("SIPRI", "organisation:Stockholm International Peace Research Institute");
+        check_resolve(
+            "SIPRI",
+            "organisation:Stockholm International Peace Research Institute",
+        );
         check_resolve("Vučić", "other:Vučić");
     }
 
     #[test]
     fn text_forms_map_to_one_canonical_entity() {
-        check("Serbian ammunition reached Ukraine's army, the EU said.", &[
-            "place:Serbia",
-            "place:Ukraine",
-            "organisation:European Union",
-        ]);
-        check("Officials in the Russian Federation denied it.", &["place:Russia"]);
-        check("Shipments to the U.S. rose, and US officials said so.", &["place:United States"]);
-        check("Bosnian factories and Bosnia-Herzegovina's army.", &["place:Bosnia and Herzegovina"]);
+        check(
+            "Serbian ammunition reached Ukraine's army, the EU said.",
+            &[
+                "place:Serbia",
+                "place:Ukraine",
+                "organisation:European Union",
+            ],
+        );
+        check(
+            "Officials in the Russian Federation denied it.",
+            &["place:Russia"],
+        );
+        check(
+            "Shipments to the U.S. rose, and US officials said so.",
+            &["place:United States"],
+        );
+        check(
+            "Bosnian factories and Bosnia-Herzegovina's army.",
+            &["place:Bosnia and Herzegovina"],
+        );
         check("Serbia's exports rose.", &["place:Serbia"]);
     }
 
@@ -434,7 +459,8 @@ mod tests {
 
     #[test]
     fn acronym_defined_in_text_links_both_forms() {
-        let text = "The Balkan Arms Monitoring Group (BAMG) published data. BAMG said exports rose.";
+        let text =
+            "The Balkan Arms Monitoring Group (BAMG) published data. BAMG said exports rose.";
         let mentions = extractor().mentions(text);
         let acronym = mentions
             .iter()
@@ -447,9 +473,10 @@ mod tests {
 
     #[test]
     fn known_acronym_pairs_link_everywhere() {
-        check("SIPRI said exports rose.", &[
-            "organisation:Stockholm International Peace Research Institute",
-        ]);
+        check(
+            "SIPRI said exports rose.",
+            &["organisation:Stockholm International Peace Research Institute"],
+        );
     }
 
     #[test]
@@ -476,11 +503,21 @@ mod tests {
             entities: vec![],
         };
         let mut passages = vec![
-            passage(0, "Ukrainian President Volodymyr Zelenskyy met Serbian President Aleksandar Vucic in Athens."),
-            passage(1, "Vucic said Serbia would not send weapons. Zelenskyy thanked him."),
+            passage(
+                0,
+                "Ukrainian President Volodymyr Zelenskyy met Serbian President Aleksandar Vucic in Athens.",
+            ),
+            passage(
+                1,
+                "Vucic said Serbia would not send weapons. Zelenskyy thanked him.",
+            ),
         ];
         extractor().annotate(&article, &mut passages);
-        let later: Vec<&str> = passages[1].entities.iter().map(|e| e.name.as_str()).collect();
+        let later: Vec<&str> = passages[1]
+            .entities
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
         assert!(later.contains(&"Aleksandar Vucic"), "{later:?}");
         assert!(later.contains(&"Volodymyr Zelenskyy"), "{later:?}");
         assert!(!later.contains(&"Vucic"), "{later:?}");
@@ -489,8 +526,14 @@ mod tests {
     #[test]
     fn acronyms_match_capitals_only() {
         let found = names("People who live there said so.");
-        assert!(!found.contains(&"World Health Organization".to_string()), "{found:?}");
-        check("The WHO said so.", &["organisation:World Health Organization"]);
+        assert!(
+            !found.contains(&"World Health Organization".to_string()),
+            "{found:?}"
+        );
+        check(
+            "The WHO said so.",
+            &["organisation:World Health Organization"],
+        );
     }
 
     #[test]
@@ -501,7 +544,10 @@ mod tests {
         let extractor = EntityExtractor::with_user_file(&path).unwrap();
         assert_eq!(extractor.resolve("AMG").name, "Acme Munitions");
         let found = extractor.extract("Shells came from Acme in March.");
-        assert!(found.iter().any(|e| e.name == "Acme Munitions"), "{found:?}");
+        assert!(
+            found.iter().any(|e| e.name == "Acme Munitions"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -509,7 +555,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.tsv");
         std::fs::write(&path, "Acme\torganisation\nBeta\tcompany\n").unwrap();
-        let error = EntityExtractor::with_user_file(&path).unwrap_err().to_string();
+        let error = EntityExtractor::with_user_file(&path)
+            .unwrap_err()
+            .to_string();
         assert!(error.ends_with("bad.tsv:2: unknown kind `company`: valid kinds are person, place, organisation, other"), "{error}");
         let missing = EntityExtractor::with_user_file(&dir.path().join("nope.tsv")).unwrap_err();
         assert!(missing.to_string().contains("nope.tsv"), "{missing}");
@@ -517,7 +565,11 @@ mod tests {
 
     #[test]
     fn none_finds_nothing() {
-        assert!(EntityExtractor::none().extract("Serbia and the EU").is_empty());
+        assert!(
+            EntityExtractor::none()
+                .extract("Serbia and the EU")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -141,7 +141,7 @@ impl Gazetteer {
             let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
             if cells.len() < 2 {
                 return Err(bad(
-                    "expected `name<TAB>kind[<TAB>aliases]`, found no tab".to_string(),
+                    "expected `name<TAB>kind[<TAB>aliases]`, found no tab".to_string()
                 ));
             }
             if cells.len() > 5 {
@@ -375,7 +375,10 @@ mod tests {
                 "Acme Munitions\torganisation\tAcme;AM Group\nSerbia\tother\n",
             )
             .unwrap();
-        assert_eq!(gazetteer.lookup("acme").unwrap().entity.name, "Acme Munitions");
+        assert_eq!(
+            gazetteer.lookup("acme").unwrap().entity.name,
+            "Acme Munitions"
+        );
         assert_eq!(
             gazetteer.lookup("Serbian").unwrap().entity.kind,
             EntityKind::Other

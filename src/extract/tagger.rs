@@ -15,7 +15,13 @@ const WEIGHTS: &str = include_str!("../../data/ner_weights.tsv");
 
 /// The tags, in the order of the weight columns.
 pub const N_TAGS: usize = 5;
-pub const TAGS: [Tag; N_TAGS] = [Tag::None, Tag::Person, Tag::Place, Tag::Organisation, Tag::Other];
+pub const TAGS: [Tag; N_TAGS] = [
+    Tag::None,
+    Tag::Person,
+    Tag::Place,
+    Tag::Organisation,
+    Tag::Other,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tag {
@@ -99,7 +105,13 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
     tokens
 }
 
-fn split_chunk<'a>(text: &'a str, start: usize, end: usize, starts_line: bool, out: &mut Vec<Token<'a>>) {
+fn split_chunk<'a>(
+    text: &'a str,
+    start: usize,
+    end: usize,
+    starts_line: bool,
+    out: &mut Vec<Token<'a>>,
+) {
     let chunk = &text[start..end];
     let mut first = true;
     let mut push = |from: usize, to: usize, out: &mut Vec<Token<'a>>| {
@@ -320,7 +332,10 @@ impl Tagger {
         let mut weights = WeightMap::default();
         for line in text.lines() {
             let mut cells = line.split('\t');
-            let Some(key) = cells.next().and_then(|key| u64::from_str_radix(key, 16).ok()) else {
+            let Some(key) = cells
+                .next()
+                .and_then(|key| u64::from_str_radix(key, 16).ok())
+            else {
                 continue;
             };
             let mut row = [0.0; N_TAGS];
@@ -429,7 +444,10 @@ fn gazetteer_marks(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> Vec<u64> {
 
 fn token_infos(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> Vec<TokenInfo> {
     let marks = gazetteer_marks(tokens, gazetteer);
-    let capitalised: Vec<bool> = tokens.iter().map(|token| has_uppercase(token.text)).collect();
+    let capitalised: Vec<bool> = tokens
+        .iter()
+        .map(|token| has_uppercase(token.text))
+        .collect();
     tokens
         .iter()
         .enumerate()
@@ -442,8 +460,16 @@ fn token_infos(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> Vec<TokenInfo> {
             TokenInfo {
                 word: hash_lower(token.text),
                 shape: shape_hash(token.text),
-                prefix: if candidate { affix_hash(token.text, 2, false) } else { 0 },
-                suffix: if candidate { affix_hash(token.text, 3, true) } else { 0 },
+                prefix: if candidate {
+                    affix_hash(token.text, 2, false)
+                } else {
+                    0
+                },
+                suffix: if candidate {
+                    affix_hash(token.text, 3, true)
+                } else {
+                    0
+                },
                 gazetteer: marks[idx],
                 candidate,
                 sentence_start: idx == 0
@@ -497,13 +523,23 @@ fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u
     out.push(feature(21).u64(tag_at(1)).0);
     out.push(feature(22).u64(tag_at(1)).u64(tag_at(2)).0);
     out.push(feature(23).u64(tag_at(1)).u64(here.shape).0);
-    out.push(feature(24).u64(u64::from(here.sentence_start)).u64(here.shape).0);
+    out.push(
+        feature(24)
+            .u64(u64::from(here.sentence_start))
+            .u64(here.shape)
+            .0,
+    );
     out.push(feature(25).u64(here.gazetteer).0);
     out.push(feature(26).u64(prev.gazetteer).u64(here.gazetteer).0);
     out.push(feature(27).u64(next.gazetteer).0);
     out.push(feature(28).u64(prev.word).u64(here.word).0);
     out.push(feature(29).u64(here.word).u64(next.word).0);
-    out.push(feature(30).u64(u64::from(here.sentence_start)).u64(here.word).0);
+    out.push(
+        feature(30)
+            .u64(u64::from(here.sentence_start))
+            .u64(here.word)
+            .0,
+    );
     out.push(feature(31).u64(tag_at(1)).u64(here.word).0);
 }
 
@@ -608,7 +644,10 @@ pub fn train(
         // Rescale so that weights read as small numbers in the file.
         let scaled = average.map(|weight| weight * 1000.0);
         if scaled.iter().any(|weight| weight.abs() >= min_weight) {
-            averaged.insert(*feature, scaled.map(|w| if w.abs() < min_weight { 0.0 } else { w }));
+            averaged.insert(
+                *feature,
+                scaled.map(|w| if w.abs() < min_weight { 0.0 } else { w }),
+            );
         }
     }
     Tagger { weights: averaged }
@@ -636,7 +675,10 @@ mod tests {
     use super::*;
 
     fn texts(input: &str) -> Vec<&str> {
-        tokenize(input).into_iter().map(|token| token.text).collect()
+        tokenize(input)
+            .into_iter()
+            .map(|token| token.text)
+            .collect()
     }
 
     #[test]
@@ -648,7 +690,10 @@ mod tests {
                 "U.S.", ",", "\"", "quietly", "\"", "."
             ]
         );
-        assert_eq!(texts("Bosnia-Herzegovina’s O'Neill"), ["Bosnia-Herzegovina", "’s", "O'Neill"]);
+        assert_eq!(
+            texts("Bosnia-Herzegovina’s O'Neill"),
+            ["Bosnia-Herzegovina", "’s", "O'Neill"]
+        );
     }
 
     #[test]
@@ -673,6 +718,11 @@ mod tests {
     fn empty_tagger_tags_nothing() {
         let gazetteer = Gazetteer::builtin();
         let tokens = tokenize("Aleksandar Vucic visited Belgrade.");
-        assert!(Tagger::empty().tag(&tokens, &gazetteer).iter().all(|tag| *tag == Tag::None));
+        assert!(
+            Tagger::empty()
+                .tag(&tokens, &gazetteer)
+                .iter()
+                .all(|tag| *tag == Tag::None)
+        );
     }
 }

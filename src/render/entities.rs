@@ -118,7 +118,11 @@ pub fn write_article_text<W: Write>(
     writeln!(out, "  date:     {date}{date_text}{date:#}")?;
     writeln!(out, "  category: {}", view.category.unwrap_or("-"))?;
     if !view.given_entities.is_empty() {
-        writeln!(out, "  labels:   {}", entity_list(view.given_entities, theme))?;
+        writeln!(
+            out,
+            "  labels:   {}",
+            entity_list(view.given_entities, theme)
+        )?;
     }
     for warning in view.warnings {
         writeln!(out, "  warning:  {warning}")?;

@@ -44,7 +44,10 @@ fn query_word_naming_an_entity_finds_other_forms_ranked_below() {
         .position(|p| p.ends_with("exports.txt"))
         .expect("the passage saying `Serbia` is found");
     assert!(word_rank < adjective_rank, "{paths:?}");
-    assert!(!paths.iter().any(|p| p.ends_with("unrelated.txt")), "{paths:?}");
+    assert!(
+        !paths.iter().any(|p| p.ends_with("unrelated.txt")),
+        "{paths:?}"
+    );
 }
 
 #[test]
@@ -57,7 +60,10 @@ fn entity_filter_accepts_aliases_and_spellings() {
         assert_eq!(hits, canonical, "{name}");
     }
     let hits = env.search_json("shells", &["--entity", "vucic"]);
-    assert!(hits.is_empty(), "no passage about shells names him: {hits:?}");
+    assert!(
+        hits.is_empty(),
+        "no passage about shells names him: {hits:?}"
+    );
     let hits = env.search_json("sanctions", &["--entity", "Aleksandar Vucic"]);
     assert_eq!(hits.len(), 1, "{hits:?}");
 }
@@ -74,7 +80,13 @@ fn entities_command_counts_over_all_matching_passages() {
     assert_eq!(counts[0]["passages"], 3);
 
     let output = env.run(&[
-        "entities", "sanctions", "--index", "index", "--json", "--kind", "person",
+        "entities",
+        "sanctions",
+        "--index",
+        "index",
+        "--json",
+        "--kind",
+        "person",
     ]);
     let counts = json_lines(&output);
     assert_eq!(counts.len(), 1, "{counts:?}");
@@ -104,13 +116,24 @@ fn inspect_shows_passages_sections_and_resolved_entities() {
             .collect()
     };
     // The acronym defined in the lead, and the surname after the full name, resolve.
-    assert!(names(1).contains(&"Stockholm International Peace Research Institute".into()), "{:?}", names(1));
-    assert!(names(2).contains(&"Aleksandar Vučić".into()), "{:?}", names(2));
+    assert!(
+        names(1).contains(&"Stockholm International Peace Research Institute".into()),
+        "{:?}",
+        names(1)
+    );
+    assert!(
+        names(2).contains(&"Aleksandar Vučić".into()),
+        "{:?}",
+        names(2)
+    );
     assert!(!names(2).contains(&"Vučić".into()), "{:?}", names(2));
 
     let text = env.run(&["inspect", "corpus/defence/exports.txt"]);
     let text = String::from_utf8(text.stdout).unwrap();
-    assert!(text.contains("Who Buys") && text.contains("Serbia (place)"), "{text}");
+    assert!(
+        text.contains("Who Buys") && text.contains("Serbia (place)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -132,12 +155,29 @@ fn user_entities_file_adds_entities_to_build_and_search() {
 fn bad_entities_files_name_file_line_and_reason() {
     let env = TestEnv::with_fixture("entities/corpus");
     let no_tab = fixture_file("no_tab.tsv");
-    let output = env.run(&["index", "build", "corpus", "--index", "index", "--entities", &no_tab]);
+    let output = env.run(&[
+        "index",
+        "build",
+        "corpus",
+        "--index",
+        "index",
+        "--entities",
+        &no_tab,
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no_tab.tsv:2: expected"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no_tab.tsv:2: expected"),
+        "{}",
+        stderr(&output)
+    );
 
     let bad_kind = fixture_file("bad_kind.tsv");
-    let output = env.run(&["inspect", "corpus/defence/exports.txt", "--entities", &bad_kind]);
+    let output = env.run(&[
+        "inspect",
+        "corpus/defence/exports.txt",
+        "--entities",
+        &bad_kind,
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains(
