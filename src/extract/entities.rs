@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 
 use crate::extract::gazetteer::{FormKind, Gazetteer, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
-use crate::extract::tagger::{Tag, Tagger, Token, builtin_tagger, tokenize};
+use crate::extract::tagger::{
+    KnownMatches, Tag, Tagger, Token, builtin_tagger, known_matches, tokenize,
+};
 use crate::model::{Article, Entity, EntityKind, Passage};
 
 /// One name found in a text: where it is, how it is written and what it stands for.
@@ -162,8 +164,9 @@ impl EntityExtractor {
             return Vec::new();
         }
         let tokens = tokenize(text);
-        let tags = self.tagger.tag(&tokens, &self.gazetteer);
-        let spans = self.spans(&tokens, &tags);
+        let matches = known_matches(&tokens, &self.gazetteer);
+        let tags = self.tagger.tag(&tokens, &matches, &self.gazetteer);
+        let spans = self.spans(&tokens, &tags, &matches);
         let mut mentions = Vec::with_capacity(spans.len());
         for (span_idx, span) in spans.iter().enumerate() {
             let first = &tokens[span.first];
@@ -235,10 +238,9 @@ impl EntityExtractor {
     /// Spans of equal tags. A known form that starts where a span starts and covers all of
     /// it wins ("NEW YORK" when the tagger marked only "YORK" is still New York); when on,
     /// known forms the tagger left untagged count too.
-    fn spans(&self, tokens: &[Token<'_>], tags: &[Tag]) -> Vec<Span> {
+    fn spans(&self, tokens: &[Token<'_>], tags: &[Tag], matches: &KnownMatches) -> Vec<Span> {
         let mut spans = Vec::new();
         let mut idx = 0;
-        let words: Vec<&str> = tokens.iter().map(|token| token.text).collect();
         while idx < tokens.len() {
             let tag = tags[idx];
             // The end (exclusive) of the run of equal tags that starts here.
@@ -255,12 +257,8 @@ impl EntityExtractor {
                     run_end -= 1;
                 }
             }
-            // A name does not run across lines (a headline into a dateline).
-            let line_end = tokens[idx + 1..]
-                .iter()
-                .position(|token| token.starts_line)
-                .map_or(tokens.len(), |offset| idx + 1 + offset);
-            let known = self.gazetteer.longest_match(&words[idx..line_end]);
+            // Known forms never run across lines (a headline into a dateline).
+            let known = matches[idx];
             if let Some((form, n_words)) = known
                 && idx + n_words >= run_end
                 && (self.match_untagged_forms

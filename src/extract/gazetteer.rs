@@ -72,6 +72,13 @@ pub struct Gazetteer {
 /// whitespace collapsed to single spaces. "Vučić's" and "VUCIC" both give "vucic".
 pub fn entity_key(name: &str) -> String {
     let name = strip_possessive(name.trim());
+    // Most words are plain ASCII without spaces: skip transliteration and the split.
+    if name
+        .bytes()
+        .all(|byte| byte.is_ascii_graphic() && byte != b'-')
+    {
+        return name.to_ascii_lowercase();
+    }
     let folded = deunicode::deunicode(name).to_lowercase();
     folded
         .split(|c: char| c.is_whitespace() || c == '-')

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use crate::extract::gazetteer::{FormKind, Gazetteer};
+use crate::extract::gazetteer::{Form, FormKind, Gazetteer};
 use crate::model::EntityKind;
 
 /// The perceptron's weights, one feature a line: the feature's hash in hex, then one weight a tag.
@@ -378,13 +378,18 @@ impl Tagger {
         self.weights.is_empty()
     }
 
-    /// One tag per token.
-    pub fn tag(&self, tokens: &[Token<'_>], gazetteer: &Gazetteer) -> Vec<Tag> {
+    /// One tag per token; `matches` are the text's `known_matches`.
+    pub fn tag(
+        &self,
+        tokens: &[Token<'_>],
+        matches: &KnownMatches,
+        gazetteer: &Gazetteer,
+    ) -> Vec<Tag> {
         let mut tags = vec![Tag::None; tokens.len()];
         if self.weights.is_empty() {
             return tags;
         }
-        let infos = token_infos(tokens, gazetteer);
+        let infos = token_infos(tokens, matches, gazetteer);
         let mut features = Vec::with_capacity(24);
         for idx in 0..tokens.len() {
             if !infos[idx].candidate {
@@ -421,13 +426,35 @@ impl Tagger {
     }
 }
 
-/// Marks every token a known form covers, by the form's kind and the token's place in it.
-fn gazetteer_marks(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> Vec<u64> {
-    let mut marks = vec![0; tokens.len()];
+/// The longest known form starting at each token (within its line), if any.
+pub type KnownMatches = Vec<Option<(Form, usize)>>;
+
+/// Looks up, once per text, the known forms that start at each token; the tagger's features
+/// and the extractor's spans both use them.
+pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatches {
     let words: Vec<&str> = tokens.iter().map(|token| token.text).collect();
+    let mut matches = vec![None; tokens.len()];
+    let mut line_end = tokens.len();
+    for idx in (0..tokens.len()).rev() {
+        if gazetteer.is_empty() {
+            break;
+        }
+        if tokens[idx].text.chars().any(char::is_uppercase) {
+            matches[idx] = gazetteer.longest_match(&words[idx..line_end]);
+        }
+        if tokens[idx].starts_line {
+            line_end = idx;
+        }
+    }
+    matches
+}
+
+/// Marks every token a known form covers, by the form's kind and the token's place in it.
+fn gazetteer_marks(matches: &KnownMatches, gazetteer: &Gazetteer) -> Vec<u64> {
+    let mut marks = vec![0; matches.len()];
     let mut idx = 0;
-    while idx < tokens.len() {
-        match gazetteer.longest_match(&words[idx..]) {
+    while idx < matches.len() {
+        match matches[idx] {
             Some((form, matched)) => {
                 let kind = gazetteer.known(form.entity).entity.kind as u64;
                 let adjective = u64::from(form.kind == FormKind::Adjective);
@@ -442,8 +469,12 @@ fn gazetteer_marks(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> Vec<u64> {
     marks
 }
 
-fn token_infos(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> Vec<TokenInfo> {
-    let marks = gazetteer_marks(tokens, gazetteer);
+fn token_infos(
+    tokens: &[Token<'_>],
+    matches: &KnownMatches,
+    gazetteer: &Gazetteer,
+) -> Vec<TokenInfo> {
+    let marks = gazetteer_marks(matches, gazetteer);
     let capitalised: Vec<bool> = tokens
         .iter()
         .map(|token| has_uppercase(token.text))
@@ -573,7 +604,11 @@ pub fn train(
         .map(|sentence| {
             let joined = sentence.words.join(" ");
             let tokens = tokenize_given(&joined, &sentence.words);
-            (token_infos(&tokens, gazetteer), sentence.tags.as_slice())
+            let matches = known_matches(&tokens, gazetteer);
+            (
+                token_infos(&tokens, &matches, gazetteer),
+                sentence.tags.as_slice(),
+            )
         })
         .collect();
     let mut update = |weights: &mut HashMap<u64, [f32; N_TAGS]>,
@@ -718,9 +753,10 @@ mod tests {
     fn empty_tagger_tags_nothing() {
         let gazetteer = Gazetteer::builtin();
         let tokens = tokenize("Aleksandar Vucic visited Belgrade.");
+        let matches = known_matches(&tokens, &gazetteer);
         assert!(
             Tagger::empty()
-                .tag(&tokens, &gazetteer)
+                .tag(&tokens, &matches, &gazetteer)
                 .iter()
                 .all(|tag| *tag == Tag::None)
         );
