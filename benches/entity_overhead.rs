@@ -10,14 +10,19 @@ use newsdex::build::process_file;
 use newsdex::extract::entities::EntityExtractor;
 use newsdex::index;
 use newsdex::ingest::{WalkOptions, walk_corpus};
+use rayon::prelude::*;
 
 fn build_in_ram(files: &[newsdex::ingest::CorpusFile], extractor: &EntityExtractor) -> usize {
     let handle = index::create_in_ram();
     let mut writer = index::writer(&handle, 64).expect("an in-RAM writer");
     let mut n_passages = 0;
-    for file in files {
-        let articles = process_file(file, extractor).expect("the bundled corpus reads");
-        for (article, passages) in &articles {
+    // Read and annotate in parallel, then write, as `build_index` does.
+    let read: Vec<_> = files
+        .par_iter()
+        .map(|file| process_file(file, extractor).expect("the bundled corpus reads"))
+        .collect();
+    for articles in &read {
+        for (article, passages) in articles {
             for passage in passages {
                 writer
                     .add_document(index::passage_document(&handle.fields, article, passage))

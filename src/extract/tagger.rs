@@ -86,18 +86,31 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
     let mut line_start = true;
     let mut chunk_start: Option<usize> = None;
-    for (idx, c) in text.char_indices() {
-        if c.is_whitespace() || c.is_control() {
+    let bytes = text.as_bytes();
+    let mut idx = 0;
+    while idx < bytes.len() {
+        // ASCII is decided byte by byte; anything else is decoded as one char.
+        let (is_space, len) = if bytes[idx].is_ascii() {
+            let byte = bytes[idx];
+            (byte.is_ascii_whitespace() || byte.is_ascii_control(), 1)
+        } else {
+            match text[idx..].chars().next() {
+                Some(c) => (c.is_whitespace() || c.is_control(), c.len_utf8()),
+                None => break,
+            }
+        };
+        if is_space {
             if let Some(start) = chunk_start.take() {
                 split_chunk(text, start, idx, line_start, &mut tokens);
                 line_start = false;
             }
-            if c == '\n' {
+            if bytes[idx] == b'\n' {
                 line_start = true;
             }
         } else if chunk_start.is_none() {
             chunk_start = Some(idx);
         }
+        idx += len;
     }
     if let Some(start) = chunk_start {
         split_chunk(text, start, text.len(), line_start, &mut tokens);
@@ -240,6 +253,12 @@ struct TokenInfo {
 
 fn hash_lower(text: &str) -> u64 {
     let mut hash = Fnv::new(0);
+    if text.is_ascii() {
+        for byte in text.bytes() {
+            hash.byte(byte.to_ascii_lowercase());
+        }
+        return hash.0;
+    }
     for c in text.chars().flat_map(char::to_lowercase) {
         let mut buffer = [0; 4];
         for byte in c.encode_utf8(&mut buffer).bytes() {
@@ -479,15 +498,30 @@ fn token_infos(
         .iter()
         .map(|token| has_uppercase(token.text))
         .collect();
+    let candidates: Vec<bool> = (0..tokens.len())
+        .map(|idx| {
+            let connector = CONNECTORS.contains(&tokens[idx].text)
+                && idx > 0
+                && capitalised[idx - 1]
+                && capitalised.get(idx + 1).copied().unwrap_or(false);
+            capitalised[idx] || connector
+        })
+        .collect();
+    // Only candidates and their neighbours (two each side) are ever read: skip the rest.
+    let mut needed = vec![false; tokens.len()];
+    for (idx, _) in candidates.iter().enumerate().filter(|(_, c)| **c) {
+        let from = idx.saturating_sub(2);
+        let to = (idx + 3).min(tokens.len());
+        needed[from..to].iter_mut().for_each(|n| *n = true);
+    }
     tokens
         .iter()
         .enumerate()
         .map(|(idx, token)| {
-            let connector = CONNECTORS.contains(&token.text)
-                && idx > 0
-                && capitalised[idx - 1]
-                && capitalised.get(idx + 1).copied().unwrap_or(false);
-            let candidate = capitalised[idx] || connector;
+            let candidate = candidates[idx];
+            if !needed[idx] {
+                return NONE_INFO;
+            }
             TokenInfo {
                 word: hash_lower(token.text),
                 shape: shape_hash(token.text),
