@@ -572,7 +572,7 @@ fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u
         }
     };
     let here = infos[idx];
-    let (prev, next, prev2, next2) = (at(-1), at(1), at(-2), at(2));
+    let (prev, next) = (at(-1), at(1));
     let feature = |template: u64| Fnv::new(template);
     out.push(feature(10).0);
     out.push(feature(11).u64(here.word).0);
@@ -581,12 +581,9 @@ fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u
     out.push(feature(14).u64(here.suffix).0);
     out.push(feature(15).u64(prev.word).0);
     out.push(feature(16).u64(next.word).0);
-    out.push(feature(17).u64(prev2.word).0);
-    out.push(feature(18).u64(next2.word).0);
     out.push(feature(19).u64(prev.shape).u64(here.shape).0);
     out.push(feature(20).u64(here.shape).u64(next.shape).0);
     out.push(feature(21).u64(tag_at(1)).0);
-    out.push(feature(22).u64(tag_at(1)).u64(tag_at(2)).0);
     out.push(feature(23).u64(tag_at(1)).u64(here.shape).0);
     out.push(
         feature(24)
@@ -605,7 +602,6 @@ fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u
             .u64(here.word)
             .0,
     );
-    out.push(feature(31).u64(tag_at(1)).u64(here.word).0);
 }
 
 /// One training sentence: tokens and their gold tags.
