@@ -27,7 +27,9 @@ fn build_in_ram(
             let mut articles = process_file(file, extractor).expect("the bundled corpus reads");
             if !index_entities {
                 for (_, passages) in &mut articles {
-                    passages.iter_mut().for_each(|passage| passage.entities.clear());
+                    passages
+                        .iter_mut()
+                        .for_each(|passage| passage.entities.clear());
                 }
             }
             articles
