@@ -35,6 +35,10 @@ pub enum Command {
     /// Write the corpus in another engine's load format.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// List the most mentioned entities, overall or among the passages that match a query.
+    Entities(EntitiesArgs),
+    /// Show how newsdex reads files, without indexing them: fields, passages, entities.
+    Inspect(InspectArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -143,6 +147,9 @@ pub struct BuildArgs {
     pub quiet: bool,
 
     #[command(flatten)]
+    pub entities: EntitiesFileArgs,
+
+    #[command(flatten)]
     pub backend: BackendArgs,
 
     /// Replace the whole index instead of updating only what changed (with --backend quickwit:
@@ -245,6 +252,61 @@ pub struct SearchArgs {
     /// Write JSON Lines, one object per passage, instead of text.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub entities: EntitiesFileArgs,
+}
+
+/// A user's entities file; shared by every command that finds or resolves entities.
+#[derive(Debug, Clone, Args)]
+pub struct EntitiesFileArgs {
+    /// Your own entities, added to the built-in ones: one a line, tab-separated
+    /// `name<TAB>kind<TAB>alias;alias` (kinds: person, place, organisation, other).
+    #[arg(long = "entities", value_name = "FILE", env = "NEWSDEX_ENTITIES")]
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EntitiesArgs {
+    /// Count only the passages that match this query (same language as `search`).
+    #[arg(value_name = "QUERY")]
+    pub query: Option<String>,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    /// Only entities of this kind.
+    #[arg(long, value_enum)]
+    pub kind: Option<crate::model::EntityKind>,
+
+    /// Number of entities to list.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub top: u64,
+
+    /// Write JSON Lines, one object per entity, instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub entities: EntitiesFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Files to read as newsdex would index them.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Read every file as this format instead of choosing by extension.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write one JSON object per article instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub entities: EntitiesFileArgs,
 }
 
 #[derive(Debug, Args)]

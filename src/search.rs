@@ -20,6 +20,7 @@ use tantivy::{DocAddress, IndexReader, ReloadPolicy, Score, SegmentReader, Tanti
 
 use crate::config::{DayEnd, parse_date_arg};
 use crate::error::IndexError;
+use crate::expand::entity_expansion;
 use crate::extract::entities::EntityExtractor;
 use crate::facets::{FacetCollector, Facets, parse_entity_label};
 use crate::index::IndexHandle;
@@ -199,7 +200,7 @@ impl Searcher {
         &self.extractor
     }
 
-    /// The tantivy searcher over the last loaded state of the index.
+    /// A tantivy searcher on the loaded state of the index, for counts and aggregations.
     pub fn tantivy_searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
     }
@@ -319,10 +320,19 @@ impl Searcher {
         let started = Instant::now();
         let compiled = self.compile(&request.query, request.require_all, request.boosts)?;
         let filter = self.filter_query(&request.filters)?;
+        // Passages naming a query's entity in another form match too, ranked below the others.
+        let ranked_query: Box<dyn Query> =
+            match entity_expansion(&self.extractor, &self.handle.fields, &request.query) {
+                Some(expansion) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, compiled.query.box_clone()),
+                    (Occur::Should, expansion),
+                ])),
+                None => compiled.query.box_clone(),
+            };
         let query: Box<dyn Query> = match filter {
-            None => compiled.query.box_clone(),
+            None => ranked_query,
             Some(filter) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, compiled.query.box_clone()),
+                (Occur::Must, ranked_query),
                 (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
             ])),
         };
@@ -1237,6 +1247,9 @@ mod tests {
             ("a", 0)
         );
         assert!(results.hits[0].snippet.contains("Serbia"));
+        // The passage that names Serbia only as "Serbian" matches through the entity, last.
+        let last = results.hits.last().unwrap();
+        assert_eq!((last.article_id.as_str(), last.ordinal), ("a", 1));
         assert!(
             results
                 .hits

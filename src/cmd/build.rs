@@ -14,7 +14,6 @@ use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
 use crate::incremental::PlanSummary;
 use crate::ingest::WalkOptions;
-use crate::ingest::mapping::FieldOverride;
 use crate::manifest::ChangeCounts;
 
 /// Shows progress on a terminal and reports problems as they are found.
@@ -63,33 +62,20 @@ pub fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Builds the index at `index` from `corpus`, printing progress and a summary to stderr.
+/// Builds the index as `options` say, printing progress and a summary to stderr.
 pub fn build(
-    corpus: &Path,
-    index: &Path,
-    args_memory_mb: usize,
-    walk: WalkOptions,
-    fields: &[FieldOverride],
+    options: &BuildOptions,
     quiet: bool,
-    rebuild: bool,
+    extractor: &EntityExtractor,
 ) -> anyhow::Result<BuildReport> {
-    let options = BuildOptions {
-        corpus: corpus.to_path_buf(),
-        index: index.to_path_buf(),
-        walk,
-        memory_mb: args_memory_mb,
-        rebuild,
-        fields: fields.to_vec(),
-    };
     let reporter = Reporter {
         bar: progress_bar(quiet),
         quiet,
     };
-    let extractor = EntityExtractor::builtin();
-    let report = build_index(&options, &extractor, &reporter)?;
+    let report = build_index(options, extractor, &reporter)?;
     reporter.bar.finish_and_clear();
     if !quiet {
-        print_summary(&mut std::io::stderr().lock(), &report, index)?;
+        print_summary(&mut std::io::stderr().lock(), &report, &options.index)?;
     }
     Ok(report)
 }
@@ -99,19 +85,19 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         return crate::cmd::quickwit::build(args);
     }
     let location = IndexLocation::from_args(&args.index);
-    let walk = WalkOptions {
-        forced_format: args.format,
-        max_file_size: args.max_file_size,
+    let options = BuildOptions {
+        corpus: args.corpus.clone(),
+        index: location.path().to_path_buf(),
+        walk: WalkOptions {
+            forced_format: args.format,
+            max_file_size: args.max_file_size,
+        },
+        memory_mb: args.memory_mb,
+        rebuild: args.rebuild,
+        fields: args.fields.clone(),
     };
-    let report = build(
-        &args.corpus,
-        location.path(),
-        args.memory_mb,
-        walk,
-        &args.fields,
-        args.quiet,
-        args.rebuild,
-    )?;
+    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+    let report = build(&options, args.quiet, &extractor)?;
     Ok(if report.is_complete() {
         Outcome::Success
     } else {

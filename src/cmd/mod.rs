@@ -2,8 +2,10 @@
 //! writes the results through `render`; `main` maps the outcome to an exit status.
 
 pub mod build;
+pub mod entities;
 pub mod eval;
 pub mod export;
+pub mod inspect;
 pub mod quickwit;
 pub mod search;
 pub mod stats;
@@ -30,6 +32,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Search(args) => search::run(&args, color),
         Command::Eval(args) => eval::run(&args),
         Command::Export(ExportCommand::Quickwit(args)) => export::run(&args),
+        Command::Entities(args) => entities::run(&args, color),
+        Command::Inspect(args) => inspect::run(&args, color),
     }
 }
 

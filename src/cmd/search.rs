@@ -6,6 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use crate::backend::{BackendKind, SearchBackend};
+use crate::build::BuildOptions;
 use crate::cli::SearchArgs;
 use crate::cmd::Outcome;
 use crate::config::{self, DEFAULT_CORPUS_DIR, IndexLocation};
@@ -18,6 +19,14 @@ use crate::search::{SearchRequest, Searcher};
 
 /// Opens the index, building the default one from the default corpus when it does not exist.
 pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searcher> {
+    open_or_build_default_with(location, EntityExtractor::builtin())
+}
+
+/// `open_or_build_default` with a given extractor (built-in plus a user's `--entities` file).
+pub fn open_or_build_default_with(
+    location: &IndexLocation,
+    extractor: EntityExtractor,
+) -> anyhow::Result<Searcher> {
     if location.is_default && !index::index_exists(location.path()) {
         let corpus = std::path::Path::new(DEFAULT_CORPUS_DIR);
         if corpus.is_dir() {
@@ -26,26 +35,28 @@ pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searche
                 location.path().display(),
                 corpus.display()
             );
-            crate::cmd::build::build(
-                corpus,
-                location.path(),
-                index::DEFAULT_MEMORY_MB,
-                WalkOptions::default(),
-                &[],
-                true,
-                false,
-            )?;
+            let options = BuildOptions {
+                corpus: corpus.to_path_buf(),
+                index: location.path().to_path_buf(),
+                walk: WalkOptions::default(),
+                memory_mb: index::DEFAULT_MEMORY_MB,
+                rebuild: false,
+                fields: Vec::new(),
+            };
+            crate::cmd::build::build(&options, true, &extractor)?;
         }
     }
     let handle = open_index(location.path())?;
-    Ok(Searcher::new(handle, EntityExtractor::builtin())?)
+    Ok(Searcher::new(handle, extractor)?)
 }
 
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
     let backend: Box<dyn SearchBackend> = match args.backend.backend {
-        BackendKind::Local => Box::new(open_or_build_default(&IndexLocation::from_args(
-            &args.index,
-        ))?),
+        BackendKind::Local => {
+            let location = IndexLocation::from_args(&args.index);
+            let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+            Box::new(open_or_build_default_with(&location, extractor)?)
+        }
         BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(&args.backend)?),
     };
     let filters = config::filters(

@@ -1,191 +1,157 @@
-//! Entity extraction: passage text -> canonical named entities. A gazetteer maps every known
-//! form (name, alias, adjective) to one canonical entity; capitalised runs that no list holds
-//! become entities of their own. Pure; knowledge is loaded once and shared read-only.
+//! Entity extraction: passage text -> canonical named entities. The tagger finds and types name
+//! spans; the gazetteer maps every known form (name, alias, adjective, demonym) to one canonical
+//! entity; within an article, acronyms defined in the text and surnames after a full name
+//! resolve to the full form. Pure: knowledge is loaded once and shared read-only; nothing here
+//! reads article files or touches the index.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
+use crate::extract::gazetteer::{FormKind, Gazetteer, strip_possessive};
+pub use crate::extract::gazetteer::{GazetteerError, entity_key};
+use crate::extract::tagger::{
+    KnownMatches, Tag, Tagger, Token, builtin_tagger, known_matches, tokenize,
+};
 use crate::model::{Article, Entity, EntityKind, Passage};
 
-/// Built-in knowledge: `canonical name|kind|alias;alias;...`, one entity a line.
-const BUILTIN: &str = "\
-Serbia|place|Serbian;Serbians;Republic of Serbia
-Ukraine|place|Ukrainian;Ukrainians
-Russia|place|Russian;Russians;Russian Federation
-Bosnia and Herzegovina|place|Bosnia-Herzegovina;Bosnia;Bosnian;Bosnians
-Croatia|place|Croatian;Croatians
-Germany|place|German;Germans
-France|place|French
-Poland|place|Polish;Poles
-Czech Republic|place|Czechia;Czech
-Slovakia|place|Slovak;Slovakian
-Hungary|place|Hungarian;Hungarians
-Romania|place|Romanian;Romanians
-Bulgaria|place|Bulgarian;Bulgarians
-Italy|place|Italian;Italians
-Spain|place|Spanish
-United Kingdom|place|UK;U.K.;Britain;British;Great Britain
-United States|place|US;U.S.;USA;U.S.A.;America;American;Americans
-China|place|Chinese
-Turkey|place|Turkish;Turkiye;Türkiye
-Montenegro|place|Montenegrin
-North Macedonia|place|Macedonia;Macedonian
-Albania|place|Albanian
-Kosovo|place|Kosovar
-Western Balkans|place|Western Balkan
-European Union|organisation|EU;E.U.
-North Atlantic Treaty Organization|organisation|NATO;North Atlantic Treaty Organisation
-Stockholm International Peace Research Institute|organisation|SIPRI
-";
-
-/// Small words that may sit inside a multi-word proper name ("Bank of England").
-const CONNECTORS: &[&str] = &["of", "the", "and", "for", "de", "von", "van", "al"];
-
-/// Folds a name to its lookup key: diacritics and case removed, possessive dropped,
-/// whitespace collapsed. "Vučić's" and "VUCIC" both give "vucic".
-pub fn entity_key(name: &str) -> String {
-    let name = strip_possessive(name.trim());
-    let folded = deunicode::deunicode(name).to_lowercase();
-    // Most names are already single-spaced; only the others pay for collapsing.
-    let is_collapsed = !folded.starts_with(' ')
-        && !folded.ends_with(' ')
-        && !folded.contains("  ")
-        && !folded.contains(|c: char| c.is_whitespace() && c != ' ');
-    if is_collapsed {
-        return folded;
-    }
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+/// One name found in a text: where it is, how it is written and what it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mention {
+    /// Byte range in the text.
+    pub start: usize,
+    pub end: usize,
+    /// The kind of the words as written: an adjective or demonym ("Serbian") is `Other`,
+    /// as in CoNLL-2003, although its entity is the place.
+    pub written_kind: EntityKind,
+    pub entity: Entity,
 }
 
-fn strip_possessive(word: &str) -> &str {
-    word.strip_suffix("'s")
-        .or_else(|| word.strip_suffix("\u{2019}s"))
-        .or_else(|| word.strip_suffix('\''))
-        .unwrap_or(word)
+/// What one article has taught the extractor so far: acronyms it defined and the people it
+/// named in full, by folded key.
+#[derive(Debug, Default)]
+struct ArticleContext {
+    aliases: HashMap<String, Entity>,
+    /// The first spelling of every name met, so that "VUCIC" later reads as "Vucic".
+    spellings: HashMap<String, Entity>,
 }
 
-/// The gazetteer and the rules that turn text into canonical entities.
+/// The gazetteer and the tagger that turn text into canonical entities.
 #[derive(Debug, Clone)]
 pub struct EntityExtractor {
-    by_key: HashMap<String, Entity>,
-    longest_alias_words: usize,
-    /// First words of the keys of several words: a run of words whose first word is not here
-    /// cannot be a known form, which spares building its key (most of the extraction's time).
-    multi_word_heads: HashSet<String>,
+    gazetteer: Arc<Gazetteer>,
+    tagger: &'static Tagger,
+    /// Known forms that the tagger did not mark still count as mentions.
+    match_untagged_forms: bool,
 }
 
-/// The first word of the key of any run of words that starts with `word`; empty when `word`
-/// is all punctuation (then the run's key starts with a later word).
-fn head_key(word: &str) -> String {
-    let trimmed = word.trim_start_matches(|c: char| {
-        !c.is_alphanumeric() && c != '.' && c != '\'' && c != '\u{2019}'
-    });
-    let folded = deunicode::deunicode(trimmed).to_lowercase();
-    folded.split_whitespace().next().unwrap_or("").to_string()
+fn empty_tagger() -> &'static Tagger {
+    static EMPTY: OnceLock<Tagger> = OnceLock::new();
+    EMPTY.get_or_init(Tagger::empty)
 }
 
 impl EntityExtractor {
-    /// The extractor with newsdex's built-in knowledge.
+    /// The extractor with newsdex's built-in knowledge and tagger.
     pub fn builtin() -> EntityExtractor {
-        let mut extractor = EntityExtractor {
-            by_key: HashMap::new(),
-            longest_alias_words: 1,
-            multi_word_heads: HashSet::new(),
-        };
-        for line in BUILTIN.lines() {
-            let mut fields = line.split('|');
-            let (Some(name), Some(kind), aliases) = (fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
-            let Some(kind) = EntityKind::parse(kind) else {
-                continue;
-            };
-            let entity = Entity {
-                name: name.to_string(),
-                kind,
-            };
-            extractor.add_form(name, &entity);
-            for alias in aliases.unwrap_or("").split(';').filter(|a| !a.is_empty()) {
-                extractor.add_form(alias, &entity);
-            }
+        static BUILTIN: OnceLock<Arc<Gazetteer>> = OnceLock::new();
+        EntityExtractor {
+            gazetteer: BUILTIN
+                .get_or_init(|| Arc::new(Gazetteer::builtin()))
+                .clone(),
+            tagger: builtin_tagger(),
+            match_untagged_forms: true,
         }
-        extractor
     }
 
-    fn add_form(&mut self, form: &str, entity: &Entity) {
-        let key = entity_key(form);
-        self.longest_alias_words = self.longest_alias_words.max(key.split(' ').count());
-        if let Some((head, _)) = key.split_once(' ') {
-            self.multi_word_heads.insert(head.to_string());
+    /// The built-in extractor plus the entities of a user's file (`--entities FILE`), which
+    /// win over built-in ones.
+    pub fn with_user_file(path: &Path) -> Result<EntityExtractor, GazetteerError> {
+        let mut extractor = EntityExtractor::builtin();
+        let mut gazetteer = (*extractor.gazetteer).clone();
+        gazetteer.load_file(path)?;
+        extractor.gazetteer = Arc::new(gazetteer);
+        Ok(extractor)
+    }
+
+    /// The built-in extractor, or with a user file when one is given.
+    pub fn from_option(path: Option<&Path>) -> Result<EntityExtractor, GazetteerError> {
+        match path {
+            Some(path) => EntityExtractor::with_user_file(path),
+            None => Ok(EntityExtractor::builtin()),
         }
-        self.by_key.insert(key, entity.clone());
+    }
+
+    /// An extractor that finds nothing (and resolves every name to itself): the baseline of the
+    /// entity-overhead benchmark.
+    pub fn none() -> EntityExtractor {
+        EntityExtractor {
+            gazetteer: Arc::new(Gazetteer::default()),
+            tagger: empty_tagger(),
+            match_untagged_forms: false,
+        }
+    }
+
+    /// Whether known forms the tagger missed count (on by default); the quality harness
+    /// measures both ways.
+    pub fn set_match_untagged_forms(&mut self, on: bool) {
+        self.match_untagged_forms = on;
+    }
+
+    pub fn gazetteer(&self) -> &Gazetteer {
+        &self.gazetteer
     }
 
     /// The canonical entity for a name as a user typed it; unknown names keep their spelling
-    /// with kind `other`.
+    /// (without possessive) with kind `other`.
     pub fn resolve(&self, name: &str) -> Entity {
-        self.by_key
-            .get(&entity_key(name))
-            .cloned()
-            .unwrap_or_else(|| Entity {
-                name: name.trim().to_string(),
+        match self.gazetteer.lookup(name) {
+            Some(known) => known.entity.clone(),
+            None => Entity {
+                name: strip_possessive(name.trim()).to_string(),
                 kind: EntityKind::Other,
-            })
+            },
+        }
+    }
+
+    /// The country a known city or region lies in, or the state a historical one became.
+    pub fn within(&self, entity: &Entity) -> Option<Entity> {
+        let known = self.gazetteer.lookup(&entity.name)?;
+        let within = known.within.as_deref()?;
+        Some(self.resolve(within))
     }
 
     /// Finds the entities of one text, deduplicated and sorted by kind and name.
     pub fn extract(&self, text: &str) -> Vec<Entity> {
-        let mut found = BTreeSet::new();
-        let words: Vec<&str> = text.split_whitespace().collect();
-        let mut word_idx = 0;
-        while word_idx < words.len() {
-            // Longest known form first.
-            let mut matched = 0;
-            let head = head_key(words[word_idx]);
-            let longest = if head.is_empty() || self.multi_word_heads.contains(&head) {
-                self.longest_alias_words
-            } else {
-                1
-            };
-            for n_words in (1..=longest.min(words.len() - word_idx)).rev() {
-                let candidate = join_words(&words[word_idx..word_idx + n_words]);
-                if let Some(entity) = self.by_key.get(&entity_key(&candidate)) {
-                    found.insert(entity.clone());
-                    matched = n_words;
-                    break;
-                }
-            }
-            if matched > 0 {
-                word_idx += matched;
-                continue;
-            }
-            // An unknown run of capitalised words (two or more) is a proper name.
-            let run = capitalised_run(&words[word_idx..]);
-            if run >= 2 {
-                let name = join_words(&words[word_idx..word_idx + run]);
-                let name = strip_possessive(&name).to_string();
-                found.insert(Entity {
-                    name,
-                    kind: EntityKind::Other,
-                });
-                word_idx += run;
-            } else {
-                word_idx += 1;
-            }
-        }
+        let mut context = ArticleContext::default();
+        let found: BTreeSet<Entity> = self
+            .find_mentions(text, &mut context)
+            .into_iter()
+            .map(|mention| mention.entity)
+            .collect();
         found.into_iter().collect()
     }
 
-    /// Fills in the entities of every passage of one article, adding the article's own labels to
-    /// the lead so that they are searchable.
+    /// Every mention in one text, in order, as if the text were a whole article.
+    pub fn mentions(&self, text: &str) -> Vec<Mention> {
+        self.find_mentions(text, &mut ArticleContext::default())
+    }
+
+    /// Fills in the entities of every passage of one article (acronyms and surnames resolve
+    /// across its passages, in order), adding the article's own labels to the lead.
     pub fn annotate(&self, article: &Article, passages: &mut [Passage]) {
+        let mut context = ArticleContext::default();
         for passage in passages.iter_mut() {
-            passage.entities = self.extract(&passage.text);
+            let found: BTreeSet<Entity> = self
+                .find_mentions(&passage.text, &mut context)
+                .into_iter()
+                .map(|mention| mention.entity)
+                .collect();
+            passage.entities = found.into_iter().collect();
         }
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
                 let mut entity = self.resolve(&given.name);
-                // A label the gazetteer does not know keeps the kind its source gave it.
+                // A label no list knows keeps the kind its source gave it.
                 if entity.kind == EntityKind::Other {
                     entity.kind = given.kind;
                 }
@@ -196,82 +162,447 @@ impl EntityExtractor {
             first.entities.sort();
         }
     }
-}
 
-/// Joins words with single spaces after trimming punctuation at the edges of the run.
-fn join_words(words: &[&str]) -> String {
-    let joined = words.join(" ");
-    joined
-        .trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != '\'' && c != '\u{2019}')
-        .trim_end_matches(['.', ','])
-        .to_string()
-}
-
-fn is_capitalised(word: &str) -> bool {
-    word.trim_start_matches(|c: char| !c.is_alphanumeric())
-        .chars()
-        .next()
-        .is_some_and(char::is_uppercase)
-}
-
-/// Length of the run of capitalised words (with connectors inside) at the start of `words`.
-/// A run ends after a word that ends with punctuation.
-fn capitalised_run(words: &[&str]) -> usize {
-    let mut last_capitalised = 0;
-    for (idx, word) in words.iter().enumerate() {
-        let bare = word.trim_matches(|c: char| !c.is_alphanumeric());
-        if is_capitalised(word) {
-            last_capitalised = idx + 1;
-        } else if idx == 0 || !CONNECTORS.contains(&bare) {
-            break;
+    fn find_mentions(&self, text: &str, context: &mut ArticleContext) -> Vec<Mention> {
+        if self.tagger.is_empty() && self.gazetteer.is_empty() {
+            return Vec::new();
         }
-        if word.ends_with([',', '.', ';', ':', ')', '"', '?', '!']) || word.ends_with("'s") {
-            break;
+        let tokens = tokenize(text);
+        let matches = known_matches(&tokens, &self.gazetteer);
+        let tags = self.tagger.tag(&tokens, &matches, &self.gazetteer);
+        let spans = self.spans(&tokens, &tags, &matches);
+        let mut mentions = Vec::with_capacity(spans.len());
+        for (span_idx, span) in spans.iter().enumerate() {
+            let first = &tokens[span.first];
+            let last = &tokens[span.last];
+            let surface = &text[first.start..last.end];
+            let mut mention = self.resolve_span(surface, span, &tokens, context);
+            mention.start = first.start;
+            mention.end = last.end;
+            // "Stockholm International Peace Research Institute (SIPRI)": the acronym in
+            // brackets names the same entity for the rest of the article.
+            if let Some(next) = spans.get(span_idx + 1)
+                && next.first == next.last
+                && next.first == span.last + 2
+                && tokens
+                    .get(span.last + 1)
+                    .is_some_and(|token| token.text == "(")
+                && tokens
+                    .get(next.last + 1)
+                    .is_some_and(|token| token.text == ")")
+                && defines_acronym(surface, tokens[next.first].text)
+            {
+                context
+                    .aliases
+                    .insert(entity_key(tokens[next.first].text), mention.entity.clone());
+            }
+            mentions.push(mention);
         }
+        mentions
     }
-    last_capitalised
+
+    /// Resolves one span: the gazetteer, then what the article taught, then the span itself.
+    fn resolve_span(
+        &self,
+        surface: &str,
+        span: &Span,
+        tokens: &[Token<'_>],
+        context: &mut ArticleContext,
+    ) -> Mention {
+        let key = entity_key(surface);
+        let single_word = span.first == span.last;
+        if single_word && let Some(entity) = context.aliases.get(&key) {
+            return mention_of(entity.clone(), entity.kind);
+        }
+        if let Some(form) = self.gazetteer.form(&key) {
+            let entity = self.gazetteer.known(form.entity).entity.clone();
+            let written_kind = match form.kind {
+                FormKind::Name => entity.kind,
+                FormKind::Adjective => EntityKind::Other,
+            };
+            return mention_of(entity, written_kind);
+        }
+        let kind = span.tag.kind().unwrap_or(EntityKind::Other);
+        let entity = context
+            .spellings
+            .entry(key)
+            .or_insert_with(|| Entity {
+                name: clean_name(surface),
+                kind,
+            })
+            .clone();
+        if entity.kind == EntityKind::Person && !single_word {
+            // "Aleksandar Vucic" makes a later "Vucic" mean him.
+            let surname = tokens[span.last].text;
+            context.aliases.insert(entity_key(surname), entity.clone());
+        }
+        mention_of(entity, kind)
+    }
+
+    /// Spans of equal tags. A known form that starts where a span starts and covers all of
+    /// it wins ("NEW YORK" when the tagger marked only "YORK" is still New York); when on,
+    /// known forms the tagger left untagged count too.
+    fn spans(&self, tokens: &[Token<'_>], tags: &[Tag], matches: &KnownMatches) -> Vec<Span> {
+        let mut spans = Vec::new();
+        let mut idx = 0;
+        while idx < tokens.len() {
+            let tag = tags[idx];
+            // The end (exclusive) of the run of equal tags that starts here.
+            let mut run_end = idx;
+            if tag != Tag::None {
+                run_end = idx + 1;
+                while run_end < tokens.len() && tags[run_end] == tag && !tokens[run_end].starts_line
+                {
+                    run_end += 1;
+                }
+                // A span does not end on a connector ("Bank of").
+                while run_end > idx + 1 && !tokens[run_end - 1].text.chars().any(char::is_uppercase)
+                {
+                    run_end -= 1;
+                }
+            }
+            // Known forms never run across lines (a headline into a dateline).
+            let known = matches[idx];
+            if let Some((form, n_words)) = known
+                && idx + n_words >= run_end
+                && (self.match_untagged_forms
+                    || tags[idx..idx + n_words].iter().any(|tag| *tag != Tag::None))
+            {
+                let kind = self.gazetteer.known(form.entity).entity.kind;
+                spans.push(Span {
+                    first: idx,
+                    last: idx + n_words - 1,
+                    tag: if tag == Tag::None { tag_of(kind) } else { tag },
+                });
+                idx += n_words;
+                continue;
+            }
+            if tag == Tag::None {
+                idx += 1;
+                continue;
+            }
+            spans.push(Span {
+                first: idx,
+                last: run_end - 1,
+                tag,
+            });
+            idx = run_end;
+        }
+        spans
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    first: usize,
+    /// Inclusive.
+    last: usize,
+    tag: Tag,
+}
+
+fn tag_of(kind: EntityKind) -> Tag {
+    match kind {
+        EntityKind::Person => Tag::Person,
+        EntityKind::Place => Tag::Place,
+        EntityKind::Organisation => Tag::Organisation,
+        EntityKind::Other => Tag::Other,
+    }
+}
+
+fn mention_of(entity: Entity, written_kind: EntityKind) -> Mention {
+    Mention {
+        start: 0,
+        end: 0,
+        written_kind,
+        entity,
+    }
+}
+
+/// The name as stored: whitespace collapsed, possessive dropped.
+fn clean_name(surface: &str) -> String {
+    let collapsed = surface.split_whitespace().collect::<Vec<_>>().join(" ");
+    strip_possessive(&collapsed).to_string()
+}
+
+/// Whether `acronym` (in capitals) can stand for `name`: its first letter is the first letter
+/// of the name, and its letters appear in order among the name's capitalised words' initials
+/// or letters.
+fn defines_acronym(name: &str, acronym: &str) -> bool {
+    let letters: Vec<char> = deunicode::deunicode(acronym)
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect();
+    if letters.len() < 2 || !letters.iter().all(char::is_ascii_uppercase) {
+        return false;
+    }
+    let name = deunicode::deunicode(name);
+    let first = name.chars().find(char::is_ascii_alphabetic);
+    first.is_some_and(|first| first.eq_ignore_ascii_case(&letters[0]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Section;
+
+    fn extractor() -> EntityExtractor {
+        EntityExtractor::builtin()
+    }
 
     fn names(text: &str) -> Vec<String> {
-        EntityExtractor::builtin()
+        extractor()
             .extract(text)
             .into_iter()
             .map(|e| e.name)
             .collect()
     }
 
-    #[test]
-    fn keys_fold_case_diacritics_and_possessives() {
-        assert_eq!(entity_key("Vučić"), "vucic");
-        assert_eq!(entity_key("VUCIC"), "vucic");
-        assert_eq!(entity_key("Serbia's"), "serbia");
+    /// Every entity in `expected` (as `kind:Name`) is found in `input`.
+    fn check(input: &str, expected: &[&str]) {
+        let found: Vec<String> = extractor()
+            .extract(input)
+            .into_iter()
+            .map(|e| format!("{}:{}", e.kind, e.name))
+            .collect();
+        for want in expected {
+            assert!(
+                found.iter().any(|f| f == want),
+                "{input:?}: want {want}, found {found:?}"
+            );
+        }
+    }
+
+    fn check_resolve(input: &str, expected: &str) {
+        let entity = extractor().resolve(input);
+        assert_eq!(
+            format!("{}:{}", entity.kind, entity.name),
+            expected,
+            "{input}"
+        );
     }
 
     #[test]
-    fn adjectives_and_aliases_map_to_their_entity() {
-        assert_eq!(
-            names("Serbian ammunition reached Ukraine's army, the EU said."),
-            ["European Union", "Serbia", "Ukraine"]
+    fn resolve_folds_case_and_diacritics_and_aliases() {
+        check_resolve("Serbia", "place:Serbia");
+        check_resolve("SERBIA", "place:Serbia");
+        check_resolve("Serbia's", "place:Serbia");
+        check_resolve("EU", "organisation:European Union");
+        check_resolve("European Union", "organisation:European Union");
+        check_resolve("Russian Federation", "place:Russia");
+        check_resolve("U.S.", "place:United States");
+        check_resolve("US", "place:United States");
+        check_resolve("United States", "place:United States");
+        check_resolve("Serbian", "place:Serbia");
+        check_resolve("Ukrainian", "place:Ukraine");
+        check_resolve("Bosnian", "place:Bosnia and Herzegovina");
+        check_resolve("Bosnia-Herzegovina", "place:Bosnia and Herzegovina");
+        check_resolve("bosnia-herzegovina", "place:Bosnia and Herzegovina");
+        check_resolve("Türkiye", "place:Turkey");
+        check_resolve("USSR", "place:Soviet Union");
+        check_resolve("West German", "place:West Germany");
+        check_resolve(
+            "SIPRI",
+            "organisation:Stockholm International Peace Research Institute",
         );
+        check_resolve("Vučić", "other:Vučić");
+    }
+
+    #[test]
+    fn text_forms_map_to_one_canonical_entity() {
+        check(
+            "Serbian ammunition reached Ukraine's army, the EU said.",
+            &[
+                "place:Serbia",
+                "place:Ukraine",
+                "organisation:European Union",
+            ],
+        );
+        check(
+            "Officials in the Russian Federation denied it.",
+            &["place:Russia"],
+        );
+        check(
+            "Shipments to the U.S. rose, and US officials said so.",
+            &["place:United States"],
+        );
+        check(
+            "Bosnian factories and Bosnia-Herzegovina's army.",
+            &["place:Bosnia and Herzegovina"],
+        );
+        check("Serbia's exports rose.", &["place:Serbia"]);
+    }
+
+    #[test]
+    fn one_name_whatever_the_case_or_diacritics() {
+        let text = "Aleksandar Vučić spoke, and VUČIĆ said more; Vucic left.";
+        let people: Vec<Entity> = extractor()
+            .extract(text)
+            .into_iter()
+            .filter(|e| e.kind == EntityKind::Person)
+            .collect();
+        assert_eq!(people.len(), 1, "{people:?}");
+        assert_eq!(entity_key(&people[0].name), "aleksandar vucic");
+    }
+
+    #[test]
+    fn possessives_drop() {
+        let found = names("Serbia's president met NATO's chief.");
+        assert!(found.contains(&"Serbia".to_string()), "{found:?}");
+        assert!(found.iter().all(|name| !name.ends_with("'s")), "{found:?}");
     }
 
     #[test]
     fn unknown_capitalised_runs_are_names() {
-        let found = names("They met Aleksandar Vucic in Belgrade.");
-        assert!(found.contains(&"Aleksandar Vucic".to_string()), "{found:?}");
+        check(
+            "President Aleksandar Vucic visited the factory in Kragujevac on Monday.",
+            &["person:Aleksandar Vucic"],
+        );
     }
 
     #[test]
-    fn resolve_accepts_any_alias() {
-        let extractor = EntityExtractor::builtin();
-        assert_eq!(
-            extractor.resolve("bosnia-herzegovina").name,
-            "Bosnia and Herzegovina"
+    fn acronym_defined_in_text_links_both_forms() {
+        let text =
+            "The Balkan Arms Monitoring Group (BAMG) published data. BAMG said exports rose.";
+        let mentions = extractor().mentions(text);
+        let acronym = mentions
+            .iter()
+            .find(|mention| &text[mention.start..mention.end] == "BAMG")
+            .expect("the acronym is a mention");
+        assert_eq!(acronym.entity.name, "Balkan Arms Monitoring Group");
+        let names: BTreeSet<String> = mentions.into_iter().map(|m| m.entity.name).collect();
+        assert!(!names.contains("BAMG"), "{names:?}");
+    }
+
+    #[test]
+    fn known_acronym_pairs_link_everywhere() {
+        check(
+            "SIPRI said exports rose.",
+            &["organisation:Stockholm International Peace Research Institute"],
         );
-        assert_eq!(extractor.resolve("U.S.").name, "United States");
+    }
+
+    #[test]
+    fn surname_after_full_name_resolves_across_passages() {
+        let article = Article {
+            id: "a".into(),
+            path: "a.txt".into(),
+            title: "T".into(),
+            date: None,
+            categories: Vec::new(),
+            lead: String::new(),
+            sections: vec![Section {
+                heading: None,
+                paragraphs: vec![],
+            }],
+            given_entities: vec![],
+            warnings: vec![],
+        };
+        let passage = |ordinal: u32, text: &str| Passage {
+            article_id: "a".into(),
+            ordinal,
+            section: None,
+            text: text.into(),
+            entities: vec![],
+        };
+        let mut passages = vec![
+            passage(
+                0,
+                "Ukrainian President Volodymyr Zelenskyy met Serbian President Aleksandar Vucic in Athens.",
+            ),
+            passage(
+                1,
+                "Vucic said Serbia would not send weapons. Zelenskyy thanked him.",
+            ),
+        ];
+        extractor().annotate(&article, &mut passages);
+        let later: Vec<&str> = passages[1]
+            .entities
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert!(later.contains(&"Aleksandar Vucic"), "{later:?}");
+        assert!(later.contains(&"Volodymyr Zelenskyy"), "{later:?}");
+        assert!(!later.contains(&"Vucic"), "{later:?}");
+    }
+
+    #[test]
+    fn acronyms_match_capitals_only() {
+        let found = names("People who live there said so.");
+        assert!(
+            !found.contains(&"World Health Organization".to_string()),
+            "{found:?}"
+        );
+        check(
+            "The WHO said so.",
+            &["organisation:World Health Organization"],
+        );
+    }
+
+    #[test]
+    fn user_file_adds_entities() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.tsv");
+        std::fs::write(&path, "# mine\nAcme Munitions\torganisation\tAcme;AMG\n").unwrap();
+        let extractor = EntityExtractor::with_user_file(&path).unwrap();
+        assert_eq!(extractor.resolve("AMG").name, "Acme Munitions");
+        let found = extractor.extract("Shells came from Acme in March.");
+        assert!(
+            found.iter().any(|e| e.name == "Acme Munitions"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn user_file_errors_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.tsv");
+        std::fs::write(&path, "Acme\torganisation\nBeta\tcompany\n").unwrap();
+        let error = EntityExtractor::with_user_file(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(error.ends_with("bad.tsv:2: unknown kind `company`: valid kinds are person, place, organisation, other"), "{error}");
+        let missing = EntityExtractor::with_user_file(&dir.path().join("nope.tsv")).unwrap_err();
+        assert!(missing.to_string().contains("nope.tsv"), "{missing}");
+    }
+
+    #[test]
+    fn none_finds_nothing() {
+        assert!(
+            EntityExtractor::none()
+                .extract("Serbia and the EU")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn within_gives_country_of_city_and_successor_of_old_state() {
+        let extractor = extractor();
+        let of = |name: &str| extractor.within(&extractor.resolve(name)).map(|e| e.name);
+        assert_eq!(of("Belgrade").as_deref(), Some("Serbia"));
+        assert_eq!(of("West Germany").as_deref(), Some("Germany"));
+        assert_eq!(of("Serbia"), None);
+    }
+
+    mod never_panics {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+            #[test]
+            fn on_any_text(text in "\\PC*") {
+                let _ = extractor().extract(&text);
+            }
+
+            #[test]
+            fn on_any_script_and_control_characters(
+                text in "([\\p{Cyrillic}\\p{Han}\\p{Arabic}\\p{Devanagari}\\p{Greek}A-Z]{1,8}[ \\t\\n\\r\\u{0}-\\u{1f}\\u{7f}().,'’s-]{0,3}){0,40}"
+            ) {
+                for mention in extractor().mentions(&text) {
+                    prop_assert!(mention.start <= mention.end && mention.end <= text.len());
+                    prop_assert!(text.is_char_boundary(mention.start) && text.is_char_boundary(mention.end));
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! Extraction stage: pure functions that find dates and named entities in article text.
 //! Nothing here reads files or touches the index.
 
+pub mod conll;
 pub mod date;
 pub mod entities;
+pub mod gazetteer;
+pub mod tagger;

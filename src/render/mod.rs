@@ -1,6 +1,7 @@
 //! Render stage: `Hit`s and reports -> text or JSON, written to a `W: Write` it is handed.
 //! The only stage that formats results; colour is decided by the caller's stream.
 
+pub mod entities;
 pub mod json;
 pub mod text;
 

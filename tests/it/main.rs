@@ -2,6 +2,7 @@
 //! and check its JSON output, messages and exit status.
 
 mod build_search;
+mod entities;
 mod eval;
 mod formats;
 mod incremental;

@@ -1,0 +1,81 @@
+//! What entity extraction costs a whole index build: the bundled `corpus/` folder indexed in RAM
+//! (walk, read, passages, entities, tantivy documents, commit) with the built-in extractor and
+//! with one that finds nothing, in the same run. Throughput is in corpus bytes; the target is
+//! "with" at no less than 80% of "without".
+
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use newsdex::build::process_file;
+use newsdex::extract::entities::EntityExtractor;
+use newsdex::index;
+use newsdex::ingest::{WalkOptions, walk_corpus};
+use rayon::prelude::*;
+
+fn build_in_ram(
+    files: &[newsdex::ingest::CorpusFile],
+    extractor: &EntityExtractor,
+    index_entities: bool,
+) -> usize {
+    let handle = index::create_in_ram();
+    let mut writer = index::writer(&handle, 64).expect("an in-RAM writer");
+    let mut n_passages = 0;
+    // Read and annotate in parallel, then write, as `build_index` does.
+    let read: Vec<_> = files
+        .par_iter()
+        .map(|file| {
+            let map = newsdex::ingest::mapping::FieldMap::default();
+            let read = process_file(file, &map, extractor);
+            assert!(read.errors.is_empty(), "the bundled corpus reads");
+            let mut articles = read.articles;
+            if !index_entities {
+                for (_, passages) in &mut articles {
+                    passages
+                        .iter_mut()
+                        .for_each(|passage| passage.entities.clear());
+                }
+            }
+            articles
+        })
+        .collect();
+    for articles in &read {
+        for (article, passages) in articles {
+            for passage in passages {
+                writer
+                    .add_document(index::passage_document(&handle.fields, article, passage))
+                    .expect("add a document");
+                n_passages += 1;
+            }
+        }
+    }
+    writer.commit().expect("commit");
+    n_passages
+}
+
+fn entity_overhead(c: &mut Criterion) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let walk = walk_corpus(&corpus, &WalkOptions::default()).expect("the bundled corpus exists");
+    let total_bytes: u64 = walk.files.iter().map(|file| file.size).sum();
+    let with_entities = EntityExtractor::builtin();
+    let without_entities = EntityExtractor::none();
+    // Parse the tagger's weights before timing.
+    let _ = with_entities.extract("Warm up in Belgrade.");
+
+    let mut group = c.benchmark_group("index_build_corpus");
+    group.throughput(Throughput::Bytes(total_bytes));
+    group.sample_size(20);
+    group.bench_function("with_entities", |b| {
+        b.iter(|| build_in_ram(&walk.files, &with_entities, true))
+    });
+    // Where the cost goes: extraction run, but its entities not written to the index.
+    group.bench_function("extracted_not_indexed", |b| {
+        b.iter(|| build_in_ram(&walk.files, &with_entities, false))
+    });
+    group.bench_function("without_entities", |b| {
+        b.iter(|| build_in_ram(&walk.files, &without_entities, true))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, entity_overhead);
+criterion_main!(benches);

@@ -1,0 +1,258 @@
+//! Entity counts: an index searcher + an optional query -> the most mentioned entities, counted
+//! over ALL matching passages (not only the top hits) from the `entity_label` fast column. It
+//! does not rank passages or format anything.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{AllQuery, Query};
+use tantivy::{DocId, Score, SegmentReader};
+
+use crate::error::IndexError;
+use crate::extract::entities::entity_key;
+use crate::facets::parse_entity_label;
+use crate::model::{Entity, EntityKind};
+use crate::schema::{Fields, field_name};
+
+/// One entity and the number of matching passages that mention it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntityCount {
+    pub name: String,
+    pub kind: EntityKind,
+    pub passages: u64,
+}
+
+/// The passages of one entity in all, and per spelling.
+type Spellings = (u64, Vec<(u64, String)>);
+
+/// Counts the passages that mention each entity among those `query` matches (every passage when
+/// `None`), keeps those of `kind` (all when `None`), and returns the `top` most mentioned, ties
+/// broken by name. Spellings that fold to one key ("Vučić", "Vucic") count as one entity, shown
+/// under its most frequent spelling.
+pub fn top_entities(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+    query: Option<&dyn Query>,
+    kind: Option<EntityKind>,
+    top: usize,
+) -> Result<Vec<EntityCount>, IndexError> {
+    let column = field_name(searcher.schema(), fields.entity_label).to_string();
+    let collector = LabelCounter { column };
+    let all = AllQuery;
+    let query: &dyn Query = query.unwrap_or(&all);
+    let counts = searcher
+        .search(query, &collector)
+        .map_err(|source| IndexError::Tantivy {
+            path: std::path::PathBuf::from(format!("{:?}", searcher.index().directory())),
+            source,
+        })?;
+
+    // Group the spellings of one entity, keeping the most frequent one for display.
+    let mut grouped: HashMap<(EntityKind, String), Spellings> = HashMap::new();
+    for (label, count) in counts {
+        let Some(Entity { name, kind: found }) = parse_entity_label(&label) else {
+            continue;
+        };
+        if kind.is_some_and(|wanted| wanted != found) {
+            continue;
+        }
+        let entry = grouped
+            .entry((found, entity_key(&name)))
+            .or_insert((0, Vec::new()));
+        entry.0 += count;
+        entry.1.push((count, name));
+    }
+    let mut result: Vec<EntityCount> = grouped
+        .into_iter()
+        .map(|((kind, _), (passages, mut spellings))| {
+            spellings.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            EntityCount {
+                name: spellings.swap_remove(0).1,
+                kind,
+                passages,
+            }
+        })
+        .collect();
+    result.sort_by(|a, b| {
+        b.passages
+            .cmp(&a.passages)
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.kind.cmp(&b.kind))
+    });
+    result.truncate(top);
+    Ok(result)
+}
+
+/// Counts, per label, the matching documents that hold it.
+struct LabelCounter {
+    column: String,
+}
+
+struct SegmentLabelCounter {
+    column: Option<StrColumn>,
+    /// Count per term ordinal of this segment's column.
+    counts: Vec<u64>,
+}
+
+impl Collector for LabelCounter {
+    type Fruit = HashMap<String, u64>;
+    type Child = SegmentLabelCounter;
+
+    fn for_segment(
+        &self,
+        _segment_local_id: u32,
+        segment_reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentLabelCounter> {
+        let column = segment_reader.fast_fields().str(&self.column)?;
+        let n_terms = column
+            .as_ref()
+            .map_or(0, |column| column.dictionary().num_terms());
+        Ok(SegmentLabelCounter {
+            column,
+            counts: vec![0; n_terms],
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<HashMap<String, u64>>) -> tantivy::Result<Self::Fruit> {
+        let mut merged: HashMap<String, u64> = HashMap::new();
+        for fruit in fruits {
+            for (label, count) in fruit {
+                *merged.entry(label).or_default() += count;
+            }
+        }
+        Ok(merged)
+    }
+}
+
+impl SegmentCollector for SegmentLabelCounter {
+    type Fruit = HashMap<String, u64>;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        let Some(column) = &self.column else {
+            return;
+        };
+        for ord in column.term_ords(doc) {
+            // Ordinals come from this segment's dictionary, whose size sized `counts`.
+            if let Some(count) = self.counts.get_mut(ord as usize) {
+                *count += 1;
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        let mut labels = HashMap::new();
+        let Some(column) = &self.column else {
+            return labels;
+        };
+        let mut label = String::new();
+        for (ord, count) in self.counts.iter().enumerate() {
+            if *count > 0 && column.ord_to_str(ord as u64, &mut label).unwrap_or(false) {
+                labels.insert(label.clone(), *count);
+            }
+        }
+        labels
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::entities::EntityExtractor;
+    use crate::index::IndexHandle;
+    use crate::model::{Article, Passage, Section};
+
+    fn index_of(passages: &[(&str, &[(&str, EntityKind)])]) -> IndexHandle {
+        let handle = crate::index::create_in_ram();
+        let (index, fields) = (handle.index.clone(), handle.fields);
+        let mut writer = index.writer(15_000_000).unwrap();
+        let article = Article {
+            id: "a".into(),
+            path: "a.txt".into(),
+            title: "A".into(),
+            date: None,
+            categories: Vec::new(),
+            lead: String::new(),
+            sections: vec![Section {
+                heading: None,
+                paragraphs: vec![],
+            }],
+            given_entities: vec![],
+            warnings: vec![],
+        };
+        for (ordinal, (text, entities)) in passages.iter().enumerate() {
+            let passage = Passage {
+                article_id: "a".into(),
+                ordinal: ordinal as u32,
+                section: None,
+                text: text.to_string(),
+                entities: entities
+                    .iter()
+                    .map(|(name, kind)| Entity {
+                        name: name.to_string(),
+                        kind: *kind,
+                    })
+                    .collect(),
+            };
+            writer
+                .add_document(crate::index::passage_document(&fields, &article, &passage))
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        handle
+    }
+
+    #[test]
+    fn counts_passages_per_entity_over_all_matches() {
+        use EntityKind::*;
+        let handle = index_of(&[
+            (
+                "ammunition from Serbia",
+                &[("Serbia", Place), ("European Union", Organisation)],
+            ),
+            ("ammunition again", &[("Serbia", Place)]),
+            (
+                "nothing here",
+                &[("European Union", Organisation), ("Vučić", Person)],
+            ),
+            (
+                "more",
+                &[("Vucic", Person), ("European Union", Organisation)],
+            ),
+        ]);
+        let fields = handle.fields;
+        let searcher = handle.index.reader().unwrap().searcher();
+        let all = top_entities(&searcher, &fields, None, None, 10).unwrap();
+        let summary: Vec<(String, u64)> =
+            all.iter().map(|c| (c.name.clone(), c.passages)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("European Union".to_string(), 3),
+                ("Serbia".to_string(), 2),
+                // Two spellings, one entity; ties in count go to the first name in order.
+                ("Vucic".to_string(), 2),
+            ]
+        );
+        let people = top_entities(&searcher, &fields, None, Some(Person), 10).unwrap();
+        assert_eq!(people.len(), 1);
+
+        let searcher_query =
+            crate::search::Searcher::new(handle.clone(), EntityExtractor::builtin()).unwrap();
+        let query = searcher_query.parse_query("ammunition").unwrap();
+        let matching = top_entities(&searcher, &fields, Some(&*query), None, 1).unwrap();
+        assert_eq!(
+            matching,
+            [EntityCount {
+                name: "Serbia".into(),
+                kind: Place,
+                passages: 2
+            }]
+        );
+    }
+}

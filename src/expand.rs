@@ -1,0 +1,138 @@
+//! Query expansion by entity: query text -> extra low-scoring clauses on the `entity` field for
+//! every entity a query word (or run of words) names, so that "Serbia" also finds a passage that
+//! says only "Serbian ammunition", ranked below passages with the word itself. It leaves
+//! queries with operators (`+`, `-`, AND, NOT, `field:`) alone, so as not to change what they
+//! require, and it does not parse the query language itself.
+
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+
+use crate::extract::entities::{EntityExtractor, entity_key};
+use crate::schema::{Fields, keyword_analyzer};
+use crate::search::analyse;
+
+/// The score a passage gets for mentioning a query's entity in another form: below what any
+/// real match of a query word scores in practice, so such passages rank after those.
+pub const ENTITY_EXPANSION_SCORE: f32 = 0.05;
+
+/// The longest run of query words looked up as one name.
+const MAX_NAME_WORDS: usize = 6;
+
+/// The extra clauses for the entities the query names, or `None` when it names none (or uses
+/// operators that an added SHOULD clause could weaken).
+pub fn entity_expansion(
+    extractor: &EntityExtractor,
+    fields: &Fields,
+    query_text: &str,
+) -> Option<Box<dyn Query>> {
+    let words = query_words(query_text)?;
+    let gazetteer = extractor.gazetteer();
+    let mut keys: Vec<String> = Vec::new();
+    let mut idx = 0;
+    while idx < words.len() {
+        let mut matched = 0;
+        for n_words in (1..=MAX_NAME_WORDS.min(words.len() - idx)).rev() {
+            let run = &words[idx..idx + n_words];
+            let key = entity_key(&run.join(" "));
+            let Some(form) = gazetteer.form(&key) else {
+                continue;
+            };
+            // "who" in a query is not the WHO.
+            let in_capitals = !run.iter().flat_map(|w| w.chars()).any(char::is_lowercase);
+            if form.acronym && !in_capitals {
+                continue;
+            }
+            let entity = &gazetteer.known(form.entity).entity;
+            keys.extend(analyse(&mut keyword_analyzer(), &entity.name));
+            matched = n_words;
+            break;
+        }
+        idx += matched.max(1);
+    }
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() {
+        return None;
+    }
+    let clauses: Vec<(Occur, Box<dyn Query>)> = keys
+        .into_iter()
+        .map(|key| {
+            let term = TermQuery::new(
+                Term::from_field_text(fields.entity, &key),
+                IndexRecordOption::Basic,
+            );
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(term), ENTITY_EXPANSION_SCORE))
+                    as Box<dyn Query>,
+            )
+        })
+        .collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// The plain words of a query, or `None` when it uses operators or fields.
+fn query_words(query_text: &str) -> Option<Vec<&str>> {
+    let mut words = Vec::new();
+    for raw in query_text.split_whitespace() {
+        if raw.starts_with('+') || raw.starts_with('-') || raw.contains(':') {
+            return None;
+        }
+        if matches!(raw, "AND" | "NOT") {
+            return None;
+        }
+        if raw == "OR" {
+            continue;
+        }
+        let word = raw.trim_matches(|c: char| matches!(c, '"' | '(' | ')' | ',' | '?' | '!'));
+        if !word.is_empty() {
+            words.push(word);
+        }
+    }
+    (!words.is_empty()).then_some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expanded_keys(query: &str) -> Vec<String> {
+        let handle = crate::index::create_in_ram();
+        let Some(query) = entity_expansion(&EntityExtractor::builtin(), &handle.fields, query)
+        else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        query.query_terms(&mut |term, _| {
+            if let Some(text) = term.value().as_str() {
+                keys.push(text.to_string());
+            }
+        });
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn query_words_that_name_entities_expand_to_their_canonical_name() {
+        assert_eq!(expanded_keys("ammunition Serbia"), ["serbia"]);
+        assert_eq!(expanded_keys("serbian shells"), ["serbia"]);
+        assert_eq!(
+            expanded_keys("\"European Union\" OR EU"),
+            ["european union"]
+        );
+        assert_eq!(
+            expanded_keys("Bosnia-Herzegovina russian federation"),
+            ["bosnia and herzegovina", "russia"]
+        );
+    }
+
+    #[test]
+    fn plain_words_and_operators_do_not_expand() {
+        assert!(expanded_keys("ammunition exports").is_empty());
+        assert!(expanded_keys("who said it").is_empty());
+        assert!(expanded_keys("+ammunition Serbia").is_empty());
+        assert!(expanded_keys("title:Serbia").is_empty());
+        assert!(expanded_keys("Serbia NOT Croatia").is_empty());
+    }
+}

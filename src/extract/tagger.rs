@@ -1,0 +1,794 @@
+//! Name tagging: text -> tokens -> a tag per token (person, place, organisation, other, none),
+//! with an averaged perceptron whose weights are `data/ner_weights.tsv`, trained by
+//! `examples/train_tagger.rs` on CoNLL-2003 eng.train and eng.testa only. It finds and types
+//! name spans; it does not canonicalise them (the gazetteer and `entities` do).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
+use crate::extract::gazetteer::{Form, FormKind, Gazetteer};
+use crate::model::EntityKind;
+
+/// The perceptron's weights, one feature a line: the feature's hash in hex, then one weight a tag.
+const WEIGHTS: &str = include_str!("../../data/ner_weights.tsv");
+
+/// The tags, in the order of the weight columns.
+pub const N_TAGS: usize = 5;
+pub const TAGS: [Tag; N_TAGS] = [
+    Tag::None,
+    Tag::Person,
+    Tag::Place,
+    Tag::Organisation,
+    Tag::Other,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    None,
+    Person,
+    Place,
+    Organisation,
+    Other,
+}
+
+impl Tag {
+    pub fn idx(self) -> usize {
+        self as usize
+    }
+
+    pub fn kind(self) -> Option<EntityKind> {
+        match self {
+            Tag::None => None,
+            Tag::Person => Some(EntityKind::Person),
+            Tag::Place => Some(EntityKind::Place),
+            Tag::Organisation => Some(EntityKind::Organisation),
+            Tag::Other => Some(EntityKind::Other),
+        }
+    }
+
+    /// Reads a CoNLL-2003 tag (`I-PER`, `B-LOC`, `O`...).
+    pub fn from_conll(tag: &str) -> Tag {
+        match tag.rsplit('-').next().unwrap_or("O") {
+            "PER" => Tag::Person,
+            "LOC" => Tag::Place,
+            "ORG" => Tag::Organisation,
+            "MISC" => Tag::Other,
+            _ => Tag::None,
+        }
+    }
+}
+
+/// One word or punctuation mark of a text, by byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    pub text: &'a str,
+    pub start: usize,
+    pub end: usize,
+    /// The token is the first of a line (a headline, a list item): it starts a sentence.
+    pub starts_line: bool,
+}
+
+/// Abbreviations whose final period belongs to the word.
+const ABBREVIATIONS: &[&str] = &[
+    "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Inc", "Corp", "Co", "Ltd", "Jr", "Sr", "Gen", "Col",
+    "Lt", "Sgt", "Capt", "Gov", "Sen", "Rep", "Rev", "Mt", "Ft", "Bros", "Plc", "vs",
+];
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Splits text into words and punctuation: punctuation at the edges of a word is its own
+/// token, a possessive `'s` is its own token, and periods inside abbreviations ("U.S.",
+/// "Mr.") stay in the word. Hyphens and apostrophes inside a word stay.
+pub fn tokenize(text: &str) -> Vec<Token<'_>> {
+    let mut tokens = Vec::new();
+    let mut line_start = true;
+    let mut chunk_start: Option<usize> = None;
+    let bytes = text.as_bytes();
+    let mut idx = 0;
+    while idx < bytes.len() {
+        // ASCII is decided byte by byte; anything else is decoded as one char.
+        let (is_space, len) = if bytes[idx].is_ascii() {
+            let byte = bytes[idx];
+            (byte.is_ascii_whitespace() || byte.is_ascii_control(), 1)
+        } else {
+            match text[idx..].chars().next() {
+                Some(c) => (c.is_whitespace() || c.is_control(), c.len_utf8()),
+                None => break,
+            }
+        };
+        if is_space {
+            if let Some(start) = chunk_start.take() {
+                split_chunk(text, start, idx, line_start, &mut tokens);
+                line_start = false;
+            }
+            if bytes[idx] == b'\n' {
+                line_start = true;
+            }
+        } else if chunk_start.is_none() {
+            chunk_start = Some(idx);
+        }
+        idx += len;
+    }
+    if let Some(start) = chunk_start {
+        split_chunk(text, start, text.len(), line_start, &mut tokens);
+    }
+    tokens
+}
+
+fn split_chunk<'a>(
+    text: &'a str,
+    start: usize,
+    end: usize,
+    starts_line: bool,
+    out: &mut Vec<Token<'a>>,
+) {
+    let chunk = &text[start..end];
+    let mut first = true;
+    let mut push = |from: usize, to: usize, out: &mut Vec<Token<'a>>| {
+        if from < to {
+            out.push(Token {
+                text: &text[from..to],
+                start: from,
+                end: to,
+                starts_line: starts_line && first,
+            });
+            first = false;
+        }
+    };
+    // Leading punctuation, one token each.
+    let mut core_start = start;
+    for (idx, c) in chunk.char_indices() {
+        if is_word_char(c) {
+            break;
+        }
+        let at = start + idx;
+        push(at, at + c.len_utf8(), out);
+        core_start = at + c.len_utf8();
+    }
+    if core_start == end {
+        return;
+    }
+    // Trailing punctuation, kept aside and pushed after the word.
+    let mut core_end = end;
+    let mut trailing = Vec::new();
+    while core_end > core_start {
+        let Some(c) = text[core_start..core_end].chars().next_back() else {
+            break;
+        };
+        if is_word_char(c) {
+            break;
+        }
+        let at = core_end - c.len_utf8();
+        if c == '.' {
+            let word = &text[core_start..at];
+            let keeps_period = word.contains('.')
+                || (word.chars().count() == 1 && word.chars().all(char::is_uppercase))
+                || ABBREVIATIONS
+                    .iter()
+                    .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word));
+            if keeps_period {
+                break;
+            }
+        }
+        trailing.push((at, core_end));
+        core_end = at;
+    }
+    // A possessive is its own token.
+    let core = &text[core_start..core_end];
+    let possessive_len = ["'s", "\u{2019}s", "'S"]
+        .iter()
+        .find(|suffix| core.len() > suffix.len() && core.ends_with(*suffix))
+        .map(|suffix| suffix.len());
+    match possessive_len {
+        Some(len) => {
+            push(core_start, core_end - len, out);
+            push(core_end - len, core_end, out);
+        }
+        None => push(core_start, core_end, out),
+    }
+    for (from, to) in trailing.into_iter().rev() {
+        push(from, to, out);
+    }
+}
+
+/// FNV-1a, so that features hash without allocating and the same on every platform.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new(template: u64) -> Fnv {
+        let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
+        hash.byte(template as u8);
+        hash
+    }
+
+    fn byte(&mut self, byte: u8) {
+        self.0 ^= u64::from(byte);
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+
+    fn u64(mut self, value: u64) -> Fnv {
+        for byte in value.to_le_bytes() {
+            self.byte(byte);
+        }
+        self
+    }
+}
+
+/// Keys are already hashes: pass them through.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 << 8) | u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+type WeightMap = HashMap<u64, [f32; N_TAGS], BuildHasherDefault<IdentityHasher>>;
+
+/// Per-token values the features are made of, computed once per token.
+#[derive(Clone, Copy)]
+struct TokenInfo {
+    word: u64,
+    shape: u64,
+    prefix: u64,
+    suffix: u64,
+    /// 0: no known form covers the token; otherwise kind and position of the gazetteer match.
+    gazetteer: u64,
+    candidate: bool,
+    sentence_start: bool,
+}
+
+fn hash_lower(text: &str) -> u64 {
+    let mut hash = Fnv::new(0);
+    if text.is_ascii() {
+        for byte in text.bytes() {
+            hash.byte(byte.to_ascii_lowercase());
+        }
+        return hash.0;
+    }
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let mut buffer = [0; 4];
+        for byte in c.encode_utf8(&mut buffer).bytes() {
+            hash.byte(byte);
+        }
+    }
+    hash.0
+}
+
+fn shape_hash(text: &str) -> u64 {
+    let mut hash = Fnv::new(1);
+    let mut last = None;
+    let mut n_chars = 0;
+    for c in text.chars() {
+        n_chars += 1;
+        let class = if c.is_uppercase() {
+            b'X'
+        } else if c.is_lowercase() {
+            b'x'
+        } else if c.is_numeric() {
+            b'd'
+        } else if c.is_ascii() {
+            c as u8
+        } else {
+            b'?'
+        };
+        if last != Some(class) {
+            hash.byte(class);
+            last = Some(class);
+        }
+    }
+    hash.byte(n_chars.min(5) as u8);
+    hash.0
+}
+
+fn affix_hash(text: &str, template: u64, from_end: bool) -> u64 {
+    let start = if from_end {
+        text.char_indices().rev().nth(2).map_or(0, |(idx, _)| idx)
+    } else {
+        0
+    };
+    let mut hash = Fnv::new(template as u8 as u64);
+    for c in text[start..].chars().take(3).flat_map(char::to_lowercase) {
+        let mut buffer = [0; 4];
+        for byte in c.encode_utf8(&mut buffer).bytes() {
+            hash.byte(byte);
+        }
+    }
+    hash.0
+}
+
+const SENTENCE_END: &[&str] = &[".", "!", "?", ":", ";", "\"", "(", "-", "--", "\u{201c}"];
+const CONNECTORS: &[&str] = &[
+    "of", "and", "de", "van", "von", "der", "den", "du", "la", "le", "al", "bin", "da", "del",
+    "for", "the", "&", "y", "di",
+];
+
+fn has_uppercase(text: &str) -> bool {
+    text.chars().any(char::is_uppercase)
+}
+
+/// The tagger: the weights, and the gazetteer whose matches are features.
+pub struct Tagger {
+    weights: WeightMap,
+}
+
+impl std::fmt::Debug for Tagger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tagger({} features)", self.weights.len())
+    }
+}
+
+/// The shipped tagger, parsed once per process.
+pub fn builtin_tagger() -> &'static Tagger {
+    static TAGGER: OnceLock<Tagger> = OnceLock::new();
+    TAGGER.get_or_init(|| Tagger::from_tsv(WEIGHTS))
+}
+
+impl Tagger {
+    /// A tagger with no weights: tags nothing. Used to measure the cost of tagging.
+    pub fn empty() -> Tagger {
+        Tagger {
+            weights: WeightMap::default(),
+        }
+    }
+
+    /// Reads weights written by `to_tsv`; lines that do not parse are skipped (the shipped
+    /// file is checked by a unit test).
+    pub fn from_tsv(text: &str) -> Tagger {
+        let mut weights = WeightMap::default();
+        for line in text.lines() {
+            let mut cells = line.split('\t');
+            let Some(key) = cells
+                .next()
+                .and_then(|key| u64::from_str_radix(key, 16).ok())
+            else {
+                continue;
+            };
+            let mut row = [0.0; N_TAGS];
+            let mut n_cells = 0;
+            for (slot, cell) in row.iter_mut().zip(cells) {
+                *slot = cell.parse().unwrap_or(0.0);
+                n_cells += 1;
+            }
+            if n_cells == N_TAGS {
+                weights.insert(key, row);
+            }
+        }
+        Tagger { weights }
+    }
+
+    pub fn to_tsv(&self) -> String {
+        let mut keys: Vec<&u64> = self.weights.keys().collect();
+        keys.sort();
+        let mut out = String::new();
+        for key in keys {
+            let row = &self.weights[key];
+            out.push_str(&format!("{key:x}"));
+            for weight in row {
+                if *weight == 0.0 {
+                    out.push_str("\t0");
+                } else {
+                    out.push_str(&format!("\t{weight:.3}"));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.weights.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// One tag per token; `matches` are the text's `known_matches`.
+    pub fn tag(
+        &self,
+        tokens: &[Token<'_>],
+        matches: &KnownMatches,
+        gazetteer: &Gazetteer,
+    ) -> Vec<Tag> {
+        let mut tags = vec![Tag::None; tokens.len()];
+        if self.weights.is_empty() {
+            return tags;
+        }
+        let infos = token_infos(tokens, matches, gazetteer);
+        let mut features = Vec::with_capacity(24);
+        for idx in 0..tokens.len() {
+            if !infos[idx].candidate {
+                continue;
+            }
+            features.clear();
+            token_features(&infos, &tags, idx, &mut features);
+            tags[idx] = self.best(&features);
+        }
+        tags
+    }
+
+    fn scores(&self, features: &[u64]) -> [f32; N_TAGS] {
+        let mut scores = [0.0; N_TAGS];
+        for feature in features {
+            if let Some(row) = self.weights.get(feature) {
+                for (score, weight) in scores.iter_mut().zip(row) {
+                    *score += weight;
+                }
+            }
+        }
+        scores
+    }
+
+    fn best(&self, features: &[u64]) -> Tag {
+        let scores = self.scores(features);
+        let mut best = 0;
+        for idx in 1..N_TAGS {
+            if scores[idx] > scores[best] {
+                best = idx;
+            }
+        }
+        TAGS[best]
+    }
+}
+
+/// The longest known form starting at each token (within its line), if any.
+pub type KnownMatches = Vec<Option<(Form, usize)>>;
+
+/// Looks up, once per text, the known forms that start at each token; the tagger's features
+/// and the extractor's spans both use them.
+pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatches {
+    let words: Vec<&str> = tokens.iter().map(|token| token.text).collect();
+    let mut matches = vec![None; tokens.len()];
+    let mut line_end = tokens.len();
+    for idx in (0..tokens.len()).rev() {
+        if gazetteer.is_empty() {
+            break;
+        }
+        if tokens[idx].text.chars().any(char::is_uppercase) {
+            matches[idx] = gazetteer.longest_match(&words[idx..line_end]);
+        }
+        if tokens[idx].starts_line {
+            line_end = idx;
+        }
+    }
+    matches
+}
+
+/// Marks every token a known form covers, by the form's kind and the token's place in it.
+fn gazetteer_marks(matches: &KnownMatches, gazetteer: &Gazetteer) -> Vec<u64> {
+    let mut marks = vec![0; matches.len()];
+    let mut idx = 0;
+    while idx < matches.len() {
+        match matches[idx] {
+            Some((form, matched)) => {
+                let kind = gazetteer.known(form.entity).entity.kind as u64;
+                let adjective = u64::from(form.kind == FormKind::Adjective);
+                for (offset, mark) in marks[idx..idx + matched].iter_mut().enumerate() {
+                    *mark = 1 + kind * 4 + adjective * 2 + u64::from(offset > 0);
+                }
+                idx += matched;
+            }
+            None => idx += 1,
+        }
+    }
+    marks
+}
+
+fn token_infos(
+    tokens: &[Token<'_>],
+    matches: &KnownMatches,
+    gazetteer: &Gazetteer,
+) -> Vec<TokenInfo> {
+    let marks = gazetteer_marks(matches, gazetteer);
+    let capitalised: Vec<bool> = tokens
+        .iter()
+        .map(|token| has_uppercase(token.text))
+        .collect();
+    let candidates: Vec<bool> = (0..tokens.len())
+        .map(|idx| {
+            let connector = CONNECTORS.contains(&tokens[idx].text)
+                && idx > 0
+                && capitalised[idx - 1]
+                && capitalised.get(idx + 1).copied().unwrap_or(false);
+            capitalised[idx] || connector
+        })
+        .collect();
+    // Only candidates and their neighbours (two each side) are ever read: skip the rest.
+    let mut needed = vec![false; tokens.len()];
+    for (idx, _) in candidates.iter().enumerate().filter(|(_, c)| **c) {
+        let from = idx.saturating_sub(2);
+        let to = (idx + 3).min(tokens.len());
+        needed[from..to].iter_mut().for_each(|n| *n = true);
+    }
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(idx, token)| {
+            let candidate = candidates[idx];
+            if !needed[idx] {
+                return NONE_INFO;
+            }
+            TokenInfo {
+                word: hash_lower(token.text),
+                shape: shape_hash(token.text),
+                prefix: if candidate {
+                    affix_hash(token.text, 2, false)
+                } else {
+                    0
+                },
+                suffix: if candidate {
+                    affix_hash(token.text, 3, true)
+                } else {
+                    0
+                },
+                gazetteer: marks[idx],
+                candidate,
+                sentence_start: idx == 0
+                    || token.starts_line
+                    || SENTENCE_END.contains(&tokens[idx - 1].text),
+            }
+        })
+        .collect()
+}
+
+const NONE_INFO: TokenInfo = TokenInfo {
+    word: 0x5eed,
+    shape: 0x5eed,
+    prefix: 0,
+    suffix: 0,
+    gazetteer: 0,
+    candidate: false,
+    sentence_start: false,
+};
+
+fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u64>) {
+    let at = |offset: isize| -> TokenInfo {
+        let position = idx as isize + offset;
+        if position < 0 || position as usize >= infos.len() {
+            NONE_INFO
+        } else {
+            infos[position as usize]
+        }
+    };
+    let tag_at = |offset: usize| -> u64 {
+        if idx >= offset {
+            tags[idx - offset] as u64
+        } else {
+            9
+        }
+    };
+    let here = infos[idx];
+    let (prev, next) = (at(-1), at(1));
+    let feature = |template: u64| Fnv::new(template);
+    out.push(feature(10).0);
+    out.push(feature(11).u64(here.word).0);
+    out.push(feature(12).u64(here.shape).0);
+    out.push(feature(13).u64(here.prefix).0);
+    out.push(feature(14).u64(here.suffix).0);
+    out.push(feature(15).u64(prev.word).0);
+    out.push(feature(16).u64(next.word).0);
+    out.push(feature(19).u64(prev.shape).u64(here.shape).0);
+    out.push(feature(20).u64(here.shape).u64(next.shape).0);
+    out.push(feature(21).u64(tag_at(1)).0);
+    out.push(feature(23).u64(tag_at(1)).u64(here.shape).0);
+    out.push(
+        feature(24)
+            .u64(u64::from(here.sentence_start))
+            .u64(here.shape)
+            .0,
+    );
+    out.push(feature(25).u64(here.gazetteer).0);
+    out.push(feature(26).u64(prev.gazetteer).u64(here.gazetteer).0);
+    out.push(feature(27).u64(next.gazetteer).0);
+    out.push(feature(28).u64(prev.word).u64(here.word).0);
+    out.push(feature(29).u64(here.word).u64(next.word).0);
+    out.push(
+        feature(30)
+            .u64(u64::from(here.sentence_start))
+            .u64(here.word)
+            .0,
+    );
+}
+
+/// One training sentence: tokens and their gold tags.
+#[derive(Debug, Default)]
+pub struct TrainingSentence {
+    pub words: Vec<String>,
+    pub tags: Vec<Tag>,
+    /// The token starts a new name right after another of the same kind (IOB1 `B-`).
+    pub begins: Vec<bool>,
+}
+
+/// Trains an averaged perceptron for `epochs` passes over `sentences` (shuffled with a fixed
+/// seed, so a run is reproducible), then drops the features whose weights all stay under
+/// `min_weight`.
+pub fn train(
+    sentences: &[TrainingSentence],
+    gazetteer: &Gazetteer,
+    epochs: usize,
+    min_weight: f32,
+) -> Tagger {
+    let mut weights: HashMap<u64, [f32; N_TAGS]> = HashMap::new();
+    // Averaging: the running sum of each weight over time, kept lazily.
+    let mut totals: HashMap<u64, [f32; N_TAGS]> = HashMap::new();
+    let mut stamps: HashMap<u64, [u64; N_TAGS]> = HashMap::new();
+    let mut clock: u64 = 0;
+    let mut order: Vec<usize> = (0..sentences.len()).collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let prepared: Vec<(Vec<TokenInfo>, &[Tag])> = sentences
+        .iter()
+        .map(|sentence| {
+            let joined = sentence.words.join(" ");
+            let tokens = tokenize_given(&joined, &sentence.words);
+            let matches = known_matches(&tokens, gazetteer);
+            (
+                token_infos(&tokens, &matches, gazetteer),
+                sentence.tags.as_slice(),
+            )
+        })
+        .collect();
+    let mut update = |weights: &mut HashMap<u64, [f32; N_TAGS]>,
+                      feature: u64,
+                      tag: usize,
+                      delta: f32,
+                      clock: u64| {
+        let row = weights.entry(feature).or_insert([0.0; N_TAGS]);
+        let total = totals.entry(feature).or_insert([0.0; N_TAGS]);
+        let stamp = stamps.entry(feature).or_insert([0; N_TAGS]);
+        total[tag] += (clock - stamp[tag]) as f32 * row[tag];
+        stamp[tag] = clock;
+        row[tag] += delta;
+    };
+    for _ in 0..epochs {
+        for idx in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(idx, (seed % (idx as u64 + 1)) as usize);
+        }
+        for &sentence_idx in &order {
+            let (infos, gold) = &prepared[sentence_idx];
+            let mut tags = vec![Tag::None; infos.len()];
+            let mut features = Vec::with_capacity(24);
+            for idx in 0..infos.len() {
+                if !infos[idx].candidate {
+                    continue;
+                }
+                clock += 1;
+                features.clear();
+                token_features(infos, &tags, idx, &mut features);
+                let mut scores = [0.0f32; N_TAGS];
+                for feature in &features {
+                    if let Some(row) = weights.get(feature) {
+                        for (score, weight) in scores.iter_mut().zip(row) {
+                            *score += weight;
+                        }
+                    }
+                }
+                let mut guess = 0;
+                for tag in 1..N_TAGS {
+                    if scores[tag] > scores[guess] {
+                        guess = tag;
+                    }
+                }
+                let truth = gold[idx].idx();
+                if guess != truth {
+                    for &feature in &features {
+                        update(&mut weights, feature, truth, 1.0, clock);
+                        update(&mut weights, feature, guess, -1.0, clock);
+                    }
+                }
+                // Greedy decoding trains on its own guesses, as it will run.
+                tags[idx] = TAGS[guess];
+            }
+        }
+    }
+    let mut averaged = WeightMap::default();
+    for (feature, row) in &weights {
+        let total = totals.get(feature).copied().unwrap_or([0.0; N_TAGS]);
+        let stamp = stamps.get(feature).copied().unwrap_or([0; N_TAGS]);
+        let mut average = [0.0; N_TAGS];
+        for tag in 0..N_TAGS {
+            let sum = total[tag] + (clock - stamp[tag]) as f32 * row[tag];
+            average[tag] = sum / clock.max(1) as f32;
+        }
+        // Rescale so that weights read as small numbers in the file.
+        let scaled = average.map(|weight| weight * 1000.0);
+        if scaled.iter().any(|weight| weight.abs() >= min_weight) {
+            averaged.insert(
+                *feature,
+                scaled.map(|w| if w.abs() < min_weight { 0.0 } else { w }),
+            );
+        }
+    }
+    Tagger { weights: averaged }
+}
+
+/// Tokens of a text made by joining already tokenised words with single spaces.
+pub fn tokenize_given<'a>(joined: &'a str, words: &[String]) -> Vec<Token<'a>> {
+    let mut tokens = Vec::with_capacity(words.len());
+    let mut start = 0;
+    for (idx, word) in words.iter().enumerate() {
+        let end = start + word.len();
+        tokens.push(Token {
+            text: &joined[start..end],
+            start,
+            end,
+            starts_line: idx == 0,
+        });
+        start = end + 1;
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(input: &str) -> Vec<&str> {
+        tokenize(input)
+            .into_iter()
+            .map(|token| token.text)
+            .collect()
+    }
+
+    #[test]
+    fn tokenize_splits_punctuation_and_possessives_but_keeps_abbreviations() {
+        assert_eq!(
+            texts("Serbia's army (SIPRI) met Mr. Vucic in the U.S., \"quietly\"."),
+            [
+                "Serbia", "'s", "army", "(", "SIPRI", ")", "met", "Mr.", "Vucic", "in", "the",
+                "U.S.", ",", "\"", "quietly", "\"", "."
+            ]
+        );
+        assert_eq!(
+            texts("Bosnia-Herzegovina’s O'Neill"),
+            ["Bosnia-Herzegovina", "’s", "O'Neill"]
+        );
+    }
+
+    #[test]
+    fn tokens_know_line_starts_and_byte_ranges() {
+        let text = "Title here\nBody  text";
+        let tokens = tokenize(text);
+        assert!(tokens[0].starts_line && !tokens[1].starts_line && tokens[2].starts_line);
+        for token in &tokens {
+            assert_eq!(&text[token.start..token.end], token.text);
+        }
+    }
+
+    #[test]
+    fn shipped_weights_parse() {
+        let tagger = builtin_tagger();
+        assert!(tagger.n_features() > 10_000, "{tagger:?}");
+        let reread = Tagger::from_tsv(&tagger.to_tsv());
+        assert_eq!(reread.n_features(), tagger.n_features());
+    }
+
+    #[test]
+    fn empty_tagger_tags_nothing() {
+        let gazetteer = Gazetteer::builtin();
+        let tokens = tokenize("Aleksandar Vucic visited Belgrade.");
+        let matches = known_matches(&tokens, &gazetteer);
+        assert!(
+            Tagger::empty()
+                .tag(&tokens, &matches, &gazetteer)
+                .iter()
+                .all(|tag| *tag == Tag::None)
+        );
+    }
+}

@@ -1,0 +1,170 @@
+//! Entity output: entity counts (`newsdex entities`) and article inspections (`newsdex
+//! inspect`) -> text or JSON, written to the `W: Write` it is handed. It computes nothing.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::entity_stats::EntityCount;
+use crate::model::{Article, Entity, Passage};
+use crate::render::Theme;
+
+/// Text: one entity a line, count first, aligned.
+pub fn write_counts_text<W: Write>(
+    out: &mut W,
+    counts: &[EntityCount],
+    theme: &Theme,
+) -> std::io::Result<()> {
+    let Theme { entity, dim, .. } = theme;
+    let width = counts
+        .iter()
+        .map(|count| count.passages.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for count in counts {
+        writeln!(
+            out,
+            "{:>width$}  {entity}{}{entity:#} {dim}({}){dim:#}",
+            count.passages, count.name, count.kind
+        )?;
+    }
+    if counts.is_empty() {
+        writeln!(out, "{dim}no entity found{dim:#}")?;
+    }
+    Ok(())
+}
+
+/// JSON Lines: `{"name": ..., "kind": ..., "passages": N}` a line.
+pub fn write_counts_json<W: Write>(out: &mut W, counts: &[EntityCount]) -> std::io::Result<()> {
+    for count in counts {
+        serde_json::to_writer(&mut *out, count)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// How newsdex reads one article: the view `inspect` prints.
+#[derive(Debug, Serialize)]
+pub struct ArticleView<'a> {
+    pub id: &'a str,
+    pub path: String,
+    pub title: &'a str,
+    pub date: Option<DateTime<Utc>>,
+    pub categories: &'a [String],
+    pub given_entities: &'a [Entity],
+    pub warnings: &'a [String],
+    pub passages: Vec<PassageView<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PassageView<'a> {
+    pub ordinal: u32,
+    pub section: Option<&'a str>,
+    pub text: &'a str,
+    pub entities: &'a [Entity],
+}
+
+impl<'a> ArticleView<'a> {
+    pub fn new(article: &'a Article, passages: &'a [Passage]) -> ArticleView<'a> {
+        ArticleView {
+            id: &article.id,
+            path: article.path.to_string_lossy().into_owned(),
+            title: &article.title,
+            date: article.date,
+            categories: &article.categories,
+            given_entities: &article.given_entities,
+            warnings: &article.warnings,
+            passages: passages
+                .iter()
+                .map(|passage| PassageView {
+                    ordinal: passage.ordinal,
+                    section: passage.section.as_deref(),
+                    text: &passage.text,
+                    entities: &passage.entities,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// JSON: one object per article, a line.
+pub fn write_article_json<W: Write>(out: &mut W, view: &ArticleView<'_>) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, view)?;
+    out.write_all(b"\n")
+}
+
+/// Text: the fields, then each passage with its section and entities.
+pub fn write_article_text<W: Write>(
+    out: &mut W,
+    view: &ArticleView<'_>,
+    theme: &Theme,
+) -> std::io::Result<()> {
+    let Theme {
+        title,
+        path,
+        date,
+        section,
+        entity,
+        dim,
+        ..
+    } = theme;
+    writeln!(out, "{title}{}{title:#}", view.title)?;
+    writeln!(out, "  id:       {}", view.id)?;
+    writeln!(out, "  path:     {path}{}{path:#}", view.path)?;
+    let date_text = view
+        .date
+        .map_or_else(|| "undated".to_string(), |d| d.to_rfc3339());
+    writeln!(out, "  date:     {date}{date_text}{date:#}")?;
+    let categories = if view.categories.is_empty() {
+        "-".to_string()
+    } else {
+        view.categories.join(", ")
+    };
+    writeln!(out, "  categories: {categories}")?;
+    if !view.given_entities.is_empty() {
+        writeln!(
+            out,
+            "  labels:   {}",
+            entity_list(view.given_entities, theme)
+        )?;
+    }
+    for warning in view.warnings {
+        writeln!(out, "  warning:  {warning}")?;
+    }
+    writeln!(out, "  passages: {}", view.passages.len())?;
+    for passage in &view.passages {
+        writeln!(out)?;
+        let heading = passage.section.unwrap_or(if passage.ordinal == 0 {
+            "(lead)"
+        } else {
+            "(no heading)"
+        });
+        writeln!(
+            out,
+            "  {dim}#{}{dim:#} {section}{heading}{section:#}",
+            passage.ordinal
+        )?;
+        writeln!(out, "    {}", passage.text)?;
+        if passage.entities.is_empty() {
+            writeln!(out, "    {dim}entities: none{dim:#}")?;
+        } else {
+            writeln!(
+                out,
+                "    {dim}entities:{dim:#} {}",
+                entity_list(passage.entities, theme)
+            )?;
+        }
+    }
+    let _ = entity;
+    Ok(())
+}
+
+fn entity_list(entities: &[Entity], theme: &Theme) -> String {
+    let Theme { entity, dim, .. } = theme;
+    entities
+        .iter()
+        .map(|e| format!("{entity}{}{entity:#} {dim}({}){dim:#}", e.name, e.kind))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
