@@ -4,6 +4,7 @@
 //! `path -> ingest -> Article -> passage -> Passage -> extract -> index -> search -> Hit -> render`.
 //! See ARCHITECTURE.md for the code map and the invariants.
 
+pub mod bench;
 pub mod build;
 pub mod cli;
 pub mod cmd;
@@ -18,3 +19,4 @@ pub mod render;
 pub mod schema;
 pub mod search;
 pub mod snippet;
+pub mod synth;

@@ -1,10 +1,12 @@
 //! Commands: one file per subcommand. Each turns parsed arguments into library calls and
 //! writes the results through `render`; `main` maps the outcome to an exit status.
 
+pub mod bench;
 pub mod build;
+pub mod corpus;
 pub mod search;
 
-use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
+use crate::cli::{Cli, ColorChoice, Command, CorpusCommand, IndexCommand};
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
         Command::Search(args) => search::run(&args, color),
+        Command::Bench(args) => bench::run(&args),
+        Command::Corpus(CorpusCommand::Synth(args)) => corpus::synth(&args),
     }
 }
 
