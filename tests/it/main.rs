@@ -1,2 +1,4 @@
+mod bench;
+
 #[test]
 fn t() {}
