@@ -34,7 +34,10 @@ fn index_build(c: &mut Criterion) {
     if bundled.is_dir() {
         bench_corpus(c, "bundled_corpus", &bundled);
     } else {
-        eprintln!("note: no bundled corpus at `{}`; skipping it", bundled.display());
+        eprintln!(
+            "note: no bundled corpus at `{}`; skipping it",
+            bundled.display()
+        );
     }
     let dir = tempfile::tempdir().expect("a temporary folder");
     let passages = common::generated_passages();

@@ -17,7 +17,7 @@ use newsdex::extract::entities::EntityExtractor;
 use newsdex::index::{index_exists, open_index};
 use newsdex::ingest::{WalkOptions, walk_corpus};
 use newsdex::search::{SECTION_BOOST, SearchRequest, Searcher, TITLE_BOOST};
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::QueryParser;
 
 #[derive(Debug, Parser)]
@@ -69,7 +69,12 @@ fn main() -> anyhow::Result<()> {
     let queries: Vec<BenchQuery> = match &args.queries {
         Some(path) => {
             read_query_file(path, &searcher, &mut |skipped| {
-                eprintln!("{}:{}: skipped: {}", path.display(), skipped.line, skipped.reason)
+                eprintln!(
+                    "{}:{}: skipped: {}",
+                    path.display(),
+                    skipped.line,
+                    skipped.reason
+                )
             })?
             .0
         }
@@ -83,7 +88,8 @@ fn main() -> anyhow::Result<()> {
             .iter()
             .map(|query| format!("{}\t{}\n", query.class, query.query))
             .collect();
-        std::fs::write(path, lines).with_context(|| format!("cannot write `{}`", path.display()))?;
+        std::fs::write(path, lines)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     eprintln!("{} queries, {} rounds", queries.len(), args.rounds);
 
@@ -93,7 +99,12 @@ fn main() -> anyhow::Result<()> {
     rows.push(("newsdex + fetch + snippets".into(), whole));
     rows.push((
         "tantivy raw top-10".into(),
-        time_tantivy(&searcher, &queries, args.rounds)?,
+        time_tantivy(&searcher, &queries, args.rounds, false)?,
+    ));
+    // The same with an exact count beside the top 10, which switches off block-max pruning.
+    rows.push((
+        "tantivy top-10 + Count".into(),
+        time_tantivy(&searcher, &queries, args.rounds, true)?,
     ));
     if !args.no_sqlite {
         let db = args.sqlite.clone().unwrap_or_else(|| {
@@ -107,7 +118,10 @@ fn main() -> anyhow::Result<()> {
         ));
     }
     let rg_queries: Vec<&BenchQuery> = spread(&queries, args.rg_queries);
-    rows.push(("ripgrep -l (floor)".into(), time_ripgrep(&args.corpus, &rg_queries)?));
+    rows.push((
+        "ripgrep -l (floor)".into(),
+        time_ripgrep(&args.corpus, &rg_queries)?,
+    ));
 
     let base = p(&rows[0].1, 50.0).max(1e-3);
     let base99 = p(&rows[0].1, 99.0).max(1e-3);
@@ -168,25 +182,34 @@ fn time_tantivy(
     searcher: &Searcher,
     queries: &[BenchQuery],
     rounds: usize,
+    with_count: bool,
 ) -> anyhow::Result<Vec<Duration>> {
     let handle = searcher.handle();
     let reader = handle.index.reader()?;
     let index_searcher = reader.searcher();
     let fields = handle.fields;
     // The same fields and boosts as `Searcher::new`.
-    let mut parser =
-        QueryParser::for_index(&handle.index, vec![fields.title, fields.section, fields.text]);
+    let mut parser = QueryParser::for_index(
+        &handle.index,
+        vec![fields.title, fields.section, fields.text],
+    );
     parser.set_field_boost(fields.title, TITLE_BOOST);
     parser.set_field_boost(fields.section, SECTION_BOOST);
-    let collector = TopDocs::with_limit(10).order_by_score();
     let mut samples = Vec::new();
     for round in 0..=rounds {
         for query in queries {
             let started = Instant::now();
             let parsed = parser.parse_query(&query.query)?;
-            let top = index_searcher.search(&parsed, &collector)?;
+            if with_count {
+                let top = index_searcher
+                    .search(&parsed, &(TopDocs::with_limit(10).order_by_score(), Count))?;
+                std::hint::black_box(top);
+            } else {
+                let top =
+                    index_searcher.search(&parsed, &TopDocs::with_limit(10).order_by_score())?;
+                std::hint::black_box(top);
+            }
             let elapsed = started.elapsed();
-            std::hint::black_box(top);
             if round > 0 {
                 samples.push(elapsed);
             }

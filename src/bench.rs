@@ -22,9 +22,7 @@ use crate::schema::english_analyzer;
 use crate::search::{Filters, SearchRequest, Searcher, analyse, parse_entity_label};
 
 /// The kind of a benchmark query: its shape, and the filter it carries.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum QueryClass {
     #[serde(rename = "term")]
     Term,
@@ -119,9 +117,7 @@ impl QueryClass {
             QueryClass::Term | QueryClass::TermDate | QueryClass::TermEntity => Shape::Term,
             QueryClass::And | QueryClass::AndDate | QueryClass::AndEntity => Shape::And,
             QueryClass::Or | QueryClass::OrDate | QueryClass::OrEntity => Shape::Or,
-            QueryClass::Phrase | QueryClass::PhraseDate | QueryClass::PhraseEntity => {
-                Shape::Phrase
-            }
+            QueryClass::Phrase | QueryClass::PhraseDate | QueryClass::PhraseEntity => Shape::Phrase,
             QueryClass::Other => return None,
         };
         let filter = match self {
@@ -146,7 +142,9 @@ impl QueryClass {
         if words.len() == 1 && bare(words[0]) {
             return QueryClass::Term;
         }
-        let inner = query.strip_prefix('"').and_then(|rest| rest.strip_suffix('"'));
+        let inner = query
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'));
         if let Some(inner) = inner
             && !inner.contains('"')
             && inner.split_whitespace().all(bare)
@@ -388,7 +386,10 @@ pub fn generate_queries(
         .map(|(ord, segment)| (ord as u32, segment.max_doc()))
         .filter(|(_, max_doc)| *max_doc > 0)
         .collect();
-    let total_max_doc: u64 = segments.iter().map(|(_, max_doc)| u64::from(*max_doc)).sum();
+    let total_max_doc: u64 = segments
+        .iter()
+        .map(|(_, max_doc)| u64::from(*max_doc))
+        .sum();
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut analyzer = english_analyzer();
@@ -1017,15 +1018,19 @@ mod tests {
             assert_eq!(of_class.len(), 5, "{class}");
             for query in of_class {
                 // The text has the class's shape, and the filter matches the class.
-                assert_eq!(QueryClass::classify(&query.query), class.parts().map_or(
-                    QueryClass::Other,
-                    |(shape, _)| match shape {
-                        Shape::Term => QueryClass::Term,
-                        Shape::And => QueryClass::And,
-                        Shape::Or => QueryClass::Or,
-                        Shape::Phrase => QueryClass::Phrase,
-                    }
-                ), "{}", query.query);
+                assert_eq!(
+                    QueryClass::classify(&query.query),
+                    class
+                        .parts()
+                        .map_or(QueryClass::Other, |(shape, _)| match shape {
+                            Shape::Term => QueryClass::Term,
+                            Shape::And => QueryClass::And,
+                            Shape::Or => QueryClass::Or,
+                            Shape::Phrase => QueryClass::Phrase,
+                        }),
+                    "{}",
+                    query.query
+                );
                 let filters = query.filters.as_deref();
                 match class.parts().map(|(_, filter)| filter) {
                     Some(FilterKind::Date) => assert!(filters.unwrap().since.is_some()),
@@ -1048,8 +1053,13 @@ mod tests {
             rounds: 2,
             threads: 3,
         };
-        let report = run_bench(&searcher, &queries, &QuerySource::Generated { seed: 5 }, options)
-            .unwrap();
+        let report = run_bench(
+            &searcher,
+            &queries,
+            &QuerySource::Generated { seed: 5 },
+            options,
+        )
+        .unwrap();
         assert_eq!(report.classes.len(), 12);
         assert_eq!(report.all.total.count, queries.len() * 2);
         for figures in report.classes.values() {
@@ -1060,10 +1070,22 @@ mod tests {
         }
         let ratios = compare(&report, &report);
         assert_eq!(ratios.len(), 13 * 3 * 6);
-        assert!(ratios.iter().all(|ratio| ratio.ratio == 1.0 || ratio.baseline == 0.0));
-        let no_threads = RunOptions { threads: 0, ..options };
+        assert!(
+            ratios
+                .iter()
+                .all(|ratio| ratio.ratio == 1.0 || ratio.baseline == 0.0)
+        );
+        let no_threads = RunOptions {
+            threads: 0,
+            ..options
+        };
         assert!(matches!(
-            run_bench(&searcher, &queries, &QuerySource::Generated { seed: 5 }, no_threads),
+            run_bench(
+                &searcher,
+                &queries,
+                &QuerySource::Generated { seed: 5 },
+                no_threads
+            ),
             Err(BenchError::NoThreads)
         ));
     }
@@ -1071,8 +1093,8 @@ mod tests {
     #[test]
     fn an_empty_index_is_refused_with_a_message() {
         use crate::extract::entities::EntityExtractor;
-        let searcher = Searcher::new(crate::index::create_in_ram(), EntityExtractor::builtin())
-            .unwrap();
+        let searcher =
+            Searcher::new(crate::index::create_in_ram(), EntityExtractor::builtin()).unwrap();
         let error = generate_queries(&searcher, 3, 1).unwrap_err();
         assert!(error.to_string().contains("holds no passages"), "{error}");
     }
@@ -1082,7 +1104,8 @@ mod tests {
         let searcher = searcher(5);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("queries.txt");
-        let mut text = b"# comment\n\ngrain\nphrase\t\"grain prices\"\n(unclosed\nbad\tclass\n".to_vec();
+        let mut text =
+            b"# comment\n\ngrain\nphrase\t\"grain prices\"\n(unclosed\nbad\tclass\n".to_vec();
         text.extend_from_slice(b"\xff\xfe\n");
         text.extend_from_slice(b"+grain +prices\n");
         std::fs::write(&path, text).unwrap();
@@ -1101,7 +1124,11 @@ mod tests {
         assert_eq!(n_skipped, 3);
         let lines: Vec<usize> = skipped.iter().map(|s| s.line).collect();
         assert_eq!(lines, [5, 6, 7]);
-        assert!(skipped[0].reason.contains("never closed"), "{:?}", skipped[0]);
+        assert!(
+            skipped[0].reason.contains("never closed"),
+            "{:?}",
+            skipped[0]
+        );
         assert!(skipped[2].reason.contains("UTF-8"));
 
         std::fs::write(&path, "# only a comment\n(\n").unwrap();

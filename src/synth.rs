@@ -348,7 +348,9 @@ pub fn synthesize(options: &SynthOptions) -> Result<SynthReport, SynthError> {
     };
     let mut files_per_topic: BTreeMap<String, usize> = BTreeMap::new();
     while report.passages < options.passages {
-        let n_passages = rng.random_range(3..=16).min(options.passages - report.passages);
+        let n_passages = rng
+            .random_range(3..=16)
+            .min(options.passages - report.passages);
         let topic = folder_name(generator.topics.draw(&mut rng).unwrap_or("general"));
         let written = generator.article(&mut rng, n_passages.max(1), &topic);
         let n_in_topic = files_per_topic.entry(topic.clone()).or_default();
@@ -420,7 +422,11 @@ mod tests {
         let source = read_source(&write_source(dir.path())).unwrap();
         assert_eq!(source.records, 2);
         assert!(source.sentences.iter().all(|s| !s.contains("Reuter")));
-        assert!(source.sentences.contains(&"Prices held firm in Hamburg.".to_string()));
+        assert!(
+            source
+                .sentences
+                .contains(&"Prices held firm in Hamburg.".to_string())
+        );
         assert_eq!(source.titles, ["Bahia Cocoa Review", "Wheat Exports Rise"]);
         assert!(source.places.contains(&("West Germany".to_string(), 1)));
     }
@@ -473,18 +479,29 @@ mod tests {
             out: dir.path().to_path_buf(),
         };
         std::fs::write(dir.path().join("x"), "").unwrap();
-        assert!(matches!(synthesize(&options), Err(SynthError::OutNotEmpty(_))));
+        assert!(matches!(
+            synthesize(&options),
+            Err(SynthError::OutNotEmpty(_))
+        ));
         let options = SynthOptions {
             out: dir.path().join("new"),
             ..options
         };
-        assert!(synthesize(&options).unwrap_err().to_string().contains("missing.jsonl"));
+        assert!(
+            synthesize(&options)
+                .unwrap_err()
+                .to_string()
+                .contains("missing.jsonl")
+        );
     }
 
     #[test]
     fn labels_become_names_and_headings() {
         assert_eq!(place_name("west-germany"), "West Germany");
-        assert_eq!(heading_from_title("BAHIA COCOA REVIEW").as_deref(), Some("Bahia Cocoa Review"));
+        assert_eq!(
+            heading_from_title("BAHIA COCOA REVIEW").as_deref(),
+            Some("Bahia Cocoa Review")
+        );
         assert_eq!(heading_from_title("TALKS"), None);
         assert!(is_heading("The View From West Germany"));
     }

@@ -32,7 +32,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("failed to read `{}`", path.display()))?;
             serde_json::from_str(&text).with_context(|| {
-                format!("`{}` is not a `newsdex bench --json` report", path.display())
+                format!(
+                    "`{}` is not a `newsdex bench --json` report",
+                    path.display()
+                )
             })
         })
         .transpose()?;
@@ -155,7 +158,10 @@ fn write_ratios(
     report: &BenchReport,
     baseline: &BenchReport,
 ) -> std::io::Result<()> {
-    writeln!(out, "ratios to the baseline (current / baseline; < 1 is faster except for qps):")?;
+    writeln!(
+        out,
+        "ratios to the baseline (current / baseline; < 1 is faster except for qps):"
+    )?;
     writeln!(
         out,
         "{:<14} {:<7} {:<8} {:>12} {:>12} {:>8}",
