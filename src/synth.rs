@@ -358,7 +358,7 @@ pub fn synthesize(options: &SynthOptions) -> Result<SynthReport, SynthError> {
             .out
             .join(&topic)
             .join(format!("{:04}", *n_in_topic / FILES_PER_FOLDER));
-        if *n_in_topic % FILES_PER_FOLDER == 0 {
+        if n_in_topic.is_multiple_of(FILES_PER_FOLDER) {
             std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
         }
         let path = folder.join(format!("{:06}.txt", *n_in_topic));
