@@ -39,6 +39,11 @@ pub enum Command {
     Entities(EntitiesArgs),
     /// Show how newsdex reads files, without indexing them: fields, passages, entities.
     Inspect(InspectArgs),
+    /// Measure query latency: percentiles per query class over a warm index.
+    Bench(BenchArgs),
+    /// Make corpora for measurements.
+    #[command(subcommand)]
+    Corpus(CorpusCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +94,70 @@ pub struct ExportQuickwitArgs {
     /// Print only errors.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CorpusCommand {
+    /// Write a large corpus of seed-format articles made of the sentences of Reuters-21578.
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Queries to run, one a line: `query` or `class<TAB>query`; `#` comments and blank lines
+    /// are ignored. Without it, a seeded mix is drawn from the index itself.
+    #[arg(long, value_name = "FILE")]
+    pub queries: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    /// Measured passes over the query set.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rounds: u64,
+
+    /// Unmeasured passes over the query set first.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u64,
+
+    /// Threads that run queries at once (aggregate qps is reported).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub threads: u64,
+
+    /// Seed of the generated query mix.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Generated queries per class.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub per_class: u64,
+
+    /// Write the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print each figure's ratio to an earlier `--json` report.
+    #[arg(long, value_name = "BASELINE.json")]
+    pub compare: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Passages to write.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub passages: u64,
+
+    /// The Reuters-21578 JSON Lines file to take sentences, titles, topics and places from.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+
+    /// Seed: the same seed and source give the same corpus.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Folder to write (must be new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 //! See ARCHITECTURE.md for the code map and the invariants.
 
 pub mod backend;
+pub mod bench;
 pub mod build;
 pub mod cli;
 pub mod cmd;
@@ -27,3 +28,4 @@ pub mod schema;
 pub mod search;
 pub mod snippet;
 pub mod stats;
+pub mod synth;

@@ -1,7 +1,9 @@
 //! Commands: one file per subcommand. Each turns parsed arguments into library calls and
 //! writes the results through `render`; `main` maps the outcome to an exit status.
 
+pub mod bench;
 pub mod build;
+pub mod corpus;
 pub mod entities;
 pub mod eval;
 pub mod export;
@@ -10,7 +12,7 @@ pub mod quickwit;
 pub mod search;
 pub mod stats;
 
-use crate::cli::{Cli, ColorChoice, Command, ExportCommand, IndexCommand};
+use crate::cli::{Cli, ColorChoice, Command, CorpusCommand, ExportCommand, IndexCommand};
 
 /// How a command ended when it did not fail outright.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Export(ExportCommand::Quickwit(args)) => export::run(&args),
         Command::Entities(args) => entities::run(&args, color),
         Command::Inspect(args) => inspect::run(&args, color),
+        Command::Bench(args) => bench::run(&args),
+        Command::Corpus(CorpusCommand::Synth(args)) => corpus::synth(&args),
     }
 }
 

@@ -1,0 +1,331 @@
+//! Side-by-side comparison: one corpus, one query set, four engines -> a table of p50/p99 per
+//! engine and their ratios. newsdex in-process (`Searcher::search`), raw tantivy top-10 on the
+//! same index (no count, no fetch), SQLite FTS5 ranked by bm25(), and ripgrep as the brute-force
+//! floor. It builds what is missing (the index, the SQLite database) and never deletes anything.
+//!
+//! cargo run --release --example compare -- --corpus DIR --index DIR [--queries FILE]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use newsdex::bench::{BenchQuery, QueryClass, generate_queries, percentile, read_query_file};
+use newsdex::build::{BuildOptions, Silent, build_index, process_file};
+use newsdex::extract::entities::EntityExtractor;
+use newsdex::index::{index_exists, open_index};
+use newsdex::ingest::{WalkOptions, walk_corpus};
+use newsdex::search::{SECTION_BOOST, SearchRequest, Searcher, TITLE_BOOST};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::QueryParser;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// The corpus folder (indexed when --index does not exist yet; searched by ripgrep).
+    #[arg(long)]
+    corpus: PathBuf,
+    /// The newsdex index of the corpus.
+    #[arg(long)]
+    index: PathBuf,
+    /// Queries, one a line (`class<TAB>query` or `query`); without it a seeded mix of the
+    /// unfiltered classes is drawn from the index.
+    #[arg(long)]
+    queries: Option<PathBuf>,
+    /// Write the queries used to this file (to rerun or to share).
+    #[arg(long)]
+    write_queries: Option<PathBuf>,
+    /// SQLite FTS5 database of the same passages [default: INDEX.fts5.sqlite beside the index].
+    #[arg(long)]
+    sqlite: Option<PathBuf>,
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    #[arg(long, default_value_t = 50)]
+    per_class: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Queries given to ripgrep (each one reads the whole corpus).
+    #[arg(long, default_value_t = 20)]
+    rg_queries: usize,
+    /// Skip SQLite (its database takes minutes to build at a million passages).
+    #[arg(long)]
+    no_sqlite: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if !index_exists(&args.index) {
+        eprintln!("building the newsdex index at `{}`", args.index.display());
+        let options = BuildOptions {
+            corpus: args.corpus.clone(),
+            index: args.index.clone(),
+            walk: WalkOptions::default(),
+            memory_mb: newsdex::index::DEFAULT_MEMORY_MB,
+            rebuild: true,
+            fields: Vec::new(),
+        };
+        build_index(&options, &EntityExtractor::builtin(), &Silent)?;
+    }
+    let searcher = Searcher::new(open_index(&args.index)?, EntityExtractor::builtin())?;
+    searcher.reload()?;
+    let queries: Vec<BenchQuery> = match &args.queries {
+        Some(path) => {
+            read_query_file(path, &searcher, &mut |skipped| {
+                eprintln!(
+                    "{}:{}: skipped: {}",
+                    path.display(),
+                    skipped.line,
+                    skipped.reason
+                )
+            })?
+            .0
+        }
+        None => generate_queries(&searcher, args.per_class, args.seed)?
+            .into_iter()
+            .filter(|query| query.filters.is_none())
+            .collect(),
+    };
+    if let Some(path) = &args.write_queries {
+        let lines: String = queries
+            .iter()
+            .map(|query| format!("{}\t{}\n", query.class, query.query))
+            .collect();
+        std::fs::write(path, lines)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    eprintln!("{} queries, {} rounds", queries.len(), args.rounds);
+
+    let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
+    let (search, whole) = time_newsdex(&searcher, &queries, args.rounds)?;
+    rows.push(("newsdex search (top-10)".into(), search));
+    rows.push(("newsdex + fetch + snippets".into(), whole));
+    rows.push((
+        "tantivy raw top-10".into(),
+        time_tantivy(&searcher, &queries, args.rounds, false)?,
+    ));
+    // The same with an exact count beside the top 10, which switches off block-max pruning.
+    rows.push((
+        "tantivy top-10 + Count".into(),
+        time_tantivy(&searcher, &queries, args.rounds, true)?,
+    ));
+    if !args.no_sqlite {
+        let db = args.sqlite.clone().unwrap_or_else(|| {
+            let mut name = args.index.clone().into_os_string();
+            name.push(".fts5.sqlite");
+            PathBuf::from(name)
+        });
+        rows.push((
+            "sqlite fts5 bm25 top-10".into(),
+            time_sqlite(&db, &args.corpus, &queries, args.rounds)?,
+        ));
+    }
+    let rg_queries: Vec<&BenchQuery> = spread(&queries, args.rg_queries);
+    rows.push((
+        "ripgrep -l (floor)".into(),
+        time_ripgrep(&args.corpus, &rg_queries)?,
+    ));
+
+    let base = p(&rows[0].1, 50.0).max(1e-3);
+    let base99 = p(&rows[0].1, 99.0).max(1e-3);
+    println!(
+        "{:<28} {:>7} {:>11} {:>11} {:>11} {:>11}",
+        "engine", "runs", "p50 µs", "p99 µs", "p50 / nd", "p99 / nd"
+    );
+    for (name, samples) in &rows {
+        println!(
+            "{:<28} {:>7} {:>11.1} {:>11.1} {:>11.2} {:>11.2}",
+            name,
+            samples.len(),
+            p(samples, 50.0),
+            p(samples, 99.0),
+            p(samples, 50.0) / base,
+            p(samples, 99.0) / base99
+        );
+    }
+    Ok(())
+}
+
+/// Every `len / n`-th query, so that a subset still holds every class.
+fn spread(queries: &[BenchQuery], n: usize) -> Vec<&BenchQuery> {
+    let step = (queries.len() / n.max(1)).max(1);
+    queries.iter().step_by(step).take(n).collect()
+}
+
+fn p(samples: &[Duration], percent: f64) -> f64 {
+    let mut nanos: Vec<u64> = samples.iter().map(|d| d.as_nanos() as u64).collect();
+    nanos.sort_unstable();
+    percentile(&nanos, percent).unwrap_or(0) as f64 / 1000.0
+}
+
+fn time_newsdex(
+    searcher: &Searcher,
+    queries: &[BenchQuery],
+    rounds: usize,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let (mut search, mut whole) = (Vec::new(), Vec::new());
+    for round in 0..=rounds {
+        for query in queries {
+            let request = SearchRequest::new(query.query.to_string());
+            let started = Instant::now();
+            let results = searcher.search(&request)?;
+            let elapsed = started.elapsed();
+            // Round 0 warms the caches and is not counted.
+            if round > 0 {
+                search.push(results.search_time);
+                whole.push(elapsed);
+            }
+        }
+    }
+    Ok((search, whole))
+}
+
+/// tantivy alone: the same parser settings, top 10 by score, no count, no stored fields.
+fn time_tantivy(
+    searcher: &Searcher,
+    queries: &[BenchQuery],
+    rounds: usize,
+    with_count: bool,
+) -> anyhow::Result<Vec<Duration>> {
+    let handle = searcher.handle();
+    let reader = handle.index.reader()?;
+    let index_searcher = reader.searcher();
+    let fields = handle.fields;
+    // The same fields and boosts as `Searcher::new`.
+    let mut parser = QueryParser::for_index(
+        &handle.index,
+        vec![fields.title, fields.section, fields.text],
+    );
+    parser.set_field_boost(fields.title, TITLE_BOOST);
+    parser.set_field_boost(fields.section, SECTION_BOOST);
+    let mut samples = Vec::new();
+    for round in 0..=rounds {
+        for query in queries {
+            let started = Instant::now();
+            let parsed = parser.parse_query(&query.query)?;
+            if with_count {
+                let top = index_searcher
+                    .search(&parsed, &(TopDocs::with_limit(10).order_by_score(), Count))?;
+                std::hint::black_box(top);
+            } else {
+                let top =
+                    index_searcher.search(&parsed, &TopDocs::with_limit(10).order_by_score())?;
+                std::hint::black_box(top);
+            }
+            let elapsed = started.elapsed();
+            if round > 0 {
+                samples.push(elapsed);
+            }
+        }
+    }
+    Ok(samples)
+}
+
+/// The newsdex query as an FTS5 MATCH expression: words quoted, `+a +b` as AND, `a OR b` as
+/// OR, phrases kept, and bare word lists as OR (newsdex's default).
+pub fn fts5_query(query: &str, class: QueryClass) -> String {
+    let quoted = |word: &str| format!("\"{}\"", word.trim_matches(['+', '"']).replace('"', ""));
+    match class {
+        QueryClass::Phrase => quoted(query),
+        QueryClass::And => query
+            .split_whitespace()
+            .filter(|word| *word != "AND")
+            .map(quoted)
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        _ => query
+            .split_whitespace()
+            .filter(|word| *word != "OR" && *word != "AND" && !word.starts_with('-'))
+            .map(quoted)
+            .collect::<Vec<_>>()
+            .join(" OR "),
+    }
+}
+
+fn time_sqlite(
+    db: &Path,
+    corpus: &Path,
+    queries: &[BenchQuery],
+    rounds: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let fresh = !db.exists();
+    let mut connection = rusqlite::Connection::open(db)?;
+    if fresh {
+        eprintln!("building the SQLite FTS5 database at `{}`", db.display());
+        let started = Instant::now();
+        connection.execute_batch(
+            "CREATE VIRTUAL TABLE passages USING fts5(title, section, text, tokenize = 'porter unicode61');",
+        )?;
+        let walk = walk_corpus(corpus, &WalkOptions::default())?;
+        let extractor = EntityExtractor::builtin();
+        let transaction = connection.transaction()?;
+        {
+            let mut insert = transaction
+                .prepare("INSERT INTO passages (title, section, text) VALUES (?1, ?2, ?3)")?;
+            for file in &walk.files {
+                let map = newsdex::ingest::mapping::FieldMap::default();
+                for (article, passages) in process_file(file, &map, &extractor).articles {
+                    for passage in passages {
+                        insert.execute((&article.title, &passage.section, &passage.text))?;
+                    }
+                }
+            }
+        }
+        transaction.commit()?;
+        connection.execute_batch("INSERT INTO passages(passages) VALUES('optimize');")?;
+        eprintln!("built in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    // The same weights as newsdex's boosts: title 2, section 1.5, text 1.
+    let mut statement = connection.prepare(
+        "SELECT rowid FROM passages WHERE passages MATCH ?1 ORDER BY bm25(passages, 2.0, 1.5, 1.0) LIMIT 10",
+    )?;
+    let mut samples = Vec::new();
+    for round in 0..=rounds {
+        for query in queries {
+            let expression = fts5_query(&query.query, query.class);
+            let started = Instant::now();
+            let rows: Vec<i64> = statement
+                .query_map([&expression], |row| row.get(0))?
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("fts5 query `{expression}`"))?;
+            let elapsed = started.elapsed();
+            std::hint::black_box(rows);
+            if round > 0 {
+                samples.push(elapsed);
+            }
+        }
+    }
+    Ok(samples)
+}
+
+/// ripgrep over the corpus files: the files holding any word (or the phrase), case-insensitive.
+fn time_ripgrep(corpus: &Path, queries: &[&BenchQuery]) -> anyhow::Result<Vec<Duration>> {
+    let mut samples = Vec::new();
+    for query in queries {
+        let patterns: Vec<String> = if query.class == QueryClass::Phrase {
+            vec![query.query.trim_matches('"').to_string()]
+        } else {
+            query
+                .query
+                .split_whitespace()
+                .filter(|word| *word != "OR" && *word != "AND" && !word.starts_with('-'))
+                .map(|word| word.trim_matches(['+', '"']).to_string())
+                .collect()
+        };
+        let mut command = Command::new("rg");
+        command.args(["-l", "-i", "-F"]);
+        for pattern in &patterns {
+            command.arg("-e").arg(pattern);
+        }
+        command.arg(corpus);
+        let started = Instant::now();
+        let output = command
+            .output()
+            .context("cannot run `rg`: install ripgrep (apt-get install -y ripgrep)")?;
+        samples.push(started.elapsed());
+        // rg exits 1 when nothing matches; 2 is an error.
+        if output.status.code() == Some(2) {
+            bail!("rg failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+    Ok(samples)
+}

@@ -1,0 +1,178 @@
+//! `newsdex bench`: opens the index, loads or draws the queries, runs `bench::run_bench` and
+//! prints the report as a table or JSON, with ratios to a baseline report when asked. The
+//! measuring itself lives in the library.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::bench::{
+    self, BenchReport, ClassReport, QuerySource, RunOptions, Stats, compare, generate_queries,
+    read_query_file, run_bench,
+};
+use crate::cli::BenchArgs;
+use crate::cmd::Outcome;
+use crate::config::IndexLocation;
+use crate::extract::entities::EntityExtractor;
+use crate::index::open_index;
+use crate::search::Searcher;
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
+    let location = IndexLocation::from_args(&args.index);
+    let options = RunOptions {
+        warmup: usize::try_from(args.warmup).context("--warmup is too large")?,
+        rounds: usize::try_from(args.rounds).context("--rounds is too large")?,
+        threads: usize::try_from(args.threads).context("--threads is too large")?,
+    };
+    // Read the baseline first, so that a wrong path fails before minutes of measuring.
+    let baseline = args
+        .compare
+        .as_deref()
+        .map(|path| -> anyhow::Result<BenchReport> {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read `{}`", path.display()))?;
+            serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "`{}` is not a `newsdex bench --json` report",
+                    path.display()
+                )
+            })
+        })
+        .transpose()?;
+    if bench::build_in_progress(location.path()) {
+        eprintln!(
+            "warning: an index build holds `{}`; measuring its last committed state",
+            location.path().display()
+        );
+    }
+    let handle = open_index(location.path())?;
+    let searcher = Searcher::new(handle, EntityExtractor::builtin())?;
+    let (queries, source) = match &args.queries {
+        Some(path) => {
+            let (queries, skipped) = read_query_file(path, &searcher, &mut |skipped| {
+                eprintln!(
+                    "warning: {}:{}: skipped: {}",
+                    path.display(),
+                    skipped.line,
+                    skipped.reason
+                );
+            })?;
+            let source = QuerySource::File {
+                path: path.clone(),
+                skipped,
+            };
+            (queries, source)
+        }
+        None => {
+            let per_class = usize::try_from(args.per_class).context("--per-class is too large")?;
+            let queries = generate_queries(&searcher, per_class, args.seed)?;
+            (queries, QuerySource::Generated { seed: args.seed })
+        }
+    };
+    let report = run_bench(&searcher, &queries, &source, options)?;
+
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write_table(&mut out, &report)?;
+    }
+    if let Some(baseline) = &baseline {
+        // With --json the ratios go to stderr, so that stdout stays one JSON document.
+        if args.json {
+            write_ratios(&mut std::io::stderr().lock(), &report, baseline)?;
+        } else {
+            write_ratios(&mut out, &report, baseline)?;
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Success)
+}
+
+fn write_table(out: &mut impl Write, report: &BenchReport) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "index `{}`: {} passages in {} segments; {} queries ({}), {} warm-up + {} rounds, {} thread(s), {:.2} s",
+        report.index,
+        report.passages,
+        report.segments,
+        report.queries,
+        report.queries_from,
+        report.warmup,
+        report.rounds,
+        report.threads,
+        report.wall_seconds,
+    )?;
+    writeln!(
+        out,
+        "{:<14} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} | {:>9} {:>9} {:>10}",
+        "class",
+        "runs",
+        "p50 µs",
+        "p90 µs",
+        "p99 µs",
+        "max µs",
+        "mean µs",
+        "qps",
+        "search50",
+        "search99",
+        "fetch50",
+        "fetch99",
+        "matches",
+    )?;
+    let rows = report
+        .classes
+        .iter()
+        .map(|(class, figures)| (class.name(), figures))
+        .chain([("all", &report.all)]);
+    for (name, figures) in rows {
+        write_row(out, name, figures)?;
+    }
+    Ok(())
+}
+
+fn write_row(out: &mut impl Write, name: &str, figures: &ClassReport) -> std::io::Result<()> {
+    let Stats {
+        count,
+        p50_us,
+        p90_us,
+        p99_us,
+        max_us,
+        mean_us,
+        qps,
+    } = &figures.total;
+    writeln!(
+        out,
+        "{name:<14} {count:>7} {p50_us:>9.1} {p90_us:>9.1} {p99_us:>9.1} {max_us:>9.1} {mean_us:>9.1} {qps:>9.0} | {:>9.1} {:>9.1} | {:>9.1} {:>9.1} {:>10.0}",
+        figures.search.p50_us,
+        figures.search.p99_us,
+        figures.fetch.p50_us,
+        figures.fetch.p99_us,
+        figures.mean_matches,
+    )
+}
+
+fn write_ratios(
+    out: &mut impl Write,
+    report: &BenchReport,
+    baseline: &BenchReport,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "ratios to the baseline (current / baseline; < 1 is faster except for qps):"
+    )?;
+    writeln!(
+        out,
+        "{:<14} {:<7} {:<8} {:>12} {:>12} {:>8}",
+        "class", "part", "figure", "baseline", "current", "ratio"
+    )?;
+    for ratio in compare(report, baseline) {
+        writeln!(
+            out,
+            "{:<14} {:<7} {:<8} {:>12.1} {:>12.1} {:>8.3}",
+            ratio.class, ratio.part, ratio.figure, ratio.baseline, ratio.current, ratio.ratio
+        )?;
+    }
+    Ok(())
+}
