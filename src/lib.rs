@@ -4,6 +4,7 @@
 //! `path -> ingest -> Article -> passage -> Passage -> extract -> index -> search -> Hit -> render`.
 //! See ARCHITECTURE.md for the code map and the invariants.
 
+pub mod browse;
 pub mod build;
 pub mod cli;
 pub mod cmd;
@@ -19,4 +20,5 @@ pub mod query;
 pub mod render;
 pub mod schema;
 pub mod search;
+pub mod serve;
 pub mod snippet;

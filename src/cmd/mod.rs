@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod search;
+pub mod serve;
 
 use crate::cli::{Cli, ColorChoice, Command, IndexCommand};
 
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Index(IndexCommand::Build(args)) => build::run(&args, color),
         Command::Search(args) => search::run(&args, color),
+        Command::Serve(args) => serve::run(&args),
     }
 }
 
