@@ -199,7 +199,6 @@ pub fn router(state: AppState, options: &ServeOptions) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
-        .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn(limit_uri))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -209,6 +208,8 @@ pub fn router(state: AppState, options: &ServeOptions) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }))
+        // Outermost, so that the refusals of the layers above get a JSON body too.
+        .layer(middleware::map_response(json_errors))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -2,6 +2,7 @@
 //! and check its JSON output, messages and exit status.
 
 mod build_search;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
