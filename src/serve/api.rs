@@ -213,8 +213,9 @@ impl Params {
         let date = |name: &str, day_end: DayEnd| -> Result<_, ApiError> {
             self.one(name)?
                 .map(|text| {
-                    parse_date_arg(text, day_end, now)
-                        .map_err(|error| ApiError::bad_request(format!("invalid `{name}`: {error}")))
+                    parse_date_arg(text, day_end, now).map_err(|error| {
+                        ApiError::bad_request(format!("invalid `{name}`: {error}"))
+                    })
                 })
                 .transpose()
         };
@@ -242,12 +243,10 @@ async fn on_blocking_pool<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Searcher) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let permit = state
-        .permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping"))?;
+    let permit =
+        state.permits.clone().acquire_owned().await.map_err(|_| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
+        })?;
     let searcher = state.searcher.clone();
     tokio::task::spawn_blocking(move || {
         // Held until the work ends, even when the client has gone away meanwhile.
@@ -346,7 +345,12 @@ pub async fn entities(
                 (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
             ]))),
         };
-        Ok(browse::entity_counts(searcher, query.as_deref(), kind, top)?)
+        Ok(browse::entity_counts(
+            searcher,
+            query.as_deref(),
+            kind,
+            top,
+        )?)
     })
     .await?;
     Ok(Json(counts))
@@ -372,9 +376,10 @@ pub async fn article(
         )));
     }
     let lookup = id.clone();
-    let article =
-        on_blocking_pool(&state, move |searcher| Ok(browse::fetch_article(searcher, &lookup)?))
-            .await?;
+    let article = on_blocking_pool(&state, move |searcher| {
+        Ok(browse::fetch_article(searcher, &lookup)?)
+    })
+    .await?;
     match article {
         Some(article) => Ok(Json(article)),
         None => Err(ApiError::new(
@@ -405,7 +410,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.query, "ammunition Serbia");
-        assert_eq!((request.limit, request.offset, request.per_article), (5, 10, 0));
+        assert_eq!(
+            (request.limit, request.offset, request.per_article),
+            (5, 10, 0)
+        );
         assert_eq!(request.sort, SortOrder::Date);
         assert!(request.require_all && request.facets);
         assert_eq!(request.filters.entities, ["Vucic", "EU"]);
@@ -419,12 +427,23 @@ mod tests {
     #[test]
     fn bad_parameters_are_refused_with_a_reason() {
         assert!(message(search_request(&params("limit=5").unwrap())).contains("`q`"));
-        assert!(message(search_request(&params("q=a&limit=1000").unwrap())).contains("between 1 and 100"));
+        assert!(
+            message(search_request(&params("q=a&limit=1000").unwrap()))
+                .contains("between 1 and 100")
+        );
         assert!(message(search_request(&params("q=a&limit=-1").unwrap())).contains("whole number"));
-        assert!(message(search_request(&params("q=a&limit=1&limit=2").unwrap())).contains("more than once"));
+        assert!(
+            message(search_request(&params("q=a&limit=1&limit=2").unwrap()))
+                .contains("more than once")
+        );
         assert!(message(search_request(&params("q=a&since=soon").unwrap())).contains("not a date"));
-        assert!(message(search_request(&params("q=a&sort=random").unwrap())).contains("relevance, date"));
-        assert!(message(search_request(&params("q=a&all=maybe").unwrap())).contains("true or false"));
+        assert!(
+            message(search_request(&params("q=a&sort=random").unwrap()))
+                .contains("relevance, date")
+        );
+        assert!(
+            message(search_request(&params("q=a&all=maybe").unwrap())).contains("true or false")
+        );
         assert!(message(params("q=a&colour=red")).contains("unknown parameter `colour`"));
         let long = format!("q={}", "a".repeat(MAX_QUERY_BYTES + 1));
         assert!(message(params(&long)).contains("bytes long"));

@@ -134,19 +134,24 @@ impl Server {
             .build()
             .map_err(ServeError::Runtime)?;
         runtime.block_on(async move {
-            let listener =
-                tokio::net::TcpListener::from_std(self.listener).map_err(|source| {
-                    ServeError::Bind {
-                        addr: self.addr,
-                        source,
-                    }
-                })?;
+            let listener = tokio::net::TcpListener::from_std(self.listener).map_err(|source| {
+                ServeError::Bind {
+                    addr: self.addr,
+                    source,
+                }
+            })?;
             let state = AppState {
                 searcher: self.searcher.clone(),
                 permits: Arc::new(Semaphore::new(self.options.concurrent_searches.max(1))),
             };
             tokio::spawn(reload_forever(self.searcher));
-            serve_connections(listener, router(state, &self.options), &self.options, shutdown_signal()).await;
+            serve_connections(
+                listener,
+                router(state, &self.options),
+                &self.options,
+                shutdown_signal(),
+            )
+            .await;
             Ok(())
         })
     }
@@ -273,7 +278,9 @@ async fn limit_uri(request: Request, next: Next) -> Response {
     if uri_bytes > MAX_URI_BYTES {
         return ApiError::new(
             StatusCode::URI_TOO_LONG,
-            format!("the request target is {uri_bytes} bytes; the most accepted is {MAX_URI_BYTES}"),
+            format!(
+                "the request target is {uri_bytes} bytes; the most accepted is {MAX_URI_BYTES}"
+            ),
         )
         .into_response();
     }
@@ -300,10 +307,7 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "only GET is served here",
-    )
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "only GET is served here")
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

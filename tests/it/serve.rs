@@ -82,7 +82,10 @@ impl Reply {
     /// The JSON error message of a refusal, checking the status and content type.
     fn error(&self, status: u16) -> String {
         assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.header("content-type").as_deref(), Some("application/json"));
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/json")
+        );
         self.json()["error"]
             .as_str()
             .unwrap_or_else(|| panic!("no error in {}", self.body))
@@ -122,7 +125,10 @@ fn get(addr: SocketAddr, target: &str) -> Reply {
 #[test]
 fn search_answers_hits_like_the_cli_with_total_and_facets() {
     let served = serve();
-    let reply = get(served.addr, "/api/search?q=ammunition+Serbia&limit=5&per_article=0");
+    let reply = get(
+        served.addr,
+        "/api/search?q=ammunition+Serbia&limit=5&per_article=0",
+    );
     assert_eq!(reply.status, 200, "{}", reply.body);
     let body = reply.json();
     let hits = body["hits"].as_array().unwrap();
@@ -169,8 +175,16 @@ fn search_filters_and_paging_cut_the_results() {
     let served = serve();
     let all = get(served.addr, "/api/search?q=Serbia&limit=100&per_article=0").json();
     let total = all["total"].as_u64().unwrap();
-    let recent = get(served.addr, "/api/search?q=Serbia&limit=100&per_article=0&since=2024-01-01").json();
-    let older = get(served.addr, "/api/search?q=Serbia&limit=100&per_article=0&until=2023-12-31").json();
+    let recent = get(
+        served.addr,
+        "/api/search?q=Serbia&limit=100&per_article=0&since=2024-01-01",
+    )
+    .json();
+    let older = get(
+        served.addr,
+        "/api/search?q=Serbia&limit=100&per_article=0&until=2023-12-31",
+    )
+    .json();
     assert_eq!(
         recent["total"].as_u64().unwrap() + older["total"].as_u64().unwrap(),
         total
@@ -178,24 +192,53 @@ fn search_filters_and_paging_cut_the_results() {
     for hit in recent["hits"].as_array().unwrap() {
         assert!(hit["date"].as_str().unwrap() >= "2024-01-01");
     }
-    let second = get(served.addr, "/api/search?q=Serbia&limit=1&offset=1&per_article=0").json();
+    let second = get(
+        served.addr,
+        "/api/search?q=Serbia&limit=1&offset=1&per_article=0",
+    )
+    .json();
     assert_eq!(second["hits"][0], {
         let mut hit = all["hits"][1].clone();
         hit["rank"] = 2.into();
         hit
     });
-    let by_entity = get(served.addr, "/api/search?q=ammunition&entity=Russia&per_article=0&limit=100").json();
-    assert!(by_entity["total"].as_u64().unwrap() < get(served.addr, "/api/search?q=ammunition&per_article=0").json()["total"].as_u64().unwrap());
+    let by_entity = get(
+        served.addr,
+        "/api/search?q=ammunition&entity=Russia&per_article=0&limit=100",
+    )
+    .json();
+    assert!(
+        by_entity["total"].as_u64().unwrap()
+            < get(served.addr, "/api/search?q=ammunition&per_article=0").json()["total"]
+                .as_u64()
+                .unwrap()
+    );
     for hit in by_entity["hits"].as_array().unwrap() {
-        assert!(hit["entities"].as_array().unwrap().iter().any(|e| e["name"] == "Russia"), "{hit}");
+        assert!(
+            hit["entities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["name"] == "Russia"),
+            "{hit}"
+        );
     }
     let by_category = get(served.addr, "/api/search?q=gas&category=energy&limit=100").json();
     assert!(!by_category["hits"].as_array().unwrap().is_empty());
     for hit in by_category["hits"].as_array().unwrap() {
         assert_eq!(hit["category"].as_str().unwrap().to_lowercase(), "energy");
     }
-    let newest_first = get(served.addr, "/api/search?q=Serbia&sort=date&limit=100&per_article=0").json();
-    let dates: Vec<&str> = newest_first["hits"].as_array().unwrap().iter().filter_map(|h| h["date"].as_str()).collect();
+    let newest_first = get(
+        served.addr,
+        "/api/search?q=Serbia&sort=date&limit=100&per_article=0",
+    )
+    .json();
+    let dates: Vec<&str> = newest_first["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["date"].as_str())
+        .collect();
     assert!(dates.windows(2).all(|pair| pair[0] >= pair[1]), "{dates:?}");
 }
 
@@ -207,12 +250,24 @@ fn stats_entities_and_articles() {
     assert!(stats["passages"].as_u64().unwrap() > 5);
     assert_eq!(stats["first_date"], "2022-09-12T00:00:00Z");
     assert!(stats["undated_passages"].as_u64().unwrap() >= 1);
-    assert!(stats["categories"].as_array().unwrap().iter().any(|c| c["value"] == "energy"));
+    assert!(
+        stats["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["value"] == "energy")
+    );
 
     let everything = get(served.addr, "/api/entities?top=100").json();
     assert_eq!(everything["total"], stats["passages"]);
     let places = get(served.addr, "/api/entities?kind=place&top=100").json();
-    assert!(places["entities"].as_array().unwrap().iter().all(|e| e["kind"] == "place"));
+    assert!(
+        places["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["kind"] == "place")
+    );
     assert!(!places["entities"].as_array().unwrap().is_empty());
     let matching = get(served.addr, "/api/entities?q=gas&top=100").json();
     assert!(matching["total"].as_u64().unwrap() < everything["total"].as_u64().unwrap());
@@ -222,16 +277,41 @@ fn stats_entities_and_articles() {
     let article = article.json();
     assert_eq!(article["article_id"], "defence/shells.txt");
     assert_eq!(article["date"], "2024-03-28T00:00:00Z");
-    let ordinals: Vec<u64> = article["passages"].as_array().unwrap().iter().map(|p| p["ordinal"].as_u64().unwrap()).collect();
+    let ordinals: Vec<u64> = article["passages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["ordinal"].as_u64().unwrap())
+        .collect();
     assert_eq!(ordinals, (0..ordinals.len() as u64).collect::<Vec<_>>());
-    assert!(article["passages"].as_array().unwrap().iter().any(|p| p["section"] == "Political Dynamics"));
+    assert!(
+        article["passages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["section"] == "Political Dynamics")
+    );
     // A hit's passage is in its article at its ordinal.
     let hit = &get(served.addr, "/api/search?q=Vucic").json()["hits"][0];
-    let same = get(served.addr, &format!("/api/articles/{}", hit["article_id"].as_str().unwrap())).json();
-    assert_eq!(same["passages"][hit["ordinal"].as_u64().unwrap() as usize]["text"], hit["passage"]);
+    let same = get(
+        served.addr,
+        &format!("/api/articles/{}", hit["article_id"].as_str().unwrap()),
+    )
+    .json();
+    assert_eq!(
+        same["passages"][hit["ordinal"].as_u64().unwrap() as usize]["text"],
+        hit["passage"]
+    );
     // Percent-encoded ids work too.
-    assert_eq!(get(served.addr, "/api/articles/defence%2Fshells.txt").status, 200);
-    assert!(get(served.addr, "/api/articles/defence/missing.txt").error(404).contains("missing.txt"));
+    assert_eq!(
+        get(served.addr, "/api/articles/defence%2Fshells.txt").status,
+        200
+    );
+    assert!(
+        get(served.addr, "/api/articles/defence/missing.txt")
+            .error(404)
+            .contains("missing.txt")
+    );
 }
 
 #[test]
@@ -239,21 +319,45 @@ fn article_text_with_markup_comes_back_as_text_and_the_page_never_parses_data_as
     let served = serve();
     let reply = get(served.addr, "/api/articles/hostile/script.txt");
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/json")
+    );
     let article = reply.json();
-    assert!(article["title"].as_str().unwrap().contains("<script>window.__xss = 1; alert(1)</script>"));
+    assert!(
+        article["title"]
+            .as_str()
+            .unwrap()
+            .contains("<script>window.__xss = 1; alert(1)</script>")
+    );
     let hits = get(served.addr, "/api/search?q=ampersands").json();
-    assert!(hits["hits"][0]["passage"].as_str().unwrap().contains("<img src=x onerror="));
+    assert!(
+        hits["hits"][0]["passage"]
+            .as_str()
+            .unwrap()
+            .contains("<img src=x onerror=")
+    );
 
     let page = get(served.addr, "/");
     assert_eq!(page.status, 200);
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
     let policy = page.header("content-security-policy").unwrap();
     assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"));
     let script = get(served.addr, "/app.js");
     assert_eq!(script.status, 200);
     assert!(script.body.contains("textContent"));
-    for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
+    for sink in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+    ] {
         assert!(!script.body.contains(sink), "app.js uses {sink}");
     }
     assert_eq!(get(served.addr, "/style.css").status, 200);
@@ -266,18 +370,69 @@ fn bad_requests_get_json_errors_and_the_server_keeps_serving() {
     let served = serve();
     let addr = served.addr;
     assert!(get(addr, "/api/search").error(400).contains("`q`"));
-    assert!(get(addr, "/api/search?q=gas&limit=100000").error(400).contains("between 1 and 100"));
-    assert!(get(addr, "/api/search?q=gas&limit=ten").error(400).contains("whole number"));
-    assert!(get(addr, "/api/search?q=gas&offset=99999999999999999999999").error(400).contains("whole number"));
-    assert!(get(addr, "/api/search?q=gas&since=yesterday-ish").error(400).contains("not a date"));
-    assert!(get(addr, "/api/search?q=gas&since=2024-01-01&until=2023-01-01").error(400).contains("after"));
-    assert!(get(addr, "/api/search?q=%28gas").error(400).contains("never closed"));
-    assert!(get(addr, "/api/search?q=gas&sort=sideways").error(400).contains("relevance"));
-    assert!(get(addr, "/api/search?q=gas&colour=red").error(400).contains("unknown parameter"));
-    assert!(get(addr, "/api/entities?kind=animal").error(400).contains("person"));
-    assert!(get(addr, "/api/stats?x=1").error(400).contains("unknown parameter"));
-    assert!(get(addr, &format!("/api/search?q={}", "a".repeat(2000))).error(400).contains("bytes long"));
-    assert!(get(addr, &format!("/api/search?q=gas&entity={}", "x".repeat(9000))).error(414).contains("8192"));
+    assert!(
+        get(addr, "/api/search?q=gas&limit=100000")
+            .error(400)
+            .contains("between 1 and 100")
+    );
+    assert!(
+        get(addr, "/api/search?q=gas&limit=ten")
+            .error(400)
+            .contains("whole number")
+    );
+    assert!(
+        get(addr, "/api/search?q=gas&offset=99999999999999999999999")
+            .error(400)
+            .contains("whole number")
+    );
+    assert!(
+        get(addr, "/api/search?q=gas&since=yesterday-ish")
+            .error(400)
+            .contains("not a date")
+    );
+    assert!(
+        get(addr, "/api/search?q=gas&since=2024-01-01&until=2023-01-01")
+            .error(400)
+            .contains("after")
+    );
+    assert!(
+        get(addr, "/api/search?q=%28gas")
+            .error(400)
+            .contains("never closed")
+    );
+    assert!(
+        get(addr, "/api/search?q=gas&sort=sideways")
+            .error(400)
+            .contains("relevance")
+    );
+    assert!(
+        get(addr, "/api/search?q=gas&colour=red")
+            .error(400)
+            .contains("unknown parameter")
+    );
+    assert!(
+        get(addr, "/api/entities?kind=animal")
+            .error(400)
+            .contains("person")
+    );
+    assert!(
+        get(addr, "/api/stats?x=1")
+            .error(400)
+            .contains("unknown parameter")
+    );
+    assert!(
+        get(addr, &format!("/api/search?q={}", "a".repeat(2000)))
+            .error(400)
+            .contains("bytes long")
+    );
+    assert!(
+        get(
+            addr,
+            &format!("/api/search?q=gas&entity={}", "x".repeat(9000))
+        )
+        .error(414)
+        .contains("8192")
+    );
     // Invalid percent-encoding and UTF-8 are decoded leniently, never a panic.
     assert_eq!(get(addr, "/api/search?q=%ZZgas%FF").status, 200);
     get(addr, "/no/such/page").error(404);
@@ -294,8 +449,12 @@ fn bad_requests_get_json_errors_and_the_server_keeps_serving() {
 fn a_request_that_never_finishes_sending_is_cut_off() {
     let served = serve();
     let mut stream = TcpStream::connect(served.addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-    stream.write_all(b"GET /api/stats HTTP/1.1\r\nHost: x\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    stream
+        .write_all(b"GET /api/stats HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let started = Instant::now();
     let mut bytes = Vec::new();
     // The server closes the connection (with or without a 408) after the header timeout.
@@ -303,6 +462,9 @@ fn a_request_that_never_finishes_sending_is_cut_off() {
     assert!(closed.is_ok(), "the connection was not closed: {closed:?}");
     assert!(started.elapsed() < Duration::from_secs(15));
     let reply = String::from_utf8_lossy(&bytes);
-    assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 408"),
+        "{reply}"
+    );
     assert_eq!(get(served.addr, "/api/stats").status, 200);
 }
