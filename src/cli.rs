@@ -44,6 +44,8 @@ pub enum Command {
     /// Make corpora for measurements.
     #[command(subcommand)]
     Corpus(CorpusCommand),
+    /// Serve a search page and a JSON API over HTTP (loopback only unless told otherwise).
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -427,6 +429,25 @@ impl BoostArgs {
             section: self.section_boost,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub index: IndexArgs,
+
+    /// Address to listen on; port 0 picks a free port. Anything but a loopback address exposes
+    /// the archive to the network and is only used when given explicitly.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7878")]
+    pub addr: std::net::SocketAddr,
+
+    /// Seconds a client has to send a whole request head before its connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_timeout: u64,
+
+    /// Seconds a request may take before it is answered with a 503.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
 }
 
 #[cfg(test)]

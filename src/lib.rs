@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod browse;
 pub mod build;
 pub mod cli;
 pub mod cmd;
@@ -26,6 +27,7 @@ pub mod query;
 pub mod render;
 pub mod schema;
 pub mod search;
+pub mod serve;
 pub mod snippet;
 pub mod stats;
 pub mod synth;

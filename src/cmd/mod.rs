@@ -10,6 +10,7 @@ pub mod export;
 pub mod inspect;
 pub mod quickwit;
 pub mod search;
+pub mod serve;
 pub mod stats;
 
 use crate::cli::{Cli, ColorChoice, Command, CorpusCommand, ExportCommand, IndexCommand};
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Inspect(args) => inspect::run(&args, color),
         Command::Bench(args) => bench::run(&args),
         Command::Corpus(CorpusCommand::Synth(args)) => corpus::synth(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }
 

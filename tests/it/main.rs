@@ -8,6 +8,7 @@ mod eval;
 mod formats;
 mod incremental;
 mod quickwit;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,461 @@
+//! Serve stage, JSON API: query strings -> validated requests -> `search`/`browse` calls on the
+//! blocking pool -> JSON responses, and every refusal as `{"error": "..."}` with a 4xx status.
+//! It does not rank, count or read the index itself, and it never formats article text as HTML.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use clap::ValueEnum;
+use serde::Serialize;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
+
+use super::AppState;
+use crate::browse::{self, ArticleView, EntityCounts, IndexStats};
+use crate::config::{DayEnd, parse_date_arg};
+use crate::error::IndexError;
+use crate::facets::Facets;
+use crate::model::{EntityKind, Hit};
+use crate::search::{Filters, SearchRequest, Searcher, SortOrder};
+
+/// Most passages one search returns.
+pub const MAX_LIMIT: usize = 100;
+/// Deepest page: offsets past this cost more than a browser user needs.
+pub const MAX_OFFSET: usize = 10_000;
+/// Longest query text, in bytes.
+pub const MAX_QUERY_BYTES: usize = 1_024;
+/// Longest value of any other parameter, in bytes.
+pub const MAX_VALUE_BYTES: usize = 256;
+/// Most values of one repeatable filter (section, category, entity).
+pub const MAX_FILTER_VALUES: usize = 8;
+/// Most entities `/api/entities` lists.
+pub const MAX_TOP: usize = 500;
+/// Passages of one article shown by default (the rest are counted in `more_in_article`).
+pub const DEFAULT_PER_ARTICLE: usize = 2;
+
+/// A refusal or failure, sent as `{"error": message}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorBody {
+                error: &self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl From<IndexError> for ApiError {
+    fn from(error: IndexError) -> ApiError {
+        let status = match error {
+            IndexError::Query(_) | IndexError::Filter(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, error.to_string())
+    }
+}
+
+/// The decoded query string, checked against the parameters an endpoint knows.
+#[derive(Debug, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Decodes `raw`, refusing unknown names, over-long values and too many repeats.
+    pub fn parse(raw: Option<&str>, known: &[&str]) -> Result<Params, ApiError> {
+        let mut pairs = Vec::new();
+        for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            if !known.contains(&name.as_ref()) {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter `{}`; this endpoint takes {}",
+                    truncate(&name, 40),
+                    known.join(", ")
+                )));
+            }
+            let max = if name == "q" {
+                MAX_QUERY_BYTES
+            } else {
+                MAX_VALUE_BYTES
+            };
+            if value.len() > max {
+                return Err(ApiError::bad_request(format!(
+                    "`{name}` is {} bytes long; the most accepted is {max}",
+                    value.len()
+                )));
+            }
+            pairs.push((name.into_owned(), value.into_owned()));
+        }
+        Ok(Params { pairs })
+    }
+
+    /// Every value of a repeatable parameter, empty ones dropped.
+    pub fn all(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        let values: Vec<String> = self
+            .pairs
+            .iter()
+            .filter(|(key, value)| key == name && !value.trim().is_empty())
+            .map(|(_, value)| value.clone())
+            .collect();
+        if values.len() > MAX_FILTER_VALUES {
+            return Err(ApiError::bad_request(format!(
+                "`{name}` is given {} times; the most accepted is {MAX_FILTER_VALUES}",
+                values.len()
+            )));
+        }
+        Ok(values)
+    }
+
+    /// The value of a parameter given at most once; an empty value counts as absent.
+    pub fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        let mut values = self
+            .pairs
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str());
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::bad_request(format!(
+                "`{name}` is given more than once"
+            )));
+        }
+        Ok(first.map(str::trim).filter(|value| !value.is_empty()))
+    }
+
+    /// A whole number in `min..=max`, or `default` when absent.
+    pub fn number(
+        &self,
+        name: &str,
+        default: usize,
+        min: usize,
+        max: usize,
+    ) -> Result<usize, ApiError> {
+        let Some(text) = self.one(name)? else {
+            return Ok(default);
+        };
+        let value: usize = text.parse().map_err(|_| {
+            ApiError::bad_request(format!(
+                "`{name}` must be a whole number, not `{}`",
+                truncate(text, 40)
+            ))
+        })?;
+        if !(min..=max).contains(&value) {
+            return Err(ApiError::bad_request(format!(
+                "`{name}` must be between {min} and {max}, not {value}"
+            )));
+        }
+        Ok(value)
+    }
+
+    /// `true`/`false`/`1`/`0`, or `default` when absent.
+    pub fn flag(&self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.one(name)? {
+            None => Ok(default),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some("false" | "0" | "no") => Ok(false),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "`{name}` must be true or false, not `{}`",
+                truncate(other, 40)
+            ))),
+        }
+    }
+
+    /// A value of a closed set (clap `ValueEnum`), or `None` when absent.
+    pub fn choice<T: ValueEnum>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        let Some(text) = self.one(name)? else {
+            return Ok(None);
+        };
+        T::from_str(text, true).map(Some).map_err(|_| {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|variant| variant.to_possible_value())
+                .map(|value| value.get_name().to_string())
+                .collect();
+            ApiError::bad_request(format!(
+                "`{name}` must be one of {}, not `{}`",
+                names.join(", "),
+                truncate(text, 40)
+            ))
+        })
+    }
+
+    /// The date and section/category/entity filters shared by search and entities.
+    pub fn filters(&self) -> Result<Filters, ApiError> {
+        let now = Utc::now();
+        let date = |name: &str, day_end: DayEnd| -> Result<_, ApiError> {
+            self.one(name)?
+                .map(|text| {
+                    parse_date_arg(text, day_end, now).map_err(|error| {
+                        ApiError::bad_request(format!("invalid `{name}`: {error}"))
+                    })
+                })
+                .transpose()
+        };
+        Ok(Filters {
+            since: date("since", DayEnd::Start)?,
+            until: date("until", DayEnd::End)?,
+            sections: self.all("section")?,
+            entities: self.all("entity")?,
+            categories: self.all("category")?,
+        })
+    }
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max_chars).collect();
+    cut.push('…');
+    cut
+}
+
+/// Runs `work` on the blocking pool, at most `concurrent_searches` at once.
+async fn on_blocking_pool<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Searcher) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit =
+        state.permits.clone().acquire_owned().await.map_err(|_| {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
+        })?;
+    let searcher = state.searcher.clone();
+    tokio::task::spawn_blocking(move || {
+        // Held until the work ends, even when the client has gone away meanwhile.
+        let _permit = permit;
+        work(&searcher)
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the search failed"))?
+}
+
+pub const SEARCH_PARAMS: &[&str] = &[
+    "q",
+    "limit",
+    "offset",
+    "since",
+    "until",
+    "section",
+    "category",
+    "entity",
+    "per_article",
+    "sort",
+    "all",
+];
+
+/// What `/api/search` answers.
+#[derive(Debug, Serialize)]
+pub struct SearchResponse {
+    /// Every matching passage (counted with the facets).
+    pub total: Option<u64>,
+    /// More passages match than the ones on this page.
+    pub more: bool,
+    pub hits: Vec<Hit>,
+    pub facets: Option<Facets>,
+    pub took_ms: f64,
+}
+
+/// Turns the query string into a search request.
+pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
+    let Some(query) = params.one("q")? else {
+        return Err(ApiError::bad_request("`q` (the query) is required"));
+    };
+    let mut request = SearchRequest::new(query);
+    request.limit = params.number("limit", 10, 1, MAX_LIMIT)?;
+    request.offset = params.number("offset", 0, 0, MAX_OFFSET)?;
+    request.per_article = params.number("per_article", DEFAULT_PER_ARTICLE, 0, MAX_LIMIT)?;
+    request.sort = params.choice::<SortOrder>("sort")?.unwrap_or_default();
+    request.require_all = params.flag("all", false)?;
+    request.filters = params.filters()?;
+    // The page shows the total and the facets with every answer.
+    request.facets = true;
+    Ok(request)
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let params = Params::parse(raw.as_deref(), SEARCH_PARAMS)?;
+    let request = search_request(&params)?;
+    let started = Instant::now();
+    let results = on_blocking_pool(&state, move |searcher| Ok(searcher.search(&request)?)).await?;
+    Ok(Json(SearchResponse {
+        total: results.total,
+        more: results.more,
+        hits: results.hits,
+        facets: results.facets,
+        took_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }))
+}
+
+pub const ENTITY_PARAMS: &[&str] = &[
+    "q", "kind", "top", "since", "until", "section", "category", "entity",
+];
+
+pub async fn entities(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<EntityCounts>, ApiError> {
+    let params = Params::parse(raw.as_deref(), ENTITY_PARAMS)?;
+    let query_text = params.one("q")?.map(str::to_string);
+    let kind = params.choice::<EntityKind>("kind")?;
+    let top = params.number("top", 50, 1, MAX_TOP)?;
+    let filters = params.filters()?;
+    let counts = on_blocking_pool(&state, move |searcher| {
+        let compiled = query_text
+            .as_deref()
+            .map(|text| searcher.parse_query(text))
+            .transpose()?;
+        let filter = searcher.filter_query(&filters)?;
+        let query: Option<Box<dyn Query>> = match (compiled, filter) {
+            (None, None) => None,
+            (Some(query), None) => Some(query),
+            (None, Some(filter)) => Some(filter),
+            (Some(query), Some(filter)) => Some(Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
+            ]))),
+        };
+        Ok(browse::entity_counts(
+            searcher,
+            query.as_deref(),
+            kind,
+            top,
+        )?)
+    })
+    .await?;
+    Ok(Json(counts))
+}
+
+pub async fn stats(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<IndexStats>, ApiError> {
+    Params::parse(raw.as_deref(), &[])?;
+    let stats = on_blocking_pool(&state, |searcher| Ok(browse::index_stats(searcher)?)).await?;
+    Ok(Json(stats))
+}
+
+pub async fn article(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ArticleView>, ApiError> {
+    if id.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "the article id is {} bytes long; the most accepted is {MAX_QUERY_BYTES}",
+            id.len()
+        )));
+    }
+    let lookup = id.clone();
+    let article = on_blocking_pool(&state, move |searcher| {
+        Ok(browse::fetch_article(searcher, &lookup)?)
+    })
+    .await?;
+    match article {
+        Some(article) => Ok(Json(article)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no article `{}` in the index", truncate(&id, 80)),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(raw: &str) -> Result<Params, ApiError> {
+        Params::parse(Some(raw), SEARCH_PARAMS)
+    }
+
+    fn message(result: Result<impl std::fmt::Debug, ApiError>) -> String {
+        let error = result.unwrap_err();
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        error.message
+    }
+
+    #[test]
+    fn a_full_query_string_becomes_a_request() {
+        let request = search_request(
+            &params("q=ammunition+Serbia&limit=5&offset=10&since=2023-01-01&until=2024-12-31&section=exports&entity=Vucic&entity=EU&category=defence&per_article=0&sort=date&all=true").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(request.query, "ammunition Serbia");
+        assert_eq!(
+            (request.limit, request.offset, request.per_article),
+            (5, 10, 0)
+        );
+        assert_eq!(request.sort, SortOrder::Date);
+        assert!(request.require_all && request.facets);
+        assert_eq!(request.filters.entities, ["Vucic", "EU"]);
+        assert_eq!(request.filters.categories, ["defence"]);
+        assert_eq!(
+            request.filters.until.unwrap().to_rfc3339(),
+            "2024-12-31T23:59:59+00:00"
+        );
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_with_a_reason() {
+        assert!(message(search_request(&params("limit=5").unwrap())).contains("`q`"));
+        assert!(
+            message(search_request(&params("q=a&limit=1000").unwrap()))
+                .contains("between 1 and 100")
+        );
+        assert!(message(search_request(&params("q=a&limit=-1").unwrap())).contains("whole number"));
+        assert!(
+            message(search_request(&params("q=a&limit=1&limit=2").unwrap()))
+                .contains("more than once")
+        );
+        assert!(message(search_request(&params("q=a&since=soon").unwrap())).contains("not a date"));
+        assert!(
+            message(search_request(&params("q=a&sort=random").unwrap()))
+                .contains("relevance, date")
+        );
+        assert!(
+            message(search_request(&params("q=a&all=maybe").unwrap())).contains("true or false")
+        );
+        assert!(message(params("q=a&colour=red")).contains("unknown parameter `colour`"));
+        let long = format!("q={}", "a".repeat(MAX_QUERY_BYTES + 1));
+        assert!(message(params(&long)).contains("bytes long"));
+        let many = "q=a".to_string() + &"&entity=x".repeat(MAX_FILTER_VALUES + 1);
+        assert!(message(search_request(&params(&many).unwrap())).contains("times"));
+    }
+
+    #[test]
+    fn empty_values_count_as_absent() {
+        let request = search_request(&params("q=gas&since=&section=&limit=").unwrap()).unwrap();
+        assert_eq!(request.filters.since, None);
+        assert!(request.filters.sections.is_empty());
+        assert_eq!(request.limit, 10);
+    }
+}
