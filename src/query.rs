@@ -517,6 +517,25 @@ impl Parser<'_> {
     }
 }
 
+/// The range a bare `date:` value stands for: `2024` the whole year, `2024-03` the month,
+/// anything else itself (a day, checked where it is parsed as a date).
+pub fn date_value_range(text: &str) -> Result<(RangeEnd, RangeEnd), String> {
+    let (lower, upper) = match text.len() {
+        4 => (format!("{text}-01-01"), format!("{text}-12-31")),
+        7 => {
+            let start = chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+                .map_err(|_| format!("`date:{text}` is not a year, month or day"))?;
+            let last = start
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|next| next.pred_opt())
+                .unwrap_or(start);
+            (start.to_string(), last.to_string())
+        }
+        _ => (text.to_string(), text.to_string()),
+    };
+    Ok((RangeEnd::Included(lower), RangeEnd::Included(upper)))
+}
+
 /// A group of one plain clause is the clause itself.
 fn simplify(mut clauses: Vec<(Occur, Node)>) -> Node {
     if clauses.len() == 1 && clauses[0].0 != Occur::MustNot {

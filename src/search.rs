@@ -1012,26 +1012,8 @@ impl Compiler<'_> {
 
     /// `date:2024`, `date:2024-03` or `date:2024-03-28`: the whole year, month or day.
     fn date_value(&mut self, text: &str) -> Result<Box<dyn Query>, IndexError> {
-        let (lower, upper) = match text.len() {
-            4 => (format!("{text}-01-01"), format!("{text}-12-31")),
-            7 => {
-                let start = chrono::NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
-                    .map_err(|_| {
-                        IndexError::Query(format!("`date:{text}` is not a year, month or day"))
-                    })?;
-                let last = start
-                    .checked_add_months(chrono::Months::new(1))
-                    .and_then(|next| next.pred_opt())
-                    .unwrap_or(start);
-                (start.to_string(), last.to_string())
-            }
-            _ => (text.to_string(), text.to_string()),
-        };
-        self.range(
-            FieldName::Date,
-            &RangeEnd::Included(lower),
-            &RangeEnd::Included(upper),
-        )
+        let (lower, upper) = query::date_value_range(text).map_err(IndexError::Query)?;
+        self.range(FieldName::Date, &lower, &upper)
     }
 
     fn range(
