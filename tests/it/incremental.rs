@@ -268,7 +268,9 @@ fn a_second_build_fails_at_once_and_search_sees_the_last_commit_while_a_build_ru
     let still_running = child.try_wait().unwrap().is_none();
 
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut child_stderr, &mut rest).unwrap();
+    assert_eq!(status.code(), Some(0), "{line}{rest}");
     assert!(
         still_running,
         "the first build ended before the checks; make the corpus bigger"
