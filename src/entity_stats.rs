@@ -1,18 +1,15 @@
 //! Entity counts: an index searcher + an optional query -> the most mentioned entities, counted
-//! over ALL matching passages (not only the top hits) from the `entity_label` fast column. It
-//! does not rank passages or format anything.
+//! over ALL matching passages (not only the top hits) by `facets::FacetCollector`, with the
+//! spellings of one entity merged. It does not rank passages or format anything.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
-use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
 use tantivy::query::{AllQuery, Query};
-use tantivy::{DocId, Score, SegmentReader};
 
 use crate::error::IndexError;
 use crate::extract::entities::entity_key;
-use crate::facets::parse_entity_label;
+use crate::facets::{FacetCollector, parse_entity_label};
 use crate::model::{Entity, EntityKind};
 use crate::schema::{Fields, field_name};
 
@@ -38,8 +35,12 @@ pub fn top_entities(
     kind: Option<EntityKind>,
     top: usize,
 ) -> Result<Vec<EntityCount>, IndexError> {
-    let column = field_name(searcher.schema(), fields.entity_label).to_string();
-    let collector = LabelCounter { column };
+    let schema = searcher.schema();
+    let collector = FacetCollector {
+        entity_label_field: field_name(schema, fields.entity_label).to_string(),
+        category_field: field_name(schema, fields.category).to_string(),
+        date_field: field_name(schema, fields.date).to_string(),
+    };
     let all = AllQuery;
     let query: &dyn Query = query.unwrap_or(&all);
     let counts = searcher
@@ -47,7 +48,8 @@ pub fn top_entities(
         .map_err(|source| IndexError::Tantivy {
             path: std::path::PathBuf::from(format!("{:?}", searcher.index().directory())),
             source,
-        })?;
+        })?
+        .into_entity_labels();
 
     // Group the spellings of one entity, keeping the most frequent one for display.
     let mut grouped: HashMap<(EntityKind, String), Spellings> = HashMap::new();
@@ -83,81 +85,6 @@ pub fn top_entities(
     });
     result.truncate(top);
     Ok(result)
-}
-
-/// Counts, per label, the matching documents that hold it.
-struct LabelCounter {
-    column: String,
-}
-
-struct SegmentLabelCounter {
-    column: Option<StrColumn>,
-    /// Count per term ordinal of this segment's column.
-    counts: Vec<u64>,
-}
-
-impl Collector for LabelCounter {
-    type Fruit = HashMap<String, u64>;
-    type Child = SegmentLabelCounter;
-
-    fn for_segment(
-        &self,
-        _segment_local_id: u32,
-        segment_reader: &SegmentReader,
-    ) -> tantivy::Result<SegmentLabelCounter> {
-        let column = segment_reader.fast_fields().str(&self.column)?;
-        let n_terms = column
-            .as_ref()
-            .map_or(0, |column| column.dictionary().num_terms());
-        Ok(SegmentLabelCounter {
-            column,
-            counts: vec![0; n_terms],
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<HashMap<String, u64>>) -> tantivy::Result<Self::Fruit> {
-        let mut merged: HashMap<String, u64> = HashMap::new();
-        for fruit in fruits {
-            for (label, count) in fruit {
-                *merged.entry(label).or_default() += count;
-            }
-        }
-        Ok(merged)
-    }
-}
-
-impl SegmentCollector for SegmentLabelCounter {
-    type Fruit = HashMap<String, u64>;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        let Some(column) = &self.column else {
-            return;
-        };
-        for ord in column.term_ords(doc) {
-            // Ordinals come from this segment's dictionary, whose size sized `counts`.
-            if let Some(count) = self.counts.get_mut(ord as usize) {
-                *count += 1;
-            }
-        }
-    }
-
-    fn harvest(self) -> Self::Fruit {
-        let mut labels = HashMap::new();
-        let Some(column) = &self.column else {
-            return labels;
-        };
-        let mut label = String::new();
-        for (ord, count) in self.counts.iter().enumerate() {
-            if *count > 0 && column.ord_to_str(ord as u64, &mut label).unwrap_or(false) {
-                labels.insert(label.clone(), *count);
-            }
-        }
-        labels
-    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,11 @@ pub struct FacetTally {
 }
 
 impl FacetTally {
+    /// The raw `kind:Name` labels and the passages that hold each.
+    pub fn into_entity_labels(self) -> HashMap<String, u64> {
+        self.entity_labels
+    }
+
     /// Keeps the `top` most frequent entities (optionally of one kind) and categories.
     pub fn into_facets(self, top: usize, kind: Option<EntityKind>) -> Facets {
         let mut entities: Vec<EntityCount> = self
