@@ -195,6 +195,12 @@ pub fn build_index(
     // The writer lock first, so that a second build fails at once, before any work.
     let writer = index::writer(&handle, options.memory_mb)?;
     probe_writable(&handle.path)?;
+    // A build killed before its commit leaves files that no commit names; the next build would
+    // write some of them again under the same names (opstamps are replayed), so they go first.
+    writer
+        .garbage_collect_files()
+        .wait()
+        .map_err(tantivy_error(&handle))?;
     let mapping = map.fingerprint();
     let previous = if options.rebuild {
         None
