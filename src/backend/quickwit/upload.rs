@@ -314,27 +314,38 @@ mod tests {
         }
     }
 
-    fn client(server: &ReplayServer) -> QuickwitClient {
-        QuickwitClient::new(
-            &server.url(),
+    /// Uploads `corpus` to index `news` on `url`, with batches of 3 passages and short backoffs.
+    fn upload_to(
+        url: &str,
+        corpus: &std::path::Path,
+        rebuild: bool,
+    ) -> Result<UploadReport, UploadError> {
+        let client = QuickwitClient::new(
+            url,
             ClientOptions {
                 backoff: Duration::from_millis(5),
                 ..ClientOptions::default()
             },
+        );
+        upload(
+            &options(corpus, rebuild),
+            &EntityExtractor::builtin(),
+            &client,
+            &Silent,
         )
     }
 
-    fn created() -> Canned {
-        Canned::new(
-            200,
-            json!({"index_uid": "news:01", "index_config": {}}).to_string(),
-        )
-    }
-
-    fn ingested(n: u64, rejected: u64) -> Canned {
-        Canned::new(
-            200,
-            json!({"num_docs_for_processing": n, "num_ingested_docs": n - rejected, "num_rejected_docs": rejected}).to_string(),
+    /// `GET /api/v1/indexes/news`, answered with an index of these field names.
+    fn existing_index(field_names: &[&str]) -> Route {
+        let fields: Vec<_> = field_names
+            .iter()
+            .map(|name| json!({"name": name}))
+            .collect();
+        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": fields}}});
+        Route::new(
+            "GET",
+            "/api/v1/indexes/news",
+            vec![Canned::new(200, metadata.to_string())],
         )
     }
 
@@ -342,17 +353,11 @@ mod tests {
     fn creates_the_index_then_ingests_bounded_batches() {
         let corpus = corpus();
         let server = ReplayServer::start(vec![
-            Route::new("POST", "/api/v1/indexes", vec![created()]),
-            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let report = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.action, IndexAction::Created);
         let received = server.received();
         assert_eq!(received[0].method, "GET");
@@ -377,21 +382,11 @@ mod tests {
     fn rejected_documents_are_counted_with_their_articles() {
         let corpus = corpus();
         let server = ReplayServer::start(vec![
-            Route::new("POST", "/api/v1/indexes", vec![created()]),
-            Route::new(
-                "POST",
-                "/api/v1/news/ingest",
-                vec![ingested(3, 2), ingested(3, 0)],
-            ),
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(3, 2), Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let report = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.rejected, 2);
         assert!(!report.is_complete());
         assert_eq!(report.rejected_batches.len(), 1);
@@ -401,19 +396,14 @@ mod tests {
     #[test]
     fn an_existing_index_gets_delete_tasks_before_new_passages() {
         let corpus = corpus();
-        let fields: Vec<_> = mapping::index_config("news")
+        let names: Vec<&str> = mapping::index_config("news")
             .doc_mapping
             .field_mappings
             .iter()
-            .map(|field| json!({"name": field.name}))
+            .map(|field| field.name)
             .collect();
-        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": fields}}});
         let server = ReplayServer::start(vec![
-            Route::new(
-                "GET",
-                "/api/v1/indexes/news",
-                vec![Canned::new(200, metadata.to_string())],
-            ),
+            existing_index(&names),
             Route::new(
                 "POST",
                 "/api/v1/news/delete-tasks",
@@ -422,16 +412,10 @@ mod tests {
                     json!({"create_timestamp": 1, "opstamp": 1, "delete_query": {}}).to_string(),
                 )],
             ),
-            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+            Route::ingest("news", vec![Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let report = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.action, IndexAction::Updated { delete_tasks: 1 });
         let received = server.received();
         assert!(received[1].target.ends_with("/delete-tasks"));
@@ -445,29 +429,18 @@ mod tests {
     #[test]
     fn an_index_of_another_mapping_is_refused_and_rebuild_replaces_it() {
         let corpus = corpus();
-        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": [{"name": "body"}]}}});
         let server = ReplayServer::start(vec![
-            Route::new(
-                "GET",
-                "/api/v1/indexes/news",
-                vec![Canned::new(200, metadata.to_string())],
-            ),
+            existing_index(&["body"]),
             Route::new(
                 "DELETE",
                 "/api/v1/indexes/news",
                 vec![Canned::new(200, "[]")],
             ),
-            Route::new("POST", "/api/v1/indexes", vec![created()]),
-            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let error = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap_err();
+        let error = upload_to(&server.url(), corpus.path(), false).unwrap_err();
         assert!(error.to_string().contains("--rebuild"), "{error}");
         assert!(
             !server
@@ -475,13 +448,7 @@ mod tests {
                 .iter()
                 .any(|r| r.target.contains("ingest"))
         );
-        let report = upload(
-            &options(corpus.path(), true),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), true).unwrap();
         assert_eq!(report.action, IndexAction::Recreated);
         assert!(server.received().iter().any(|r| r.method == "DELETE"));
     }
@@ -492,13 +459,7 @@ mod tests {
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
         let corpus = corpus();
-        let error = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &QuickwitClient::new(&url, ClientOptions::default()),
-            &Silent,
-        )
-        .unwrap_err();
+        let error = upload_to(&url, corpus.path(), false).unwrap_err();
         assert!(error.to_string().contains(&url), "{error}");
     }
 }
