@@ -427,6 +427,38 @@ pub fn facet_aggregations() -> serde_json::Value {
     })
 }
 
+/// Entity labels `newsdex entities` asks Quickwit for (more when `--top` is larger): enough
+/// that a `--kind` filter and merged spellings still fill the list on any real archive.
+pub const ENTITY_BUCKETS: usize = 10_000;
+/// At most this many labels in one answer, below Quickwit's default bucket limit (65,000).
+pub const MAX_ENTITY_BUCKETS: usize = 60_000;
+
+/// The body behind `newsdex entities [QUERY]`: no hits, one `terms` aggregation on the entity
+/// labels of every passage the query matches (every passage without a query).
+pub fn entity_count_body(
+    query: Option<&str>,
+    extractor: &EntityExtractor,
+    top: usize,
+) -> Result<SearchBody, TranslateError> {
+    let query = match query {
+        Some(text) => translate_query(text, false, extractor)?.query,
+        None => "*".to_string(),
+    };
+    let size = top.clamp(ENTITY_BUCKETS, MAX_ENTITY_BUCKETS);
+    Ok(SearchBody {
+        query,
+        max_hits: 0,
+        start_offset: 0,
+        start_timestamp: None,
+        end_timestamp: None,
+        sort_by: None,
+        count_all: false,
+        aggs: Some(json!({
+            AGG_ENTITIES: {"terms": {"field": field::ENTITY_LABELS, "size": size}},
+        })),
+    })
+}
+
 /// How many passages to fetch so that grouping by article can still fill the page.
 pub fn fetch_window(request: &SearchRequest) -> usize {
     let wanted = request.offset + request.limit;
@@ -652,6 +684,24 @@ mod tests {
         let aggs = body.aggs.unwrap();
         assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
         assert_eq!(aggs["months"]["date_histogram"]["fixed_interval"], "1d");
+    }
+
+    #[test]
+    fn entity_counts_are_one_terms_aggregation_over_the_matches() {
+        let extractor = EntityExtractor::builtin();
+        let body = entity_count_body(Some("text:oil"), &extractor, 5).unwrap();
+        assert_eq!(body.query, "text_stems:oil");
+        assert_eq!(body.max_hits, 0);
+        let aggs = body.aggs.unwrap();
+        assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
+        assert_eq!(aggs["entities"]["terms"]["size"], ENTITY_BUCKETS);
+        let everything = entity_count_body(None, &extractor, 100_000).unwrap();
+        assert_eq!(everything.query, "*");
+        assert_eq!(
+            everything.aggs.unwrap()["entities"]["terms"]["size"],
+            MAX_ENTITY_BUCKETS
+        );
+        assert!(entity_count_body(Some("(oil"), &extractor, 5).is_err());
     }
 
     #[test]
