@@ -22,7 +22,7 @@ use crate::extract::entities::EntityExtractor;
 use crate::facets::{EntityCount, FacetCount, Facets, parse_entity_label};
 use crate::model::{Entity, EntityKind, Hit};
 use crate::schema::english_analyzer;
-use crate::search::{FACET_TOP, SearchRequest, SearchResults};
+use crate::search::{FACET_TOP, FieldBoosts, SearchRequest, SearchResults};
 use crate::snippet::{HighlightTerms, make_snippet};
 
 use self::client::{QuickwitClient, QuickwitError, SearchResponse};
@@ -97,7 +97,7 @@ impl SearchBackend for QuickwitBackend {
     }
 
     fn check_query(&self, query: &str) -> Result<(), BackendError> {
-        translate_query(query, false, &self.extractor)
+        translate_query(query, false, FieldBoosts::default(), &self.extractor)
             .map(drop)
             .map_err(BackendError::from)
     }

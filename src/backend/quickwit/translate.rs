@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::extract::entities::EntityExtractor;
 use crate::query::{self, FieldName, Node, Occur, RangeEnd};
-use crate::search::{FACET_TOP, Filters, SECTION_BOOST, SearchRequest, SortOrder, TITLE_BOOST};
+use crate::search::{FACET_TOP, FieldBoosts, Filters, SearchRequest, SortOrder};
 use crate::snippet::HighlightTerms;
 
 use super::document::{Analysers, format_date};
@@ -73,6 +73,7 @@ pub struct Translation {
 /// Turns query nodes into Quickwit query-string clauses.
 struct Translator<'a> {
     extractor: &'a EntityExtractor,
+    boosts: FieldBoosts,
     analysers: Analysers,
     highlight: HighlightTerms,
 }
@@ -92,12 +93,12 @@ pub fn quoted(value: &str) -> String {
 }
 
 /// The `_stems` fields a word searches, with their boosts (as the local index weighs them).
-fn stem_fields(field: Option<FieldName>) -> Vec<(&'static str, f32)> {
+fn stem_fields(field: Option<FieldName>, boosts: FieldBoosts) -> Vec<(&'static str, f32)> {
     match field {
         None => vec![
             (field::TEXT_STEMS, 1.0),
-            (field::TITLE_STEMS, TITLE_BOOST),
-            (field::SECTION_STEMS, SECTION_BOOST),
+            (field::TITLE_STEMS, boosts.title),
+            (field::SECTION_STEMS, boosts.section),
         ],
         Some(FieldName::Title) => vec![(field::TITLE_STEMS, 1.0)],
         Some(FieldName::Section) => vec![(field::SECTION_STEMS, 1.0)],
@@ -204,7 +205,7 @@ impl Translator<'_> {
                 fuzzy.unwrap_or_default()
             )));
         }
-        let targets = stem_fields(field);
+        let targets = stem_fields(field, self.boosts);
         if prefix {
             // Stems cannot be prefix-matched reliably, so the folded word is used as typed.
             let folded: String = self.analysers.fold(text).split_whitespace().collect();
@@ -239,7 +240,7 @@ impl Translator<'_> {
         if let Some(FieldName::Entity | FieldName::Category | FieldName::Date) = field {
             return self.term(field, text, None, false, negated);
         }
-        let targets = stem_fields(field);
+        let targets = stem_fields(field, self.boosts);
         let stems = self.analysers.stems(text);
         Ok(match stems.len() {
             0 => None,
@@ -321,10 +322,12 @@ impl Translator<'_> {
     }
 }
 
-/// Translates the user's query text.
+/// Translates the user's query text; a word without a field searches the text, title and
+/// section, weighed by `boosts`.
 pub fn translate_query(
     text: &str,
     require_all: bool,
+    boosts: FieldBoosts,
     extractor: &EntityExtractor,
 ) -> Result<Translation, TranslateError> {
     let default_occur = if require_all {
@@ -336,6 +339,7 @@ pub fn translate_query(
         .map_err(|error| TranslateError::Query(error.to_string()))?;
     let mut translator = Translator {
         extractor,
+        boosts,
         analysers: Analysers::default(),
         highlight: HighlightTerms::default(),
     };
@@ -441,7 +445,7 @@ pub fn entity_count_body(
     top: usize,
 ) -> Result<SearchBody, TranslateError> {
     let query = match query {
-        Some(text) => translate_query(text, false, extractor)?.query,
+        Some(text) => translate_query(text, false, FieldBoosts::default(), extractor)?.query,
         None => "*".to_string(),
     };
     let size = top.clamp(ENTITY_BUCKETS, MAX_ENTITY_BUCKETS);
@@ -481,7 +485,12 @@ pub fn search_body(
     if request.explain {
         return Err(TranslateError::Unsupported("--explain".to_string()));
     }
-    let translation = translate_query(&request.query, request.require_all, extractor)?;
+    let translation = translate_query(
+        &request.query,
+        request.require_all,
+        request.boosts,
+        extractor,
+    )?;
     let FilterClauses {
         clauses: filter_clauses,
         start_timestamp,
@@ -534,7 +543,13 @@ mod tests {
     use super::*;
 
     fn translate(text: &str) -> Result<String, TranslateError> {
-        translate_query(text, false, &EntityExtractor::builtin()).map(|t| t.query)
+        translate_query(
+            text,
+            false,
+            FieldBoosts::default(),
+            &EntityExtractor::builtin(),
+        )
+        .map(|t| t.query)
     }
 
     fn check(text: &str, expected: &str) {
@@ -622,6 +637,7 @@ mod tests {
         let translation = translate_query(
             "shells \"interest rates\" -gas",
             false,
+            FieldBoosts::default(),
             &EntityExtractor::builtin(),
         )
         .unwrap();
@@ -684,6 +700,20 @@ mod tests {
         let aggs = body.aggs.unwrap();
         assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
         assert_eq!(aggs["months"]["date_histogram"]["fixed_interval"], "1d");
+    }
+
+    #[test]
+    fn field_boosts_of_the_request_are_sent() {
+        let mut request = SearchRequest::new("oil");
+        request.boosts = FieldBoosts {
+            title: 0.3,
+            section: 1.0,
+        };
+        let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+        assert_eq!(
+            body.query,
+            "(text_stems:oil OR title_stems:oil^0.3 OR section_stems:oil)"
+        );
     }
 
     #[test]
