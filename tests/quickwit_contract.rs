@@ -487,6 +487,7 @@ fn recorded_rejections_are_counted_by_article() {
         rebuild: false,
         max_batch_bytes: upload::MAX_BATCH_BYTES,
         max_batch_docs: upload::MAX_BATCH_DOCS,
+        fields: Vec::new(),
     };
     let client = QuickwitClient::new(
         &server.url(),

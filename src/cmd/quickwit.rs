@@ -50,12 +50,14 @@ pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Out
         rebuild: args.rebuild,
         max_batch_bytes: MAX_BATCH_BYTES,
         max_batch_docs: MAX_BATCH_DOCS,
+        fields: args.fields.clone(),
     };
     let reporter = Reporter {
         bar: progress_bar(args.quiet),
         quiet: args.quiet,
     };
-    let report = upload(&options, &EntityExtractor::builtin(), &client, &reporter);
+    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+    let report = upload(&options, &extractor, &client, &reporter);
     reporter.bar.finish_and_clear();
     let report = report?;
     let mut err = std::io::stderr().lock();

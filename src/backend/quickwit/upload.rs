@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::build::{BuildObserver, BuildReport, process_file, skip_message};
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
-use crate::ingest::mapping::{CorpusConfig, FieldMap};
+use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, SkipReason, Walk, WalkOptions};
 
 use super::client::{QuickwitClient, QuickwitError};
@@ -32,6 +32,8 @@ pub struct UploadOptions {
     pub rebuild: bool,
     pub max_batch_bytes: usize,
     pub max_batch_docs: usize,
+    /// `--field ROLE=NAME`: record field names, over the corpus's `newsdex.toml`.
+    pub fields: Vec<FieldOverride>,
 }
 
 /// What happened to the index before the documents went in.
@@ -85,10 +87,13 @@ pub enum UploadError {
     Incompatible { index_id: String, missing: String },
 }
 
-/// The field mapping of a corpus: the defaults and its `newsdex.toml`.
-pub fn corpus_field_map(corpus: &std::path::Path) -> Result<FieldMap, IngestError> {
+/// The field mapping of a corpus: the defaults, its `newsdex.toml`, then `overrides`.
+pub fn corpus_field_map(
+    corpus: &std::path::Path,
+    overrides: &[FieldOverride],
+) -> Result<FieldMap, IngestError> {
     let config = CorpusConfig::load(corpus)?;
-    FieldMap::new(&[], config.as_ref()).map_err(|reason| IngestError::new(corpus, reason))
+    FieldMap::new(overrides, config.as_ref()).map_err(|reason| IngestError::new(corpus, reason))
 }
 
 /// Runs the pipeline over the walked corpus and hands each document, as an NDJSON line, to
@@ -229,7 +234,7 @@ pub fn upload(
     mapping::check_index_id(&options.index_id).map_err(UploadError::IndexId)?;
     // The walk runs first so that a missing corpus fails before the index is touched.
     let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
-    let map = corpus_field_map(&options.corpus)?;
+    let map = corpus_field_map(&options.corpus, &options.fields)?;
     let corpus_paths: Vec<String> = walk.files.iter().map(|f| f.relative.clone()).collect();
     let action = prepare_index(client, options, &corpus_paths)?;
     let mut batcher = Batcher::new(options.max_batch_bytes, options.max_batch_docs);
@@ -311,6 +316,7 @@ mod tests {
             rebuild,
             max_batch_bytes: MAX_BATCH_BYTES,
             max_batch_docs: 3,
+            fields: Vec::new(),
         }
     }
 
@@ -376,6 +382,53 @@ mod tests {
         assert!(ingests.iter().all(|r| !r.target.contains("commit=force")));
         assert_eq!(report.batches, ingests.len());
         assert!(report.is_complete());
+    }
+
+    #[test]
+    fn field_overrides_and_the_given_extractor_shape_the_documents() {
+        let corpus = tempfile::tempdir().unwrap();
+        std::fs::write(
+            corpus.path().join("feed.jsonl"),
+            r#"{"headline": "Shells", "story": "Zorblax Industries sold shells.", "when": "2024-03-28", "date": "1999-01-01"}"#,
+        )
+        .unwrap();
+        let entities = corpus.path().join("entities.tsv");
+        std::fs::write(&entities, "Zorblax Industries\torganisation\tZorblax\n").unwrap();
+        let extractor = EntityExtractor::from_option(Some(entities.as_path())).unwrap();
+        let server = ReplayServer::start(vec![
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(1, 0)]),
+        ])
+        .unwrap();
+        let mut options = options(corpus.path(), false);
+        options.fields = ["date=when", "body=story"]
+            .iter()
+            .map(|text| text.parse().unwrap())
+            .collect();
+        let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+        let report = upload(&options, &extractor, &client, &Silent).unwrap();
+        assert!(report.is_complete());
+        let ingest = server
+            .received()
+            .into_iter()
+            .find(|r| r.target.contains("/ingest"))
+            .unwrap();
+        let documents: Vec<serde_json::Value> = ingest
+            .body
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert!(
+            documents
+                .iter()
+                .all(|d| d["date"] == "2024-03-28T00:00:00Z")
+        );
+        assert!(documents.iter().any(|d| {
+            d["entity_labels"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("organisation:Zorblax Industries"))
+        }));
     }
 
     #[test]
