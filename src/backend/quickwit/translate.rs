@@ -124,6 +124,36 @@ fn any_field(targets: &[(&str, f32)], value: &str) -> String {
     }
 }
 
+/// A boolean group in Quickwit's query language with an explicit occurrence on every clause:
+/// Quickwit joins clauses that have none with AND (tantivy with OR), so nothing is left to
+/// that default. Optional clauses become one group that `*` makes always true beside required
+/// ones (so they only rank); a purely negative group means "everything except".
+fn bool_clause(parts: Vec<(Occur, String)>) -> Option<String> {
+    let of = |wanted: Occur| -> Vec<&str> {
+        parts
+            .iter()
+            .filter(|(occur, _)| *occur == wanted)
+            .map(|(_, part)| part.as_str())
+            .collect()
+    };
+    let (musts, nots, shoulds) = (of(Occur::Must), of(Occur::MustNot), of(Occur::Should));
+    if parts.is_empty() {
+        return None;
+    }
+    if musts.is_empty() && nots.is_empty() {
+        return Some(format!("({})", shoulds.join(" OR ")));
+    }
+    let mut joined: Vec<String> = musts.iter().map(|part| format!("+{part}")).collect();
+    match (musts.is_empty(), shoulds.is_empty()) {
+        (_, true) if musts.is_empty() => joined.push("+*".to_string()),
+        (_, true) => {}
+        (true, false) => joined.push(format!("+({})", shoulds.join(" OR "))),
+        (false, false) => joined.push(format!("+({} OR *)", shoulds.join(" OR "))),
+    }
+    joined.extend(nots.iter().map(|part| format!("-{part}")));
+    Some(format!("({})", joined.join(" ")))
+}
+
 impl Translator<'_> {
     fn node(&mut self, node: &Node, negated: bool) -> Result<Option<String>, TranslateError> {
         match node {
@@ -147,22 +177,7 @@ impl Translator<'_> {
                         parts.push((*occur, part));
                     }
                 }
-                if parts.is_empty() {
-                    return Ok(None);
-                }
-                if parts.iter().all(|(occur, _)| *occur == Occur::MustNot) {
-                    // A purely negative group means "everything except".
-                    parts.push((Occur::Must, "*".to_string()));
-                }
-                let joined: Vec<String> = parts
-                    .into_iter()
-                    .map(|(occur, part)| match occur {
-                        Occur::Must => format!("+{part}"),
-                        Occur::MustNot => format!("-{part}"),
-                        Occur::Should => part,
-                    })
-                    .collect();
-                Ok(Some(format!("({})", joined.join(" "))))
+                Ok(bool_clause(parts))
             }
         }
     }
@@ -592,7 +607,23 @@ mod tests {
             ),
             (
                 "text:oil OR text:price",
-                "(text_stems:oil text_stems:price)",
+                "(text_stems:oil OR text_stems:price)",
+            ),
+            (
+                "text:oil text:price",
+                "(text_stems:oil OR text_stems:price)",
+            ),
+            (
+                "+text:oil text:price -text:gas",
+                "(+text_stems:oil +(text_stems:price OR *) -text_stems:gas)",
+            ),
+            (
+                "text:oil text:price -text:gas",
+                "(+(text_stems:oil OR text_stems:price) -text_stems:gas)",
+            ),
+            (
+                "text:oil AND (text:brazil OR text:peru) AND NOT text:gas",
+                "(+text_stems:oil +(text_stems:brazil OR text_stems:peru) -text_stems:gas)",
             ),
             (
                 "date:[2024-01-01 TO 2024-03-31]",
@@ -607,6 +638,59 @@ mod tests {
         for (text, expected) in table {
             check(text, expected);
         }
+    }
+
+    /// True when no clause of the parsed query is left to the parser's default operator
+    /// (Quickwit's is AND, tantivy's OR); a lone clause in parentheses is only a group.
+    fn every_occur_is_explicit(ast: &tantivy::query_grammar::UserInputAst) -> bool {
+        use tantivy::query_grammar::UserInputAst;
+        match ast {
+            UserInputAst::Clause(children) => children.iter().all(|(occur, child)| {
+                (occur.is_some() || children.len() == 1) && every_occur_is_explicit(child)
+            }),
+            UserInputAst::Boost(inner, _) => every_occur_is_explicit(inner),
+            UserInputAst::Leaf(_) => true,
+        }
+    }
+
+    #[test]
+    fn no_clause_depends_on_the_default_operator() {
+        use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, parse_query};
+        let mut request = SearchRequest::new("");
+        request.filters = Filters {
+            sections: vec!["grain markets".to_string()],
+            entities: vec!["USA".to_string()],
+            categories: vec!["grain".to_string(), "wheat".to_string()],
+            ..Filters::default()
+        };
+        for text in [
+            "ammunition Serbia",
+            "ammunition OR Serbia",
+            "+ammunition Serbia -Russia",
+            "ammunition Serbia -Russia",
+            "ammunition AND (Serbia OR Croatia) AND NOT Russia",
+            "\"arms production\"~2 title:shells entity:NATO date:2024",
+            "ammun* Bosnia-Herzegovina",
+        ] {
+            request.query = text.to_string();
+            let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+            let translated = translate(text).unwrap();
+            for query in [&translated, &body.query] {
+                let ast = parse_query(query).unwrap_or_else(|_| panic!("`{query}` does not parse"));
+                assert!(every_occur_is_explicit(&ast), "{text} -> {query}: {ast:?}");
+            }
+        }
+        // Plain words: any may match, as locally.
+        let ast = parse_query(&translate("ammunition Serbia").unwrap()).unwrap();
+        let UserInputAst::Clause(children) = ast else {
+            panic!("{ast:?}")
+        };
+        assert_eq!(children.len(), 2);
+        assert!(
+            children
+                .iter()
+                .all(|(occur, _)| *occur == Some(GrammarOccur::Should))
+        );
     }
 
     #[test]
