@@ -6,6 +6,7 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::expand::{ENTITY_EXPANSION_SCORE, named_entities};
 use crate::extract::entities::EntityExtractor;
 use crate::query::{self, FieldName, Node, Occur, RangeEnd};
 use crate::search::{FACET_TOP, FieldBoosts, Filters, SearchRequest, SortOrder};
@@ -337,6 +338,31 @@ impl Translator<'_> {
     }
 }
 
+/// The low-weighted clauses on the entity field for the entities the query's plain words name
+/// (as `expand::entity_expansion` adds them locally), so that `Serbia` also finds "Serbian"
+/// passages, ranked below; `None` when it names none.
+pub fn entity_expansion(query_text: &str, extractor: &EntityExtractor) -> Option<String> {
+    let mut analysers = Analysers::default();
+    let mut keys: Vec<String> = named_entities(extractor, query_text)
+        .iter()
+        .map(|entity| analysers.fold(&entity.name))
+        .filter(|key| !key.is_empty())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let clauses: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            format!(
+                "{}:{}^{ENTITY_EXPANSION_SCORE}",
+                field::ENTITIES,
+                quoted(key)
+            )
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| clauses.join(" OR "))
+}
+
 /// Translates the user's query text; a word without a field searches the text, title and
 /// section, weighed by `boosts`.
 pub fn translate_query(
@@ -506,15 +532,19 @@ pub fn search_body(
         request.boosts,
         extractor,
     )?;
+    let ranked = match entity_expansion(&request.query, extractor) {
+        Some(expansion) => format!("({} OR {expansion})", translation.query),
+        None => translation.query,
+    };
     let FilterClauses {
         clauses: filter_clauses,
         start_timestamp,
         end_timestamp,
     } = translate_filters(&request.filters, extractor)?;
     let query = if filter_clauses.is_empty() {
-        translation.query
+        ranked
     } else {
-        let mut parts = vec![format!("+{}", translation.query)];
+        let mut parts = vec![format!("+{ranked}")];
         parts.extend(
             filter_clauses
                 .into_iter()
@@ -784,6 +814,21 @@ mod tests {
         let aggs = body.aggs.unwrap();
         assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
         assert_eq!(aggs["months"]["date_histogram"]["fixed_interval"], "1d");
+    }
+
+    #[test]
+    fn words_naming_an_entity_also_search_the_entity_field_as_locally() {
+        let extractor = EntityExtractor::builtin();
+        let (body, _) = search_body(&SearchRequest::new("serbian shells"), &extractor).unwrap();
+        assert_eq!(
+            body.query,
+            "(((text_stems:serbian OR title_stems:serbian^2 OR section_stems:serbian^1.5) OR (text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)) OR entities:\"serbia\"^0.05)"
+        );
+        // Operators and fields are left alone, as locally.
+        for text in ["+shells Serbia", "text:Serbia", "shells"] {
+            let (body, _) = search_body(&SearchRequest::new(text), &extractor).unwrap();
+            assert!(!body.query.contains("entities:"), "{text}: {}", body.query);
+        }
     }
 
     #[test]
