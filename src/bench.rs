@@ -1,7 +1,8 @@
-//! Bench stage: an open index + a query set (a file, or a seeded mix drawn from the index) ->
-//! latency percentiles per query class, with search timed apart from fetching stored fields and
-//! making snippets, as a serde `BenchReport`. It never prints and never changes the index; it
-//! measures warm latency only (the OS page cache is whatever the caller left).
+//! Bench stage: a search backend (the local index, or Quickwit over HTTP) + a query set (a file,
+//! or a seeded mix drawn from a local index) -> latency percentiles per query class, with search
+//! timed apart from fetching stored fields and making snippets, as a serde `BenchReport`. It
+//! never prints and never changes the index; it measures warm latency only (the OS page cache,
+//! or the Quickwit cluster's caches, are whatever the caller left).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -17,6 +18,7 @@ use tantivy::schema::Value;
 use tantivy::{DocAddress, TantivyDocument, Term};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::backend::{BackendError, SearchBackend};
 use crate::error::IndexError;
 use crate::facets::parse_entity_label;
 use crate::schema::english_analyzer;
@@ -207,6 +209,14 @@ pub enum BenchError {
         building = if *.building { " (an index build is running: wait for it to commit)" } else { "" }
     )]
     EmptyIndex { path: PathBuf, building: bool },
+    #[error(
+        "{name} holds no searchable passages yet; build it with `newsdex index build CORPUS --backend quickwit` (Quickwit makes new passages searchable after its commit timeout)"
+    )]
+    EmptyQuickwit { name: String },
+    #[error(
+        "the seeded query mix is drawn from a local index: with --backend quickwit pass --queries FILE, or --index DIR to draw the mix from a local index of the same corpus"
+    )]
+    NoQuerySource,
     #[error("could not draw any query of class {class} from the index; pass --queries FILE")]
     NoGeneratedQueries { class: QueryClass },
     #[error("--threads must be at least 1")]
@@ -217,10 +227,12 @@ pub enum BenchError {
     Query {
         query: String,
         #[source]
-        source: IndexError,
+        source: BackendError,
     },
     #[error(transparent)]
     Index(#[from] IndexError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
     #[error("a benchmark thread stopped unexpectedly")]
     ThreadPanicked,
 }
@@ -275,10 +287,11 @@ pub fn parse_query_line(line: &str) -> Result<QueryLine<'_>, String> {
 }
 
 /// Reads a query file line by line (it may hold millions), checking each query against the
-/// index's parser. Lines that cannot be used are handed to `on_skip` with their number.
+/// backend's parser (and Quickwit's translation). Lines that cannot be used are handed to
+/// `on_skip` with their number.
 pub fn read_query_file(
     path: &Path,
-    searcher: &Searcher,
+    backend: &dyn SearchBackend,
     on_skip: &mut dyn FnMut(&SkippedQuery),
 ) -> Result<(Vec<BenchQuery>, usize), BenchError> {
     let io_error = |source| BenchError::Io {
@@ -301,7 +314,7 @@ pub fn read_query_file(
             Err(_) => Err("not valid UTF-8".to_string()),
             Ok(line) => parse_query_line(line).and_then(|parsed| match parsed {
                 QueryLine::Nothing => Ok(None),
-                QueryLine::Query { class, query } => match searcher.parse_query(query) {
+                QueryLine::Query { class, query } => match backend.check_query(query) {
                     Ok(_) => Ok(Some(BenchQuery {
                         class: class.unwrap_or_else(|| QueryClass::classify(query)),
                         query: query.into(),
@@ -623,8 +636,10 @@ pub struct ClassReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchReport {
     pub newsdex_version: String,
+    /// The index directory, or `URL index ID` with `--backend quickwit`.
     pub index: String,
     pub passages: u64,
+    /// tantivy segments, or Quickwit's published splits.
     pub segments: usize,
     /// `generated` (drawn from the index with `seed`) or the query file's path.
     pub queries_from: String,
@@ -663,7 +678,7 @@ fn nanos(duration: Duration) -> u64 {
 /// Runs `rounds` passes over the queries on `threads` threads, each thread taking the next
 /// query from a shared counter, and returns every sample.
 fn run_passes(
-    searcher: &Searcher,
+    backend: &dyn SearchBackend,
     queries: &[BenchQuery],
     rounds: usize,
     threads: usize,
@@ -680,7 +695,7 @@ fn run_passes(
             let query = &queries[job % queries.len()];
             let request = query.request();
             let started = Instant::now();
-            let results = searcher
+            let results = backend
                 .search(&request)
                 .map_err(|source| BenchError::Query {
                     query: query.query.to_string(),
@@ -735,7 +750,7 @@ pub enum QuerySource {
 
 /// Warms up, measures, and reports.
 pub fn run_bench(
-    searcher: &Searcher,
+    backend: &dyn SearchBackend,
     queries: &[BenchQuery],
     source: &QuerySource,
     options: RunOptions,
@@ -746,25 +761,19 @@ pub fn run_bench(
     if options.rounds == 0 {
         return Err(BenchError::NoRounds);
     }
-    let handle = searcher.handle();
-    let tantivy_searcher = handle
-        .index
-        .reader()
-        .map_err(|source| IndexError::Tantivy {
-            path: handle.path.clone(),
-            source,
-        })?
-        .searcher();
-    let passages = tantivy_searcher.num_docs();
-    if passages == 0 {
-        return Err(BenchError::EmptyIndex {
-            path: handle.path.clone(),
-            building: build_in_progress(&handle.path),
+    let info = backend.describe()?;
+    if info.passages == 0 {
+        return Err(match info.local_path {
+            Some(path) => BenchError::EmptyIndex {
+                building: build_in_progress(&path),
+                path,
+            },
+            None => BenchError::EmptyQuickwit { name: info.name },
         });
     }
-    run_passes(searcher, queries, options.warmup, options.threads)?;
+    run_passes(backend, queries, options.warmup, options.threads)?;
     let started = Instant::now();
-    let samples = run_passes(searcher, queries, options.rounds, options.threads)?;
+    let samples = run_passes(backend, queries, options.rounds, options.threads)?;
     let wall_seconds = started.elapsed().as_secs_f64();
 
     let mut by_class: BTreeMap<QueryClass, Vec<&Sample>> = BTreeMap::new();
@@ -783,9 +792,9 @@ pub fn run_bench(
     };
     Ok(BenchReport {
         newsdex_version: env!("CARGO_PKG_VERSION").to_string(),
-        index: handle.path.display().to_string(),
-        passages,
-        segments: tantivy_searcher.segment_readers().len(),
+        index: info.name,
+        passages: info.passages,
+        segments: info.segments,
         queries_from,
         seed,
         queries: queries.len(),

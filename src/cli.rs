@@ -55,20 +55,27 @@ pub enum ExportCommand {
     Quickwit(ExportQuickwitArgs),
 }
 
-/// Which engine holds the passages; shared by `index build` and `search`.
+/// Which engine holds the passages; shared by `index build`, `search`, `entities` and `bench`.
+/// Each setting is taken from its flag, else its environment variable, else the settings file,
+/// else the default (see `config::backend_settings`).
 #[derive(Debug, Clone, Args)]
 pub struct BackendArgs {
-    /// Where the passages live: the local index, or a Quickwit cluster (--url).
-    #[arg(long, value_enum, default_value_t = BackendKind::Local, env = "NEWSDEX_BACKEND")]
-    pub backend: BackendKind,
+    /// Where the passages live: the local index (default), or a Quickwit cluster (--url).
+    #[arg(long, value_enum, env = "NEWSDEX_BACKEND")]
+    pub backend: Option<BackendKind>,
 
     /// URL of a Quickwit node's REST API, e.g. http://127.0.0.1:7280 (with --backend quickwit).
     #[arg(long, value_name = "URL", env = "NEWSDEX_QUICKWIT_URL")]
     pub url: Option<String>,
 
-    /// Quickwit index id (with --backend quickwit).
-    #[arg(long, value_name = "NAME", env = "NEWSDEX_QUICKWIT_INDEX", default_value = DEFAULT_INDEX_ID)]
-    pub index_id: String,
+    /// Quickwit index id (with --backend quickwit) [default: newsdex-passages]
+    #[arg(long, value_name = "NAME", env = "NEWSDEX_QUICKWIT_INDEX")]
+    pub index_id: Option<String>,
+
+    /// Settings file for the backend (`backend`, `[quickwit] url, index-id`) [default:
+    /// newsdex.toml in the current directory, when there is one]
+    #[arg(long, value_name = "FILE", env = "NEWSDEX_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -107,12 +114,16 @@ pub enum CorpusCommand {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Queries to run, one a line: `query` or `class<TAB>query`; `#` comments and blank lines
-    /// are ignored. Without it, a seeded mix is drawn from the index itself.
+    /// are ignored. Without it, a seeded mix is drawn from the local index (with --backend
+    /// quickwit: from the local index given by --index, built from the same corpus).
     #[arg(long, value_name = "FILE")]
     pub queries: Option<PathBuf>,
 
     #[command(flatten)]
     pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub backend: BackendArgs,
 
     /// Measured passes over the query set.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
@@ -345,6 +356,9 @@ pub struct EntitiesArgs {
 
     #[command(flatten)]
     pub index: IndexArgs,
+
+    #[command(flatten)]
+    pub backend: BackendArgs,
 
     /// Only entities of this kind.
     #[arg(long, value_enum)]

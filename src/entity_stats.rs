@@ -1,6 +1,7 @@
 //! Entity counts: an index searcher + an optional query -> the most mentioned entities, counted
 //! over ALL matching passages (not only the top hits) by `facets::FacetCollector`, with the
-//! spellings of one entity merged. It does not rank passages or format anything.
+//! spellings of one entity merged (`rank_entities`, shared with the Quickwit backend). It does
+//! not rank passages or format anything.
 
 use std::collections::HashMap;
 
@@ -19,6 +20,15 @@ pub struct EntityCount {
     pub name: String,
     pub kind: EntityKind,
     pub passages: u64,
+}
+
+/// The most mentioned entities, and whether the engine left rarer entity labels out of its
+/// count (Quickwit's `terms` aggregation returns a bounded number of labels; the local count
+/// never leaves any out).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EntityCounts {
+    pub entities: Vec<EntityCount>,
+    pub labels_left_out: bool,
 }
 
 /// The passages of one entity in all, and per spelling.
@@ -50,13 +60,22 @@ pub fn top_entities(
             source,
         })?
         .into_entity_labels();
+    let labelled = counts
+        .into_iter()
+        .filter_map(|(label, count)| parse_entity_label(&label).map(|entity| (entity, count)));
+    Ok(rank_entities(labelled, kind, top))
+}
 
+/// Entities with their passage counts (from either backend) -> the `top` of `kind`, spellings
+/// of one entity merged, most mentioned first, ties broken by name then kind.
+pub fn rank_entities(
+    counts: impl IntoIterator<Item = (Entity, u64)>,
+    kind: Option<EntityKind>,
+    top: usize,
+) -> Vec<EntityCount> {
     // Group the spellings of one entity, keeping the most frequent one for display.
     let mut grouped: HashMap<(EntityKind, String), Spellings> = HashMap::new();
-    for (label, count) in counts {
-        let Some(Entity { name, kind: found }) = parse_entity_label(&label) else {
-            continue;
-        };
+    for (Entity { name, kind: found }, count) in counts {
         if kind.is_some_and(|wanted| wanted != found) {
             continue;
         }
@@ -84,7 +103,7 @@ pub fn top_entities(
             .then_with(|| a.kind.cmp(&b.kind))
     });
     result.truncate(top);
-    Ok(result)
+    result
 }
 
 #[cfg(test)]

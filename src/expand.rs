@@ -9,6 +9,7 @@ use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
 use crate::extract::entities::{EntityExtractor, entity_key};
+use crate::model::Entity;
 use crate::schema::{Fields, keyword_analyzer};
 use crate::search::analyse;
 
@@ -26,30 +27,10 @@ pub fn entity_expansion(
     fields: &Fields,
     query_text: &str,
 ) -> Option<Box<dyn Query>> {
-    let words = query_words(query_text)?;
-    let gazetteer = extractor.gazetteer();
-    let mut keys: Vec<String> = Vec::new();
-    let mut idx = 0;
-    while idx < words.len() {
-        let mut matched = 0;
-        for n_words in (1..=MAX_NAME_WORDS.min(words.len() - idx)).rev() {
-            let run = &words[idx..idx + n_words];
-            let key = entity_key(&run.join(" "));
-            let Some(form) = gazetteer.form(&key) else {
-                continue;
-            };
-            // "who" in a query is not the WHO.
-            let in_capitals = !run.iter().flat_map(|w| w.chars()).any(char::is_lowercase);
-            if form.acronym && !in_capitals {
-                continue;
-            }
-            let entity = &gazetteer.known(form.entity).entity;
-            keys.extend(analyse(&mut keyword_analyzer(), &entity.name));
-            matched = n_words;
-            break;
-        }
-        idx += matched.max(1);
-    }
+    let mut keys: Vec<String> = named_entities(extractor, query_text)
+        .iter()
+        .flat_map(|entity| analyse(&mut keyword_analyzer(), &entity.name))
+        .collect();
     keys.sort();
     keys.dedup();
     if keys.is_empty() {
@@ -70,6 +51,37 @@ pub fn entity_expansion(
         })
         .collect();
     Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// The canonical entities a query's plain words name, in query order (none when the query uses
+/// operators or fields); both backends expand with them.
+pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Entity> {
+    let Some(words) = query_words(query_text) else {
+        return Vec::new();
+    };
+    let gazetteer = extractor.gazetteer();
+    let mut entities: Vec<Entity> = Vec::new();
+    let mut idx = 0;
+    while idx < words.len() {
+        let mut matched = 0;
+        for n_words in (1..=MAX_NAME_WORDS.min(words.len() - idx)).rev() {
+            let run = &words[idx..idx + n_words];
+            let key = entity_key(&run.join(" "));
+            let Some(form) = gazetteer.form(&key) else {
+                continue;
+            };
+            // "who" in a query is not the WHO.
+            let in_capitals = !run.iter().flat_map(|w| w.chars()).any(char::is_lowercase);
+            if form.acronym && !in_capitals {
+                continue;
+            }
+            entities.push(gazetteer.known(form.entity).entity.clone());
+            matched = n_words;
+            break;
+        }
+        idx += matched.max(1);
+    }
+    entities
 }
 
 /// The plain words of a query, or `None` when it uses operators or fields.

@@ -15,7 +15,7 @@ use newsdex::backend::quickwit::client::{
 };
 use newsdex::backend::quickwit::mapping::{self, DEFAULT_INDEX_ID};
 use newsdex::backend::quickwit::replay::{Canned, ReplayServer, Route};
-use newsdex::backend::quickwit::translate::{delete_articles, search_body};
+use newsdex::backend::quickwit::translate::{delete_articles, entity_count_body, search_body};
 use newsdex::backend::quickwit::upload::{self, UploadOptions, delete_by_path};
 use newsdex::backend::{BackendError, SearchBackend};
 use newsdex::build::Silent;
@@ -145,6 +145,16 @@ fn field_options_are_known() {
     }
 }
 
+/// The recorded searches sent as a JSON body.
+const RECORDED_SEARCH_BODIES: [&str; 6] = [
+    "03-search-terms",
+    "04-search-filters",
+    "05-search-phrase",
+    "06-search-aggs",
+    "07-search-sort-date",
+    "15-search-count",
+];
+
 fn requests() -> Vec<SearchRequest> {
     let mut requests = Vec::new();
     for query in [
@@ -190,14 +200,15 @@ fn search_and_delete_bodies_are_valid() {
             &request.query,
         );
     }
-    for name in [
-        "03-search-terms",
-        "04-search-filters",
-        "05-search-phrase",
-        "06-search-aggs",
-        "07-search-sort-date",
-        "15-search-count",
-    ] {
+    for (query, top) in [(Some("trade"), 20), (None, 100_000)] {
+        let body = entity_count_body(query, &EntityExtractor::builtin(), top).unwrap();
+        assert_valid(
+            &search,
+            &serde_json::to_value(&body).unwrap(),
+            "entity counts",
+        );
+    }
+    for name in RECORDED_SEARCH_BODIES {
         let recorded = read_json(&format!("{name}.request-body.json"));
         assert_valid(&search, &recorded, name);
     }
@@ -291,16 +302,10 @@ fn every_recorded_response_parses() {
     let description: IndexDescription =
         serde_json::from_value(read_json("13-describe-index.response.json")).unwrap();
     assert_eq!(description.num_published_docs, 1656);
-    for name in [
-        "03-search-terms",
-        "04-search-filters",
-        "05-search-phrase",
-        "06-search-aggs",
-        "07-search-sort-date",
-        "15-search-count",
-        "16-search-get",
-        "18-search-after-delete",
-    ] {
+    for name in RECORDED_SEARCH_BODIES
+        .into_iter()
+        .chain(["16-search-get", "18-search-after-delete"])
+    {
         let response: SearchResponse =
             serde_json::from_value(read_json(&format!("{name}.response.json")))
                 .unwrap_or_else(|error| panic!("{name}: {error}"));
@@ -397,6 +402,27 @@ fn recorded_aggregations_become_facets() {
 
 #[test]
 #[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn recorded_terms_aggregation_becomes_entity_counts() {
+    let server = replay("06-search-aggs");
+    let counts = backend(&server, DEFAULT_INDEX_ID)
+        .entity_counts(Some("trade"), None, 3)
+        .unwrap();
+    let top: Vec<(&str, u64)> = counts
+        .entities
+        .iter()
+        .map(|count| (count.name.as_str(), count.passages))
+        .collect();
+    // The recorded index has bare keys (no labels): ties in count are ordered by name.
+    assert_eq!(top, [("usa", 31), ("japan", 11), ("brazil", 3)]);
+    // The recorded answer says 14 passages' labels were left out of it.
+    assert!(counts.labels_left_out);
+    let sent: Value = serde_json::from_str(&server.received()[0].body).unwrap();
+    assert_eq!(sent["max_hits"], 0);
+    assert!(sent["aggs"]["entities"]["terms"]["size"].as_u64().unwrap() >= 3);
+}
+
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
 fn recorded_errors_become_clear_messages() {
     for (name, index_id, expected) in [
         (
@@ -461,6 +487,7 @@ fn recorded_rejections_are_counted_by_article() {
         rebuild: false,
         max_batch_bytes: upload::MAX_BATCH_BYTES,
         max_batch_docs: upload::MAX_BATCH_DOCS,
+        fields: Vec::new(),
     };
     let client = QuickwitClient::new(
         &server.url(),

@@ -1,13 +1,60 @@
 //! The local backend: `SearchBackend` for the tantivy `Searcher`, delegating every call. It
 //! adds nothing and changes nothing, so that local results stay exactly as `search` makes them.
 
+use crate::entity_stats::{EntityCounts, top_entities};
+use crate::error::IndexError;
+use crate::model::EntityKind;
 use crate::search::{SearchRequest, SearchResults, Searcher};
 
-use super::{BackendError, SearchBackend};
+use super::{BackendError, BackendInfo, SearchBackend};
 
 impl SearchBackend for Searcher {
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, BackendError> {
         Ok(Searcher::search(self, request)?)
+    }
+
+    fn entity_counts(
+        &self,
+        query: Option<&str>,
+        kind: Option<EntityKind>,
+        top: usize,
+    ) -> Result<EntityCounts, BackendError> {
+        let query = query.map(|text| self.parse_query(text)).transpose()?;
+        let entities = top_entities(
+            &self.tantivy_searcher(),
+            &self.handle().fields,
+            query.as_deref(),
+            kind,
+            top,
+        )?;
+        Ok(EntityCounts {
+            entities,
+            labels_left_out: false,
+        })
+    }
+
+    fn check_query(&self, query: &str) -> Result<(), BackendError> {
+        self.parse_query(query)
+            .map(drop)
+            .map_err(BackendError::from)
+    }
+
+    fn describe(&self) -> Result<BackendInfo, BackendError> {
+        let handle = self.handle();
+        let searcher = handle
+            .index
+            .reader()
+            .map_err(|source| IndexError::Tantivy {
+                path: handle.path.clone(),
+                source,
+            })?
+            .searcher();
+        Ok(BackendInfo {
+            name: handle.path.display().to_string(),
+            passages: searcher.num_docs(),
+            segments: searcher.segment_readers().len(),
+            local_path: Some(handle.path.clone()),
+        })
     }
 }
 

@@ -1,4 +1,5 @@
-//! `newsdex bench`: opens the index, loads or draws the queries, runs `bench::run_bench` and
+//! `newsdex bench`: opens the backend (the local index, or Quickwit for end-to-end HTTP
+//! latency), loads the queries or draws them from a local index, runs `bench::run_bench` and
 //! prints the report as a table or JSON, with ratios to a baseline report when asked. The
 //! measuring itself lives in the library.
 
@@ -6,13 +7,14 @@ use std::io::Write;
 
 use anyhow::Context;
 
+use crate::backend::{BackendKind, SearchBackend};
 use crate::bench::{
-    self, BenchReport, ClassReport, QuerySource, RunOptions, Stats, compare, generate_queries,
-    read_query_file, run_bench,
+    self, BenchError, BenchReport, ClassReport, QuerySource, RunOptions, Stats, compare,
+    generate_queries, read_query_file, run_bench,
 };
 use crate::cli::BenchArgs;
 use crate::cmd::Outcome;
-use crate::config::IndexLocation;
+use crate::config::{self, IndexLocation};
 use crate::extract::entities::EntityExtractor;
 use crate::index::open_index;
 use crate::search::Searcher;
@@ -39,17 +41,40 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             })
         })
         .transpose()?;
-    if bench::build_in_progress(location.path()) {
-        eprintln!(
-            "warning: an index build holds `{}`; measuring its last committed state",
-            location.path().display()
-        );
+    let settings = config::backend_settings(&args.backend)?;
+    // The local index: searched with the local backend, and the source of the seeded mix.
+    let needs_local = settings.kind == BackendKind::Local
+        || (args.queries.is_none() && args.index.index.is_some());
+    if settings.kind == BackendKind::Quickwit && args.queries.is_none() && !needs_local {
+        return Err(BenchError::NoQuerySource.into());
     }
-    let handle = open_index(location.path())?;
-    let searcher = Searcher::new(handle, EntityExtractor::builtin())?;
-    let (queries, source) = match &args.queries {
-        Some(path) => {
-            let (queries, skipped) = read_query_file(path, &searcher, &mut |skipped| {
+    let local = if needs_local {
+        if bench::build_in_progress(location.path()) {
+            eprintln!(
+                "warning: an index build holds `{}`; measuring its last committed state",
+                location.path().display()
+            );
+        }
+        let handle = open_index(location.path())?;
+        Some(Searcher::new(handle, EntityExtractor::builtin())?)
+    } else {
+        None
+    };
+    let quickwit = match settings.kind {
+        BackendKind::Quickwit => Some(crate::cmd::quickwit::backend(
+            &settings,
+            EntityExtractor::builtin(),
+        )?),
+        BackendKind::Local => None,
+    };
+    let backend: &dyn SearchBackend = match (&quickwit, &local) {
+        (Some(quickwit), _) => quickwit,
+        (None, Some(local)) => local,
+        (None, None) => return Err(BenchError::NoQuerySource.into()),
+    };
+    let (queries, source) = match (&args.queries, &local) {
+        (Some(path), _) => {
+            let (queries, skipped) = read_query_file(path, backend, &mut |skipped| {
                 eprintln!(
                     "warning: {}:{}: skipped: {}",
                     path.display(),
@@ -63,13 +88,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
             };
             (queries, source)
         }
-        None => {
+        (None, Some(searcher)) => {
             let per_class = usize::try_from(args.per_class).context("--per-class is too large")?;
-            let queries = generate_queries(&searcher, per_class, args.seed)?;
+            let queries = generate_queries(searcher, per_class, args.seed)?;
             (queries, QuerySource::Generated { seed: args.seed })
         }
+        (None, None) => return Err(BenchError::NoQuerySource.into()),
     };
-    let report = run_bench(&searcher, &queries, &source, options)?;
+    let report = run_bench(backend, &queries, &source, options)?;
 
     let mut out = std::io::stdout().lock();
     if args.json {

@@ -81,8 +81,9 @@ pub fn build(
 }
 
 pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
-    if args.backend.backend == BackendKind::Quickwit {
-        return crate::cmd::quickwit::build(args);
+    let backend = crate::config::backend_settings(&args.backend)?;
+    if backend.kind == BackendKind::Quickwit {
+        return crate::cmd::quickwit::build(args, &backend);
     }
     let location = IndexLocation::from_args(&args.index);
     let options = BuildOptions {

@@ -1,5 +1,5 @@
 //! `newsdex entities [QUERY]`: counts the entities of all matching passages (or of the whole
-//! index) and writes the most mentioned as text or JSON Lines.
+//! index) on either backend and writes the most mentioned as text or JSON Lines.
 
 use std::io::Write;
 
@@ -7,40 +7,32 @@ use anyhow::Context;
 
 use crate::cli::EntitiesArgs;
 use crate::cmd::Outcome;
-use crate::cmd::search::open_or_build_default_with;
-use crate::config::IndexLocation;
-use crate::entity_stats::top_entities;
+use crate::cmd::search::open_backend;
 use crate::extract::entities::EntityExtractor;
 use crate::render::{self, Theme};
 
 pub fn run(args: &EntitiesArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
-    let location = IndexLocation::from_args(&args.index);
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
-    let searcher = open_or_build_default_with(&location, extractor)?;
-    let query = match args
+    let backend = open_backend(&args.backend, &args.index, extractor)?;
+    let query = args
         .query
         .as_deref()
-        .filter(|query| !query.trim().is_empty())
-    {
-        Some(query) => Some(searcher.parse_query(query)?),
-        None => None,
-    };
+        .filter(|query| !query.trim().is_empty());
     let top = usize::try_from(args.top).context("--top is too large")?;
-    let counts = top_entities(
-        &searcher.tantivy_searcher(),
-        &searcher.handle().fields,
-        query.as_deref(),
-        args.kind,
-        top,
-    )?;
+    let counts = backend.entity_counts(query, args.kind, top)?;
+    if counts.labels_left_out && counts.entities.len() < top {
+        eprintln!(
+            "note: Quickwit returned only the most frequent entity labels; rarer entities are not listed"
+        );
+    }
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);
     if args.json {
-        render::entities::write_counts_json(&mut out, &counts)?;
+        render::entities::write_counts_json(&mut out, &counts.entities)?;
     } else {
-        render::entities::write_counts_text(&mut out, &counts, &Theme::default())?;
+        render::entities::write_counts_text(&mut out, &counts.entities, &Theme::default())?;
     }
     out.flush()?;
-    Ok(if counts.is_empty() {
+    Ok(if counts.entities.is_empty() {
         Outcome::NothingFound
     } else {
         Outcome::Success

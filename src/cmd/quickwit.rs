@@ -4,60 +4,60 @@
 
 use std::io::Write;
 
-use anyhow::Context;
-
 use crate::backend::quickwit::QuickwitBackend;
 use crate::backend::quickwit::client::{ClientOptions, QuickwitClient};
 use crate::backend::quickwit::mapping::COMMIT_TIMEOUT_SECS;
 use crate::backend::quickwit::upload::{
     IndexAction, MAX_BATCH_BYTES, MAX_BATCH_DOCS, UploadOptions, UploadReport, upload,
 };
-use crate::cli::{BackendArgs, BuildArgs};
+use crate::cli::BuildArgs;
 use crate::cmd::Outcome;
 use crate::cmd::build::{Reporter, progress_bar};
+use crate::config::BackendSettings;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::WalkOptions;
 
-/// The client for `--url`, which `--backend quickwit` needs.
-pub fn client(args: &BackendArgs) -> anyhow::Result<QuickwitClient> {
-    let url = args.url.as_deref().context(
-        "--backend quickwit needs --url URL (or NEWSDEX_QUICKWIT_URL), e.g. http://127.0.0.1:7280",
-    )?;
-    if !url.starts_with("http://") {
-        anyhow::bail!(
-            "`{url}` is not an http:// URL (newsdex speaks plain HTTP to Quickwit; put TLS in a proxy)"
-        );
-    }
-    Ok(QuickwitClient::new(url, ClientOptions::default()))
+/// The client for the resolved URL, which `--backend quickwit` needs.
+pub fn client(settings: &BackendSettings) -> anyhow::Result<QuickwitClient> {
+    Ok(QuickwitClient::new(
+        settings.quickwit_url()?,
+        ClientOptions::default(),
+    ))
 }
 
-pub fn backend(args: &BackendArgs) -> anyhow::Result<QuickwitBackend> {
+/// The Quickwit backend for searches, resolving entity names with `extractor`.
+pub fn backend(
+    settings: &BackendSettings,
+    extractor: EntityExtractor,
+) -> anyhow::Result<QuickwitBackend> {
     Ok(QuickwitBackend::new(
-        client(args)?,
-        &args.index_id,
-        EntityExtractor::builtin(),
+        client(settings)?,
+        &settings.index_id,
+        extractor,
     ))
 }
 
 /// `newsdex index build CORPUS --backend quickwit`.
-pub fn build(args: &BuildArgs) -> anyhow::Result<Outcome> {
-    let client = client(&args.backend)?;
+pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Outcome> {
+    let client = client(settings)?;
     let options = UploadOptions {
         corpus: args.corpus.clone(),
         walk: WalkOptions {
             forced_format: args.format,
             max_file_size: args.max_file_size,
         },
-        index_id: args.backend.index_id.clone(),
+        index_id: settings.index_id.clone(),
         rebuild: args.rebuild,
         max_batch_bytes: MAX_BATCH_BYTES,
         max_batch_docs: MAX_BATCH_DOCS,
+        fields: args.fields.clone(),
     };
     let reporter = Reporter {
         bar: progress_bar(args.quiet),
         quiet: args.quiet,
     };
-    let report = upload(&options, &EntityExtractor::builtin(), &client, &reporter);
+    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+    let report = upload(&options, &extractor, &client, &reporter);
     reporter.bar.finish_and_clear();
     let report = report?;
     let mut err = std::io::stderr().lock();

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::backend::{BackendKind, SearchBackend};
 use crate::build::BuildOptions;
-use crate::cli::SearchArgs;
+use crate::cli::{BackendArgs, IndexArgs, SearchArgs};
 use crate::cmd::Outcome;
 use crate::config::{self, DEFAULT_CORPUS_DIR, IndexLocation};
 use crate::extract::entities::EntityExtractor;
@@ -50,15 +50,26 @@ pub fn open_or_build_default_with(
     Ok(Searcher::new(handle, extractor)?)
 }
 
+/// The backend the settings choose: the local index (the default one built on first use), or
+/// a Quickwit index.
+pub fn open_backend(
+    backend: &BackendArgs,
+    index: &IndexArgs,
+    extractor: EntityExtractor,
+) -> anyhow::Result<Box<dyn SearchBackend>> {
+    let settings = config::backend_settings(backend)?;
+    Ok(match settings.kind {
+        BackendKind::Local => Box::new(open_or_build_default_with(
+            &IndexLocation::from_args(index),
+            extractor,
+        )?),
+        BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(&settings, extractor)?),
+    })
+}
+
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
-    let backend: Box<dyn SearchBackend> = match args.backend.backend {
-        BackendKind::Local => {
-            let location = IndexLocation::from_args(&args.index);
-            let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
-            Box::new(open_or_build_default_with(&location, extractor)?)
-        }
-        BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(&args.backend)?),
-    };
+    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+    let backend = open_backend(&args.backend, &args.index, extractor)?;
     let filters = config::filters(
         args.since.as_deref(),
         args.until.as_deref(),

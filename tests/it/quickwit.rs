@@ -1,66 +1,98 @@
 //! `--backend quickwit` and `export quickwit` through the real binary, against a replay server
 //! on 127.0.0.1 that answers with canned Quickwit responses.
 
-use newsdex::backend::quickwit::replay::{Canned, ReplayServer, Route};
+use std::process::Output;
+
+use newsdex::backend::quickwit::replay::{Canned, ReplayServer, Route, passage_hit};
 use serde_json::json;
 
-use crate::TestEnv;
+use crate::{TestEnv, stderr};
 
-fn created() -> Canned {
-    Canned::new(
-        200,
-        json!({"index_uid": "news:01", "index_config": {}}).to_string(),
-    )
+/// The environment variables that choose a backend; cleared unless a test sets them.
+const BACKEND_VARIABLES: [&str; 4] = [
+    "NEWSDEX_BACKEND",
+    "NEWSDEX_QUICKWIT_URL",
+    "NEWSDEX_QUICKWIT_INDEX",
+    "NEWSDEX_CONFIG",
+];
+
+/// Runs newsdex in the test's folder with exactly these backend variables.
+fn run_with(env: &TestEnv, args: &[&str], variables: &[(&str, &str)]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_newsdex"));
+    command
+        .args(args)
+        .current_dir(env.dir.path())
+        .env_remove("NEWSDEX_INDEX")
+        .env("NO_COLOR", "1");
+    for name in BACKEND_VARIABLES {
+        command.env_remove(name);
+    }
+    command.envs(variables.iter().copied());
+    command.output().expect("run newsdex")
 }
 
-fn ingest_answer(n_docs: u64, n_rejected: u64) -> Canned {
-    Canned::new(
-        200,
-        json!({"num_docs_for_processing": n_docs, "num_ingested_docs": n_docs - n_rejected,
-               "num_rejected_docs": n_rejected})
-        .to_string(),
-    )
+fn run(env: &TestEnv, args: &[&str]) -> Output {
+    run_with(env, args, &[])
 }
 
-fn search_answer() -> Canned {
-    let hit = |ordinal: u64, text: &str| {
-        json!({"passage_id": format!("a.md-{ordinal}"), "article_id": "a.md", "path": "a.md",
-               "title": "Shells", "date": "2024-03-28T00:00:00Z", "section": "Exports",
-               "category": "defence", "category_name": "defence",
-               "entities": ["serbia"], "entity_labels": ["place:Serbia"],
-               "ordinal": ordinal, "text": text})
-    };
-    Canned::new(
-        200,
-        json!({"num_hits": 2, "elapsed_time_micros": 10, "errors": [],
-               "hits": [hit(1, "Serbian factories sold ammunition abroad."),
-                        hit(2, "The ammunition went by rail.")]})
-        .to_string(),
-    )
-}
-
-#[test]
-fn quickwit_build_and_search_through_the_binary() {
-    let env = TestEnv::with_fixture("basic");
-    let server = ReplayServer::start(vec![
-        Route::new("POST", "/api/v1/indexes", vec![created()]),
-        Route::new("POST", "/api/v1/news/ingest", vec![ingest_answer(1_000, 0)]),
-        Route::new("POST", "/api/v1/news/search", vec![search_answer()]),
-    ])
-    .unwrap();
-    let url = server.url();
-    let output = env.run(&[
+/// `newsdex index build corpus --backend quickwit --url URL` and `extra`.
+fn build_on(env: &TestEnv, url: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
         "index",
         "build",
         "corpus",
         "--backend",
         "quickwit",
         "--url",
-        &url,
-        "--index-id",
-        "news",
-    ]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        url,
+    ];
+    args.extend_from_slice(extra);
+    run(env, &args)
+}
+
+fn succeeded(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+/// Two passages of one article about ammunition.
+fn ammunition_hits() -> Canned {
+    Canned::search_hits(
+        vec![
+            passage_hit(
+                "a.md",
+                1,
+                "Exports",
+                "Serbian factories sold ammunition abroad.",
+            ),
+            passage_hit("a.md", 2, "Exports", "The ammunition went by rail."),
+        ],
+        None,
+    )
+}
+
+/// The bodies of the searches the server received, as JSON.
+fn search_bodies(server: &ReplayServer) -> Vec<serde_json::Value> {
+    server
+        .received()
+        .iter()
+        .filter(|r| r.target.ends_with("/search"))
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+#[test]
+fn quickwit_build_and_search_through_the_binary() {
+    let env = TestEnv::with_fixture("basic");
+    let server = ReplayServer::start(vec![
+        Route::create_index("news"),
+        Route::ingest("news", vec![Canned::ingested(1_000, 0)]),
+        Route::search("news", vec![ammunition_hits()]),
+    ])
+    .unwrap();
+    let url = server.url();
+    let output = build_on(&env, &url, &["--index-id", "news"]);
+    let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("created Quickwit index `news`"), "{stderr}");
     assert!(
@@ -79,22 +111,16 @@ fn quickwit_build_and_search_through_the_binary() {
     );
 
     // The backend, URL and index id may come from the environment.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_newsdex"))
-        .args(["search", "ammunition", "--json"])
-        .current_dir(env.dir.path())
-        .env("NEWSDEX_BACKEND", "quickwit")
-        .env("NEWSDEX_QUICKWIT_URL", &url)
-        .env("NEWSDEX_QUICKWIT_INDEX", "news")
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = run_with(
+        &env,
+        &["search", "ammunition", "--json"],
+        &[
+            ("NEWSDEX_BACKEND", "quickwit"),
+            ("NEWSDEX_QUICKWIT_URL", &url),
+            ("NEWSDEX_QUICKWIT_INDEX", "news"),
+        ],
     );
-    let hits: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
+    let hits: Vec<serde_json::Value> = succeeded(&output)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
@@ -111,27 +137,238 @@ fn quickwit_build_and_search_through_the_binary() {
 }
 
 #[test]
-fn rejected_documents_make_the_build_incomplete() {
+fn entities_on_quickwit_are_written_as_locally() {
     let env = TestEnv::with_fixture("basic");
-    let server = ReplayServer::start(vec![
-        Route::new("POST", "/api/v1/indexes", vec![created()]),
-        Route::new(
-            "POST",
-            "/api/v1/newsdex-passages/ingest",
-            vec![ingest_answer(5, 2)],
-        ),
-    ])
+    assert!(
+        run(&env, &["index", "build", "corpus", "--index", "index"])
+            .status
+            .success()
+    );
+    let local_json = succeeded(&run(
+        &env,
+        &[
+            "entities", "shells", "--index", "index", "--json", "--top", "5",
+        ],
+    ));
+    let local_text = succeeded(&run(
+        &env,
+        &["entities", "shells", "--index", "index", "--top", "5"],
+    ));
+    // Quickwit answers the same counts as label buckets, in another order.
+    let buckets: Vec<serde_json::Value> = local_json
+        .lines()
+        .rev()
+        .map(|line| {
+            let count: serde_json::Value = serde_json::from_str(line).unwrap();
+            json!({"key": format!("{}:{}", count["kind"].as_str().unwrap(), count["name"].as_str().unwrap()),
+                   "doc_count": count["passages"]})
+        })
+        .collect();
+    assert!(buckets.len() >= 2, "{local_json}");
+    let aggregations = json!({"entities": {"buckets": buckets, "sum_other_doc_count": 0}});
+    let server = ReplayServer::start(vec![Route::search(
+        "news",
+        vec![Canned::search_hits(Vec::new(), Some(aggregations))],
+    )])
     .unwrap();
-    let output = env.run(&[
-        "index",
-        "build",
-        "corpus",
+    let quickwit = [
         "--backend",
         "quickwit",
         "--url",
         &server.url(),
-    ]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        "--index-id",
+        "news",
+    ];
+    let mut args = vec!["entities", "shells", "--top", "5", "--json"];
+    args.extend(quickwit);
+    assert_eq!(succeeded(&run(&env, &args)), local_json);
+    args.retain(|arg| *arg != "--json");
+    assert_eq!(succeeded(&run(&env, &args)), local_text);
+    let bodies = search_bodies(&server);
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(
+        bodies[0]["query"],
+        "(text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)"
+    );
+    assert_eq!(bodies[0]["max_hits"], 0);
+    assert_eq!(
+        bodies[0]["aggs"]["entities"]["terms"]["field"],
+        "entity_labels"
+    );
+}
+
+#[test]
+fn bench_on_quickwit_times_http_searches_from_a_query_file() {
+    let env = TestEnv::with_fixture("basic");
+    let server = ReplayServer::start(vec![
+        Route::describe("news", 1_656, 3),
+        Route::search("news", vec![ammunition_hits()]),
+    ])
+    .unwrap();
+    std::fs::write(
+        env.dir.path().join("queries.txt"),
+        "# two queries and one Quickwit cannot run\nammunition\nphrase\t\"ammunition abroad\"\nammunition~1\n",
+    )
+    .unwrap();
+    let url = server.url();
+    let quickwit = ["--backend", "quickwit", "--url", &url, "--index-id", "news"];
+    let mut args = vec![
+        "bench",
+        "--queries",
+        "queries.txt",
+        "--rounds",
+        "2",
+        "--warmup",
+        "1",
+        "--json",
+    ];
+    args.extend(quickwit);
+    let output = run(&env, &args);
+    let report: serde_json::Value = serde_json::from_str(&succeeded(&output)).unwrap();
+    assert!(
+        stderr(&output).contains("queries.txt:4: skipped: fuzzy matching"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(report["index"], format!("{url} index news"));
+    assert_eq!(report["passages"], 1_656);
+    assert_eq!(report["segments"], 3);
+    assert_eq!(report["queries"], 2);
+    assert_eq!(report["skipped_queries"], 1);
+    assert_eq!(report["all"]["count"], 4);
+    assert_eq!(report["classes"]["phrase"]["count"], 2);
+    // One warm-up and two measured rounds of two queries, each one HTTP search.
+    assert_eq!(search_bodies(&server).len(), 6);
+    assert!(
+        !env.index().exists(),
+        "bench on Quickwit needs no local index"
+    );
+
+    // Without a query file, the seeded mix needs a local index to be drawn from.
+    let output = run(&env, &["bench", "--backend", "quickwit", "--url", &url]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("the seeded query mix is drawn from a local index"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        run(&env, &["index", "build", "corpus", "--index", "index"])
+            .status
+            .success()
+    );
+    let mut args = vec![
+        "bench",
+        "--index",
+        "index",
+        "--per-class",
+        "1",
+        "--rounds",
+        "1",
+        "--warmup",
+        "0",
+        "--json",
+    ];
+    args.extend(quickwit);
+    let before = search_bodies(&server).len();
+    let report: serde_json::Value = serde_json::from_str(&succeeded(&run(&env, &args))).unwrap();
+    assert_eq!(report["queries_from"], "generated");
+    let n_queries = report["queries"].as_u64().unwrap() as usize;
+    assert!(n_queries > 0);
+    assert_eq!(search_bodies(&server).len() - before, n_queries);
+}
+
+#[test]
+fn backend_settings_come_from_flags_then_environment_then_newsdex_toml() {
+    let env = TestEnv::with_fixture("basic");
+    let server = ReplayServer::start(
+        ["from-file", "from-env", "from-flag", "from-config"]
+            .into_iter()
+            .map(|index| Route::search(index, vec![ammunition_hits()]))
+            .collect(),
+    )
+    .unwrap();
+    let url = server.url();
+    std::fs::write(
+        env.dir.path().join("newsdex.toml"),
+        format!(
+            "backend = \"quickwit\"\n\n[quickwit]\nurl = \"{url}\"\nindex-id = \"from-file\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        env.dir.path().join("other.toml"),
+        format!(
+            "backend = \"quickwit\"\n[quickwit]\nurl = \"{url}\"\nindex-id = \"from-config\"\n"
+        ),
+    )
+    .unwrap();
+    let last_index = || {
+        let received = server.received();
+        let target = received.last().unwrap().target.clone();
+        target
+            .trim_start_matches("/api/v1/")
+            .trim_end_matches("/search")
+            .to_string()
+    };
+    let search = ["search", "ammunition", "--json"];
+    succeeded(&run(&env, &search));
+    assert_eq!(last_index(), "from-file");
+    let from_env = [("NEWSDEX_QUICKWIT_INDEX", "from-env")];
+    succeeded(&run_with(&env, &search, &from_env));
+    assert_eq!(last_index(), "from-env");
+    let mut with_flag = search.to_vec();
+    with_flag.extend(["--index-id", "from-flag"]);
+    succeeded(&run_with(&env, &with_flag, &from_env));
+    assert_eq!(last_index(), "from-flag");
+    let mut with_config = search.to_vec();
+    with_config.extend(["--config", "other.toml"]);
+    succeeded(&run(&env, &with_config));
+    assert_eq!(last_index(), "from-config");
+    succeeded(&run_with(
+        &env,
+        &search,
+        &[("NEWSDEX_CONFIG", "other.toml")],
+    ));
+    assert_eq!(last_index(), "from-config");
+
+    // `--backend local` overrides the file: the default index is built and searched.
+    let n_received = server.received().len();
+    let mut local = search.to_vec();
+    local.extend(["--backend", "local"]);
+    let output = run(&env, &local);
+    assert!(!succeeded(&output).is_empty());
+    assert!(env.index().exists());
+    assert_eq!(server.received().len(), n_received);
+
+    // A mistake in the file is one line naming the file, line and column.
+    std::fs::write(
+        env.dir.path().join("newsdex.toml"),
+        "backend = \"quickwit\"\n[quickwit]\nurll = \"http://x\"\n",
+    )
+    .unwrap();
+    let output = run(&env, &search);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("newsdex.toml:3:1: unknown field `urll`"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&env, &["search", "ammunition", "--config", "missing.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot read `missing.toml`"));
+}
+
+#[test]
+fn rejected_documents_make_the_build_incomplete() {
+    let env = TestEnv::with_fixture("basic");
+    let server = ReplayServer::start(vec![
+        Route::create_index("newsdex-passages"),
+        Route::ingest("newsdex-passages", vec![Canned::ingested(5, 2)]),
+    ])
+    .unwrap();
+    let output = build_on(&env, &server.url(), &[]);
+    let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("error: Quickwit rejected 2 of"), "{stderr}");
     assert!(stderr.contains(".md"), "{stderr}");
@@ -143,28 +380,19 @@ fn an_unreachable_quickwit_is_one_line_naming_the_url() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    for args in [
-        vec![
-            "search",
-            "ammunition",
-            "--backend",
-            "quickwit",
-            "--url",
-            &url,
-        ],
-        vec![
-            "index",
-            "build",
-            "corpus",
-            "--backend",
-            "quickwit",
-            "--url",
-            &url,
-        ],
+    let quickwit = ["--backend", "quickwit", "--url", url.as_str()];
+    for command in [
+        &["search", "ammunition"][..],
+        &["index", "build", "corpus"],
+        &["entities", "ammunition"],
+        &["bench", "--queries", "queries.txt"],
     ] {
-        let output = env.run(&args);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        std::fs::write(env.dir.path().join("queries.txt"), "ammunition\n").unwrap();
+        let mut args = command.to_vec();
+        args.extend(quickwit);
+        let output = run(&env, &args);
+        let stderr = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{command:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
             stderr.contains(&format!("cannot reach Quickwit at {url}/")),
@@ -172,15 +400,15 @@ fn an_unreachable_quickwit_is_one_line_naming_the_url() {
         );
         assert!(!env.index().exists());
     }
-    let output = env.run(&["search", "ammunition", "--backend", "quickwit"]);
-    assert!(String::from_utf8_lossy(&output.stderr).contains("needs --url"));
+    let output = run(&env, &["search", "ammunition", "--backend", "quickwit"]);
+    assert!(stderr(&output).contains("needs --url"));
 }
 
 #[test]
 fn export_quickwit_writes_a_config_and_ndjson() {
     let env = TestEnv::with_fixture("basic");
-    let output = env.run(&["export", "quickwit", "corpus", "--out", "qw"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let output = run(&env, &["export", "quickwit", "corpus", "--out", "qw"]);
+    let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(
         stderr.contains("quickwit index create --index-config"),

@@ -102,7 +102,7 @@ pub fn export(
         Ok(())
     };
     let mut batcher = Batcher::new(options.max_file_bytes, usize::MAX);
-    let map = crate::backend::quickwit::upload::corpus_field_map(&options.corpus)?;
+    let map = crate::backend::quickwit::upload::corpus_field_map(&options.corpus, &[])?;
     let build = encode_corpus(walk, &map, extractor, observer, |line, path| match batcher
         .push(&line, path)
     {

@@ -17,17 +17,21 @@ use std::time::Instant;
 use chrono::DateTime;
 use serde::Deserialize;
 
+use crate::entity_stats::{EntityCounts, rank_entities};
 use crate::extract::entities::EntityExtractor;
 use crate::facets::{EntityCount, FacetCount, Facets, parse_entity_label};
-use crate::model::{EntityKind, Hit};
+use crate::model::{Entity, EntityKind, Hit};
 use crate::schema::english_analyzer;
-use crate::search::{FACET_TOP, SearchRequest, SearchResults};
+use crate::search::{FACET_TOP, FieldBoosts, SearchRequest, SearchResults};
 use crate::snippet::{HighlightTerms, make_snippet};
 
 use self::client::{QuickwitClient, QuickwitError, SearchResponse};
 use self::document::StoredPassage;
-use self::translate::{AGG_CATEGORIES, AGG_ENTITIES, AGG_MONTHS, SearchBody, search_body};
-use super::{BackendError, SearchBackend};
+use self::translate::{
+    AGG_CATEGORIES, AGG_ENTITIES, AGG_MONTHS, SearchBody, entity_count_body, search_body,
+    translate_query,
+};
+use super::{BackendError, BackendInfo, SearchBackend};
 
 /// A Quickwit index that answers newsdex's searches.
 pub struct QuickwitBackend {
@@ -66,6 +70,46 @@ impl SearchBackend for QuickwitBackend {
         results.fetch_time = started.elapsed().saturating_sub(search_time);
         results.search_time = search_time;
         Ok(results)
+    }
+
+    fn entity_counts(
+        &self,
+        query: Option<&str>,
+        kind: Option<EntityKind>,
+        top: usize,
+    ) -> Result<EntityCounts, BackendError> {
+        let body = entity_count_body(query, &self.extractor, top)?;
+        let response = self.client.search(&self.index_id, &body)?;
+        let decode_error = |reason| QuickwitError::Decode {
+            url: format!("{}/api/v1/{}/search", self.client.base_url(), self.index_id),
+            reason,
+        };
+        if let Some(error) = response.errors.first() {
+            return Err(decode_error(format!("the search failed on some splits: {error}")).into());
+        }
+        let aggregations = response.aggregations.unwrap_or_default();
+        let (labels, labels_left_out) =
+            entity_labels_from_aggregations(&aggregations).map_err(decode_error)?;
+        Ok(EntityCounts {
+            entities: rank_entities(labels, kind, top),
+            labels_left_out,
+        })
+    }
+
+    fn check_query(&self, query: &str) -> Result<(), BackendError> {
+        translate_query(query, false, FieldBoosts::default(), &self.extractor)
+            .map(drop)
+            .map_err(BackendError::from)
+    }
+
+    fn describe(&self) -> Result<BackendInfo, BackendError> {
+        let description = self.client.describe_index(&self.index_id)?;
+        Ok(BackendInfo {
+            name: format!("{} index {}", self.client.base_url(), description.index_id),
+            passages: description.num_published_docs,
+            segments: usize::try_from(description.num_published_splits).unwrap_or(usize::MAX),
+            local_path: None,
+        })
     }
 }
 
@@ -157,6 +201,9 @@ pub fn results_from_response(
 #[derive(Debug, Deserialize)]
 struct BucketAggregation {
     buckets: Vec<Bucket>,
+    /// Passages of the keys left out of a `terms` aggregation's answer.
+    #[serde(default)]
+    sum_other_doc_count: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,13 +212,49 @@ struct Bucket {
     doc_count: u64,
 }
 
+fn aggregation(
+    aggregations: &serde_json::Value,
+    name: &str,
+) -> Result<Option<BucketAggregation>, String> {
+    aggregations
+        .get(name)
+        .map(|value| {
+            serde_json::from_value::<BucketAggregation>(value.clone())
+                .map_err(|error| format!("aggregation `{name}`: {error}"))
+        })
+        .transpose()
+}
+
 fn buckets(aggregations: &serde_json::Value, name: &str) -> Result<Vec<Bucket>, String> {
-    match aggregations.get(name) {
-        None => Ok(Vec::new()),
-        Some(value) => serde_json::from_value::<BucketAggregation>(value.clone())
-            .map(|aggregation| aggregation.buckets)
-            .map_err(|error| format!("aggregation `{name}`: {error}")),
-    }
+    Ok(aggregation(aggregations, name)?
+        .map(|aggregation| aggregation.buckets)
+        .unwrap_or_default())
+}
+
+/// The entity of a label bucket's key (`kind:Name`); a bare key (an index without labels)
+/// counts as an entity of kind `other`.
+fn bucket_entity(bucket: &Bucket) -> Option<Entity> {
+    let key = bucket.key.as_str()?;
+    Some(parse_entity_label(key).unwrap_or_else(|| Entity {
+        name: key.to_string(),
+        kind: EntityKind::Other,
+    }))
+}
+
+/// Reads the entity labels aggregation behind `newsdex entities`: each entity with the
+/// passages that mention it, and whether Quickwit left rarer labels out of its answer.
+pub fn entity_labels_from_aggregations(
+    aggregations: &serde_json::Value,
+) -> Result<(Vec<(Entity, u64)>, bool), String> {
+    let Some(labels) = aggregation(aggregations, AGG_ENTITIES)? else {
+        return Ok((Vec::new(), false));
+    };
+    let counts = labels
+        .buckets
+        .iter()
+        .filter_map(|bucket| Some((bucket_entity(bucket)?, bucket.doc_count)))
+        .collect();
+    Ok((counts, labels.sum_other_doc_count > 0))
 }
 
 /// Reads the `terms` and `date_histogram` aggregations as facets. Entity keys are labels
@@ -184,11 +267,7 @@ pub fn facets_from_aggregations(
     let mut entities: Vec<EntityCount> = buckets(aggregations, AGG_ENTITIES)?
         .into_iter()
         .filter_map(|bucket| {
-            let key = bucket.key.as_str()?.to_string();
-            let (name, kind) = match parse_entity_label(&key) {
-                Some(entity) => (entity.name, entity.kind),
-                None => (key, EntityKind::Other),
-            };
+            let Entity { name, kind } = bucket_entity(&bucket)?;
             Some(EntityCount {
                 name,
                 kind,
@@ -238,18 +317,8 @@ mod tests {
     use serde_json::json;
 
     use super::client::ClientOptions;
-    use super::replay::{Canned, ReplayServer, Route};
+    use super::replay::{Canned, ReplayServer, Route, passage_hit};
     use super::*;
-
-    fn passage(article: &str, ordinal: u64, text: &str) -> serde_json::Value {
-        json!({
-            "passage_id": format!("{article}-{ordinal}"), "article_id": article,
-            "path": format!("{article}.md"), "title": "Shells", "date": "2024-03-28T00:00:00Z",
-            "section": "", "category": "defense", "category_name": "Defense",
-            "entities": ["serbia"], "entity_labels": ["place:Serbia"],
-            "ordinal": ordinal, "text": text,
-        })
-    }
 
     fn backend(server: &ReplayServer) -> QuickwitBackend {
         QuickwitBackend::new(
@@ -261,19 +330,20 @@ mod tests {
 
     #[test]
     fn hits_are_grouped_paged_and_snippeted_by_newsdex() {
-        let response = json!({
-            "num_hits": 4, "elapsed_time_micros": 100, "errors": [],
-            "hits": [
-                passage("a", 0, "Serbian shells went to Ukraine. The weather was mild."),
-                passage("a", 1, "More shells followed."),
-                passage("a", 2, "Shells again."),
-                passage("b", 0, "Nothing about it. Shells, at last."),
-            ],
-        });
-        let server = ReplayServer::start(vec![Route::new(
-            "POST",
-            "/api/v1/news/search",
-            vec![Canned::new(200, response.to_string())],
+        let hits = vec![
+            passage_hit(
+                "a",
+                0,
+                "",
+                "Serbian shells went to Ukraine. The weather was mild.",
+            ),
+            passage_hit("a", 1, "", "More shells followed."),
+            passage_hit("a", 2, "", "Shells again."),
+            passage_hit("b", 0, "", "Nothing about it. Shells, at last."),
+        ];
+        let server = ReplayServer::start(vec![Route::search(
+            "news",
+            vec![Canned::search_hits(hits, None)],
         )])
         .unwrap();
         let mut request = SearchRequest::new("shell");
@@ -354,9 +424,8 @@ mod tests {
     #[test]
     fn a_partial_failure_is_an_error_not_fewer_hits() {
         let response = json!({"num_hits": 0, "hits": [], "elapsed_time_micros": 1, "errors": ["split 3 failed"]});
-        let server = ReplayServer::start(vec![Route::new(
-            "POST",
-            "/api/v1/news/search",
+        let server = ReplayServer::start(vec![Route::search(
+            "news",
             vec![Canned::new(200, response.to_string())],
         )])
         .unwrap();
@@ -364,5 +433,85 @@ mod tests {
             .search(&SearchRequest::new("shell"))
             .unwrap_err();
         assert!(error.to_string().contains("split 3 failed"), "{error}");
+        let error = backend(&server).entity_counts(None, None, 5).unwrap_err();
+        assert!(error.to_string().contains("split 3 failed"), "{error}");
+    }
+
+    #[test]
+    fn entity_counts_come_from_the_labels_aggregation() {
+        let aggregations = json!({"entities": {
+            "buckets": [
+                {"key": "place:Serbia", "doc_count": 7},
+                {"key": "person:Aleksandar Vučić", "doc_count": 3},
+                {"key": "person:Aleksandar Vucic", "doc_count": 2},
+                {"key": "organisation:NATO", "doc_count": 4},
+            ],
+            "sum_other_doc_count": 0, "doc_count_error_upper_bound": 0,
+        }});
+        let server = ReplayServer::start(vec![Route::search(
+            "news",
+            vec![Canned::search_hits(Vec::new(), Some(aggregations))],
+        )])
+        .unwrap();
+        let backend = backend(&server);
+        let counts = backend.entity_counts(Some("shells"), None, 2).unwrap();
+        let top: Vec<_> = counts
+            .entities
+            .iter()
+            .map(|e| (e.name.as_str(), e.kind, e.passages))
+            .collect();
+        // Spellings of one person are one entity, under its most frequent spelling.
+        assert_eq!(
+            top,
+            [
+                ("Serbia", EntityKind::Place, 7),
+                ("Aleksandar Vučić", EntityKind::Person, 5)
+            ]
+        );
+        assert!(!counts.labels_left_out);
+        let people = backend
+            .entity_counts(None, Some(EntityKind::Organisation), 10)
+            .unwrap();
+        assert_eq!(people.entities.len(), 1);
+        assert_eq!(people.entities[0].name, "NATO");
+        let sent: Vec<serde_json::Value> = server
+            .received()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap())
+            .collect();
+        assert_eq!(
+            sent[0]["query"],
+            "(text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)"
+        );
+        assert_eq!(sent[0]["max_hits"], 0);
+        assert_eq!(sent[1]["query"], "*");
+        assert_eq!(
+            sent[1]["aggs"]["entities"]["terms"]["field"],
+            "entity_labels"
+        );
+    }
+
+    #[test]
+    fn labels_left_out_of_the_answer_are_reported() {
+        let aggregations = json!({"entities": {
+            "buckets": [{"key": "usa", "doc_count": 31}],
+            "sum_other_doc_count": 14,
+        }});
+        let (labels, left_out) = entity_labels_from_aggregations(&aggregations).unwrap();
+        assert_eq!(labels[0].0.kind, EntityKind::Other);
+        assert!(left_out);
+        assert!(entity_labels_from_aggregations(&json!({"entities": {"buckets": 3}})).is_err());
+    }
+
+    #[test]
+    fn describe_reports_published_passages_and_splits() {
+        let server = ReplayServer::start(vec![Route::describe("news", 1656, 2)]).unwrap();
+        let info = backend(&server).describe().unwrap();
+        assert_eq!(info.passages, 1656);
+        assert_eq!(info.segments, 2);
+        assert_eq!(info.name, format!("{} index news", server.url()));
+        assert_eq!(info.local_path, None);
+        assert!(backend(&server).check_query("oil~1").is_err());
+        assert!(backend(&server).check_query("oil").is_ok());
     }
 }

@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use serde_json::{Value, json};
+
 /// One answer: status, JSON body, and how long to wait before sending it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Canned {
@@ -32,6 +34,57 @@ impl Canned {
         self.delay = delay;
         self
     }
+
+    /// `POST /api/v1/indexes`: the index was created.
+    pub fn index_created(index_id: &str) -> Canned {
+        Canned::new(
+            200,
+            json!({"index_uid": format!("{index_id}:01"), "index_config": {}}).to_string(),
+        )
+    }
+
+    /// `POST /api/v1/{index}/ingest`: `n_docs` taken, `n_rejected` of them rejected.
+    pub fn ingested(n_docs: u64, n_rejected: u64) -> Canned {
+        Canned::new(
+            200,
+            json!({"num_docs_for_processing": n_docs,
+                   "num_ingested_docs": n_docs.saturating_sub(n_rejected),
+                   "num_rejected_docs": n_rejected})
+            .to_string(),
+        )
+    }
+
+    /// `POST /api/v1/{index}/search`: these hits, all there are, and these aggregations.
+    pub fn search_hits(hits: Vec<Value>, aggregations: Option<Value>) -> Canned {
+        let mut answer = json!({"num_hits": hits.len(), "hits": hits,
+                                "elapsed_time_micros": 10, "errors": []});
+        if let Some(aggregations) = aggregations {
+            answer["aggregations"] = aggregations;
+        }
+        Canned::new(200, answer.to_string())
+    }
+
+    /// `GET /api/v1/indexes/{id}/describe`: the index holds `n_docs` passages in `n_splits`.
+    pub fn described(index_id: &str, n_docs: u64, n_splits: u64) -> Canned {
+        Canned::new(
+            200,
+            json!({"index_id": index_id, "num_published_docs": n_docs,
+                   "num_published_splits": n_splits, "size_published_splits": n_docs * 300})
+            .to_string(),
+        )
+    }
+}
+
+/// A stored passage as a search hit carries it: article `article_id` (also its path), dated
+/// 2024-03-28, category `Defense`, naming Serbia, under `section` (`""` for the lead).
+pub fn passage_hit(article_id: &str, ordinal: u64, section: &str, text: &str) -> Value {
+    json!({
+        "passage_id": format!("{article_id}-{ordinal}"), "article_id": article_id,
+        "path": article_id, "title": "Shells", "date": "2024-03-28T00:00:00Z",
+        "section": section, "category": "defense", "category_name": "Defense",
+        "entities": ["serbia"], "entity_labels": ["place:Serbia"],
+        "ordinal": ordinal, "text": text,
+    })
 }
 
 /// Answers for requests of one method to one path (the query string is ignored), given in
@@ -50,6 +103,34 @@ impl Route {
             path: path.to_string(),
             answers: answers.into(),
         }
+    }
+
+    /// `POST /api/v1/indexes`, answered that the index was created.
+    pub fn create_index(index_id: &str) -> Route {
+        Route::new(
+            "POST",
+            "/api/v1/indexes",
+            vec![Canned::index_created(index_id)],
+        )
+    }
+
+    /// `POST /api/v1/{index_id}/ingest`.
+    pub fn ingest(index_id: &str, answers: Vec<Canned>) -> Route {
+        Route::new("POST", &format!("/api/v1/{index_id}/ingest"), answers)
+    }
+
+    /// `POST /api/v1/{index_id}/search`.
+    pub fn search(index_id: &str, answers: Vec<Canned>) -> Route {
+        Route::new("POST", &format!("/api/v1/{index_id}/search"), answers)
+    }
+
+    /// `GET /api/v1/indexes/{index_id}/describe`, answered with its size.
+    pub fn describe(index_id: &str, n_docs: u64, n_splits: u64) -> Route {
+        Route::new(
+            "GET",
+            &format!("/api/v1/indexes/{index_id}/describe"),
+            vec![Canned::described(index_id, n_docs, n_splits)],
+        )
     }
 }
 

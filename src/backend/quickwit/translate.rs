@@ -6,9 +6,10 @@
 use serde::Serialize;
 use serde_json::json;
 
+use crate::expand::{ENTITY_EXPANSION_SCORE, named_entities};
 use crate::extract::entities::EntityExtractor;
 use crate::query::{self, FieldName, Node, Occur, RangeEnd};
-use crate::search::{FACET_TOP, Filters, SECTION_BOOST, SearchRequest, SortOrder, TITLE_BOOST};
+use crate::search::{FACET_TOP, FieldBoosts, Filters, SearchRequest, SortOrder};
 use crate::snippet::HighlightTerms;
 
 use super::document::{Analysers, format_date};
@@ -73,6 +74,7 @@ pub struct Translation {
 /// Turns query nodes into Quickwit query-string clauses.
 struct Translator<'a> {
     extractor: &'a EntityExtractor,
+    boosts: FieldBoosts,
     analysers: Analysers,
     highlight: HighlightTerms,
 }
@@ -92,12 +94,12 @@ pub fn quoted(value: &str) -> String {
 }
 
 /// The `_stems` fields a word searches, with their boosts (as the local index weighs them).
-fn stem_fields(field: Option<FieldName>) -> Vec<(&'static str, f32)> {
+fn stem_fields(field: Option<FieldName>, boosts: FieldBoosts) -> Vec<(&'static str, f32)> {
     match field {
         None => vec![
             (field::TEXT_STEMS, 1.0),
-            (field::TITLE_STEMS, TITLE_BOOST),
-            (field::SECTION_STEMS, SECTION_BOOST),
+            (field::TITLE_STEMS, boosts.title),
+            (field::SECTION_STEMS, boosts.section),
         ],
         Some(FieldName::Title) => vec![(field::TITLE_STEMS, 1.0)],
         Some(FieldName::Section) => vec![(field::SECTION_STEMS, 1.0)],
@@ -123,6 +125,36 @@ fn any_field(targets: &[(&str, f32)], value: &str) -> String {
     }
 }
 
+/// A boolean group in Quickwit's query language with an explicit occurrence on every clause:
+/// Quickwit joins clauses that have none with AND (tantivy with OR), so nothing is left to
+/// that default. Optional clauses become one group that `*` makes always true beside required
+/// ones (so they only rank); a purely negative group means "everything except".
+fn bool_clause(parts: Vec<(Occur, String)>) -> Option<String> {
+    let of = |wanted: Occur| -> Vec<&str> {
+        parts
+            .iter()
+            .filter(|(occur, _)| *occur == wanted)
+            .map(|(_, part)| part.as_str())
+            .collect()
+    };
+    let (musts, nots, shoulds) = (of(Occur::Must), of(Occur::MustNot), of(Occur::Should));
+    if parts.is_empty() {
+        return None;
+    }
+    if musts.is_empty() && nots.is_empty() {
+        return Some(format!("({})", shoulds.join(" OR ")));
+    }
+    let mut joined: Vec<String> = musts.iter().map(|part| format!("+{part}")).collect();
+    match (musts.is_empty(), shoulds.is_empty()) {
+        (_, true) if musts.is_empty() => joined.push("+*".to_string()),
+        (_, true) => {}
+        (true, false) => joined.push(format!("+({})", shoulds.join(" OR "))),
+        (false, false) => joined.push(format!("+({} OR *)", shoulds.join(" OR "))),
+    }
+    joined.extend(nots.iter().map(|part| format!("-{part}")));
+    Some(format!("({})", joined.join(" ")))
+}
+
 impl Translator<'_> {
     fn node(&mut self, node: &Node, negated: bool) -> Result<Option<String>, TranslateError> {
         match node {
@@ -146,22 +178,7 @@ impl Translator<'_> {
                         parts.push((*occur, part));
                     }
                 }
-                if parts.is_empty() {
-                    return Ok(None);
-                }
-                if parts.iter().all(|(occur, _)| *occur == Occur::MustNot) {
-                    // A purely negative group means "everything except".
-                    parts.push((Occur::Must, "*".to_string()));
-                }
-                let joined: Vec<String> = parts
-                    .into_iter()
-                    .map(|(occur, part)| match occur {
-                        Occur::Must => format!("+{part}"),
-                        Occur::MustNot => format!("-{part}"),
-                        Occur::Should => part,
-                    })
-                    .collect();
-                Ok(Some(format!("({})", joined.join(" "))))
+                Ok(bool_clause(parts))
             }
         }
     }
@@ -204,7 +221,7 @@ impl Translator<'_> {
                 fuzzy.unwrap_or_default()
             )));
         }
-        let targets = stem_fields(field);
+        let targets = stem_fields(field, self.boosts);
         if prefix {
             // Stems cannot be prefix-matched reliably, so the folded word is used as typed.
             let folded: String = self.analysers.fold(text).split_whitespace().collect();
@@ -239,7 +256,7 @@ impl Translator<'_> {
         if let Some(FieldName::Entity | FieldName::Category | FieldName::Date) = field {
             return self.term(field, text, None, false, negated);
         }
-        let targets = stem_fields(field);
+        let targets = stem_fields(field, self.boosts);
         let stems = self.analysers.stems(text);
         Ok(match stems.len() {
             0 => None,
@@ -321,10 +338,37 @@ impl Translator<'_> {
     }
 }
 
-/// Translates the user's query text.
+/// The low-weighted clauses on the entity field for the entities the query's plain words name
+/// (as `expand::entity_expansion` adds them locally), so that `Serbia` also finds "Serbian"
+/// passages, ranked below; `None` when it names none.
+pub fn entity_expansion(query_text: &str, extractor: &EntityExtractor) -> Option<String> {
+    let mut analysers = Analysers::default();
+    let mut keys: Vec<String> = named_entities(extractor, query_text)
+        .iter()
+        .map(|entity| analysers.fold(&entity.name))
+        .filter(|key| !key.is_empty())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let clauses: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            format!(
+                "{}:{}^{ENTITY_EXPANSION_SCORE}",
+                field::ENTITIES,
+                quoted(key)
+            )
+        })
+        .collect();
+    (!clauses.is_empty()).then(|| clauses.join(" OR "))
+}
+
+/// Translates the user's query text; a word without a field searches the text, title and
+/// section, weighed by `boosts`.
 pub fn translate_query(
     text: &str,
     require_all: bool,
+    boosts: FieldBoosts,
     extractor: &EntityExtractor,
 ) -> Result<Translation, TranslateError> {
     let default_occur = if require_all {
@@ -336,6 +380,7 @@ pub fn translate_query(
         .map_err(|error| TranslateError::Query(error.to_string()))?;
     let mut translator = Translator {
         extractor,
+        boosts,
         analysers: Analysers::default(),
         highlight: HighlightTerms::default(),
     };
@@ -427,6 +472,38 @@ pub fn facet_aggregations() -> serde_json::Value {
     })
 }
 
+/// Entity labels `newsdex entities` asks Quickwit for (more when `--top` is larger): enough
+/// that a `--kind` filter and merged spellings still fill the list on any real archive.
+pub const ENTITY_BUCKETS: usize = 10_000;
+/// At most this many labels in one answer, below Quickwit's default bucket limit (65,000).
+pub const MAX_ENTITY_BUCKETS: usize = 60_000;
+
+/// The body behind `newsdex entities [QUERY]`: no hits, one `terms` aggregation on the entity
+/// labels of every passage the query matches (every passage without a query).
+pub fn entity_count_body(
+    query: Option<&str>,
+    extractor: &EntityExtractor,
+    top: usize,
+) -> Result<SearchBody, TranslateError> {
+    let query = match query {
+        Some(text) => translate_query(text, false, FieldBoosts::default(), extractor)?.query,
+        None => "*".to_string(),
+    };
+    let size = top.clamp(ENTITY_BUCKETS, MAX_ENTITY_BUCKETS);
+    Ok(SearchBody {
+        query,
+        max_hits: 0,
+        start_offset: 0,
+        start_timestamp: None,
+        end_timestamp: None,
+        sort_by: None,
+        count_all: false,
+        aggs: Some(json!({
+            AGG_ENTITIES: {"terms": {"field": field::ENTITY_LABELS, "size": size}},
+        })),
+    })
+}
+
 /// How many passages to fetch so that grouping by article can still fill the page.
 pub fn fetch_window(request: &SearchRequest) -> usize {
     let wanted = request.offset + request.limit;
@@ -449,16 +526,25 @@ pub fn search_body(
     if request.explain {
         return Err(TranslateError::Unsupported("--explain".to_string()));
     }
-    let translation = translate_query(&request.query, request.require_all, extractor)?;
+    let translation = translate_query(
+        &request.query,
+        request.require_all,
+        request.boosts,
+        extractor,
+    )?;
+    let ranked = match entity_expansion(&request.query, extractor) {
+        Some(expansion) => format!("({} OR {expansion})", translation.query),
+        None => translation.query,
+    };
     let FilterClauses {
         clauses: filter_clauses,
         start_timestamp,
         end_timestamp,
     } = translate_filters(&request.filters, extractor)?;
     let query = if filter_clauses.is_empty() {
-        translation.query
+        ranked
     } else {
-        let mut parts = vec![format!("+{}", translation.query)];
+        let mut parts = vec![format!("+{ranked}")];
         parts.extend(
             filter_clauses
                 .into_iter()
@@ -502,7 +588,13 @@ mod tests {
     use super::*;
 
     fn translate(text: &str) -> Result<String, TranslateError> {
-        translate_query(text, false, &EntityExtractor::builtin()).map(|t| t.query)
+        translate_query(
+            text,
+            false,
+            FieldBoosts::default(),
+            &EntityExtractor::builtin(),
+        )
+        .map(|t| t.query)
     }
 
     fn check(text: &str, expected: &str) {
@@ -545,7 +637,23 @@ mod tests {
             ),
             (
                 "text:oil OR text:price",
-                "(text_stems:oil text_stems:price)",
+                "(text_stems:oil OR text_stems:price)",
+            ),
+            (
+                "text:oil text:price",
+                "(text_stems:oil OR text_stems:price)",
+            ),
+            (
+                "+text:oil text:price -text:gas",
+                "(+text_stems:oil +(text_stems:price OR *) -text_stems:gas)",
+            ),
+            (
+                "text:oil text:price -text:gas",
+                "(+(text_stems:oil OR text_stems:price) -text_stems:gas)",
+            ),
+            (
+                "text:oil AND (text:brazil OR text:peru) AND NOT text:gas",
+                "(+text_stems:oil +(text_stems:brazil OR text_stems:peru) -text_stems:gas)",
             ),
             (
                 "date:[2024-01-01 TO 2024-03-31]",
@@ -560,6 +668,59 @@ mod tests {
         for (text, expected) in table {
             check(text, expected);
         }
+    }
+
+    /// True when no clause of the parsed query is left to the parser's default operator
+    /// (Quickwit's is AND, tantivy's OR); a lone clause in parentheses is only a group.
+    fn every_occur_is_explicit(ast: &tantivy::query_grammar::UserInputAst) -> bool {
+        use tantivy::query_grammar::UserInputAst;
+        match ast {
+            UserInputAst::Clause(children) => children.iter().all(|(occur, child)| {
+                (occur.is_some() || children.len() == 1) && every_occur_is_explicit(child)
+            }),
+            UserInputAst::Boost(inner, _) => every_occur_is_explicit(inner),
+            UserInputAst::Leaf(_) => true,
+        }
+    }
+
+    #[test]
+    fn no_clause_depends_on_the_default_operator() {
+        use tantivy::query_grammar::{Occur as GrammarOccur, UserInputAst, parse_query};
+        let mut request = SearchRequest::new("");
+        request.filters = Filters {
+            sections: vec!["grain markets".to_string()],
+            entities: vec!["USA".to_string()],
+            categories: vec!["grain".to_string(), "wheat".to_string()],
+            ..Filters::default()
+        };
+        for text in [
+            "ammunition Serbia",
+            "ammunition OR Serbia",
+            "+ammunition Serbia -Russia",
+            "ammunition Serbia -Russia",
+            "ammunition AND (Serbia OR Croatia) AND NOT Russia",
+            "\"arms production\"~2 title:shells entity:NATO date:2024",
+            "ammun* Bosnia-Herzegovina",
+        ] {
+            request.query = text.to_string();
+            let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+            let translated = translate(text).unwrap();
+            for query in [&translated, &body.query] {
+                let ast = parse_query(query).unwrap_or_else(|_| panic!("`{query}` does not parse"));
+                assert!(every_occur_is_explicit(&ast), "{text} -> {query}: {ast:?}");
+            }
+        }
+        // Plain words: any may match, as locally.
+        let ast = parse_query(&translate("ammunition Serbia").unwrap()).unwrap();
+        let UserInputAst::Clause(children) = ast else {
+            panic!("{ast:?}")
+        };
+        assert_eq!(children.len(), 2);
+        assert!(
+            children
+                .iter()
+                .all(|(occur, _)| *occur == Some(GrammarOccur::Should))
+        );
     }
 
     #[test]
@@ -590,6 +751,7 @@ mod tests {
         let translation = translate_query(
             "shells \"interest rates\" -gas",
             false,
+            FieldBoosts::default(),
             &EntityExtractor::builtin(),
         )
         .unwrap();
@@ -652,6 +814,53 @@ mod tests {
         let aggs = body.aggs.unwrap();
         assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
         assert_eq!(aggs["months"]["date_histogram"]["fixed_interval"], "1d");
+    }
+
+    #[test]
+    fn words_naming_an_entity_also_search_the_entity_field_as_locally() {
+        let extractor = EntityExtractor::builtin();
+        let (body, _) = search_body(&SearchRequest::new("serbian shells"), &extractor).unwrap();
+        assert_eq!(
+            body.query,
+            "(((text_stems:serbian OR title_stems:serbian^2 OR section_stems:serbian^1.5) OR (text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)) OR entities:\"serbia\"^0.05)"
+        );
+        // Operators and fields are left alone, as locally.
+        for text in ["+shells Serbia", "text:Serbia", "shells"] {
+            let (body, _) = search_body(&SearchRequest::new(text), &extractor).unwrap();
+            assert!(!body.query.contains("entities:"), "{text}: {}", body.query);
+        }
+    }
+
+    #[test]
+    fn field_boosts_of_the_request_are_sent() {
+        let mut request = SearchRequest::new("oil");
+        request.boosts = FieldBoosts {
+            title: 0.3,
+            section: 1.0,
+        };
+        let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+        assert_eq!(
+            body.query,
+            "(text_stems:oil OR title_stems:oil^0.3 OR section_stems:oil)"
+        );
+    }
+
+    #[test]
+    fn entity_counts_are_one_terms_aggregation_over_the_matches() {
+        let extractor = EntityExtractor::builtin();
+        let body = entity_count_body(Some("text:oil"), &extractor, 5).unwrap();
+        assert_eq!(body.query, "text_stems:oil");
+        assert_eq!(body.max_hits, 0);
+        let aggs = body.aggs.unwrap();
+        assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
+        assert_eq!(aggs["entities"]["terms"]["size"], ENTITY_BUCKETS);
+        let everything = entity_count_body(None, &extractor, 100_000).unwrap();
+        assert_eq!(everything.query, "*");
+        assert_eq!(
+            everything.aggs.unwrap()["entities"]["terms"]["size"],
+            MAX_ENTITY_BUCKETS
+        );
+        assert!(entity_count_body(Some("(oil"), &extractor, 5).is_err());
     }
 
     #[test]

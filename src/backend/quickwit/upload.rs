@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::build::{BuildObserver, BuildReport, process_file, skip_message};
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
-use crate::ingest::mapping::{CorpusConfig, FieldMap};
+use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, SkipReason, Walk, WalkOptions};
 
 use super::client::{QuickwitClient, QuickwitError};
@@ -32,6 +32,8 @@ pub struct UploadOptions {
     pub rebuild: bool,
     pub max_batch_bytes: usize,
     pub max_batch_docs: usize,
+    /// `--field ROLE=NAME`: record field names, over the corpus's `newsdex.toml`.
+    pub fields: Vec<FieldOverride>,
 }
 
 /// What happened to the index before the documents went in.
@@ -85,10 +87,13 @@ pub enum UploadError {
     Incompatible { index_id: String, missing: String },
 }
 
-/// The field mapping of a corpus: the defaults and its `newsdex.toml`.
-pub fn corpus_field_map(corpus: &std::path::Path) -> Result<FieldMap, IngestError> {
+/// The field mapping of a corpus: the defaults, its `newsdex.toml`, then `overrides`.
+pub fn corpus_field_map(
+    corpus: &std::path::Path,
+    overrides: &[FieldOverride],
+) -> Result<FieldMap, IngestError> {
     let config = CorpusConfig::load(corpus)?;
-    FieldMap::new(&[], config.as_ref()).map_err(|reason| IngestError::new(corpus, reason))
+    FieldMap::new(overrides, config.as_ref()).map_err(|reason| IngestError::new(corpus, reason))
 }
 
 /// Runs the pipeline over the walked corpus and hands each document, as an NDJSON line, to
@@ -229,7 +234,7 @@ pub fn upload(
     mapping::check_index_id(&options.index_id).map_err(UploadError::IndexId)?;
     // The walk runs first so that a missing corpus fails before the index is touched.
     let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
-    let map = corpus_field_map(&options.corpus)?;
+    let map = corpus_field_map(&options.corpus, &options.fields)?;
     let corpus_paths: Vec<String> = walk.files.iter().map(|f| f.relative.clone()).collect();
     let action = prepare_index(client, options, &corpus_paths)?;
     let mut batcher = Batcher::new(options.max_batch_bytes, options.max_batch_docs);
@@ -311,30 +316,42 @@ mod tests {
             rebuild,
             max_batch_bytes: MAX_BATCH_BYTES,
             max_batch_docs: 3,
+            fields: Vec::new(),
         }
     }
 
-    fn client(server: &ReplayServer) -> QuickwitClient {
-        QuickwitClient::new(
-            &server.url(),
+    /// Uploads `corpus` to index `news` on `url`, with batches of 3 passages and short backoffs.
+    fn upload_to(
+        url: &str,
+        corpus: &std::path::Path,
+        rebuild: bool,
+    ) -> Result<UploadReport, UploadError> {
+        let client = QuickwitClient::new(
+            url,
             ClientOptions {
                 backoff: Duration::from_millis(5),
                 ..ClientOptions::default()
             },
+        );
+        upload(
+            &options(corpus, rebuild),
+            &EntityExtractor::builtin(),
+            &client,
+            &Silent,
         )
     }
 
-    fn created() -> Canned {
-        Canned::new(
-            200,
-            json!({"index_uid": "news:01", "index_config": {}}).to_string(),
-        )
-    }
-
-    fn ingested(n: u64, rejected: u64) -> Canned {
-        Canned::new(
-            200,
-            json!({"num_docs_for_processing": n, "num_ingested_docs": n - rejected, "num_rejected_docs": rejected}).to_string(),
+    /// `GET /api/v1/indexes/news`, answered with an index of these field names.
+    fn existing_index(field_names: &[&str]) -> Route {
+        let fields: Vec<_> = field_names
+            .iter()
+            .map(|name| json!({"name": name}))
+            .collect();
+        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": fields}}});
+        Route::new(
+            "GET",
+            "/api/v1/indexes/news",
+            vec![Canned::new(200, metadata.to_string())],
         )
     }
 
@@ -342,17 +359,11 @@ mod tests {
     fn creates_the_index_then_ingests_bounded_batches() {
         let corpus = corpus();
         let server = ReplayServer::start(vec![
-            Route::new("POST", "/api/v1/indexes", vec![created()]),
-            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let report = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.action, IndexAction::Created);
         let received = server.received();
         assert_eq!(received[0].method, "GET");
@@ -374,24 +385,61 @@ mod tests {
     }
 
     #[test]
+    fn field_overrides_and_the_given_extractor_shape_the_documents() {
+        let corpus = tempfile::tempdir().unwrap();
+        std::fs::write(
+            corpus.path().join("feed.jsonl"),
+            r#"{"headline": "Shells", "story": "Zorblax Industries sold shells.", "when": "2024-03-28", "date": "1999-01-01"}"#,
+        )
+        .unwrap();
+        let entities = corpus.path().join("entities.tsv");
+        std::fs::write(&entities, "Zorblax Industries\torganisation\tZorblax\n").unwrap();
+        let extractor = EntityExtractor::from_option(Some(entities.as_path())).unwrap();
+        let server = ReplayServer::start(vec![
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(1, 0)]),
+        ])
+        .unwrap();
+        let mut options = options(corpus.path(), false);
+        options.fields = ["date=when", "body=story"]
+            .iter()
+            .map(|text| text.parse().unwrap())
+            .collect();
+        let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+        let report = upload(&options, &extractor, &client, &Silent).unwrap();
+        assert!(report.is_complete());
+        let ingest = server
+            .received()
+            .into_iter()
+            .find(|r| r.target.contains("/ingest"))
+            .unwrap();
+        let documents: Vec<serde_json::Value> = ingest
+            .body
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert!(
+            documents
+                .iter()
+                .all(|d| d["date"] == "2024-03-28T00:00:00Z")
+        );
+        assert!(documents.iter().any(|d| {
+            d["entity_labels"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("organisation:Zorblax Industries"))
+        }));
+    }
+
+    #[test]
     fn rejected_documents_are_counted_with_their_articles() {
         let corpus = corpus();
         let server = ReplayServer::start(vec![
-            Route::new("POST", "/api/v1/indexes", vec![created()]),
-            Route::new(
-                "POST",
-                "/api/v1/news/ingest",
-                vec![ingested(3, 2), ingested(3, 0)],
-            ),
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(3, 2), Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let report = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.rejected, 2);
         assert!(!report.is_complete());
         assert_eq!(report.rejected_batches.len(), 1);
@@ -401,19 +449,14 @@ mod tests {
     #[test]
     fn an_existing_index_gets_delete_tasks_before_new_passages() {
         let corpus = corpus();
-        let fields: Vec<_> = mapping::index_config("news")
+        let names: Vec<&str> = mapping::index_config("news")
             .doc_mapping
             .field_mappings
             .iter()
-            .map(|field| json!({"name": field.name}))
+            .map(|field| field.name)
             .collect();
-        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": fields}}});
         let server = ReplayServer::start(vec![
-            Route::new(
-                "GET",
-                "/api/v1/indexes/news",
-                vec![Canned::new(200, metadata.to_string())],
-            ),
+            existing_index(&names),
             Route::new(
                 "POST",
                 "/api/v1/news/delete-tasks",
@@ -422,16 +465,10 @@ mod tests {
                     json!({"create_timestamp": 1, "opstamp": 1, "delete_query": {}}).to_string(),
                 )],
             ),
-            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+            Route::ingest("news", vec![Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let report = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.action, IndexAction::Updated { delete_tasks: 1 });
         let received = server.received();
         assert!(received[1].target.ends_with("/delete-tasks"));
@@ -445,29 +482,18 @@ mod tests {
     #[test]
     fn an_index_of_another_mapping_is_refused_and_rebuild_replaces_it() {
         let corpus = corpus();
-        let metadata = json!({"index_uid": "news:01", "index_config": {"doc_mapping": {"field_mappings": [{"name": "body"}]}}});
         let server = ReplayServer::start(vec![
-            Route::new(
-                "GET",
-                "/api/v1/indexes/news",
-                vec![Canned::new(200, metadata.to_string())],
-            ),
+            existing_index(&["body"]),
             Route::new(
                 "DELETE",
                 "/api/v1/indexes/news",
                 vec![Canned::new(200, "[]")],
             ),
-            Route::new("POST", "/api/v1/indexes", vec![created()]),
-            Route::new("POST", "/api/v1/news/ingest", vec![ingested(3, 0)]),
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(3, 0)]),
         ])
         .unwrap();
-        let error = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap_err();
+        let error = upload_to(&server.url(), corpus.path(), false).unwrap_err();
         assert!(error.to_string().contains("--rebuild"), "{error}");
         assert!(
             !server
@@ -475,13 +501,7 @@ mod tests {
                 .iter()
                 .any(|r| r.target.contains("ingest"))
         );
-        let report = upload(
-            &options(corpus.path(), true),
-            &EntityExtractor::builtin(),
-            &client(&server),
-            &Silent,
-        )
-        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), true).unwrap();
         assert_eq!(report.action, IndexAction::Recreated);
         assert!(server.received().iter().any(|r| r.method == "DELETE"));
     }
@@ -492,13 +512,7 @@ mod tests {
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
         let corpus = corpus();
-        let error = upload(
-            &options(corpus.path(), false),
-            &EntityExtractor::builtin(),
-            &QuickwitClient::new(&url, ClientOptions::default()),
-            &Silent,
-        )
-        .unwrap_err();
+        let error = upload_to(&url, corpus.path(), false).unwrap_err();
         assert!(error.to_string().contains(&url), "{error}");
     }
 }
