@@ -216,6 +216,11 @@ enum OneOrMany {
 pub struct CorpusConfig {
     #[serde(default)]
     fields: BTreeMap<Role, OneOrMany>,
+    /// Backend settings may share the file; `crate::config` reads them.
+    #[serde(default, rename = "backend")]
+    _backend: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "quickwit")]
+    _quickwit: Option<serde::de::IgnoredAny>,
 }
 
 impl CorpusConfig {
@@ -377,6 +382,18 @@ mod tests {
             map.missing(map.present_mask(|name| name == "story")),
             [&map.explicit()[0], &map.explicit()[2]]
         );
+    }
+
+    #[test]
+    fn backend_settings_may_share_the_corpus_config() {
+        let text = "backend = \"quickwit\"\n[quickwit]\nurl = \"http://127.0.0.1:7280\"\n\
+                    [fields]\ndate = \"when\"\n";
+        let config = CorpusConfig::parse(Path::new("newsdex.toml"), text).unwrap();
+        let map = FieldMap::new(&[], Some(&config)).unwrap();
+        assert_eq!(map.names(Role::Date), ["when"]);
+        let error =
+            CorpusConfig::parse(Path::new("newsdex.toml"), "backnd = \"quickwit\"\n").unwrap_err();
+        assert!(error.reason.contains("backnd"), "{error}");
     }
 
     #[test]
