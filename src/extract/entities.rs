@@ -4,9 +4,11 @@
 //! resolve to the full form. Pure: knowledge is loaded once and shared read-only; nothing here
 //! reads article files or touches the index.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
+
+use rustc_hash::FxHashMap;
 
 use crate::extract::gazetteer::{FormKind, Gazetteer, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
@@ -31,9 +33,9 @@ pub struct Mention {
 /// named in full, by folded key.
 #[derive(Debug, Default)]
 struct ArticleContext {
-    aliases: HashMap<String, Entity>,
+    aliases: FxHashMap<String, Entity>,
     /// The first spelling of every name met, so that "VUCIC" later reads as "Vucic".
-    spellings: HashMap<String, Entity>,
+    spellings: FxHashMap<String, Entity>,
 }
 
 /// The gazetteer and the tagger that turn text into canonical entities.
