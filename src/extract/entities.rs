@@ -12,9 +12,7 @@ use rustc_hash::FxHashMap;
 
 use crate::extract::gazetteer::{FormKind, Gazetteer, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
-use crate::extract::tagger::{
-    KnownMatches, Tag, Tagger, Token, builtin_tagger, known_matches, tokenize,
-};
+use crate::extract::tagger::{KnownMatches, Tag, Tagger, Token, builtin_tagger, tokenize};
 use crate::model::{Article, Entity, EntityKind, Passage};
 
 /// One name found in a text: where it is, how it is written and what it stands for.
@@ -170,8 +168,7 @@ impl EntityExtractor {
             return Vec::new();
         }
         let tokens = tokenize(text);
-        let matches = known_matches(&tokens, &self.gazetteer);
-        let tags = self.tagger.tag(&tokens, &matches, &self.gazetteer);
+        let (matches, tags) = self.tagger.tag_text(&tokens, &self.gazetteer);
         let spans = self.spans(&tokens, &tags, &matches);
         let mut mentions = Vec::with_capacity(spans.len());
         for (span_idx, span) in spans.iter().enumerate() {

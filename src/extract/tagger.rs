@@ -268,14 +268,15 @@ impl Hasher for IdentityHasher {
 type WeightMap = HashMap<u64, [f32; N_TAGS], BuildHasherDefault<IdentityHasher>>;
 
 /// The weights as a flat open-addressing table: a feature is looked up for every candidate
-/// token and template, and most lookups miss, so a miss reads one slot of a compact key array
-/// (linear probing, at most half full) and only a hit reads the weights.
+/// token and template, and most of the time goes to waiting for memory, so `scores` first
+/// loads the key slots of all of a token's features (independent loads the processor overlaps)
+/// and only then compares. Linear probing, at most half full; a miss reads one key slot.
 #[derive(Default)]
 struct FeatureTable {
-    /// 0 marks an empty slot; a feature whose hash is 0 lives in `zero`.
+    /// 0 marks an empty slot; a feature whose hash is 0 has its row at `zero_idx()`.
     keys: Vec<u64>,
+    /// One row a slot, then a row of zeros (any miss), then the row of the feature 0.
     rows: Vec<[f32; N_TAGS]>,
-    zero: Option<[f32; N_TAGS]>,
     len: usize,
 }
 
@@ -284,13 +285,12 @@ impl FeatureTable {
         let capacity = (map.len() * 2).next_power_of_two().max(16);
         let mut table = FeatureTable {
             keys: vec![0; capacity],
-            rows: vec![[0.0; N_TAGS]; capacity],
-            zero: None,
+            rows: vec![[0.0; N_TAGS]; capacity + 2],
             len: map.len(),
         };
         for (&key, row) in map {
             if key == 0 {
-                table.zero = Some(*row);
+                table.rows[capacity + 1] = *row;
                 continue;
             }
             let mut slot = table.slot(key);
@@ -303,33 +303,48 @@ impl FeatureTable {
         table
     }
 
+    #[inline]
     fn slot(&self, key: u64) -> usize {
         // Fibonacci hashing: the top bits of the product index a power-of-two table.
         let bits = self.keys.len().trailing_zeros();
         (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
     }
 
+    fn miss_idx(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The row index of `key`, probing on from `slot` whose key `found` is already loaded.
     #[inline]
-    fn get(&self, key: u64) -> Option<&[f32; N_TAGS]> {
+    fn row_idx(&self, key: u64, mut slot: usize, mut found: u64) -> usize {
         if key == 0 {
-            return self.zero.as_ref();
-        }
-        if self.len == 0 {
-            return None;
+            return self.keys.len() + 1;
         }
         let mask = self.keys.len() - 1;
-        let mut slot = self.slot(key);
         loop {
-            match self.keys[slot] {
-                0 => return None,
-                found if found == key => return Some(&self.rows[slot]),
-                _ => slot = (slot + 1) & mask,
+            if found == key {
+                return slot;
             }
+            if found == 0 {
+                return self.miss_idx();
+            }
+            slot = (slot + 1) & mask;
+            found = self.keys[slot];
         }
     }
 
+    fn get(&self, key: u64) -> Option<&[f32; N_TAGS]> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        let slot = self.slot(key);
+        let idx = self.row_idx(key, slot, self.keys[slot]);
+        (idx != self.miss_idx()).then(|| &self.rows[idx])
+    }
+
     fn iter(&self) -> impl Iterator<Item = (u64, &[f32; N_TAGS])> {
-        self.zero.iter().map(|row| (0, row)).chain(
+        let zero = self.get(0).map(|row| (0, row));
+        zero.into_iter().chain(
             self.keys
                 .iter()
                 .zip(&self.rows)
@@ -452,35 +467,43 @@ fn affix_hash(text: &str, template: u64, from_end: bool) -> u64 {
 fn scan_token(text: &str) -> (u64, u64, bool) {
     let mut word = Fnv::new(0);
     let mut shape = Fnv::new(1);
-    // Out of a byte's range: the first class is always hashed.
-    let mut last = u16::MAX;
+    // Not a class: the first class is always hashed.
+    let mut last = u8::MAX;
     let mut upper = false;
     for &byte in text.as_bytes() {
-        if !byte.is_ascii() {
+        let Some(&class) = SHAPE_CLASS.get(usize::from(byte)) else {
             return (
                 hash_lower(text),
                 shape_hash(text),
                 text.chars().any(char::is_uppercase),
             );
-        }
-        word.byte(byte.to_ascii_lowercase());
-        let class = match byte {
-            b'A'..=b'Z' => {
-                upper = true;
-                b'X'
-            }
-            b'a'..=b'z' => b'x',
-            b'0'..=b'9' => b'd',
-            _ => byte,
         };
-        if u16::from(class) != last {
+        word.byte(byte.to_ascii_lowercase());
+        upper |= class == b'X';
+        if class != last {
             shape.byte(class);
-            last = u16::from(class);
+            last = class;
         }
     }
     shape.byte(text.len().min(5) as u8);
     (word.0, shape.0, upper)
 }
+
+/// `shape_hash`'s class of each ASCII byte.
+const SHAPE_CLASS: [u8; 128] = {
+    let mut classes = [0; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        classes[byte as usize] = match byte {
+            b'A'..=b'Z' => b'X',
+            b'a'..=b'z' => b'x',
+            b'0'..=b'9' => b'd',
+            _ => byte,
+        };
+        byte += 1;
+    }
+    classes
+};
 
 fn is_sentence_end(text: &str) -> bool {
     matches!(
@@ -584,22 +607,57 @@ impl Tagger {
             return tags;
         }
         let infos = token_infos(tokens, matches, gazetteer);
+        self.decode(&infos, &mut tags);
+        tags
+    }
+
+    /// `known_matches` and `tag` of one text, each token's bytes scanned once for both.
+    pub fn tag_text(
+        &self,
+        tokens: &[Token<'_>],
+        gazetteer: &Gazetteer,
+    ) -> (KnownMatches, Vec<Tag>) {
+        let mut infos = scan_tokens(tokens);
+        let matches = known_matches_by(tokens, gazetteer, |idx| infos[idx].capitalised);
+        let mut tags = vec![Tag::None; tokens.len()];
+        if !self.is_empty() {
+            complete_infos(tokens, &matches, gazetteer, &mut infos);
+            self.decode(&infos, &mut tags);
+        }
+        (matches, tags)
+    }
+
+    /// Greedy left-to-right decoding of the candidates.
+    fn decode(&self, infos: &[TokenInfo], tags: &mut [Tag]) {
         let mut features = Vec::with_capacity(24);
-        for idx in 0..tokens.len() {
+        for idx in 0..infos.len() {
             if !infos[idx].candidate {
                 continue;
             }
             features.clear();
-            token_features(&infos, &tags, idx, &mut features);
+            token_features(infos, tags, idx, &mut features);
             tags[idx] = self.best(&features);
         }
-        tags
     }
 
     fn scores(&self, features: &[u64]) -> [f32; N_TAGS] {
+        const BATCH: usize = 32;
+        let table = &self.weights;
         let mut scores = [0.0; N_TAGS];
-        for feature in features {
-            if let Some(row) = self.weights.get(*feature) {
+        if table.keys.is_empty() {
+            return scores;
+        }
+        for batch in features.chunks(BATCH) {
+            // All key loads first, with nothing waiting on them, so that they overlap.
+            let mut slots = [0; BATCH];
+            let mut found = [0; BATCH];
+            for (idx, &feature) in batch.iter().enumerate() {
+                slots[idx] = table.slot(feature);
+                found[idx] = table.keys[slots[idx]];
+            }
+            // Features add in order; a miss adds the row of zeros, which changes no sum.
+            for (idx, &feature) in batch.iter().enumerate() {
+                let row = &table.rows[table.row_idx(feature, slots[idx], found[idx])];
                 for (score, weight) in scores.iter_mut().zip(row) {
                     *score += weight;
                 }
@@ -626,6 +684,15 @@ pub type KnownMatches = Vec<Option<(Form, usize)>>;
 /// Looks up, once per text, the known forms that start at each token; the tagger's features
 /// and the extractor's spans both use them.
 pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatches {
+    known_matches_by(tokens, gazetteer, |idx| has_uppercase(tokens[idx].text))
+}
+
+/// `known_matches`, told which tokens hold a capital letter.
+fn known_matches_by(
+    tokens: &[Token<'_>],
+    gazetteer: &Gazetteer,
+    capitalised: impl Fn(usize) -> bool,
+) -> KnownMatches {
     let mut matches = vec![None; tokens.len()];
     if gazetteer.is_empty() {
         return matches;
@@ -634,7 +701,7 @@ pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatche
     let mut key = String::with_capacity(64);
     let mut line_end = tokens.len();
     for idx in (0..tokens.len()).rev() {
-        if has_uppercase(tokens[idx].text) {
+        if capitalised(idx) {
             matches[idx] = gazetteer.longest_match_in(&words[idx..line_end], &mut key);
         }
         if tokens[idx].starts_line {
@@ -667,9 +734,15 @@ fn token_infos(
     matches: &KnownMatches,
     gazetteer: &Gazetteer,
 ) -> Vec<TokenInfo> {
-    // Features read a candidate and its neighbours only; every token gets its values, as the
-    // scan that decides whether a token is a candidate computes them anyway.
-    let mut infos: Vec<TokenInfo> = tokens
+    let mut infos = scan_tokens(tokens);
+    complete_infos(tokens, matches, gazetteer, &mut infos);
+    infos
+}
+
+/// Every token's hashes, capitals and sentence start. Features read a candidate and its
+/// neighbours only, but the scan that tells whether a token is a candidate computes the rest.
+fn scan_tokens(tokens: &[Token<'_>]) -> Vec<TokenInfo> {
+    tokens
         .iter()
         .enumerate()
         .map(|(idx, token)| {
@@ -687,7 +760,16 @@ fn token_infos(
                     || is_sentence_end(tokens[idx - 1].text),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Candidates, their affixes and the gazetteer marks.
+fn complete_infos(
+    tokens: &[Token<'_>],
+    matches: &KnownMatches,
+    gazetteer: &Gazetteer,
+    infos: &mut [TokenInfo],
+) {
     // A connector between capitalised words ("Bank of England") is a candidate too.
     for idx in 1..infos.len().saturating_sub(1) {
         if !infos[idx].capitalised
@@ -704,8 +786,7 @@ fn token_infos(
             info.suffix = affix_hash(token.text, 3, true);
         }
     }
-    mark_gazetteer(matches, gazetteer, &mut infos);
-    infos
+    mark_gazetteer(matches, gazetteer, infos);
 }
 
 const NONE_INFO: TokenInfo = TokenInfo {
