@@ -164,6 +164,18 @@ fn split_chunk<'a>(
     starts_line: bool,
     out: &mut Vec<Token<'a>>,
 ) {
+    // Most chunks are one plain word: letters and digits that end in neither a possessive
+    // nor punctuation.
+    let bytes = &text.as_bytes()[start..end];
+    if bytes.iter().all(u8::is_ascii_alphanumeric) {
+        out.push(Token {
+            text: &text[start..end],
+            start,
+            end,
+            starts_line,
+        });
+        return;
+    }
     let mut first = true;
     let mut push = |from: usize, to: usize, out: &mut Vec<Token<'a>>| {
         if from < to {
