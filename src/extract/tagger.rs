@@ -289,6 +289,8 @@ struct FeatureTable {
     keys: Vec<u64>,
     /// One row a slot, then a row of zeros (any miss), then the row of the feature 0.
     rows: Vec<[f32; N_TAGS]>,
+    /// The feature whose hash is 0 has weights.
+    has_zero: bool,
     len: usize,
 }
 
@@ -298,11 +300,13 @@ impl FeatureTable {
         let mut table = FeatureTable {
             keys: vec![0; capacity],
             rows: vec![[0.0; N_TAGS]; capacity + 2],
+            has_zero: false,
             len: map.len(),
         };
         for (&key, row) in map {
             if key == 0 {
                 table.rows[capacity + 1] = *row;
+                table.has_zero = true;
                 continue;
             }
             let mut slot = table.slot(key);
@@ -330,7 +334,11 @@ impl FeatureTable {
     #[inline]
     fn row_idx(&self, key: u64, mut slot: usize, mut found: u64) -> usize {
         if key == 0 {
-            return self.keys.len() + 1;
+            return if self.has_zero {
+                self.keys.len() + 1
+            } else {
+                self.miss_idx()
+            };
         }
         let mask = self.keys.len() - 1;
         loop {
@@ -1036,6 +1044,43 @@ mod tests {
         assert!(tagger.n_features() > 10_000, "{tagger:?}");
         let reread = Tagger::from_tsv(&tagger.to_tsv());
         assert_eq!(reread.n_features(), tagger.n_features());
+    }
+
+    #[test]
+    fn feature_table_finds_every_key_and_only_those() {
+        let mut map = WeightMap::default();
+        // Enough keys to collide in a 2x table, and the feature 0.
+        for key in 0..5_000u64 {
+            let key = key.wrapping_mul(0x0100_0000_01b3);
+            map.insert(key, [key as f32, 1.0, 2.0, 3.0, 4.0]);
+        }
+        let table = FeatureTable::from_map(&map);
+        for (key, row) in &map {
+            assert_eq!(table.get(*key), Some(row), "{key:x}");
+        }
+        assert_eq!(table.get(0x5eed_0000_0001), None);
+        assert_eq!(table.iter().count(), map.len());
+        map.remove(&0);
+        let without_zero = FeatureTable::from_map(&map);
+        assert_eq!(without_zero.get(0), None);
+        assert_eq!(without_zero.iter().count(), map.len());
+    }
+
+    #[test]
+    fn tag_text_equals_known_matches_then_tag() {
+        let gazetteer = Gazetteer::builtin();
+        let tagger = builtin_tagger();
+        let text =
+            "Aleksandar Vučić met the Bank of England in New York.\nSERBIA'S ARMY (SIPRI) said.";
+        let tokens = tokenize(text);
+        let matches = known_matches(&tokens, &gazetteer);
+        let (text_matches, text_tags) = tagger.tag_text(&tokens, &gazetteer);
+        assert_eq!(text_matches, matches);
+        assert_eq!(text_tags, tagger.tag(&tokens, &matches, &gazetteer));
+        assert!(
+            text_tags.iter().any(|tag| *tag == Tag::Person),
+            "{text_tags:?}"
+        );
     }
 
     #[test]

@@ -247,7 +247,9 @@ fn a_second_build_fails_at_once_and_search_sees_the_last_commit_while_a_build_ru
     const N: usize = 2000;
     let env = big_corpus(N);
     build_ok(&env, &["--quiet"]);
-    change_big_corpus(&env, N, 0, 0, 500);
+    // Enough new articles that the build is still running after the checks below.
+    const N_NEW: usize = 2000;
+    change_big_corpus(&env, N, 0, 0, N_NEW);
     let (mut child, mut child_stderr) = spawn_build(&env);
     let mut line = String::new();
     child_stderr.read_line(&mut line).unwrap();
@@ -275,7 +277,7 @@ fn a_second_build_fails_at_once_and_search_sees_the_last_commit_while_a_build_ru
         still_running,
         "the first build ended before the checks; make the corpus bigger"
     );
-    assert_eq!(n_hits(&env, "charlie"), 500);
+    assert_eq!(n_hits(&env, "charlie"), N_NEW);
 }
 
 fn set_payload_version(index: &Path, version: u32) {
