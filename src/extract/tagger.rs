@@ -1077,10 +1077,7 @@ mod tests {
         let (text_matches, text_tags) = tagger.tag_text(&tokens, &gazetteer);
         assert_eq!(text_matches, matches);
         assert_eq!(text_tags, tagger.tag(&tokens, &matches, &gazetteer));
-        assert!(
-            text_tags.iter().any(|tag| *tag == Tag::Person),
-            "{text_tags:?}"
-        );
+        assert!(text_tags.contains(&Tag::Person), "{text_tags:?}");
     }
 
     #[test]
