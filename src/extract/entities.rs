@@ -4,15 +4,15 @@
 //! resolve to the full form. Pure: knowledge is loaded once and shared read-only; nothing here
 //! reads article files or touches the index.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use rustc_hash::FxHashMap;
+
 use crate::extract::gazetteer::{FormKind, Gazetteer, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
-use crate::extract::tagger::{
-    KnownMatches, Tag, Tagger, Token, builtin_tagger, known_matches, tokenize,
-};
+use crate::extract::tagger::{KnownMatches, Tag, Tagger, Token, builtin_tagger, tokenize};
 use crate::model::{Article, Entity, EntityKind, Passage};
 
 /// One name found in a text: where it is, how it is written and what it stands for.
@@ -31,9 +31,9 @@ pub struct Mention {
 /// named in full, by folded key.
 #[derive(Debug, Default)]
 struct ArticleContext {
-    aliases: HashMap<String, Entity>,
+    aliases: FxHashMap<String, Entity>,
     /// The first spelling of every name met, so that "VUCIC" later reads as "Vucic".
-    spellings: HashMap<String, Entity>,
+    spellings: FxHashMap<String, Entity>,
 }
 
 /// The gazetteer and the tagger that turn text into canonical entities.
@@ -168,8 +168,7 @@ impl EntityExtractor {
             return Vec::new();
         }
         let tokens = tokenize(text);
-        let matches = known_matches(&tokens, &self.gazetteer);
-        let tags = self.tagger.tag(&tokens, &matches, &self.gazetteer);
+        let (matches, tags) = self.tagger.tag_text(&tokens, &self.gazetteer);
         let spans = self.spans(&tokens, &tags, &matches);
         let mut mentions = Vec::with_capacity(spans.len());
         for (span_idx, span) in spans.iter().enumerate() {

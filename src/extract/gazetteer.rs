@@ -3,8 +3,9 @@
 //! name, alias, adjective, demonym) to one canonical entity. It does not look at article text;
 //! `entities` does.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::model::{Entity, EntityKind};
 
@@ -60,10 +61,11 @@ pub struct Known {
 #[derive(Debug, Clone, Default)]
 pub struct Gazetteer {
     entities: Vec<Known>,
-    by_name: HashMap<String, usize>,
-    forms: HashMap<String, Form>,
+    by_name: FxHashMap<String, usize>,
+    /// Looked up for every capitalised word of every text: FxHash, as keys are short.
+    forms: FxHashMap<String, Form>,
     /// Every first part (whole words) of a multi-word form, so that a scan stops early.
-    prefixes: std::collections::HashSet<String>,
+    prefixes: FxHashSet<String>,
     /// The most words any form has; bounds the longest-match scan.
     longest_form_words: usize,
 }
@@ -79,12 +81,43 @@ pub fn entity_key(name: &str) -> String {
     {
         return name.to_ascii_lowercase();
     }
+    // Plain ASCII words between spaces and hyphens: no transliteration needed either.
+    if name
+        .bytes()
+        .all(|byte| byte.is_ascii_graphic() || byte == b' ')
+    {
+        let mut key = String::with_capacity(name.len());
+        for word in name.split([' ', '-']).filter(|word| !word.is_empty()) {
+            if !key.is_empty() {
+                key.push(' ');
+            }
+            key.push_str(word);
+        }
+        key.make_ascii_lowercase();
+        return key;
+    }
     let folded = deunicode::deunicode(name).to_lowercase();
     folded
         .split(|c: char| c.is_whitespace() || c == '-')
         .filter(|word| !word.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Appends `entity_key(word)` to `key`; a plain ASCII word (the common case) is folded in place,
+/// without allocating.
+pub fn push_entity_key(word: &str, key: &mut String) {
+    let name = strip_possessive(word.trim());
+    if name
+        .bytes()
+        .all(|byte| byte.is_ascii_graphic() && byte != b'-')
+    {
+        let start = key.len();
+        key.push_str(name);
+        key[start..].make_ascii_lowercase();
+    } else {
+        key.push_str(&entity_key(word));
+    }
 }
 
 /// Drops a trailing possessive: "Serbia's" -> "Serbia", "Serbs'" -> "Serbs".
@@ -95,6 +128,20 @@ pub fn strip_possessive(word: &str) -> &str {
         .or_else(|| word.strip_suffix('\''))
         .or_else(|| word.strip_suffix('\u{2019}'))
         .unwrap_or(word)
+}
+
+/// Whether a word holds a capital letter (ASCII decided without decoding).
+#[inline]
+pub fn has_uppercase(word: &str) -> bool {
+    for &byte in word.as_bytes() {
+        if byte.is_ascii_uppercase() {
+            return true;
+        }
+        if !byte.is_ascii() {
+            return word.chars().any(char::is_uppercase);
+        }
+    }
+    false
 }
 
 fn is_acronym(form: &str) -> bool {
@@ -263,17 +310,22 @@ impl Gazetteer {
     /// words. The first word must hold a capital letter; a form written in capitals only
     /// matches text in capitals only.
     pub fn longest_match(&self, words: &[&str]) -> Option<(Form, usize)> {
-        if !words.first()?.chars().any(char::is_uppercase) {
+        self.longest_match_in(words, &mut String::new())
+    }
+
+    /// `longest_match`, building the candidate keys in `key` (a buffer reused across calls).
+    pub fn longest_match_in(&self, words: &[&str], key: &mut String) -> Option<(Form, usize)> {
+        if !has_uppercase(words.first()?) {
             return None;
         }
-        let mut key = String::new();
+        key.clear();
         let mut best = None;
         for (idx, word) in words.iter().take(self.longest_form_words()).enumerate() {
             if idx > 0 {
                 key.push(' ');
             }
-            key.push_str(&entity_key(word));
-            if let Some(form) = self.form(&key) {
+            push_entity_key(word, key);
+            if let Some(form) = self.form(key) {
                 let written_in_capitals = !words[..=idx]
                     .iter()
                     .flat_map(|word| word.chars())
@@ -282,7 +334,7 @@ impl Gazetteer {
                     best = Some((form, idx + 1));
                 }
             }
-            if !self.is_prefix(&key) {
+            if !self.is_prefix(key) {
                 break;
             }
         }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use crate::extract::gazetteer::{Form, FormKind, Gazetteer};
+use crate::extract::gazetteer::{Form, FormKind, Gazetteer, has_uppercase};
 use crate::model::EntityKind;
 
 /// The perceptron's weights, one feature a line: the feature's hash in hex, then one weight a tag.
@@ -83,15 +83,16 @@ fn is_word_char(c: char) -> bool {
 /// token, a possessive `'s` is its own token, and periods inside abbreviations ("U.S.",
 /// "Mr.") stay in the word. Hyphens and apostrophes inside a word stay.
 pub fn tokenize(text: &str) -> Vec<Token<'_>> {
-    let mut tokens = Vec::new();
+    // About one token per six bytes of English text: one allocation in most cases.
+    let mut tokens = Vec::with_capacity(text.len() / 5 + 4);
     let mut line_start = true;
     let mut chunk_start: Option<usize> = None;
     let bytes = text.as_bytes();
     let mut idx = 0;
     while idx < bytes.len() {
         // ASCII is decided byte by byte; anything else is decoded as one char.
-        let (is_space, len) = if bytes[idx].is_ascii() {
-            let byte = bytes[idx];
+        let byte = bytes[idx];
+        let (is_space, len) = if byte.is_ascii() {
             (byte.is_ascii_whitespace() || byte.is_ascii_control(), 1)
         } else {
             match text[idx..].chars().next() {
@@ -104,7 +105,7 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
                 split_chunk(text, start, idx, line_start, &mut tokens);
                 line_start = false;
             }
-            if bytes[idx] == b'\n' {
+            if byte == b'\n' {
                 line_start = true;
             }
         } else if chunk_start.is_none() {
@@ -118,6 +119,44 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
     tokens
 }
 
+/// The first char of `text[at..]` and its length, ASCII without decoding.
+fn char_at(text: &str, at: usize) -> (char, usize) {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        return (byte as char, 1);
+    }
+    let c = text[at..].chars().next().unwrap_or(' ');
+    (c, c.len_utf8())
+}
+
+/// The last char of `text[..at]` and its length, ASCII without decoding.
+fn char_before(text: &str, at: usize) -> (char, usize) {
+    let byte = text.as_bytes()[at - 1];
+    if byte.is_ascii() {
+        return (byte as char, 1);
+    }
+    let c = text[..at].chars().next_back().unwrap_or(' ');
+    (c, c.len_utf8())
+}
+
+/// A word ending in a period keeps it: an abbreviation with inner periods ("U.S."), an
+/// initial ("J."), or a known abbreviation ("Mr.").
+fn keeps_period(word: &str) -> bool {
+    if word.contains('.') {
+        return true;
+    }
+    let mut chars = word.chars();
+    if let (Some(c), None) = (chars.next(), chars.next())
+        && c.is_uppercase()
+    {
+        return true;
+    }
+    word.len() <= 4
+        && ABBREVIATIONS
+            .iter()
+            .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word))
+}
+
 fn split_chunk<'a>(
     text: &'a str,
     start: usize,
@@ -125,7 +164,18 @@ fn split_chunk<'a>(
     starts_line: bool,
     out: &mut Vec<Token<'a>>,
 ) {
-    let chunk = &text[start..end];
+    // Most chunks are one plain word: letters and digits that end in neither a possessive
+    // nor punctuation.
+    let bytes = &text.as_bytes()[start..end];
+    if bytes.iter().all(u8::is_ascii_alphanumeric) {
+        out.push(Token {
+            text: &text[start..end],
+            start,
+            end,
+            starts_line,
+        });
+        return;
+    }
     let mut first = true;
     let mut push = |from: usize, to: usize, out: &mut Vec<Token<'a>>| {
         if from < to {
@@ -140,40 +190,28 @@ fn split_chunk<'a>(
     };
     // Leading punctuation, one token each.
     let mut core_start = start;
-    for (idx, c) in chunk.char_indices() {
+    while core_start < end {
+        let (c, len) = char_at(text, core_start);
         if is_word_char(c) {
             break;
         }
-        let at = start + idx;
-        push(at, at + c.len_utf8(), out);
-        core_start = at + c.len_utf8();
+        push(core_start, core_start + len, out);
+        core_start += len;
     }
     if core_start == end {
         return;
     }
-    // Trailing punctuation, kept aside and pushed after the word.
+    // Trailing punctuation: one token each, pushed after the word.
     let mut core_end = end;
-    let mut trailing = Vec::new();
     while core_end > core_start {
-        let Some(c) = text[core_start..core_end].chars().next_back() else {
-            break;
-        };
+        let (c, len) = char_before(text, core_end);
         if is_word_char(c) {
             break;
         }
-        let at = core_end - c.len_utf8();
-        if c == '.' {
-            let word = &text[core_start..at];
-            let keeps_period = word.contains('.')
-                || (word.chars().count() == 1 && word.chars().all(char::is_uppercase))
-                || ABBREVIATIONS
-                    .iter()
-                    .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word));
-            if keeps_period {
-                break;
-            }
+        let at = core_end - len;
+        if c == '.' && keeps_period(&text[core_start..at]) {
+            break;
         }
-        trailing.push((at, core_end));
         core_end = at;
     }
     // A possessive is its own token.
@@ -189,8 +227,11 @@ fn split_chunk<'a>(
         }
         None => push(core_start, core_end, out),
     }
-    for (from, to) in trailing.into_iter().rev() {
-        push(from, to, out);
+    let mut at = core_end;
+    while at < end {
+        let (_, len) = char_at(text, at);
+        push(at, at + len, out);
+        at += len;
     }
 }
 
@@ -238,6 +279,101 @@ impl Hasher for IdentityHasher {
 
 type WeightMap = HashMap<u64, [f32; N_TAGS], BuildHasherDefault<IdentityHasher>>;
 
+/// The weights as a flat open-addressing table: a feature is looked up for every candidate
+/// token and template, and most of the time goes to waiting for memory, so `scores` first
+/// loads the key slots of all of a token's features (independent loads the processor overlaps)
+/// and only then compares. Linear probing, at most half full; a miss reads one key slot.
+#[derive(Default)]
+struct FeatureTable {
+    /// 0 marks an empty slot; a feature whose hash is 0 has its row at `zero_idx()`.
+    keys: Vec<u64>,
+    /// One row a slot, then a row of zeros (any miss), then the row of the feature 0.
+    rows: Vec<[f32; N_TAGS]>,
+    /// The feature whose hash is 0 has weights.
+    has_zero: bool,
+    len: usize,
+}
+
+impl FeatureTable {
+    fn from_map(map: &WeightMap) -> FeatureTable {
+        let capacity = (map.len() * 2).next_power_of_two().max(16);
+        let mut table = FeatureTable {
+            keys: vec![0; capacity],
+            rows: vec![[0.0; N_TAGS]; capacity + 2],
+            has_zero: false,
+            len: map.len(),
+        };
+        for (&key, row) in map {
+            if key == 0 {
+                table.rows[capacity + 1] = *row;
+                table.has_zero = true;
+                continue;
+            }
+            let mut slot = table.slot(key);
+            while table.keys[slot] != 0 {
+                slot = (slot + 1) & (capacity - 1);
+            }
+            table.keys[slot] = key;
+            table.rows[slot] = *row;
+        }
+        table
+    }
+
+    #[inline]
+    fn slot(&self, key: u64) -> usize {
+        // Fibonacci hashing: the top bits of the product index a power-of-two table.
+        let bits = self.keys.len().trailing_zeros();
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    }
+
+    fn miss_idx(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The row index of `key`, probing on from `slot` whose key `found` is already loaded.
+    #[inline]
+    fn row_idx(&self, key: u64, mut slot: usize, mut found: u64) -> usize {
+        if key == 0 {
+            return if self.has_zero {
+                self.keys.len() + 1
+            } else {
+                self.miss_idx()
+            };
+        }
+        let mask = self.keys.len() - 1;
+        loop {
+            if found == key {
+                return slot;
+            }
+            if found == 0 {
+                return self.miss_idx();
+            }
+            slot = (slot + 1) & mask;
+            found = self.keys[slot];
+        }
+    }
+
+    fn get(&self, key: u64) -> Option<&[f32; N_TAGS]> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        let slot = self.slot(key);
+        let idx = self.row_idx(key, slot, self.keys[slot]);
+        (idx != self.miss_idx()).then(|| &self.rows[idx])
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &[f32; N_TAGS])> {
+        let zero = self.get(0).map(|row| (0, row));
+        zero.into_iter().chain(
+            self.keys
+                .iter()
+                .zip(&self.rows)
+                .filter(|(key, _)| **key != 0)
+                .map(|(key, row)| (*key, row)),
+        )
+    }
+}
+
 /// Per-token values the features are made of, computed once per token.
 #[derive(Clone, Copy)]
 struct TokenInfo {
@@ -247,6 +383,8 @@ struct TokenInfo {
     suffix: u64,
     /// 0: no known form covers the token; otherwise kind and position of the gazetteer match.
     gazetteer: u64,
+    /// The token holds a capital letter.
+    capitalised: bool,
     candidate: bool,
     sentence_start: bool,
 }
@@ -270,6 +408,27 @@ fn hash_lower(text: &str) -> u64 {
 
 fn shape_hash(text: &str) -> u64 {
     let mut hash = Fnv::new(1);
+    if text.is_ascii() {
+        // Out of a byte's range: the first class is always hashed.
+        let mut last = u16::MAX;
+        for byte in text.bytes() {
+            let class = if byte.is_ascii_uppercase() {
+                b'X'
+            } else if byte.is_ascii_lowercase() {
+                b'x'
+            } else if byte.is_ascii_digit() {
+                b'd'
+            } else {
+                byte
+            };
+            if u16::from(class) != last {
+                hash.byte(class);
+                last = u16::from(class);
+            }
+        }
+        hash.byte(text.len().min(5) as u8);
+        return hash.0;
+    }
     let mut last = None;
     let mut n_chars = 0;
     for c in text.chars() {
@@ -295,6 +454,19 @@ fn shape_hash(text: &str) -> u64 {
 }
 
 fn affix_hash(text: &str, template: u64, from_end: bool) -> u64 {
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        let affix = if from_end {
+            &bytes[bytes.len().saturating_sub(3)..]
+        } else {
+            &bytes[..bytes.len().min(3)]
+        };
+        let mut hash = Fnv::new(template as u8 as u64);
+        for byte in affix {
+            hash.byte(byte.to_ascii_lowercase());
+        }
+        return hash.0;
+    }
     let start = if from_end {
         text.char_indices().rev().nth(2).map_or(0, |(idx, _)| idx)
     } else {
@@ -310,24 +482,69 @@ fn affix_hash(text: &str, template: u64, from_end: bool) -> u64 {
     hash.0
 }
 
-const SENTENCE_END: &[&str] = &[".", "!", "?", ":", ";", "\"", "(", "-", "--", "\u{201c}"];
+/// One scan of a token's bytes: `hash_lower`, `shape_hash` and whether it holds a capital
+/// letter. Text other than ASCII takes the general functions.
+fn scan_token(text: &str) -> (u64, u64, bool) {
+    let mut word = Fnv::new(0);
+    let mut shape = Fnv::new(1);
+    // Not a class: the first class is always hashed.
+    let mut last = u8::MAX;
+    let mut upper = false;
+    for &byte in text.as_bytes() {
+        let Some(&class) = SHAPE_CLASS.get(usize::from(byte)) else {
+            return (
+                hash_lower(text),
+                shape_hash(text),
+                text.chars().any(char::is_uppercase),
+            );
+        };
+        word.byte(byte.to_ascii_lowercase());
+        upper |= class == b'X';
+        if class != last {
+            shape.byte(class);
+            last = class;
+        }
+    }
+    shape.byte(text.len().min(5) as u8);
+    (word.0, shape.0, upper)
+}
+
+/// `shape_hash`'s class of each ASCII byte.
+const SHAPE_CLASS: [u8; 128] = {
+    let mut classes = [0; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        classes[byte as usize] = match byte {
+            b'A'..=b'Z' => b'X',
+            b'a'..=b'z' => b'x',
+            b'0'..=b'9' => b'd',
+            _ => byte,
+        };
+        byte += 1;
+    }
+    classes
+};
+
+fn is_sentence_end(text: &str) -> bool {
+    matches!(
+        text,
+        "." | "!" | "?" | ":" | ";" | "\"" | "(" | "-" | "--" | "\u{201c}"
+    )
+}
+
 const CONNECTORS: &[&str] = &[
     "of", "and", "de", "van", "von", "der", "den", "du", "la", "le", "al", "bin", "da", "del",
     "for", "the", "&", "y", "di",
 ];
 
-fn has_uppercase(text: &str) -> bool {
-    text.chars().any(char::is_uppercase)
-}
-
 /// The tagger: the weights, and the gazetteer whose matches are features.
 pub struct Tagger {
-    weights: WeightMap,
+    weights: FeatureTable,
 }
 
 impl std::fmt::Debug for Tagger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tagger({} features)", self.weights.len())
+        write!(f, "Tagger({} features)", self.weights.len)
     }
 }
 
@@ -341,7 +558,7 @@ impl Tagger {
     /// A tagger with no weights: tags nothing. Used to measure the cost of tagging.
     pub fn empty() -> Tagger {
         Tagger {
-            weights: WeightMap::default(),
+            weights: FeatureTable::default(),
         }
     }
 
@@ -367,15 +584,16 @@ impl Tagger {
                 weights.insert(key, row);
             }
         }
-        Tagger { weights }
+        Tagger {
+            weights: FeatureTable::from_map(&weights),
+        }
     }
 
     pub fn to_tsv(&self) -> String {
-        let mut keys: Vec<&u64> = self.weights.keys().collect();
-        keys.sort();
+        let mut rows: Vec<(u64, &[f32; N_TAGS])> = self.weights.iter().collect();
+        rows.sort_by_key(|(key, _)| *key);
         let mut out = String::new();
-        for key in keys {
-            let row = &self.weights[key];
+        for (key, row) in rows {
             out.push_str(&format!("{key:x}"));
             for weight in row {
                 if *weight == 0.0 {
@@ -390,11 +608,11 @@ impl Tagger {
     }
 
     pub fn n_features(&self) -> usize {
-        self.weights.len()
+        self.weights.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.weights.is_empty()
+        self.weights.len == 0
     }
 
     /// One tag per token; `matches` are the text's `known_matches`.
@@ -405,26 +623,61 @@ impl Tagger {
         gazetteer: &Gazetteer,
     ) -> Vec<Tag> {
         let mut tags = vec![Tag::None; tokens.len()];
-        if self.weights.is_empty() {
+        if self.is_empty() {
             return tags;
         }
         let infos = token_infos(tokens, matches, gazetteer);
+        self.decode(&infos, &mut tags);
+        tags
+    }
+
+    /// `known_matches` and `tag` of one text, each token's bytes scanned once for both.
+    pub fn tag_text(
+        &self,
+        tokens: &[Token<'_>],
+        gazetteer: &Gazetteer,
+    ) -> (KnownMatches, Vec<Tag>) {
+        let mut infos = scan_tokens(tokens);
+        let matches = known_matches_by(tokens, gazetteer, |idx| infos[idx].capitalised);
+        let mut tags = vec![Tag::None; tokens.len()];
+        if !self.is_empty() {
+            complete_infos(tokens, &matches, gazetteer, &mut infos);
+            self.decode(&infos, &mut tags);
+        }
+        (matches, tags)
+    }
+
+    /// Greedy left-to-right decoding of the candidates.
+    fn decode(&self, infos: &[TokenInfo], tags: &mut [Tag]) {
         let mut features = Vec::with_capacity(24);
-        for idx in 0..tokens.len() {
+        for idx in 0..infos.len() {
             if !infos[idx].candidate {
                 continue;
             }
             features.clear();
-            token_features(&infos, &tags, idx, &mut features);
+            token_features(infos, tags, idx, &mut features);
             tags[idx] = self.best(&features);
         }
-        tags
     }
 
     fn scores(&self, features: &[u64]) -> [f32; N_TAGS] {
+        const BATCH: usize = 32;
+        let table = &self.weights;
         let mut scores = [0.0; N_TAGS];
-        for feature in features {
-            if let Some(row) = self.weights.get(feature) {
+        if table.keys.is_empty() {
+            return scores;
+        }
+        for batch in features.chunks(BATCH) {
+            // All key loads first, with nothing waiting on them, so that they overlap.
+            let mut slots = [0; BATCH];
+            let mut found = [0; BATCH];
+            for (idx, &feature) in batch.iter().enumerate() {
+                slots[idx] = table.slot(feature);
+                found[idx] = table.keys[slots[idx]];
+            }
+            // Features add in order; a miss adds the row of zeros, which changes no sum.
+            for (idx, &feature) in batch.iter().enumerate() {
+                let row = &table.rows[table.row_idx(feature, slots[idx], found[idx])];
                 for (score, weight) in scores.iter_mut().zip(row) {
                     *score += weight;
                 }
@@ -451,15 +704,25 @@ pub type KnownMatches = Vec<Option<(Form, usize)>>;
 /// Looks up, once per text, the known forms that start at each token; the tagger's features
 /// and the extractor's spans both use them.
 pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatches {
-    let words: Vec<&str> = tokens.iter().map(|token| token.text).collect();
+    known_matches_by(tokens, gazetteer, |idx| has_uppercase(tokens[idx].text))
+}
+
+/// `known_matches`, told which tokens hold a capital letter.
+fn known_matches_by(
+    tokens: &[Token<'_>],
+    gazetteer: &Gazetteer,
+    capitalised: impl Fn(usize) -> bool,
+) -> KnownMatches {
     let mut matches = vec![None; tokens.len()];
+    if gazetteer.is_empty() {
+        return matches;
+    }
+    let words: Vec<&str> = tokens.iter().map(|token| token.text).collect();
+    let mut key = String::with_capacity(64);
     let mut line_end = tokens.len();
     for idx in (0..tokens.len()).rev() {
-        if gazetteer.is_empty() {
-            break;
-        }
-        if tokens[idx].text.chars().any(char::is_uppercase) {
-            matches[idx] = gazetteer.longest_match(&words[idx..line_end]);
+        if capitalised(idx) {
+            matches[idx] = gazetteer.longest_match_in(&words[idx..line_end], &mut key);
         }
         if tokens[idx].starts_line {
             line_end = idx;
@@ -469,23 +732,21 @@ pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatche
 }
 
 /// Marks every token a known form covers, by the form's kind and the token's place in it.
-fn gazetteer_marks(matches: &KnownMatches, gazetteer: &Gazetteer) -> Vec<u64> {
-    let mut marks = vec![0; matches.len()];
+fn mark_gazetteer(matches: &KnownMatches, gazetteer: &Gazetteer, infos: &mut [TokenInfo]) {
     let mut idx = 0;
     while idx < matches.len() {
         match matches[idx] {
             Some((form, matched)) => {
                 let kind = gazetteer.known(form.entity).entity.kind as u64;
                 let adjective = u64::from(form.kind == FormKind::Adjective);
-                for (offset, mark) in marks[idx..idx + matched].iter_mut().enumerate() {
-                    *mark = 1 + kind * 4 + adjective * 2 + u64::from(offset > 0);
+                for (offset, info) in infos[idx..idx + matched].iter_mut().enumerate() {
+                    info.gazetteer = 1 + kind * 4 + adjective * 2 + u64::from(offset > 0);
                 }
                 idx += matched;
             }
             None => idx += 1,
         }
     }
-    marks
 }
 
 fn token_infos(
@@ -493,56 +754,59 @@ fn token_infos(
     matches: &KnownMatches,
     gazetteer: &Gazetteer,
 ) -> Vec<TokenInfo> {
-    let marks = gazetteer_marks(matches, gazetteer);
-    let capitalised: Vec<bool> = tokens
-        .iter()
-        .map(|token| has_uppercase(token.text))
-        .collect();
-    let candidates: Vec<bool> = (0..tokens.len())
-        .map(|idx| {
-            let connector = CONNECTORS.contains(&tokens[idx].text)
-                && idx > 0
-                && capitalised[idx - 1]
-                && capitalised.get(idx + 1).copied().unwrap_or(false);
-            capitalised[idx] || connector
-        })
-        .collect();
-    // Only candidates and their neighbours (two each side) are ever read: skip the rest.
-    let mut needed = vec![false; tokens.len()];
-    for (idx, _) in candidates.iter().enumerate().filter(|(_, c)| **c) {
-        let from = idx.saturating_sub(2);
-        let to = (idx + 3).min(tokens.len());
-        needed[from..to].iter_mut().for_each(|n| *n = true);
-    }
+    let mut infos = scan_tokens(tokens);
+    complete_infos(tokens, matches, gazetteer, &mut infos);
+    infos
+}
+
+/// Every token's hashes, capitals and sentence start. Features read a candidate and its
+/// neighbours only, but the scan that tells whether a token is a candidate computes the rest.
+fn scan_tokens(tokens: &[Token<'_>]) -> Vec<TokenInfo> {
     tokens
         .iter()
         .enumerate()
         .map(|(idx, token)| {
-            let candidate = candidates[idx];
-            if !needed[idx] {
-                return NONE_INFO;
-            }
+            let (word, shape, capitalised) = scan_token(token.text);
             TokenInfo {
-                word: hash_lower(token.text),
-                shape: shape_hash(token.text),
-                prefix: if candidate {
-                    affix_hash(token.text, 2, false)
-                } else {
-                    0
-                },
-                suffix: if candidate {
-                    affix_hash(token.text, 3, true)
-                } else {
-                    0
-                },
-                gazetteer: marks[idx],
-                candidate,
+                word,
+                shape,
+                prefix: 0,
+                suffix: 0,
+                gazetteer: 0,
+                capitalised,
+                candidate: capitalised,
                 sentence_start: idx == 0
                     || token.starts_line
-                    || SENTENCE_END.contains(&tokens[idx - 1].text),
+                    || is_sentence_end(tokens[idx - 1].text),
             }
         })
         .collect()
+}
+
+/// Candidates, their affixes and the gazetteer marks.
+fn complete_infos(
+    tokens: &[Token<'_>],
+    matches: &KnownMatches,
+    gazetteer: &Gazetteer,
+    infos: &mut [TokenInfo],
+) {
+    // A connector between capitalised words ("Bank of England") is a candidate too.
+    for idx in 1..infos.len().saturating_sub(1) {
+        if !infos[idx].capitalised
+            && infos[idx - 1].capitalised
+            && infos[idx + 1].capitalised
+            && CONNECTORS.contains(&tokens[idx].text)
+        {
+            infos[idx].candidate = true;
+        }
+    }
+    for (info, token) in infos.iter_mut().zip(tokens) {
+        if info.candidate {
+            info.prefix = affix_hash(token.text, 2, false);
+            info.suffix = affix_hash(token.text, 3, true);
+        }
+    }
+    mark_gazetteer(matches, gazetteer, infos);
 }
 
 const NONE_INFO: TokenInfo = TokenInfo {
@@ -551,6 +815,7 @@ const NONE_INFO: TokenInfo = TokenInfo {
     prefix: 0,
     suffix: 0,
     gazetteer: 0,
+    capitalised: false,
     candidate: false,
     sentence_start: false,
 };
@@ -715,7 +980,9 @@ pub fn train(
             );
         }
     }
-    Tagger { weights: averaged }
+    Tagger {
+        weights: FeatureTable::from_map(&averaged),
+    }
 }
 
 /// Tokens of a text made by joining already tokenised words with single spaces.
@@ -777,6 +1044,40 @@ mod tests {
         assert!(tagger.n_features() > 10_000, "{tagger:?}");
         let reread = Tagger::from_tsv(&tagger.to_tsv());
         assert_eq!(reread.n_features(), tagger.n_features());
+    }
+
+    #[test]
+    fn feature_table_finds_every_key_and_only_those() {
+        let mut map = WeightMap::default();
+        // Enough keys to collide in a 2x table, and the feature 0.
+        for key in 0..5_000u64 {
+            let key = key.wrapping_mul(0x0100_0000_01b3);
+            map.insert(key, [key as f32, 1.0, 2.0, 3.0, 4.0]);
+        }
+        let table = FeatureTable::from_map(&map);
+        for (key, row) in &map {
+            assert_eq!(table.get(*key), Some(row), "{key:x}");
+        }
+        assert_eq!(table.get(0x5eed_0000_0001), None);
+        assert_eq!(table.iter().count(), map.len());
+        map.remove(&0);
+        let without_zero = FeatureTable::from_map(&map);
+        assert_eq!(without_zero.get(0), None);
+        assert_eq!(without_zero.iter().count(), map.len());
+    }
+
+    #[test]
+    fn tag_text_equals_known_matches_then_tag() {
+        let gazetteer = Gazetteer::builtin();
+        let tagger = builtin_tagger();
+        let text =
+            "Aleksandar Vučić met the Bank of England in New York.\nSERBIA'S ARMY (SIPRI) said.";
+        let tokens = tokenize(text);
+        let matches = known_matches(&tokens, &gazetteer);
+        let (text_matches, text_tags) = tagger.tag_text(&tokens, &gazetteer);
+        assert_eq!(text_matches, matches);
+        assert_eq!(text_tags, tagger.tag(&tokens, &matches, &gazetteer));
+        assert!(text_tags.contains(&Tag::Person), "{text_tags:?}");
     }
 
     #[test]
