@@ -210,7 +210,7 @@ async fn main() -> anyhow::Result<()> {
     let mut workers = Vec::new();
     for worker_idx in 0..connections {
         let (queries, cdf) = (queries.clone(), cdf.clone());
-        let rng = ChaCha8Rng::seed_from_u64(options.seed ^ (worker_idx as u64 + 1) * 0x9e37);
+        let rng = ChaCha8Rng::seed_from_u64(options.seed ^ ((worker_idx as u64 + 1) * 0x9e37));
         workers.push(tokio::spawn(async move {
             run_connection(addr, &queries, &cdf, rng, deadline).await
         }));

@@ -448,6 +448,9 @@ fn global_ordinals(field: &str, tables: &[(SegmentId, &Arc<TermTable>)]) -> Arc<
     }
 }
 
+/// One segment's (ordinal, count) pairs over its term table.
+type OrdPart = (SegmentId, Arc<TermTable>, Vec<(u32, u32)>);
+
 /// Adds up the counts of every segment for `field` into distinct terms and their counts.
 fn merge_segment_counts(field: &str, mut parts: Vec<SegmentCounts>) -> Vec<(Arc<str>, u64)> {
     // Segments where nothing matched add nothing.
@@ -490,7 +493,7 @@ fn merge_segment_counts(field: &str, mut parts: Vec<SegmentCounts>) -> Vec<(Arc<
         }
         return merged.into_iter().collect();
     }
-    let mut keyed: Vec<(SegmentId, Arc<TermTable>, Vec<(u32, u32)>)> = parts
+    let mut keyed: Vec<OrdPart> = parts
         .into_iter()
         .filter_map(|part| match part {
             SegmentCounts::ByOrd {
@@ -679,11 +682,14 @@ mod tests {
         }
     }
 
+    /// Article id, category, month, entities.
+    type ArticleRow<'a> = (&'a str, &'a str, u32, &'a [(&'a str, EntityKind)]);
+
     /// Three commits, so several segments, whose dictionaries overlap only in part.
     fn index() -> (crate::index::IndexHandle, tantivy::Searcher) {
         let handle = create_in_ram();
         let mut writer = handle.index.writer(50_000_000).unwrap();
-        let batches: [&[(&str, &str, u32, &[(&str, EntityKind)])]; 3] = [
+        let batches: [&[ArticleRow]; 3] = [
             &[
                 ("a", "defence", 3, &[("Serbia", EntityKind::Place)]),
                 (
@@ -755,7 +761,9 @@ mod tests {
         }
     }
 
-    fn counts(facets: &Facets) -> (Vec<(String, u64)>, Vec<(String, u64)>, Vec<(String, u64)>) {
+    type Counts = Vec<(String, u64)>;
+
+    fn counts(facets: &Facets) -> (Counts, Counts, Counts) {
         (
             facets
                 .entities
