@@ -462,6 +462,10 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered with a 503.
     #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
+
+    /// Memory for the request cache of facets and totals, in MiB; 0 turns it off.
+    #[arg(long, value_name = "MB", default_value_t = crate::serve::cache::DEFAULT_CACHE_MB, value_parser = clap::value_parser!(u64).range(0..=65536))]
+    pub cache_mb: u64,
 }
 
 #[cfg(test)]

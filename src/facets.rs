@@ -1,12 +1,23 @@
 //! Facets: counts of entities, categories and months over every passage a query matches, not
 //! only the page shown. A tantivy collector over the fast columns; returns data, no formatting.
+//!
+//! Counting is by column ordinal in one pass over the matching passages (every facet in the
+//! same collector). Ordinals become strings only at the end, through each segment's decoded
+//! term table: segments never change once written, so a table decoded once (on first use, or
+//! ahead of time with [`FacetCollector::warm`]) serves every later search, and a search never
+//! decompresses dictionary blocks.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Datelike};
+use quick_cache::sync::Cache;
+use quick_cache::{Equivalent, Weighter};
 use serde::Serialize;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::model::{Entity, EntityKind};
@@ -42,8 +53,9 @@ pub struct Facets {
 #[derive(Debug, Default)]
 pub struct FacetTally {
     total: u64,
-    entity_labels: HashMap<String, u64>,
-    categories: HashMap<String, u64>,
+    /// Distinct labels and their counts.
+    entity_labels: Vec<(Arc<str>, u64)>,
+    categories: Vec<(Arc<str>, u64)>,
     months: BTreeMap<i32, u64>,
 }
 
@@ -51,32 +63,49 @@ impl FacetTally {
     /// The raw `kind:Name` labels and the passages that hold each.
     pub fn into_entity_labels(self) -> HashMap<String, u64> {
         self.entity_labels
+            .into_iter()
+            .map(|(label, count)| (label.to_string(), count))
+            .collect()
     }
 
     /// Keeps the `top` most frequent entities (optionally of one kind) and categories.
     pub fn into_facets(self, top: usize, kind: Option<EntityKind>) -> Facets {
-        let mut entities: Vec<EntityCount> = self
+        let mut entities: Vec<(&str, EntityKind, u64)> = self
             .entity_labels
-            .into_iter()
+            .iter()
             .filter_map(|(label, count)| {
-                let entity = parse_entity_label(&label)?;
-                Some(EntityCount {
-                    name: entity.name,
-                    kind: entity.kind,
-                    count,
-                })
+                let count = *count;
+                let (found, name) = split_entity_label(label)?;
+                kind.is_none_or(|kind| kind == found)
+                    .then_some((name, found, count))
             })
-            .filter(|entity| kind.is_none_or(|kind| entity.kind == kind))
             .collect();
-        entities.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-        entities.truncate(top);
-        let mut categories: Vec<FacetCount> = self
-            .categories
+        keep_top(&mut entities, top, |a, b| {
+            b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0))
+        });
+        let entities = entities
             .into_iter()
-            .map(|(value, count)| FacetCount { value, count })
+            .map(|(name, kind, count)| EntityCount {
+                name: name.to_string(),
+                kind,
+                count,
+            })
             .collect();
-        categories.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        categories.truncate(top);
+        let mut categories: Vec<(&str, u64)> = self
+            .categories
+            .iter()
+            .map(|(value, count)| (&**value, *count))
+            .collect();
+        keep_top(&mut categories, top, |a, b| {
+            b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
+        });
+        let categories = categories
+            .into_iter()
+            .map(|(value, count)| FacetCount {
+                value: value.to_string(),
+                count,
+            })
+            .collect();
         let months = self
             .months
             .into_iter()
@@ -98,13 +127,40 @@ impl FacetTally {
     }
 }
 
+/// Sorts `items` by `order` and keeps the first `top`, sorting only those.
+fn keep_top<T>(items: &mut Vec<T>, top: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if top == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > top {
+        items.select_nth_unstable_by(top - 1, &order);
+        items.truncate(top);
+    }
+    items.sort_unstable_by(order);
+}
+
 /// Parses a stored `kind:Name` entity label.
 pub fn parse_entity_label(label: &str) -> Option<Entity> {
-    let (kind, name) = label.split_once(':')?;
+    let (kind, name) = split_entity_label(label)?;
     Some(Entity {
         name: name.to_string(),
-        kind: EntityKind::parse(kind)?,
+        kind,
     })
+}
+
+/// A stored `kind:Name` label as its kind and name, without copying the name.
+fn split_entity_label(label: &str) -> Option<(EntityKind, &str)> {
+    let (kind, name) = label.split_once(':')?;
+    // The stored kinds first: `EntityKind::parse` allocates to fold case.
+    let kind = match kind {
+        "person" => EntityKind::Person,
+        "place" => EntityKind::Place,
+        "organisation" => EntityKind::Organisation,
+        "other" => EntityKind::Other,
+        _ => EntityKind::parse(kind)?,
+    };
+    Some((kind, name))
 }
 
 /// Counts entities, categories and months of every matching passage.
@@ -114,14 +170,385 @@ pub struct FacetCollector {
     pub date_field: String,
 }
 
+/// Past this many terms a segment's column is resolved by walking its dictionary per search
+/// instead of being decoded into a table.
+const MAX_TABLE_TERMS: usize = 4_000_000;
+/// Bytes of decoded term tables kept in memory, over all segments and fields.
+const TERM_TABLES_BYTES: u64 = 256 << 20;
+
+/// The terms of one segment's string column, by ordinal.
+pub struct TermTable {
+    terms: Box<[Arc<str>]>,
+    bytes: u64,
+}
+
+impl TermTable {
+    /// The term of ordinal `ord`.
+    pub fn term(&self, ord: u64) -> Option<&str> {
+        self.terms
+            .get(usize::try_from(ord).ok()?)
+            .map(|term| &**term)
+    }
+}
+
+/// The decoded term table of the string column `field` of `segment` (decoded on first use and
+/// kept: see the module doc), or `None` when the segment has no such column or it has too many
+/// terms to keep decoded. Turning ordinals into strings through it costs no decompression.
+pub fn segment_terms(
+    segment: &SegmentReader,
+    field: &str,
+) -> tantivy::Result<Option<Arc<TermTable>>> {
+    // The common case first: the table is held, and the column need not be opened.
+    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment.segment_id(), field)) {
+        return Ok(Some(table));
+    }
+    let Some(column) = segment.fast_fields().str(field)? else {
+        return Ok(None);
+    };
+    Ok(term_table(segment.segment_id(), field, &column)?)
+}
+
+type TermTableKey = (SegmentId, String);
+
+/// A `TermTableKey` without an owned field name, for lookups (hashes the same way).
+#[derive(Hash)]
+struct BorrowedKey<'a>(SegmentId, &'a str);
+
+impl Equivalent<TermTableKey> for BorrowedKey<'_> {
+    fn equivalent(&self, key: &TermTableKey) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+#[derive(Clone)]
+struct TermTableWeight;
+
+impl Weighter<TermTableKey, Arc<TermTable>> for TermTableWeight {
+    fn weight(&self, _key: &TermTableKey, table: &Arc<TermTable>) -> u64 {
+        table.bytes
+    }
+}
+
+/// Decoded term tables keyed by segment id and field. A segment id names one immutable
+/// segment, so an entry never goes stale; tables of segments merged away are evicted as the
+/// bound is reached.
+static TERM_TABLES: LazyLock<Cache<TermTableKey, Arc<TermTable>, TermTableWeight>> =
+    LazyLock::new(|| Cache::with_weighter(256, TERM_TABLES_BYTES, TermTableWeight));
+
+/// The decoded term table of `column` (decoding it on first use), or `None` when the column
+/// has too many terms to keep decoded.
+fn term_table(
+    segment: SegmentId,
+    field: &str,
+    column: &StrColumn,
+) -> std::io::Result<Option<Arc<TermTable>>> {
+    let n_terms = column.num_terms();
+    if n_terms > MAX_TABLE_TERMS {
+        return Ok(None);
+    }
+    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
+        return Ok(Some(table));
+    }
+    TERM_TABLES
+        .get_or_insert_with(&(segment, field.to_string()), || {
+            let mut terms = Vec::with_capacity(n_terms);
+            let mut bytes = 0u64;
+            let mut stream = column.dictionary().stream()?;
+            while stream.advance() {
+                let term: Arc<str> = String::from_utf8_lossy(stream.key()).into();
+                bytes += term.len() as u64 + 32;
+                terms.push(term);
+            }
+            Ok(Arc::new(TermTable {
+                terms: terms.into_boxed_slice(),
+                bytes,
+            }))
+        })
+        .map(Some)
+}
+
+thread_local! {
+    /// Zeroed count buffers, reused from one search to the next on a thread.
+    static COUNT_BUFFERS: RefCell<Vec<Vec<u32>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Largest count buffer kept for reuse (4 MiB).
+const MAX_POOLED_COUNTS: usize = 1 << 20;
+
+/// A zeroed buffer of at least `len` counts.
+fn take_counts(len: usize) -> Vec<u32> {
+    let mut counts = COUNT_BUFFERS
+        .with(|pool| pool.borrow_mut().pop())
+        .unwrap_or_default();
+    if counts.len() < len {
+        counts.resize(len, 0);
+    }
+    counts
+}
+
+/// Returns a buffer that is all zeros again.
+fn give_back_counts(counts: Vec<u32>) {
+    if counts.len() <= MAX_POOLED_COUNTS {
+        COUNT_BUFFERS.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            if pool.len() < 4 {
+                pool.push(counts);
+            }
+        });
+    }
+}
+
+/// Counts the values of one string column by term ordinal over a segment's matches.
+struct OrdCounts {
+    segment: SegmentId,
+    column: StrColumn,
+    table: Option<Arc<TermTable>>,
+    counts: Vec<u32>,
+    /// The ordinals counted at least once, in first-seen order.
+    seen: Vec<u64>,
+}
+
+/// One segment's counts of one column, as harvested.
+enum SegmentCounts {
+    /// (ordinal, count) pairs over the segment's decoded term table.
+    ByOrd {
+        segment: SegmentId,
+        table: Arc<TermTable>,
+        counts: Vec<(u32, u32)>,
+    },
+    /// Counts by term, for a column too large to keep decoded.
+    ByTerm(Vec<(Arc<str>, u64)>),
+}
+
+impl OrdCounts {
+    fn new(segment: SegmentId, field: &str, column: StrColumn) -> std::io::Result<OrdCounts> {
+        let table = term_table(segment, field, &column)?;
+        Ok(OrdCounts {
+            segment,
+            counts: take_counts(column.num_terms()),
+            column,
+            table,
+            seen: Vec::new(),
+        })
+    }
+
+    #[inline]
+    fn collect(&mut self, doc: DocId) {
+        for ord in self.column.term_ords(doc) {
+            let count = &mut self.counts[ord as usize];
+            if *count == 0 {
+                self.seen.push(ord);
+            }
+            *count += 1;
+        }
+    }
+
+    /// The counts, leaving the buffer zeroed for the next search.
+    fn harvest(mut self) -> std::io::Result<SegmentCounts> {
+        let harvested = match self.table.take() {
+            Some(table) => SegmentCounts::ByOrd {
+                segment: self.segment,
+                table,
+                counts: self
+                    .seen
+                    .iter()
+                    .map(|&ord| (ord as u32, std::mem::take(&mut self.counts[ord as usize])))
+                    .collect(),
+            },
+            None => {
+                // One sorted pass over the dictionary: looking each ordinal up alone would
+                // decompress a dictionary block per term.
+                self.seen.sort_unstable();
+                let mut resolved = Vec::with_capacity(self.seen.len());
+                let mut counted = self.seen.iter().map(|&ord| self.counts[ord as usize]);
+                self.column
+                    .dictionary()
+                    .sorted_ords_to_term_cb(&self.seen, |term| {
+                        let count = counted.next().unwrap_or(0);
+                        resolved.push((Arc::from(String::from_utf8_lossy(term)), u64::from(count)));
+                    })?;
+                for &ord in &self.seen {
+                    self.counts[ord as usize] = 0;
+                }
+                SegmentCounts::ByTerm(resolved)
+            }
+        };
+        give_back_counts(std::mem::take(&mut self.counts));
+        Ok(harvested)
+    }
+}
+
+/// The term tables of several segments merged into one sorted list of distinct terms, with
+/// each segment's ordinals mapped to positions in it (global ordinals): counts of several
+/// segments add up by position, without hashing a term.
+struct GlobalOrdinals {
+    terms: Box<[Arc<str>]>,
+    /// Per segment (in key order), local ordinal -> global ordinal.
+    maps: Box<[Box<[u32]>]>,
+    bytes: u64,
+}
+
+/// The segments (in id order) and the field.
+type GlobalKey = (Vec<SegmentId>, String);
+
+#[derive(Clone)]
+struct GlobalOrdinalsWeight;
+
+impl Weighter<GlobalKey, Arc<GlobalOrdinals>> for GlobalOrdinalsWeight {
+    fn weight(&self, _key: &GlobalKey, ordinals: &Arc<GlobalOrdinals>) -> u64 {
+        ordinals.bytes
+    }
+}
+
+/// Global ordinals per set of segments (a searcher generation), bounded in bytes.
+static GLOBAL_ORDINALS: LazyLock<Cache<GlobalKey, Arc<GlobalOrdinals>, GlobalOrdinalsWeight>> =
+    LazyLock::new(|| Cache::with_weighter(64, TERM_TABLES_BYTES, GlobalOrdinalsWeight));
+
+fn global_ordinals(field: &str, tables: &[(SegmentId, &Arc<TermTable>)]) -> Arc<GlobalOrdinals> {
+    let key: GlobalKey = (
+        tables.iter().map(|(segment, _)| *segment).collect(),
+        field.to_string(),
+    );
+    let build = || -> Result<Arc<GlobalOrdinals>, std::convert::Infallible> {
+        let mut all: Vec<(&Arc<str>, usize, u32)> = tables
+            .iter()
+            .enumerate()
+            .flat_map(|(table_idx, (_, table))| {
+                table
+                    .terms
+                    .iter()
+                    .enumerate()
+                    .map(move |(ord, term)| (term, table_idx, ord as u32))
+            })
+            .collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut terms: Vec<Arc<str>> = Vec::new();
+        let mut maps: Vec<Vec<u32>> = tables
+            .iter()
+            .map(|(_, table)| vec![0; table.terms.len()])
+            .collect();
+        let mut bytes = 0;
+        for (term, table_idx, ord) in all {
+            if terms.last() != Some(term) {
+                bytes += term.len() as u64 + 32;
+                terms.push(term.clone());
+            }
+            maps[table_idx][ord as usize] = (terms.len() - 1) as u32;
+            bytes += 4;
+        }
+        Ok(Arc::new(GlobalOrdinals {
+            terms: terms.into_boxed_slice(),
+            maps: maps.into_iter().map(Vec::into_boxed_slice).collect(),
+            bytes,
+        }))
+    };
+    match GLOBAL_ORDINALS.get_or_insert_with(&key, build) {
+        Ok(ordinals) => ordinals,
+        Err(never) => match never {},
+    }
+}
+
+/// One segment's (ordinal, count) pairs over its term table.
+type OrdPart = (SegmentId, Arc<TermTable>, Vec<(u32, u32)>);
+
+/// Adds up the counts of every segment for `field` into distinct terms and their counts.
+fn merge_segment_counts(field: &str, mut parts: Vec<SegmentCounts>) -> Vec<(Arc<str>, u64)> {
+    // Segments where nothing matched add nothing.
+    parts.retain(|part| match part {
+        SegmentCounts::ByOrd { counts, .. } => !counts.is_empty(),
+        SegmentCounts::ByTerm(counts) => !counts.is_empty(),
+    });
+    let all_by_ord = parts
+        .iter()
+        .all(|part| matches!(part, SegmentCounts::ByOrd { .. }));
+    if parts.len() == 1 || !all_by_ord {
+        let mut merged: HashMap<Arc<str>, u64> = HashMap::new();
+        let single = parts.len() == 1;
+        let mut out = Vec::new();
+        for part in parts {
+            match part {
+                SegmentCounts::ByOrd { table, counts, .. } => {
+                    for (ord, count) in counts {
+                        let term = table.terms[ord as usize].clone();
+                        if single {
+                            out.push((term, u64::from(count)));
+                        } else {
+                            *merged.entry(term).or_default() += u64::from(count);
+                        }
+                    }
+                }
+                SegmentCounts::ByTerm(counts) => {
+                    if single {
+                        out = counts;
+                    } else {
+                        for (term, count) in counts {
+                            *merged.entry(term).or_default() += count;
+                        }
+                    }
+                }
+            }
+        }
+        if single {
+            return out;
+        }
+        return merged.into_iter().collect();
+    }
+    let mut keyed: Vec<OrdPart> = parts
+        .into_iter()
+        .filter_map(|part| match part {
+            SegmentCounts::ByOrd {
+                segment,
+                table,
+                counts,
+            } => Some((segment, table, counts)),
+            SegmentCounts::ByTerm(_) => None,
+        })
+        .collect();
+    keyed.sort_unstable_by_key(|(segment, _, _)| *segment);
+    let tables: Vec<(SegmentId, &Arc<TermTable>)> = keyed
+        .iter()
+        .map(|(segment, table, _)| (*segment, table))
+        .collect();
+    let global = global_ordinals(field, &tables);
+    let mut totals = take_counts(global.terms.len());
+    let mut seen: Vec<u32> = Vec::new();
+    for ((_, _, counts), map) in keyed.iter().zip(global.maps.iter()) {
+        for &(ord, count) in counts {
+            let global_ord = map[ord as usize];
+            let total = &mut totals[global_ord as usize];
+            if *total == 0 {
+                seen.push(global_ord);
+            }
+            *total += count;
+        }
+    }
+    let merged = seen
+        .iter()
+        .map(|&global_ord| {
+            let count = std::mem::take(&mut totals[global_ord as usize]);
+            (global.terms[global_ord as usize].clone(), u64::from(count))
+        })
+        .collect();
+    give_back_counts(totals);
+    merged
+}
+
 pub struct FacetSegmentCollector {
-    entity_labels: Option<StrColumn>,
-    categories: Option<StrColumn>,
+    entity_labels: Option<OrdCounts>,
+    categories: Option<OrdCounts>,
     dates: Option<Column<tantivy::DateTime>>,
-    entity_counts: Vec<u64>,
-    category_counts: Vec<u64>,
     months: BTreeMap<i32, u64>,
+    /// The month of the last date seen, as (first second, last second, month index).
+    last_month: Option<(i64, i64, i32)>,
     total: u64,
+}
+
+/// What one segment's collector hands back.
+pub struct SegmentTally {
+    total: u64,
+    entity_labels: Option<SegmentCounts>,
+    categories: Option<SegmentCounts>,
+    months: BTreeMap<i32, u64>,
 }
 
 impl Collector for FacetCollector {
@@ -134,16 +561,19 @@ impl Collector for FacetCollector {
         segment: &SegmentReader,
     ) -> tantivy::Result<FacetSegmentCollector> {
         let fast_fields = segment.fast_fields();
-        let entity_labels = fast_fields.str(&self.entity_label_field)?;
-        let categories = fast_fields.str(&self.category_field)?;
-        let dates = fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?;
+        let id = segment.segment_id();
+        let counts = |field: &str| -> tantivy::Result<Option<OrdCounts>> {
+            Ok(match fast_fields.str(field)? {
+                Some(column) => Some(OrdCounts::new(id, field, column)?),
+                None => None,
+            })
+        };
         Ok(FacetSegmentCollector {
-            entity_counts: vec![0; entity_labels.as_ref().map_or(0, |c| c.num_terms())],
-            category_counts: vec![0; categories.as_ref().map_or(0, |c| c.num_terms())],
-            entity_labels,
-            categories,
-            dates,
+            entity_labels: counts(&self.entity_label_field)?,
+            categories: counts(&self.category_field)?,
+            dates: fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?,
             months: BTreeMap::new(),
+            last_month: None,
             total: 0,
         })
     }
@@ -154,79 +584,298 @@ impl Collector for FacetCollector {
 
     fn merge_fruits(
         &self,
-        fruits: Vec<tantivy::Result<FacetTally>>,
+        fruits: Vec<tantivy::Result<SegmentTally>>,
     ) -> tantivy::Result<FacetTally> {
-        let mut merged = FacetTally::default();
+        let mut total = 0;
+        let mut entity_labels = Vec::new();
+        let mut categories = Vec::new();
+        let mut months: BTreeMap<i32, u64> = BTreeMap::new();
         for fruit in fruits {
             let fruit = fruit?;
-            merged.total += fruit.total;
-            for (label, count) in fruit.entity_labels {
-                *merged.entity_labels.entry(label).or_default() += count;
-            }
-            for (category, count) in fruit.categories {
-                *merged.categories.entry(category).or_default() += count;
-            }
+            total += fruit.total;
+            entity_labels.extend(fruit.entity_labels);
+            categories.extend(fruit.categories);
             for (month, count) in fruit.months {
-                *merged.months.entry(month).or_default() += count;
+                *months.entry(month).or_default() += count;
             }
         }
-        Ok(merged)
+        Ok(FacetTally {
+            total,
+            entity_labels: merge_segment_counts(&self.entity_label_field, entity_labels),
+            categories: merge_segment_counts(&self.category_field, categories),
+            months,
+        })
     }
 }
 
-/// Resolves per-segment term ordinals to their strings. One sorted pass over the dictionary:
-/// looking each ordinal up alone decompresses a dictionary block per term, which made facets
-/// over thousands of distinct entities cost hundreds of milliseconds.
-fn ords_to_strings(
-    column: Option<&StrColumn>,
-    counts: &[u64],
-) -> tantivy::Result<HashMap<String, u64>> {
-    let mut resolved = HashMap::new();
-    let Some(column) = column else {
-        return Ok(resolved);
-    };
-    let ords: Vec<u64> = (0..counts.len() as u64)
-        .filter(|&ord| counts[ord as usize] > 0)
-        .collect();
-    let mut counted = ords.iter().map(|&ord| counts[ord as usize]);
-    column.dictionary().sorted_ords_to_term_cb(&ords, |term| {
-        let count = counted.next().unwrap_or(0);
-        *resolved
-            .entry(String::from_utf8_lossy(term).into_owned())
-            .or_default() += count;
-    })?;
-    Ok(resolved)
+/// The month of a timestamp as (first second, last second, `year * 12 + month0`).
+fn month_of(seconds: i64) -> Option<(i64, i64, i32)> {
+    let date = DateTime::from_timestamp(seconds, 0)?;
+    let first = date
+        .date_naive()
+        .with_day(1)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc();
+    let next = first.checked_add_months(chrono::Months::new(1))?;
+    Some((
+        first.timestamp(),
+        next.timestamp() - 1,
+        date.year() * 12 + date.month0() as i32,
+    ))
 }
 
 impl SegmentCollector for FacetSegmentCollector {
-    type Fruit = tantivy::Result<FacetTally>;
+    type Fruit = tantivy::Result<SegmentTally>;
 
     fn collect(&mut self, doc: DocId, _score: Score) {
         self.total += 1;
-        if let Some(column) = &self.entity_labels {
-            for ord in column.term_ords(doc) {
-                self.entity_counts[ord as usize] += 1;
-            }
+        if let Some(counts) = &mut self.entity_labels {
+            counts.collect(doc);
         }
-        if let Some(column) = &self.categories {
-            for ord in column.term_ords(doc) {
-                self.category_counts[ord as usize] += 1;
-            }
+        if let Some(counts) = &mut self.categories {
+            counts.collect(doc);
         }
-        if let Some(date) = self.dates.as_ref().and_then(|column| column.first(doc))
-            && let Some(date) = DateTime::from_timestamp(date.into_timestamp_secs(), 0)
+        if let Some(seconds) = self
+            .dates
+            .as_ref()
+            .and_then(|column| column.first(doc))
+            .map(|date| date.into_timestamp_secs())
         {
-            let month_idx = date.year() * 12 + date.month0() as i32;
-            *self.months.entry(month_idx).or_default() += 1;
+            // Passages come in doc order, and neighbours are mostly of one month.
+            let month = match self.last_month {
+                Some((first, last, month)) if (first..=last).contains(&seconds) => Some(month),
+                _ => {
+                    self.last_month = month_of(seconds);
+                    self.last_month.map(|(_, _, month)| month)
+                }
+            };
+            if let Some(month) = month {
+                *self.months.entry(month).or_default() += 1;
+            }
         }
     }
 
-    fn harvest(self) -> tantivy::Result<FacetTally> {
-        Ok(FacetTally {
+    fn harvest(self) -> tantivy::Result<SegmentTally> {
+        Ok(SegmentTally {
             total: self.total,
-            entity_labels: ords_to_strings(self.entity_labels.as_ref(), &self.entity_counts)?,
-            categories: ords_to_strings(self.categories.as_ref(), &self.category_counts)?,
+            entity_labels: self.entity_labels.map(OrdCounts::harvest).transpose()?,
+            categories: self.categories.map(OrdCounts::harvest).transpose()?,
             months: self.months,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{create_in_ram, passage_document};
+    use crate::model::{Article, Passage};
+    use crate::schema::field_name;
+    use chrono::{TimeZone, Utc};
+    use tantivy::query::{AllQuery, TermQuery};
+    use tantivy::schema::IndexRecordOption;
+
+    fn entity(name: &str, kind: EntityKind) -> Entity {
+        Entity {
+            name: name.to_string(),
+            kind,
+        }
+    }
+
+    /// Article id, category, month, entities.
+    type ArticleRow<'a> = (&'a str, &'a str, u32, &'a [(&'a str, EntityKind)]);
+
+    /// Three commits, so several segments, whose dictionaries overlap only in part.
+    fn index() -> (crate::index::IndexHandle, tantivy::Searcher) {
+        let handle = create_in_ram();
+        let mut writer = handle.index.writer(50_000_000).unwrap();
+        let batches: [&[ArticleRow]; 3] = [
+            &[
+                ("a", "defence", 3, &[("Serbia", EntityKind::Place)]),
+                (
+                    "b",
+                    "energy",
+                    4,
+                    &[
+                        ("Serbia", EntityKind::Place),
+                        ("Gazprom", EntityKind::Organisation),
+                    ],
+                ),
+            ],
+            &[
+                ("c", "defence", 4, &[("Ukraine", EntityKind::Place)]),
+                ("d", "trade", 5, &[]),
+            ],
+            &[(
+                "e",
+                "energy",
+                5,
+                &[
+                    ("Gazprom", EntityKind::Organisation),
+                    ("Alexander Vucic", EntityKind::Person),
+                ],
+            )],
+        ];
+        for batch in batches {
+            for &(id, category, month, entities) in batch {
+                let article = Article {
+                    id: id.into(),
+                    path: id.into(),
+                    title: id.into(),
+                    date: Some(Utc.with_ymd_and_hms(2024, month, 2, 0, 0, 0).unwrap()),
+                    categories: vec![category.into()],
+                    lead: String::new(),
+                    sections: vec![],
+                    given_entities: vec![],
+                    warnings: vec![],
+                };
+                // Two passages per article, both naming its entities.
+                for ordinal in 0..2 {
+                    let passage = Passage {
+                        article_id: id.into(),
+                        ordinal,
+                        section: None,
+                        text: format!("passage {ordinal} of {id}"),
+                        entities: entities
+                            .iter()
+                            .map(|&(name, kind)| entity(name, kind))
+                            .collect(),
+                    };
+                    writer
+                        .add_document(passage_document(&handle.fields, &article, &passage))
+                        .unwrap();
+                }
+            }
+            writer.commit().unwrap();
+        }
+        let searcher = handle.index.reader().unwrap().searcher();
+        (handle, searcher)
+    }
+
+    fn collector(handle: &crate::index::IndexHandle) -> FacetCollector {
+        let schema = handle.index.schema();
+        FacetCollector {
+            entity_label_field: field_name(&schema, handle.fields.entity_label).to_string(),
+            category_field: field_name(&schema, handle.fields.category).to_string(),
+            date_field: field_name(&schema, handle.fields.date).to_string(),
+        }
+    }
+
+    type Counts = Vec<(String, u64)>;
+
+    fn counts(facets: &Facets) -> (Counts, Counts, Counts) {
+        (
+            facets
+                .entities
+                .iter()
+                .map(|e| (format!("{}:{}", e.kind, e.name), e.count))
+                .collect(),
+            facets
+                .categories
+                .iter()
+                .map(|c| (c.value.clone(), c.count))
+                .collect(),
+            facets
+                .months
+                .iter()
+                .map(|m| (m.value.clone(), m.count))
+                .collect(),
+        )
+    }
+
+    fn owned(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
+        pairs.iter().map(|&(v, c)| (v.to_string(), c)).collect()
+    }
+
+    #[test]
+    fn counts_over_several_segments_add_up_by_term() {
+        let (handle, searcher) = index();
+        // At least one segment per commit (one per indexing thread that got documents).
+        assert!(searcher.segment_readers().len() >= 3);
+        let collector = collector(&handle);
+        // Twice: the second search reads the term tables and global ordinals the first made.
+        for _ in 0..2 {
+            let facets = searcher
+                .search(&AllQuery, &collector)
+                .unwrap()
+                .into_facets(10, None);
+            assert_eq!(facets.total, 10);
+            let (entities, categories, months) = counts(&facets);
+            assert_eq!(
+                entities,
+                owned(&[
+                    ("organisation:Gazprom", 4),
+                    ("place:Serbia", 4),
+                    ("person:Alexander Vucic", 2),
+                    ("place:Ukraine", 2),
+                ])
+            );
+            assert_eq!(
+                categories,
+                owned(&[("defence", 4), ("energy", 4), ("trade", 2)])
+            );
+            assert_eq!(
+                months,
+                owned(&[("2024-03", 2), ("2024-04", 4), ("2024-05", 4)])
+            );
+        }
+        // A query, a kind and a bound.
+        let energy = TermQuery::new(
+            tantivy::Term::from_field_text(handle.fields.category, "energy"),
+            IndexRecordOption::Basic,
+        );
+        let facets = searcher
+            .search(&energy, &collector)
+            .unwrap()
+            .into_facets(1, Some(EntityKind::Organisation));
+        assert_eq!(facets.total, 4);
+        assert_eq!(counts(&facets).0, owned(&[("organisation:Gazprom", 4)]));
+        assert_eq!(counts(&facets).1, owned(&[("energy", 4)]));
+    }
+
+    #[test]
+    fn term_tables_list_a_segments_terms_by_ordinal() {
+        let (handle, searcher) = index();
+        let schema = handle.index.schema();
+        let field = field_name(&schema, handle.fields.category);
+        let mut all = Vec::new();
+        for segment in searcher.segment_readers() {
+            let column = segment.fast_fields().str(field).unwrap().unwrap();
+            let table = segment_terms(segment, field).unwrap().unwrap();
+            for ord in 0..column.num_terms() as u64 {
+                let mut expected = String::new();
+                column.ord_to_str(ord, &mut expected).unwrap();
+                assert_eq!(table.term(ord), Some(expected.as_str()));
+                all.push(expected);
+            }
+            assert_eq!(table.term(column.num_terms() as u64), None);
+            assert!(segment_terms(segment, "no such field").unwrap().is_none());
+        }
+        all.sort();
+        all.dedup();
+        assert_eq!(all, ["defence", "energy", "trade"]);
+    }
+
+    #[test]
+    fn counts_resolved_by_ordinal_and_by_term_merge() {
+        let table = Arc::new(TermTable {
+            terms: vec![Arc::from("a"), Arc::from("b")].into_boxed_slice(),
+            bytes: 0,
+        });
+        let parts = vec![
+            SegmentCounts::ByOrd {
+                segment: SegmentId::generate_random(),
+                table,
+                counts: vec![(1, 3), (0, 1)],
+            },
+            SegmentCounts::ByTerm(vec![(Arc::from("b"), 2), (Arc::from("c"), 5)]),
+            SegmentCounts::ByTerm(vec![]),
+        ];
+        let mut merged: Vec<(String, u64)> = merge_segment_counts("category", parts)
+            .into_iter()
+            .map(|(term, count)| (term.to_string(), count))
+            .collect();
+        merged.sort();
+        assert_eq!(merged, owned(&[("a", 1), ("b", 5), ("c", 5)]));
     }
 }

@@ -751,6 +751,13 @@ impl<'a> PassageKeys<'a> {
         else {
             return Ok((String::new(), ordinal));
         };
+        // The decoded dictionary, when it can be kept: no block decompression per passage.
+        let segment = searcher.segment_reader(address.segment_ord);
+        if let Ok(Some(terms)) = crate::facets::segment_terms(segment, article_field)
+            && let Some(article_id) = terms.term(ord)
+        {
+            return Ok((article_id.to_string(), ordinal));
+        }
         self.buffer.clear();
         if let Some(column) = articles {
             column

@@ -16,6 +16,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<Outcome> {
     let options = ServeOptions {
         header_timeout: Duration::from_secs(args.header_timeout),
         request_timeout: Duration::from_secs(args.request_timeout),
+        cache_mb: args.cache_mb,
         ..ServeOptions::default()
     };
     let server = Server::bind(args.addr, searcher, options)?;

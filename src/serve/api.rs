@@ -2,6 +2,7 @@
 //! blocking pool -> JSON responses, and every refusal as `{"error": "..."}` with a 4xx status.
 //! It does not rank, count or read the index itself, and it never formats article text as HTML.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query};
 
 use super::AppState;
+use super::cache::{self, FacetKey};
 use crate::browse::{self, ArticleView, EntityCounts, IndexStats};
 use crate::config::{DayEnd, parse_date_arg};
 use crate::error::IndexError;
@@ -238,7 +240,8 @@ fn truncate(text: &str, max_chars: usize) -> String {
     cut
 }
 
-/// Runs `work` on the blocking pool, at most `concurrent_searches` at once.
+/// Runs `work` on the search threads, at most `concurrent_searches` admitted at once (the
+/// others wait here, off the threads). A panic in `work` is a 500, not a lost thread.
 async fn on_blocking_pool<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Searcher) -> Result<T, ApiError> + Send + 'static,
@@ -248,13 +251,21 @@ async fn on_blocking_pool<T: Send + 'static>(
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping")
         })?;
     let searcher = state.searcher.clone();
-    tokio::task::spawn_blocking(move || {
+    let (done, result) = tokio::sync::oneshot::channel();
+    state.pool.spawn(move || {
         // Held until the work ends, even when the client has gone away meanwhile.
         let _permit = permit;
-        work(&searcher)
-    })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the search failed"))?
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || work(&searcher)));
+        let _ = done.send(outcome);
+    });
+    match result.await {
+        Ok(Ok(outcome)) => outcome,
+        _ => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the search failed",
+        )),
+    }
 }
 
 pub const SEARCH_PARAMS: &[&str] = &[
@@ -300,21 +311,47 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     Ok(request)
 }
 
+/// Response header saying whether the facets and total came from the request cache
+/// (`hit`), were counted and stored (`miss`), or the cache is off (`off`).
+pub const CACHE_HEADER: &str = "x-newsdex-cache";
+
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SearchResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let params = Params::parse(raw.as_deref(), SEARCH_PARAMS)?;
-    let request = search_request(&params)?;
+    let mut request = search_request(&params)?;
     let started = Instant::now();
-    let results = on_blocking_pool(&state, move |searcher| Ok(searcher.search(&request)?)).await?;
-    Ok(Json(SearchResponse {
+    let cache = state.cache.clone();
+    let (results, cached) = on_blocking_pool(&state, move |searcher| {
+        if !cache.is_enabled() {
+            return Ok((searcher.search(&request)?, "off"));
+        }
+        let generation = cache::index_generation(&searcher.tantivy_searcher());
+        let key = FacetKey::new(&request, generation);
+        if let Some(facets) = cache.get(&key) {
+            // Only the page is searched for: the top-k search skips what cannot enter it.
+            request.facets = false;
+            let mut results = searcher.search(&request)?;
+            results.total = Some(facets.total);
+            results.facets = Some(Facets::clone(&facets));
+            return Ok((results, "hit"));
+        }
+        let results = searcher.search(&request)?;
+        if let Some(facets) = &results.facets {
+            cache.insert(key, Arc::new(facets.clone()));
+        }
+        Ok((results, "miss"))
+    })
+    .await?;
+    let body = Json(SearchResponse {
         total: results.total,
         more: results.more,
         hits: results.hits,
         facets: results.facets,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
-    }))
+    });
+    Ok(([(CACHE_HEADER, cached)], body).into_response())
 }
 
 pub const ENTITY_PARAMS: &[&str] = &[

@@ -4,6 +4,7 @@
 //! `browse` and the page's own code), and it prints nothing (the command does).
 
 pub mod api;
+pub mod cache;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,8 +26,10 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::schema::field_name;
 use crate::search::Searcher;
 use api::ApiError;
+use cache::FacetCache;
 
 /// Longest request target (path and query string) accepted, in bytes.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
@@ -58,8 +61,12 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// A request (head received) must be answered within this time, or it gets a 503.
     pub request_timeout: Duration,
-    /// Searches that run at once; more wait their turn.
+    /// Searches admitted at once (running or queued for a search thread); more wait their turn.
     pub concurrent_searches: usize,
+    /// Threads that run searches: one per core, so that searches do not preempt each other.
+    pub search_threads: usize,
+    /// Bound of the request cache of facets and totals, in MiB; 0 turns it off.
+    pub cache_mb: u64,
 }
 
 impl Default for ServeOptions {
@@ -68,7 +75,9 @@ impl Default for ServeOptions {
         ServeOptions {
             header_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
-            concurrent_searches: cores * 2,
+            concurrent_searches: cores * 4,
+            search_threads: cores,
+            cache_mb: cache::DEFAULT_CACHE_MB,
         }
     }
 }
@@ -84,14 +93,20 @@ pub enum ServeError {
     },
     #[error("cannot start the server runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("cannot start the search threads: {0}")]
+    SearchThreads(#[source] rayon::ThreadPoolBuildError),
 }
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub searcher: Arc<Searcher>,
-    /// Bounds the searches running on the blocking pool at once.
+    /// Bounds the searches admitted to the search threads at once.
     pub permits: Arc<Semaphore>,
+    /// The threads that do all index work.
+    pub pool: Arc<rayon::ThreadPool>,
+    /// Facets and totals of recent searches on the loaded index.
+    pub cache: Arc<FacetCache>,
 }
 
 /// A server bound to its socket, not yet serving.
@@ -133,6 +148,13 @@ impl Server {
             .thread_name("newsdex-serve")
             .build()
             .map_err(ServeError::Runtime)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.options.search_threads.max(1))
+            .thread_name(|idx| format!("newsdex-search-{idx}"))
+            .build()
+            .map_err(ServeError::SearchThreads)?;
+        let cache = Arc::new(FacetCache::new(self.options.cache_mb));
+        index_loaded(&self.searcher, &cache);
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(self.listener).map_err(|source| {
                 ServeError::Bind {
@@ -143,8 +165,10 @@ impl Server {
             let state = AppState {
                 searcher: self.searcher.clone(),
                 permits: Arc::new(Semaphore::new(self.options.concurrent_searches.max(1))),
+                pool: Arc::new(pool),
+                cache: cache.clone(),
             };
-            tokio::spawn(reload_forever(self.searcher));
+            tokio::spawn(reload_forever(self.searcher, cache));
             serve_connections(
                 listener,
                 router(state, &self.options),
@@ -157,15 +181,59 @@ impl Server {
     }
 }
 
-/// Picks up a rebuilt index: `Searcher::reload` reads the last commit; a failed reload keeps
-/// serving the state already loaded.
-async fn reload_forever(searcher: Arc<Searcher>) {
+/// Picks up a rebuilt index: when the index's `meta.json` changed (a commit replaces it),
+/// `Searcher::reload` reads the last commit. A failed reload keeps serving the state already
+/// loaded. An unchanged index is not reopened, so its loaded state and caches stay warm.
+async fn reload_forever(searcher: Arc<Searcher>, cache: Arc<FacetCache>) {
     let mut interval = tokio::time::interval(RELOAD_INTERVAL);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_commit = commit_stamp(&searcher);
     loop {
         interval.tick().await;
+        let commit = commit_stamp(&searcher);
+        if commit.is_some() && commit == last_commit {
+            continue;
+        }
         let searcher = searcher.clone();
-        let _ = tokio::task::spawn_blocking(move || searcher.reload()).await;
+        let cache = cache.clone();
+        let reloaded = tokio::task::spawn_blocking(move || {
+            let reloaded = searcher.reload().is_ok();
+            if reloaded {
+                index_loaded(&searcher, &cache);
+            }
+            reloaded
+        })
+        .await
+        .unwrap_or(false);
+        if reloaded {
+            last_commit = commit;
+        }
+    }
+}
+
+/// What identifies the index's last commit on disk without reading it: `meta.json`'s size,
+/// modification time and (on Unix) inode; `None` when it cannot be read.
+fn commit_stamp(searcher: &Searcher) -> Option<(u64, std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(searcher.handle().path.join("meta.json")).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((meta.len(), meta.modified().ok()?, inode))
+}
+
+/// After a (re)load: empties the request cache if the index changed, and decodes the term
+/// tables that facets and result grouping read, so that the first searches do not pay for it.
+fn index_loaded(searcher: &Searcher, cache: &FacetCache) {
+    let tantivy_searcher = searcher.tantivy_searcher();
+    cache.index_loaded(cache::index_generation(&tantivy_searcher));
+    let schema = tantivy_searcher.schema();
+    let fields = searcher.handle().fields;
+    for segment in tantivy_searcher.segment_readers() {
+        for field in [fields.entity_label, fields.category, fields.article_id] {
+            // Best effort: a table that cannot be decoded now is decoded on first use.
+            let _ = crate::facets::segment_terms(segment, field_name(schema, field));
+        }
     }
 }
 

@@ -474,3 +474,58 @@ fn a_request_that_never_finishes_sending_is_cut_off() {
     );
     assert_eq!(get(served.addr, "/api/stats").status, 200);
 }
+
+#[test]
+fn repeated_searches_take_facets_from_the_cache_until_the_index_changes() {
+    let served = serve();
+    let first = get(served.addr, "/api/search?q=ammunition+Serbia&limit=2");
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.header("x-newsdex-cache").as_deref(), Some("miss"));
+    let first = first.json();
+    let total = first["total"].as_u64().unwrap();
+
+    // The same set of passages: other spacing, another page, another order.
+    let again = get(
+        served.addr,
+        "/api/search?q=ammunition%20%20Serbia&limit=2&offset=1&sort=date",
+    );
+    assert_eq!(again.header("x-newsdex-cache").as_deref(), Some("hit"));
+    let again = again.json();
+    assert_eq!(again["total"], first["total"]);
+    assert_eq!(again["facets"], first["facets"]);
+    // The page itself is searched for, not cached.
+    let repeat = get(served.addr, "/api/search?q=ammunition+Serbia&limit=2").json();
+    assert_eq!(repeat["hits"], first["hits"]);
+    assert_eq!(repeat["facets"], first["facets"]);
+
+    // A filter makes another set.
+    let filtered = get(
+        served.addr,
+        "/api/search?q=ammunition+Serbia&limit=2&since=2024-01-01",
+    );
+    assert_eq!(filtered.header("x-newsdex-cache").as_deref(), Some("miss"));
+
+    // A rebuilt index is counted afresh.
+    std::fs::write(
+        served._env.corpus().join("defence/more.txt"),
+        " date 2024-05-02 Serbian ammunition keeps reaching Ukraine, officials in Serbia said.\n",
+    )
+    .unwrap();
+    let output = served._env.build();
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let reply = get(served.addr, "/api/search?q=ammunition+Serbia&limit=2");
+        let body = reply.json();
+        if body["total"].as_u64().unwrap() > total {
+            assert_eq!(reply.header("x-newsdex-cache").as_deref(), Some("miss"));
+            assert_eq!(body["facets"]["total"], body["total"]);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rebuilt index was not picked up"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
