@@ -1,7 +1,7 @@
 //! The index schema: the ONLY file that spells tantivy field and tokenizer names. Builds the
 //! schema once, hands out `Fields`, and registers the analysers every opened index needs.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
     Schema, TextFieldIndexing, TextOptions,
@@ -154,7 +154,7 @@ impl TokenFilter for CachedEnglishStemmer {
     fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerFilter<T> {
         CachedStemmerFilter {
             inner: tokenizer,
-            stems: HashMap::new(),
+            stems: FxHashMap::default(),
         }
     }
 }
@@ -164,7 +164,7 @@ impl TokenFilter for CachedEnglishStemmer {
 #[derive(Clone)]
 pub struct CachedStemmerFilter<T> {
     inner: T,
-    stems: HashMap<String, String>,
+    stems: FxHashMap<String, String>,
 }
 
 impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
@@ -183,7 +183,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
 
 pub struct CachedStemmerStream<'a, T> {
     tail: T,
-    stems: &'a mut HashMap<String, String>,
+    stems: &'a mut FxHashMap<String, String>,
 }
 
 fn english_stemmer() -> &'static frostem::Stemmer {
