@@ -836,7 +836,22 @@ pub fn build_index(
         manifest: new_manifest,
         ..Accumulated::default()
     };
-    pipeline.run(&to_read, &mut acc).map_err(write_failed)?;
+    if let Err(error) = pipeline.run(&to_read, &mut acc) {
+        // A batch the writer refused means one of its indexing threads stopped; its own error
+        // (a full disk, say) comes out when its work is collected. Nothing is committed.
+        let mut writer = writer;
+        let cause = match writer.prepare_commit() {
+            Err(source) => IndexError::Tantivy {
+                path: handle.path.clone(),
+                source,
+            },
+            Ok(prepared) => {
+                let _ = prepared.abort();
+                error
+            }
+        };
+        return Err(write_failed(cause).into());
+    }
     let Accumulated {
         counts,
         mut report,

@@ -247,7 +247,8 @@ fn a_second_build_fails_at_once_and_search_sees_the_last_commit_while_a_build_ru
     const N: usize = 2000;
     let env = big_corpus(N);
     build_ok(&env, &["--quiet"]);
-    change_big_corpus(&env, N, 0, 0, 500);
+    // Enough new files that the build is still running during the checks below.
+    change_big_corpus(&env, N, 0, 0, 2000);
     let (mut child, mut child_stderr) = spawn_build(&env);
     let mut line = String::new();
     child_stderr.read_line(&mut line).unwrap();
@@ -275,7 +276,7 @@ fn a_second_build_fails_at_once_and_search_sees_the_last_commit_while_a_build_ru
         still_running,
         "the first build ended before the checks; make the corpus bigger"
     );
-    assert_eq!(n_hits(&env, "charlie"), 500);
+    assert_eq!(n_hits(&env, "charlie"), 2000);
 }
 
 fn set_payload_version(index: &Path, version: u32) {
