@@ -983,6 +983,7 @@ mod tests {
                     .with_ymd_and_hms(2000 + (article_idx % 20) as i32, 3, 1, 0, 0, 0)
                     .single(),
                 categories: Vec::new(),
+                url: None,
                 lead: String::new(),
                 sections: vec![],
                 given_entities: vec![],

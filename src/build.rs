@@ -1,5 +1,5 @@
-//! The build pipeline: corpus folder -> walk -> read files (rayon, all cores: parse, split
-//! passages, find entities) -> the single index writer -> one commit. `incremental` drives it
+//! The build pipeline: corpus folder -> walk -> read files in chunks (all cores: parse, split
+//! passages, find entities, make documents) -> the single index writer -> one commit. `incremental` drives it
 //! (only new and changed files are read); this module holds the pieces: options, the
 //! observer, the report, reading one file, and writing one article. It never prints; one bad
 //! file or record never stops the build.
@@ -76,9 +76,6 @@ impl BuildReport {
         self.bytes as f64 / 1e6 / seconds
     }
 }
-
-/// Files handed to the parallel readers at once: bounds the memory held between read and write.
-pub const FILES_PER_BATCH: usize = 512;
 
 /// What reading one file gave.
 #[derive(Debug, Default)]

@@ -96,7 +96,7 @@ pub struct ExportQuickwitArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// Skip files larger than this many bytes.
+    /// Skip files larger than this many bytes (JSON Lines and CSV are streamed, never skipped).
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
 

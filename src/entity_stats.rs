@@ -123,6 +123,7 @@ mod tests {
             title: "A".into(),
             date: None,
             categories: Vec::new(),
+            url: None,
             lead: String::new(),
             sections: vec![Section {
                 heading: None,

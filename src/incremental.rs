@@ -8,21 +8,19 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Instant, UNIX_EPOCH};
 
-use rayon::prelude::*;
-use tantivy::{IndexWriter, Term};
+use tantivy::indexer::UserOperation;
+use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use anyhow::bail;
 
-use crate::build::{
-    BuildObserver, BuildOptions, BuildReport, FILES_PER_BATCH, add_article, field_map, process_file,
-};
+use crate::build::{BuildObserver, BuildOptions, BuildReport, field_map};
 use crate::error::{IndexError, IngestError};
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle};
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{self, CorpusFile, Format, SkipReason};
 use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed, Payload};
-use crate::model::{Article, Passage};
+use crate::passage::split_passages;
 
 /// What the build is about to do, for the observer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -90,95 +88,591 @@ fn relative_to(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// The outcome of reading one planned file.
-enum FileOutcome {
-    /// Read, but its bytes hash as in the manifest: only size and time are updated.
-    SameContent {
-        entry: FileEntry,
-    },
-    Read {
-        entry: FileEntry,
-        articles: Vec<(Article, Vec<Passage>, u64)>,
-        /// Records that could not be read; the others go in.
-        errors: Vec<IngestError>,
-        seen_fields: u64,
-    },
-    Failed(IngestError),
+/// JSON Lines and CSV files larger than this go into the index chunk by chunk as they are read,
+/// so that a file of any size is indexed with bounded memory. Smaller files are held until
+/// they are read whole, so that one that changes while it is read keeps its old articles.
+pub const STREAM_ABOVE_BYTES: u64 = 8 << 20;
+
+/// Passages handed to the writer in one operation batch: a batch wakes an indexing thread
+/// once instead of once per passage, and tantivy's queue of batches stays bounded in passages.
+const PASSAGES_PER_BATCH: usize = 8;
+
+/// One article read, split, annotated and turned into documents by a worker.
+struct ReadArticle {
+    id: String,
+    hash: u64,
+    path: String,
+    documents: Vec<TantivyDocument>,
+    text_bytes: u64,
+    warnings: Vec<String>,
 }
 
-/// Reads a file whose size or time changed (or that is new), hashing its bytes first and
-/// checking afterwards that it did not change while it was read.
-fn read_planned(
-    file: &CorpusFile,
-    observed: &Observed,
-    old: Option<&FileEntry>,
-    map: &FieldMap,
-    extractor: &EntityExtractor,
-) -> FileOutcome {
-    let bytes = match std::fs::read(&file.path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            return FileOutcome::Failed(IngestError::new(
-                &file.path,
-                format!("cannot read: {error}"),
-            ));
+/// What a worker made of one chunk of a file (or of a whole file).
+struct ChunkResult {
+    file: usize,
+    bytes: u64,
+    articles: Vec<ReadArticle>,
+    errors: Vec<IngestError>,
+    seen_fields: u64,
+    /// The file (or the rest of it) could not be read.
+    failed: bool,
+    /// The content hash, for files read whole (streamed files are hashed before they are cut).
+    hash: Option<u64>,
+    /// The bytes hash as in the manifest: nothing was parsed.
+    same_content: bool,
+}
+
+/// What flows from the reader and the workers to the writing thread.
+enum Output {
+    Chunk(ChunkResult),
+    /// Every chunk of the file has been handed out.
+    Done {
+        file: usize,
+        n_chunks: usize,
+        hash: Option<u64>,
+        same_content: bool,
+        failed: Option<IngestError>,
+    },
+}
+
+/// A unit of work for the workers.
+enum Job {
+    Whole(usize),
+    Chunk(usize, ingest::Chunk),
+}
+
+/// The settings of the read-and-write pipeline (tests shrink the sizes).
+#[derive(Debug, Clone, Copy)]
+struct PipelineSizes {
+    chunk_bytes: usize,
+    stream_above: u64,
+    workers: usize,
+}
+
+impl Default for PipelineSizes {
+    fn default() -> PipelineSizes {
+        PipelineSizes {
+            chunk_bytes: ingest::CHUNK_BYTES,
+            stream_above: STREAM_ABOVE_BYTES,
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, 16),
         }
-    };
-    let hash = manifest::file_hash(&bytes);
-    drop(bytes);
-    if let Some(old) = old.filter(|old| old.hash == hash) {
-        return FileOutcome::SameContent {
-            entry: FileEntry {
-                size: observed.size,
-                mtime_ns: observed.mtime_ns,
-                hash,
-                articles: old.articles.clone(),
-            },
-        };
     }
-    let mut read = process_file(file, map, extractor);
-    if read.failed && read.articles.is_empty() {
-        let error = read
-            .errors
-            .pop()
-            .unwrap_or_else(|| IngestError::new(&file.path, "cannot read the file"));
-        return FileOutcome::Failed(error);
+}
+
+/// Everything the pipeline reads.
+struct Pipeline<'a> {
+    handle: &'a IndexHandle,
+    writer: &'a IndexWriter,
+    files: &'a [CorpusFile],
+    observed: &'a [Observed],
+    old_manifest: &'a Manifest,
+    map: &'a FieldMap,
+    extractor: &'a EntityExtractor,
+    observer: &'a dyn BuildObserver,
+    sizes: PipelineSizes,
+}
+
+/// Everything the pipeline produces.
+#[derive(Default)]
+struct Accumulated {
+    counts: ChangeCounts,
+    report: BuildReport,
+    manifest: Manifest,
+    seen_fields: u64,
+    read_records: bool,
+}
+
+/// xxh3 of a file's bytes, read as a stream.
+fn stream_hash(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(hasher.digest());
+        }
+        hasher.update(&buffer[..n]);
     }
-    // A file written to while it was read may have gone in half old, half new: report it and
-    // keep what the index had, so that the next build reads it again.
-    let changed = match std::fs::metadata(&file.path) {
+}
+
+fn is_streamed(format: Format) -> bool {
+    matches!(format, Format::Jsonl | Format::Csv)
+}
+
+/// The size or modification time of the file differs from what the walk saw.
+fn changed_since_walk(file: &CorpusFile, observed: &Observed) -> bool {
+    match std::fs::metadata(&file.path) {
         Ok(metadata) => {
             metadata.len() != observed.size || modified_ns(&metadata) != observed.mtime_ns
         }
         Err(_) => true,
-    };
-    if changed {
-        return FileOutcome::Failed(IngestError::new(
-            &file.path,
-            "the file changed while it was read; run the build again",
-        ));
     }
-    let articles: Vec<_> = read
-        .articles
-        .into_iter()
-        .map(|(article, passages)| {
-            let article_hash = manifest::article_hash(&article);
-            (article, passages, article_hash)
+}
+
+impl Pipeline<'_> {
+    fn old_entry(&self, index: usize) -> Option<&FileEntry> {
+        self.old_manifest.files.get(&self.files[index].relative)
+    }
+
+    /// The reader: hashes streamed files, cuts them into chunks, hands out the work in order.
+    fn produce(
+        &self,
+        to_read: &[usize],
+        jobs: &std::sync::mpsc::SyncSender<Job>,
+        outputs: &std::sync::mpsc::SyncSender<Output>,
+    ) {
+        for &index in to_read {
+            let file = &self.files[index];
+            if !is_streamed(file.format) {
+                if jobs.send(Job::Whole(index)).is_err() {
+                    return;
+                }
+                let done = Output::Done {
+                    file: index,
+                    n_chunks: 1,
+                    hash: None,
+                    same_content: false,
+                    failed: None,
+                };
+                if outputs.send(done).is_err() {
+                    return;
+                }
+                continue;
+            }
+            let hash = match stream_hash(&file.path) {
+                Ok(hash) => hash,
+                Err(error) => {
+                    let error = IngestError::new(&file.path, format!("cannot read: {error}"));
+                    let done = Output::Done {
+                        file: index,
+                        n_chunks: 0,
+                        hash: None,
+                        same_content: false,
+                        failed: Some(error),
+                    };
+                    if outputs.send(done).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if self.old_entry(index).is_some_and(|old| old.hash == hash) {
+                let done = Output::Done {
+                    file: index,
+                    n_chunks: 0,
+                    hash: Some(hash),
+                    same_content: true,
+                    failed: None,
+                };
+                if outputs.send(done).is_err() {
+                    return;
+                }
+                continue;
+            }
+            let mut n_chunks = 0;
+            let mut open = true;
+            ingest::split_file(file.clone(), self.sizes.chunk_bytes, &mut |chunk| {
+                open = jobs.send(Job::Chunk(index, chunk)).is_ok();
+                n_chunks += 1;
+                open
+            });
+            let done = Output::Done {
+                file: index,
+                n_chunks,
+                hash: Some(hash),
+                same_content: false,
+                failed: None,
+            };
+            if !open || outputs.send(done).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// A worker: parse, split passages, find entities, make the documents.
+    fn work(&self, job: Job) -> ChunkResult {
+        let (index, output, hash) = match job {
+            Job::Chunk(index, chunk) => (index, ingest::read_chunk(chunk, self.map), None),
+            Job::Whole(index) => {
+                let file = &self.files[index];
+                let bytes = match std::fs::read(&file.path) {
+                    Ok(bytes) => bytes,
+                    Err(error) => {
+                        return ChunkResult {
+                            file: index,
+                            bytes: file.size,
+                            articles: Vec::new(),
+                            errors: vec![IngestError::new(
+                                &file.path,
+                                format!("cannot read: {error}"),
+                            )],
+                            seen_fields: 0,
+                            failed: true,
+                            hash: None,
+                            same_content: false,
+                        };
+                    }
+                };
+                let hash = manifest::file_hash(&bytes);
+                if self.old_entry(index).is_some_and(|old| old.hash == hash) {
+                    return ChunkResult {
+                        file: index,
+                        bytes: file.size,
+                        articles: Vec::new(),
+                        errors: Vec::new(),
+                        seen_fields: 0,
+                        failed: false,
+                        hash: Some(hash),
+                        same_content: true,
+                    };
+                }
+                (
+                    index,
+                    ingest::read_whole_bytes(file, bytes, self.map),
+                    Some(hash),
+                )
+            }
+        };
+        let mut result = ChunkResult {
+            file: index,
+            bytes: output.bytes,
+            articles: Vec::with_capacity(output.articles.len()),
+            errors: Vec::new(),
+            seen_fields: output.seen_fields,
+            failed: output.failed,
+            hash,
+            same_content: false,
+        };
+        let fields = &self.handle.fields;
+        for article in output.articles {
+            match article {
+                Ok(article) => {
+                    let mut passages = split_passages(&article);
+                    self.extractor.annotate(&article, &mut passages);
+                    let text_bytes = article.title.len() as u64
+                        + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
+                    let documents = passages
+                        .iter()
+                        .map(|passage| index::passage_document(fields, &article, passage))
+                        .collect();
+                    result.articles.push(ReadArticle {
+                        hash: manifest::article_hash(&article),
+                        path: article.path.to_string_lossy().into_owned(),
+                        id: article.id,
+                        documents,
+                        text_bytes,
+                        warnings: article.warnings,
+                    });
+                }
+                Err(error) => result.errors.push(error),
+            }
+        }
+        result
+    }
+}
+
+/// What the writing thread knows of a file while its chunks come in.
+#[derive(Default)]
+struct FileState {
+    received: usize,
+    n_chunks: Option<usize>,
+    hash: Option<u64>,
+    same_content: bool,
+    cannot_read: Option<IngestError>,
+    /// Chunks held until the file is complete (files that are not streamed).
+    pending: Vec<ChunkResult>,
+    /// Article id -> hash of what this build read, in the manifest's form.
+    articles: BTreeMap<String, u64>,
+    /// Ids left in the index as they were.
+    unchanged: std::collections::HashSet<String>,
+    errors: Vec<IngestError>,
+    seen_fields: u64,
+    failed: bool,
+    n_read: usize,
+}
+
+impl Pipeline<'_> {
+    /// Reads the planned files on all cores and writes their articles as they come: a reader
+    /// thread cuts files into chunks, workers parse and annotate them, and this thread feeds
+    /// the single index writer, whose own threads index while the next chunks are read.
+    fn run(&self, to_read: &[usize], acc: &mut Accumulated) -> Result<(), IndexError> {
+        use std::sync::mpsc::sync_channel;
+        let workers = self.sizes.workers;
+        let (job_sender, job_receiver) = sync_channel::<Job>(workers * 2);
+        let (output_sender, output_receiver) = sync_channel::<Output>(workers * 2);
+        let job_receiver = std::sync::Arc::new(std::sync::Mutex::new(job_receiver));
+        std::thread::scope(|scope| {
+            let reader_outputs = output_sender.clone();
+            scope.spawn(move || self.produce(to_read, &job_sender, &reader_outputs));
+            for _ in 0..workers {
+                let outputs = output_sender.clone();
+                let job_receiver = job_receiver.clone();
+                scope.spawn(move || {
+                    loop {
+                        let job = match job_receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        if outputs.send(Output::Chunk(self.work(job))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            // Only the workers hold the jobs' receiver, and only they and the reader hold the
+            // outputs' sender: when this thread stops reading, they all stop.
+            drop(job_receiver);
+            drop(output_sender);
+            let mut states: std::collections::HashMap<usize, FileState> =
+                std::collections::HashMap::new();
+            // On an error the receiver is dropped, which stops the reader and the workers.
+            for output in output_receiver {
+                let index = match output {
+                    Output::Chunk(chunk) => {
+                        let index = chunk.file;
+                        self.observer.progress(chunk.bytes);
+                        let state = states.entry(index).or_default();
+                        state.received += 1;
+                        if chunk.same_content {
+                            state.same_content = true;
+                        }
+                        if chunk.hash.is_some() {
+                            state.hash = chunk.hash;
+                        }
+                        if self.files[index].size > self.sizes.stream_above
+                            && is_streamed(self.files[index].format)
+                        {
+                            self.apply_chunk(index, state, chunk, acc)?;
+                        } else {
+                            state.pending.push(chunk);
+                        }
+                        index
+                    }
+                    Output::Done {
+                        file,
+                        n_chunks,
+                        hash,
+                        same_content,
+                        failed,
+                    } => {
+                        let state = states.entry(file).or_default();
+                        state.n_chunks = Some(n_chunks);
+                        state.same_content |= same_content;
+                        if hash.is_some() {
+                            state.hash = hash;
+                        }
+                        state.cannot_read = failed;
+                        file
+                    }
+                };
+                let complete = states
+                    .get(&index)
+                    .is_some_and(|state| state.n_chunks == Some(state.received));
+                if complete && let Some(state) = states.remove(&index) {
+                    self.finish_file(index, state, acc)?;
+                }
+            }
+            Ok(())
         })
-        .collect();
-    FileOutcome::Read {
-        entry: FileEntry {
+    }
+
+    /// Sends the articles of one chunk to the writer: new ones are added, changed ones replaced
+    /// by id, unchanged ones left alone.
+    fn apply_chunk(
+        &self,
+        index: usize,
+        state: &mut FileState,
+        chunk: ChunkResult,
+        acc: &mut Accumulated,
+    ) -> Result<(), IndexError> {
+        state.seen_fields |= chunk.seen_fields;
+        state.failed |= chunk.failed;
+        state.errors.extend(chunk.errors);
+        state.n_read += chunk.articles.len();
+        let empty = BTreeMap::new();
+        let old = self
+            .old_entry(index)
+            .map_or(&empty, |entry| &entry.articles);
+        let article_id = self.handle.fields.article_id;
+        for article in chunk.articles {
+            let first = !state.articles.contains_key(&article.id);
+            let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH + 1);
+            let add = if !first {
+                // The same id again in one file: it follows its first occurrence.
+                !state.unchanged.contains(&article.id)
+            } else {
+                match old.get(&article.id) {
+                    None => {
+                        acc.counts.articles_added += 1;
+                        true
+                    }
+                    Some(&hash) if hash == article.hash => {
+                        acc.counts.articles_unchanged += 1;
+                        state.unchanged.insert(article.id.clone());
+                        false
+                    }
+                    Some(_) => {
+                        acc.counts.articles_updated += 1;
+                        operations.push(UserOperation::Delete(Term::from_field_text(
+                            article_id,
+                            &article.id,
+                        )));
+                        true
+                    }
+                }
+            };
+            if add {
+                acc.report.passages += article.documents.len();
+                acc.report.text_bytes += article.text_bytes;
+                for warning in &article.warnings {
+                    self.observer.warning(&article.path, warning);
+                    acc.report.warnings += 1;
+                }
+                for document in article.documents {
+                    operations.push(UserOperation::Add(document));
+                    if operations.len() >= PASSAGES_PER_BATCH {
+                        self.send(std::mem::take(&mut operations))?;
+                    }
+                }
+            }
+            if !operations.is_empty() {
+                self.send(operations)?;
+            }
+            state.articles.insert(article.id, article.hash);
+        }
+        Ok(())
+    }
+
+    fn send(&self, operations: Vec<UserOperation>) -> Result<(), IndexError> {
+        self.writer
+            .run(operations)
+            .map(drop)
+            .map_err(tantivy_error(self.handle))
+    }
+
+    /// Settles a file once all its chunks are in: its manifest entry, the articles it no longer
+    /// has, its errors and counts.
+    fn finish_file(
+        &self,
+        index: usize,
+        mut state: FileState,
+        acc: &mut Accumulated,
+    ) -> Result<(), IndexError> {
+        let file = &self.files[index];
+        let observed = &self.observed[index];
+        let old = self.old_entry(index);
+        let keep_old = |acc: &mut Accumulated, error: IngestError| {
+            // Nothing already indexed is lost: the old entry (if any) stays, and its size and
+            // time differ from the file's, so the next build reads it again.
+            if let Some(old) = old {
+                acc.counts.articles_unchanged += old.articles.len();
+                acc.manifest
+                    .files
+                    .insert(file.relative.clone(), old.clone());
+            }
+            self.observer.error(&error);
+            acc.report.errors.push(error);
+        };
+        if let Some(error) = state.cannot_read.take() {
+            keep_old(acc, error);
+            return Ok(());
+        }
+        if state.same_content
+            && let (Some(old), Some(hash)) = (old, state.hash)
+        {
+            acc.counts.files_unchanged += 1;
+            acc.counts.articles_unchanged += old.articles.len();
+            let entry = FileEntry {
+                size: observed.size,
+                mtime_ns: observed.mtime_ns,
+                hash,
+                articles: old.articles.clone(),
+            };
+            acc.manifest.files.insert(file.relative.clone(), entry);
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut state.pending);
+        let n_pending: usize = pending.iter().map(|chunk| chunk.articles.len()).sum();
+        let any_failed = state.failed || pending.iter().any(|chunk| chunk.failed);
+        if any_failed && n_pending + state.n_read == 0 {
+            let error = pending
+                .into_iter()
+                .flat_map(|chunk| chunk.errors)
+                .chain(std::mem::take(&mut state.errors))
+                .last()
+                .unwrap_or_else(|| IngestError::new(&file.path, "cannot read the file"));
+            keep_old(acc, error);
+            return Ok(());
+        }
+        // A file written to while it was read may have gone in half old, half new.
+        let changed = changed_since_walk(file, observed);
+        let changed_error = || {
+            IngestError::new(
+                &file.path,
+                "the file changed while it was read; run the build again",
+            )
+        };
+        if changed && state.n_read == 0 {
+            // Held whole and not yet written: keep what the index had.
+            keep_old(acc, changed_error());
+            return Ok(());
+        }
+        for chunk in pending {
+            self.apply_chunk(index, &mut state, chunk, acc)?;
+        }
+        let removed: Vec<&String> = old
+            .map(|old| {
+                old.articles
+                    .keys()
+                    .filter(|id| !state.articles.contains_key(*id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        acc.counts.articles_removed += removed.len();
+        let article_id = self.handle.fields.article_id;
+        let deletes: Vec<UserOperation> = removed
+            .into_iter()
+            .map(|id| UserOperation::Delete(Term::from_field_text(article_id, id)))
+            .collect();
+        if !deletes.is_empty() {
+            self.send(deletes)?;
+        }
+        if old.is_some_and(|old| !old.articles.is_empty()) {
+            acc.counts.files_updated += 1;
+        } else {
+            acc.counts.files_added += 1;
+        }
+        acc.seen_fields |= state.seen_fields;
+        acc.read_records |= matches!(file.format, Format::Json | Format::Jsonl | Format::Csv);
+        acc.report.files_read += 1;
+        acc.report.bytes += file.size;
+        for error in state.errors {
+            self.observer.error(&error);
+            acc.report.errors.push(error);
+        }
+        let mut entry = FileEntry {
             size: observed.size,
             mtime_ns: observed.mtime_ns,
-            hash,
-            articles: articles
-                .iter()
-                .map(|(article, _, hash)| (article.id.clone(), *hash))
-                .collect(),
-        },
-        articles,
-        errors: read.errors,
-        seen_fields: read.seen_fields,
+            hash: state.hash.unwrap_or(0),
+            articles: state.articles,
+        };
+        if changed {
+            // Streamed: the index holds what was read, and the entry says so; a time no file
+            // has makes the next build read the file again.
+            entry.mtime_ns = i64::MIN;
+            entry.hash = 0;
+            let error = changed_error();
+            self.observer.error(&error);
+            acc.report.errors.push(error);
+        }
+        acc.manifest.files.insert(file.relative.clone(), entry);
+        Ok(())
     }
 }
 
@@ -239,8 +733,6 @@ pub fn build_index(
             map.explicit()[0]
         );
     }
-    let mut seen_fields = 0u64;
-    let mut read_records = false;
     let mut report = BuildReport::default();
     let mut unreadable = Vec::new();
     for skipped in walk.skipped {
@@ -333,68 +825,46 @@ pub fn build_index(
     to_read.sort_unstable();
     let total_bytes = to_read.iter().map(|&index| observed[index].size).sum();
     observer.started(to_read.len(), total_bytes);
-    for batch in to_read.chunks(FILES_PER_BATCH) {
-        let outcomes: Vec<_> = batch
-            .par_iter()
-            .map(|&index| {
-                let file = &files[index];
-                let old = old_manifest.files.get(&file.relative);
-                let outcome = read_planned(file, &observed[index], old, &map, extractor);
-                observer.progress(file.size);
-                (index, outcome)
-            })
-            .collect();
-        for (index, outcome) in outcomes {
-            let file = &files[index];
-            let old = old_manifest.files.get(&file.relative);
-            match outcome {
-                FileOutcome::SameContent { entry } => {
-                    counts.files_unchanged += 1;
-                    counts.articles_unchanged += entry.articles.len();
-                    new_manifest.files.insert(file.relative.clone(), entry);
-                }
-                FileOutcome::Read {
-                    entry,
-                    articles,
-                    errors,
-                    seen_fields: seen,
-                } => {
-                    seen_fields |= seen;
-                    read_records |=
-                        matches!(file.format, Format::Json | Format::Jsonl | Format::Csv);
-                    for error in errors {
-                        observer.error(&error);
-                        report.errors.push(error);
-                    }
-                    report.files_read += 1;
-                    report.bytes += file.size;
-                    apply_file(
-                        &handle,
-                        &writer,
-                        old.map(|old| &old.articles),
-                        articles,
-                        &mut counts,
-                        &mut report,
-                        observer,
-                    )
-                    .map_err(write_failed)?;
-                    new_manifest.files.insert(file.relative.clone(), entry);
-                }
-                FileOutcome::Failed(error) => {
-                    // Nothing already indexed is lost: the old entry (if any) stays, and its
-                    // size and time differ from the file's, so the next build reads it again.
-                    if let Some(old) = old {
-                        counts.articles_unchanged += old.articles.len();
-                        new_manifest
-                            .files
-                            .insert(file.relative.clone(), old.clone());
-                    }
-                    observer.error(&error);
-                    report.errors.push(error);
-                }
+    let pipeline = Pipeline {
+        handle: &handle,
+        writer: &writer,
+        files: &files,
+        observed: &observed,
+        old_manifest: &old_manifest,
+        map: &map,
+        extractor,
+        observer,
+        sizes: PipelineSizes::default(),
+    };
+    let mut acc = Accumulated {
+        counts,
+        report,
+        manifest: new_manifest,
+        ..Accumulated::default()
+    };
+    if let Err(error) = pipeline.run(&to_read, &mut acc) {
+        // A batch the writer refused means one of its indexing threads stopped; its own error
+        // (a full disk, say) comes out when its work is collected. Nothing is committed.
+        let mut writer = writer;
+        let cause = match writer.prepare_commit() {
+            Err(source) => IndexError::Tantivy {
+                path: handle.path.clone(),
+                source,
+            },
+            Ok(prepared) => {
+                let _ = prepared.abort();
+                error
             }
-        }
+        };
+        return Err(write_failed(cause).into());
     }
+    let Accumulated {
+        counts,
+        mut report,
+        manifest: new_manifest,
+        seen_fields,
+        read_records,
+    } = acc;
 
     let missing = map.missing(seen_fields);
     // Only records read in this build tell which fields exist.
@@ -422,54 +892,6 @@ pub fn build_index(
     report.changes = counts;
     report.elapsed = started.elapsed();
     Ok(report)
-}
-
-/// Deletes and adds the articles of one file that was read, by comparing their hashes with
-/// the manifest entry.
-fn apply_file(
-    handle: &IndexHandle,
-    writer: &IndexWriter,
-    old_articles: Option<&BTreeMap<String, u64>>,
-    articles: Vec<(Article, Vec<Passage>, u64)>,
-    counts: &mut ChangeCounts,
-    report: &mut BuildReport,
-    observer: &dyn BuildObserver,
-) -> Result<(), IndexError> {
-    let empty = BTreeMap::new();
-    let old_articles = old_articles.unwrap_or(&empty);
-    let ids: Vec<(String, u64)> = articles
-        .iter()
-        .map(|(article, _, hash)| (article.id.clone(), *hash))
-        .collect();
-    let diff = manifest::diff_articles(old_articles, &ids);
-    if old_articles.is_empty() {
-        counts.files_added += 1;
-    } else {
-        counts.files_updated += 1;
-    }
-    for id in diff.removed.iter().chain(&diff.updated) {
-        writer.delete_term(Term::from_field_text(handle.fields.article_id, id));
-    }
-    counts.articles_removed += diff.removed.len();
-    counts.articles_updated += diff.updated.len();
-    counts.articles_added += diff.added.len();
-    counts.articles_unchanged += diff.unchanged.len();
-    let unchanged: std::collections::HashSet<&str> =
-        diff.unchanged.iter().map(String::as_str).collect();
-    for (article, passages, _) in &articles {
-        if unchanged.contains(article.id.as_str()) {
-            continue;
-        }
-        add_article(handle, writer, article, passages)?;
-        report.text_bytes +=
-            article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
-        for warning in &article.warnings {
-            observer.warning(&article.path.to_string_lossy(), warning);
-            report.warnings += 1;
-        }
-        report.passages += passages.len();
-    }
-    Ok(())
 }
 
 /// Commits the writer's work together with the payload, then waits for merges so that the
@@ -509,42 +931,77 @@ mod tests {
         (file, observed)
     }
 
+    /// Runs the pipeline over `files` against `old`, commits, and returns what it did.
+    fn run_pipeline(
+        handle: &IndexHandle,
+        files: &[CorpusFile],
+        observed: &[Observed],
+        old: &Manifest,
+        sizes: PipelineSizes,
+    ) -> Accumulated {
+        let writer = index::writer(handle, 50).unwrap();
+        let extractor = EntityExtractor::builtin();
+        let map = FieldMap::default();
+        let pipeline = Pipeline {
+            handle,
+            writer: &writer,
+            files,
+            observed,
+            old_manifest: old,
+            map: &map,
+            extractor: &extractor,
+            observer: &crate::build::Silent,
+            sizes,
+        };
+        let mut acc = Accumulated::default();
+        let to_read: Vec<usize> = (0..files.len()).collect();
+        pipeline.run(&to_read, &mut acc).unwrap();
+        let payload = Payload::new(Path::new("corpus"), acc.manifest.clone());
+        commit_with_payload(handle, writer, &payload).unwrap();
+        acc
+    }
+
+    fn n_docs(handle: &IndexHandle) -> u64 {
+        handle.index.reader().unwrap().searcher().num_docs()
+    }
+
     #[test]
     fn a_file_whose_bytes_hash_as_before_is_not_parsed_again() {
         let dir = tempfile::tempdir().unwrap();
         let text = " date 2024-01-02 Serbia builds shells.";
         let (file, observed) = corpus_file(dir.path(), text);
-        let extractor = EntityExtractor::builtin();
-        let old = FileEntry {
+        let handle = index::create_in_ram();
+        let old_entry = FileEntry {
             size: 1,
             mtime_ns: 1,
             hash: manifest::file_hash(text.as_bytes()),
             articles: [("a.txt".to_string(), 42)].into_iter().collect(),
         };
-        match read_planned(
-            &file,
+        let mut old = Manifest::default();
+        old.files.insert("a.txt".to_string(), old_entry.clone());
+        let files = [file];
+        let observed = [observed];
+        let acc = run_pipeline(&handle, &files, &observed, &old, PipelineSizes::default());
+        assert_eq!(acc.counts.files_unchanged, 1);
+        assert_eq!(acc.report.passages, 0);
+        assert_eq!(n_docs(&handle), 0);
+        let entry = &acc.manifest.files["a.txt"];
+        assert_eq!(
+            (entry.size, entry.mtime_ns),
+            (observed[0].size, observed[0].mtime_ns)
+        );
+        assert_eq!(entry.articles, old_entry.articles);
+
+        let acc = run_pipeline(
+            &handle,
+            &files,
             &observed,
-            Some(&old),
-            &FieldMap::default(),
-            &extractor,
-        ) {
-            FileOutcome::SameContent { entry } => {
-                assert_eq!(entry.size, observed.size);
-                assert_eq!(entry.mtime_ns, observed.mtime_ns);
-                assert_eq!(entry.articles, old.articles);
-            }
-            _ => panic!("expected the same content"),
-        }
-        match read_planned(&file, &observed, None, &FieldMap::default(), &extractor) {
-            FileOutcome::Read {
-                entry, articles, ..
-            } => {
-                assert_eq!(articles.len(), 1);
-                assert_eq!(entry.articles.len(), 1);
-                assert_eq!(entry.hash, old.hash);
-            }
-            _ => panic!("expected the file to be read"),
-        }
+            &Manifest::default(),
+            PipelineSizes::default(),
+        );
+        assert_eq!(acc.counts.articles_added, 1);
+        assert_eq!(acc.manifest.files["a.txt"].hash, old_entry.hash);
+        assert_eq!(n_docs(&handle), 1);
     }
 
     #[test]
@@ -554,17 +1011,103 @@ mod tests {
             corpus_file(dir.path(), " date 2024-01-02 Serbia builds shells.");
         // The walk saw an older version of the file than the one that was read.
         observed.mtime_ns -= 1_000_000_000;
-        let extractor = EntityExtractor::builtin();
-        match read_planned(&file, &observed, None, &FieldMap::default(), &extractor) {
-            FileOutcome::Failed(error) => {
-                assert_eq!(error.path, file.path);
-                assert!(
-                    error.reason.contains("changed while it was read"),
-                    "{error}"
-                );
-            }
-            _ => panic!("expected a failure"),
-        }
+        let handle = index::create_in_ram();
+        let acc = run_pipeline(
+            &handle,
+            std::slice::from_ref(&file),
+            &[observed],
+            &Manifest::default(),
+            PipelineSizes::default(),
+        );
+        assert_eq!(acc.report.errors.len(), 1);
+        assert_eq!(acc.report.errors[0].path, file.path);
+        assert!(
+            acc.report.errors[0]
+                .reason
+                .contains("changed while it was read"),
+            "{}",
+            acc.report.errors[0]
+        );
+        assert!(acc.manifest.files.is_empty());
+        assert_eq!(n_docs(&handle), 0);
+    }
+
+    fn jsonl_file(dir: &Path, records: &[(usize, &str)]) -> (CorpusFile, Observed) {
+        let path = dir.join("feed.jsonl");
+        let text: String = records
+            .iter()
+            .map(|(id, body)| {
+                format!(
+                    "{{\"id\": \"r{id}\", \"title\": \"Story {id}\", \"date\": \"2024-01-02\", \"body\": \"{body}\"}}\n"
+                )
+            })
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let metadata = std::fs::metadata(&path).unwrap();
+        let file = CorpusFile {
+            path,
+            relative: "feed.jsonl".to_string(),
+            format: Format::Jsonl,
+            size: metadata.len(),
+        };
+        let observed = Observed {
+            relative: "feed.jsonl".to_string(),
+            size: metadata.len(),
+            mtime_ns: modified_ns(&metadata),
+        };
+        (file, observed)
+    }
+
+    #[test]
+    fn a_streamed_file_is_written_chunk_by_chunk_and_tracked_article_by_article() {
+        let dir = tempfile::tempdir().unwrap();
+        // Chunks of about two records, every file streamed.
+        let sizes = PipelineSizes {
+            chunk_bytes: 150,
+            stream_above: 0,
+            workers: 3,
+        };
+        let mut records: Vec<(usize, &str)> =
+            (1..=30).map(|id| (id, "Grain exports rose.")).collect();
+        let (file, observed) = jsonl_file(dir.path(), &records);
+        let handle = index::create_in_ram();
+        let acc = run_pipeline(&handle, &[file], &[observed], &Manifest::default(), sizes);
+        assert_eq!(acc.counts.articles_added, 30);
+        assert!(acc.report.errors.is_empty());
+        assert_eq!(acc.manifest.files["feed.jsonl"].articles.len(), 30);
+        assert_eq!(n_docs(&handle), 30);
+
+        records[2].1 = "Copper prices fell.";
+        records.remove(6);
+        records.push((31, "Tin output doubled."));
+        let (file, observed) = jsonl_file(dir.path(), &records);
+        let old = acc.manifest;
+        let acc = run_pipeline(&handle, &[file], &[observed], &old, sizes);
+        assert_eq!(
+            (
+                acc.counts.articles_added,
+                acc.counts.articles_updated,
+                acc.counts.articles_removed,
+                acc.counts.articles_unchanged,
+            ),
+            (1, 1, 1, 28)
+        );
+        assert_eq!(acc.report.passages, 2);
+        let articles = &acc.manifest.files["feed.jsonl"].articles;
+        assert!(articles.contains_key("feed.jsonl#r31"));
+        assert!(!articles.contains_key("feed.jsonl#r7"));
+        assert_eq!(n_docs(&handle), 30);
+        let searcher = handle.index.reader().unwrap().searcher();
+        let count = |id: &str| {
+            let query = tantivy::query::TermQuery::new(
+                Term::from_field_text(handle.fields.article_id, id),
+                tantivy::schema::IndexRecordOption::Basic,
+            );
+            searcher.search(&query, &tantivy::collector::Count).unwrap()
+        };
+        assert_eq!(count("feed.jsonl#r3"), 1);
+        assert_eq!(count("feed.jsonl#r7"), 0);
+        assert_eq!(count("feed.jsonl#r31"), 1);
     }
 
     #[test]

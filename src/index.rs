@@ -235,6 +235,9 @@ pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -
     for category in &article.categories {
         document.add_text(fields.category, category);
     }
+    if let Some(url) = &article.url {
+        document.add_text(fields.url, url);
+    }
     if let Some(section) = &passage.section {
         document.add_text(fields.section, section);
     }

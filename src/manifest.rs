@@ -254,6 +254,7 @@ pub fn article_hash(article: &Article) -> u64 {
         write(category);
     }
     write("\u{0}end of categories");
+    write(article.url.as_deref().unwrap_or("\u{0}no url"));
     write(&article.lead);
     for section in &article.sections {
         write(section.heading.as_deref().unwrap_or("\u{0}none"));
@@ -396,6 +397,7 @@ mod tests {
             title: "T".to_string(),
             date: None,
             categories: Vec::new(),
+            url: None,
             lead: lead.to_string(),
             sections: vec![Section {
                 heading: Some("H".to_string()),

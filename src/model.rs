@@ -20,6 +20,8 @@ pub struct Article {
     /// The desks, categories or topics from metadata, or else the first folder under the corpus
     /// root; empty when there is neither. Multi-valued, filterable and facetable.
     pub categories: Vec<String>,
+    /// The article's address (`url`, `link`) when the source gives one; stored, not searched.
+    pub url: Option<String>,
     /// The opening paragraph, which sits under no heading.
     pub lead: String,
     pub sections: Vec<Section>,
@@ -125,6 +127,9 @@ pub struct Hit {
     pub date: Option<DateTime<Utc>>,
     /// The article's categories (desks, topics), in the order the source gave them.
     pub categories: Vec<String>,
+    /// The article's address, when the source gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub section: Option<String>,
     pub ordinal: u32,
     /// The whole passage text.

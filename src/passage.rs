@@ -86,6 +86,7 @@ mod tests {
             title: "A".into(),
             date: None,
             categories: vec![],
+            url: None,
             lead: lead.into(),
             sections,
             given_entities: vec![],

@@ -1,18 +1,20 @@
 //! The index schema: the ONLY file that spells tantivy field and tokenizer names. Builds the
 //! schema once, hands out `Fields`, and registers the analysers every opened index needs.
 
+use rustc_hash::FxHashMap;
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
     Schema, TextFieldIndexing, TextOptions,
 };
+
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, StopWordFilter, TextAnalyzer,
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
 };
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -34,6 +36,8 @@ pub struct Fields {
     pub entity: Field,
     /// `kind:Canonical Name`, stored for display and fast for facets.
     pub entity_label: Field,
+    /// The article's address as the source gave it: stored, not searched.
+    pub url: Field,
 }
 
 /// The user-facing names of the fields a query may name (`title:serbia`).
@@ -78,6 +82,7 @@ pub fn build_schema() -> (Schema, Fields) {
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
         entity: builder.add_text_field("entity", keyword_text()),
         entity_label: builder.add_text_field("entity_label", STRING | STORED | FAST),
+        url: builder.add_text_field("url", STORED),
     };
     (builder.build(), fields)
 }
@@ -100,6 +105,7 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, String> {
         ordinal: field("ordinal")?,
         entity: field("entity")?,
         entity_label: field("entity_label")?,
+        url: field("url")?,
     })
 }
 
@@ -128,8 +134,87 @@ pub fn english_analyzer() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .filter(StopWordFilter::remove(english_stop_words()))
-        .filter(Stemmer::new(Language::English))
+        .filter(CachedEnglishStemmer)
         .build()
+}
+
+/// Words whose stems one analyser remembers; past this the memory is cleared and refilled.
+const STEM_CACHE_WORDS: usize = 100_000;
+
+/// Snowball English stemming that remembers the stems it computed. News text repeats a small
+/// vocabulary, so most tokens are answered by one hash lookup and a copy into the token's own
+/// buffer, instead of running the stemmer and allocating a new string per token. Gives exactly
+/// the stems of tantivy's `Stemmer::new(Language::English)` (tested below).
+#[derive(Clone)]
+pub struct CachedEnglishStemmer;
+
+impl TokenFilter for CachedEnglishStemmer {
+    type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerFilter<T> {
+        CachedStemmerFilter {
+            inner: tokenizer,
+            stems: FxHashMap::default(),
+        }
+    }
+}
+
+/// Each clone of the analyser (tantivy takes one per indexing thread and per query) has its
+/// own memory of stems, so no lock is shared between threads.
+#[derive(Clone)]
+pub struct CachedStemmerFilter<T> {
+    inner: T,
+    stems: FxHashMap<String, String>,
+}
+
+impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
+    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        if self.stems.len() > STEM_CACHE_WORDS {
+            self.stems.clear();
+        }
+        CachedStemmerStream {
+            tail: self.inner.token_stream(text),
+            stems: &mut self.stems,
+        }
+    }
+}
+
+pub struct CachedStemmerStream<'a, T> {
+    tail: T,
+    stems: &'a mut FxHashMap<String, String>,
+}
+
+fn english_stemmer() -> &'static frostem::Stemmer {
+    static STEMMER: std::sync::OnceLock<frostem::Stemmer> = std::sync::OnceLock::new();
+    STEMMER.get_or_init(|| frostem::Stemmer::new(frostem::Algorithm::English))
+}
+
+impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        if !self.tail.advance() {
+            return false;
+        }
+        let token = self.tail.token_mut();
+        if let Some(stem) = self.stems.get(token.text.as_str()) {
+            token.text.clear();
+            token.text.push_str(stem);
+        } else {
+            let stem = english_stemmer().stem(&token.text).into_owned();
+            let word = std::mem::replace(&mut token.text, stem.clone());
+            self.stems.insert(word, stem);
+        }
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
 }
 
 /// The words the English analyser drops: NLTK's English stop list (from the `stop-words`
@@ -198,6 +283,46 @@ mod tests {
             tokens.push(stream.token().text.clone());
         }
         assert_eq!(tokens, ["serbian", "ammunit", "vucic"]);
+    }
+
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push(stream.token().clone());
+        }
+        tokens
+    }
+
+    #[test]
+    fn cached_stemming_gives_tantivys_stems_positions_and_offsets() {
+        use tantivy::tokenizer::{Language, Stemmer};
+        let mut reference = TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(StopWordFilter::remove(english_stop_words()))
+            .filter(Stemmer::new(Language::English))
+            .build();
+        let mut ours = english_analyzer();
+        let text = "The Serbian ammunitions of Vučić: generously generalised, running runners \
+                    ran; Ærøskøbing's Straße & ÉCOLES, organisations organizing 1,000 F-16s. \
+                    Running ammunition again: the runners' organisations ran, GENERALISED.";
+        // Twice through the same analyser: the second pass is answered from the cache.
+        for _ in 0..2 {
+            let expected = tokens(&mut reference, text);
+            let got = tokens(&mut ours, text);
+            assert!(expected.len() > 20);
+            assert_eq!(got.len(), expected.len());
+            for (got, expected) in got.iter().zip(&expected) {
+                assert_eq!(got.text, expected.text);
+                assert_eq!(got.position, expected.position);
+                assert_eq!(
+                    (got.offset_from, got.offset_to),
+                    (expected.offset_from, expected.offset_to)
+                );
+            }
+        }
     }
 
     #[test]

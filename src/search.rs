@@ -665,6 +665,7 @@ impl Searcher {
                 .filter_map(|value| value.as_str())
                 .map(str::to_string)
                 .collect(),
+            url: text_of(fields.url),
             section: text_of(fields.section),
             ordinal: document
                 .get_first(fields.ordinal)
@@ -1141,6 +1142,7 @@ mod tests {
                     .unwrap(),
             ),
             categories: vec!["defence".into()],
+            url: None,
             lead: String::new(),
             sections: vec![],
             given_entities: vec![],

@@ -164,6 +164,7 @@ pub fn doc_to_article(doc: &TestDoc, source: &Path) -> Article {
         title: title.to_string(),
         date: None,
         categories: Vec::new(),
+        url: None,
         lead,
         sections: Vec::new(),
         given_entities: Vec::new(),

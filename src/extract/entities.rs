@@ -488,6 +488,7 @@ mod tests {
             title: "T".into(),
             date: None,
             categories: Vec::new(),
+            url: None,
             lead: String::new(),
             sections: vec![Section {
                 heading: None,

@@ -217,7 +217,8 @@ fn push_file(walk: &mut Walk, path: &Path, relative: String, size: u64, options:
         });
         return;
     };
-    if size > options.max_file_size {
+    // JSON Lines and CSV are streamed with bounded memory: no size is too large for them.
+    if size > options.max_file_size && !matches!(format, Format::Jsonl | Format::Csv) {
         walk.skipped.push(Skipped {
             path: path.to_path_buf(),
             reason: SkipReason::TooLarge {
@@ -442,10 +443,42 @@ pub fn read_file(file: &CorpusFile, map: &FieldMap) -> Vec<Result<Article, Inges
 
 type FileArticles = (Vec<Result<Article, IngestError>>, u64);
 
+/// Parses the bytes of a file of a format that is read whole (seed, Markdown, HTML, JSON), as
+/// read by the caller (the build hashes them before parsing, so the file is read once).
+pub fn read_whole_bytes(file: &CorpusFile, bytes: Vec<u8>, map: &FieldMap) -> ChunkOutput {
+    let mut output = ChunkOutput {
+        file: Arc::new(file.clone()),
+        articles: Vec::new(),
+        seen_fields: 0,
+        bytes: file.size,
+        last_of_file: true,
+        failed: false,
+    };
+    match parse_whole_file(file, bytes, map) {
+        Ok((articles, seen)) => {
+            output.articles = articles;
+            output.seen_fields = seen;
+        }
+        Err(error) => {
+            output.failed = true;
+            output.articles.push(Err(error));
+        }
+    }
+    output
+}
+
 /// Reads a file of a format that is parsed whole.
 fn read_whole_file(file: &CorpusFile, map: &FieldMap) -> Result<FileArticles, IngestError> {
     let bytes = std::fs::read(&file.path)
         .map_err(|error| IngestError::new(&file.path, format!("cannot read: {error}")))?;
+    parse_whole_file(file, bytes, map)
+}
+
+fn parse_whole_file(
+    file: &CorpusFile,
+    bytes: Vec<u8>,
+    map: &FieldMap,
+) -> Result<FileArticles, IngestError> {
     let (text, latin1) = decode_text(&file.path, bytes)?;
     let (mut articles, seen) = match file.format {
         Format::Seed => (vec![Ok(article_from_seed(file, &text))], 0),
@@ -497,6 +530,7 @@ fn article_from_html(file: &CorpusFile, text: &str) -> Article {
         title,
         date,
         categories,
+        url: None,
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
@@ -539,6 +573,7 @@ fn article_from_seed(file: &CorpusFile, text: &str) -> Article {
         title: title_from_lead(&parts.lead, &parts.sections),
         date,
         categories: folder_category(&file.relative).into_iter().collect(),
+        url: None,
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
@@ -566,6 +601,7 @@ fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, Inges
         } else {
             parts.front_matter.categories
         },
+        url: None,
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),

@@ -195,6 +195,9 @@ pub fn article_from_record(
         (None, Some(number)) => format!("{}#{number}", file.relative),
         (None, None) => file.relative.clone(),
     };
+    let url = single_text(Role::Url)
+        .map(|url| url.trim().to_string())
+        .filter(|url| !url.is_empty());
     let title_given = single_text(Role::Title).map(|title| collapse_spaces(&title));
     // Several body fields named by the user are read in order (a lede, then the story); among
     // the default names the first one present wins, since exports often repeat the body.
@@ -264,6 +267,7 @@ pub fn article_from_record(
         title,
         date,
         categories,
+        url,
         lead,
         sections,
         given_entities,

@@ -38,6 +38,7 @@ mod tests {
             title: "T".into(),
             date: Some(Utc.with_ymd_and_hms(2024, 3, 28, 0, 0, 0).unwrap()),
             categories: vec![],
+            url: None,
             section: Some("S".into()),
             ordinal: 3,
             passage: "Serbia \"quoted\"\nline".into(),

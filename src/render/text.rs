@@ -163,6 +163,9 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
         write!(out, " {dim}›{dim:#} {section}{heading}{section:#}")?;
     }
     writeln!(out)?;
+    if let Some(url) = &hit.url {
+        writeln!(out, "     {dim}{url}{dim:#}")?;
+    }
     write!(out, "     ")?;
     write_highlighted(out, hit, theme)?;
     writeln!(out)?;
@@ -220,6 +223,7 @@ mod tests {
             title: "Shells".into(),
             date: None,
             categories: vec![],
+            url: None,
             section: Some("Exports".into()),
             ordinal: 0,
             passage: "Serbia sells shells.".into(),

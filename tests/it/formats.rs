@@ -321,3 +321,39 @@ fn format_can_be_forced_and_large_files_are_skipped() {
     assert!(errors.contains("over the limit of 300 bytes"), "{errors}");
     assert!(env.search("artillery", &[]).is_empty());
 }
+
+#[test]
+fn a_records_url_is_stored_and_shown_with_its_hits() {
+    let env = Env::new("mapped");
+    let feed = env.corpus().join("feed.jsonl");
+    std::fs::write(
+        &feed,
+        concat!(
+            r#"{"heading": "Port reopens", "when": "2024-02-01", "lede": "The port of Rijeka reopened.", "story": "Ships queued.", "desk": "Shipping", "where": ["croatia"], "link": "https://example.com/port"}"#,
+            "\n",
+            r#"{"heading": "Rail link", "when": "2024-02-02", "lede": "A rail link to Zagreb opened."}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let output = env.build(&["--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let hits = env.search("port rail", &[]);
+    let url_of = |id: &str| {
+        let hit = hits
+            .iter()
+            .find(|hit| hit["article_id"] == id)
+            .unwrap_or_else(|| panic!("no hit of {id}: {hits:?}"));
+        hit.get("url").cloned()
+    };
+    assert_eq!(
+        url_of("feed.jsonl#1"),
+        Some(Value::from("https://example.com/port"))
+    );
+    assert_eq!(url_of("feed.jsonl#2"), None);
+
+    let index = env.index();
+    let output = env.newsdex(&["search", "port", "--index", index.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("https://example.com/port"), "{text}");
+}

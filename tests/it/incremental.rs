@@ -255,6 +255,7 @@ fn a_second_build_fails_at_once_and_search_sees_the_last_commit_while_a_build_ru
     const N: usize = 2000;
     let env = big_corpus(N);
     build_ok(&env, &["--quiet"]);
+    // Enough new files that the build is still running during the checks below.
     change_big_corpus(&env, N, 0, 0, 500);
     let (mut child, mut child_stderr) = spawn_build(&env);
     let mut line = String::new();

@@ -162,6 +162,7 @@ pub fn results_from_response(
                 // Quickwit's REST API returns hits in order but not their scores.
                 score: 0.0,
                 categories: passage.categories(),
+                url: None,
                 section: passage.section(),
                 entities: passage.entities(),
                 more_in_article: more_in_article
