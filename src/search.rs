@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::index::SegmentId;
 use tantivy::query::EnableScoring;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
@@ -169,7 +170,16 @@ pub struct Searcher {
     /// Built once; each query works on a cheap clone.
     english: TextAnalyzer,
     keyword: TextAnalyzer,
+    /// Each segment's article id and ordinal columns, opened once: opening the id column
+    /// reads its dictionary's index, which costs more than a whole top-10 search.
+    key_columns: std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
 }
+
+/// A segment's article id and passage ordinal columns.
+type KeyColumns = (
+    Option<tantivy::columnar::StrColumn>,
+    Option<tantivy::columnar::Column<u64>>,
+);
 
 /// State while compiling one query: the tantivy searcher (for term expansion), analysers and
 /// the highlight terms gathered so far.
@@ -200,6 +210,7 @@ impl Searcher {
             extractor,
             english: english_analyzer(),
             keyword: keyword_analyzer(),
+            key_columns: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -492,7 +503,7 @@ impl Searcher {
         } else {
             wanted * 3 + 10
         };
-        let mut keys = PassageKeys::new(searcher, &self.handle);
+        let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
         loop {
             let mut ordered = self.top_docs(searcher, query, request, window)?;
             let exhausted = ordered.len() < window;
@@ -832,42 +843,53 @@ struct PassageKeys<'a> {
     searcher: &'a tantivy::Searcher,
     article_field: String,
     ordinal_field: String,
-    columns: HashMap<
-        u32,
-        (
-            Option<tantivy::columnar::StrColumn>,
-            Option<tantivy::columnar::Column<u64>>,
-        ),
-    >,
+    shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+    columns: HashMap<u32, KeyColumns>,
     articles: HashMap<DocAddress, ArticleKey>,
 }
 
 impl<'a> PassageKeys<'a> {
-    fn new(searcher: &'a tantivy::Searcher, handle: &IndexHandle) -> PassageKeys<'a> {
+    fn new(
+        searcher: &'a tantivy::Searcher,
+        handle: &IndexHandle,
+        shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+    ) -> PassageKeys<'a> {
         PassageKeys {
             searcher,
             article_field: field_name(searcher.schema(), handle.fields.article_id).to_string(),
             ordinal_field: field_name(searcher.schema(), handle.fields.ordinal).to_string(),
+            shared,
             columns: HashMap::new(),
             articles: HashMap::new(),
         }
     }
 
-    fn columns(
-        &mut self,
-        segment_ord: u32,
-    ) -> &(
-        Option<tantivy::columnar::StrColumn>,
-        Option<tantivy::columnar::Column<u64>>,
-    ) {
+    fn columns(&mut self, segment_ord: u32) -> &KeyColumns {
         let searcher = self.searcher;
         let (article_field, ordinal_field) = (&self.article_field, &self.ordinal_field);
+        let shared = self.shared;
         self.columns.entry(segment_ord).or_insert_with(|| {
-            let fast_fields = searcher.segment_reader(segment_ord).fast_fields();
-            (
+            let segment = searcher.segment_reader(segment_ord);
+            let mut shared = shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(columns) = shared.get(&segment.segment_id()) {
+                return columns.clone();
+            }
+            let fast_fields = segment.fast_fields();
+            let columns = (
                 fast_fields.str(article_field).ok().flatten(),
                 fast_fields.column_opt::<u64>(ordinal_field).ok().flatten(),
-            )
+            );
+            // Segments merged away since are forgotten.
+            let live: Vec<SegmentId> = searcher
+                .segment_readers()
+                .iter()
+                .map(SegmentReader::segment_id)
+                .collect();
+            shared.retain(|id, _| live.contains(id));
+            shared.insert(segment.segment_id(), columns.clone());
+            columns
         })
     }
 
