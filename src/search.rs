@@ -1453,6 +1453,51 @@ mod tests {
     }
 
     #[test]
+    fn a_facet_sample_counts_the_best_passages_and_says_when_it_is_one() {
+        let searcher = fixture();
+        let mut request = SearchRequest::new("ammunition");
+        request.limit = 1;
+        request.facet_sample = 2;
+        let results = searcher.search(&request).unwrap();
+        assert_eq!(results.facet_sample, Some(2));
+        assert_eq!(results.facets.as_ref().unwrap().total, 2);
+        assert_eq!(results.total, None);
+        // A sample that holds every match is the whole result set, counted exactly.
+        request.facet_sample = 100;
+        let results = searcher.search(&request).unwrap();
+        assert_eq!(results.facet_sample, None);
+        request.facets = true;
+        let every_match = searcher.search(&request).unwrap().facets.unwrap();
+        assert_eq!(results.facets.unwrap(), every_match);
+        assert_eq!(every_match.total, 4);
+    }
+
+    #[test]
+    fn words_of_a_query_compile_to_one_flat_union_of_terms() {
+        // tantivy prunes with block-max WAND only over a flat union of term queries.
+        let searcher = fixture();
+        let compiled = searcher
+            .compile("ammunition serbia", false, FieldBoosts::default())
+            .unwrap();
+        let union = compiled.query.downcast_ref::<BooleanQuery>().unwrap();
+        assert_eq!(union.clauses().len(), 6);
+        for (occur, clause) in union.clauses() {
+            assert_eq!(*occur, Occur::Should);
+            let term = match clause.downcast_ref::<BoostQuery>() {
+                Some(boosted) => format!("{boosted:?}"),
+                None => format!("{clause:?}"),
+            };
+            assert!(term.contains("TermQuery"), "{term}");
+        }
+        // Required words stay an intersection of unions.
+        let compiled = searcher
+            .compile("+ammunition +serbia", false, FieldBoosts::default())
+            .unwrap();
+        let both = compiled.query.downcast_ref::<BooleanQuery>().unwrap();
+        assert_eq!(both.clauses().len(), 2);
+    }
+
+    #[test]
     fn per_article_keeps_the_best_passages_of_each_article_and_counts_the_rest() {
         let searcher = fixture();
         let mut request = SearchRequest::new("ammunition");
