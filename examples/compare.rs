@@ -96,13 +96,10 @@ fn main() -> anyhow::Result<()> {
     eprintln!("{} queries, {} rounds", queries.len(), args.rounds);
 
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
-    let (search, whole) = time_newsdex(&searcher, &queries, args.rounds)?;
+    let (search, whole, raw) = time_newsdex_and_tantivy(&searcher, &queries, args.rounds)?;
     rows.push(("newsdex search (top-10)".into(), search));
     rows.push(("newsdex + fetch + snippets".into(), whole));
-    rows.push((
-        "tantivy raw top-10".into(),
-        time_tantivy(&searcher, &queries, args.rounds, false)?,
-    ));
+    rows.push(("tantivy raw top-10".into(), raw));
     // The same with an exact count beside the top 10, which switches off block-max pruning.
     rows.push((
         "tantivy top-10 + Count".into(),
@@ -124,6 +121,36 @@ fn main() -> anyhow::Result<()> {
         "ripgrep -l (floor)".into(),
         time_ripgrep(&args.corpus, &rg_queries)?,
     ));
+
+    // p50 per query class, for the engines that ran every query.
+    let classes: Vec<QueryClass> = {
+        let mut classes: Vec<QueryClass> = queries.iter().map(|query| query.class).collect();
+        classes.sort_by_key(|class| class.to_string());
+        classes.dedup();
+        classes
+    };
+    print!("{:<28}", "p50 µs by class");
+    for class in &classes {
+        print!(" {:>11}", class.to_string());
+    }
+    println!();
+    for (name, samples) in rows
+        .iter()
+        .filter(|(_, samples)| samples.len() % queries.len() == 0)
+    {
+        print!("{name:<28}");
+        for class in &classes {
+            let of_class: Vec<Duration> = samples
+                .iter()
+                .enumerate()
+                .filter(|(idx, _)| queries[idx % queries.len()].class == *class)
+                .map(|(_, sample)| *sample)
+                .collect();
+            print!(" {:>11.1}", p(&of_class, 50.0));
+        }
+        println!();
+    }
+    println!();
 
     let base = p(&rows[0].1, 50.0).max(1e-3);
     let base99 = p(&rows[0].1, 99.0).max(1e-3);
@@ -157,61 +184,100 @@ fn p(samples: &[Duration], percent: f64) -> f64 {
     percentile(&nanos, percent).unwrap_or(0) as f64 / 1000.0
 }
 
-fn time_newsdex(
+/// newsdex (`Searcher::search`: its search time, and the whole call with fetch and snippets)
+/// and raw tantivy top-10, query by query, in turn, the first of the two alternating: measured
+/// in one loop, both see the same machine load and caches. (Measured in separate loops, raw
+/// tantivy runs query after query with its data hot in the CPU caches, while newsdex's search
+/// follows its own fetch and snippet work: on a 2-core machine that alone made the same
+/// top-10 search 3-4 times slower.)
+fn time_newsdex_and_tantivy(
     searcher: &Searcher,
     queries: &[BenchQuery],
     rounds: usize,
-) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
-    let (mut search, mut whole) = (Vec::new(), Vec::new());
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>, Vec<Duration>)> {
+    let (mut search, mut whole, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let mut tantivy = RawTantivy::new(searcher)?;
     for round in 0..=rounds {
-        for query in queries {
+        for (idx, query) in queries.iter().enumerate() {
             let request = SearchRequest::new(query.query.to_string());
+            let tantivy_first = (round + idx) % 2 == 0;
+            let mut raw_time = Duration::ZERO;
+            if tantivy_first {
+                raw_time = tantivy.time(query, false)?;
+            }
             let started = Instant::now();
             let results = searcher.search(&request)?;
             let elapsed = started.elapsed();
+            if !tantivy_first {
+                raw_time = tantivy.time(query, false)?;
+            }
             // Round 0 warms the caches and is not counted.
             if round > 0 {
                 search.push(results.search_time);
                 whole.push(elapsed);
+                raw.push(raw_time);
             }
         }
     }
-    Ok((search, whole))
+    Ok((search, whole, raw))
 }
 
-/// tantivy alone: the same parser settings, top 10 by score, no count, no stored fields.
+/// Raw tantivy on the newsdex index: tantivy's own query parser over the same fields with the
+/// same boosts.
+struct RawTantivy {
+    parser: QueryParser,
+    searcher: tantivy::Searcher,
+}
+
+impl RawTantivy {
+    fn new(searcher: &Searcher) -> anyhow::Result<RawTantivy> {
+        let handle = searcher.handle();
+        let fields = handle.fields;
+        // The same fields and boosts as `Searcher::new`.
+        let mut parser = QueryParser::for_index(
+            &handle.index,
+            vec![fields.title, fields.section, fields.text],
+        );
+        parser.set_field_boost(fields.title, TITLE_BOOST);
+        parser.set_field_boost(fields.section, SECTION_BOOST);
+        Ok(RawTantivy {
+            parser,
+            searcher: handle.index.reader()?.searcher(),
+        })
+    }
+
+    /// Parses and runs one query: top 10 by score, no stored fields (and an exact count).
+    fn time(&mut self, query: &BenchQuery, with_count: bool) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let parsed = self.parser.parse_query(&query.query)?;
+        if with_count {
+            let top = self
+                .searcher
+                .search(&parsed, &(TopDocs::with_limit(10).order_by_score(), Count))?;
+            std::hint::black_box(top);
+        } else {
+            let top = self
+                .searcher
+                .search(&parsed, &TopDocs::with_limit(10).order_by_score())?;
+            std::hint::black_box(top);
+        }
+        Ok(started.elapsed())
+    }
+}
+
+/// tantivy alone, query after query: the same parser settings, top 10 by score (and an exact
+/// count), no stored fields.
 fn time_tantivy(
     searcher: &Searcher,
     queries: &[BenchQuery],
     rounds: usize,
     with_count: bool,
 ) -> anyhow::Result<Vec<Duration>> {
-    let handle = searcher.handle();
-    let reader = handle.index.reader()?;
-    let index_searcher = reader.searcher();
-    let fields = handle.fields;
-    // The same fields and boosts as `Searcher::new`.
-    let mut parser = QueryParser::for_index(
-        &handle.index,
-        vec![fields.title, fields.section, fields.text],
-    );
-    parser.set_field_boost(fields.title, TITLE_BOOST);
-    parser.set_field_boost(fields.section, SECTION_BOOST);
+    let mut tantivy = RawTantivy::new(searcher)?;
     let mut samples = Vec::new();
     for round in 0..=rounds {
         for query in queries {
-            let started = Instant::now();
-            let parsed = parser.parse_query(&query.query)?;
-            if with_count {
-                let top = index_searcher
-                    .search(&parsed, &(TopDocs::with_limit(10).order_by_score(), Count))?;
-                std::hint::black_box(top);
-            } else {
-                let top =
-                    index_searcher.search(&parsed, &TopDocs::with_limit(10).order_by_score())?;
-                std::hint::black_box(top);
-            }
-            let elapsed = started.elapsed();
+            let elapsed = tantivy.time(query, with_count)?;
             if round > 0 {
                 samples.push(elapsed);
             }

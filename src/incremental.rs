@@ -887,6 +887,9 @@ pub fn build_index(
         let mut payload = Payload::new(&options.corpus, new_manifest);
         payload.mapping = mapping;
         commit_with_payload(&handle, writer, &payload).map_err(write_failed)?;
+        if full_rebuild {
+            index::merge_segments(&handle)?;
+        }
     }
     report.articles = counts.articles_added + counts.articles_updated;
     report.changes = counts;

@@ -9,14 +9,19 @@ use std::ops::Bound;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::index::SegmentId;
+use tantivy::query::EnableScoring;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
     RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, IndexReader, ReloadPolicy, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocId, DocSet, IndexReader, ReloadPolicy, Score, SegmentReader, TERMINATED,
+    TantivyDocument, Term,
+};
 
 use crate::config::{DayEnd, parse_date_arg};
 use crate::error::IndexError;
@@ -106,6 +111,9 @@ pub struct SearchRequest {
     /// Count every matching passage. Off by default: counting visits every match, while the
     /// top-k search alone skips blocks that cannot enter the top.
     pub count: bool,
+    /// Without `facets`: count entities, categories and months over the best this many
+    /// passages only (0: not at all). Cheap, unlike counting every match.
+    pub facet_sample: usize,
     pub boosts: FieldBoosts,
 }
 
@@ -124,6 +132,7 @@ impl SearchRequest {
             explain: false,
             facets: false,
             count: false,
+            facet_sample: 0,
             boosts: FieldBoosts::default(),
         }
     }
@@ -138,6 +147,9 @@ pub struct SearchResults {
     /// More passages match than the ones shown.
     pub more: bool,
     pub facets: Option<Facets>,
+    /// `Some(n)` when `facets` counts only the best `n` passages (`facet_sample`), not every
+    /// match.
+    pub facet_sample: Option<usize>,
     /// Time to find the top passages (and count or facet them).
     pub search_time: Duration,
     /// Time to fetch their stored fields and build snippets.
@@ -158,7 +170,16 @@ pub struct Searcher {
     /// Built once; each query works on a cheap clone.
     english: TextAnalyzer,
     keyword: TextAnalyzer,
+    /// Each segment's article id and ordinal columns, opened once: opening the id column
+    /// reads its dictionary's index, which costs more than a whole top-10 search.
+    key_columns: std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
 }
+
+/// A segment's article id and passage ordinal columns.
+type KeyColumns = (
+    Option<tantivy::columnar::StrColumn>,
+    Option<tantivy::columnar::Column<u64>>,
+);
 
 /// State while compiling one query: the tantivy searcher (for term expansion), analysers and
 /// the highlight terms gathered so far.
@@ -189,6 +210,7 @@ impl Searcher {
             extractor,
             english: english_analyzer(),
             keyword: keyword_analyzer(),
+            key_columns: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -346,39 +368,31 @@ impl Searcher {
             .take(request.limit)
             .collect();
 
-        let facets = if request.facets {
-            let schema = searcher.schema();
-            let fields = self.handle.fields;
-            let collector = FacetCollector {
-                entity_label_field: field_name(schema, fields.entity_label).to_string(),
-                category_field: field_name(schema, fields.category).to_string(),
-                date_field: field_name(schema, fields.date).to_string(),
-            };
+        let (facets, facet_sample) = if request.facets {
             let tally = searcher
-                .search(&*query, &collector)
+                .search(&*query, &self.facet_collector(&searcher))
                 .map_err(|source| self.tantivy_error(source))?;
-            Some(tally.into_facets(FACET_TOP, None))
+            (Some(tally.into_facets(FACET_TOP, None)), None)
+        } else if request.facet_sample > 0 {
+            let (facets, all_matches) =
+                self.sampled_facets(&searcher, &*query, request, request.facet_sample)?;
+            (Some(facets), (!all_matches).then_some(request.facet_sample))
         } else {
-            None
+            (None, None)
         };
         let total = match &facets {
-            Some(facets) => Some(facets.total),
-            None if request.count => Some(
+            Some(facets) if facet_sample.is_none() => Some(facets.total),
+            _ if request.count => Some(
                 searcher
                     .search(&*query, &Count)
                     .map_err(|source| self.tantivy_error(source))? as u64,
             ),
-            None if exhausted && request.per_article == 0 => {
+            _ if exhausted && request.per_article == 0 => {
                 Some((request.offset + page.len()) as u64)
             }
-            None => None,
+            _ => None,
         };
-        let more_in_article = if request.per_article > 0 {
-            self.count_per_article(&searcher, &*query, &page)?
-        } else {
-            HashMap::new()
-        };
-        let search_time = started.elapsed();
+        let ranking_time = started.elapsed();
 
         let fetch_started = Instant::now();
         let mut analyzer = self.english.clone();
@@ -387,15 +401,7 @@ impl Searcher {
             _ => None,
         };
         let mut hits = Vec::with_capacity(page.len());
-        for (
-            idx,
-            RankedPassage {
-                score,
-                address,
-                article_id,
-            },
-        ) in page.into_iter().enumerate()
-        {
+        for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
             let document: TantivyDocument = searcher
                 .doc(address)
                 .map_err(|source| self.tantivy_error(source))?;
@@ -407,25 +413,83 @@ impl Searcher {
                 request,
             );
             hit.rank = request.offset + idx + 1;
-            hit.more_in_article = more_in_article.get(&article_id).copied().unwrap_or(0);
             if request.explain {
                 hit.explanation = Some(self.explain(&searcher, &*query, address, request, newest)?);
             }
             hits.push(hit);
+        }
+        let fetch_time = fetch_started.elapsed();
+
+        // Counted once the page's article ids are known from the stored fields.
+        let counting_started = Instant::now();
+        if request.per_article > 0 {
+            let more_in_article = self.count_per_article(&searcher, &*query, &hits)?;
+            for hit in &mut hits {
+                hit.more_in_article = more_in_article.get(&hit.article_id).copied().unwrap_or(0);
+            }
         }
         Ok(SearchResults {
             hits,
             total,
             more,
             facets,
-            search_time,
-            fetch_time: fetch_started.elapsed(),
+            facet_sample,
+            search_time: ranking_time + counting_started.elapsed(),
+            fetch_time,
         })
     }
 
-    /// The top passages in result order, at most `per_article` of one article, with their
-    /// article ids. Fetches more passages than needed when grouping drops some, growing the
-    /// window until enough are kept or the matches run out. Returns whether they ran out.
+    fn facet_collector(&self, searcher: &tantivy::Searcher) -> FacetCollector {
+        let schema = searcher.schema();
+        let fields = self.handle.fields;
+        FacetCollector {
+            entity_label_field: field_name(schema, fields.entity_label).to_string(),
+            category_field: field_name(schema, fields.category).to_string(),
+            date_field: field_name(schema, fields.date).to_string(),
+        }
+    }
+
+    /// Facets of the best `sample` passages, and whether those are all the matches.
+    fn sampled_facets(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+        sample: usize,
+    ) -> Result<(Facets, bool), IndexError> {
+        let top = self.top_docs(searcher, query, request, sample)?;
+        let all_matches = top.len() < sample;
+        let mut by_segment: Vec<Vec<DocId>> = vec![Vec::new(); searcher.segment_readers().len()];
+        for (_, _, address) in top {
+            by_segment[address.segment_ord as usize].push(address.doc_id);
+        }
+        let collector = self.facet_collector(searcher);
+        let mut fruits = Vec::new();
+        for (segment_ord, mut docs) in by_segment.into_iter().enumerate() {
+            if docs.is_empty() {
+                continue;
+            }
+            docs.sort_unstable();
+            let segment = searcher.segment_reader(segment_ord as u32);
+            let mut segment_collector = collector
+                .for_segment(segment_ord as u32, segment)
+                .map_err(|source| self.tantivy_error(source))?;
+            for doc in docs {
+                segment_collector.collect(doc, 0.0);
+            }
+            fruits.push(segment_collector.harvest());
+        }
+        let tally = collector
+            .merge_fruits(fruits)
+            .map_err(|source| self.tantivy_error(source))?;
+        Ok((tally.into_facets(FACET_TOP, None), all_matches))
+    }
+
+    /// The top passages in result order, at most `per_article` of one article. Fetches more
+    /// passages than needed when grouping drops some, growing the window until enough are kept
+    /// or the matches run out. Returns whether they ran out. Articles are told apart only where
+    /// needed (ties, grouping), and by the ordinal of their id in the segment's column when the
+    /// index has one segment: reading the id itself decompresses a block of that column.
     fn ranked_passages(
         &self,
         searcher: &tantivy::Searcher,
@@ -439,36 +503,43 @@ impl Searcher {
         } else {
             wanted * 3 + 10
         };
+        let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
         loop {
-            let top = self.top_docs(searcher, query, request, window)?;
-            let exhausted = top.len() < window;
-            let mut keys = PassageKeys::new(searcher, &self.handle);
-            let mut ordered = Vec::with_capacity(top.len());
-            for (order_key, score, address) in top {
-                let (article_id, ordinal) = keys.get(address)?;
-                ordered.push((order_key, score, address, article_id, ordinal));
-            }
+            let mut ordered = self.top_docs(searcher, query, request, window)?;
+            let exhausted = ordered.len() < window;
+            ordered.sort_by(|a, b| compare_order_keys(&b.0, &a.0));
             // Equal keys are ordered by article id and passage position, so that output does
             // not depend on which indexing thread wrote a passage.
-            ordered.sort_by(|a, b| {
-                (b.0.0.total_cmp(&a.0.0))
-                    .then_with(|| b.0.1.total_cmp(&a.0.1))
-                    .then_with(|| a.3.cmp(&b.3))
-                    .then_with(|| a.4.cmp(&b.4))
-            });
-            let mut per_article: HashMap<String, usize> = HashMap::new();
-            let mut kept = Vec::with_capacity(wanted + 1);
-            for (_, score, address, article_id, _) in ordered {
-                let shown = per_article.entry(article_id.clone()).or_default();
-                if request.per_article > 0 && *shown >= request.per_article {
-                    continue;
+            let mut start = 0;
+            while start < ordered.len() {
+                let end = start
+                    + ordered[start..]
+                        .iter()
+                        .take_while(|other| compare_order_keys(&other.0, &ordered[start].0).is_eq())
+                        .count();
+                if end - start > 1 {
+                    let mut tied = Vec::with_capacity(end - start);
+                    for entry in &ordered[start..end] {
+                        tied.push((keys.article(entry.2)?, keys.ordinal(entry.2), *entry));
+                    }
+                    tied.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+                    for (slot, (_, _, entry)) in ordered[start..end].iter_mut().zip(tied) {
+                        *slot = entry;
+                    }
                 }
-                *shown += 1;
-                kept.push(RankedPassage {
-                    score,
-                    address,
-                    article_id,
-                });
+                start = end;
+            }
+            let mut per_article: HashMap<ArticleKey, usize> = HashMap::new();
+            let mut kept = Vec::with_capacity(wanted + 1);
+            for (_, score, address) in ordered {
+                if request.per_article > 0 {
+                    let shown = per_article.entry(keys.article(address)?).or_default();
+                    if *shown >= request.per_article {
+                        continue;
+                    }
+                    *shown += 1;
+                }
+                kept.push(RankedPassage { score, address });
                 if kept.len() > wanted {
                     break;
                 }
@@ -543,35 +614,85 @@ impl Searcher {
         result.map_err(|source| self.tantivy_error(source))
     }
 
-    /// For each article on the page, how many of its matching passages are not shown.
+    /// For each article on the page, how many of its matching passages are not shown. One
+    /// pass per segment: the passages of the page's articles (their id postings) are checked
+    /// against one matcher of the query, in document order.
     fn count_per_article(
         &self,
         searcher: &tantivy::Searcher,
         query: &dyn Query,
-        page: &[RankedPassage],
+        page: &[Hit],
     ) -> Result<HashMap<String, usize>, IndexError> {
-        let mut shown: HashMap<&str, usize> = HashMap::new();
-        for passage in page {
-            *shown.entry(passage.article_id.as_str()).or_default() += 1;
+        let mut articles: Vec<&str> = Vec::new();
+        let mut shown: Vec<usize> = Vec::new();
+        for hit in page {
+            let article_id = hit.article_id.as_str();
+            match articles.iter().position(|known| *known == article_id) {
+                Some(idx) => shown[idx] += 1,
+                None => {
+                    articles.push(article_id);
+                    shown.push(1);
+                }
+            }
         }
-        let mut more = HashMap::new();
-        for (article_id, n_shown) in shown {
-            let in_article = BooleanQuery::new(vec![
-                (Occur::Must, query.box_clone()),
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(self.handle.fields.article_id, article_id),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-            ]);
-            let n_matching = searcher
-                .search(&in_article, &Count)
+        let mut matching = vec![0usize; articles.len()];
+        if !articles.is_empty() {
+            let weight = query
+                .weight(EnableScoring::disabled_from_searcher(searcher))
                 .map_err(|source| self.tantivy_error(source))?;
-            more.insert(article_id.to_string(), n_matching.saturating_sub(n_shown));
+            let article_field = self.handle.fields.article_id;
+            let io_error = |source| IndexError::Io {
+                path: self.handle.path.clone(),
+                source,
+            };
+            for segment in searcher.segment_readers() {
+                let inverted_index = segment
+                    .inverted_index(article_field)
+                    .map_err(|source| self.tantivy_error(source))?;
+                let mut passages: Vec<(DocId, usize)> = Vec::new();
+                for (idx, article_id) in articles.iter().enumerate() {
+                    let term = Term::from_field_text(article_field, article_id);
+                    let Some(mut postings) = inverted_index
+                        .read_postings(&term, IndexRecordOption::Basic)
+                        .map_err(io_error)?
+                    else {
+                        continue;
+                    };
+                    while postings.doc() != TERMINATED {
+                        if !segment.is_deleted(postings.doc()) {
+                            passages.push((postings.doc(), idx));
+                        }
+                        postings.advance();
+                    }
+                }
+                if passages.is_empty() {
+                    continue;
+                }
+                passages.sort_unstable();
+                let mut matcher = weight
+                    .scorer(segment, 1.0)
+                    .map_err(|source| self.tantivy_error(source))?;
+                for (doc, idx) in passages {
+                    let mut at = matcher.doc();
+                    if at < doc {
+                        at = matcher.seek(doc);
+                    }
+                    if at == TERMINATED {
+                        break;
+                    }
+                    if at == doc {
+                        matching[idx] += 1;
+                    }
+                }
+            }
         }
-        Ok(more)
+        Ok(articles
+            .into_iter()
+            .zip(shown.into_iter().zip(matching))
+            .map(|(article_id, (n_shown, n_matching))| {
+                (article_id.to_string(), n_matching.saturating_sub(n_shown))
+            })
+            .collect())
     }
 
     /// The date of the newest article in the index: recency is measured from it, so that an
@@ -688,7 +809,14 @@ type OrderKey = (f64, f64);
 struct RankedPassage {
     score: Score,
     address: DocAddress,
-    article_id: String,
+}
+
+/// What tells articles apart while ranking: in an index of one segment the ordinal of the
+/// article id in that segment's sorted column (same order as the ids), else the id itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum ArticleKey {
+    Ord(u64),
+    Id(String),
 }
 
 /// `RECENCY_FLOOR + (1 - RECENCY_FLOOR) * 0.5^(age / half-life)`; undated passages get the floor.
@@ -705,70 +833,106 @@ fn recency_factor(
     RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * decay
 }
 
+/// Results order: the order key, most significant first, compared as numbers.
+fn compare_order_keys(a: &OrderKey, b: &OrderKey) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then_with(|| a.1.total_cmp(&b.1))
+}
+
 /// Reads the article id and ordinal of passages from the fast columns, one pair of columns per
-/// segment, opened on first use.
+/// segment, opened on first use; articles are remembered, as reading an id decompresses a block.
 struct PassageKeys<'a> {
     searcher: &'a tantivy::Searcher,
     article_field: String,
     ordinal_field: String,
-    columns: HashMap<
-        u32,
-        (
-            Option<tantivy::columnar::StrColumn>,
-            Option<tantivy::columnar::Column<u64>>,
-        ),
-    >,
-    buffer: String,
+    shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+    columns: HashMap<u32, KeyColumns>,
+    articles: HashMap<DocAddress, ArticleKey>,
 }
 
 impl<'a> PassageKeys<'a> {
-    fn new(searcher: &'a tantivy::Searcher, handle: &IndexHandle) -> PassageKeys<'a> {
+    fn new(
+        searcher: &'a tantivy::Searcher,
+        handle: &IndexHandle,
+        shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+    ) -> PassageKeys<'a> {
         PassageKeys {
             searcher,
             article_field: field_name(searcher.schema(), handle.fields.article_id).to_string(),
             ordinal_field: field_name(searcher.schema(), handle.fields.ordinal).to_string(),
+            shared,
             columns: HashMap::new(),
-            buffer: String::new(),
+            articles: HashMap::new(),
         }
     }
 
-    fn get(&mut self, address: DocAddress) -> Result<(String, u64), IndexError> {
+    fn columns(&mut self, segment_ord: u32) -> &KeyColumns {
         let searcher = self.searcher;
         let (article_field, ordinal_field) = (&self.article_field, &self.ordinal_field);
-        let (articles, ordinals) = self.columns.entry(address.segment_ord).or_insert_with(|| {
-            let fast_fields = searcher.segment_reader(address.segment_ord).fast_fields();
-            (
+        let shared = self.shared;
+        self.columns.entry(segment_ord).or_insert_with(|| {
+            let segment = searcher.segment_reader(segment_ord);
+            let mut shared = shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(columns) = shared.get(&segment.segment_id()) {
+                return columns.clone();
+            }
+            let fast_fields = segment.fast_fields();
+            let columns = (
                 fast_fields.str(article_field).ok().flatten(),
                 fast_fields.column_opt::<u64>(ordinal_field).ok().flatten(),
-            )
-        });
-        let ordinal = ordinals
+            );
+            // Segments merged away since are forgotten.
+            let live: Vec<SegmentId> = searcher
+                .segment_readers()
+                .iter()
+                .map(SegmentReader::segment_id)
+                .collect();
+            shared.retain(|id, _| live.contains(id));
+            shared.insert(segment.segment_id(), columns.clone());
+            columns
+        })
+    }
+
+    fn ordinal(&mut self, address: DocAddress) -> u64 {
+        self.columns(address.segment_ord)
+            .1
             .as_ref()
             .and_then(|column| column.first(address.doc_id))
-            .unwrap_or(0);
-        let Some(ord) = articles
-            .as_ref()
-            .and_then(|column| column.term_ords(address.doc_id).next())
-        else {
-            return Ok((String::new(), ordinal));
-        };
-        // The decoded dictionary, when it can be kept: no block decompression per passage.
-        let segment = searcher.segment_reader(address.segment_ord);
-        if let Ok(Some(terms)) = crate::facets::segment_terms(segment, article_field)
-            && let Some(article_id) = terms.term(ord)
+            .unwrap_or(0)
+    }
+
+    /// The passage's article: its id, or in an index of one segment the id's ordinal.
+    fn article(&mut self, address: DocAddress) -> Result<ArticleKey, IndexError> {
+        if let Some(key) = self.articles.get(&address) {
+            return Ok(key.clone());
+        }
+        let one_segment = self.searcher.segment_readers().len() == 1;
+        let path = std::path::PathBuf::from(&self.article_field);
+        let mut key = ArticleKey::Id(String::new());
+        let column = self.columns(address.segment_ord).0.clone();
+        if let Some(column) = &column
+            && let Some(ord) = column.term_ords(address.doc_id).next()
         {
-            return Ok((article_id.to_string(), ordinal));
+            let segment = self.searcher.segment_reader(address.segment_ord);
+            key = if one_segment {
+                ArticleKey::Ord(ord)
+            } else if let Ok(Some(terms)) =
+                crate::facets::segment_terms(segment, &self.article_field)
+                && let Some(article_id) = terms.term(ord)
+            {
+                // The decoded dictionary, when it can be kept: no block decompression per passage.
+                ArticleKey::Id(article_id.to_string())
+            } else {
+                let mut article_id = String::new();
+                column
+                    .ord_to_str(ord, &mut article_id)
+                    .map_err(|source| IndexError::Io { path, source })?;
+                ArticleKey::Id(article_id)
+            };
         }
-        self.buffer.clear();
-        if let Some(column) = articles {
-            column
-                .ord_to_str(ord, &mut self.buffer)
-                .map_err(|source| IndexError::Io {
-                    path: std::path::PathBuf::from(article_field),
-                    source,
-                })?;
-        }
-        Ok((self.buffer.clone(), ordinal))
+        self.articles.insert(address, key.clone());
+        Ok(key)
     }
 }
 
@@ -801,7 +965,7 @@ impl Compiler<'_> {
                 if compiled.iter().all(|(occur, _)| *occur == Occur::MustNot) {
                     compiled.push((Occur::Must, Box::new(AllQuery)));
                 }
-                Ok(Some(Box::new(BooleanQuery::new(compiled))))
+                Ok(Some(Box::new(BooleanQuery::new(flatten_should(compiled)))))
             }
         }
     }
@@ -1086,6 +1250,38 @@ fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
     }
 }
 
+/// Lifts the clauses of optional-only children into an optional-only parent: `(a OR b) OR c` is
+/// `a OR b OR c`, with the same matches and the same summed score. tantivy skips the postings
+/// that cannot reach the top (block-max WAND) only over a flat union of terms, and every word
+/// is itself a union over the title, section and text fields, so without this a query of
+/// several words would score every passage that holds any of them.
+fn flatten_should(clauses: Vec<(Occur, Box<dyn Query>)>) -> Vec<(Occur, Box<dyn Query>)> {
+    if clauses.iter().any(|(occur, _)| *occur != Occur::Should) {
+        return clauses;
+    }
+    let mut flat = Vec::with_capacity(clauses.len());
+    for (occur, query) in clauses {
+        match query.downcast_ref::<BooleanQuery>() {
+            Some(child)
+                if child.get_minimum_number_should_match() <= 1
+                    && child
+                        .clauses()
+                        .iter()
+                        .all(|(occur, _)| *occur == Occur::Should) =>
+            {
+                flat.extend(
+                    child
+                        .clauses()
+                        .iter()
+                        .map(|(occur, query)| (*occur, query.box_clone())),
+                );
+            }
+            _ => flat.push((occur, query)),
+        }
+    }
+    flat
+}
+
 fn disjunction(mut clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if clauses.len() == 1 {
         return clauses.remove(0);
@@ -1264,6 +1460,51 @@ mod tests {
         let results = searcher.search(&request).unwrap();
         assert_eq!(results.total, Some(4));
         assert!(!results.more);
+    }
+
+    #[test]
+    fn a_facet_sample_counts_the_best_passages_and_says_when_it_is_one() {
+        let searcher = fixture();
+        let mut request = SearchRequest::new("ammunition");
+        request.limit = 1;
+        request.facet_sample = 2;
+        let results = searcher.search(&request).unwrap();
+        assert_eq!(results.facet_sample, Some(2));
+        assert_eq!(results.facets.as_ref().unwrap().total, 2);
+        assert_eq!(results.total, None);
+        // A sample that holds every match is the whole result set, counted exactly.
+        request.facet_sample = 100;
+        let results = searcher.search(&request).unwrap();
+        assert_eq!(results.facet_sample, None);
+        request.facets = true;
+        let every_match = searcher.search(&request).unwrap().facets.unwrap();
+        assert_eq!(results.facets.unwrap(), every_match);
+        assert_eq!(every_match.total, 4);
+    }
+
+    #[test]
+    fn words_of_a_query_compile_to_one_flat_union_of_terms() {
+        // tantivy prunes with block-max WAND only over a flat union of term queries.
+        let searcher = fixture();
+        let compiled = searcher
+            .compile("ammunition serbia", false, FieldBoosts::default())
+            .unwrap();
+        let union = compiled.query.downcast_ref::<BooleanQuery>().unwrap();
+        assert_eq!(union.clauses().len(), 6);
+        for (occur, clause) in union.clauses() {
+            assert_eq!(*occur, Occur::Should);
+            let term = match clause.downcast_ref::<BoostQuery>() {
+                Some(boosted) => format!("{boosted:?}"),
+                None => format!("{clause:?}"),
+            };
+            assert!(term.contains("TermQuery"), "{term}");
+        }
+        // Required words stay an intersection of unions.
+        let compiled = searcher
+            .compile("+ammunition +serbia", false, FieldBoosts::default())
+            .unwrap();
+        let both = compiled.query.downcast_ref::<BooleanQuery>().unwrap();
+        assert_eq!(both.clauses().len(), 2);
     }
 
     #[test]

@@ -17,6 +17,9 @@ use crate::render::text::TextOptions;
 use crate::render::{self, Theme};
 use crate::search::{SearchRequest, Searcher};
 
+/// Passages whose entities the text output's closing line counts (unless `--facets`).
+pub const FOOTER_SAMPLE: usize = 100;
+
 /// Opens the index, building the default one from the default corpus when it does not exist.
 pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searcher> {
     open_or_build_default_with(location, EntityExtractor::builtin())
@@ -69,6 +72,7 @@ pub fn open_backend(
 
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
+    let on_quickwit = config::backend_settings(&args.backend)?.kind == BackendKind::Quickwit;
     let backend = open_backend(&args.backend, &args.index, extractor)?;
     let filters = config::filters(
         args.since.as_deref(),
@@ -94,8 +98,13 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.count = args.count;
     request.fragments = args.fragments;
     request.boosts = args.boosts.boosts();
-    // The text output closes with the most mentioned entities of the whole result set.
-    request.facets = args.facets || !args.json;
+    // The text output closes with the most mentioned entities: of the best passages on a
+    // local index (counting them over every match would visit every match), of every match
+    // on Quickwit (its aggregations run on the cluster).
+    request.facets = args.facets || (!args.json && on_quickwit);
+    if !args.json {
+        request.facet_sample = FOOTER_SAMPLE;
+    }
     let results = backend.search(&request)?;
 
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);

@@ -40,7 +40,8 @@ struct ArticleContext {
 #[derive(Debug, Clone)]
 pub struct EntityExtractor {
     gazetteer: Arc<Gazetteer>,
-    tagger: &'static Tagger,
+    /// Loaded on first use: searching resolves names with the gazetteer alone.
+    tagger: fn() -> &'static Tagger,
     /// Known forms that the tagger did not mark still count as mentions.
     match_untagged_forms: bool,
 }
@@ -58,7 +59,7 @@ impl EntityExtractor {
             gazetteer: BUILTIN
                 .get_or_init(|| Arc::new(Gazetteer::builtin()))
                 .clone(),
-            tagger: builtin_tagger(),
+            tagger: builtin_tagger,
             match_untagged_forms: true,
         }
     }
@@ -86,7 +87,7 @@ impl EntityExtractor {
     pub fn none() -> EntityExtractor {
         EntityExtractor {
             gazetteer: Arc::new(Gazetteer::default()),
-            tagger: empty_tagger(),
+            tagger: empty_tagger,
             match_untagged_forms: false,
         }
     }
@@ -164,11 +165,12 @@ impl EntityExtractor {
     }
 
     fn find_mentions(&self, text: &str, context: &mut ArticleContext) -> Vec<Mention> {
-        if self.tagger.is_empty() && self.gazetteer.is_empty() {
+        let tagger = (self.tagger)();
+        if tagger.is_empty() && self.gazetteer.is_empty() {
             return Vec::new();
         }
         let tokens = tokenize(text);
-        let (matches, tags) = self.tagger.tag_text(&tokens, &self.gazetteer);
+        let (matches, tags) = tagger.tag_text(&tokens, &self.gazetteer);
         let spans = self.spans(&tokens, &tags, &matches);
         let mut mentions = Vec::with_capacity(spans.len());
         for (span_idx, span) in spans.iter().enumerate() {

@@ -34,7 +34,7 @@ pub fn write_results<W: Write>(
     let elapsed_ms = (results.search_time + results.fetch_time).as_secs_f64() * 1e3;
     let dim = theme.dim;
     if let Some(facets) = &results.facets {
-        write_facets(out, facets, theme, options)?;
+        write_facets(out, facets, results.facet_sample, theme, options)?;
     }
     if shown == 0 {
         return writeln!(out, "{dim}no passage matches ({elapsed_ms:.1} ms){dim:#}");
@@ -60,6 +60,7 @@ pub fn write_results<W: Write>(
 fn write_facets<W: Write>(
     out: &mut W,
     facets: &Facets,
+    sample: Option<usize>,
     theme: &Theme,
     options: TextOptions,
 ) -> std::io::Result<()> {
@@ -78,7 +79,14 @@ fn write_facets<W: Write>(
             .take(n_entities)
             .map(|e| format!("{entity}{}{entity:#} {dim}{}{dim:#}", e.name, e.count))
             .collect();
-        writeln!(out, "{title}most mentioned:{title:#} {}", names.join(", "))?;
+        match sample {
+            Some(n) => writeln!(
+                out,
+                "{title}most mentioned in the best {n} passages:{title:#} {}",
+                names.join(", ")
+            )?,
+            None => writeln!(out, "{title}most mentioned:{title:#} {}", names.join(", "))?,
+        }
     }
     if !options.facets {
         return Ok(());
@@ -242,6 +250,7 @@ mod tests {
             total: Some(7),
             more: true,
             facets: None,
+            facet_sample: None,
             search_time: Duration::from_micros(300),
             fetch_time: Duration::from_micros(200),
         };
@@ -259,6 +268,46 @@ mod tests {
         assert!(plain.contains("Serbia sells shells."));
         assert!(plain.contains("passages 1-1 of 7 matching (0.5 ms)"));
         assert!(plain.contains("+3 more passages in this article"));
+    }
+
+    #[test]
+    fn entity_counts_of_a_sample_say_so() {
+        let facets = Facets {
+            total: 100,
+            entities: vec![crate::facets::EntityCount {
+                name: "Serbia".into(),
+                kind: crate::model::EntityKind::Place,
+                count: 40,
+            }],
+            ..Facets::default()
+        };
+        let render = |facet_sample| {
+            let results = SearchResults {
+                hits: vec![hit()],
+                total: None,
+                more: true,
+                facets: Some(facets.clone()),
+                facet_sample,
+                search_time: Duration::ZERO,
+                fetch_time: Duration::ZERO,
+            };
+            let mut out = Vec::new();
+            write_results(
+                &mut out,
+                &results,
+                &Theme::default(),
+                TextOptions::default(),
+            )
+            .unwrap();
+            anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string()
+        };
+        let sampled = render(Some(100));
+        assert!(
+            sampled.contains("most mentioned in the best 100 passages: Serbia 40"),
+            "{sampled}"
+        );
+        assert!(sampled.contains("more match (--count counts them)"));
+        assert!(render(None).contains("most mentioned: Serbia 40"));
     }
 
     #[test]

@@ -194,6 +194,7 @@ pub fn results_from_response(
         total,
         more,
         facets,
+        facet_sample: None,
         search_time: std::time::Duration::ZERO,
         fetch_time: std::time::Duration::ZERO,
     })
