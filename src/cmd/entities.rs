@@ -13,7 +13,8 @@ use crate::render::{self, Theme};
 
 pub fn run(args: &EntitiesArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
-    let backend = open_backend(&args.backend, &args.index, extractor)?;
+    let settings = crate::config::backend_settings(&args.backend)?;
+    let backend = open_backend(&settings, &args.index, extractor)?;
     let query = args
         .query
         .as_deref()

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::backend::{BackendKind, SearchBackend};
 use crate::build::BuildOptions;
-use crate::cli::{BackendArgs, IndexArgs, SearchArgs};
+use crate::cli::{IndexArgs, SearchArgs};
 use crate::cmd::Outcome;
 use crate::config::{self, DEFAULT_CORPUS_DIR, IndexLocation};
 use crate::extract::entities::EntityExtractor;
@@ -56,24 +56,24 @@ pub fn open_or_build_default_with(
 /// The backend the settings choose: the local index (the default one built on first use), or
 /// a Quickwit index.
 pub fn open_backend(
-    backend: &BackendArgs,
+    settings: &config::BackendSettings,
     index: &IndexArgs,
     extractor: EntityExtractor,
 ) -> anyhow::Result<Box<dyn SearchBackend>> {
-    let settings = config::backend_settings(backend)?;
     Ok(match settings.kind {
         BackendKind::Local => Box::new(open_or_build_default_with(
             &IndexLocation::from_args(index),
             extractor,
         )?),
-        BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(&settings, extractor)?),
+        BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(settings, extractor)?),
     })
 }
 
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
-    let on_quickwit = config::backend_settings(&args.backend)?.kind == BackendKind::Quickwit;
-    let backend = open_backend(&args.backend, &args.index, extractor)?;
+    let settings = config::backend_settings(&args.backend)?;
+    let on_quickwit = settings.kind == BackendKind::Quickwit;
+    let backend = open_backend(&settings, &args.index, extractor)?;
     let filters = config::filters(
         args.since.as_deref(),
         args.until.as_deref(),
