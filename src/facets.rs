@@ -8,8 +8,8 @@
 //! decompresses dictionary blocks.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, LazyLock};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use chrono::{DateTime, Datelike};
 use quick_cache::sync::Cache;
@@ -267,6 +267,36 @@ fn term_table(
         .map(Some)
 }
 
+/// Dictionaries that facets asked for once without decoding them.
+static ASKED_ONCE: LazyLock<Mutex<HashSet<TermTableKey>>> =
+    LazyLock::new(|| Mutex::new(HashSet::new()));
+
+/// The term table of `column` for counting facets: the cached one, or a new one when this
+/// dictionary was asked for before in this process. Decoding a whole dictionary pays off only
+/// when it is read again (a server, a benchmark); a single search (one `newsdex search`
+/// process) resolves its few ordinals in one sorted pass instead (`OrdCounts::harvest`).
+fn repeated_term_table(
+    segment: SegmentId,
+    field: &str,
+    column: &StrColumn,
+) -> std::io::Result<Option<Arc<TermTable>>> {
+    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
+        return Ok(Some(table));
+    }
+    let first_time = {
+        let mut asked = ASKED_ONCE.lock().unwrap_or_else(PoisonError::into_inner);
+        if asked.len() >= 4096 {
+            // Keys of segments merged away; forgetting them costs one more sorted pass each.
+            asked.clear();
+        }
+        asked.insert((segment, field.to_string()))
+    };
+    if first_time {
+        return Ok(None);
+    }
+    term_table(segment, field, column)
+}
+
 thread_local! {
     /// Zeroed count buffers, reused from one search to the next on a thread.
     static COUNT_BUFFERS: RefCell<Vec<Vec<u32>>> = const { RefCell::new(Vec::new()) };
@@ -322,7 +352,7 @@ enum SegmentCounts {
 
 impl OrdCounts {
     fn new(segment: SegmentId, field: &str, column: StrColumn) -> std::io::Result<OrdCounts> {
-        let table = term_table(segment, field, &column)?;
+        let table = repeated_term_table(segment, field, &column)?;
         Ok(OrdCounts {
             segment,
             counts: take_counts(column.num_terms()),

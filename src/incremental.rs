@@ -5,6 +5,7 @@
 //! a build killed at any moment leaves the previous commit as it was.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use std::time::{Instant, UNIX_EPOCH};
 
@@ -713,8 +714,10 @@ pub fn build_index(
             .map(drop)
             .map_err(tantivy_error(&handle))?;
     }
-    let full_rebuild = previous.is_none();
-    let old_manifest = previous.map(|payload| payload.manifest).unwrap_or_default();
+    // Without its manifest (lost, damaged, or never written) nothing is known to be indexed.
+    let old_manifest = previous.and_then(|payload| load_manifest(&handle, &payload));
+    let full_rebuild = old_manifest.is_none();
+    let old_manifest = old_manifest.unwrap_or_default();
     if full_rebuild {
         // Applied with the commit: a build that fails leaves the previous index as it was.
         writer
@@ -884,9 +887,8 @@ pub fn build_index(
         // Nothing to write: dropping the writer rolls back and releases the lock.
         drop(writer);
     } else {
-        let mut payload = Payload::new(&options.corpus, new_manifest);
-        payload.mapping = mapping;
-        commit_with_payload(&handle, writer, &payload).map_err(write_failed)?;
+        commit_with_manifest(&handle, writer, &options.corpus, mapping, &new_manifest)
+            .map_err(write_failed)?;
         if full_rebuild {
             index::merge_segments(&handle)?;
         }
@@ -897,18 +899,75 @@ pub fn build_index(
     Ok(report)
 }
 
-/// Commits the writer's work together with the payload, then waits for merges so that the
-/// files on disk are final. Until tantivy renames the new `meta.json` into place, readers see
-/// the previous commit, payload included.
-pub fn commit_with_payload(
+/// Commits the writer's work together with its manifest, then waits for merges so that the
+/// files on disk are final. The manifest file is written first, under a name no other manifest
+/// has; the payload that names it goes into `meta.json` with the commit. Until tantivy renames
+/// the new `meta.json` into place, readers see the previous commit and its manifest file, which
+/// is removed only after the commit.
+pub fn commit_with_manifest(
     handle: &IndexHandle,
     mut writer: IndexWriter,
-    payload: &Payload,
+    corpus: &Path,
+    mapping: String,
+    manifest: &Manifest,
 ) -> Result<(), IndexError> {
+    let manifest_file = store_manifest(handle, manifest)?;
+    let mut payload = Payload::new(corpus, manifest_file, manifest.files.len());
+    payload.mapping = mapping;
     let mut prepared = writer.prepare_commit().map_err(tantivy_error(handle))?;
     prepared.set_payload(&payload.to_json());
     prepared.commit().map_err(tantivy_error(handle))?;
-    writer.wait_merging_threads().map_err(tantivy_error(handle))
+    writer
+        .wait_merging_threads()
+        .map_err(tantivy_error(handle))?;
+    remove_stale_manifests(handle, &payload.manifest_file);
+    Ok(())
+}
+
+/// Writes the manifest into the index directory (atomically: a temporary file renamed into
+/// place) and returns its file name. An in-memory index keeps no manifest.
+fn store_manifest(handle: &IndexHandle, manifest: &Manifest) -> Result<String, IndexError> {
+    if !handle.path.is_dir() {
+        return Ok(String::new());
+    }
+    let (name, bytes) = manifest.pack();
+    let io_error = |error: std::io::Error| IndexError::WriteFailed {
+        path: handle.path.clone(),
+        message: format!("cannot write the manifest `{name}`: {error}"),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(&handle.path).map_err(io_error)?;
+    file.write_all(&bytes).map_err(io_error)?;
+    file.as_file().sync_all().map_err(io_error)?;
+    file.persist(handle.path.join(&name))
+        .map_err(|error| io_error(error.error))?;
+    Ok(name)
+}
+
+/// The manifest that `payload` names, or `None` when it is missing or unreadable.
+pub fn load_manifest(handle: &IndexHandle, payload: &Payload) -> Option<Manifest> {
+    if payload.manifest_file.is_empty() {
+        return None;
+    }
+    let bytes = std::fs::read(handle.path.join(&payload.manifest_file)).ok()?;
+    Manifest::unpack(&bytes).ok()
+}
+
+/// Removes the manifest files of earlier commits and of builds killed before their commit.
+/// Best effort: a file left behind costs only disk space, and the next build tries again.
+fn remove_stale_manifests(handle: &IndexHandle, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(&handle.path) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = name.starts_with(manifest::MANIFEST_PREFIX)
+            && name.ends_with(manifest::MANIFEST_SUFFIX)
+            && name != keep;
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -959,8 +1018,14 @@ mod tests {
         let mut acc = Accumulated::default();
         let to_read: Vec<usize> = (0..files.len()).collect();
         pipeline.run(&to_read, &mut acc).unwrap();
-        let payload = Payload::new(Path::new("corpus"), acc.manifest.clone());
-        commit_with_payload(handle, writer, &payload).unwrap();
+        commit_with_manifest(
+            handle,
+            writer,
+            Path::new("corpus"),
+            String::new(),
+            &acc.manifest,
+        )
+        .unwrap();
         acc
     }
 

@@ -1,8 +1,10 @@
 //! Incremental-build bookkeeping: the corpus walk + the manifest of the last commit -> a `Plan`
 //! of what to skip, read, replace and remove. The manifest records, per corpus file, its size,
-//! modification time, content hash and the articles (id -> content hash) it produced; it is
-//! stored in the tantivy commit payload so that index and manifest change together. Pure data
-//! and pure functions: this module never reads corpus files or writes the index.
+//! modification time, content hash and the articles (id -> content hash) it produced. It is
+//! packed into a file beside the index named by its own content hash, and the tantivy commit
+//! payload names that file, so that index and manifest change together while `meta.json`,
+//! which every search reads, stays a few hundred bytes. Pure data and pure functions: this
+//! module never reads corpus files or touches the index directory.
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -50,41 +52,48 @@ pub struct Payload {
     /// differently, so it makes the next build a full one.
     #[serde(default)]
     pub mapping: String,
-    /// Packed (JSON, LZ4, base64) so that tantivy's `meta.json`, which every search reads,
-    /// stays small: one opaque string instead of thousands of escaped objects.
-    #[serde(default, with = "packed")]
-    pub manifest: Manifest,
+    /// The manifest file of this commit in the index directory (`Manifest::pack`). Empty in
+    /// an index whose manifest is unknown; its next build is a full one.
+    #[serde(default)]
+    pub manifest_file: String,
+    /// Corpus files in the manifest, so that `index stats` need not read it.
+    #[serde(default)]
+    pub files: usize,
 }
 
-/// The manifest as one string: JSON, compressed with LZ4 (size prepended), in base64.
-mod packed {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+/// Prefix and suffix of manifest file names, for finding stale ones.
+pub const MANIFEST_PREFIX: &str = "manifest-";
+pub const MANIFEST_SUFFIX: &str = ".json.lz4";
 
-    use super::Manifest;
-
-    pub fn serialize<S: Serializer>(manifest: &Manifest, serializer: S) -> Result<S::Ok, S::Error> {
-        let json = serde_json::to_vec(manifest).map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(&STANDARD.encode(lz4_flex::compress_prepend_size(&json)))
+impl Manifest {
+    /// The manifest as bytes (JSON, LZ4-compressed with its size prepended) and the file name
+    /// they go under, made from their xxh3-64 hash: a new manifest never overwrites the file
+    /// that the last commit names.
+    pub fn pack(&self) -> (String, Vec<u8>) {
+        // Plain structs of strings and integers always serialise.
+        let json = serde_json::to_vec(self).expect("a manifest always serialises");
+        let bytes = lz4_flex::compress_prepend_size(&json);
+        let name = format!("{MANIFEST_PREFIX}{:016x}{MANIFEST_SUFFIX}", xxh3_64(&bytes));
+        (name, bytes)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Manifest, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let compressed = STANDARD.decode(text.as_bytes()).map_err(D::Error::custom)?;
-        let json = lz4_flex::decompress_size_prepended(&compressed).map_err(D::Error::custom)?;
-        serde_json::from_slice(&json).map_err(D::Error::custom)
+    /// The manifest that `pack` made these bytes from.
+    pub fn unpack(bytes: &[u8]) -> Result<Manifest, String> {
+        let json = lz4_flex::decompress_size_prepended(bytes).map_err(|error| error.to_string())?;
+        serde_json::from_slice(&json).map_err(|error| error.to_string())
     }
 }
 
 impl Payload {
-    pub fn new(corpus: &Path, manifest: Manifest) -> Payload {
+    /// The payload of a commit whose manifest was written under `manifest_file`.
+    pub fn new(corpus: &Path, manifest_file: String, files: usize) -> Payload {
         Payload {
             schema_version: crate::schema::SCHEMA_VERSION,
             newsdex_version: env!("CARGO_PKG_VERSION").to_string(),
             corpus: corpus.display().to_string(),
             mapping: String::new(),
-            manifest,
+            manifest_file,
+            files,
         }
     }
 
@@ -431,8 +440,10 @@ mod tests {
     #[test]
     fn payload_round_trips_and_its_version_is_read_from_meta_json() {
         let old = manifest(&[("a.txt", entry(10, 100, &[("a.txt", 1)]))]);
-        let payload = Payload::new(Path::new("corpus"), old);
+        let (name, _) = old.pack();
+        let payload = Payload::new(Path::new("corpus"), name, old.files.len());
         let json = payload.to_json();
+        assert!(json.len() < 300, "the payload names the manifest: {json}");
         assert_eq!(Payload::from_json(&json), Some(payload));
         assert_eq!(Payload::from_json("not json"), None);
 
@@ -448,5 +459,17 @@ mod tests {
         std::fs::write(dir.path().join("meta.json"), meta.to_string()).unwrap();
         assert_eq!(payload_version(dir.path()), None);
         assert!(never_committed(dir.path()));
+    }
+
+    #[test]
+    fn a_packed_manifest_unpacks_and_is_named_by_its_content() {
+        let one = manifest(&[("a.txt", entry(10, 100, &[("a.txt", 1)]))]);
+        let two = manifest(&[("a.txt", entry(11, 100, &[("a.txt", 1)]))]);
+        let (name, bytes) = one.pack();
+        assert!(name.starts_with(MANIFEST_PREFIX) && name.ends_with(MANIFEST_SUFFIX));
+        assert_eq!(Manifest::unpack(&bytes), Ok(one.clone()));
+        assert_eq!(one.pack().0, name, "the same manifest, the same name");
+        assert_ne!(two.pack().0, name, "another manifest, another name");
+        assert!(Manifest::unpack(&bytes[..bytes.len() / 2]).is_err());
     }
 }

@@ -100,7 +100,7 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
         schema_version: crate::schema::SCHEMA_VERSION,
         newsdex_version: payload.as_ref().map(|p| p.newsdex_version.clone()),
         corpus: payload.as_ref().map(|p| p.corpus.clone()),
-        files: payload.as_ref().map_or(0, |p| p.manifest.files.len()),
+        files: payload.as_ref().map_or(0, |p| p.files),
         articles: counts.articles,
         passages: searcher.num_docs(),
         undated_articles: counts.undated_articles,

@@ -131,6 +131,62 @@ fn an_unchanged_corpus_is_not_indexed_again_and_changes_are_applied() {
     assert_eq!(stats(&env)["passages"], changed["passages"]);
 }
 
+/// The manifest files in the index directory.
+fn manifest_files(env: &TestEnv) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.index())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("manifest-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_manifest_lives_beside_the_index_and_a_lost_one_makes_a_full_rebuild() {
+    let env = big_corpus(200);
+    build_ok(&env, &["--quiet"]);
+    let first = manifest_files(&env);
+    assert_eq!(first.len(), 1, "{first:?}");
+    // `meta.json`, which every search reads, does not grow with the corpus.
+    let meta = std::fs::metadata(env.index().join("meta.json"))
+        .unwrap()
+        .len();
+    assert!(meta < 8 * 1024, "meta.json is {meta} bytes");
+
+    // A change writes a new manifest and removes the old one; a leftover of a killed build goes too.
+    std::fs::write(
+        env.index().join("manifest-00000000deadbeef.json.lz4"),
+        b"stale",
+    )
+    .unwrap();
+    change_big_corpus(&env, 200, 5, 5, 5);
+    let changed = build_ok(&env, &[]);
+    assert!(!changed.contains("full rebuild"), "{changed}");
+    let second = manifest_files(&env);
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_ne!(second, first);
+    let articles = stats(&env)["articles"].clone();
+    assert_eq!(stats(&env)["files"], articles);
+
+    // Without its manifest, the next build cannot know what is indexed: it reads everything
+    // again and replaces the index, so no article is in twice.
+    std::fs::remove_file(env.index().join(&second[0])).unwrap();
+    let rebuilt = build_ok(&env, &[]);
+    assert!(rebuilt.contains("full rebuild"), "{rebuilt}");
+    assert_eq!(stats(&env)["articles"], articles);
+    assert_eq!(
+        n_hits(&env, "alpha"),
+        articles.as_u64().unwrap() as usize - 10
+    );
+    assert_eq!(manifest_files(&env).len(), 1);
+    let unchanged = build_ok(&env, &[]);
+    assert!(
+        unchanged.contains("0 added, 0 updated, 0 removed"),
+        "{unchanged}"
+    );
+}
+
 #[test]
 fn stats_report_articles_dates_categories_entities_segments_and_size() {
     let env = TestEnv::with_fixture("basic");
