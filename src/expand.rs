@@ -5,7 +5,9 @@
 //! require, and it does not parse the query language itself.
 
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, Bm25Weight, BooleanQuery, BoostQuery, Occur, Query, TermQuery,
+};
 use tantivy::schema::IndexRecordOption;
 
 use crate::extract::entities::{EntityExtractor, entity_key};
@@ -13,7 +15,7 @@ use crate::model::Entity;
 use crate::schema::{Fields, keyword_analyzer};
 use crate::search::analyse;
 
-/// The score a passage gets for mentioning a query's entity in another form: below what any
+/// The most a passage gets for mentioning a query's entity in another form: below what any
 /// real match of a query word scores in practice, so such passages rank after those.
 pub const ENTITY_EXPANSION_SCORE: f32 = 0.05;
 
@@ -21,36 +23,40 @@ pub const ENTITY_EXPANSION_SCORE: f32 = 0.05;
 const MAX_NAME_WORDS: usize = 6;
 
 /// The extra clauses for the entities the query names, or `None` when it names none (or uses
-/// operators that an added SHOULD clause could weaken).
+/// operators that an added SHOULD clause could weaken). Each is a BM25 term query on the
+/// `entity` field scaled so that it never scores more than `ENTITY_EXPANSION_SCORE`: as plain
+/// (boosted) term queries they join the query's flat union of terms, where tantivy skips the
+/// postings that cannot reach the top (block-max WAND); a constant-score clause would switch
+/// that off for the whole query.
 pub fn entity_expansion(
     extractor: &EntityExtractor,
     fields: &Fields,
     query_text: &str,
-) -> Option<Box<dyn Query>> {
+    statistics: &dyn Bm25StatisticsProvider,
+) -> tantivy::Result<Option<Box<dyn Query>>> {
     let mut keys: Vec<String> = named_entities(extractor, query_text)
         .iter()
         .flat_map(|entity| analyse(&mut keyword_analyzer(), &entity.name))
         .collect();
     keys.sort();
     keys.dedup();
-    if keys.is_empty() {
-        return None;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(keys.len());
+    for key in keys {
+        let term = Term::from_field_text(fields.entity, &key);
+        let max_score = Bm25Weight::for_terms(statistics, std::slice::from_ref(&term))?.max_score();
+        // An empty index has no statistics (and no passage to score).
+        let boost = if max_score.is_finite() && max_score > 0.0 {
+            ENTITY_EXPANSION_SCORE / max_score
+        } else {
+            ENTITY_EXPANSION_SCORE
+        };
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(query), boost)),
+        ));
     }
-    let clauses: Vec<(Occur, Box<dyn Query>)> = keys
-        .into_iter()
-        .map(|key| {
-            let term = TermQuery::new(
-                Term::from_field_text(fields.entity, &key),
-                IndexRecordOption::Basic,
-            );
-            (
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(Box::new(term), ENTITY_EXPANSION_SCORE))
-                    as Box<dyn Query>,
-            )
-        })
-        .collect();
-    Some(Box::new(BooleanQuery::new(clauses)))
+    Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
 }
 
 /// The canonical entities a query's plain words name, in query order (none when the query uses
@@ -111,8 +117,14 @@ mod tests {
 
     fn expanded_keys(query: &str) -> Vec<String> {
         let handle = crate::index::create_in_ram();
-        let Some(query) = entity_expansion(&EntityExtractor::builtin(), &handle.fields, query)
-        else {
+        let searcher = handle.index.reader().unwrap().searcher();
+        let Some(query) = entity_expansion(
+            &EntityExtractor::builtin(),
+            &handle.fields,
+            query,
+            &searcher,
+        )
+        .unwrap() else {
             return Vec::new();
         };
         let mut keys = Vec::new();

@@ -31,3 +31,4 @@ pub mod serve;
 pub mod snippet;
 pub mod stats;
 pub mod synth;
+pub mod union;

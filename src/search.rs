@@ -33,6 +33,7 @@ use crate::model::Hit;
 use crate::query::{self, FieldName, Node, RangeEnd};
 use crate::schema::{Fields, english_analyzer, field_name, keyword_analyzer};
 use crate::snippet::{self, HighlightTerms, make_snippet};
+use crate::union::LazyUnionQuery;
 
 /// A title match weighs this much more than a body match, by default.
 pub const TITLE_BOOST: f32 = 2.0;
@@ -214,6 +215,12 @@ impl Searcher {
         })
     }
 
+    /// The same searcher with another extractor (query expansion and `--entity` resolve
+    /// names with it).
+    pub fn with_extractor(self, extractor: EntityExtractor) -> Searcher {
+        Searcher { extractor, ..self }
+    }
+
     pub fn handle(&self) -> &IndexHandle {
         &self.handle
     }
@@ -337,20 +344,35 @@ impl Searcher {
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
     }
 
+    /// The ranked query plus its entity expansion: passages naming a query's entity in another
+    /// form match too, ranked below the others. One flat union with the query's own terms keeps
+    /// top-k pruning.
+    fn with_entity_expansion(
+        &self,
+        searcher: &tantivy::Searcher,
+        query_text: &str,
+        query: &dyn Query,
+    ) -> Result<Box<dyn Query>, IndexError> {
+        let expansion =
+            entity_expansion(&self.extractor, &self.handle.fields, query_text, searcher)
+                .map_err(|source| self.tantivy_error(source))?;
+        Ok(match expansion {
+            Some(expansion) => Box::new(BooleanQuery::new(flatten_should(vec![
+                (Occur::Should, query.box_clone()),
+                (Occur::Should, expansion),
+            ]))),
+            None => query.box_clone(),
+        })
+    }
+
     /// Runs a search: compile, filter, rank, group, count, fetch and snippet.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let compiled = self.compile(&request.query, request.require_all, request.boosts)?;
         let filter = self.filter_query(&request.filters)?;
-        // Passages naming a query's entity in another form match too, ranked below the others.
-        let ranked_query: Box<dyn Query> =
-            match entity_expansion(&self.extractor, &self.handle.fields, &request.query) {
-                Some(expansion) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, compiled.query.box_clone()),
-                    (Occur::Should, expansion),
-                ])),
-                None => compiled.query.box_clone(),
-            };
+        let searcher = self.reader.searcher();
+        let ranked_query =
+            self.with_entity_expansion(&searcher, &request.query, &*compiled.query)?;
         let query: Box<dyn Query> = match filter {
             None => ranked_query,
             Some(filter) => Box::new(BooleanQuery::new(vec![
@@ -358,9 +380,24 @@ impl Searcher {
                 (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
             ])),
         };
-        let searcher = self.reader.searcher();
         let wanted = request.offset + request.limit;
-        let (ranked, exhausted) = self.ranked_passages(&searcher, &*query, request, wanted)?;
+        // The footer's sample and the page come from one ranking: a query that cannot be
+        // pruned (an intersection, a filter) is not scored twice.
+        let sample = (request.facet_sample > 0 && !request.facets).then(|| {
+            let window = request.facet_sample.max(first_window(request, wanted));
+            self.top_docs(&searcher, &*query, request, window)
+                .map(|top| (top, window))
+        });
+        let sample = sample.transpose()?;
+        let (ranked, exhausted) = self.ranked_passages(
+            &searcher,
+            &*query,
+            request,
+            wanted,
+            sample
+                .as_ref()
+                .map(|(top, window)| (top.as_slice(), *window)),
+        )?;
         let more = ranked.len() > wanted || !exhausted;
         let page: Vec<RankedPassage> = ranked
             .into_iter()
@@ -373,9 +410,9 @@ impl Searcher {
                 .search(&*query, &self.facet_collector(&searcher))
                 .map_err(|source| self.tantivy_error(source))?;
             (Some(tally.into_facets(FACET_TOP, None)), None)
-        } else if request.facet_sample > 0 {
+        } else if let Some((top, _)) = &sample {
             let (facets, all_matches) =
-                self.sampled_facets(&searcher, &*query, request, request.facet_sample)?;
+                self.sampled_facets(&searcher, top, request.facet_sample)?;
             (Some(facets), (!all_matches).then_some(request.facet_sample))
         } else {
             (None, None)
@@ -453,14 +490,12 @@ impl Searcher {
     fn sampled_facets(
         &self,
         searcher: &tantivy::Searcher,
-        query: &dyn Query,
-        request: &SearchRequest,
+        top: &[Ranked],
         sample: usize,
     ) -> Result<(Facets, bool), IndexError> {
-        let top = self.top_docs(searcher, query, request, sample)?;
         let all_matches = top.len() < sample;
         let mut by_segment: Vec<Vec<DocId>> = vec![Vec::new(); searcher.segment_readers().len()];
-        for (_, _, address) in top {
+        for &(_, _, address) in top.iter().take(sample) {
             by_segment[address.segment_ord as usize].push(address.doc_id);
         }
         let collector = self.facet_collector(searcher);
@@ -496,16 +531,19 @@ impl Searcher {
         query: &dyn Query,
         request: &SearchRequest,
         wanted: usize,
+        ranked_before: Option<(&[Ranked], usize)>,
     ) -> Result<(Vec<RankedPassage>, bool), IndexError> {
-        // One more than needed tells whether more passages match.
-        let mut window = if request.per_article == 0 {
-            wanted + 1
-        } else {
-            wanted * 3 + 10
-        };
+        let mut window = first_window(request, wanted);
         let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
         loop {
-            let mut ordered = self.top_docs(searcher, query, request, window)?;
+            // The best `window` are the first of an earlier, longer ranking (its order is total:
+            // score, then address).
+            let mut ordered = match ranked_before {
+                Some((top, top_window)) if window <= top_window => {
+                    top[..window.min(top.len())].to_vec()
+                }
+                _ => self.top_docs(searcher, query, request, window)?,
+            };
             let exhausted = ordered.len() < window;
             ordered.sort_by(|a, b| compare_order_keys(&b.0, &a.0));
             // Equal keys are ordered by article id and passage position, so that output does
@@ -805,6 +843,19 @@ impl Searcher {
 /// What results are ordered by, most significant first: (score, 0), or (date, score).
 type OrderKey = (f64, f64);
 
+/// One ranked passage: its order key, its display score and its address.
+type Ranked = (OrderKey, Score, DocAddress);
+
+/// How many passages to rank first for a page of `wanted`: one more than needed tells whether
+/// more match; grouping by article needs a wider window.
+fn first_window(request: &SearchRequest, wanted: usize) -> usize {
+    if request.per_article == 0 {
+        wanted + 1
+    } else {
+        wanted * 3 + 10
+    }
+}
+
 /// A passage in result order, before its stored fields are fetched.
 struct RankedPassage {
     score: Score,
@@ -965,7 +1016,10 @@ impl Compiler<'_> {
                 if compiled.iter().all(|(occur, _)| *occur == Occur::MustNot) {
                     compiled.push((Occur::Must, Box::new(AllQuery)));
                 }
-                Ok(Some(Box::new(BooleanQuery::new(flatten_should(compiled)))))
+                Ok(Some(Box::new(BooleanQuery::new(lazy_required_unions(
+                    flatten_should(compiled),
+                    self.searcher,
+                )))))
             }
         }
     }
@@ -1282,6 +1336,58 @@ fn flatten_should(clauses: Vec<(Occur, Box<dyn Query>)>) -> Vec<(Occur, Box<dyn 
     flat
 }
 
+/// In an intersection (two or more required clauses), a required union of optional clauses (a
+/// word in its fields) that matches many more passages than the rarest required clause becomes
+/// a `LazyUnionQuery`: the intersection, led by the rare clause, then seeks through it and
+/// scores only the passages that hold every required word, where tantivy's union would score
+/// every passage of the windows it fills. Unions of about the same size are read end to end
+/// anyway, which tantivy's union does faster.
+fn lazy_required_unions(
+    clauses: Vec<(Occur, Box<dyn Query>)>,
+    searcher: &tantivy::Searcher,
+) -> Vec<(Occur, Box<dyn Query>)> {
+    /// How much more a union must match than the rarest required clause to be read lazily.
+    const DENSER: u64 = 4;
+    let cost = |query: &dyn Query| -> u64 {
+        let mut total = 0u64;
+        query.query_terms(&mut |term, _| total += searcher.doc_freq(term).unwrap_or(0));
+        total
+    };
+    let costs: Vec<Option<u64>> = clauses
+        .iter()
+        .map(|(occur, query)| (*occur == Occur::Must).then(|| cost(&**query)))
+        .collect();
+    if costs.iter().flatten().count() < 2 {
+        return clauses;
+    }
+    let rarest = costs.iter().flatten().copied().min().unwrap_or(0);
+    clauses
+        .into_iter()
+        .zip(costs)
+        .map(|((occur, query), cost)| {
+            let union = cost
+                .filter(|cost| *cost >= rarest.saturating_mul(DENSER).max(1))
+                .and_then(|_| query.downcast_ref::<BooleanQuery>())
+                .filter(|union| {
+                    union.get_minimum_number_should_match() <= 1
+                        && union
+                            .clauses()
+                            .iter()
+                            .all(|(occur, _)| *occur == Occur::Should)
+                });
+            match union {
+                Some(union) => (
+                    occur,
+                    Box::new(LazyUnionQuery::new(
+                        union.clauses().iter().map(|(_, q)| q.box_clone()).collect(),
+                    )) as Box<dyn Query>,
+                ),
+                None => (occur, query),
+            }
+        })
+        .collect()
+}
+
 fn disjunction(mut clauses: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     if clauses.len() == 1 {
         return clauses.remove(0);
@@ -1323,6 +1429,7 @@ pub fn analyse_with_positions(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expand::ENTITY_EXPANSION_SCORE;
     use crate::index::{create_in_ram, passage_document};
     use crate::model::{Article, Passage};
     use chrono::TimeZone;
@@ -1499,12 +1606,79 @@ mod tests {
             };
             assert!(term.contains("TermQuery"), "{term}");
         }
-        // Required words stay an intersection of unions.
-        let compiled = searcher
-            .compile("+ammunition +serbia", false, FieldBoosts::default())
+        // A word naming an entity adds its expansion to the same flat union, scaled so that a
+        // passage that only names the entity in another form scores above 0 and at most
+        // ENTITY_EXPANSION_SCORE.
+        let tantivy_searcher = searcher.tantivy_searcher();
+        let expanded = searcher
+            .with_entity_expansion(&tantivy_searcher, "ammunition serbia", &*compiled.query)
             .unwrap();
-        let both = compiled.query.downcast_ref::<BooleanQuery>().unwrap();
-        assert_eq!(both.clauses().len(), 2);
+        let union = expanded.downcast_ref::<BooleanQuery>().unwrap();
+        assert_eq!(union.clauses().len(), 7);
+        let weight = expanded
+            .weight(EnableScoring::enabled_from_searcher(&tantivy_searcher))
+            .unwrap();
+        for (occur, clause) in union.clauses() {
+            assert_eq!(*occur, Occur::Should);
+            let boosted = clause
+                .downcast_ref::<BoostQuery>()
+                .map(|q| format!("{q:?}"));
+            let term = boosted.unwrap_or_else(|| format!("{clause:?}"));
+            assert!(term.contains("TermQuery"), "{term}");
+        }
+        let entity = tantivy::Term::from_field_text(searcher.handle.fields.entity, "serbia");
+        let entity_only = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(entity, IndexRecordOption::Basic)) as Box<dyn Query>,
+            ),
+            (Occur::MustNot, compiled.query.box_clone()),
+        ]);
+        let mut n_entity_only = 0;
+        for (_, address) in tantivy_searcher
+            .search(&entity_only, &TopDocs::with_limit(100).order_by_score())
+            .unwrap()
+        {
+            let segment = tantivy_searcher.segment_reader(address.segment_ord);
+            let score = weight.explain(segment, address.doc_id).unwrap().value();
+            assert!(score > 0.0 && score <= ENTITY_EXPANSION_SCORE, "{score}");
+            n_entity_only += 1;
+        }
+        assert!(
+            n_entity_only > 0,
+            "the fixture has a passage naming Serbia otherwise"
+        );
+        // Required words stay an intersection of unions; a word much more frequent than the
+        // rarest required one is scored only where all match.
+        let lazy_clauses = |query: &str| -> Vec<bool> {
+            let compiled = searcher
+                .compile(query, false, FieldBoosts::default())
+                .unwrap();
+            let both = compiled.query.downcast_ref::<BooleanQuery>().unwrap();
+            assert!(
+                both.clauses()
+                    .iter()
+                    .all(|(occur, _)| *occur == Occur::Must)
+            );
+            both.clauses()
+                .iter()
+                .map(|(_, q)| q.downcast_ref::<LazyUnionQuery>().is_some())
+                .collect()
+        };
+        // Passages: "ammunition" 4, "serbia" 1, "belgrade" 1, "exports" 2.
+        assert_eq!(lazy_clauses("+ammunition +belgrade"), [true, false]);
+        assert_eq!(lazy_clauses("+exports +ammunition"), [false, false]);
+        // One required word with optional ones keeps tantivy's union.
+        let compiled = searcher
+            .compile("+ammunition serbia", false, FieldBoosts::default())
+            .unwrap();
+        let mixed = compiled.query.downcast_ref::<BooleanQuery>().unwrap();
+        assert!(
+            mixed
+                .clauses()
+                .iter()
+                .all(|(_, q)| q.downcast_ref::<LazyUnionQuery>().is_none())
+        );
     }
 
     #[test]

@@ -12,9 +12,11 @@ use crate::extract::entities::EntityExtractor;
 use crate::render::{self, Theme};
 
 pub fn run(args: &EntitiesArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
-    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
     let settings = crate::config::backend_settings(&args.backend)?;
-    let backend = open_backend(&settings, &args.index, extractor)?;
+    let entities_file = args.entities.file.as_deref();
+    let backend = open_backend(&settings, &args.index, || {
+        Ok(EntityExtractor::from_option(entities_file)?)
+    })?;
     let query = args
         .query
         .as_deref()

@@ -22,17 +22,24 @@ pub const FOOTER_SAMPLE: usize = 100;
 
 /// Opens the index, building the default one from the default corpus when it does not exist.
 pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searcher> {
-    open_or_build_default_with(location, EntityExtractor::builtin())
+    open_or_build_default_with(location, || Ok(EntityExtractor::builtin()))
 }
 
+/// What makes the extractor (the built-in one, or with a user's `--entities` file).
+pub trait MakeExtractor: FnOnce() -> anyhow::Result<EntityExtractor> + Send {}
+impl<F: FnOnce() -> anyhow::Result<EntityExtractor> + Send> MakeExtractor for F {}
+
 /// `open_or_build_default` with a given extractor (built-in plus a user's `--entities` file).
+/// The extractor's knowledge loads on a second thread while the index opens, so that a
+/// one-shot search waits for the longer of the two rather than for both.
 pub fn open_or_build_default_with(
     location: &IndexLocation,
-    extractor: EntityExtractor,
+    make_extractor: impl MakeExtractor,
 ) -> anyhow::Result<Searcher> {
     if location.is_default && !index::index_exists(location.path()) {
         let corpus = std::path::Path::new(DEFAULT_CORPUS_DIR);
         if corpus.is_dir() {
+            let extractor = make_extractor()?;
             eprintln!(
                 "note: no index at `{}` yet; building it from `{}` first",
                 location.path().display(),
@@ -47,10 +54,20 @@ pub fn open_or_build_default_with(
                 fields: Vec::new(),
             };
             crate::cmd::build::build(&options, true, &extractor)?;
+            return Ok(Searcher::new(open_index(location.path())?, extractor)?);
         }
     }
-    let handle = open_index(location.path())?;
-    Ok(Searcher::new(handle, extractor)?)
+    std::thread::scope(|scope| {
+        let extractor = scope.spawn(make_extractor);
+        let opened = open_index(location.path())
+            .and_then(|handle| Searcher::new(handle, EntityExtractor::none()));
+        // A bad `--entities` file is reported before a missing index, as it comes first.
+        let extractor = match extractor.join() {
+            Ok(extractor) => extractor?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok(opened?.with_extractor(extractor))
+    })
 }
 
 /// The backend the settings choose: the local index (the default one built on first use), or
@@ -58,22 +75,26 @@ pub fn open_or_build_default_with(
 pub fn open_backend(
     settings: &config::BackendSettings,
     index: &IndexArgs,
-    extractor: EntityExtractor,
+    make_extractor: impl MakeExtractor,
 ) -> anyhow::Result<Box<dyn SearchBackend>> {
     Ok(match settings.kind {
         BackendKind::Local => Box::new(open_or_build_default_with(
             &IndexLocation::from_args(index),
-            extractor,
+            make_extractor,
         )?),
-        BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(settings, extractor)?),
+        BackendKind::Quickwit => {
+            Box::new(crate::cmd::quickwit::backend(settings, make_extractor()?)?)
+        }
     })
 }
 
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
-    let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
     let settings = config::backend_settings(&args.backend)?;
     let on_quickwit = settings.kind == BackendKind::Quickwit;
-    let backend = open_backend(&settings, &args.index, extractor)?;
+    let entities_file = args.entities.file.as_deref();
+    let backend = open_backend(&settings, &args.index, || {
+        Ok(EntityExtractor::from_option(entities_file)?)
+    })?;
     let filters = config::filters(
         args.since.as_deref(),
         args.until.as_deref(),
