@@ -17,6 +17,7 @@ pub mod eval;
 pub mod expand;
 pub mod extract;
 pub mod facets;
+pub mod filtered;
 pub mod incremental;
 pub mod index;
 pub mod ingest;

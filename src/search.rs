@@ -13,8 +13,8 @@ use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::index::SegmentId;
 use tantivy::query::EnableScoring;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::tokenizer::TextAnalyzer;
@@ -28,6 +28,7 @@ use crate::error::IndexError;
 use crate::expand::entity_expansion;
 use crate::extract::entities::EntityExtractor;
 use crate::facets::{FacetCollector, Facets, parse_entity_label};
+use crate::filtered::FilteredQuery;
 use crate::index::IndexHandle;
 use crate::model::Hit;
 use crate::query::{self, FieldName, Node, RangeEnd};
@@ -375,10 +376,7 @@ impl Searcher {
             self.with_entity_expansion(&searcher, &request.query, &*compiled.query)?;
         let query: Box<dyn Query> = match filter {
             None => ranked_query,
-            Some(filter) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, ranked_query),
-                (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
-            ])),
+            Some(filter) => Box::new(FilteredQuery::new(ranked_query, filter)),
         };
         let wanted = request.offset + request.limit;
         // The footer's sample and the page come from one ranking: a query that cannot be

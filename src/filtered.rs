@@ -1,0 +1,199 @@
+//! A ranked query restricted by a filter (dates, entities, sections, categories) that keeps
+//! top-k pruning. As a tantivy intersection, the filter would make every match of the ranked
+//! query be scored; here the ranked query runs its own pruning loop (block-max WAND over a
+//! flat union of terms) and each passage it offers is checked against the filter by seeking
+//! the filter's documents forward, so that only passages that pass the filter raise the
+//! threshold. A selective filter (under a tenth of the passages) leads a plain intersection
+//! instead, which visits only its passages. The filter adds nothing to the score. Counting, facets and explanations use the
+//! plain intersection, which matches the same passages.
+
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
+};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
+
+/// A filter that keeps less than 1/SELECTIVE of a segment's passages leads an intersection
+/// instead.
+const SELECTIVE: u64 = 10;
+
+#[derive(Debug)]
+pub struct FilteredQuery {
+    ranked: Box<dyn Query>,
+    filter: Box<dyn Query>,
+}
+
+impl FilteredQuery {
+    pub fn new(ranked: Box<dyn Query>, filter: Box<dyn Query>) -> FilteredQuery {
+        FilteredQuery { ranked, filter }
+    }
+
+    /// The same matches and scores as a tantivy intersection.
+    fn intersection(&self) -> BooleanQuery {
+        BooleanQuery::new(vec![
+            (Occur::Must, self.ranked.box_clone()),
+            (
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(self.filter.box_clone(), 0.0)),
+            ),
+        ])
+    }
+}
+
+impl Clone for FilteredQuery {
+    fn clone(&self) -> FilteredQuery {
+        FilteredQuery::new(self.ranked.box_clone(), self.filter.box_clone())
+    }
+}
+
+impl Query for FilteredQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(FilteredWeight {
+            intersection: self.intersection().weight(enable_scoring)?,
+            ranked: self.ranked.weight(enable_scoring)?,
+            filter: ConstScoreQuery::new(self.filter.box_clone(), 0.0).weight(enable_scoring)?,
+        }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.ranked.query_terms(visitor);
+        self.filter.query_terms(visitor);
+    }
+}
+
+struct FilteredWeight {
+    intersection: Box<dyn Weight>,
+    ranked: Box<dyn Weight>,
+    filter: Box<dyn Weight>,
+}
+
+impl Weight for FilteredWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.intersection.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.intersection.explain(reader, doc)
+    }
+
+    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
+        self.intersection.count(reader)
+    }
+
+    fn for_each_pruning(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        let mut filter = self.filter.scorer(reader, 1.0)?;
+        if filter.cost().saturating_mul(SELECTIVE) < u64::from(reader.max_doc()) {
+            // A filter that keeps few passages is the cheaper driver: the intersection visits
+            // only its passages, where the ranked loop would find few of them to raise its
+            // threshold with and prune little.
+            return self
+                .intersection
+                .for_each_pruning(threshold, reader, callback);
+        }
+        let mut threshold = threshold;
+        let mut last = 0;
+        self.ranked
+            .for_each_pruning(threshold, reader, &mut |doc, score| {
+                // Every pruning loop offers documents in increasing order, so the filter only
+                // ever seeks forward.
+                debug_assert!(doc >= last, "documents offered out of order");
+                last = doc;
+                let mut at = filter.doc();
+                if at < doc {
+                    at = filter.seek(doc);
+                }
+                if at == doc {
+                    threshold = callback(doc, score);
+                }
+                threshold
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::TermQuery;
+    use tantivy::schema::{INDEXED, IndexRecordOption, Schema, TEXT};
+    use tantivy::{Index, TantivyDocument};
+
+    /// Top-k of the filtered query equals top-k of tantivy's intersection, for filters that keep
+    /// many, few and no passages, with and without deleted documents.
+    #[test]
+    fn ranks_like_an_intersection_with_the_filter() {
+        let mut builder = Schema::builder();
+        let body = builder.add_text_field("body", TEXT);
+        let tag = builder.add_u64_field("tag", INDEXED);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        let words = ["grain", "prices", "wheat", "oil"];
+        for doc in 0..5_000u64 {
+            let mut document = TantivyDocument::default();
+            let repeats = (doc % 7) as usize + 1;
+            let word = words[(doc % 4) as usize];
+            let other = words[(doc * 3 % 5 % 4) as usize];
+            document.add_text(
+                body,
+                format!("{} {other} filler", [word; 8][..repeats].join(" ")),
+            );
+            // Tag 11 is on 2% of documents: a selective filter.
+            document.add_u64(tag, if doc % 50 == 7 { 11 } else { doc % 10 });
+            writer.add_document(document).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.delete_term(Term::from_field_u64(tag, 9));
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let term = |field, word: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, word),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        let ranked = || -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Should, term(body, "grain")),
+                (Occur::Should, term(body, "prices")),
+            ]))
+        };
+        let tag_is = |value: u64| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_u64(tag, value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let broad = || -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                (0..6).map(|value| (Occur::Should, tag_is(value))).collect(),
+            ))
+        };
+        // Broad (the ranked loop drives), selective (the intersection drives), nothing left.
+        for filter in [broad(), tag_is(3), tag_is(11), tag_is(9), tag_is(42)] {
+            let filtered = FilteredQuery::new(ranked(), filter.box_clone());
+            let plain = FilteredQuery::new(ranked(), filter).intersection();
+            for k in [1, 10, 100, 1_000] {
+                let collector = TopDocs::with_limit(k).order_by_score();
+                let mut found = searcher.search(&filtered, &collector).unwrap();
+                let mut expected = searcher.search(&plain, &collector).unwrap();
+                assert_eq!(found.len(), expected.len());
+                // The k-th score is the same; among equal scores either passage may be kept.
+                if let (Some(last), Some(expected_last)) = (found.last(), expected.last()) {
+                    assert_eq!(last.0, expected_last.0);
+                }
+                let cut = found.last().map_or(0.0, |last| last.0);
+                found.retain(|(score, _)| *score > cut);
+                expected.retain(|(score, _)| *score > cut);
+                assert_eq!(found, expected);
+            }
+            assert_eq!(
+                searcher.search(&filtered, &Count).unwrap(),
+                searcher.search(&plain, &Count).unwrap()
+            );
+        }
+    }
+}
