@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -33,7 +33,8 @@ pub struct Fields {
     pub ordinal: Field,
     /// Folded canonical entity names, for exact filters (`--entity`, `entity:`).
     pub entity: Field,
-    /// `kind:Canonical Name`, stored for display and fast for facets.
+    /// `kind:Canonical Name`, stored for display and fast for facets; not searched (filters
+    /// use `entity`), so it has no inverted index.
     pub entity_label: Field,
     /// The article's address as the source gave it: stored, not searched.
     pub url: Field,
@@ -80,7 +81,7 @@ pub fn build_schema() -> (Schema, Fields) {
         text: builder.add_text_field("text", english_text(true)),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
         entity: builder.add_text_field("entity", keyword_text()),
-        entity_label: builder.add_text_field("entity_label", STRING | STORED | FAST),
+        entity_label: builder.add_text_field("entity_label", STORED | FAST),
         url: builder.add_text_field("url", STORED),
     };
     (builder.build(), fields)
