@@ -688,7 +688,7 @@ pub fn build_index(
     let map = field_map(options)?;
     let handle = index::open_or_create(&options.index, options.rebuild)?;
     // The writer lock first, so that a second build fails at once, before any work.
-    let writer = index::writer(&handle, options.memory_mb)?;
+    let writer = index::build_writer(&handle, options.memory_mb)?;
     probe_writable(&handle.path)?;
     // A build killed before its commit leaves files that no commit names; the next build would
     // write some of them again under the same names (opstamps are replayed), so they go first.
@@ -723,6 +723,9 @@ pub fn build_index(
         writer
             .delete_all_documents()
             .map_err(tantivy_error(&handle))?;
+        // Every segment is merged into one after the commit: merging some of them while the
+        // build runs would only merge their documents twice.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
     }
 
     let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;

@@ -199,12 +199,36 @@ pub fn create_in_ram() -> IndexHandle {
 /// Default memory budget of the index writer, in megabytes.
 pub const DEFAULT_MEMORY_MB: usize = 256;
 
-/// Takes the index's single writer. Fails at once when another process holds it.
-pub fn writer(handle: &IndexHandle, memory_mb: usize) -> Result<IndexWriter, IndexError> {
-    let threads = std::thread::available_parallelism()
+fn cores() -> usize {
+    std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
-        .clamp(1, 8);
+}
+
+/// Takes the index's single writer, with one indexing thread per core (up to 8). Fails at
+/// once when another process holds it.
+pub fn writer(handle: &IndexHandle, memory_mb: usize) -> Result<IndexWriter, IndexError> {
+    writer_with_threads(handle, memory_mb, cores().clamp(1, 8))
+}
+
+/// Indexing threads of a build's writer: half the cores, at least one. The build's own
+/// workers (parsing, passages, entities, documents) keep the other half busy, and each
+/// indexing thread writes its own segment, which the merge after a full build has to join:
+/// on two cores, one indexing thread gives one segment and no merge at all.
+pub fn build_indexing_threads() -> usize {
+    cores().div_ceil(2).clamp(1, 8)
+}
+
+/// The writer of `newsdex index build`: `build_indexing_threads` indexing threads.
+pub fn build_writer(handle: &IndexHandle, memory_mb: usize) -> Result<IndexWriter, IndexError> {
+    writer_with_threads(handle, memory_mb, build_indexing_threads())
+}
+
+fn writer_with_threads(
+    handle: &IndexHandle,
+    memory_mb: usize,
+    threads: usize,
+) -> Result<IndexWriter, IndexError> {
     // tantivy needs at least 15 MB per indexing thread.
     let per_thread_floor = 15 * 1024 * 1024;
     let budget = (memory_mb * 1024 * 1024).max(per_thread_floor * threads);

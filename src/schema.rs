@@ -8,13 +8,12 @@ use tantivy::schema::{
 };
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -34,7 +33,8 @@ pub struct Fields {
     pub ordinal: Field,
     /// Folded canonical entity names, for exact filters (`--entity`, `entity:`).
     pub entity: Field,
-    /// `kind:Canonical Name`, stored for display and fast for facets.
+    /// `kind:Canonical Name`, stored for display and fast for facets; not searched (filters
+    /// use `entity`), so it has no inverted index.
     pub entity_label: Field,
     /// The article's address as the source gave it: stored, not searched.
     pub url: Field,
@@ -81,7 +81,7 @@ pub fn build_schema() -> (Schema, Fields) {
         text: builder.add_text_field("text", english_text(true)),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
         entity: builder.add_text_field("entity", keyword_text()),
-        entity_label: builder.add_text_field("entity_label", STRING | STORED | FAST),
+        entity_label: builder.add_text_field("entity_label", STORED | FAST),
         url: builder.add_text_field("url", STORED),
     };
     (builder.build(), fields)
@@ -128,62 +128,59 @@ pub fn query_field(fields: &Fields, name: &str) -> Option<Field> {
 }
 
 /// The English analyser used at index and query time; snippets use it to find matches.
+///
+/// It gives exactly the tokens (text, positions, offsets) of the chain
+/// `SimpleTokenizer -> RemoveLongFilter(40) -> LowerCaser -> AsciiFoldingFilter ->
+/// StopWordFilter(english_stop_words) -> Stemmer(English)` (tested below), in one pass: a
+/// word is looked up as written in a memory of what the chain made of it (its stem, or nothing
+/// for a stop word), so that most tokens cost one hash lookup and one copy.
 pub fn english_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::remove(english_stop_words()))
-        .filter(CachedEnglishStemmer)
-        .build()
+    TextAnalyzer::from(EnglishTokenizer::default())
 }
 
-/// Words whose stems one analyser remembers; past this the memory is cleared and refilled.
+/// Words (as written) whose analysis one analyser remembers; past this the memory is cleared
+/// and refilled.
 const STEM_CACHE_WORDS: usize = 100_000;
 
-/// Snowball English stemming that remembers the stems it computed. News text repeats a small
-/// vocabulary, so most tokens are answered by one hash lookup and a copy into the token's own
-/// buffer, instead of running the stemmer and allocating a new string per token. Gives exactly
-/// the stems of tantivy's `Stemmer::new(Language::English)` (tested below).
-#[derive(Clone)]
-pub struct CachedEnglishStemmer;
+/// Tokens of at least this many bytes are dropped, as `RemoveLongFilter::limit(40)` does.
+const LONG_TOKEN_BYTES: usize = 40;
 
-impl TokenFilter for CachedEnglishStemmer {
-    type Tokenizer<T: Tokenizer> = CachedStemmerFilter<T>;
+/// The English analyser as one tokenizer. Each clone (tantivy takes one per indexing thread
+/// and per query) has its own memory of words, so no lock is shared between threads.
+#[derive(Clone, Default)]
+pub struct EnglishTokenizer {
+    token: Token,
+    /// Word as written -> its stem, or `None` for a stop word.
+    words: FxHashMap<Box<str>, Option<Box<str>>>,
+    /// Lower case and ASCII folding of words that are not ASCII, by tantivy's own filters.
+    fold: Option<TextAnalyzer>,
+}
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerFilter<T> {
-        CachedStemmerFilter {
-            inner: tokenizer,
-            stems: FxHashMap::default(),
+pub struct EnglishTokenStream<'a> {
+    text: &'a str,
+    /// Byte offset where the search for the next token starts.
+    at: usize,
+    token: &'a mut Token,
+    words: &'a mut FxHashMap<Box<str>, Option<Box<str>>>,
+    fold: &'a mut Option<TextAnalyzer>,
+}
+
+impl Tokenizer for EnglishTokenizer {
+    type TokenStream<'a> = EnglishTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> EnglishTokenStream<'a> {
+        if self.words.len() > STEM_CACHE_WORDS {
+            self.words.clear();
+        }
+        self.token.reset();
+        EnglishTokenStream {
+            text,
+            at: 0,
+            token: &mut self.token,
+            words: &mut self.words,
+            fold: &mut self.fold,
         }
     }
-}
-
-/// Each clone of the analyser (tantivy takes one per indexing thread and per query) has its
-/// own memory of stems, so no lock is shared between threads.
-#[derive(Clone)]
-pub struct CachedStemmerFilter<T> {
-    inner: T,
-    stems: FxHashMap<String, String>,
-}
-
-impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
-    type TokenStream<'a> = CachedStemmerStream<'a, T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        if self.stems.len() > STEM_CACHE_WORDS {
-            self.stems.clear();
-        }
-        CachedStemmerStream {
-            tail: self.inner.token_stream(text),
-            stems: &mut self.stems,
-        }
-    }
-}
-
-pub struct CachedStemmerStream<'a, T> {
-    tail: T,
-    stems: &'a mut FxHashMap<String, String>,
 }
 
 fn english_stemmer() -> &'static frostem::Stemmer {
@@ -191,29 +188,124 @@ fn english_stemmer() -> &'static frostem::Stemmer {
     STEMMER.get_or_init(|| frostem::Stemmer::new(frostem::Algorithm::English))
 }
 
-impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
-    fn advance(&mut self) -> bool {
-        if !self.tail.advance() {
-            return false;
+fn stop_word_set() -> &'static rustc_hash::FxHashSet<String> {
+    static STOP: std::sync::OnceLock<rustc_hash::FxHashSet<String>> = std::sync::OnceLock::new();
+    STOP.get_or_init(|| english_stop_words().collect())
+}
+
+/// The character starting at byte `at` of `text` and its length in bytes.
+fn char_at(text: &str, at: usize) -> (char, usize) {
+    let c = text[at..]
+        .chars()
+        .next()
+        .expect("`at` is below the length, on a boundary");
+    (c, c.len_utf8())
+}
+
+impl EnglishTokenStream<'_> {
+    /// The byte range of the next run of alphanumeric characters (`SimpleTokenizer`'s words).
+    fn next_word(&mut self) -> Option<(usize, usize)> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.at;
+        // Skip to the start of a word.
+        let start = loop {
+            let &byte = bytes.get(at)?;
+            if byte.is_ascii() {
+                if byte.is_ascii_alphanumeric() {
+                    break at;
+                }
+                at += 1;
+            } else {
+                let (c, len) = char_at(self.text, at);
+                if c.is_alphanumeric() {
+                    break at;
+                }
+                at += len;
+            }
+        };
+        // Then to its end.
+        let mut end = start;
+        while let Some(&byte) = bytes.get(end) {
+            if byte.is_ascii() {
+                if !byte.is_ascii_alphanumeric() {
+                    break;
+                }
+                end += 1;
+            } else {
+                let (c, len) = char_at(self.text, end);
+                if !c.is_alphanumeric() {
+                    break;
+                }
+                end += len;
+            }
         }
-        let token = self.tail.token_mut();
-        if let Some(stem) = self.stems.get(token.text.as_str()) {
-            token.text.clear();
-            token.text.push_str(stem);
+        // The character that ended the word is not part of any word.
+        self.at = match bytes.get(end) {
+            None => end,
+            Some(byte) if byte.is_ascii() => end + 1,
+            Some(_) => end + char_at(self.text, end).1,
+        };
+        Some((start, end))
+    }
+
+    /// What the chain makes of one word: lower case, ASCII folding, then nothing for a stop
+    /// word, else its stem.
+    fn analyse(&mut self, word: &str) -> Option<Box<str>> {
+        let folded = if word.is_ascii() {
+            word.to_ascii_lowercase()
         } else {
-            let stem = english_stemmer().stem(&token.text).into_owned();
-            let word = std::mem::replace(&mut token.text, stem.clone());
-            self.stems.insert(word, stem);
+            let fold = self.fold.get_or_insert_with(keyword_analyzer);
+            let mut stream = fold.token_stream(word);
+            let mut folded = String::new();
+            while stream.advance() {
+                folded.push_str(&stream.token().text);
+            }
+            folded
+        };
+        if stop_word_set().contains(&folded) {
+            return None;
         }
-        true
+        Some(english_stemmer().stem(&folded).into())
+    }
+}
+
+impl TokenStream for EnglishTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        loop {
+            let Some((start, end)) = self.next_word() else {
+                self.token.text.clear();
+                return false;
+            };
+            // Every word takes a position, also those dropped below.
+            self.token.position = self.token.position.wrapping_add(1);
+            if end - start >= LONG_TOKEN_BYTES {
+                continue;
+            }
+            let text = self.text;
+            let word = &text[start..end];
+            let stem = match self.words.get(word) {
+                Some(stem) => stem.as_deref(),
+                None => {
+                    let analysed = self.analyse(word);
+                    self.words.insert(word.into(), analysed);
+                    self.words[word].as_deref()
+                }
+            };
+            let Some(stem) = stem else { continue };
+            self.token.text.clear();
+            self.token.text.push_str(stem);
+            self.token.offset_from = start;
+            self.token.offset_to = end;
+            return true;
+        }
     }
 
     fn token(&self) -> &Token {
-        self.tail.token()
+        self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        self.token
     }
 }
 
@@ -294,16 +386,40 @@ mod tests {
         tokens
     }
 
-    #[test]
-    fn cached_stemming_gives_tantivys_stems_positions_and_offsets() {
-        use tantivy::tokenizer::{Language, Stemmer};
-        let mut reference = TextAnalyzer::builder(SimpleTokenizer::default())
+    /// The analyser chain `english_analyzer` fuses, from tantivy's own parts.
+    fn reference_analyzer() -> TextAnalyzer {
+        use tantivy::tokenizer::{
+            Language, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
+        };
+        TextAnalyzer::builder(SimpleTokenizer::default())
             .filter(RemoveLongFilter::limit(40))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
             .filter(StopWordFilter::remove(english_stop_words()))
             .filter(Stemmer::new(Language::English))
-            .build();
+            .build()
+    }
+
+    /// Both analysers give the same tokens: text, position and offsets.
+    fn assert_same_tokens(reference: &mut TextAnalyzer, ours: &mut TextAnalyzer, text: &str) {
+        let expected = tokens(reference, text);
+        let got = tokens(ours, text);
+        assert_eq!(got.len(), expected.len(), "{text:?}");
+        for (got, expected) in got.iter().zip(&expected) {
+            assert_eq!(got.text, expected.text, "{text:?}");
+            assert_eq!(got.position, expected.position, "{text:?}");
+            assert_eq!(got.position_length, expected.position_length, "{text:?}");
+            assert_eq!(
+                (got.offset_from, got.offset_to),
+                (expected.offset_from, expected.offset_to),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cached_stemming_gives_tantivys_stems_positions_and_offsets() {
+        let mut reference = reference_analyzer();
         let mut ours = english_analyzer();
         let text = "The Serbian ammunitions of Vučić: generously generalised, running runners \
                     ran; Ærøskøbing's Straße & ÉCOLES, organisations organizing 1,000 F-16s. \
@@ -322,6 +438,74 @@ mod tests {
                     (expected.offset_from, expected.offset_to)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_fused_analyser_equals_the_chain_on_edge_cases() {
+        let mut reference = reference_analyzer();
+        let mut ours = english_analyzer();
+        let long_ascii = "a".repeat(39) + " " + &"b".repeat(40) + " " + &"c".repeat(41);
+        // 20 two-byte letters: 40 bytes, dropped although 20 characters long.
+        let long_accented = "é".repeat(19) + " " + &"é".repeat(20) + " end";
+        let texts = [
+            "",
+            " ",
+            "...",
+            "word",
+            "THE The the tHe",
+            "ÆSIR æsir Œuvre œuvre ǅemal",
+            "İstanbul ǈubljana ΣΊΣΥΦΟΣ Москва Київ 東京 ١٢٣ ½ ² Ⅻ",
+            "cafe\u{301} naïve coöperate résumé RÉSUMÉ",
+            "tab\tnew\nline\r\nend\u{a0}nbsp\u{2009}thin",
+            "emoji🙂between😀words 🙂",
+            "x-ray F-16s U.S.A. e-mail o'clock isn't can't",
+            &long_ascii,
+            &long_accented,
+            "ﬁnancial ﬂows ǉ Ǌ ß ẞ",
+        ];
+        for _ in 0..2 {
+            for text in texts {
+                assert_same_tokens(&mut reference, &mut ours, text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_fused_analyser_equals_the_chain_on_the_bundled_corpus() {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let mut reference = reference_analyzer();
+        let mut ours = english_analyzer();
+        let mut n_files = 0;
+        for entry in walkdir::WalkDir::new(corpus) {
+            let entry = entry.unwrap();
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
+            assert_same_tokens(&mut reference, &mut ours, &text);
+            n_files += 1;
+        }
+        assert!(n_files > 10);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fused_analyser_equals_the_chain_on_any_text(text in "\\PC{0,200}") {
+            let mut reference = reference_analyzer();
+            let mut ours = english_analyzer();
+            assert_same_tokens(&mut reference, &mut ours, &text);
+        }
+
+        #[test]
+        fn the_fused_analyser_equals_the_chain_on_wordy_text(
+            text in "([A-Za-zÀ-ÿĀ-ž0-9]{1,45}[ ,.;'\\-]{1,3}){0,30}"
+        ) {
+            let mut reference = reference_analyzer();
+            let mut ours = english_analyzer();
+            assert_same_tokens(&mut reference, &mut ours, &text);
         }
     }
 

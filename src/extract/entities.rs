@@ -4,15 +4,17 @@
 //! resolve to the full form. Pure: knowledge is loaded once and shared read-only; nothing here
 //! reads article files or touches the index.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
-use crate::extract::gazetteer::{FormKind, Gazetteer, strip_possessive};
+use crate::extract::gazetteer::{FormKind, Gazetteer, push_entity_key, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
-use crate::extract::tagger::{KnownMatches, Tag, Tagger, Token, builtin_tagger, tokenize};
+use crate::extract::tagger::{
+    KnownMatches, Tag, TagScratch, Tagger, Token, builtin_tagger, recycle, tokenize_into,
+};
 use crate::model::{Article, Entity, EntityKind, Passage};
 
 /// One name found in a text: where it is, how it is written and what it stands for.
@@ -123,13 +125,20 @@ impl EntityExtractor {
 
     /// Finds the entities of one text, deduplicated and sorted by kind and name.
     pub fn extract(&self, text: &str) -> Vec<Entity> {
-        let mut context = ArticleContext::default();
-        let found: BTreeSet<Entity> = self
-            .find_mentions(text, &mut context)
-            .into_iter()
-            .map(|mention| mention.entity)
-            .collect();
-        found.into_iter().collect()
+        self.passage_entities(text, &mut ArticleContext::default())
+    }
+
+    /// The entities of one text in an article's context, deduplicated (before they are
+    /// cloned) and sorted.
+    fn passage_entities(&self, text: &str, context: &mut ArticleContext) -> Vec<Entity> {
+        let mut found: Vec<Entity> = Vec::new();
+        self.visit_mentions(text, context, &mut |_, _, _, entity| {
+            if !found.contains(entity) {
+                found.push(entity.clone());
+            }
+        });
+        found.sort_unstable();
+        found
     }
 
     /// Every mention in one text, in order, as if the text were a whole article.
@@ -142,12 +151,7 @@ impl EntityExtractor {
     pub fn annotate(&self, article: &Article, passages: &mut [Passage]) {
         let mut context = ArticleContext::default();
         for passage in passages.iter_mut() {
-            let found: BTreeSet<Entity> = self
-                .find_mentions(&passage.text, &mut context)
-                .into_iter()
-                .map(|mention| mention.entity)
-                .collect();
-            passage.entities = found.into_iter().collect();
+            passage.entities = self.passage_entities(&passage.text, &mut context);
         }
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
@@ -165,86 +169,141 @@ impl EntityExtractor {
     }
 
     fn find_mentions(&self, text: &str, context: &mut ArticleContext) -> Vec<Mention> {
-        let tagger = (self.tagger)();
-        if tagger.is_empty() && self.gazetteer.is_empty() {
-            return Vec::new();
-        }
-        let tokens = tokenize(text);
-        let (matches, tags) = tagger.tag_text(&tokens, &self.gazetteer);
-        let spans = self.spans(&tokens, &tags, &matches);
-        let mut mentions = Vec::with_capacity(spans.len());
-        for (span_idx, span) in spans.iter().enumerate() {
-            let first = &tokens[span.first];
-            let last = &tokens[span.last];
-            let surface = &text[first.start..last.end];
-            let mut mention = self.resolve_span(surface, span, &tokens, context);
-            mention.start = first.start;
-            mention.end = last.end;
-            // "Stockholm International Peace Research Institute (SIPRI)": the acronym in
-            // brackets names the same entity for the rest of the article.
-            if let Some(next) = spans.get(span_idx + 1)
-                && next.first == next.last
-                && next.first == span.last + 2
-                && tokens
-                    .get(span.last + 1)
-                    .is_some_and(|token| token.text == "(")
-                && tokens
-                    .get(next.last + 1)
-                    .is_some_and(|token| token.text == ")")
-                && defines_acronym(surface, tokens[next.first].text)
-            {
-                context
-                    .aliases
-                    .insert(entity_key(tokens[next.first].text), mention.entity.clone());
-            }
-            mentions.push(mention);
-        }
+        let mut mentions = Vec::new();
+        self.visit_mentions(text, context, &mut |start, end, written_kind, entity| {
+            mentions.push(Mention {
+                start,
+                end,
+                written_kind,
+                entity: entity.clone(),
+            });
+        });
         mentions
     }
 
+    /// Calls `visit` with the byte range, written kind and entity of every mention in `text`,
+    /// in order. Its buffers are the thread's, reused from text to text.
+    fn visit_mentions(
+        &self,
+        text: &str,
+        context: &mut ArticleContext,
+        visit: &mut dyn FnMut(usize, usize, EntityKind, &Entity),
+    ) {
+        let tagger = (self.tagger)();
+        if tagger.is_empty() && self.gazetteer.is_empty() {
+            return;
+        }
+        SCRATCH.with(|cell| {
+            let mut fresh = None;
+            let mut held = cell.try_borrow_mut();
+            let scratch = match held.as_deref_mut() {
+                Ok(scratch) => scratch,
+                Err(_) => fresh.insert(Scratch::default()),
+            };
+            let mut tokens = recycle(std::mem::take(&mut scratch.tokens));
+            tokenize_into(text, &mut tokens);
+            tagger.tag_text_into(&tokens, &self.gazetteer, &mut scratch.tag);
+            let mut spans = std::mem::take(&mut scratch.spans);
+            self.spans_into(&tokens, &scratch.tag.tags, &scratch.tag.matches, &mut spans);
+            let key = &mut scratch.key;
+            for (span_idx, span) in spans.iter().enumerate() {
+                let first = &tokens[span.first];
+                let last = &tokens[span.last];
+                let surface = &text[first.start..last.end];
+                let (resolved, written_kind) =
+                    self.resolve_span(surface, span, &tokens, context, key);
+                let entity = self.resolved(resolved, context, key);
+                visit(first.start, last.end, written_kind, entity);
+                // "Stockholm International Peace Research Institute (SIPRI)": the acronym in
+                // brackets names the same entity for the rest of the article.
+                if let Some(next) = spans.get(span_idx + 1)
+                    && next.first == next.last
+                    && next.first == span.last + 2
+                    && tokens
+                        .get(span.last + 1)
+                        .is_some_and(|token| token.text == "(")
+                    && tokens
+                        .get(next.last + 1)
+                        .is_some_and(|token| token.text == ")")
+                    && defines_acronym(surface, tokens[next.first].text)
+                {
+                    let entity = entity.clone();
+                    context
+                        .aliases
+                        .insert(entity_key(tokens[next.first].text), entity);
+                }
+            }
+            scratch.spans = spans;
+            scratch.tokens = recycle(tokens);
+        });
+    }
+
     /// Resolves one span: the gazetteer, then what the article taught, then the span itself.
+    /// Leaves the span's key in `key`; `resolved` gives the entity.
     fn resolve_span(
         &self,
         surface: &str,
         span: &Span,
         tokens: &[Token<'_>],
         context: &mut ArticleContext,
-    ) -> Mention {
-        let key = entity_key(surface);
+        key: &mut String,
+    ) -> (Resolved, EntityKind) {
+        key.clear();
+        push_entity_key(surface, key);
         let single_word = span.first == span.last;
-        if single_word && let Some(entity) = context.aliases.get(&key) {
-            return mention_of(entity.clone(), entity.kind);
+        if single_word && let Some(entity) = context.aliases.get(key.as_str()) {
+            return (Resolved::Alias, entity.kind);
         }
-        if let Some(form) = self.gazetteer.form(&key) {
-            let entity = self.gazetteer.known(form.entity).entity.clone();
+        if let Some(form) = self.gazetteer.form(key) {
             let written_kind = match form.kind {
-                FormKind::Name => entity.kind,
+                FormKind::Name => self.gazetteer.known(form.entity).entity.kind,
                 FormKind::Adjective => EntityKind::Other,
             };
-            return mention_of(entity, written_kind);
+            return (Resolved::Known(form.entity), written_kind);
         }
         let kind = span.tag.kind().unwrap_or(EntityKind::Other);
-        let entity = context
-            .spellings
-            .entry(key)
-            .or_insert_with(|| Entity {
+        if !context.spellings.contains_key(key.as_str()) {
+            let entity = Entity {
                 name: clean_name(surface),
                 kind,
-            })
-            .clone();
+            };
+            context.spellings.insert(key.clone(), entity);
+        }
+        let entity = &context.spellings[key.as_str()];
         if entity.kind == EntityKind::Person && !single_word {
             // "Aleksandar Vucic" makes a later "Vucic" mean him.
+            let entity = entity.clone();
             let surname = tokens[span.last].text;
-            context.aliases.insert(entity_key(surname), entity.clone());
+            context.aliases.insert(entity_key(surname), entity);
         }
-        mention_of(entity, kind)
+        (Resolved::Spelling, kind)
+    }
+
+    /// The entity `resolve_span` found for the span whose key is `key`.
+    fn resolved<'c>(
+        &'c self,
+        resolved: Resolved,
+        context: &'c ArticleContext,
+        key: &str,
+    ) -> &'c Entity {
+        match resolved {
+            Resolved::Known(idx) => &self.gazetteer.known(idx).entity,
+            Resolved::Alias => &context.aliases[key],
+            Resolved::Spelling => &context.spellings[key],
+        }
     }
 
     /// Spans of equal tags. A known form that starts where a span starts and covers all of
     /// it wins ("NEW YORK" when the tagger marked only "YORK" is still New York); when on,
     /// known forms the tagger left untagged count too.
-    fn spans(&self, tokens: &[Token<'_>], tags: &[Tag], matches: &KnownMatches) -> Vec<Span> {
-        let mut spans = Vec::new();
+    fn spans_into(
+        &self,
+        tokens: &[Token<'_>],
+        tags: &[Tag],
+        matches: &KnownMatches,
+        spans: &mut Vec<Span>,
+    ) {
+        spans.clear();
         let mut idx = 0;
         while idx < tokens.len() {
             let tag = tags[idx];
@@ -289,8 +348,29 @@ impl EntityExtractor {
             });
             idx = run_end;
         }
-        spans
     }
+}
+
+/// Where the entity of a span is: the gazetteer's, or the article context's under the key.
+#[derive(Debug, Clone, Copy)]
+enum Resolved {
+    Known(usize),
+    Alias,
+    Spelling,
+}
+
+/// One thread's extraction buffers, reused from text to text.
+#[derive(Default)]
+struct Scratch {
+    /// Empty between texts.
+    tokens: Vec<Token<'static>>,
+    tag: TagScratch,
+    spans: Vec<Span>,
+    key: String,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -307,15 +387,6 @@ fn tag_of(kind: EntityKind) -> Tag {
         EntityKind::Place => Tag::Place,
         EntityKind::Organisation => Tag::Organisation,
         EntityKind::Other => Tag::Other,
-    }
-}
-
-fn mention_of(entity: Entity, written_kind: EntityKind) -> Mention {
-    Mention {
-        start: 0,
-        end: 0,
-        written_kind,
-        entity,
     }
 }
 
@@ -345,6 +416,7 @@ fn defines_acronym(name: &str, acronym: &str) -> bool {
 mod tests {
     use super::*;
     use crate::model::Section;
+    use std::collections::BTreeSet;
 
     fn extractor() -> EntityExtractor {
         EntityExtractor::builtin()

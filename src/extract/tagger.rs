@@ -85,6 +85,12 @@ fn is_word_char(c: char) -> bool {
 pub fn tokenize(text: &str) -> Vec<Token<'_>> {
     // About one token per six bytes of English text: one allocation in most cases.
     let mut tokens = Vec::with_capacity(text.len() / 5 + 4);
+    tokenize_into(text, &mut tokens);
+    tokens
+}
+
+/// `tokenize`, appending to `tokens` (which a caller can reuse from text to text).
+pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
     let mut line_start = true;
     let mut chunk_start: Option<usize> = None;
     let bytes = text.as_bytes();
@@ -102,7 +108,7 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
         };
         if is_space {
             if let Some(start) = chunk_start.take() {
-                split_chunk(text, start, idx, line_start, &mut tokens);
+                split_chunk(text, start, idx, line_start, tokens);
                 line_start = false;
             }
             if byte == b'\n' {
@@ -114,9 +120,8 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
         idx += len;
     }
     if let Some(start) = chunk_start {
-        split_chunk(text, start, text.len(), line_start, &mut tokens);
+        split_chunk(text, start, text.len(), line_start, tokens);
     }
-    tokens
 }
 
 /// The first char of `text[at..]` and its length, ASCII without decoding.
@@ -647,16 +652,55 @@ impl Tagger {
         (matches, tags)
     }
 
+    /// `tag_text` into buffers reused from text to text: fills `scratch.matches` and
+    /// `scratch.tags`.
+    pub fn tag_text_into(
+        &self,
+        tokens: &[Token<'_>],
+        gazetteer: &Gazetteer,
+        scratch: &mut TagScratch,
+    ) {
+        let TagScratch {
+            infos,
+            matches,
+            tags,
+            features,
+            words,
+            key,
+        } = scratch;
+        infos.clear();
+        infos.extend(scan_token_infos(tokens));
+        let mut words = recycle(std::mem::take(words));
+        known_matches_into(
+            tokens,
+            gazetteer,
+            |idx| infos[idx].capitalised,
+            matches,
+            &mut words,
+            key,
+        );
+        scratch.words = recycle(words);
+        tags.clear();
+        tags.resize(tokens.len(), Tag::None);
+        if !self.is_empty() {
+            complete_infos(tokens, matches, gazetteer, infos);
+            self.decode_with(infos, tags, features);
+        }
+    }
+
     /// Greedy left-to-right decoding of the candidates.
     fn decode(&self, infos: &[TokenInfo], tags: &mut [Tag]) {
-        let mut features = Vec::with_capacity(24);
+        self.decode_with(infos, tags, &mut Vec::with_capacity(24));
+    }
+
+    fn decode_with(&self, infos: &[TokenInfo], tags: &mut [Tag], features: &mut Vec<u64>) {
         for idx in 0..infos.len() {
             if !infos[idx].candidate {
                 continue;
             }
             features.clear();
-            token_features(infos, tags, idx, &mut features);
-            tags[idx] = self.best(&features);
+            token_features(infos, tags, idx, features);
+            tags[idx] = self.best(features);
         }
     }
 
@@ -713,22 +757,65 @@ fn known_matches_by(
     gazetteer: &Gazetteer,
     capitalised: impl Fn(usize) -> bool,
 ) -> KnownMatches {
-    let mut matches = vec![None; tokens.len()];
+    let mut matches = Vec::new();
+    known_matches_into(
+        tokens,
+        gazetteer,
+        capitalised,
+        &mut matches,
+        &mut Vec::new(),
+        &mut String::with_capacity(64),
+    );
+    matches
+}
+
+/// `known_matches_by` into `matches`, with buffers for the words and the lookup key.
+fn known_matches_into<'a>(
+    tokens: &[Token<'a>],
+    gazetteer: &Gazetteer,
+    capitalised: impl Fn(usize) -> bool,
+    matches: &mut KnownMatches,
+    words: &mut Vec<&'a str>,
+    key: &mut String,
+) {
+    matches.clear();
+    matches.resize(tokens.len(), None);
     if gazetteer.is_empty() {
-        return matches;
+        return;
     }
-    let words: Vec<&str> = tokens.iter().map(|token| token.text).collect();
-    let mut key = String::with_capacity(64);
+    words.clear();
+    words.extend(tokens.iter().map(|token| token.text));
     let mut line_end = tokens.len();
     for idx in (0..tokens.len()).rev() {
         if capitalised(idx) {
-            matches[idx] = gazetteer.longest_match_in(&words[idx..line_end], &mut key);
+            matches[idx] = gazetteer.longest_match_in(&words[idx..line_end], key);
         }
         if tokens[idx].starts_line {
             line_end = idx;
         }
     }
-    matches
+}
+
+/// Buffers of `Tagger::tag_text_into`, kept from text to text.
+#[derive(Default)]
+pub struct TagScratch {
+    infos: Vec<TokenInfo>,
+    pub matches: KnownMatches,
+    pub tags: Vec<Tag>,
+    features: Vec<u64>,
+    /// Empty between texts; holds the words of the text being tagged.
+    words: Vec<&'static str>,
+    key: String,
+}
+
+/// An empty vector that keeps the allocation of `spare` (the standard library collects in
+/// place when the items have the same size), for borrowed items of another lifetime.
+pub fn recycle<T, U>(mut spare: Vec<T>) -> Vec<U> {
+    spare.clear();
+    spare
+        .into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
 }
 
 /// Marks every token a known form covers, by the form's kind and the token's place in it.
@@ -762,25 +849,23 @@ fn token_infos(
 /// Every token's hashes, capitals and sentence start. Features read a candidate and its
 /// neighbours only, but the scan that tells whether a token is a candidate computes the rest.
 fn scan_tokens(tokens: &[Token<'_>]) -> Vec<TokenInfo> {
-    tokens
-        .iter()
-        .enumerate()
-        .map(|(idx, token)| {
-            let (word, shape, capitalised) = scan_token(token.text);
-            TokenInfo {
-                word,
-                shape,
-                prefix: 0,
-                suffix: 0,
-                gazetteer: 0,
-                capitalised,
-                candidate: capitalised,
-                sentence_start: idx == 0
-                    || token.starts_line
-                    || is_sentence_end(tokens[idx - 1].text),
-            }
-        })
-        .collect()
+    scan_token_infos(tokens).collect()
+}
+
+fn scan_token_infos<'t>(tokens: &'t [Token<'_>]) -> impl Iterator<Item = TokenInfo> + 't {
+    tokens.iter().enumerate().map(|(idx, token)| {
+        let (word, shape, capitalised) = scan_token(token.text);
+        TokenInfo {
+            word,
+            shape,
+            prefix: 0,
+            suffix: 0,
+            gazetteer: 0,
+            capitalised,
+            candidate: capitalised,
+            sentence_start: idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text),
+        }
+    })
 }
 
 /// Candidates, their affixes and the gazetteer marks.
