@@ -9,8 +9,9 @@
 //! of throughputs, by wall-clock time and by the process's CPU time (all threads, user and
 //! system), which waiting for a busy machine's cores does not inflate.
 
+mod paired;
+
 use std::path::Path;
-use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use newsdex::build::process_file;
@@ -59,22 +60,6 @@ fn build_in_ram(
     n_passages
 }
 
-/// CPU time of the whole process so far (every thread, user and system), in seconds.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 * 1e-6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-/// The median and quartiles of `ratios`.
-fn quartiles(mut ratios: Vec<f64>) -> (f64, f64, f64) {
-    ratios.sort_by(f64::total_cmp);
-    let at = |q: f64| ratios[((ratios.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.25), at(0.75))
-}
-
 fn entity_overhead(c: &mut Criterion) {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     let walk = walk_corpus(&corpus, &WalkOptions::default()).expect("the bundled corpus exists");
@@ -99,35 +84,18 @@ fn entity_overhead(c: &mut Criterion) {
     });
     group.finish();
 
-    // Paired: each pair runs both builds back to back (in alternating order), so that both see
-    // the same load.
-    const PAIRS: usize = 40;
-    let mut wall_ratios = Vec::with_capacity(PAIRS);
-    let mut cpu_ratios = Vec::with_capacity(PAIRS);
-    for pair in 0..PAIRS {
-        let time = |extractor: &EntityExtractor| {
-            let (started, cpu_started) = (Instant::now(), cpu_seconds());
-            std::hint::black_box(build_in_ram(&walk.files, extractor, true));
-            (started.elapsed().as_secs_f64(), cpu_seconds() - cpu_started)
-        };
-        let (with, without) = if pair % 2 == 0 {
-            let with = time(&with_entities);
-            (with, time(&without_entities))
-        } else {
-            let without = time(&without_entities);
-            (time(&with_entities), without)
-        };
-        // Throughput with / throughput without = time without / time with.
-        wall_ratios.push(without.0 / with.0);
-        cpu_ratios.push(without.1 / with.1);
-    }
-    for (clock, ratios) in [("wall-clock", wall_ratios), ("CPU", cpu_ratios)] {
-        let (median, low, high) = quartiles(ratios);
-        println!(
-            "index_build_corpus/paired ({clock}): throughput with entities / without = \
-             {median:.3} (median of {PAIRS} pairs, quartiles {low:.3}-{high:.3}; target >= 0.80)"
-        );
-    }
+    // Paired: each pair runs both builds back to back, so that both see the same load.
+    paired::measure(
+        "index_build_corpus",
+        "with entities / without",
+        40,
+        || {
+            std::hint::black_box(build_in_ram(&walk.files, &with_entities, true));
+        },
+        || {
+            std::hint::black_box(build_in_ram(&walk.files, &without_entities, true));
+        },
+    );
 }
 
 criterion_group!(benches, entity_overhead);

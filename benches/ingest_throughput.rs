@@ -11,9 +11,11 @@
 //!
 //! Run: `NEWSDEX_REUTERS=../shared/corpora/reuters21578/reuters21578.jsonl cargo bench --bench ingest_throughput`
 
+mod paired;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use newsdex::build::{BuildOptions, Silent, build_index};
@@ -125,61 +127,23 @@ fn ingest_throughput(criterion: &mut Criterion) {
     });
     group.finish();
 
-    // Paired: each pair runs both builds back to back (in alternating order), so that both see
-    // the same load.
-    const PAIRS: usize = 8;
-    let mut wall_ratios = Vec::with_capacity(PAIRS);
-    let mut cpu_ratios = Vec::with_capacity(PAIRS);
-    let time = |build: &dyn Fn(&Path)| {
+    // Paired: each pair runs both builds back to back, so that both see the same load.
+    let in_temp_dir = |build: &dyn Fn(&Path)| {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (started, cpu_started) = (Instant::now(), cpu_seconds());
         build(&dir.path().join("index"));
-        (started.elapsed().as_secs_f64(), cpu_seconds() - cpu_started)
     };
-    let newsdex = |index_dir: &Path| newsdex_build(&path, index_dir, &extractor);
-    let bare = |index_dir: &Path| bare_build(&path, index_dir);
-    for pair in 0..PAIRS {
-        let (ours, theirs) = if pair % 2 == 0 {
-            let ours = time(&newsdex);
-            (ours, time(&bare))
-        } else {
-            let theirs = time(&bare);
-            (time(&newsdex), theirs)
-        };
-        // Throughput newsdex / throughput bare = time bare / time newsdex.
-        wall_ratios.push(theirs.0 / ours.0);
-        cpu_ratios.push(theirs.1 / ours.1);
-        if pair == 0 {
-            println!(
-                "reuters_build/paired: first pair newsdex {:.2} MiB/s, bare {:.2} MiB/s (wall-clock)",
-                bytes as f64 / ours.0 / (1 << 20) as f64,
-                bytes as f64 / theirs.0 / (1 << 20) as f64
-            );
-        }
-    }
-    for (clock, ratios) in [("wall-clock", wall_ratios), ("CPU", cpu_ratios)] {
-        let (median, low, high) = quartiles(ratios);
-        println!(
-            "reuters_build/paired ({clock}): throughput newsdex / bare = {median:.3} \
-             (median of {PAIRS} pairs, quartiles {low:.3}-{high:.3}; target >= 0.80)"
-        );
-    }
-}
-
-/// CPU time of the whole process so far (every thread, user and system), in seconds.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 * 1e-6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-/// The median and quartiles of `ratios`.
-fn quartiles(mut ratios: Vec<f64>) -> (f64, f64, f64) {
-    ratios.sort_by(f64::total_cmp);
-    let at = |q: f64| ratios[((ratios.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.25), at(0.75))
+    let (ours, theirs) = paired::measure(
+        "reuters_build",
+        "newsdex / bare",
+        8,
+        || in_temp_dir(&|index_dir| newsdex_build(&path, index_dir, &extractor)),
+        || in_temp_dir(&|index_dir| bare_build(&path, index_dir)),
+    );
+    println!(
+        "reuters_build/paired: first pair newsdex {:.2} MiB/s, bare {:.2} MiB/s (wall-clock)",
+        bytes as f64 / ours / (1 << 20) as f64,
+        bytes as f64 / theirs / (1 << 20) as f64
+    );
 }
 
 criterion_group!(benches, ingest_throughput);
