@@ -982,12 +982,7 @@ mod tests {
                 date: Utc
                     .with_ymd_and_hms(2000 + (article_idx % 20) as i32, 3, 1, 0, 0, 0)
                     .single(),
-                categories: Vec::new(),
-                url: None,
-                lead: String::new(),
-                sections: vec![],
-                given_entities: vec![],
-                warnings: vec![],
+                ..Article::default()
             };
             for ordinal in 0..3 {
                 // Three-syllable words drawn with a skew, so that some are common and most rare.

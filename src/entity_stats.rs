@@ -121,16 +121,11 @@ mod tests {
             id: "a".into(),
             path: "a.txt".into(),
             title: "A".into(),
-            date: None,
-            categories: Vec::new(),
-            url: None,
-            lead: String::new(),
             sections: vec![Section {
                 heading: None,
                 paragraphs: vec![],
             }],
-            given_entities: vec![],
-            warnings: vec![],
+            ..Article::default()
         };
         for (ordinal, (text, entities)) in passages.iter().enumerate() {
             let passage = Passage {

@@ -754,11 +754,7 @@ mod tests {
                     title: id.into(),
                     date: Some(Utc.with_ymd_and_hms(2024, month, 2, 0, 0, 0).unwrap()),
                     categories: vec![category.into()],
-                    url: None,
-                    lead: String::new(),
-                    sections: vec![],
-                    given_entities: vec![],
-                    warnings: vec![],
+                    ..Article::default()
                 };
                 // Two passages per article, both naming its entities.
                 for ordinal in 0..2 {

@@ -404,16 +404,13 @@ mod tests {
             id: "x.txt".to_string(),
             path: "x.txt".into(),
             title: "T".to_string(),
-            date: None,
-            categories: Vec::new(),
-            url: None,
             lead: lead.to_string(),
             sections: vec![Section {
                 heading: Some("H".to_string()),
                 paragraphs: paragraphs.iter().map(ToString::to_string).collect(),
             }],
-            given_entities: Vec::new(),
             warnings: vec!["warnings do not count".to_string()],
+            ..Article::default()
         }
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One article as read from the corpus, before it is split into passages.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Article {
     /// Stable identifier: the path relative to the corpus root, with `#N` or `#id` for records
     /// inside a multi-article file.

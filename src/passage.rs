@@ -84,13 +84,9 @@ mod tests {
             id: "a.txt".into(),
             path: "a.txt".into(),
             title: "A".into(),
-            date: None,
-            categories: vec![],
-            url: None,
             lead: lead.into(),
             sections,
-            given_entities: vec![],
-            warnings: vec![],
+            ..Article::default()
         }
     }
 

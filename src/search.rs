@@ -1443,11 +1443,7 @@ mod tests {
                     .unwrap(),
             ),
             categories: vec!["defence".into()],
-            url: None,
-            lead: String::new(),
-            sections: vec![],
-            given_entities: vec![],
-            warnings: vec![],
+            ..Article::default()
         }
     }
 

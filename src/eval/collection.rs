@@ -162,13 +162,8 @@ pub fn doc_to_article(doc: &TestDoc, source: &Path) -> Article {
         id: doc.id.clone(),
         path: PathBuf::from(source),
         title: title.to_string(),
-        date: None,
-        categories: Vec::new(),
-        url: None,
         lead,
-        sections: Vec::new(),
-        given_entities: Vec::new(),
-        warnings: Vec::new(),
+        ..Article::default()
     }
 }
 

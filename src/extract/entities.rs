@@ -560,16 +560,11 @@ mod tests {
             id: "a".into(),
             path: "a.txt".into(),
             title: "T".into(),
-            date: None,
-            categories: Vec::new(),
-            url: None,
-            lead: String::new(),
             sections: vec![Section {
                 heading: None,
                 paragraphs: vec![],
             }],
-            given_entities: vec![],
-            warnings: vec![],
+            ..Article::default()
         };
         let passage = |ordinal: u32, text: &str| Passage {
             article_id: "a".into(),

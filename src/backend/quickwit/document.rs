@@ -266,11 +266,7 @@ mod tests {
             title: "Serbian Ammunition Exports".to_string(),
             date: Some(Utc.with_ymd_and_hms(2024, 3, 28, 10, 30, 0).unwrap()),
             categories: vec!["Défense".to_string()],
-            url: None,
-            lead: String::new(),
-            sections: Vec::new(),
-            given_entities: Vec::new(),
-            warnings: Vec::new(),
+            ..Article::default()
         }
     }
 
