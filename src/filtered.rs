@@ -4,13 +4,13 @@
 //! flat union of terms) and each passage it offers is checked against the filter by seeking
 //! the filter's documents forward, so that only passages that pass the filter raise the
 //! threshold. A selective filter (under a tenth of the passages) leads a plain intersection
-//! instead, which visits only its passages. The filter adds nothing to the score. Counting, facets and explanations use the
-//! plain intersection, which matches the same passages.
+//! instead, which visits only its passages. The filter adds nothing to the score. Counting and
+//! facets use tantivy's intersection of the two, which matches the same passages.
 
 use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
+    ConstScoreQuery, EnableScoring, Explanation, Query, Scorer, Weight, intersect_scorers,
 };
-use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
 /// A filter that keeps less than 1/SELECTIVE of a segment's passages leads an intersection
 /// instead.
@@ -26,17 +26,6 @@ impl FilteredQuery {
     pub fn new(ranked: Box<dyn Query>, filter: Box<dyn Query>) -> FilteredQuery {
         FilteredQuery { ranked, filter }
     }
-
-    /// The same matches and scores as a tantivy intersection.
-    fn intersection(&self) -> BooleanQuery {
-        BooleanQuery::new(vec![
-            (Occur::Must, self.ranked.box_clone()),
-            (
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(self.filter.box_clone(), 0.0)),
-            ),
-        ])
-    }
 }
 
 impl Clone for FilteredQuery {
@@ -48,7 +37,6 @@ impl Clone for FilteredQuery {
 impl Query for FilteredQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(FilteredWeight {
-            intersection: self.intersection().weight(enable_scoring)?,
             ranked: self.ranked.weight(enable_scoring)?,
             filter: ConstScoreQuery::new(self.filter.box_clone(), 0.0).weight(enable_scoring)?,
         }))
@@ -61,22 +49,35 @@ impl Query for FilteredQuery {
 }
 
 struct FilteredWeight {
-    intersection: Box<dyn Weight>,
     ranked: Box<dyn Weight>,
+    /// The filter as a constant score of 0.
     filter: Box<dyn Weight>,
+}
+
+impl FilteredWeight {
+    /// tantivy's intersection of the ranked query and the filter: the same score as the ranked
+    /// query alone (the filter adds 0).
+    fn intersection(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+        filter: Box<dyn Scorer>,
+    ) -> tantivy::Result<Box<dyn Scorer>> {
+        let ranked = self.ranked.scorer(reader, boost)?;
+        Ok(intersect_scorers(vec![ranked, filter], reader.num_docs()))
+    }
 }
 
 impl Weight for FilteredWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        self.intersection.scorer(reader, boost)
+        let filter = self.filter.scorer(reader, 1.0)?;
+        self.intersection(reader, boost, filter)
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        self.intersection.explain(reader, doc)
-    }
-
-    fn count(&self, reader: &SegmentReader) -> tantivy::Result<u32> {
-        self.intersection.count(reader)
+        // Fails with "does not match" when the filter leaves the passage out.
+        self.filter.explain(reader, doc)?;
+        self.ranked.explain(reader, doc)
     }
 
     fn for_each_pruning(
@@ -90,9 +91,17 @@ impl Weight for FilteredWeight {
             // A filter that keeps few passages is the cheaper driver: the intersection visits
             // only its passages, where the ranked loop would find few of them to raise its
             // threshold with and prune little.
-            return self
-                .intersection
-                .for_each_pruning(threshold, reader, callback);
+            let mut scorer = self.intersection(reader, 1.0, filter)?;
+            let mut threshold = threshold;
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                let score = scorer.score();
+                if score > threshold {
+                    threshold = callback(doc, score);
+                }
+                doc = scorer.advance();
+            }
+            return Ok(());
         }
         let mut threshold = threshold;
         let mut last = 0;
@@ -118,7 +127,7 @@ impl Weight for FilteredWeight {
 mod tests {
     use super::*;
     use tantivy::collector::{Count, TopDocs};
-    use tantivy::query::TermQuery;
+    use tantivy::query::{BooleanQuery, Occur, TermQuery};
     use tantivy::schema::{INDEXED, IndexRecordOption, Schema, TEXT};
     use tantivy::{Index, TantivyDocument};
 
@@ -175,7 +184,14 @@ mod tests {
         // Broad (the ranked loop drives), selective (the intersection drives), nothing left.
         for filter in [broad(), tag_is(3), tag_is(11), tag_is(9), tag_is(42)] {
             let filtered = FilteredQuery::new(ranked(), filter.box_clone());
-            let plain = FilteredQuery::new(ranked(), filter).intersection();
+            // tantivy's own intersection, the reference.
+            let plain = BooleanQuery::new(vec![
+                (Occur::Must, ranked()),
+                (
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(filter, 0.0)) as Box<dyn Query>,
+                ),
+            ]);
             for k in [1, 10, 100, 1_000] {
                 let collector = TopDocs::with_limit(k).order_by_score();
                 let mut found = searcher.search(&filtered, &collector).unwrap();
@@ -194,6 +210,21 @@ mod tests {
                 searcher.search(&filtered, &Count).unwrap(),
                 searcher.search(&plain, &Count).unwrap()
             );
+            // An explanation gives the ranked score of a passage that passes the filter.
+            let weight = filtered
+                .weight(EnableScoring::enabled_from_searcher(&searcher))
+                .unwrap();
+            let top = TopDocs::with_limit(3).order_by_score();
+            for (score, address) in searcher.search(&filtered, &top).unwrap() {
+                let segment = searcher.segment_reader(address.segment_ord);
+                let explained = weight.explain(segment, address.doc_id).unwrap().value();
+                assert!((explained - score).abs() < 1e-5, "{explained} vs {score}");
+            }
         }
+        // Document 0 holds "grain" and tag 0: a filter on tag 3 leaves it out.
+        let weight = FilteredQuery::new(ranked(), tag_is(3))
+            .weight(EnableScoring::enabled_from_searcher(&searcher))
+            .unwrap();
+        assert!(weight.explain(searcher.segment_reader(0), 0).is_err());
     }
 }
