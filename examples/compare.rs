@@ -16,7 +16,7 @@ use newsdex::build::{BuildOptions, Silent, build_index, process_file};
 use newsdex::extract::entities::EntityExtractor;
 use newsdex::index::{index_exists, open_index};
 use newsdex::ingest::{WalkOptions, walk_corpus};
-use newsdex::search::{SECTION_BOOST, SearchRequest, Searcher, TITLE_BOOST};
+use newsdex::search::{SearchRequest, Searcher};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::QueryParser;
 
@@ -222,8 +222,8 @@ fn time_newsdex_and_tantivy(
     Ok((search, whole, raw))
 }
 
-/// Raw tantivy on the newsdex index: tantivy's own query parser over the same fields with the
-/// same boosts.
+/// Raw tantivy on the newsdex index: tantivy's own query parser over the same field (`all`: the
+/// passage with its title and heading) that a plain newsdex word searches.
 struct RawTantivy {
     parser: QueryParser,
     searcher: tantivy::Searcher,
@@ -233,13 +233,8 @@ impl RawTantivy {
     fn new(searcher: &Searcher) -> anyhow::Result<RawTantivy> {
         let handle = searcher.handle();
         let fields = handle.fields;
-        // The same fields and boosts as `Searcher::new`.
-        let mut parser = QueryParser::for_index(
-            &handle.index,
-            vec![fields.title, fields.section, fields.text],
-        );
-        parser.set_field_boost(fields.title, TITLE_BOOST);
-        parser.set_field_boost(fields.section, SECTION_BOOST);
+        // The field a plain word searches with the default `FieldBoosts`.
+        let parser = QueryParser::for_index(&handle.index, vec![fields.all]);
         Ok(RawTantivy {
             parser,
             searcher: handle.index.reader()?.searcher(),

@@ -390,7 +390,9 @@ pub fn generate_queries(
     }
     // Mid document frequency: neither rare names nor near-stop words.
     let low = (n_docs / 10_000).max(2);
-    let high = (n_docs / 50).max(low * 4);
+    // (A small index gets a band of at least 20 passages: there every word of a title is on
+    // every passage of its article.)
+    let high = (n_docs / 50).max(low * 4).max(20);
     let is_mid = |doc_freq: u64| (low..=high).contains(&doc_freq);
 
     let segments: Vec<(u32, u32)> = index_searcher
@@ -448,7 +450,7 @@ pub fn generate_queries(
             let tokens = analyse(&mut analyzer, surface);
             let word = match tokens.as_slice() {
                 [token] => {
-                    let term = Term::from_field_text(fields.text, token);
+                    let term = Term::from_field_text(fields.all, token);
                     let doc_freq = index_searcher.doc_freq(&term).map_err(tantivy_error)?;
                     Some(Word {
                         surface: surface.to_lowercase(),

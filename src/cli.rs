@@ -427,11 +427,12 @@ pub struct EvalArgs {
 /// Field weights of the ranking, shared by `search` and `eval`.
 #[derive(Debug, Clone, Args)]
 pub struct BoostArgs {
-    /// Weight of a title match against a match in the passage text.
+    /// Extra weight of a title match: a word also scores WEIGHT × its BM25 score in the title
+    /// alone, on top of its score in the whole passage (title, heading and text as one field).
     #[arg(long, value_name = "WEIGHT", default_value_t = crate::search::TITLE_BOOST)]
     pub title_boost: f32,
 
-    /// Weight of a section-heading match against a match in the passage text.
+    /// Extra weight of a section-heading match, as `--title-boost` for the heading.
     #[arg(long, value_name = "WEIGHT", default_value_t = crate::search::SECTION_BOOST)]
     pub section_boost: f32,
 }

@@ -16,6 +16,10 @@ pub struct Article {
     /// Path of the file the article came from, relative to the corpus root.
     pub path: PathBuf,
     pub title: String,
+    /// The title says nothing the text does not: it was made from the lead (the source gave
+    /// none), or it is the only text there is. Such a title is not searched again as part of
+    /// every passage (`all`); `title:` still finds it.
+    pub title_repeats_text: bool,
     pub date: Option<DateTime<Utc>>,
     /// The desks, categories or topics from metadata, or else the first folder under the corpus
     /// root; empty when there is neither. Multi-valued, filterable and facetable.

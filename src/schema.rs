@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -29,7 +29,12 @@ pub struct Fields {
     pub date: Field,
     pub category: Field,
     pub section: Field,
+    /// The passage's own text: stored for display, not indexed (`all` holds its words).
     pub text: Field,
+    /// The passage as one searched field: its article's title, its section heading and its
+    /// text, in that order (one position apart, so no phrase runs from one into the next).
+    /// Plain words and `text:` search it; BM25 over it is BM25F with every part weighing 1.
+    pub all: Field,
     pub ordinal: Field,
     /// Folded canonical entity names, for exact filters (`--entity`, `entity:`).
     pub entity: Field,
@@ -78,7 +83,8 @@ pub fn build_schema() -> (Schema, Fields) {
         // The raw value is kept in the fast column for facets; the index holds the folded key.
         category: builder.add_text_field("category", keyword_text().set_stored().set_fast("raw")),
         section: builder.add_text_field("section", english_text(true).set_fast("raw")),
-        text: builder.add_text_field("text", english_text(true)),
+        text: builder.add_text_field("text", STORED),
+        all: builder.add_text_field("all", english_text(false)),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
         entity: builder.add_text_field("entity", keyword_text()),
         entity_label: builder.add_text_field("entity_label", STORED | FAST),
@@ -102,6 +108,7 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, String> {
         category: field("category")?,
         section: field("section")?,
         text: field("text")?,
+        all: field("all")?,
         ordinal: field("ordinal")?,
         entity: field("entity")?,
         entity_label: field("entity_label")?,
@@ -119,7 +126,7 @@ pub fn query_field(fields: &Fields, name: &str) -> Option<Field> {
     match name {
         "title" => Some(fields.title),
         "section" => Some(fields.section),
-        "text" | "body" => Some(fields.text),
+        "text" | "body" => Some(fields.all),
         "entity" => Some(fields.entity),
         "category" => Some(fields.category),
         "date" => Some(fields.date),

@@ -145,24 +145,20 @@ pub fn parse_qrels(path: &Path, content: &str) -> Result<Qrels, IngestError> {
     Ok(qrels)
 }
 
-/// A test document as an article. Its title is the article's title (in the title field of every
-/// passage, as for any article), and it also opens the lead, as a headline opens a wire story:
-/// the abstracts of test collections do not restate their titles the way a news lead does, and
-/// a document with no text (half of CACM) still gets a passage to be found by. The rest of the
-/// text follows in the lead, which the passage stage splits like any long paragraph.
+/// A test document as an article: its title is the article's title, searched with every
+/// passage as a news title is, and its text is the lead, which the passage stage splits like any
+/// long paragraph. A document with no text (half of CACM) is its title: it still gets a passage
+/// to be found by.
 pub fn doc_to_article(doc: &TestDoc, source: &Path) -> Article {
     let title = doc.title.trim();
     let text = doc.text.trim();
-    let lead = match (title.is_empty(), text.is_empty()) {
-        (true, _) => text.to_string(),
-        (false, true) => title.to_string(),
-        (false, false) => format!("{title}\n{text}"),
-    };
+    let lead = if text.is_empty() { title } else { text };
     Article {
         id: doc.id.clone(),
         path: PathBuf::from(source),
         title: title.to_string(),
-        lead,
+        title_repeats_text: text.is_empty() || title.is_empty(),
+        lead: lead.to_string(),
         ..Article::default()
     }
 }
@@ -228,8 +224,8 @@ mod tests {
     }
 
     #[test]
-    fn the_title_opens_the_lead_and_stays_the_title() {
-        let check = |title: &str, text: &str, lead: &str| {
+    fn the_title_is_searched_with_every_passage_unless_it_is_all_there_is() {
+        let check = |title: &str, text: &str, lead: &str, repeats: bool| {
             let doc = TestDoc {
                 id: "7".into(),
                 title: title.into(),
@@ -238,14 +234,11 @@ mod tests {
             let article = doc_to_article(&doc, Path::new("docs.jsonl"));
             assert_eq!(article.lead, lead);
             assert_eq!(article.title, title.trim());
+            assert_eq!(article.title_repeats_text, repeats);
             assert_eq!(article.id, "7");
         };
-        check("Matrix programs", "", "Matrix programs");
-        check(
-            "Matrix programs ",
-            "Inverting.",
-            "Matrix programs\nInverting.",
-        );
-        check("", "Only text.", "Only text.");
+        check("Matrix programs", "", "Matrix programs", true);
+        check("Matrix programs ", "Inverting.", "Inverting.", false);
+        check("", "Only text.", "Only text.", true);
     }
 }

@@ -1,5 +1,5 @@
-//! Evaluation queries: free text -> a bag-of-words tantivy query over title, section and text
-//! with `Searcher`'s boosts. Every analysed word is an optional clause, so punctuation,
+//! Evaluation queries: free text -> a bag-of-words tantivy query over the passage (`all`), and
+//! the title and section where `FieldBoosts` weigh them extra, as `Searcher` searches a word. Every analysed word is an optional clause, so punctuation,
 //! parentheses, colons and words like AND/NOT in test queries mean nothing. It does not parse
 //! the query language (that is `search`'s job) and it does not rank.
 
@@ -9,15 +9,6 @@ use tantivy::schema::IndexRecordOption;
 
 use crate::schema::{Fields, english_analyzer};
 use crate::search::{FieldBoosts, analyse};
-
-/// The fields a plain word is searched in, with their boosts, as `Searcher` searches them.
-fn weighted_fields(fields: &Fields, boosts: FieldBoosts) -> [(tantivy::schema::Field, f32); 3] {
-    [
-        (fields.title, boosts.title),
-        (fields.section, boosts.section),
-        (fields.text, 1.0),
-    ]
-}
 
 /// The analysed words of `text`, in order, repeats kept (a repeated word weighs more, as it
 /// does in the query parser).
@@ -38,8 +29,9 @@ pub fn bag_of_words_query(
         return None;
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() * 3);
+    let targets = boosts.targets(fields);
     for word in &words {
-        for (field, boost) in weighted_fields(fields, boosts) {
+        for &(field, boost) in &targets {
             let term_query = TermQuery::new(
                 Term::from_field_text(field, word),
                 IndexRecordOption::WithFreqs,
@@ -79,20 +71,35 @@ mod tests {
     }
 
     #[test]
-    fn every_word_is_searched_in_the_three_fields() {
+    fn every_word_is_searched_in_the_passage_and_where_weighed_extra_in_title_and_section() {
         let (_, fields) = build_schema();
-        let query = bag_of_words_query(&fields, "serbian shells", FieldBoosts::default()).unwrap();
-        let mut terms = Vec::new();
-        query.query_terms(&mut |term, _| {
-            terms.push((
-                term.field(),
-                term.value().as_str().unwrap_or("").to_string(),
-            ));
+        let terms_of = |boosts: FieldBoosts| {
+            let query = bag_of_words_query(&fields, "serbian shells", boosts).unwrap();
+            let mut terms = Vec::new();
+            query.query_terms(&mut |term, _| {
+                terms.push((
+                    term.field(),
+                    term.value().as_str().unwrap_or("").to_string(),
+                ));
+            });
+            terms
+        };
+        let plain = terms_of(FieldBoosts::default());
+        assert_eq!(
+            plain,
+            [
+                (fields.all, "serbian".to_string()),
+                (fields.all, "shell".to_string())
+            ]
+        );
+        let weighed = terms_of(FieldBoosts {
+            title: 0.5,
+            section: 0.0,
         });
-        assert_eq!(terms.len(), 6);
-        for field in [fields.title, fields.section, fields.text] {
-            assert!(terms.contains(&(field, "serbian".to_string())));
-            assert!(terms.contains(&(field, "shell".to_string())));
+        assert_eq!(weighed.len(), 4);
+        for field in [fields.all, fields.title] {
+            assert!(weighed.contains(&(field, "serbian".to_string())));
+            assert!(weighed.contains(&(field, "shell".to_string())));
         }
     }
 

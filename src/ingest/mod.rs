@@ -517,6 +517,7 @@ fn article_from_html(file: &CorpusFile, text: &str) -> Article {
     let parts = html::parse_html(text);
     let mut warnings = Vec::new();
     let date = resolve_date(parts.date.as_deref(), &mut warnings);
+    let title_repeats_text = parts.title.is_none();
     let title = parts
         .title
         .unwrap_or_else(|| title_from_lead(&parts.lead, &parts.sections));
@@ -528,6 +529,7 @@ fn article_from_html(file: &CorpusFile, text: &str) -> Article {
         id: file.relative.clone(),
         path: PathBuf::from(&file.relative),
         title,
+        title_repeats_text,
         date,
         categories,
         url: None,
@@ -571,6 +573,7 @@ fn article_from_seed(file: &CorpusFile, text: &str) -> Article {
         id: file.relative.clone(),
         path: PathBuf::from(&file.relative),
         title: title_from_lead(&parts.lead, &parts.sections),
+        title_repeats_text: true,
         date,
         categories: folder_category(&file.relative).into_iter().collect(),
         url: None,
@@ -586,15 +589,14 @@ fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, Inges
         markdown::parse_markdown(text).map_err(|reason| IngestError::new(&file.path, reason))?;
     let mut warnings = Vec::new();
     let date = resolve_date(parts.front_matter.date.as_deref(), &mut warnings);
-    let title = parts
-        .front_matter
-        .title
-        .or(parts.heading_title)
-        .unwrap_or_else(|| title_from_lead(&parts.lead, &parts.sections));
+    let given_title = parts.front_matter.title.or(parts.heading_title);
+    let title_repeats_text = given_title.is_none();
+    let title = given_title.unwrap_or_else(|| title_from_lead(&parts.lead, &parts.sections));
     Ok(Article {
         id: file.relative.clone(),
         path: PathBuf::from(&file.relative),
         title,
+        title_repeats_text,
         date,
         categories: if parts.front_matter.categories.is_empty() {
             folder_category(&file.relative).into_iter().collect()

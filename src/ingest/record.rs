@@ -212,6 +212,7 @@ pub fn article_from_record(
     let mut paragraphs = body_paragraphs.into_iter();
     let lead = paragraphs.next();
     let rest: Vec<String> = paragraphs.collect();
+    let title_repeats_text = !matches!((&title_given, &lead), (Some(_), Some(_)));
     let (title, lead) = match (title_given, lead) {
         (Some(title), Some(lead)) => (title, lead),
         (Some(title), None) => (title.clone(), title),
@@ -265,6 +266,7 @@ pub fn article_from_record(
         id,
         path: file.relative.clone().into(),
         title,
+        title_repeats_text,
         date,
         categories,
         url,

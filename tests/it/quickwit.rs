@@ -147,12 +147,18 @@ fn entities_on_quickwit_are_written_as_locally() {
     let local_json = succeeded(&run(
         &env,
         &[
-            "entities", "shells", "--index", "index", "--json", "--top", "5",
+            "entities",
+            "ammunition",
+            "--index",
+            "index",
+            "--json",
+            "--top",
+            "5",
         ],
     ));
     let local_text = succeeded(&run(
         &env,
-        &["entities", "shells", "--index", "index", "--top", "5"],
+        &["entities", "ammunition", "--index", "index", "--top", "5"],
     ));
     // Quickwit answers the same counts as label buckets, in another order.
     let buckets: Vec<serde_json::Value> = local_json
@@ -179,7 +185,7 @@ fn entities_on_quickwit_are_written_as_locally() {
         "--index-id",
         "news",
     ];
-    let mut args = vec!["entities", "shells", "--top", "5", "--json"];
+    let mut args = vec!["entities", "ammunition", "--top", "5", "--json"];
     args.extend(quickwit);
     assert_eq!(succeeded(&run(&env, &args)), local_json);
     args.retain(|arg| *arg != "--json");
@@ -188,7 +194,7 @@ fn entities_on_quickwit_are_written_as_locally() {
     assert_eq!(bodies.len(), 2);
     assert_eq!(
         bodies[0]["query"],
-        "(text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)"
+        "(text_stems:ammunit OR title_stems:ammunit OR section_stems:ammunit)"
     );
     assert_eq!(bodies[0]["max_hits"], 0);
     assert_eq!(

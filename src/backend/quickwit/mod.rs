@@ -372,7 +372,7 @@ mod tests {
         let sent: serde_json::Value = serde_json::from_str(&server.received()[0].body).unwrap();
         assert_eq!(
             sent["query"],
-            "(text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)"
+            "(text_stems:shell OR title_stems:shell OR section_stems:shell)"
         );
     }
 
@@ -483,7 +483,7 @@ mod tests {
             .collect();
         assert_eq!(
             sent[0]["query"],
-            "(text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)"
+            "(text_stems:shell OR title_stems:shell OR section_stems:shell)"
         );
         assert_eq!(sent[0]["max_hits"], 0);
         assert_eq!(sent[1]["query"], "*");

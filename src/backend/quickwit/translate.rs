@@ -93,13 +93,15 @@ pub fn quoted(value: &str) -> String {
     out
 }
 
-/// The `_stems` fields a word searches, with their boosts (as the local index weighs them).
+/// The `_stems` fields a word searches, with their boosts. The Quickwit index has no field
+/// that holds the whole passage (the local `all`), so a plain word searches the three parts,
+/// each weighing 1 and the title and heading `FieldBoosts` more.
 fn stem_fields(field: Option<FieldName>, boosts: FieldBoosts) -> Vec<(&'static str, f32)> {
     match field {
         None => vec![
             (field::TEXT_STEMS, 1.0),
-            (field::TITLE_STEMS, boosts.title),
-            (field::SECTION_STEMS, boosts.section),
+            (field::TITLE_STEMS, 1.0 + boosts.title.max(0.0)),
+            (field::SECTION_STEMS, 1.0 + boosts.section.max(0.0)),
         ],
         Some(FieldName::Title) => vec![(field::TITLE_STEMS, 1.0)],
         Some(FieldName::Section) => vec![(field::SECTION_STEMS, 1.0)],
@@ -606,14 +608,14 @@ mod tests {
         let table = [
             (
                 "oil",
-                "(text_stems:oil OR title_stems:oil^2 OR section_stems:oil^1.5)",
+                "(text_stems:oil OR title_stems:oil OR section_stems:oil)",
             ),
             ("text:prices", "text_stems:price"),
             ("title:Exports", "title_stems:export"),
             ("section:trading", "section_stems:trade"),
             (
                 "+oil -gas",
-                "(+(text_stems:oil OR title_stems:oil^2 OR section_stems:oil^1.5) -(text_stems:gas OR title_stems:gas^2 OR section_stems:gas^1.5))",
+                "(+(text_stems:oil OR title_stems:oil OR section_stems:oil) -(text_stems:gas OR title_stems:gas OR section_stems:gas))",
             ),
             ("text:\"interest rates\"", "text_stems:\"interest rate\""),
             (
@@ -822,7 +824,7 @@ mod tests {
         let (body, _) = search_body(&SearchRequest::new("serbian shells"), &extractor).unwrap();
         assert_eq!(
             body.query,
-            "(((text_stems:serbian OR title_stems:serbian^2 OR section_stems:serbian^1.5) OR (text_stems:shell OR title_stems:shell^2 OR section_stems:shell^1.5)) OR entities:\"serbia\"^0.05)"
+            "(((text_stems:serbian OR title_stems:serbian OR section_stems:serbian) OR (text_stems:shell OR title_stems:shell OR section_stems:shell)) OR entities:\"serbia\"^0.05)"
         );
         // Operators and fields are left alone, as locally.
         for text in ["+shells Serbia", "text:Serbia", "shells"] {
@@ -841,7 +843,7 @@ mod tests {
         let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
         assert_eq!(
             body.query,
-            "(text_stems:oil OR title_stems:oil^0.3 OR section_stems:oil)"
+            "(text_stems:oil OR title_stems:oil^1.3 OR section_stems:oil^2)"
         );
     }
 
