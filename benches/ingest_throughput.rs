@@ -84,6 +84,9 @@ fn bare_build(path: &Path, index_dir: &Path) {
             document.add_text(fields.category, topic);
         }
         document.add_text(fields.text, &story.body);
+        // The searched field holds the words, as newsdex's passages do.
+        document.add_text(fields.all, &story.title);
+        document.add_text(fields.all, &story.body);
         document.add_u64(fields.ordinal, 0);
         writer.add_document(document).expect("document added");
     }
