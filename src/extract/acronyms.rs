@@ -1,0 +1,212 @@
+//! The corpus acronym table: acronyms that some article defines in its text ("Balkan Arms
+//! Monitoring Group (BAMG)") -> the entity of the long form, for every article of the corpus and
+//! for searches. An acronym defined with two different long forms in the corpus is ambiguous and
+//! left out, so the table depends only on the set of definitions, never on the order in which
+//! files were read. Pure data: the build collects the pairs and stores the table beside the
+//! index; nothing here reads files or touches the index.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::model::Entity;
+
+/// One acronym and the entity it was defined as: (folded key of the acronym, entity).
+pub type AcronymPair = (String, Entity);
+
+/// What one article defines and uses, for the corpus table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleAcronyms {
+    /// Acronyms the article defines in its text that no list knows, by folded key.
+    pub defined: Vec<AcronymPair>,
+    /// Folded keys of acronym-like names the article uses without defining them and that no
+    /// list knows: what a corpus table resolves (or would, once some article defines them).
+    pub used: Vec<String>,
+}
+
+/// Folded acronym -> entity, for acronyms defined exactly one way in the corpus.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AcronymTable {
+    pairs: FxHashMap<String, Entity>,
+}
+
+/// Prefix and suffix of the table's file in the index directory.
+pub const ACRONYMS_PREFIX: &str = "acronyms-";
+pub const ACRONYMS_SUFFIX: &str = ".json";
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    acronyms: BTreeMap<String, Entity>,
+}
+
+impl AcronymTable {
+    /// The table of a corpus from every definition in it: an acronym defined as one entity
+    /// (however many times) maps to it; one defined as two is left out.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = &'a AcronymPair>) -> AcronymTable {
+        let mut seen: FxHashMap<&str, Option<&Entity>> = FxHashMap::default();
+        for (key, entity) in pairs {
+            seen.entry(key.as_str())
+                .and_modify(|known| {
+                    if known.is_some_and(|known| known != entity) {
+                        *known = None;
+                    }
+                })
+                .or_insert(Some(entity));
+        }
+        AcronymTable {
+            pairs: seen
+                .into_iter()
+                .filter_map(|(key, entity)| Some((key.to_string(), entity?.clone())))
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// The entity of a folded acronym (`entity_key`).
+    pub fn get(&self, key: &str) -> Option<&Entity> {
+        self.pairs.get(key)
+    }
+
+    /// Drops the acronyms `known` says some list already knows (lists win over the corpus).
+    pub fn retain_unknown(&mut self, known: impl Fn(&str) -> bool) {
+        self.pairs.retain(|key, _| !known(key));
+    }
+
+    /// The acronyms whose entity differs between the two tables (added, removed or changed):
+    /// the articles that use them were labelled with the other table.
+    pub fn changed_keys(&self, other: &AcronymTable) -> BTreeSet<String> {
+        let mut changed = BTreeSet::new();
+        for (key, entity) in &self.pairs {
+            if other.get(key) != Some(entity) {
+                changed.insert(key.clone());
+            }
+        }
+        for key in other.pairs.keys() {
+            if !self.pairs.contains_key(key) {
+                changed.insert(key.clone());
+            }
+        }
+        changed
+    }
+
+    /// The table as JSON bytes (sorted, so the same table gives the same bytes) and the file
+    /// name they go under, made from their hash.
+    pub fn pack(&self) -> (String, Vec<u8>) {
+        let stored = Stored {
+            acronyms: self
+                .pairs
+                .iter()
+                .map(|(key, entity)| (key.clone(), entity.clone()))
+                .collect(),
+        };
+        let bytes = serde_json::to_vec(&stored).expect("an acronym table always serialises");
+        let name = format!("{ACRONYMS_PREFIX}{:016x}{ACRONYMS_SUFFIX}", xxh3_64(&bytes));
+        (name, bytes)
+    }
+
+    /// The table that `pack` made these bytes from.
+    pub fn unpack(bytes: &[u8]) -> Result<AcronymTable, String> {
+        let stored: Stored = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
+        Ok(AcronymTable {
+            pairs: stored.acronyms.into_iter().collect(),
+        })
+    }
+}
+
+/// Whether a name reads as an acronym: at least two letters (after folding to ASCII), all
+/// capitals ("BAMG", "B.A.M.G.", "SIPRI").
+pub fn is_acronym(name: &str) -> bool {
+    // Most names fail on their second letter; only non-ASCII names are folded (allocating).
+    if name.is_ascii() {
+        return ascii_acronym(name.chars());
+    }
+    ascii_acronym(deunicode::deunicode(name).chars())
+}
+
+fn ascii_acronym(chars: impl Iterator<Item = char>) -> bool {
+    let mut letters = 0;
+    for c in chars {
+        if c.is_ascii_alphabetic() {
+            if !c.is_ascii_uppercase() {
+                return false;
+            }
+            letters += 1;
+        } else if c.is_whitespace() {
+            return false;
+        }
+    }
+    letters >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::EntityKind;
+
+    fn organisation(name: &str) -> Entity {
+        Entity {
+            name: name.to_string(),
+            kind: EntityKind::Organisation,
+        }
+    }
+
+    fn pair(key: &str, name: &str) -> AcronymPair {
+        (key.to_string(), organisation(name))
+    }
+
+    #[test]
+    fn an_acronym_defined_two_ways_is_left_out_in_any_order() {
+        let pairs = [
+            pair("bamg", "Balkan Arms Monitoring Group"),
+            pair("ifo", "Institute For Others"),
+            pair("bamg", "Balkan Arms Monitoring Group"),
+            pair("ifo", "International Fruit Organisation"),
+        ];
+        let table = AcronymTable::from_pairs(&pairs);
+        assert_eq!(table.len(), 1);
+        assert_eq!(
+            table.get("bamg").map(|e| e.name.as_str()),
+            Some("Balkan Arms Monitoring Group")
+        );
+        let mut reversed = pairs.to_vec();
+        reversed.reverse();
+        assert_eq!(AcronymTable::from_pairs(&reversed), table);
+    }
+
+    #[test]
+    fn changed_keys_are_added_removed_or_changed() {
+        let old = AcronymTable::from_pairs(&[pair("a", "A1"), pair("b", "B"), pair("c", "C")]);
+        let new = AcronymTable::from_pairs(&[pair("a", "A2"), pair("b", "B"), pair("d", "D")]);
+        let changed: Vec<String> = new.changed_keys(&old).into_iter().collect();
+        assert_eq!(changed, ["a", "c", "d"]);
+        assert!(new.changed_keys(&new).is_empty());
+    }
+
+    #[test]
+    fn packed_tables_round_trip_with_a_name_from_their_content() {
+        let table = AcronymTable::from_pairs(&[pair("bamg", "Balkan Arms Monitoring Group")]);
+        let (name, bytes) = table.pack();
+        assert!(name.starts_with(ACRONYMS_PREFIX) && name.ends_with(ACRONYMS_SUFFIX));
+        assert_eq!(AcronymTable::unpack(&bytes).unwrap(), table);
+        assert_ne!(AcronymTable::default().pack().0, name);
+    }
+
+    #[test]
+    fn acronyms_are_capitals_only() {
+        for yes in ["BAMG", "B.A.M.G.", "SIPRI", "ČEZ"] {
+            assert!(is_acronym(yes), "{yes}");
+        }
+        for no in ["Bamg", "B", "G7", "BAMG Group", "", "12"] {
+            assert!(!is_acronym(no), "{no}");
+        }
+    }
+}
