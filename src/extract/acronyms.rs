@@ -147,6 +147,75 @@ fn ascii_acronym(chars: impl Iterator<Item = char>) -> bool {
     letters >= 2
 }
 
+/// Whether `long_form` spells `acronym` closely enough to carry the pair to other articles
+/// (an article's own definition, which needs only the first letter, is looser): every
+/// capitalised word of the long form gives its initial, in order, and may give more letters
+/// of itself ("TOCOM": Tokyo Commodity ...); a lower-case word ("of", "de") may give its
+/// initial or nothing; one capitalised word at the end may give nothing ("Industrial Bank of
+/// Japan Ltd" is IBJ).
+pub fn spells_acronym(long_form: &str, acronym: &str) -> bool {
+    let letters: Vec<char> = deunicode::deunicode(acronym)
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let folded = deunicode::deunicode(long_form);
+    // (letters of the word in lower case, whether it is capitalised)
+    let words: Vec<(Vec<char>, bool)> = folded
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .map(|word| {
+            word.chars()
+                .filter(char::is_ascii_alphabetic)
+                .collect::<Vec<_>>()
+        })
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let capitalised = word[0].is_ascii_uppercase();
+            (
+                word.iter().map(char::to_ascii_lowercase).collect(),
+                capitalised,
+            )
+        })
+        .collect();
+    let n_capitalised = words.iter().filter(|(_, capitalised)| *capitalised).count();
+    if letters.len() < 2 || n_capitalised == 0 || n_capitalised > letters.len() + 1 {
+        return false;
+    }
+    spells_from(&words, &letters, None, 0)
+}
+
+/// The rest of `spells_acronym`: `letters` are still to match, inside word `word` from
+/// `offset`, or from the initial of a next word.
+fn spells_from(
+    words: &[(Vec<char>, bool)],
+    letters: &[char],
+    word: Option<usize>,
+    offset: usize,
+) -> bool {
+    let next = word.map_or(0, |word| word + 1);
+    let Some((&letter, rest)) = letters.split_first() else {
+        return words[next..].iter().filter(|(_, cap)| *cap).count() <= 1;
+    };
+    for (at, (candidate, capitalised)) in words.iter().enumerate().skip(next) {
+        if candidate[0] == letter && spells_from(words, rest, Some(at), 1) {
+            return true;
+        }
+        if *capitalised {
+            // A capitalised word is never skipped.
+            break;
+        }
+    }
+    let Some(word) = word else {
+        return false;
+    };
+    words[word]
+        .0
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .any(|(at, &c)| c == letter && spells_from(words, rest, Some(word), at + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +267,40 @@ mod tests {
         assert!(name.starts_with(ACRONYMS_PREFIX) && name.ends_with(ACRONYMS_SUFFIX));
         assert_eq!(AcronymTable::unpack(&bytes).unwrap(), table);
         assert_ne!(AcronymTable::default().pack().0, name);
+    }
+
+    #[test]
+    fn a_long_form_spells_its_acronym_with_its_initials() {
+        for (long_form, acronym) in [
+            ("Balkan Arms Monitoring Group", "BAMG"),
+            ("Food and Drug Administration", "FDA"),
+            ("London International Financial Futures Exchange", "LIFFE"),
+            ("Industrial Bank of Japan Ltd", "IBJ"),
+            ("Cie de Raffinage-Distribution", "CRD"),
+            ("U.S. Department of Agriculture", "USDA"),
+            ("Tokyo Commodity Exchange", "TOCOM"),
+            ("Stockholm International Peace Research Institute", "SIPRI"),
+            ("Électricité de France", "EDF"),
+        ] {
+            assert!(
+                spells_acronym(long_form, acronym),
+                "{long_form} ({acronym})"
+            );
+        }
+        for (long_form, acronym) in [
+            ("Elettrica", "ENEL"),
+            ("Investment Centre", "IDIC"),
+            ("Beard Oil Co", "BEC"),
+            ("Development Assistance Committee", "DC"),
+            ("Monitoring Group", "BAMG"),
+            ("Balkan Arms Monitoring Group", "B"),
+            ("", "BAMG"),
+        ] {
+            assert!(
+                !spells_acronym(long_form, acronym),
+                "{long_form} ({acronym})"
+            );
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
-use crate::extract::acronyms::{AcronymTable, ArticleAcronyms, is_acronym};
+use crate::extract::acronyms::{AcronymTable, ArticleAcronyms, is_acronym, spells_acronym};
 use crate::extract::gazetteer::{FormKind, Gazetteer, push_entity_key, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
 use crate::extract::tagger::{
@@ -224,6 +224,7 @@ impl EntityExtractor {
         let mut acronyms = ArticleAcronyms::default();
         for (key, entity) in context.defined {
             if self.gazetteer.form(&key).is_none()
+                && spells_acronym(&entity.name, &key)
                 && !acronyms.defined.iter().any(|(known, _)| *known == key)
             {
                 acronyms.defined.push((key, entity));
