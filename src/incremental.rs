@@ -1138,16 +1138,35 @@ impl Relabel<'_> {
             .iter()
             .map(|file| (file.relative.as_str(), file))
             .collect();
-        let mut n_relabelled = 0;
-        for (relative, articles) in wanted {
-            let mut done = HashSet::new();
-            if let Some(file) = files.get(relative.as_str()) {
-                self.relabel_file(file, &articles, &mut done)?;
+        let hashes: HashMap<&str, u64> = wanted
+            .values()
+            .flatten()
+            .map(|(id, hash)| (id.as_str(), *hash))
+            .collect();
+        let mut done = HashSet::new();
+        // Chunks are read and labelled on all cores, a few per core at a time.
+        let batch_len = 2 * rayon::current_num_threads().max(1);
+        let mut batch = Vec::with_capacity(batch_len);
+        for relative in wanted.keys() {
+            let Some(file) = files.get(relative.as_str()) else {
+                continue;
+            };
+            let mut result = Ok(());
+            ingest::split_file((*file).clone(), ingest::CHUNK_BYTES, &mut |chunk| {
+                batch.push(chunk);
+                if batch.len() >= batch_len {
+                    result = self.relabel_chunks(std::mem::take(&mut batch), &hashes, &mut done);
+                }
+                result.is_ok()
+            });
+            result?;
+        }
+        self.relabel_chunks(batch, &hashes, &mut done)?;
+        for (relative, articles) in &wanted {
+            if articles.keys().all(|id| done.contains(id)) {
+                continue;
             }
-            n_relabelled += done.len();
-            if done.len() < articles.len()
-                && let Some(entry) = manifest.files.get_mut(&relative)
-            {
+            if let Some(entry) = manifest.files.get_mut(relative) {
                 // A time no file has and a hash no article has: read and replaced next time.
                 entry.mtime_ns = i64::MIN;
                 entry.hash = 0;
@@ -1156,50 +1175,59 @@ impl Relabel<'_> {
                 }
             }
         }
-        Ok(n_relabelled)
+        Ok(done.len())
     }
 
-    /// Reads one file chunk by chunk and replaces those of `articles` (id -> hash) it still
-    /// holds unchanged; their ids go into `done`.
-    fn relabel_file(
+    /// Reads chunks in parallel and replaces the articles of `hashes` (id -> hash in the
+    /// manifest) they hold unchanged; their ids go into `done`.
+    fn relabel_chunks(
         &self,
-        file: &CorpusFile,
-        articles: &HashMap<String, u64>,
+        chunks: Vec<ingest::Chunk>,
+        hashes: &HashMap<&str, u64>,
         done: &mut HashSet<String>,
     ) -> Result<(), IndexError> {
+        use rayon::prelude::*;
         let fields = &self.handle.fields;
-        let mut failure = None;
-        ingest::split_file(file.clone(), ingest::CHUNK_BYTES, &mut |chunk| {
-            let output = ingest::read_chunk(chunk, self.map);
-            for article in output.articles.into_iter().flatten() {
-                let Some(&hash) = articles.get(&article.id) else {
-                    continue;
-                };
-                if manifest::article_hash(&article) != hash || done.contains(&article.id) {
-                    continue;
-                }
-                let mut passages = split_passages(&article);
-                self.extractor.annotate(&article, &mut passages);
-                let mut operations = Vec::with_capacity(passages.len() + 1);
-                operations.push(UserOperation::Delete(Term::from_field_text(
-                    fields.article_id,
-                    &article.id,
-                )));
-                operations.extend(passages.iter().map(|passage| {
-                    UserOperation::Add(index::passage_document(fields, &article, passage))
-                }));
-                if let Err(source) = self.writer.run(operations) {
-                    failure = Some(source);
-                    return false;
-                }
-                done.insert(article.id);
+        let labelled: Vec<Vec<(String, Vec<TantivyDocument>)>> = chunks
+            .into_par_iter()
+            .map(|chunk| {
+                let output = ingest::read_chunk(chunk, self.map);
+                output
+                    .articles
+                    .into_iter()
+                    .flatten()
+                    .filter(|article| {
+                        hashes.get(article.id.as_str()) == Some(&manifest::article_hash(article))
+                    })
+                    .map(|article| {
+                        let mut passages = split_passages(&article);
+                        self.extractor.annotate(&article, &mut passages);
+                        let documents = passages
+                            .iter()
+                            .map(|passage| index::passage_document(fields, &article, passage))
+                            .collect();
+                        (article.id, documents)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (id, documents) in labelled.into_iter().flatten() {
+            if done.contains(&id) {
+                // The same id again in one file: the first one stands, as when it was read.
+                continue;
             }
-            true
-        });
-        match failure {
-            Some(source) => Err(tantivy_error(self.handle)(source)),
-            None => Ok(()),
+            let mut operations = Vec::with_capacity(documents.len() + 1);
+            operations.push(UserOperation::Delete(Term::from_field_text(
+                fields.article_id,
+                &id,
+            )));
+            operations.extend(documents.into_iter().map(UserOperation::Add));
+            self.writer
+                .run(operations)
+                .map_err(tantivy_error(self.handle))?;
+            done.insert(id);
         }
+        Ok(())
     }
 }
 

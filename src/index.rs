@@ -291,15 +291,13 @@ pub fn commit(handle: &IndexHandle, mut writer: IndexWriter) -> Result<(), Index
 /// their id instead of the id. A build that cannot take the writer (another build started in
 /// the meantime) leaves the segments as they are.
 pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
-    let metas = handle
+    let segments = handle
         .index
-        .searchable_segment_metas()
+        .searchable_segment_ids()
         .map_err(tantivy_error(&handle.path))?;
-    // One segment is merged too when it has deleted passages (articles labelled again).
-    if metas.is_empty() || (metas.len() == 1 && !metas[0].has_deletes()) {
+    if segments.len() <= 1 {
         return Ok(());
     }
-    let segments: Vec<_> = metas.iter().map(|meta| meta.id()).collect();
     let mut writer = match writer(handle, DEFAULT_MEMORY_MB) {
         Ok(writer) => writer,
         Err(IndexError::Locked(_)) => return Ok(()),
