@@ -677,9 +677,9 @@ impl Pipeline<'_> {
             self.observer.error(&error);
             acc.report.errors.push(error);
         }
+        // One pair per defining article: the table counts them.
         let mut acronyms = state.acronyms;
         acronyms.sort_unstable();
-        acronyms.dedup();
         let mut entry = FileEntry {
             size: observed.size,
             mtime_ns: observed.mtime_ns,

@@ -27,9 +27,9 @@ pub struct FileEntry {
     /// Article id -> xxh3-64 of the article's content. A multi-article file (JSON Lines, CSV)
     /// lists one entry per record, so that one changed record replaces one article.
     pub articles: BTreeMap<String, u64>,
-    /// Acronyms the file's articles define in their text (folded acronym, entity), sorted and
-    /// without repeats: the corpus acronym table is merged from these, so that a file that is
-    /// not read again keeps its definitions.
+    /// Acronyms the file's articles define in their text (folded acronym, entity), one per
+    /// defining article, sorted: the corpus acronym table is merged from these, so that a file
+    /// that is not read again keeps its definitions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acronyms: Vec<AcronymPair>,
 }

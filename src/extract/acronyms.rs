@@ -1,8 +1,8 @@
 //! The corpus acronym table: acronyms that some article defines in its text ("Balkan Arms
 //! Monitoring Group (BAMG)") -> the entity of the long form, for every article of the corpus and
-//! for searches. An acronym defined with two different long forms in the corpus is ambiguous and
-//! left out, so the table depends only on the set of definitions, never on the order in which
-//! files were read. Pure data: the build collects the pairs and stores the table beside the
+//! for searches. An acronym takes the long form most of its definitions give; one defined as
+//! often one way as another is ambiguous and left out. The table depends only on the definitions,
+//! never on the order in which files were read. Pure data: the build collects the pairs and stores the table beside the
 //! index; nothing here reads files or touches the index.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,7 +26,7 @@ pub struct ArticleAcronyms {
     pub used: Vec<String>,
 }
 
-/// Folded acronym -> entity, for acronyms defined exactly one way in the corpus.
+/// Folded acronym -> entity, for acronyms defined mostly one way in the corpus.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AcronymTable {
     pairs: FxHashMap<String, Entity>,
@@ -42,25 +42,28 @@ struct Stored {
 }
 
 impl AcronymTable {
-    /// The table of a corpus from every definition in it: an acronym defined as one entity
-    /// (however many times) maps to it; one defined as two is left out.
+    /// The table of a corpus from every definition in it (one pair per defining article): an
+    /// acronym maps to the long form that more than half of its definitions give ("International
+    /// Coffee Organization" over a few "Organisation"s); one with no such majority is left out.
+    /// Counting makes the table independent of the order of the pairs.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = &'a AcronymPair>) -> AcronymTable {
-        let mut seen: FxHashMap<&str, Option<&Entity>> = FxHashMap::default();
+        let mut counts: FxHashMap<&str, FxHashMap<&Entity, usize>> = FxHashMap::default();
         for (key, entity) in pairs {
-            seen.entry(key.as_str())
-                .and_modify(|known| {
-                    if known.is_some_and(|known| known != entity) {
-                        *known = None;
-                    }
-                })
-                .or_insert(Some(entity));
+            *counts
+                .entry(key.as_str())
+                .or_default()
+                .entry(entity)
+                .or_default() += 1;
         }
-        AcronymTable {
-            pairs: seen
-                .into_iter()
-                .filter_map(|(key, entity)| Some((key.to_string(), entity?.clone())))
-                .collect(),
-        }
+        let pairs = counts
+            .into_iter()
+            .filter_map(|(key, entities)| {
+                let total: usize = entities.values().sum();
+                let (entity, count) = entities.into_iter().max_by_key(|(_, count)| *count)?;
+                (2 * count > total).then(|| (key.to_string(), entity.clone()))
+            })
+            .collect();
+        AcronymTable { pairs }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -233,19 +236,27 @@ mod tests {
     }
 
     #[test]
-    fn an_acronym_defined_two_ways_is_left_out_in_any_order() {
+    fn an_acronym_takes_the_long_form_of_most_definitions_in_any_order() {
         let pairs = [
             pair("bamg", "Balkan Arms Monitoring Group"),
             pair("ifo", "Institute For Others"),
+            pair("ico", "International Coffee Organization"),
             pair("bamg", "Balkan Arms Monitoring Group"),
+            pair("ico", "International Coffee Organisation"),
             pair("ifo", "International Fruit Organisation"),
+            pair("ico", "International Coffee Organization"),
         ];
         let table = AcronymTable::from_pairs(&pairs);
-        assert_eq!(table.len(), 1);
+        assert_eq!(table.len(), 2);
         assert_eq!(
             table.get("bamg").map(|e| e.name.as_str()),
             Some("Balkan Arms Monitoring Group")
         );
+        assert_eq!(
+            table.get("ico").map(|e| e.name.as_str()),
+            Some("International Coffee Organization")
+        );
+        assert_eq!(table.get("ifo"), None, "one each: no majority");
         let mut reversed = pairs.to_vec();
         reversed.reverse();
         assert_eq!(AcronymTable::from_pairs(&reversed), table);
