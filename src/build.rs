@@ -60,6 +60,9 @@ pub struct BuildReport {
     /// Files and records that could not be read as articles, sorted by path and line.
     pub errors: Vec<IngestError>,
     pub warnings: usize,
+    /// Articles labelled again because the corpus acronym table changed (an acronym defined in
+    /// a file read after them, or a definition that is gone).
+    pub articles_relabelled: usize,
     pub elapsed: Duration,
     /// Articles and files added, updated, removed and unchanged.
     pub changes: crate::manifest::ChangeCounts,

@@ -10,6 +10,7 @@ use tantivy::query::{
 };
 use tantivy::schema::IndexRecordOption;
 
+use crate::extract::acronyms::is_acronym;
 use crate::extract::entities::{EntityExtractor, entity_key};
 use crate::model::Entity;
 use crate::schema::{Fields, keyword_analyzer};
@@ -74,6 +75,15 @@ pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Enti
             let run = &words[idx..idx + n_words];
             let key = entity_key(&run.join(" "));
             let Some(form) = gazetteer.form(&key) else {
+                // An acronym an article of the index defines, written in capitals.
+                if let [word] = run
+                    && is_acronym(word)
+                    && let Some(entity) = extractor.corpus_acronym(word)
+                {
+                    entities.push(entity.clone());
+                    matched = 1;
+                    break;
+                }
                 continue;
             };
             // "who" in a query is not the WHO.
@@ -116,15 +126,14 @@ mod tests {
     use super::*;
 
     fn expanded_keys(query: &str) -> Vec<String> {
+        expanded_keys_with(&EntityExtractor::builtin(), query)
+    }
+
+    fn expanded_keys_with(extractor: &EntityExtractor, query: &str) -> Vec<String> {
         let handle = crate::index::create_in_ram();
         let searcher = handle.index.reader().unwrap().searcher();
-        let Some(query) = entity_expansion(
-            &EntityExtractor::builtin(),
-            &handle.fields,
-            query,
-            &searcher,
-        )
-        .unwrap() else {
+        let Some(query) = entity_expansion(extractor, &handle.fields, query, &searcher).unwrap()
+        else {
             return Vec::new();
         };
         let mut keys = Vec::new();
@@ -149,6 +158,23 @@ mod tests {
             expanded_keys("Bosnia-Herzegovina russian federation"),
             ["bosnia and herzegovina", "russia"]
         );
+    }
+
+    #[test]
+    fn acronyms_defined_in_the_corpus_expand_in_capitals() {
+        let long_form = Entity {
+            name: "Balkan Arms Monitoring Group".into(),
+            kind: crate::model::EntityKind::Organisation,
+        };
+        let table =
+            crate::extract::acronyms::AcronymTable::from_pairs(&[("bamg".to_string(), long_form)]);
+        let extractor = EntityExtractor::builtin().with_acronyms(std::sync::Arc::new(table));
+        assert_eq!(
+            expanded_keys_with(&extractor, "BAMG shells"),
+            ["balkan arms monitoring group"]
+        );
+        assert!(expanded_keys_with(&extractor, "bamg shells").is_empty());
+        assert!(expanded_keys("BAMG shells").is_empty());
     }
 
     #[test]

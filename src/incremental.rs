@@ -4,9 +4,10 @@
 //! (progress goes through `BuildObserver`), and it writes nothing outside tantivy's commit, so
 //! a build killed at any moment leaves the previous commit as it was.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Instant, UNIX_EPOCH};
 
 use tantivy::indexer::UserOperation;
@@ -16,6 +17,9 @@ use anyhow::bail;
 
 use crate::build::{BuildObserver, BuildOptions, BuildReport, field_map};
 use crate::error::{IndexError, IngestError};
+use crate::extract::acronyms::{
+    ACRONYMS_PREFIX, ACRONYMS_SUFFIX, AcronymPair, AcronymTable, ArticleAcronyms,
+};
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle};
 use crate::ingest::mapping::FieldMap;
@@ -106,6 +110,8 @@ struct ReadArticle {
     documents: Vec<TantivyDocument>,
     text_bytes: u64,
     warnings: Vec<String>,
+    /// Acronyms it defines and uses, for the corpus table.
+    acronyms: ArticleAcronyms,
 }
 
 /// What a worker made of one chunk of a file (or of a whole file).
@@ -184,6 +190,9 @@ struct Accumulated {
     manifest: Manifest,
     seen_fields: u64,
     read_records: bool,
+    /// Article id -> the acronym-like names it uses (`ArticleAcronyms::used`), for the
+    /// articles read in this build that use any: those to label again if the table changes.
+    acronyms_used: Vec<(String, Vec<String>)>,
 }
 
 /// xxh3 of a file's bytes, read as a stream.
@@ -354,7 +363,7 @@ impl Pipeline<'_> {
             match article {
                 Ok(article) => {
                     let mut passages = split_passages(&article);
-                    self.extractor.annotate(&article, &mut passages);
+                    let acronyms = self.extractor.annotate_article(&article, &mut passages);
                     let text_bytes = article.title.len() as u64
                         + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
                     let documents = passages
@@ -368,6 +377,7 @@ impl Pipeline<'_> {
                         documents,
                         text_bytes,
                         warnings: article.warnings,
+                        acronyms,
                     });
                 }
                 Err(error) => result.errors.push(error),
@@ -395,6 +405,8 @@ struct FileState {
     seen_fields: u64,
     failed: bool,
     n_read: usize,
+    /// Acronyms the file's articles define.
+    acronyms: Vec<AcronymPair>,
 }
 
 impl Pipeline<'_> {
@@ -501,7 +513,14 @@ impl Pipeline<'_> {
             .old_entry(index)
             .map_or(&empty, |entry| &entry.articles);
         let article_id = self.handle.fields.article_id;
-        for article in chunk.articles {
+        for mut article in chunk.articles {
+            state
+                .acronyms
+                .extend(std::mem::take(&mut article.acronyms.defined));
+            if !article.acronyms.used.is_empty() {
+                let used = std::mem::take(&mut article.acronyms.used);
+                acc.acronyms_used.push((article.id.clone(), used));
+            }
             let first = !state.articles.contains_key(&article.id);
             let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH + 1);
             let add = if !first {
@@ -594,6 +613,7 @@ impl Pipeline<'_> {
                 mtime_ns: observed.mtime_ns,
                 hash,
                 articles: old.articles.clone(),
+                acronyms: old.acronyms.clone(),
             };
             acc.manifest.files.insert(file.relative.clone(), entry);
             return Ok(());
@@ -657,11 +677,15 @@ impl Pipeline<'_> {
             self.observer.error(&error);
             acc.report.errors.push(error);
         }
+        // One pair per defining article: the table counts them.
+        let mut acronyms = state.acronyms;
+        acronyms.sort_unstable();
         let mut entry = FileEntry {
             size: observed.size,
             mtime_ns: observed.mtime_ns,
             hash: state.hash.unwrap_or(0),
             articles: state.articles,
+            acronyms,
         };
         if changed {
             // Streamed: the index holds what was read, and the entry says so; a time no file
@@ -718,6 +742,10 @@ pub fn build_index(
     let old_manifest = previous.and_then(|payload| load_manifest(&handle, &payload));
     let full_rebuild = old_manifest.is_none();
     let old_manifest = old_manifest.unwrap_or_default();
+    // The acronym table of the last commit: its articles were labelled with it, and this
+    // build's articles are labelled with it first (most builds leave it as it is).
+    let old_acronyms = Arc::new(corpus_acronyms(extractor, &old_manifest));
+    let reading_extractor = extractor.clone().with_acronyms(old_acronyms.clone());
     if full_rebuild {
         // Applied with the commit: a build that fails leaves the previous index as it was.
         writer
@@ -838,7 +866,7 @@ pub fn build_index(
         observed: &observed,
         old_manifest: &old_manifest,
         map: &map,
-        extractor,
+        extractor: &reading_extractor,
         observer,
         sizes: PipelineSizes::default(),
     };
@@ -867,9 +895,10 @@ pub fn build_index(
     let Accumulated {
         counts,
         mut report,
-        manifest: new_manifest,
+        manifest: mut new_manifest,
         seen_fields,
         read_records,
+        acronyms_used,
     } = acc;
 
     let missing = map.missing(seen_fields);
@@ -882,6 +911,31 @@ pub fn build_index(
             names.join(", ")
         );
     }
+    // Every file is read: the table of the corpus is known. Articles labelled with another
+    // (those read before the file that defines an acronym, those that used a definition that
+    // is gone) are labelled again, so that the index is as if every article had been read
+    // knowing the final table, whatever the order of the files.
+    let acronyms = Arc::new(corpus_acronyms(extractor, &new_manifest));
+    let changed = acronyms.changed_keys(&old_acronyms);
+    if !changed.is_empty() {
+        let mut ids: HashSet<String> = acronyms_used
+            .into_iter()
+            .filter(|(_, used)| used.iter().any(|key| changed.contains(key)))
+            .map(|(id, _)| id)
+            .collect();
+        if !full_rebuild {
+            ids.extend(labelled_with(&handle, &changed, &old_acronyms)?);
+        }
+        let labelling = extractor.clone().with_acronyms(acronyms.clone());
+        let relabel = Relabel {
+            handle: &handle,
+            writer: &writer,
+            files: &files,
+            map: &map,
+            extractor: &labelling,
+        };
+        report.articles_relabelled = relabel.run(&mut new_manifest, &ids).map_err(write_failed)?;
+    }
     report
         .errors
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
@@ -890,8 +944,15 @@ pub fn build_index(
         // Nothing to write: dropping the writer rolls back and releases the lock.
         drop(writer);
     } else {
-        commit_with_manifest(&handle, writer, &options.corpus, mapping, &new_manifest)
-            .map_err(write_failed)?;
+        commit_with_manifest(
+            &handle,
+            writer,
+            &options.corpus,
+            mapping,
+            &new_manifest,
+            &acronyms,
+        )
+        .map_err(write_failed)?;
         if full_rebuild {
             index::merge_segments(&handle)?;
         }
@@ -913,17 +974,22 @@ pub fn commit_with_manifest(
     corpus: &Path,
     mapping: String,
     manifest: &Manifest,
+    acronyms: &AcronymTable,
 ) -> Result<(), IndexError> {
     let manifest_file = store_manifest(handle, manifest)?;
     let mut payload = Payload::new(corpus, manifest_file, manifest.files.len());
     payload.mapping = mapping;
+    if !acronyms.is_empty() {
+        let (name, bytes) = acronyms.pack();
+        payload.acronyms_file = store_side_file(handle, &name, &bytes)?;
+    }
     let mut prepared = writer.prepare_commit().map_err(tantivy_error(handle))?;
     prepared.set_payload(&payload.to_json());
     prepared.commit().map_err(tantivy_error(handle))?;
     writer
         .wait_merging_threads()
         .map_err(tantivy_error(handle))?;
-    remove_stale_manifests(handle, &payload.manifest_file);
+    remove_stale_manifests(handle, &payload.manifest_file, &payload.acronyms_file);
     Ok(())
 }
 
@@ -934,16 +1000,25 @@ fn store_manifest(handle: &IndexHandle, manifest: &Manifest) -> Result<String, I
         return Ok(String::new());
     }
     let (name, bytes) = manifest.pack();
+    store_side_file(handle, &name, &bytes)
+}
+
+/// Writes a file of the commit into the index directory, atomically (a temporary file renamed
+/// into place), and returns its name; an in-memory index keeps none.
+fn store_side_file(handle: &IndexHandle, name: &str, bytes: &[u8]) -> Result<String, IndexError> {
+    if !handle.path.is_dir() {
+        return Ok(String::new());
+    }
     let io_error = |error: std::io::Error| IndexError::WriteFailed {
         path: handle.path.clone(),
-        message: format!("cannot write the manifest `{name}`: {error}"),
+        message: format!("cannot write `{name}`: {error}"),
     };
     let mut file = tempfile::NamedTempFile::new_in(&handle.path).map_err(io_error)?;
-    file.write_all(&bytes).map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)?;
     file.as_file().sync_all().map_err(io_error)?;
-    file.persist(handle.path.join(&name))
+    file.persist(handle.path.join(name))
         .map_err(|error| io_error(error.error))?;
-    Ok(name)
+    Ok(name.to_string())
 }
 
 /// The manifest that `payload` names, or `None` when it is missing or unreadable.
@@ -955,18 +1030,222 @@ pub fn load_manifest(handle: &IndexHandle, payload: &Payload) -> Option<Manifest
     Manifest::unpack(&bytes).ok()
 }
 
+/// The corpus acronym table of the index's last commit (empty when it has none, or when its
+/// file is missing or damaged: searches then resolve with the lists alone). Reads `meta.json`
+/// and the small table file, never the manifest.
+pub fn load_acronyms(handle: &IndexHandle) -> AcronymTable {
+    let Ok(Some(payload)) = last_payload(handle) else {
+        return AcronymTable::default();
+    };
+    if payload.acronyms_file.is_empty() {
+        return AcronymTable::default();
+    }
+    std::fs::read(handle.path.join(&payload.acronyms_file))
+        .ok()
+        .and_then(|bytes| AcronymTable::unpack(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// The acronym table of the definitions a manifest holds, without the acronyms the extractor's
+/// lists know (which win).
+fn corpus_acronyms(extractor: &EntityExtractor, manifest: &Manifest) -> AcronymTable {
+    let mut table = AcronymTable::from_pairs(manifest.acronym_pairs());
+    table.retain_unknown(|key| extractor.gazetteer().form(key).is_some());
+    table
+}
+
+/// Ids of the articles of the last commit that may use one of the `changed` acronyms: those
+/// labelled with the acronym as written (the table did not know it) or with the long form the
+/// table of that commit gave it.
+fn labelled_with(
+    handle: &IndexHandle,
+    changed: &BTreeSet<String>,
+    old: &AcronymTable,
+) -> Result<HashSet<String>, IndexError> {
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Value};
+    let mut keyword = crate::schema::keyword_analyzer();
+    let mut terms = BTreeSet::new();
+    for key in changed {
+        terms.extend(crate::search::analyse(&mut keyword, key));
+        if let Some(entity) = old.get(key) {
+            terms.extend(crate::search::analyse(&mut keyword, &entity.name));
+        }
+    }
+    let fields = &handle.fields;
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .iter()
+        .map(|term| {
+            let term = Term::from_field_text(fields.entity, term);
+            let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+            (Occur::Should, query)
+        })
+        .collect();
+    let reader: tantivy::IndexReader = handle
+        .index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .map_err(tantivy_error(handle))?;
+    let searcher = reader.searcher();
+    let addresses = searcher
+        .search(&BooleanQuery::new(clauses), &DocSetCollector)
+        .map_err(tantivy_error(handle))?;
+    let mut ids = HashSet::new();
+    for address in addresses {
+        let document: TantivyDocument = searcher.doc(address).map_err(tantivy_error(handle))?;
+        if let Some(id) = document
+            .get_first(fields.article_id)
+            .and_then(|v| v.as_str())
+        {
+            ids.insert(id.to_string());
+        }
+    }
+    Ok(ids)
+}
+
+/// Labels articles of the index again with the final acronym table of a build.
+struct Relabel<'a> {
+    handle: &'a IndexHandle,
+    writer: &'a IndexWriter,
+    files: &'a [CorpusFile],
+    map: &'a FieldMap,
+    /// With the final table.
+    extractor: &'a EntityExtractor,
+}
+
+impl Relabel<'_> {
+    /// Reads the articles `ids` (those the manifest still holds) again from their files and
+    /// replaces them by id in this build's commit. An article its file no longer holds as the
+    /// manifest says (the file changed, or cannot be read now) is marked in the manifest so
+    /// that the next build reads its file and replaces it. Returns the articles replaced.
+    fn run(&self, manifest: &mut Manifest, ids: &HashSet<String>) -> Result<usize, IndexError> {
+        // File -> its articles to label again, with their hashes in the manifest.
+        let mut wanted: BTreeMap<String, HashMap<String, u64>> = BTreeMap::new();
+        for (relative, entry) in &manifest.files {
+            for (id, hash) in &entry.articles {
+                if ids.contains(id) {
+                    wanted
+                        .entry(relative.clone())
+                        .or_default()
+                        .insert(id.clone(), *hash);
+                }
+            }
+        }
+        let files: HashMap<&str, &CorpusFile> = self
+            .files
+            .iter()
+            .map(|file| (file.relative.as_str(), file))
+            .collect();
+        let hashes: HashMap<&str, u64> = wanted
+            .values()
+            .flatten()
+            .map(|(id, hash)| (id.as_str(), *hash))
+            .collect();
+        let mut done = HashSet::new();
+        // Chunks are read and labelled on all cores, a few per core at a time.
+        let batch_len = 2 * rayon::current_num_threads().max(1);
+        let mut batch = Vec::with_capacity(batch_len);
+        for relative in wanted.keys() {
+            let Some(file) = files.get(relative.as_str()) else {
+                continue;
+            };
+            let mut result = Ok(());
+            ingest::split_file((*file).clone(), ingest::CHUNK_BYTES, &mut |chunk| {
+                batch.push(chunk);
+                if batch.len() >= batch_len {
+                    result = self.relabel_chunks(std::mem::take(&mut batch), &hashes, &mut done);
+                }
+                result.is_ok()
+            });
+            result?;
+        }
+        self.relabel_chunks(batch, &hashes, &mut done)?;
+        for (relative, articles) in &wanted {
+            if articles.keys().all(|id| done.contains(id)) {
+                continue;
+            }
+            if let Some(entry) = manifest.files.get_mut(relative) {
+                // A time no file has and a hash no article has: read and replaced next time.
+                entry.mtime_ns = i64::MIN;
+                entry.hash = 0;
+                for id in articles.keys().filter(|id| !done.contains(*id)) {
+                    entry.articles.insert(id.clone(), 0);
+                }
+            }
+        }
+        Ok(done.len())
+    }
+
+    /// Reads chunks in parallel and replaces the articles of `hashes` (id -> hash in the
+    /// manifest) they hold unchanged; their ids go into `done`.
+    fn relabel_chunks(
+        &self,
+        chunks: Vec<ingest::Chunk>,
+        hashes: &HashMap<&str, u64>,
+        done: &mut HashSet<String>,
+    ) -> Result<(), IndexError> {
+        use rayon::prelude::*;
+        let fields = &self.handle.fields;
+        let labelled: Vec<Vec<(String, Vec<TantivyDocument>)>> = chunks
+            .into_par_iter()
+            .map(|chunk| {
+                let output = ingest::read_chunk(chunk, self.map);
+                output
+                    .articles
+                    .into_iter()
+                    .flatten()
+                    .filter(|article| {
+                        hashes.get(article.id.as_str()) == Some(&manifest::article_hash(article))
+                    })
+                    .map(|article| {
+                        let mut passages = split_passages(&article);
+                        self.extractor.annotate(&article, &mut passages);
+                        let documents = passages
+                            .iter()
+                            .map(|passage| index::passage_document(fields, &article, passage))
+                            .collect();
+                        (article.id, documents)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (id, documents) in labelled.into_iter().flatten() {
+            if done.contains(&id) {
+                // The same id again in one file: the first one stands, as when it was read.
+                continue;
+            }
+            let mut operations = Vec::with_capacity(documents.len() + 1);
+            operations.push(UserOperation::Delete(Term::from_field_text(
+                fields.article_id,
+                &id,
+            )));
+            operations.extend(documents.into_iter().map(UserOperation::Add));
+            self.writer
+                .run(operations)
+                .map_err(tantivy_error(self.handle))?;
+            done.insert(id);
+        }
+        Ok(())
+    }
+}
+
 /// Removes the manifest files of earlier commits and of builds killed before their commit.
 /// Best effort: a file left behind costs only disk space, and the next build tries again.
-fn remove_stale_manifests(handle: &IndexHandle, keep: &str) {
+fn remove_stale_manifests(handle: &IndexHandle, keep: &str, keep_acronyms: &str) {
     let Ok(entries) = std::fs::read_dir(&handle.path) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let stale = name.starts_with(manifest::MANIFEST_PREFIX)
+        let stale = (name.starts_with(manifest::MANIFEST_PREFIX)
             && name.ends_with(manifest::MANIFEST_SUFFIX)
-            && name != keep;
+            && name != keep)
+            || (name.starts_with(ACRONYMS_PREFIX)
+                && name.ends_with(ACRONYMS_SUFFIX)
+                && name != keep_acronyms);
         if stale {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -1027,6 +1306,7 @@ mod tests {
             Path::new("corpus"),
             String::new(),
             &acc.manifest,
+            &AcronymTable::default(),
         )
         .unwrap();
         acc
@@ -1047,6 +1327,7 @@ mod tests {
             mtime_ns: 1,
             hash: manifest::file_hash(text.as_bytes()),
             articles: [("a.txt".to_string(), 42)].into_iter().collect(),
+            acronyms: Vec::new(),
         };
         let mut old = Manifest::default();
         old.files.insert("a.txt".to_string(), old_entry.clone());

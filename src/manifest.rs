@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
+use crate::extract::acronyms::AcronymPair;
 use crate::model::Article;
 
 /// What one corpus file produced in the last commit.
@@ -26,6 +27,11 @@ pub struct FileEntry {
     /// Article id -> xxh3-64 of the article's content. A multi-article file (JSON Lines, CSV)
     /// lists one entry per record, so that one changed record replaces one article.
     pub articles: BTreeMap<String, u64>,
+    /// Acronyms the file's articles define in their text (folded acronym, entity), one per
+    /// defining article, sorted: the corpus acronym table is merged from these, so that a file
+    /// that is not read again keeps its definitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acronyms: Vec<AcronymPair>,
 }
 
 /// Every corpus file of the last commit, by path relative to the corpus root.
@@ -35,6 +41,11 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Every acronym definition of every file, for `AcronymTable::from_pairs`.
+    pub fn acronym_pairs(&self) -> impl Iterator<Item = &AcronymPair> {
+        self.files.values().flat_map(|entry| &entry.acronyms)
+    }
+
     pub fn n_articles(&self) -> usize {
         self.files.values().map(|entry| entry.articles.len()).sum()
     }
@@ -59,6 +70,10 @@ pub struct Payload {
     /// Corpus files in the manifest, so that `index stats` need not read it.
     #[serde(default)]
     pub files: usize,
+    /// The corpus acronym table of this commit in the index directory (`AcronymTable::pack`),
+    /// so that a search reads it without the manifest; empty when no article defines one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub acronyms_file: String,
 }
 
 /// Prefix and suffix of manifest file names, for finding stale ones.
@@ -94,6 +109,7 @@ impl Payload {
             mapping: String::new(),
             manifest_file,
             files,
+            acronyms_file: String::new(),
         }
     }
 
@@ -323,6 +339,7 @@ mod tests {
                 .iter()
                 .map(|(id, hash)| (id.to_string(), *hash))
                 .collect(),
+            acronyms: Vec::new(),
         }
     }
 

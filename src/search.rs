@@ -224,6 +224,9 @@ impl Searcher {
                 path: handle.path.clone(),
                 source,
             })?;
+        // Names resolve with the acronyms that the index's articles define, too.
+        let acronyms = std::sync::Arc::new(crate::incremental::load_acronyms(&handle));
+        let extractor = extractor.with_acronyms(acronyms);
         Ok(Searcher {
             handle,
             reader,
@@ -237,6 +240,7 @@ impl Searcher {
     /// The same searcher with another extractor (query expansion and `--entity` resolve
     /// names with it).
     pub fn with_extractor(self, extractor: EntityExtractor) -> Searcher {
+        let extractor = extractor.with_acronyms(self.extractor.acronyms().clone());
         Searcher { extractor, ..self }
     }
 

@@ -144,6 +144,13 @@ pub fn print_summary<W: Write>(
     if report.warnings > 0 {
         writeln!(out, "{} warnings (listed above)", report.warnings)?;
     }
+    if report.articles_relabelled > 0 {
+        writeln!(
+            out,
+            "{} articles labelled again: the acronyms defined in the corpus changed",
+            report.articles_relabelled
+        )?;
+    }
     Ok(())
 }
 

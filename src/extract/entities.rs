@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
+use crate::extract::acronyms::{AcronymTable, ArticleAcronyms, is_acronym, spells_acronym};
 use crate::extract::gazetteer::{FormKind, Gazetteer, push_entity_key, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
 use crate::extract::tagger::{
@@ -36,6 +37,8 @@ struct ArticleContext {
     aliases: FxHashMap<String, Entity>,
     /// The first spelling of every name met, so that "VUCIC" later reads as "Vucic".
     spellings: FxHashMap<String, Entity>,
+    /// Acronyms defined in the text, in order (folded key, entity): for the corpus table.
+    defined: Vec<(String, Entity)>,
 }
 
 /// The gazetteer and the tagger that turn text into canonical entities.
@@ -46,6 +49,8 @@ pub struct EntityExtractor {
     tagger: fn() -> &'static Tagger,
     /// Known forms that the tagger did not mark still count as mentions.
     match_untagged_forms: bool,
+    /// Acronyms defined in some article of the corpus (`with_acronyms`); empty by default.
+    acronyms: Arc<AcronymTable>,
 }
 
 fn empty_tagger() -> &'static Tagger {
@@ -63,6 +68,7 @@ impl EntityExtractor {
                 .clone(),
             tagger: builtin_tagger,
             match_untagged_forms: true,
+            acronyms: Arc::default(),
         }
     }
 
@@ -91,6 +97,7 @@ impl EntityExtractor {
             gazetteer: Arc::new(Gazetteer::default()),
             tagger: empty_tagger,
             match_untagged_forms: false,
+            acronyms: Arc::default(),
         }
     }
 
@@ -109,6 +116,7 @@ impl EntityExtractor {
     pub fn resolve(&self, name: &str) -> Entity {
         match self.gazetteer.lookup(name) {
             Some(known) => known.entity.clone(),
+            None if let Some(entity) = self.corpus_acronym(name) => entity.clone(),
             None => Entity {
                 name: strip_possessive(name.trim()).to_string(),
                 kind: EntityKind::Other,
@@ -149,12 +157,27 @@ impl EntityExtractor {
     /// Fills in the entities of every passage of one article (acronyms and surnames resolve
     /// across its passages, in order), adding the article's own labels to the lead.
     pub fn annotate(&self, article: &Article, passages: &mut [Passage]) {
+        self.annotate_article(article, passages);
+    }
+
+    /// `annotate`, also giving what the article defines and uses for the corpus table. An
+    /// acronym the article uses without defining it resolves through the corpus table
+    /// (`with_acronyms`); one it defines means its own long form in all its passages, also
+    /// before the definition.
+    pub fn annotate_article(&self, article: &Article, passages: &mut [Passage]) -> ArticleAcronyms {
         let mut context = ArticleContext::default();
         for passage in passages.iter_mut() {
             passage.entities = self.passage_entities(&passage.text, &mut context);
         }
+        let mut acronyms = self.corpus_acronyms(context, passages);
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
+                if is_acronym(&given.name) {
+                    let key = entity_key(&given.name);
+                    if self.gazetteer.form(&key).is_none() && !acronyms.used.contains(&key) {
+                        acronyms.used.push(key);
+                    }
+                }
                 let mut entity = self.resolve(&given.name);
                 // A label no list knows keeps the kind its source gave it.
                 if entity.kind == EntityKind::Other {
@@ -166,6 +189,81 @@ impl EntityExtractor {
             }
             first.entities.sort();
         }
+        acronyms
+    }
+
+    /// The same extractor, resolving the acronyms that articles of the corpus defined.
+    pub fn with_acronyms(mut self, table: Arc<AcronymTable>) -> EntityExtractor {
+        self.acronyms = table;
+        self
+    }
+
+    /// The corpus acronym table this extractor resolves with.
+    pub fn acronyms(&self) -> &Arc<AcronymTable> {
+        &self.acronyms
+    }
+
+    /// The entity an article of the corpus defined the acronym `name` as (any case, as the
+    /// lists' forms are looked up).
+    pub fn corpus_acronym(&self, name: &str) -> Option<&Entity> {
+        if self.acronyms.is_empty() {
+            return None;
+        }
+        self.acronyms
+            .get(&entity_key(strip_possessive(name.trim())))
+    }
+
+    /// Settles an article's acronyms once its passages are extracted: the pairs it defined
+    /// (unless a list knows the acronym), and for every acronym-like name left as written, the
+    /// article's own definition, or the corpus table's, or none (noted as used).
+    fn corpus_acronyms(
+        &self,
+        context: ArticleContext,
+        passages: &mut [Passage],
+    ) -> ArticleAcronyms {
+        let mut acronyms = ArticleAcronyms::default();
+        for (key, entity) in context.defined {
+            if self.gazetteer.form(&key).is_none()
+                && spells_acronym(&entity.name, &key)
+                && !acronyms.defined.iter().any(|(known, _)| *known == key)
+            {
+                acronyms.defined.push((key, entity));
+            }
+        }
+        let mut key = String::new();
+        for passage in passages.iter_mut() {
+            let mut replaced = false;
+            for entity in &mut passage.entities {
+                if !is_acronym(&entity.name) {
+                    continue;
+                }
+                key.clear();
+                push_entity_key(&entity.name, &mut key);
+                if self.gazetteer.form(&key).is_some() {
+                    continue;
+                }
+                let own = acronyms.defined.iter().find(|(known, _)| *known == key);
+                if let Some((_, own)) = own {
+                    if own != entity {
+                        *entity = own.clone();
+                        replaced = true;
+                    }
+                    continue;
+                }
+                if !acronyms.used.contains(&key) {
+                    acronyms.used.push(key.clone());
+                }
+                if let Some(corpus) = self.acronyms.get(&key) {
+                    *entity = corpus.clone();
+                    replaced = true;
+                }
+            }
+            if replaced {
+                passage.entities.sort_unstable();
+                passage.entities.dedup();
+            }
+        }
+        acronyms
     }
 
     fn find_mentions(&self, text: &str, context: &mut ArticleContext) -> Vec<Mention> {
@@ -228,9 +326,9 @@ impl EntityExtractor {
                     && defines_acronym(surface, tokens[next.first].text)
                 {
                     let entity = entity.clone();
-                    context
-                        .aliases
-                        .insert(entity_key(tokens[next.first].text), entity);
+                    let acronym = entity_key(tokens[next.first].text);
+                    context.defined.push((acronym.clone(), entity.clone()));
+                    context.aliases.insert(acronym, entity);
                 }
             }
             scratch.spans = spans;
@@ -544,6 +642,63 @@ mod tests {
         assert_eq!(acronym.entity.name, "Balkan Arms Monitoring Group");
         let names: BTreeSet<String> = mentions.into_iter().map(|m| m.entity.name).collect();
         assert!(!names.contains("BAMG"), "{names:?}");
+    }
+
+    #[test]
+    fn acronyms_defined_in_the_corpus_link_in_other_articles() {
+        let article = Article {
+            id: "a".into(),
+            ..Article::default()
+        };
+        let passage = |text: &str| Passage {
+            article_id: "a".into(),
+            ordinal: 0,
+            section: None,
+            text: text.into(),
+            entities: vec![],
+        };
+        let names = |passages: &[Passage]| -> Vec<String> {
+            passages[0]
+                .entities
+                .iter()
+                .map(|e| e.name.clone())
+                .collect()
+        };
+        // The definer: its pair, and its own long form also before the definition.
+        let mut definer = vec![passage(
+            "BAMG spoke first. The Balkan Arms Monitoring Group (BAMG) published data.",
+        )];
+        let found = extractor().annotate_article(&article, &mut definer);
+        let long_form = Entity {
+            name: "Balkan Arms Monitoring Group".into(),
+            kind: EntityKind::Organisation,
+        };
+        assert_eq!(found.defined, [("bamg".to_string(), long_form.clone())]);
+        assert!(found.used.is_empty(), "{found:?}");
+        assert_eq!(names(&definer), ["Balkan Arms Monitoring Group"]);
+        // A user: the acronym as written without the table, the long form with it.
+        let text = "BAMG said exports rose, the EU said.";
+        let mut user = vec![passage(text)];
+        let found = extractor().annotate_article(&article, &mut user);
+        assert_eq!(found.used, ["bamg"]);
+        assert!(
+            names(&user).contains(&"BAMG".to_string()),
+            "{:?}",
+            names(&user)
+        );
+        let table = AcronymTable::from_pairs(&[("bamg".to_string(), long_form.clone())]);
+        let with_table = extractor().with_acronyms(Arc::new(table));
+        let mut user = vec![passage(text)];
+        assert_eq!(
+            with_table.annotate_article(&article, &mut user).used,
+            ["bamg"]
+        );
+        assert!(names(&user).contains(&long_form.name), "{:?}", names(&user));
+        assert!(!names(&user).contains(&"BAMG".to_string()));
+        assert_eq!(with_table.resolve("BAMG"), long_form);
+        assert_eq!(with_table.resolve("BAMG's"), long_form);
+        assert_eq!(with_table.resolve("bamg"), long_form);
+        assert_eq!(extractor().resolve("BAMG").name, "BAMG");
     }
 
     #[test]

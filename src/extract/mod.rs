@@ -1,6 +1,7 @@
 //! Extraction stage: pure functions that find dates and named entities in article text.
 //! Nothing here reads files or touches the index.
 
+pub mod acronyms;
 pub mod conll;
 pub mod date;
 pub mod entities;

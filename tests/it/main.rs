@@ -1,6 +1,7 @@
 //! Integration tests: run the real `newsdex` binary on fixture folders copied into temp dirs
 //! and check its JSON output, messages and exit status.
 
+mod acronyms;
 mod bench;
 mod build_search;
 mod entities;

@@ -1,0 +1,326 @@
+//! The corpus acronym table: acronyms that some article defines in its text ("Balkan Arms
+//! Monitoring Group (BAMG)") -> the entity of the long form, for every article of the corpus and
+//! for searches. An acronym takes the long form most of its definitions give; one defined as
+//! often one way as another is ambiguous and left out. The table depends only on the definitions,
+//! never on the order in which files were read. Pure data: the build collects the pairs and stores the table beside the
+//! index; nothing here reads files or touches the index.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::model::Entity;
+
+/// One acronym and the entity it was defined as: (folded key of the acronym, entity).
+pub type AcronymPair = (String, Entity);
+
+/// What one article defines and uses, for the corpus table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleAcronyms {
+    /// Acronyms the article defines in its text that no list knows, by folded key.
+    pub defined: Vec<AcronymPair>,
+    /// Folded keys of acronym-like names the article uses without defining them and that no
+    /// list knows: what a corpus table resolves (or would, once some article defines them).
+    pub used: Vec<String>,
+}
+
+/// Folded acronym -> entity, for acronyms defined mostly one way in the corpus.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AcronymTable {
+    pairs: FxHashMap<String, Entity>,
+}
+
+/// Prefix and suffix of the table's file in the index directory.
+pub const ACRONYMS_PREFIX: &str = "acronyms-";
+pub const ACRONYMS_SUFFIX: &str = ".json";
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    acronyms: BTreeMap<String, Entity>,
+}
+
+impl AcronymTable {
+    /// The table of a corpus from every definition in it (one pair per defining article): an
+    /// acronym maps to the long form that more than half of its definitions give ("International
+    /// Coffee Organization" over a few "Organisation"s); one with no such majority is left out.
+    /// Counting makes the table independent of the order of the pairs.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = &'a AcronymPair>) -> AcronymTable {
+        let mut counts: FxHashMap<&str, FxHashMap<&Entity, usize>> = FxHashMap::default();
+        for (key, entity) in pairs {
+            *counts
+                .entry(key.as_str())
+                .or_default()
+                .entry(entity)
+                .or_default() += 1;
+        }
+        let pairs = counts
+            .into_iter()
+            .filter_map(|(key, entities)| {
+                let total: usize = entities.values().sum();
+                let (entity, count) = entities.into_iter().max_by_key(|(_, count)| *count)?;
+                (2 * count > total).then(|| (key.to_string(), entity.clone()))
+            })
+            .collect();
+        AcronymTable { pairs }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pairs.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// The entity of a folded acronym (`entity_key`).
+    pub fn get(&self, key: &str) -> Option<&Entity> {
+        self.pairs.get(key)
+    }
+
+    /// Drops the acronyms `known` says some list already knows (lists win over the corpus).
+    pub fn retain_unknown(&mut self, known: impl Fn(&str) -> bool) {
+        self.pairs.retain(|key, _| !known(key));
+    }
+
+    /// The acronyms whose entity differs between the two tables (added, removed or changed):
+    /// the articles that use them were labelled with the other table.
+    pub fn changed_keys(&self, other: &AcronymTable) -> BTreeSet<String> {
+        let mut changed = BTreeSet::new();
+        for (key, entity) in &self.pairs {
+            if other.get(key) != Some(entity) {
+                changed.insert(key.clone());
+            }
+        }
+        for key in other.pairs.keys() {
+            if !self.pairs.contains_key(key) {
+                changed.insert(key.clone());
+            }
+        }
+        changed
+    }
+
+    /// The table as JSON bytes (sorted, so the same table gives the same bytes) and the file
+    /// name they go under, made from their hash.
+    pub fn pack(&self) -> (String, Vec<u8>) {
+        let stored = Stored {
+            acronyms: self
+                .pairs
+                .iter()
+                .map(|(key, entity)| (key.clone(), entity.clone()))
+                .collect(),
+        };
+        let bytes = serde_json::to_vec(&stored).expect("an acronym table always serialises");
+        let name = format!("{ACRONYMS_PREFIX}{:016x}{ACRONYMS_SUFFIX}", xxh3_64(&bytes));
+        (name, bytes)
+    }
+
+    /// The table that `pack` made these bytes from.
+    pub fn unpack(bytes: &[u8]) -> Result<AcronymTable, String> {
+        let stored: Stored = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
+        Ok(AcronymTable {
+            pairs: stored.acronyms.into_iter().collect(),
+        })
+    }
+}
+
+/// Whether a name reads as an acronym: at least two letters (after folding to ASCII), all
+/// capitals ("BAMG", "B.A.M.G.", "SIPRI").
+pub fn is_acronym(name: &str) -> bool {
+    // Most names fail on their second letter; only non-ASCII names are folded (allocating).
+    if name.is_ascii() {
+        return ascii_acronym(name.chars());
+    }
+    ascii_acronym(deunicode::deunicode(name).chars())
+}
+
+fn ascii_acronym(chars: impl Iterator<Item = char>) -> bool {
+    let mut letters = 0;
+    for c in chars {
+        if c.is_ascii_alphabetic() {
+            if !c.is_ascii_uppercase() {
+                return false;
+            }
+            letters += 1;
+        } else if c.is_whitespace() {
+            return false;
+        }
+    }
+    letters >= 2
+}
+
+/// Whether `long_form` spells `acronym` closely enough to carry the pair to other articles
+/// (an article's own definition, which needs only the first letter, is looser): every
+/// capitalised word of the long form gives its initial, in order, and may give more letters
+/// of itself ("TOCOM": Tokyo Commodity ...); a lower-case word ("of", "de") may give its
+/// initial or nothing; one capitalised word at the end may give nothing ("Industrial Bank of
+/// Japan Ltd" is IBJ).
+pub fn spells_acronym(long_form: &str, acronym: &str) -> bool {
+    let letters: Vec<char> = deunicode::deunicode(acronym)
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let folded = deunicode::deunicode(long_form);
+    // (letters of the word in lower case, whether it is capitalised)
+    let words: Vec<(Vec<char>, bool)> = folded
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .map(|word| {
+            word.chars()
+                .filter(char::is_ascii_alphabetic)
+                .collect::<Vec<_>>()
+        })
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let capitalised = word[0].is_ascii_uppercase();
+            (
+                word.iter().map(char::to_ascii_lowercase).collect(),
+                capitalised,
+            )
+        })
+        .collect();
+    let n_capitalised = words.iter().filter(|(_, capitalised)| *capitalised).count();
+    if letters.len() < 2 || n_capitalised == 0 || n_capitalised > letters.len() + 1 {
+        return false;
+    }
+    spells_from(&words, &letters, None, 0)
+}
+
+/// The rest of `spells_acronym`: `letters` are still to match, inside word `word` from
+/// `offset`, or from the initial of a next word.
+fn spells_from(
+    words: &[(Vec<char>, bool)],
+    letters: &[char],
+    word: Option<usize>,
+    offset: usize,
+) -> bool {
+    let next = word.map_or(0, |word| word + 1);
+    let Some((&letter, rest)) = letters.split_first() else {
+        return words[next..].iter().filter(|(_, cap)| *cap).count() <= 1;
+    };
+    for (at, (candidate, capitalised)) in words.iter().enumerate().skip(next) {
+        if candidate[0] == letter && spells_from(words, rest, Some(at), 1) {
+            return true;
+        }
+        if *capitalised {
+            // A capitalised word is never skipped.
+            break;
+        }
+    }
+    let Some(word) = word else {
+        return false;
+    };
+    words[word]
+        .0
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .any(|(at, &c)| c == letter && spells_from(words, rest, Some(word), at + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::EntityKind;
+
+    fn organisation(name: &str) -> Entity {
+        Entity {
+            name: name.to_string(),
+            kind: EntityKind::Organisation,
+        }
+    }
+
+    fn pair(key: &str, name: &str) -> AcronymPair {
+        (key.to_string(), organisation(name))
+    }
+
+    #[test]
+    fn an_acronym_takes_the_long_form_of_most_definitions_in_any_order() {
+        let pairs = [
+            pair("bamg", "Balkan Arms Monitoring Group"),
+            pair("ifo", "Institute For Others"),
+            pair("ico", "International Coffee Organization"),
+            pair("bamg", "Balkan Arms Monitoring Group"),
+            pair("ico", "International Coffee Organisation"),
+            pair("ifo", "International Fruit Organisation"),
+            pair("ico", "International Coffee Organization"),
+        ];
+        let table = AcronymTable::from_pairs(&pairs);
+        assert_eq!(table.len(), 2);
+        assert_eq!(
+            table.get("bamg").map(|e| e.name.as_str()),
+            Some("Balkan Arms Monitoring Group")
+        );
+        assert_eq!(
+            table.get("ico").map(|e| e.name.as_str()),
+            Some("International Coffee Organization")
+        );
+        assert_eq!(table.get("ifo"), None, "one each: no majority");
+        let mut reversed = pairs.to_vec();
+        reversed.reverse();
+        assert_eq!(AcronymTable::from_pairs(&reversed), table);
+    }
+
+    #[test]
+    fn changed_keys_are_added_removed_or_changed() {
+        let old = AcronymTable::from_pairs(&[pair("a", "A1"), pair("b", "B"), pair("c", "C")]);
+        let new = AcronymTable::from_pairs(&[pair("a", "A2"), pair("b", "B"), pair("d", "D")]);
+        let changed: Vec<String> = new.changed_keys(&old).into_iter().collect();
+        assert_eq!(changed, ["a", "c", "d"]);
+        assert!(new.changed_keys(&new).is_empty());
+    }
+
+    #[test]
+    fn packed_tables_round_trip_with_a_name_from_their_content() {
+        let table = AcronymTable::from_pairs(&[pair("bamg", "Balkan Arms Monitoring Group")]);
+        let (name, bytes) = table.pack();
+        assert!(name.starts_with(ACRONYMS_PREFIX) && name.ends_with(ACRONYMS_SUFFIX));
+        assert_eq!(AcronymTable::unpack(&bytes).unwrap(), table);
+        assert_ne!(AcronymTable::default().pack().0, name);
+    }
+
+    #[test]
+    fn a_long_form_spells_its_acronym_with_its_initials() {
+        for (long_form, acronym) in [
+            ("Balkan Arms Monitoring Group", "BAMG"),
+            ("Food and Drug Administration", "FDA"),
+            ("London International Financial Futures Exchange", "LIFFE"),
+            ("Industrial Bank of Japan Ltd", "IBJ"),
+            ("Cie de Raffinage-Distribution", "CRD"),
+            ("U.S. Department of Agriculture", "USDA"),
+            ("Tokyo Commodity Exchange", "TOCOM"),
+            ("Stockholm International Peace Research Institute", "SIPRI"),
+            ("Électricité de France", "EDF"),
+        ] {
+            assert!(
+                spells_acronym(long_form, acronym),
+                "{long_form} ({acronym})"
+            );
+        }
+        for (long_form, acronym) in [
+            ("Elettrica", "ENEL"),
+            ("Investment Centre", "IDIC"),
+            ("Beard Oil Co", "BEC"),
+            ("Development Assistance Committee", "DC"),
+            ("Monitoring Group", "BAMG"),
+            ("Balkan Arms Monitoring Group", "B"),
+            ("", "BAMG"),
+        ] {
+            assert!(
+                !spells_acronym(long_form, acronym),
+                "{long_form} ({acronym})"
+            );
+        }
+    }
+
+    #[test]
+    fn acronyms_are_capitals_only() {
+        for yes in ["BAMG", "B.A.M.G.", "SIPRI", "ČEZ"] {
+            assert!(is_acronym(yes), "{yes}");
+        }
+        for no in ["Bamg", "B", "G7", "BAMG Group", "", "12"] {
+            assert!(!is_acronym(no), "{no}");
+        }
+    }
+}
