@@ -91,37 +91,90 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
 
 /// `tokenize`, appending to `tokens` (which a caller can reuse from text to text).
 pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
-    let mut line_start = true;
-    let mut chunk_start: Option<usize> = None;
     let bytes = text.as_bytes();
+    let mut line_start = true;
     let mut idx = 0;
-    while idx < bytes.len() {
-        // ASCII is decided byte by byte; anything else is decoded as one char.
-        let byte = bytes[idx];
-        let (is_space, len) = if byte.is_ascii() {
-            (byte.is_ascii_whitespace() || byte.is_ascii_control(), 1)
-        } else {
-            match text[idx..].chars().next() {
-                Some(c) => (c.is_whitespace() || c.is_control(), c.len_utf8()),
-                None => break,
+    loop {
+        // Whitespace and control characters between chunks; a newline starts a line.
+        while idx < bytes.len() {
+            let byte = bytes[idx];
+            if byte.is_ascii() {
+                if ASCII_CLASS[usize::from(byte)] != SPACE {
+                    break;
+                }
+                line_start |= byte == b'\n';
+                idx += 1;
+            } else {
+                let (c, len) = char_at(text, idx);
+                if !is_space(c) {
+                    break;
+                }
+                idx += len;
             }
-        };
-        if is_space {
-            if let Some(start) = chunk_start.take() {
-                split_chunk(text, start, idx, line_start, tokens);
-                line_start = false;
-            }
-            if byte == b'\n' {
-                line_start = true;
-            }
-        } else if chunk_start.is_none() {
-            chunk_start = Some(idx);
         }
-        idx += len;
+        if idx == bytes.len() {
+            return;
+        }
+        // One chunk: everything up to the next space. ASCII is decided byte by byte; anything
+        // else is decoded as one char.
+        let start = idx;
+        let mut plain = true;
+        while idx < bytes.len() {
+            let byte = bytes[idx];
+            if byte.is_ascii() {
+                let class = ASCII_CLASS[usize::from(byte)];
+                if class == SPACE {
+                    break;
+                }
+                plain &= class == ALPHANUMERIC;
+                idx += 1;
+            } else {
+                let (c, len) = char_at(text, idx);
+                if is_space(c) {
+                    break;
+                }
+                plain = false;
+                idx += len;
+            }
+        }
+        if plain {
+            // Most chunks are one plain word: letters and digits that end in neither a
+            // possessive nor punctuation.
+            tokens.push(Token {
+                text: &text[start..idx],
+                start,
+                end: idx,
+                starts_line: line_start,
+            });
+        } else {
+            split_chunk(text, start, idx, line_start, tokens);
+        }
+        line_start = false;
     }
-    if let Some(start) = chunk_start {
-        split_chunk(text, start, text.len(), line_start, tokens);
+}
+
+/// The tokenizer's classes of ASCII bytes: whitespace and control characters, letters and
+/// digits, and the rest.
+const SPACE: u8 = 0;
+const ALPHANUMERIC: u8 = 1;
+const PUNCTUATION: u8 = 2;
+const ASCII_CLASS: [u8; 128] = {
+    let mut classes = [PUNCTUATION; 128];
+    let mut byte: u8 = 0;
+    while byte < 128 {
+        if byte.is_ascii_whitespace() || byte.is_ascii_control() {
+            classes[byte as usize] = SPACE;
+        } else if byte.is_ascii_alphanumeric() {
+            classes[byte as usize] = ALPHANUMERIC;
+        }
+        byte += 1;
     }
+    classes
+};
+
+/// Whether a char other than ASCII separates chunks.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c.is_control()
 }
 
 /// The first char of `text[at..]` and its length, ASCII without decoding.
@@ -162,6 +215,7 @@ fn keeps_period(word: &str) -> bool {
             .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word))
 }
 
+/// Splits a chunk that is not one plain word (see `tokenize`).
 fn split_chunk<'a>(
     text: &'a str,
     start: usize,
@@ -169,18 +223,6 @@ fn split_chunk<'a>(
     starts_line: bool,
     out: &mut Vec<Token<'a>>,
 ) {
-    // Most chunks are one plain word: letters and digits that end in neither a possessive
-    // nor punctuation.
-    let bytes = &text.as_bytes()[start..end];
-    if bytes.iter().all(u8::is_ascii_alphanumeric) {
-        out.push(Token {
-            text: &text[start..end],
-            start,
-            end,
-            starts_line,
-        });
-        return;
-    }
     let mut first = true;
     let mut push = |from: usize, to: usize, out: &mut Vec<Token<'a>>| {
         if from < to {
@@ -846,29 +888,38 @@ fn token_infos(
     infos
 }
 
-/// Every token's hashes, capitals and sentence start. Features read a candidate and its
-/// neighbours only, but the scan that tells whether a token is a candidate computes the rest.
+/// Whether each token holds a capital letter (and so is a candidate, until connectors join
+/// them). The hashes and sentence starts that features read are `complete_infos`'.
 fn scan_tokens(tokens: &[Token<'_>]) -> Vec<TokenInfo> {
     scan_token_infos(tokens).collect()
 }
 
 fn scan_token_infos<'t>(tokens: &'t [Token<'_>]) -> impl Iterator<Item = TokenInfo> + 't {
-    tokens.iter().enumerate().map(|(idx, token)| {
-        let (word, shape, capitalised) = scan_token(token.text);
+    tokens.iter().map(|token| {
+        let capitalised = has_uppercase(token.text);
         TokenInfo {
-            word,
-            shape,
-            prefix: 0,
-            suffix: 0,
-            gazetteer: 0,
             capitalised,
             candidate: capitalised,
-            sentence_start: idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text),
+            ..UNSCANNED_INFO
         }
     })
 }
 
-/// Candidates, their affixes and the gazetteer marks.
+/// A token's info before `complete_infos`: features never read the hashes of a token that is
+/// neither a candidate nor next to one, and those stay unset.
+const UNSCANNED_INFO: TokenInfo = TokenInfo {
+    word: 0,
+    shape: 0,
+    prefix: 0,
+    suffix: 0,
+    gazetteer: 0,
+    capitalised: false,
+    candidate: false,
+    sentence_start: false,
+};
+
+/// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
+/// candidates' affixes and sentence starts, and the gazetteer marks.
 fn complete_infos(
     tokens: &[Token<'_>],
     matches: &KnownMatches,
@@ -885,11 +936,24 @@ fn complete_infos(
             infos[idx].candidate = true;
         }
     }
-    for (info, token) in infos.iter_mut().zip(tokens) {
-        if info.candidate {
-            info.prefix = affix_hash(token.text, 2, false);
-            info.suffix = affix_hash(token.text, 3, true);
+    // Tokens before `hashed` have their word and shape hashes.
+    let mut hashed = 0;
+    for idx in 0..infos.len() {
+        if !infos[idx].candidate {
+            continue;
         }
+        for near in hashed.max(idx.saturating_sub(1))..(idx + 2).min(infos.len()) {
+            let (word, shape, _) = scan_token(tokens[near].text);
+            infos[near].word = word;
+            infos[near].shape = shape;
+        }
+        hashed = (idx + 2).min(infos.len());
+        let token = &tokens[idx];
+        let info = &mut infos[idx];
+        info.prefix = affix_hash(token.text, 2, false);
+        info.suffix = affix_hash(token.text, 3, true);
+        info.sentence_start =
+            idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
     }
     mark_gazetteer(matches, gazetteer, infos);
 }
@@ -1163,6 +1227,151 @@ mod tests {
         assert_eq!(text_matches, matches);
         assert_eq!(text_tags, tagger.tag(&tokens, &matches, &gazetteer));
         assert!(text_tags.contains(&Tag::Person), "{text_tags:?}");
+    }
+
+    /// The texts of the passages of the bundled `corpus/` articles, and some of our own.
+    fn sample_texts() -> Vec<String> {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let walk = crate::ingest::walk_corpus(&corpus, &crate::ingest::WalkOptions::default())
+            .expect("the bundled corpus exists");
+        let map = crate::ingest::mapping::FieldMap::default();
+        let mut texts: Vec<String> = walk
+            .files
+            .iter()
+            .flat_map(|file| crate::ingest::read_file(file, &map))
+            .flatten()
+            .flat_map(|article| crate::passage::split_passages(&article))
+            .map(|passage| passage.text)
+            .collect();
+        assert!(texts.len() > 100, "{}", texts.len());
+        texts.extend(
+            [
+                "Aleksandar Vučić met the Bank of England in New York.\nSERBIA'S ARMY (SIPRI) said.",
+                "Vucic",
+                "The",
+                "of England",
+                "\"Mr. O'Neill\" -- of the U.S. -- said: \u{201c}Yes\u{201d}.\r\n\tEU's NATO-led \u{a0}Kyiv\u{2019}s",
+                "ΑΘΗΝΑ και Москва 北京 ,,, ... 'S 's",
+            ]
+            .map(str::to_string),
+        );
+        texts
+    }
+
+    /// The tokenizer as it was before its chunk scan: char by char, every chunk split by
+    /// `split_chunk`.
+    fn reference_tokenize(text: &str) -> Vec<Token<'_>> {
+        let mut tokens = Vec::new();
+        let mut line_start = true;
+        let mut chunk_start = None;
+        for (idx, c) in text.char_indices() {
+            if c.is_whitespace() || c.is_control() {
+                if let Some(start) = chunk_start.take() {
+                    split_chunk(text, start, idx, line_start, &mut tokens);
+                    line_start = false;
+                }
+                if c == '\n' {
+                    line_start = true;
+                }
+            } else if chunk_start.is_none() {
+                chunk_start = Some(idx);
+            }
+        }
+        if let Some(start) = chunk_start {
+            split_chunk(text, start, text.len(), line_start, &mut tokens);
+        }
+        tokens
+    }
+
+    #[test]
+    fn tokenize_equals_the_reference_tokenizer() {
+        for text in sample_texts() {
+            assert_eq!(tokenize(&text), reference_tokenize(&text), "{text:?}");
+        }
+    }
+
+    mod tokenizer_matches_reference {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn on_any_text(text in "([\\PC\\p{Cc} \\n]{0,6}[A-Za-z0-9.,'’()\"-]{0,6}){0,20}") {
+                prop_assert_eq!(tokenize(&text), reference_tokenize(&text));
+            }
+        }
+    }
+
+    /// Infos as the tagger first computed them: every token hashed, every sentence start.
+    fn reference_infos(
+        tokens: &[Token<'_>],
+        matches: &KnownMatches,
+        gazetteer: &Gazetteer,
+    ) -> Vec<TokenInfo> {
+        let mut infos: Vec<TokenInfo> = tokens
+            .iter()
+            .enumerate()
+            .map(|(idx, token)| {
+                let (word, shape, capitalised) = scan_token(token.text);
+                TokenInfo {
+                    word,
+                    shape,
+                    prefix: 0,
+                    suffix: 0,
+                    gazetteer: 0,
+                    capitalised,
+                    candidate: capitalised,
+                    sentence_start: idx == 0
+                        || token.starts_line
+                        || is_sentence_end(tokens[idx - 1].text),
+                }
+            })
+            .collect();
+        for idx in 1..infos.len().saturating_sub(1) {
+            if !infos[idx].capitalised
+                && infos[idx - 1].capitalised
+                && infos[idx + 1].capitalised
+                && CONNECTORS.contains(&tokens[idx].text)
+            {
+                infos[idx].candidate = true;
+            }
+        }
+        for (info, token) in infos.iter_mut().zip(tokens) {
+            if info.candidate {
+                info.prefix = affix_hash(token.text, 2, false);
+                info.suffix = affix_hash(token.text, 3, true);
+            }
+        }
+        mark_gazetteer(matches, gazetteer, &mut infos);
+        infos
+    }
+
+    #[test]
+    fn features_read_only_what_the_lazy_scan_computes() {
+        let gazetteer = Gazetteer::builtin();
+        let tagger = builtin_tagger();
+        let mut n_candidates = 0;
+        for text in sample_texts() {
+            let tokens = tokenize(&text);
+            let matches = known_matches(&tokens, &gazetteer);
+            let lazy = token_infos(&tokens, &matches, &gazetteer);
+            let full = reference_infos(&tokens, &matches, &gazetteer);
+            let mut tags = vec![Tag::None; tokens.len()];
+            tagger.decode(&full, &mut tags);
+            assert_eq!(tagger.tag(&tokens, &matches, &gazetteer), tags, "{text:?}");
+            for idx in 0..tokens.len() {
+                assert_eq!(lazy[idx].candidate, full[idx].candidate, "{text:?} {idx}");
+                if full[idx].candidate {
+                    n_candidates += 1;
+                    let (mut want, mut got) = (Vec::new(), Vec::new());
+                    token_features(&full, &tags, idx, &mut want);
+                    token_features(&lazy, &tags, idx, &mut got);
+                    assert_eq!(got, want, "{text:?} {idx}");
+                }
+            }
+        }
+        assert!(n_candidates > 1000, "{n_candidates}");
     }
 
     #[test]
