@@ -67,6 +67,8 @@ pub struct Token<'a> {
     pub end: usize,
     /// The token is the first of a line (a headline, a list item): it starts a sentence.
     pub starts_line: bool,
+    /// The token holds a capital letter (`has_uppercase`), found by the tokenizer's scan.
+    pub capitalised: bool,
 }
 
 /// Abbreviations whose final period belongs to the word.
@@ -118,7 +120,8 @@ pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
         // One chunk: everything up to the next space. ASCII is decided byte by byte; anything
         // else is decoded as one char.
         let start = idx;
-        let mut plain = true;
+        // The classes of the chunk's bytes, or-ed.
+        let mut classes = 0;
         while idx < bytes.len() {
             let byte = bytes[idx];
             if byte.is_ascii() {
@@ -126,18 +129,18 @@ pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
                 if class == SPACE {
                     break;
                 }
-                plain &= class == ALPHANUMERIC;
+                classes |= class;
                 idx += 1;
             } else {
                 let (c, len) = char_at(text, idx);
                 if is_space(c) {
                     break;
                 }
-                plain = false;
+                classes |= PUNCTUATION;
                 idx += len;
             }
         }
-        if plain {
+        if classes & PUNCTUATION == 0 {
             // Most chunks are one plain word: letters and digits that end in neither a
             // possessive nor punctuation.
             tokens.push(Token {
@@ -145,6 +148,7 @@ pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
                 start,
                 end: idx,
                 starts_line: line_start,
+                capitalised: classes & UPPERCASE != 0,
             });
         } else {
             split_chunk(text, start, idx, line_start, tokens);
@@ -153,17 +157,20 @@ pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
     }
 }
 
-/// The tokenizer's classes of ASCII bytes: whitespace and control characters, letters and
-/// digits, and the rest.
+/// The tokenizer's classes of ASCII bytes: whitespace and control characters, lowercase
+/// letters and digits, capital letters, and the rest (bits, or-ed over a chunk).
 const SPACE: u8 = 0;
 const ALPHANUMERIC: u8 = 1;
-const PUNCTUATION: u8 = 2;
+const UPPERCASE: u8 = 2;
+const PUNCTUATION: u8 = 4;
 const ASCII_CLASS: [u8; 128] = {
     let mut classes = [PUNCTUATION; 128];
     let mut byte: u8 = 0;
     while byte < 128 {
         if byte.is_ascii_whitespace() || byte.is_ascii_control() {
             classes[byte as usize] = SPACE;
+        } else if byte.is_ascii_uppercase() {
+            classes[byte as usize] = ALPHANUMERIC | UPPERCASE;
         } else if byte.is_ascii_alphanumeric() {
             classes[byte as usize] = ALPHANUMERIC;
         }
@@ -231,6 +238,7 @@ fn split_chunk<'a>(
                 start: from,
                 end: to,
                 starts_line: starts_line && first,
+                capitalised: has_uppercase(&text[from..to]),
             });
             first = false;
         }
@@ -790,7 +798,7 @@ pub type KnownMatches = Vec<Option<(Form, usize)>>;
 /// Looks up, once per text, the known forms that start at each token; the tagger's features
 /// and the extractor's spans both use them.
 pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatches {
-    known_matches_by(tokens, gazetteer, |idx| has_uppercase(tokens[idx].text))
+    known_matches_by(tokens, gazetteer, |idx| tokens[idx].capitalised)
 }
 
 /// `known_matches`, told which tokens hold a capital letter.
@@ -895,13 +903,10 @@ fn scan_tokens(tokens: &[Token<'_>]) -> Vec<TokenInfo> {
 }
 
 fn scan_token_infos<'t>(tokens: &'t [Token<'_>]) -> impl Iterator<Item = TokenInfo> + 't {
-    tokens.iter().map(|token| {
-        let capitalised = has_uppercase(token.text);
-        TokenInfo {
-            capitalised,
-            candidate: capitalised,
-            ..UNSCANNED_INFO
-        }
+    tokens.iter().map(|token| TokenInfo {
+        capitalised: token.capitalised,
+        candidate: token.capitalised,
+        ..UNSCANNED_INFO
     })
 }
 
@@ -1145,6 +1150,7 @@ pub fn tokenize_given<'a>(joined: &'a str, words: &[String]) -> Vec<Token<'a>> {
             start,
             end,
             starts_line: idx == 0,
+            capitalised: has_uppercase(word),
         });
         start = end + 1;
     }
@@ -1286,7 +1292,12 @@ mod tests {
     #[test]
     fn tokenize_equals_the_reference_tokenizer() {
         for text in sample_texts() {
-            assert_eq!(tokenize(&text), reference_tokenize(&text), "{text:?}");
+            let tokens = tokenize(&text);
+            assert_eq!(tokens, reference_tokenize(&text), "{text:?}");
+            for token in tokens {
+                let capitalised = token.text.chars().any(char::is_uppercase);
+                assert_eq!(token.capitalised, capitalised, "{token:?}");
+            }
         }
     }
 
