@@ -440,11 +440,15 @@ struct TokenInfo {
     gazetteer: u64,
     /// The token holds a capital letter.
     capitalised: bool,
+    /// The token is ASCII letters and digits only (known once `word` is): its gazetteer key
+    /// is its lowercase form.
+    plain: bool,
     candidate: bool,
     sentence_start: bool,
 }
 
-fn hash_lower(text: &str) -> u64 {
+/// The hash of a word's lowercase form (the tagger's word feature; the gazetteer's first words).
+pub(crate) fn hash_lower(text: &str) -> u64 {
     let mut hash = Fnv::new(0);
     if text.is_ascii() {
         for byte in text.bytes() {
@@ -537,31 +541,35 @@ fn affix_hash(text: &str, template: u64, from_end: bool) -> u64 {
     hash.0
 }
 
-/// One scan of a token's bytes: `hash_lower`, `shape_hash` and whether it holds a capital
-/// letter. Text other than ASCII takes the general functions.
-fn scan_token(text: &str) -> (u64, u64, bool) {
+/// One scan of a token's bytes: `hash_lower`, `shape_hash`, whether it holds a capital
+/// letter and whether it is ASCII letters and digits only. Text other than ASCII takes the
+/// general functions.
+fn scan_token(text: &str) -> (u64, u64, bool, bool) {
     let mut word = Fnv::new(0);
     let mut shape = Fnv::new(1);
     // Not a class: the first class is always hashed.
     let mut last = u8::MAX;
     let mut upper = false;
+    let mut plain = true;
     for &byte in text.as_bytes() {
         let Some(&class) = SHAPE_CLASS.get(usize::from(byte)) else {
             return (
                 hash_lower(text),
                 shape_hash(text),
                 text.chars().any(char::is_uppercase),
+                false,
             );
         };
         word.byte(byte.to_ascii_lowercase());
         upper |= class == b'X';
+        plain &= matches!(class, b'X' | b'x' | b'd');
         if class != last {
             shape.byte(class);
             last = class;
         }
     }
     shape.byte(text.len().min(5) as u8);
-    (word.0, shape.0, upper)
+    (word.0, shape.0, upper, plain)
 }
 
 /// `shape_hash`'s class of each ASCII byte.
@@ -693,10 +701,13 @@ impl Tagger {
         gazetteer: &Gazetteer,
     ) -> (KnownMatches, Vec<Tag>) {
         let mut infos = scan_tokens(tokens);
-        let matches = known_matches_by(tokens, gazetteer, |idx| infos[idx].capitalised);
+        hash_infos(tokens, &mut infos);
+        let matches = known_matches_by(tokens, gazetteer, |idx| {
+            may_start_form(&infos[idx], gazetteer)
+        });
         let mut tags = vec![Tag::None; tokens.len()];
         if !self.is_empty() {
-            complete_infos(tokens, &matches, gazetteer, &mut infos);
+            mark_gazetteer(&matches, gazetteer, &mut infos);
             self.decode(&infos, &mut tags);
         }
         (matches, tags)
@@ -720,11 +731,12 @@ impl Tagger {
         } = scratch;
         infos.clear();
         infos.extend(scan_token_infos(tokens));
+        hash_infos(tokens, infos);
         let mut words = recycle(std::mem::take(words));
         known_matches_into(
             tokens,
             gazetteer,
-            |idx| infos[idx].capitalised,
+            |idx| may_start_form(&infos[idx], gazetteer),
             matches,
             &mut words,
             key,
@@ -733,7 +745,7 @@ impl Tagger {
         tags.clear();
         tags.resize(tokens.len(), Tag::None);
         if !self.is_empty() {
-            complete_infos(tokens, matches, gazetteer, infos);
+            mark_gazetteer(matches, gazetteer, infos);
             self.decode_with(infos, tags, features);
         }
     }
@@ -919,18 +931,31 @@ const UNSCANNED_INFO: TokenInfo = TokenInfo {
     suffix: 0,
     gazetteer: 0,
     capitalised: false,
+    plain: false,
     candidate: false,
     sentence_start: false,
 };
 
-/// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
-/// candidates' affixes and sentence starts, and the gazetteer marks.
+/// `hash_infos`, then the gazetteer marks.
 fn complete_infos(
     tokens: &[Token<'_>],
     matches: &KnownMatches,
     gazetteer: &Gazetteer,
     infos: &mut [TokenInfo],
 ) {
+    hash_infos(tokens, infos);
+    mark_gazetteer(matches, gazetteer, infos);
+}
+
+/// Whether a known form may start at the token: it holds a capital letter and, when its key is
+/// its lowercase form, some form's first word has its hash. Needs `hash_infos`.
+fn may_start_form(info: &TokenInfo, gazetteer: &Gazetteer) -> bool {
+    info.capitalised && (!info.plain || gazetteer.may_start_form(info.word))
+}
+
+/// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
+/// and candidates' affixes and sentence starts.
+fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
     // A connector between capitalised words ("Bank of England") is a candidate too.
     for idx in 1..infos.len().saturating_sub(1) {
         if !infos[idx].capitalised
@@ -948,9 +973,10 @@ fn complete_infos(
             continue;
         }
         for near in hashed.max(idx.saturating_sub(1))..(idx + 2).min(infos.len()) {
-            let (word, shape, _) = scan_token(tokens[near].text);
+            let (word, shape, _, plain) = scan_token(tokens[near].text);
             infos[near].word = word;
             infos[near].shape = shape;
+            infos[near].plain = plain;
         }
         hashed = (idx + 2).min(infos.len());
         let token = &tokens[idx];
@@ -960,7 +986,6 @@ fn complete_infos(
         info.sentence_start =
             idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
     }
-    mark_gazetteer(matches, gazetteer, infos);
 }
 
 const NONE_INFO: TokenInfo = TokenInfo {
@@ -970,6 +995,7 @@ const NONE_INFO: TokenInfo = TokenInfo {
     suffix: 0,
     gazetteer: 0,
     capitalised: false,
+    plain: false,
     candidate: false,
     sentence_start: false,
 };
@@ -1258,6 +1284,7 @@ mod tests {
                 "of England",
                 "\"Mr. O'Neill\" -- of the U.S. -- said: \u{201c}Yes\u{201d}.\r\n\tEU's NATO-led \u{a0}Kyiv\u{2019}s",
                 "ΑΘΗΝΑ και Москва 北京 ,,, ... 'S 's",
+                "Bosnia-Herzegovina's Türkiye, the U.S. and WHO; West German NEW YORK Russian Federation",
             ]
             .map(str::to_string),
         );
@@ -1324,7 +1351,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(idx, token)| {
-                let (word, shape, capitalised) = scan_token(token.text);
+                let (word, shape, capitalised, plain) = scan_token(token.text);
                 TokenInfo {
                     word,
                     shape,
@@ -1332,6 +1359,7 @@ mod tests {
                     suffix: 0,
                     gazetteer: 0,
                     capitalised,
+                    plain,
                     candidate: capitalised,
                     sentence_start: idx == 0
                         || token.starts_line
@@ -1383,6 +1411,23 @@ mod tests {
             }
         }
         assert!(n_candidates > 1000, "{n_candidates}");
+    }
+
+    #[test]
+    fn first_word_filter_keeps_every_known_match() {
+        let gazetteer = Gazetteer::builtin();
+        let tagger = builtin_tagger();
+        let mut scratch = TagScratch::default();
+        let mut n_matches = 0;
+        for text in sample_texts() {
+            let tokens = tokenize(&text);
+            let matches = known_matches(&tokens, &gazetteer);
+            n_matches += matches.iter().flatten().count();
+            assert_eq!(tagger.tag_text(&tokens, &gazetteer).0, matches, "{text:?}");
+            tagger.tag_text_into(&tokens, &gazetteer, &mut scratch);
+            assert_eq!(scratch.matches, matches, "{text:?}");
+        }
+        assert!(n_matches > 500, "{n_matches}");
     }
 
     #[test]
