@@ -123,6 +123,17 @@ pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
         // The classes of the chunk's bytes, or-ed.
         let mut classes = 0;
         while idx < bytes.len() {
+            // A run of lowercase letters, up to eight bytes at a time.
+            if let Some(block) = bytes.get(idx..idx + 8) {
+                let block = u64::from_le_bytes(block.try_into().unwrap_or_default());
+                let others = !lowercase_letters(block) & HIGH_BITS;
+                let run = (others.trailing_zeros() / 8) as usize;
+                if run > 0 {
+                    classes |= ALPHANUMERIC;
+                    idx += run;
+                    continue;
+                }
+            }
             let byte = bytes[idx];
             if byte.is_ascii() {
                 let class = ASCII_CLASS[usize::from(byte)];
@@ -178,6 +189,19 @@ const ASCII_CLASS: [u8; 128] = {
     }
     classes
 };
+
+/// The high bit of each byte of a `u64`.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `block` that is a lowercase ASCII letter, set; every other bit
+/// clear. Each byte is computed apart: no borrow crosses bytes.
+fn lowercase_letters(block: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low = block & !HIGH_BITS;
+    let at_least_a = (low | HIGH_BITS) - ONES * u64::from(b'a');
+    let at_most_z = ((ONES * u64::from(b'z')) | HIGH_BITS) - low;
+    at_least_a & at_most_z & !block & HIGH_BITS
+}
 
 /// Whether a char other than ASCII separates chunks.
 fn is_space(c: char) -> bool {
@@ -1314,6 +1338,30 @@ mod tests {
             split_chunk(text, start, text.len(), line_start, &mut tokens);
         }
         tokens
+    }
+
+    #[test]
+    fn lowercase_letters_marks_exactly_those_bytes() {
+        for byte in 0..=u8::MAX {
+            for place in 0..8 {
+                let block = (u64::from(byte) << (place * 8))
+                    | (0x4141_4141_4141_4141 & !(0xff << (place * 8)));
+                let want = if byte.is_ascii_lowercase() {
+                    0x80 << (place * 8)
+                } else {
+                    0
+                };
+                assert_eq!(lowercase_letters(block), want, "{byte:#x} at {place}");
+                let in_letters = (u64::from(byte) << (place * 8))
+                    | (0x6161_6161_6161_6161 & !(0xff << (place * 8)));
+                let others = HIGH_BITS & !(0x80 << (place * 8));
+                assert_eq!(
+                    lowercase_letters(in_letters),
+                    want | others,
+                    "{byte:#x} at {place}"
+                );
+            }
+        }
     }
 
     #[test]
