@@ -414,8 +414,7 @@ impl EntityExtractor {
                     run_end += 1;
                 }
                 // A span does not end on a connector ("Bank of").
-                while run_end > idx + 1 && !tokens[run_end - 1].text.chars().any(char::is_uppercase)
-                {
+                while run_end > idx + 1 && !tokens[run_end - 1].capitalised {
                     run_end -= 1;
                 }
             }

@@ -67,6 +67,8 @@ pub struct Token<'a> {
     pub end: usize,
     /// The token is the first of a line (a headline, a list item): it starts a sentence.
     pub starts_line: bool,
+    /// The token holds a capital letter (`has_uppercase`), found by the tokenizer's scan.
+    pub capitalised: bool,
 }
 
 /// Abbreviations whose final period belongs to the word.
@@ -91,37 +93,119 @@ pub fn tokenize(text: &str) -> Vec<Token<'_>> {
 
 /// `tokenize`, appending to `tokens` (which a caller can reuse from text to text).
 pub fn tokenize_into<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) {
-    let mut line_start = true;
-    let mut chunk_start: Option<usize> = None;
     let bytes = text.as_bytes();
+    let mut line_start = true;
     let mut idx = 0;
-    while idx < bytes.len() {
-        // ASCII is decided byte by byte; anything else is decoded as one char.
-        let byte = bytes[idx];
-        let (is_space, len) = if byte.is_ascii() {
-            (byte.is_ascii_whitespace() || byte.is_ascii_control(), 1)
-        } else {
-            match text[idx..].chars().next() {
-                Some(c) => (c.is_whitespace() || c.is_control(), c.len_utf8()),
-                None => break,
+    loop {
+        // Whitespace and control characters between chunks; a newline starts a line.
+        while idx < bytes.len() {
+            let byte = bytes[idx];
+            if byte.is_ascii() {
+                if ASCII_CLASS[usize::from(byte)] != SPACE {
+                    break;
+                }
+                line_start |= byte == b'\n';
+                idx += 1;
+            } else {
+                let (c, len) = char_at(text, idx);
+                if !is_space(c) {
+                    break;
+                }
+                idx += len;
             }
-        };
-        if is_space {
-            if let Some(start) = chunk_start.take() {
-                split_chunk(text, start, idx, line_start, tokens);
-                line_start = false;
-            }
-            if byte == b'\n' {
-                line_start = true;
-            }
-        } else if chunk_start.is_none() {
-            chunk_start = Some(idx);
         }
-        idx += len;
+        if idx == bytes.len() {
+            return;
+        }
+        // One chunk: everything up to the next space. ASCII is decided byte by byte; anything
+        // else is decoded as one char.
+        let start = idx;
+        // The classes of the chunk's bytes, or-ed.
+        let mut classes = 0;
+        while idx < bytes.len() {
+            // A run of lowercase letters, up to eight bytes at a time.
+            if let Some(block) = bytes.get(idx..idx + 8) {
+                let block = u64::from_le_bytes(block.try_into().unwrap_or_default());
+                let others = !lowercase_letters(block) & HIGH_BITS;
+                let run = (others.trailing_zeros() / 8) as usize;
+                if run > 0 {
+                    classes |= ALPHANUMERIC;
+                    idx += run;
+                    continue;
+                }
+            }
+            let byte = bytes[idx];
+            if byte.is_ascii() {
+                let class = ASCII_CLASS[usize::from(byte)];
+                if class == SPACE {
+                    break;
+                }
+                classes |= class;
+                idx += 1;
+            } else {
+                let (c, len) = char_at(text, idx);
+                if is_space(c) {
+                    break;
+                }
+                classes |= PUNCTUATION;
+                idx += len;
+            }
+        }
+        if classes & PUNCTUATION == 0 {
+            // Most chunks are one plain word: letters and digits that end in neither a
+            // possessive nor punctuation.
+            tokens.push(Token {
+                text: &text[start..idx],
+                start,
+                end: idx,
+                starts_line: line_start,
+                capitalised: classes & UPPERCASE != 0,
+            });
+        } else {
+            split_chunk(text, start, idx, line_start, tokens);
+        }
+        line_start = false;
     }
-    if let Some(start) = chunk_start {
-        split_chunk(text, start, text.len(), line_start, tokens);
+}
+
+/// The tokenizer's classes of ASCII bytes: whitespace and control characters, lowercase
+/// letters and digits, capital letters, and the rest (bits, or-ed over a chunk).
+const SPACE: u8 = 0;
+const ALPHANUMERIC: u8 = 1;
+const UPPERCASE: u8 = 2;
+const PUNCTUATION: u8 = 4;
+const ASCII_CLASS: [u8; 128] = {
+    let mut classes = [PUNCTUATION; 128];
+    let mut byte: u8 = 0;
+    while byte < 128 {
+        if byte.is_ascii_whitespace() || byte.is_ascii_control() {
+            classes[byte as usize] = SPACE;
+        } else if byte.is_ascii_uppercase() {
+            classes[byte as usize] = ALPHANUMERIC | UPPERCASE;
+        } else if byte.is_ascii_alphanumeric() {
+            classes[byte as usize] = ALPHANUMERIC;
+        }
+        byte += 1;
     }
+    classes
+};
+
+/// The high bit of each byte of a `u64`.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `block` that is a lowercase ASCII letter, set; every other bit
+/// clear. Each byte is computed apart: no borrow crosses bytes.
+fn lowercase_letters(block: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low = block & !HIGH_BITS;
+    let at_least_a = (low | HIGH_BITS) - ONES * u64::from(b'a');
+    let at_most_z = ((ONES * u64::from(b'z')) | HIGH_BITS) - low;
+    at_least_a & at_most_z & !block & HIGH_BITS
+}
+
+/// Whether a char other than ASCII separates chunks.
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || c.is_control()
 }
 
 /// The first char of `text[at..]` and its length, ASCII without decoding.
@@ -162,6 +246,7 @@ fn keeps_period(word: &str) -> bool {
             .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word))
 }
 
+/// Splits a chunk that is not one plain word (see `tokenize`).
 fn split_chunk<'a>(
     text: &'a str,
     start: usize,
@@ -169,18 +254,6 @@ fn split_chunk<'a>(
     starts_line: bool,
     out: &mut Vec<Token<'a>>,
 ) {
-    // Most chunks are one plain word: letters and digits that end in neither a possessive
-    // nor punctuation.
-    let bytes = &text.as_bytes()[start..end];
-    if bytes.iter().all(u8::is_ascii_alphanumeric) {
-        out.push(Token {
-            text: &text[start..end],
-            start,
-            end,
-            starts_line,
-        });
-        return;
-    }
     let mut first = true;
     let mut push = |from: usize, to: usize, out: &mut Vec<Token<'a>>| {
         if from < to {
@@ -189,6 +262,7 @@ fn split_chunk<'a>(
                 start: from,
                 end: to,
                 starts_line: starts_line && first,
+                capitalised: has_uppercase(&text[from..to]),
             });
             first = false;
         }
@@ -390,11 +464,15 @@ struct TokenInfo {
     gazetteer: u64,
     /// The token holds a capital letter.
     capitalised: bool,
+    /// The token is ASCII letters and digits only (known once `word` is): its gazetteer key
+    /// is its lowercase form.
+    plain: bool,
     candidate: bool,
     sentence_start: bool,
 }
 
-fn hash_lower(text: &str) -> u64 {
+/// The hash of a word's lowercase form (the tagger's word feature; the gazetteer's first words).
+pub(crate) fn hash_lower(text: &str) -> u64 {
     let mut hash = Fnv::new(0);
     if text.is_ascii() {
         for byte in text.bytes() {
@@ -487,31 +565,35 @@ fn affix_hash(text: &str, template: u64, from_end: bool) -> u64 {
     hash.0
 }
 
-/// One scan of a token's bytes: `hash_lower`, `shape_hash` and whether it holds a capital
-/// letter. Text other than ASCII takes the general functions.
-fn scan_token(text: &str) -> (u64, u64, bool) {
+/// One scan of a token's bytes: `hash_lower`, `shape_hash`, whether it holds a capital
+/// letter and whether it is ASCII letters and digits only. Text other than ASCII takes the
+/// general functions.
+fn scan_token(text: &str) -> (u64, u64, bool, bool) {
     let mut word = Fnv::new(0);
     let mut shape = Fnv::new(1);
     // Not a class: the first class is always hashed.
     let mut last = u8::MAX;
     let mut upper = false;
+    let mut plain = true;
     for &byte in text.as_bytes() {
         let Some(&class) = SHAPE_CLASS.get(usize::from(byte)) else {
             return (
                 hash_lower(text),
                 shape_hash(text),
                 text.chars().any(char::is_uppercase),
+                false,
             );
         };
         word.byte(byte.to_ascii_lowercase());
         upper |= class == b'X';
+        plain &= matches!(class, b'X' | b'x' | b'd');
         if class != last {
             shape.byte(class);
             last = class;
         }
     }
     shape.byte(text.len().min(5) as u8);
-    (word.0, shape.0, upper)
+    (word.0, shape.0, upper, plain)
 }
 
 /// `shape_hash`'s class of each ASCII byte.
@@ -643,10 +725,13 @@ impl Tagger {
         gazetteer: &Gazetteer,
     ) -> (KnownMatches, Vec<Tag>) {
         let mut infos = scan_tokens(tokens);
-        let matches = known_matches_by(tokens, gazetteer, |idx| infos[idx].capitalised);
+        hash_infos(tokens, &mut infos);
+        let matches = known_matches_by(tokens, gazetteer, |idx| {
+            may_start_form(&infos[idx], gazetteer)
+        });
         let mut tags = vec![Tag::None; tokens.len()];
         if !self.is_empty() {
-            complete_infos(tokens, &matches, gazetteer, &mut infos);
+            mark_gazetteer(&matches, gazetteer, &mut infos);
             self.decode(&infos, &mut tags);
         }
         (matches, tags)
@@ -670,11 +755,12 @@ impl Tagger {
         } = scratch;
         infos.clear();
         infos.extend(scan_token_infos(tokens));
+        hash_infos(tokens, infos);
         let mut words = recycle(std::mem::take(words));
         known_matches_into(
             tokens,
             gazetteer,
-            |idx| infos[idx].capitalised,
+            |idx| may_start_form(&infos[idx], gazetteer),
             matches,
             &mut words,
             key,
@@ -683,7 +769,7 @@ impl Tagger {
         tags.clear();
         tags.resize(tokens.len(), Tag::None);
         if !self.is_empty() {
-            complete_infos(tokens, matches, gazetteer, infos);
+            mark_gazetteer(matches, gazetteer, infos);
             self.decode_with(infos, tags, features);
         }
     }
@@ -748,7 +834,7 @@ pub type KnownMatches = Vec<Option<(Form, usize)>>;
 /// Looks up, once per text, the known forms that start at each token; the tagger's features
 /// and the extractor's spans both use them.
 pub fn known_matches(tokens: &[Token<'_>], gazetteer: &Gazetteer) -> KnownMatches {
-    known_matches_by(tokens, gazetteer, |idx| has_uppercase(tokens[idx].text))
+    known_matches_by(tokens, gazetteer, |idx| tokens[idx].capitalised)
 }
 
 /// `known_matches`, told which tokens hold a capital letter.
@@ -846,35 +932,54 @@ fn token_infos(
     infos
 }
 
-/// Every token's hashes, capitals and sentence start. Features read a candidate and its
-/// neighbours only, but the scan that tells whether a token is a candidate computes the rest.
+/// Whether each token holds a capital letter (and so is a candidate, until connectors join
+/// them). The hashes and sentence starts that features read are `complete_infos`'.
 fn scan_tokens(tokens: &[Token<'_>]) -> Vec<TokenInfo> {
     scan_token_infos(tokens).collect()
 }
 
 fn scan_token_infos<'t>(tokens: &'t [Token<'_>]) -> impl Iterator<Item = TokenInfo> + 't {
-    tokens.iter().enumerate().map(|(idx, token)| {
-        let (word, shape, capitalised) = scan_token(token.text);
-        TokenInfo {
-            word,
-            shape,
-            prefix: 0,
-            suffix: 0,
-            gazetteer: 0,
-            capitalised,
-            candidate: capitalised,
-            sentence_start: idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text),
-        }
+    tokens.iter().map(|token| TokenInfo {
+        capitalised: token.capitalised,
+        candidate: token.capitalised,
+        ..UNSCANNED_INFO
     })
 }
 
-/// Candidates, their affixes and the gazetteer marks.
+/// A token's info before `complete_infos`: features never read the hashes of a token that is
+/// neither a candidate nor next to one, and those stay unset.
+const UNSCANNED_INFO: TokenInfo = TokenInfo {
+    word: 0,
+    shape: 0,
+    prefix: 0,
+    suffix: 0,
+    gazetteer: 0,
+    capitalised: false,
+    plain: false,
+    candidate: false,
+    sentence_start: false,
+};
+
+/// `hash_infos`, then the gazetteer marks.
 fn complete_infos(
     tokens: &[Token<'_>],
     matches: &KnownMatches,
     gazetteer: &Gazetteer,
     infos: &mut [TokenInfo],
 ) {
+    hash_infos(tokens, infos);
+    mark_gazetteer(matches, gazetteer, infos);
+}
+
+/// Whether a known form may start at the token: it holds a capital letter and, when its key is
+/// its lowercase form, some form's first word has its hash. Needs `hash_infos`.
+fn may_start_form(info: &TokenInfo, gazetteer: &Gazetteer) -> bool {
+    info.capitalised && (!info.plain || gazetteer.may_start_form(info.word))
+}
+
+/// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
+/// and candidates' affixes and sentence starts.
+fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
     // A connector between capitalised words ("Bank of England") is a candidate too.
     for idx in 1..infos.len().saturating_sub(1) {
         if !infos[idx].capitalised
@@ -885,13 +990,26 @@ fn complete_infos(
             infos[idx].candidate = true;
         }
     }
-    for (info, token) in infos.iter_mut().zip(tokens) {
-        if info.candidate {
-            info.prefix = affix_hash(token.text, 2, false);
-            info.suffix = affix_hash(token.text, 3, true);
+    // Tokens before `hashed` have their word and shape hashes.
+    let mut hashed = 0;
+    for idx in 0..infos.len() {
+        if !infos[idx].candidate {
+            continue;
         }
+        for near in hashed.max(idx.saturating_sub(1))..(idx + 2).min(infos.len()) {
+            let (word, shape, _, plain) = scan_token(tokens[near].text);
+            infos[near].word = word;
+            infos[near].shape = shape;
+            infos[near].plain = plain;
+        }
+        hashed = (idx + 2).min(infos.len());
+        let token = &tokens[idx];
+        let info = &mut infos[idx];
+        info.prefix = affix_hash(token.text, 2, false);
+        info.suffix = affix_hash(token.text, 3, true);
+        info.sentence_start =
+            idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
     }
-    mark_gazetteer(matches, gazetteer, infos);
 }
 
 const NONE_INFO: TokenInfo = TokenInfo {
@@ -901,6 +1019,7 @@ const NONE_INFO: TokenInfo = TokenInfo {
     suffix: 0,
     gazetteer: 0,
     capitalised: false,
+    plain: false,
     candidate: false,
     sentence_start: false,
 };
@@ -1081,6 +1200,7 @@ pub fn tokenize_given<'a>(joined: &'a str, words: &[String]) -> Vec<Token<'a>> {
             start,
             end,
             starts_line: idx == 0,
+            capitalised: has_uppercase(word),
         });
         start = end + 1;
     }
@@ -1163,6 +1283,199 @@ mod tests {
         assert_eq!(text_matches, matches);
         assert_eq!(text_tags, tagger.tag(&tokens, &matches, &gazetteer));
         assert!(text_tags.contains(&Tag::Person), "{text_tags:?}");
+    }
+
+    /// The texts of the passages of the bundled `corpus/` articles, and some of our own.
+    fn sample_texts() -> Vec<String> {
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let walk = crate::ingest::walk_corpus(&corpus, &crate::ingest::WalkOptions::default())
+            .expect("the bundled corpus exists");
+        let map = crate::ingest::mapping::FieldMap::default();
+        let mut texts: Vec<String> = walk
+            .files
+            .iter()
+            .flat_map(|file| crate::ingest::read_file(file, &map))
+            .flatten()
+            .flat_map(|article| crate::passage::split_passages(&article))
+            .map(|passage| passage.text)
+            .collect();
+        assert!(texts.len() > 100, "{}", texts.len());
+        texts.extend(
+            [
+                "Aleksandar Vučić met the Bank of England in New York.\nSERBIA'S ARMY (SIPRI) said.",
+                "Vucic",
+                "The",
+                "of England",
+                "\"Mr. O'Neill\" -- of the U.S. -- said: \u{201c}Yes\u{201d}.\r\n\tEU's NATO-led \u{a0}Kyiv\u{2019}s",
+                "ΑΘΗΝΑ και Москва 北京 ,,, ... 'S 's",
+                "Bosnia-Herzegovina's Türkiye, the U.S. and WHO; West German NEW YORK Russian Federation",
+            ]
+            .map(str::to_string),
+        );
+        texts
+    }
+
+    /// The tokenizer as it was before its chunk scan: char by char, every chunk split by
+    /// `split_chunk`.
+    fn reference_tokenize(text: &str) -> Vec<Token<'_>> {
+        let mut tokens = Vec::new();
+        let mut line_start = true;
+        let mut chunk_start = None;
+        for (idx, c) in text.char_indices() {
+            if c.is_whitespace() || c.is_control() {
+                if let Some(start) = chunk_start.take() {
+                    split_chunk(text, start, idx, line_start, &mut tokens);
+                    line_start = false;
+                }
+                if c == '\n' {
+                    line_start = true;
+                }
+            } else if chunk_start.is_none() {
+                chunk_start = Some(idx);
+            }
+        }
+        if let Some(start) = chunk_start {
+            split_chunk(text, start, text.len(), line_start, &mut tokens);
+        }
+        tokens
+    }
+
+    #[test]
+    fn lowercase_letters_marks_exactly_those_bytes() {
+        for byte in 0..=u8::MAX {
+            for place in 0..8 {
+                let block = (u64::from(byte) << (place * 8))
+                    | (0x4141_4141_4141_4141 & !(0xff << (place * 8)));
+                let want = if byte.is_ascii_lowercase() {
+                    0x80 << (place * 8)
+                } else {
+                    0
+                };
+                assert_eq!(lowercase_letters(block), want, "{byte:#x} at {place}");
+                let in_letters = (u64::from(byte) << (place * 8))
+                    | (0x6161_6161_6161_6161 & !(0xff << (place * 8)));
+                let others = HIGH_BITS & !(0x80 << (place * 8));
+                assert_eq!(
+                    lowercase_letters(in_letters),
+                    want | others,
+                    "{byte:#x} at {place}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tokenize_equals_the_reference_tokenizer() {
+        for text in sample_texts() {
+            let tokens = tokenize(&text);
+            assert_eq!(tokens, reference_tokenize(&text), "{text:?}");
+            for token in tokens {
+                let capitalised = token.text.chars().any(char::is_uppercase);
+                assert_eq!(token.capitalised, capitalised, "{token:?}");
+            }
+        }
+    }
+
+    mod tokenizer_matches_reference {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn on_any_text(text in "([\\PC\\p{Cc} \\n]{0,6}[A-Za-z0-9.,'’()\"-]{0,6}){0,20}") {
+                prop_assert_eq!(tokenize(&text), reference_tokenize(&text));
+            }
+        }
+    }
+
+    /// Infos as the tagger first computed them: every token hashed, every sentence start.
+    fn reference_infos(
+        tokens: &[Token<'_>],
+        matches: &KnownMatches,
+        gazetteer: &Gazetteer,
+    ) -> Vec<TokenInfo> {
+        let mut infos: Vec<TokenInfo> = tokens
+            .iter()
+            .enumerate()
+            .map(|(idx, token)| {
+                let (word, shape, capitalised, plain) = scan_token(token.text);
+                TokenInfo {
+                    word,
+                    shape,
+                    prefix: 0,
+                    suffix: 0,
+                    gazetteer: 0,
+                    capitalised,
+                    plain,
+                    candidate: capitalised,
+                    sentence_start: idx == 0
+                        || token.starts_line
+                        || is_sentence_end(tokens[idx - 1].text),
+                }
+            })
+            .collect();
+        for idx in 1..infos.len().saturating_sub(1) {
+            if !infos[idx].capitalised
+                && infos[idx - 1].capitalised
+                && infos[idx + 1].capitalised
+                && CONNECTORS.contains(&tokens[idx].text)
+            {
+                infos[idx].candidate = true;
+            }
+        }
+        for (info, token) in infos.iter_mut().zip(tokens) {
+            if info.candidate {
+                info.prefix = affix_hash(token.text, 2, false);
+                info.suffix = affix_hash(token.text, 3, true);
+            }
+        }
+        mark_gazetteer(matches, gazetteer, &mut infos);
+        infos
+    }
+
+    #[test]
+    fn features_read_only_what_the_lazy_scan_computes() {
+        let gazetteer = Gazetteer::builtin();
+        let tagger = builtin_tagger();
+        let mut n_candidates = 0;
+        for text in sample_texts() {
+            let tokens = tokenize(&text);
+            let matches = known_matches(&tokens, &gazetteer);
+            let lazy = token_infos(&tokens, &matches, &gazetteer);
+            let full = reference_infos(&tokens, &matches, &gazetteer);
+            let mut tags = vec![Tag::None; tokens.len()];
+            tagger.decode(&full, &mut tags);
+            assert_eq!(tagger.tag(&tokens, &matches, &gazetteer), tags, "{text:?}");
+            for idx in 0..tokens.len() {
+                assert_eq!(lazy[idx].candidate, full[idx].candidate, "{text:?} {idx}");
+                if full[idx].candidate {
+                    n_candidates += 1;
+                    let (mut want, mut got) = (Vec::new(), Vec::new());
+                    token_features(&full, &tags, idx, &mut want);
+                    token_features(&lazy, &tags, idx, &mut got);
+                    assert_eq!(got, want, "{text:?} {idx}");
+                }
+            }
+        }
+        assert!(n_candidates > 1000, "{n_candidates}");
+    }
+
+    #[test]
+    fn first_word_filter_keeps_every_known_match() {
+        let gazetteer = Gazetteer::builtin();
+        let tagger = builtin_tagger();
+        let mut scratch = TagScratch::default();
+        let mut n_matches = 0;
+        for text in sample_texts() {
+            let tokens = tokenize(&text);
+            let matches = known_matches(&tokens, &gazetteer);
+            n_matches += matches.iter().flatten().count();
+            assert_eq!(tagger.tag_text(&tokens, &gazetteer).0, matches, "{text:?}");
+            tagger.tag_text_into(&tokens, &gazetteer, &mut scratch);
+            assert_eq!(scratch.matches, matches, "{text:?}");
+        }
+        assert!(n_matches > 500, "{n_matches}");
     }
 
     #[test]
