@@ -1012,16 +1012,11 @@ fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
     }
 }
 
+/// What features read before the first token and after the last.
 const NONE_INFO: TokenInfo = TokenInfo {
     word: 0x5eed,
     shape: 0x5eed,
-    prefix: 0,
-    suffix: 0,
-    gazetteer: 0,
-    capitalised: false,
-    plain: false,
-    candidate: false,
-    sentence_start: false,
+    ..UNSCANNED_INFO
 };
 
 fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u64>) {

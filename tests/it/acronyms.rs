@@ -46,14 +46,7 @@ fn entities_of(env: &TestEnv, query: &str, article_id: &str) -> Vec<String> {
 
 /// The articles with a passage that matches `query` with the extra arguments.
 fn articles(env: &TestEnv, query: &str, extra: &[&str]) -> Vec<String> {
-    let mut ids: Vec<String> = env
-        .search_json(query, extra)
-        .iter()
-        .map(|hit| hit["article_id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
+    crate::article_ids(&env.search_json(query, extra))
 }
 
 /// Passages that match `query`, however many per article.

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::article_ids;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/formats")
@@ -92,16 +94,6 @@ impl Env {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn article_ids(hits: &[Value]) -> Vec<String> {
-    let mut ids: Vec<String> = hits
-        .iter()
-        .map(|hit| hit["article_id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
 }
 
 fn strings(value: &Value) -> Vec<String> {

@@ -14,6 +14,17 @@ mod serve;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The distinct article ids of JSON hits, sorted.
+pub fn article_ids(hits: &[serde_json::Value]) -> Vec<String> {
+    let mut ids: Vec<String> = hits
+        .iter()
+        .map(|hit| hit["article_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// A temp dir holding a copy of a fixture corpus and a place for the index.
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
