@@ -1,7 +1,8 @@
 //! Evaluation queries: free text -> a bag-of-words tantivy query over the passage (`all`), and
-//! the title and section where `FieldBoosts` weigh them extra, as `Searcher` searches a word. Every analysed word is an optional clause, so punctuation,
-//! parentheses, colons and words like AND/NOT in test queries mean nothing. It does not parse
-//! the query language (that is `search`'s job) and it does not rank.
+//! the title and section where `FieldBoosts` weigh them extra, as `Searcher` searches a word.
+//! Every analysed word is an optional clause, so punctuation, parentheses, colons and words
+//! like AND/NOT in test queries mean nothing. It does not parse the query language (that is
+//! `search`'s job) and it does not rank.
 
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
