@@ -362,14 +362,8 @@ impl Pipeline<'_> {
         for article in output.articles {
             match article {
                 Ok(article) => {
-                    let mut passages = split_passages(&article);
-                    let acronyms = self.extractor.annotate_article(&article, &mut passages);
-                    let text_bytes = article.title.len() as u64
-                        + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
-                    let documents = passages
-                        .iter()
-                        .map(|passage| index::passage_document(fields, &article, passage))
-                        .collect();
+                    let (documents, acronyms, text_bytes) =
+                        article_documents(fields, self.extractor, &article);
                     result.articles.push(ReadArticle {
                         hash: manifest::article_hash(&article),
                         path: article.path.to_string_lossy().into_owned(),
@@ -1105,6 +1099,24 @@ fn labelled_with(
     Ok(ids)
 }
 
+/// One article's passages, annotated, as tantivy documents; with the acronyms it defines and
+/// uses, and the bytes of its text (title and passages).
+fn article_documents(
+    fields: &crate::schema::Fields,
+    extractor: &EntityExtractor,
+    article: &crate::model::Article,
+) -> (Vec<TantivyDocument>, ArticleAcronyms, u64) {
+    let mut passages = split_passages(article);
+    let acronyms = extractor.annotate_article(article, &mut passages);
+    let text_bytes =
+        article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
+    let documents = passages
+        .iter()
+        .map(|passage| index::passage_document(fields, article, passage))
+        .collect();
+    (documents, acronyms, text_bytes)
+}
+
 /// Labels articles of the index again with the final acronym table of a build.
 struct Relabel<'a> {
     handle: &'a IndexHandle,
@@ -1200,12 +1212,7 @@ impl Relabel<'_> {
                         hashes.get(article.id.as_str()) == Some(&manifest::article_hash(article))
                     })
                     .map(|article| {
-                        let mut passages = split_passages(&article);
-                        self.extractor.annotate(&article, &mut passages);
-                        let documents = passages
-                            .iter()
-                            .map(|passage| index::passage_document(fields, &article, passage))
-                            .collect();
+                        let (documents, _, _) = article_documents(fields, self.extractor, &article);
                         (article.id, documents)
                     })
                     .collect()
