@@ -233,8 +233,13 @@ impl RawTantivy {
     fn new(searcher: &Searcher) -> anyhow::Result<RawTantivy> {
         let handle = searcher.handle();
         let fields = handle.fields;
-        // The field a plain word searches with the default `FieldBoosts`.
-        let parser = QueryParser::for_index(&handle.index, vec![fields.all]);
+        // The field a plain word searches with the default `FieldBoosts`, its query words
+        // analysed as newsdex analyses them.
+        let parser = QueryParser::new(
+            handle.index.schema(),
+            vec![fields.all],
+            newsdex::schema::query_tokenizers(),
+        );
         Ok(RawTantivy {
             parser,
             searcher: handle.index.reader()?.searcher(),

@@ -1,15 +1,20 @@
 //! Index stage: `Passage` -> tantivy document, and the index's lifecycle on disk: create, open,
 //! check the schema version, write and commit. The only place that writes to the index.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Schema;
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
 use crate::error::IndexError;
 use crate::model::{Article, Passage};
-use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
+use crate::schema::{
+    Fields, SCHEMA_VERSION, analyse_english_into, build_schema, english_analyzer, fields_of,
+    register_tokenizers,
+};
 
 /// The file beside tantivy's own that records which newsdex wrote the index.
 const VERSION_FILE: &str = "newsdex.json";
@@ -251,7 +256,36 @@ fn writer_with_threads(
 /// weight. The classic IR test collections rank best with 2 (`scripts/eval_ci.sh`).
 pub const TITLE_WEIGHT: usize = 2;
 
-/// The tantivy document of one passage.
+/// The analysis of `all`'s values, on the thread that makes the documents (a build's worker):
+/// the English analyser, and the analysis of the last title, which every passage of an article
+/// repeats.
+struct AllAnalyser {
+    english: TextAnalyzer,
+    title: String,
+    title_terms: String,
+    terms: String,
+}
+
+thread_local! {
+    static ALL_ANALYSER: RefCell<AllAnalyser> = RefCell::new(AllAnalyser {
+        english: english_analyzer(),
+        title: String::new(),
+        title_terms: String::new(),
+        terms: String::new(),
+    });
+}
+
+/// `text` as `all` holds it: its English analysis (`schema::analyse_english_into`).
+pub fn analysed_for_all(text: &str) -> String {
+    let mut terms = String::new();
+    ALL_ANALYSER.with_borrow_mut(|analyser| {
+        analyse_english_into(&mut analyser.english, text, &mut terms);
+    });
+    terms
+}
+
+/// The tantivy document of one passage. Values are added in the schema's field order, so that
+/// tantivy's sort of a document's values by field finds them sorted.
 pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -> TantivyDocument {
     let mut document = TantivyDocument::default();
     document.add_text(fields.article_id, &article.id);
@@ -263,29 +297,43 @@ pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -
     for category in &article.categories {
         document.add_text(fields.category, category);
     }
-    if let Some(url) = &article.url {
-        document.add_text(fields.url, url);
-    }
     if let Some(section) = &passage.section {
         document.add_text(fields.section, section);
     }
     document.add_text(fields.text, &passage.text);
-    if !article.title_repeats_text {
-        for _ in 0..TITLE_WEIGHT {
-            document.add_text(fields.all, &article.title);
+    ALL_ANALYSER.with_borrow_mut(|analyser| {
+        if !article.title_repeats_text {
+            if analyser.title != article.title {
+                analyse_english_into(
+                    &mut analyser.english,
+                    &article.title,
+                    &mut analyser.title_terms,
+                );
+                analyser.title.clone_from(&article.title);
+            }
+            for _ in 0..TITLE_WEIGHT {
+                document.add_text(fields.all, &analyser.title_terms);
+            }
         }
-    }
-    if let Some(section) = &passage.section {
-        document.add_text(fields.all, section);
-    }
-    document.add_text(fields.all, &passage.text);
+        if let Some(section) = &passage.section {
+            analyse_english_into(&mut analyser.english, section, &mut analyser.terms);
+            document.add_text(fields.all, &analyser.terms);
+        }
+        analyse_english_into(&mut analyser.english, &passage.text, &mut analyser.terms);
+        document.add_text(fields.all, &analyser.terms);
+    });
     document.add_u64(fields.ordinal, u64::from(passage.ordinal));
     for entity in &passage.entities {
         document.add_text(fields.entity, &entity.name);
+    }
+    for entity in &passage.entities {
         document.add_text(
             fields.entity_label,
             format!("{}:{}", entity.kind.as_str(), entity.name),
         );
+    }
+    if let Some(url) = &article.url {
+        document.add_text(fields.url, url);
     }
     document
 }
@@ -328,6 +376,59 @@ pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_passage_document_lists_its_values_in_field_order() {
+        use crate::model::{Entity, EntityKind};
+        use tantivy::Document;
+        let fields = build_schema().1;
+        let article = Article {
+            id: "a.txt".into(),
+            path: "a.txt".into(),
+            title: "Shells for Serbia".into(),
+            date: chrono::DateTime::from_timestamp(1_700_000_000, 0),
+            categories: vec!["defence".into(), "trade".into()],
+            url: Some("https://example.org/a".into()),
+            ..Article::default()
+        };
+        let entity = |name: &str, kind| Entity {
+            name: name.into(),
+            kind,
+        };
+        let passage = Passage {
+            article_id: "a.txt".into(),
+            ordinal: 1,
+            section: Some("Exports".into()),
+            text: "Serbia sells shells to the Czech Republic.".into(),
+            entities: vec![
+                entity("Serbia", EntityKind::Place),
+                entity("Czech Republic", EntityKind::Place),
+            ],
+        };
+        let document = passage_document(&fields, &article, &passage);
+        let order: Vec<u32> = document
+            .iter_fields_and_values()
+            .map(|(field, _)| field.field_id())
+            .collect();
+        assert!(order.is_sorted(), "values out of field order: {order:?}");
+        // Every field but none is written: the order covers them all.
+        let mut distinct = order.clone();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 12, "{order:?}");
+        let all: Vec<&str> = document
+            .get_all(fields.all)
+            .filter_map(|value| tantivy::schema::Value::as_str(&value))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                "shell  serbia",
+                "shell  serbia",
+                "export",
+                "serbia sell shell   czech republ"
+            ]
+        );
+    }
 
     #[test]
     fn a_directory_with_other_files_is_not_an_index() {

@@ -13,12 +13,16 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
 /// Exact-match analyser for names: the whole value, lower-cased and ASCII-folded.
 pub const TOKENIZER_KEYWORD: &str = "newsdex_keyword";
+/// Text already analysed by the English analyser (`analyse_english_into`): `all` is written
+/// this way, so that the analysis runs on the build's workers, on every core, and the single
+/// indexing thread only splits the terms out. Queries on `all` use the English analyser.
+pub const TOKENIZER_ANALYSED: &str = "newsdex_analysed";
 
 /// Handles of every field, made once from the schema.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +38,8 @@ pub struct Fields {
     /// The passage as one searched field: its article's title, its section heading and its
     /// text, in that order (one position apart, so no phrase runs from one into the next).
     /// Plain words and `text:` search it; BM25 over it is BM25F with every part weighing 1.
+    /// Its values are written already analysed (`analyse_english_into`): the terms and
+    /// positions are those of the English analyser.
     pub all: Field,
     pub ordinal: Field,
     /// Folded canonical entity names, for exact filters (`--entity`, `entity:`).
@@ -60,6 +66,16 @@ fn english_text(stored: bool) -> TextOptions {
     }
 }
 
+/// Indexed with the terms and positions of the English analyser, from values it already
+/// analysed; not stored.
+fn analysed_text() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER_ANALYSED)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
 fn keyword_text() -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -84,7 +100,7 @@ pub fn build_schema() -> (Schema, Fields) {
         category: builder.add_text_field("category", keyword_text().set_stored().set_fast("raw")),
         section: builder.add_text_field("section", english_text(true).set_fast("raw")),
         text: builder.add_text_field("text", STORED),
-        all: builder.add_text_field("all", english_text(false)),
+        all: builder.add_text_field("all", analysed_text()),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
         entity: builder.add_text_field("entity", keyword_text()),
         entity_label: builder.add_text_field("entity_label", STORED | FAST),
@@ -329,11 +345,109 @@ pub fn english_stop_words() -> impl Iterator<Item = String> {
         .chain(single_characters)
 }
 
+/// Writes the English analysis of `text` into `out` (cleared first) as its token positions,
+/// one slot each, separated by single spaces: a slot holds the term of the word at that
+/// position, or nothing where the analyser dropped the word (a stop word, a long token). So
+/// "Bank of England" becomes `bank  england`, and `AnalysedTokenizer` reads back the same
+/// terms at the same positions. `english` must be an `english_analyzer`.
+pub fn analyse_english_into(english: &mut TextAnalyzer, text: &str, out: &mut String) {
+    out.clear();
+    let mut stream = english.token_stream(text);
+    let mut slot = 0;
+    while stream.advance() {
+        let token = stream.token();
+        // Terms are made of alphanumeric characters, lower-cased and folded: never a space.
+        debug_assert!(
+            !token.text.contains(' '),
+            "a term with a space: {:?}",
+            token.text
+        );
+        out.extend(std::iter::repeat_n(' ', token.position - slot));
+        slot = token.position;
+        out.push_str(&token.text);
+    }
+}
+
+/// Reads values written by `analyse_english_into`: each run of characters other than a space
+/// is a term, at the position given by the number of spaces before it.
+#[derive(Clone, Default)]
+pub struct AnalysedTokenizer {
+    token: Token,
+}
+
+pub struct AnalysedTokenStream<'a> {
+    text: &'a str,
+    /// Byte offset where the search for the next term starts.
+    at: usize,
+    /// The position of the slot starting at `at`.
+    slot: usize,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for AnalysedTokenizer {
+    type TokenStream<'a> = AnalysedTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> AnalysedTokenStream<'a> {
+        self.token.reset();
+        AnalysedTokenStream {
+            text,
+            at: 0,
+            slot: 0,
+            token: &mut self.token,
+        }
+    }
+}
+
+impl TokenStream for AnalysedTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        let bytes = self.text.as_bytes();
+        while self.at < bytes.len() && bytes[self.at] == b' ' {
+            self.at += 1;
+            self.slot += 1;
+        }
+        if self.at == bytes.len() {
+            self.token.text.clear();
+            return false;
+        }
+        let start = self.at;
+        let end = bytes[start..]
+            .iter()
+            .position(|&byte| byte == b' ')
+            .map_or(bytes.len(), |len| start + len);
+        self.at = end;
+        self.token.text.clear();
+        self.token.text.push_str(&self.text[start..end]);
+        self.token.position = self.slot;
+        self.token.offset_from = start;
+        self.token.offset_to = end;
+        true
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
 pub fn keyword_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(RawTokenizer::default())
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .build()
+}
+
+/// The analysers a query is analysed with, by the tokenizer names of the schema: the English
+/// analyser also for `all`, whose indexed values it analysed before they were written. For
+/// tantivy's own `QueryParser` (`QueryParser::new(schema, fields, query_tokenizers())`).
+pub fn query_tokenizers() -> tantivy::tokenizer::TokenizerManager {
+    let tokenizers = tantivy::tokenizer::TokenizerManager::default();
+    tokenizers.register(TOKENIZER_EN, english_analyzer());
+    tokenizers.register(TOKENIZER_ANALYSED, english_analyzer());
+    tokenizers.register(TOKENIZER_KEYWORD, keyword_analyzer());
+    tokenizers
 }
 
 /// Registers newsdex's analysers; needed after every create and every open.
@@ -344,6 +458,10 @@ pub fn register_tokenizers(index: &tantivy::Index) {
     index
         .tokenizers()
         .register(TOKENIZER_KEYWORD, keyword_analyzer());
+    index.tokenizers().register(
+        TOKENIZER_ANALYSED,
+        TextAnalyzer::from(AnalysedTokenizer::default()),
+    );
     index
         .fast_field_tokenizer()
         .register(TOKENIZER_KEYWORD, keyword_analyzer());
@@ -513,6 +631,63 @@ mod tests {
             let mut reference = reference_analyzer();
             let mut ours = english_analyzer();
             assert_same_tokens(&mut reference, &mut ours, &text);
+        }
+    }
+
+    /// (position, term) of every token `analyzer` gives for `text`.
+    fn positioned_terms(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
+        let mut stream = analyzer.token_stream(text);
+        let mut tokens = Vec::new();
+        while stream.advance() {
+            tokens.push((stream.token().position, stream.token().text.clone()));
+        }
+        tokens
+    }
+
+    /// What `all` indexes for `text`: the analysed tokenizer over its analysis.
+    fn indexed_in_all(text: &str) -> Vec<(usize, String)> {
+        let mut analysed = String::new();
+        analyse_english_into(&mut english_analyzer(), text, &mut analysed);
+        positioned_terms(
+            &mut TextAnalyzer::from(AnalysedTokenizer::default()),
+            &analysed,
+        )
+    }
+
+    #[test]
+    fn analysed_text_keeps_a_slot_for_every_dropped_word() {
+        let mut analysed = String::new();
+        analyse_english_into(
+            &mut english_analyzer(),
+            "The Bank of England",
+            &mut analysed,
+        );
+        assert_eq!(analysed, " bank  england");
+        assert_eq!(
+            indexed_in_all("The Bank of England"),
+            [(1, "bank".to_string()), (3, "england".to_string())]
+        );
+        analyse_english_into(&mut english_analyzer(), "of the", &mut analysed);
+        assert_eq!(analysed, "");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn all_indexes_the_terms_and_positions_of_the_english_analyser(text in "\\PC{0,200}") {
+            proptest::prop_assert_eq!(
+                indexed_in_all(&text),
+                positioned_terms(&mut english_analyzer(), &text)
+            );
+        }
+
+        #[test]
+        fn all_indexes_the_terms_and_positions_of_wordy_text(
+            text in "([A-Za-zÀ-ÿĀ-ž0-9½²]{1,45}[ ,.;'\\-]{1,3}){0,30}"
+        ) {
+            proptest::prop_assert_eq!(
+                indexed_in_all(&text),
+                positioned_terms(&mut english_analyzer(), &text)
+            );
         }
     }
 

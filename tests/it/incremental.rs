@@ -255,14 +255,19 @@ fn change_big_corpus(env: &TestEnv, n: usize, n_changed: usize, n_removed: usize
 fn builds_killed_at_any_moment_leave_the_previous_index_and_the_next_build_finishes() {
     const N: usize = 2000;
     let env = big_corpus(N);
+    let started = std::time::Instant::now();
     build_ok(&env, &["--quiet"]);
+    // The kills come at fractions of a full build's time, so that some land mid-way however
+    // fast this machine and this build are.
+    let full_build_ms = started.elapsed().as_millis();
     let before = stats(&env);
     assert_eq!(before["articles"], N);
     let passages_before = before["passages"].clone();
     change_big_corpus(&env, N, 300, 100, 200);
 
     let mut killed_mid_build = 0;
-    for delay_ms in [0u64, 30, 150, 400, 900, 1600, 2500] {
+    let shares = [0.0, 0.02, 0.05, 0.1, 0.2, 0.33, 0.5, 1.0];
+    for delay_ms in shares.map(|share| (full_build_ms as f64 * share) as u64) {
         let (mut child, _stderr) = spawn_build(&env);
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().expect("SIGKILL the build");
