@@ -25,6 +25,7 @@ use crate::index::{self, IndexHandle};
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{self, CorpusFile, Format, SkipReason};
 use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed, Payload};
+use crate::model::Article;
 use crate::passage::split_passages;
 
 /// What the build is about to do, for the observer.
@@ -112,6 +113,40 @@ struct ReadArticle {
     warnings: Vec<String>,
     /// Acronyms it defines and uses, for the corpus table.
     acronyms: ArticleAcronyms,
+    /// When it uses acronyms, the article as parsed (without its warnings) and what holding it
+    /// costs (`held_cost`): the final table may label it otherwise, and held back
+    /// (`HeldArticle`) it is labelled again without reading its file.
+    article: Option<(Article, usize)>,
+}
+
+/// An article read in this build and not yet written: it uses acronyms, and the table it was
+/// labelled with may not be the final one.
+struct HeldArticle {
+    article: Article,
+    documents: Vec<TantivyDocument>,
+    /// Its `ArticleAcronyms::used`.
+    used: Vec<String>,
+    /// Its share of the hold budget (`PipelineSizes::hold_bytes`).
+    cost: usize,
+}
+
+/// Article text and documents held back from the writer at most, in bytes (as `held_cost`
+/// estimates them), so that memory stays bounded whatever the size of the corpus. Articles that
+/// fit are labelled again from memory (Reuters-21578's 7,894 articles that use acronyms take
+/// ~50 MB); past it, articles are written at once, and read again from their files (`Relabel`)
+/// if the final table labels them otherwise.
+const HOLD_BYTES: usize = 64 << 20;
+
+/// What holding an article costs, about: its text in the `Article`, and what its documents
+/// (shrunk to fit) hold, with a few words of bookkeeping per value.
+fn held_cost(documents: &[TantivyDocument], text_bytes: u64) -> usize {
+    use tantivy::schema::Value;
+    let values: usize = documents
+        .iter()
+        .flat_map(|document| document.field_values())
+        .map(|(_, value)| 16 + value.as_str().map_or(8, str::len))
+        .sum();
+    text_bytes as usize + values
 }
 
 /// What a worker made of one chunk of a file (or of a whole file).
@@ -154,6 +189,7 @@ struct PipelineSizes {
     chunk_bytes: usize,
     stream_above: u64,
     workers: usize,
+    hold_bytes: usize,
 }
 
 impl Default for PipelineSizes {
@@ -161,6 +197,7 @@ impl Default for PipelineSizes {
         PipelineSizes {
             chunk_bytes: ingest::CHUNK_BYTES,
             stream_above: STREAM_ABOVE_BYTES,
+            hold_bytes: HOLD_BYTES,
             workers: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1)
@@ -191,8 +228,15 @@ struct Accumulated {
     seen_fields: u64,
     read_records: bool,
     /// Article id -> the acronym-like names it uses (`ArticleAcronyms::used`), for the
-    /// articles read in this build that use any: those to label again if the table changes.
+    /// articles read in this build that use any and are not held: those to read again if the
+    /// table changes.
     acronyms_used: Vec<(String, Vec<String>)>,
+    /// Articles added or updated in this build that use acronyms, by id, not yet written (the
+    /// delete of an updated one's old version is sent at once): written once the final table
+    /// is known.
+    held: BTreeMap<String, HeldArticle>,
+    /// The sum of the held articles' `cost`, at most `PipelineSizes::hold_bytes`.
+    held_bytes: usize,
 }
 
 /// xxh3 of a file's bytes, read as a stream.
@@ -361,17 +405,31 @@ impl Pipeline<'_> {
         let fields = &self.handle.fields;
         for article in output.articles {
             match article {
-                Ok(article) => {
-                    let (documents, acronyms, text_bytes) =
+                Ok(mut article) => {
+                    let (mut documents, acronyms, text_bytes) =
                         article_documents(fields, self.extractor, &article);
+                    let hash = manifest::article_hash(&article);
+                    let path = article.path.to_string_lossy().into_owned();
+                    let warnings = std::mem::take(&mut article.warnings);
+                    let (id, article) = if acronyms.used.is_empty() {
+                        (article.id, None)
+                    } else {
+                        // A document reserves a kilobyte, twice what a passage usually needs.
+                        for document in &mut documents {
+                            document.shrink_to_fit();
+                        }
+                        let cost = held_cost(&documents, text_bytes);
+                        (article.id.clone(), Some((article, cost)))
+                    };
                     result.articles.push(ReadArticle {
-                        hash: manifest::article_hash(&article),
-                        path: article.path.to_string_lossy().into_owned(),
-                        id: article.id,
+                        id,
+                        hash,
+                        path,
                         documents,
                         text_bytes,
-                        warnings: article.warnings,
+                        warnings,
                         acronyms,
+                        article,
                     });
                 }
                 Err(error) => result.errors.push(error),
@@ -511,11 +569,15 @@ impl Pipeline<'_> {
             state
                 .acronyms
                 .extend(std::mem::take(&mut article.acronyms.defined));
-            if !article.acronyms.used.is_empty() {
-                let used = std::mem::take(&mut article.acronyms.used);
-                acc.acronyms_used.push((article.id.clone(), used));
-            }
+            let used = std::mem::take(&mut article.acronyms.used);
             let first = !state.articles.contains_key(&article.id);
+            if !first && let Some(held) = acc.held.remove(&article.id) {
+                // The same id again in one file: its first occurrence is written as it would
+                // have been, and both are read again if need be, as any article not held.
+                acc.held_bytes -= held.cost;
+                acc.acronyms_used.push((article.id.clone(), held.used));
+                self.send_documents(held.documents)?;
+            }
             let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH + 1);
             let add = if !first {
                 // The same id again in one file: it follows its first occurrence.
@@ -548,10 +610,29 @@ impl Pipeline<'_> {
                     self.observer.warning(&article.path, warning);
                     acc.report.warnings += 1;
                 }
-                for document in article.documents {
-                    operations.push(UserOperation::Add(document));
-                    if operations.len() >= PASSAGES_PER_BATCH {
-                        self.send(std::mem::take(&mut operations))?;
+            }
+            let hold = article
+                .article
+                .filter(|(_, cost)| add && first && acc.held_bytes + cost <= self.sizes.hold_bytes);
+            if let Some((parsed, cost)) = hold {
+                acc.held_bytes += cost;
+                let held = HeldArticle {
+                    article: parsed,
+                    documents: article.documents,
+                    used,
+                    cost,
+                };
+                acc.held.insert(article.id.clone(), held);
+            } else {
+                if !used.is_empty() {
+                    acc.acronyms_used.push((article.id.clone(), used));
+                }
+                if add {
+                    for document in article.documents {
+                        operations.push(UserOperation::Add(document));
+                        if operations.len() >= PASSAGES_PER_BATCH {
+                            self.send(std::mem::take(&mut operations))?;
+                        }
                     }
                 }
             }
@@ -568,6 +649,10 @@ impl Pipeline<'_> {
             .run(operations)
             .map(drop)
             .map_err(tantivy_error(self.handle))
+    }
+
+    fn send_documents(&self, documents: Vec<TantivyDocument>) -> Result<(), IndexError> {
+        send_documents(self.writer, documents).map_err(tantivy_error(self.handle))
     }
 
     /// Settles a file once all its chunks are in: its manifest entry, the articles it no longer
@@ -893,6 +978,8 @@ pub fn build_index(
         seen_fields,
         read_records,
         acronyms_used,
+        held,
+        held_bytes: _,
     } = acc;
 
     let missing = map.missing(seen_fields);
@@ -911,16 +998,29 @@ pub fn build_index(
     // knowing the final table, whatever the order of the files.
     let acronyms = Arc::new(corpus_acronyms(extractor, &new_manifest));
     let changed = acronyms.changed_keys(&old_acronyms);
+    let labelling = extractor.clone().with_acronyms(acronyms.clone());
+    // Articles written before the table was known are read again from their files.
+    let mut ids: HashSet<String> = HashSet::new();
     if !changed.is_empty() {
-        let mut ids: HashSet<String> = acronyms_used
-            .into_iter()
-            .filter(|(_, used)| used.iter().any(|key| changed.contains(key)))
-            .map(|(id, _)| id)
-            .collect();
+        ids.extend(
+            acronyms_used
+                .into_iter()
+                .filter(|(_, used)| used.iter().any(|key| changed.contains(key)))
+                .map(|(id, _)| id),
+        );
         if !full_rebuild {
-            ids.extend(labelled_with(&handle, &changed, &old_acronyms)?);
+            // A held article replaces its version of the last commit: it is labelled below.
+            let in_last_commit = labelled_with(&handle, &changed, &old_acronyms)?;
+            ids.extend(
+                in_last_commit
+                    .into_iter()
+                    .filter(|id| !held.contains_key(id)),
+            );
         }
-        let labelling = extractor.clone().with_acronyms(acronyms.clone());
+    }
+    report.articles_relabelled =
+        write_held(&handle, &writer, held, &changed, &labelling).map_err(write_failed)?;
+    if !ids.is_empty() {
         let relabel = Relabel {
             handle: &handle,
             writer: &writer,
@@ -928,7 +1028,7 @@ pub fn build_index(
             map: &map,
             extractor: &labelling,
         };
-        report.articles_relabelled = relabel.run(&mut new_manifest, &ids).map_err(write_failed)?;
+        report.articles_relabelled += relabel.run(&mut new_manifest, &ids).map_err(write_failed)?;
     }
     report
         .errors
@@ -1104,7 +1204,7 @@ fn labelled_with(
 fn article_documents(
     fields: &crate::schema::Fields,
     extractor: &EntityExtractor,
-    article: &crate::model::Article,
+    article: &Article,
 ) -> (Vec<TantivyDocument>, ArticleAcronyms, u64) {
     let mut passages = split_passages(article);
     let acronyms = extractor.annotate_article(article, &mut passages);
@@ -1115,6 +1215,57 @@ fn article_documents(
         .map(|passage| index::passage_document(fields, article, passage))
         .collect();
     (documents, acronyms, text_bytes)
+}
+
+/// Adds documents to the index, `PASSAGES_PER_BATCH` at a time.
+fn send_documents(
+    writer: &IndexWriter,
+    documents: impl IntoIterator<Item = TantivyDocument>,
+) -> tantivy::Result<()> {
+    let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH);
+    for document in documents {
+        operations.push(UserOperation::Add(document));
+        if operations.len() >= PASSAGES_PER_BATCH {
+            writer.run(std::mem::take(&mut operations))?;
+        }
+    }
+    if !operations.is_empty() {
+        writer.run(operations)?;
+    }
+    Ok(())
+}
+
+/// Writes the articles held back by the pipeline once the final acronym table is known: those
+/// that use one of the `changed` acronyms are labelled again from memory with `labelling` (the
+/// final table), on all cores, while the others go in as they were made. None was written
+/// before, so none is deleted. Returns the articles labelled again.
+fn write_held(
+    handle: &IndexHandle,
+    writer: &IndexWriter,
+    held: BTreeMap<String, HeldArticle>,
+    changed: &BTreeSet<String>,
+    labelling: &EntityExtractor,
+) -> Result<usize, IndexError> {
+    use rayon::prelude::*;
+    let fields = &handle.fields;
+    let (again, as_made): (Vec<HeldArticle>, Vec<HeldArticle>) = held
+        .into_values()
+        .partition(|held| held.used.iter().any(|key| changed.contains(key)));
+    std::thread::scope(|scope| {
+        // The writer indexes these while the others are labelled again.
+        let sending = scope
+            .spawn(|| send_documents(writer, as_made.into_iter().flat_map(|held| held.documents)));
+        let labelled: Vec<Vec<TantivyDocument>> = again
+            .par_iter()
+            .map(|held| article_documents(fields, labelling, &held.article).0)
+            .collect();
+        let sent = sending
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        sent.and_then(|()| send_documents(writer, labelled.into_iter().flatten()))
+            .map_err(tantivy_error(handle))
+    })?;
+    Ok(again.len())
 }
 
 /// Labels articles of the index again with the final acronym table of a build.
@@ -1282,7 +1433,9 @@ mod tests {
         (file, observed)
     }
 
-    /// Runs the pipeline over `files` against `old`, commits, and returns what it did.
+    /// Runs the pipeline over `files` against `old` (labelled with no acronym table), writes the
+    /// held articles labelled with the final table, commits, and returns what it did (without
+    /// the held articles).
     fn run_pipeline(
         handle: &IndexHandle,
         files: &[CorpusFile],
@@ -1307,13 +1460,19 @@ mod tests {
         let mut acc = Accumulated::default();
         let to_read: Vec<usize> = (0..files.len()).collect();
         pipeline.run(&to_read, &mut acc).unwrap();
+        let acronyms = Arc::new(corpus_acronyms(&extractor, &acc.manifest));
+        let changed = acronyms.changed_keys(&AcronymTable::default());
+        let labelling = extractor.clone().with_acronyms(acronyms.clone());
+        let held = std::mem::take(&mut acc.held);
+        acc.report.articles_relabelled =
+            write_held(handle, &writer, held, &changed, &labelling).unwrap();
         commit_with_manifest(
             handle,
             writer,
             Path::new("corpus"),
             String::new(),
             &acc.manifest,
-            &AcronymTable::default(),
+            &acronyms,
         )
         .unwrap();
         acc
@@ -1425,6 +1584,7 @@ mod tests {
             chunk_bytes: 150,
             stream_above: 0,
             workers: 3,
+            ..PipelineSizes::default()
         };
         let mut records: Vec<(usize, &str)> =
             (1..=30).map(|id| (id, "Grain exports rose.")).collect();
@@ -1467,6 +1627,122 @@ mod tests {
         assert_eq!(count("feed.jsonl#r3"), 1);
         assert_eq!(count("feed.jsonl#r7"), 0);
         assert_eq!(count("feed.jsonl#r31"), 1);
+    }
+
+    /// The entity names of the passages of `id`, and the deleted documents of the index.
+    fn entities_and_deleted(handle: &IndexHandle, id: &str) -> (BTreeSet<String>, u32) {
+        use tantivy::schema::Value;
+        let searcher = handle.index.reader().unwrap().searcher();
+        let query = tantivy::query::TermQuery::new(
+            Term::from_field_text(handle.fields.article_id, id),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        let addresses = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .unwrap();
+        assert!(!addresses.is_empty(), "no passage of {id}");
+        let mut entities = BTreeSet::new();
+        for address in addresses {
+            let document: TantivyDocument = searcher.doc(address).unwrap();
+            for value in document.get_all(handle.fields.entity_label) {
+                let (_, name) = value.as_str().unwrap().split_once(':').unwrap();
+                entities.insert(name.to_string());
+            }
+        }
+        let deleted = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.num_deleted_docs())
+            .sum();
+        (entities, deleted)
+    }
+
+    /// A feed whose first record uses BAMG, which its last record defines.
+    fn bamg_feed(dir: &Path, first_id: usize) -> (CorpusFile, Observed) {
+        jsonl_file(
+            dir,
+            &[
+                (first_id, "Exports of artillery shells slowed, BAMG said."),
+                (2, "Grain exports rose."),
+                (
+                    3,
+                    "The Balkan Arms Monitoring Group (BAMG) counted artillery shells.",
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn articles_that_use_acronyms_are_held_and_labelled_with_the_final_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, observed) = bamg_feed(dir.path(), 1);
+        let handle = index::create_in_ram();
+        let acc = run_pipeline(
+            &handle,
+            &[file],
+            &[observed],
+            &Manifest::default(),
+            PipelineSizes::default(),
+        );
+        // Held, not written and read again: nothing to read again, nothing deleted.
+        assert!(acc.acronyms_used.is_empty());
+        assert_eq!(acc.report.articles_relabelled, 1);
+        assert_eq!(acc.counts.articles_added, 3);
+        assert_eq!(n_docs(&handle), 3);
+        let (entities, deleted) = entities_and_deleted(&handle, "feed.jsonl#r1");
+        assert!(
+            entities.contains("Balkan Arms Monitoring Group"),
+            "{entities:?}"
+        );
+        assert!(!entities.contains("BAMG"), "{entities:?}");
+        assert_eq!(deleted, 0);
+    }
+
+    #[test]
+    fn past_the_hold_budget_articles_are_written_at_once_and_left_to_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, observed) = bamg_feed(dir.path(), 1);
+        let handle = index::create_in_ram();
+        let sizes = PipelineSizes {
+            hold_bytes: 0,
+            ..PipelineSizes::default()
+        };
+        let acc = run_pipeline(&handle, &[file], &[observed], &Manifest::default(), sizes);
+        assert_eq!(acc.report.articles_relabelled, 0);
+        let ids: Vec<&str> = acc
+            .acronyms_used
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(ids, ["feed.jsonl#r1"]);
+        assert_eq!(n_docs(&handle), 3);
+        // Written with the table it was read with: `Relabel` is left to label it again.
+        let (entities, _) = entities_and_deleted(&handle, "feed.jsonl#r1");
+        assert!(entities.contains("BAMG"), "{entities:?}");
+    }
+
+    #[test]
+    fn a_held_article_whose_id_comes_again_is_written_as_any_other() {
+        let dir = tempfile::tempdir().unwrap();
+        // Record 2 twice: the first uses BAMG (held), the second comes after it.
+        let (file, observed) = bamg_feed(dir.path(), 2);
+        let handle = index::create_in_ram();
+        let acc = run_pipeline(
+            &handle,
+            &[file],
+            &[observed],
+            &Manifest::default(),
+            PipelineSizes::default(),
+        );
+        assert_eq!(acc.report.articles_relabelled, 0);
+        let ids: Vec<&str> = acc
+            .acronyms_used
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect();
+        assert_eq!(ids, ["feed.jsonl#r2"]);
+        // Both occurrences are in the index, as when nothing was held.
+        assert_eq!(n_docs(&handle), 3);
     }
 
     #[test]
