@@ -1672,20 +1672,28 @@ mod tests {
         )
     }
 
+    /// Builds `bamg_feed(first_id)` into a fresh index with `sizes`.
+    fn build_bamg_feed(first_id: usize, sizes: PipelineSizes) -> (IndexHandle, Accumulated) {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, observed) = bamg_feed(dir.path(), first_id);
+        let handle = index::create_in_ram();
+        let acc = run_pipeline(&handle, &[file], &[observed], &Manifest::default(), sizes);
+        (handle, acc)
+    }
+
+    /// The articles left to be read again if the table changes.
+    fn left_to_read_again(acc: &Accumulated) -> Vec<&str> {
+        acc.acronyms_used
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
+
     #[test]
     fn articles_that_use_acronyms_are_held_and_labelled_with_the_final_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let (file, observed) = bamg_feed(dir.path(), 1);
-        let handle = index::create_in_ram();
-        let acc = run_pipeline(
-            &handle,
-            &[file],
-            &[observed],
-            &Manifest::default(),
-            PipelineSizes::default(),
-        );
+        let (handle, acc) = build_bamg_feed(1, PipelineSizes::default());
         // Held, not written and read again: nothing to read again, nothing deleted.
-        assert!(acc.acronyms_used.is_empty());
+        assert!(left_to_read_again(&acc).is_empty());
         assert_eq!(acc.report.articles_relabelled, 1);
         assert_eq!(acc.counts.articles_added, 3);
         assert_eq!(n_docs(&handle), 3);
@@ -1700,21 +1708,13 @@ mod tests {
 
     #[test]
     fn past_the_hold_budget_articles_are_written_at_once_and_left_to_read_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let (file, observed) = bamg_feed(dir.path(), 1);
-        let handle = index::create_in_ram();
         let sizes = PipelineSizes {
             hold_bytes: 0,
             ..PipelineSizes::default()
         };
-        let acc = run_pipeline(&handle, &[file], &[observed], &Manifest::default(), sizes);
+        let (handle, acc) = build_bamg_feed(1, sizes);
         assert_eq!(acc.report.articles_relabelled, 0);
-        let ids: Vec<&str> = acc
-            .acronyms_used
-            .iter()
-            .map(|(id, _)| id.as_str())
-            .collect();
-        assert_eq!(ids, ["feed.jsonl#r1"]);
+        assert_eq!(left_to_read_again(&acc), ["feed.jsonl#r1"]);
         assert_eq!(n_docs(&handle), 3);
         // Written with the table it was read with: `Relabel` is left to label it again.
         let (entities, _) = entities_and_deleted(&handle, "feed.jsonl#r1");
@@ -1723,24 +1723,10 @@ mod tests {
 
     #[test]
     fn a_held_article_whose_id_comes_again_is_written_as_any_other() {
-        let dir = tempfile::tempdir().unwrap();
         // Record 2 twice: the first uses BAMG (held), the second comes after it.
-        let (file, observed) = bamg_feed(dir.path(), 2);
-        let handle = index::create_in_ram();
-        let acc = run_pipeline(
-            &handle,
-            &[file],
-            &[observed],
-            &Manifest::default(),
-            PipelineSizes::default(),
-        );
+        let (handle, acc) = build_bamg_feed(2, PipelineSizes::default());
         assert_eq!(acc.report.articles_relabelled, 0);
-        let ids: Vec<&str> = acc
-            .acronyms_used
-            .iter()
-            .map(|(id, _)| id.as_str())
-            .collect();
-        assert_eq!(ids, ["feed.jsonl#r2"]);
+        assert_eq!(left_to_read_again(&acc), ["feed.jsonl#r2"]);
         // Both occurrences are in the index, as when nothing was held.
         assert_eq!(n_docs(&handle), 3);
     }
