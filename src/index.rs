@@ -411,7 +411,7 @@ mod tests {
             .map(|(field, _)| field.field_id())
             .collect();
         assert!(order.is_sorted(), "values out of field order: {order:?}");
-        // Every field but none is written: the order covers them all.
+        // This passage has a value for every field of the schema.
         let mut distinct = order.clone();
         distinct.dedup();
         assert_eq!(distinct.len(), 12, "{order:?}");
