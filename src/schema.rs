@@ -54,16 +54,14 @@ pub struct Fields {
 /// The user-facing names of the fields a query may name (`title:serbia`).
 pub const QUERY_FIELDS: &[&str] = &["title", "section", "text", "entity", "category", "date"];
 
-fn english_text(stored: bool) -> TextOptions {
+/// Stored, and indexed with the English analyser with positions.
+fn english_text() -> TextOptions {
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(TOKENIZER_EN)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-    let options = TextOptions::default().set_indexing_options(indexing);
-    if stored {
-        options.set_stored()
-    } else {
-        options
-    }
+    TextOptions::default()
+        .set_indexing_options(indexing)
+        .set_stored()
 }
 
 /// Indexed with the terms and positions of the English analyser, from values it already
@@ -94,11 +92,11 @@ pub fn build_schema() -> (Schema, Fields) {
     let fields = Fields {
         article_id: builder.add_text_field("article_id", STRING | STORED | FAST),
         path: builder.add_text_field("path", STRING | STORED),
-        title: builder.add_text_field("title", english_text(true)),
+        title: builder.add_text_field("title", english_text()),
         date: builder.add_date_field("date", date_options),
         // The raw value is kept in the fast column for facets; the index holds the folded key.
         category: builder.add_text_field("category", keyword_text().set_stored().set_fast("raw")),
-        section: builder.add_text_field("section", english_text(true).set_fast("raw")),
+        section: builder.add_text_field("section", english_text().set_fast("raw")),
         text: builder.add_text_field("text", STORED),
         all: builder.add_text_field("all", analysed_text()),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),

@@ -977,10 +977,8 @@ fn may_start_form(info: &TokenInfo, gazetteer: &Gazetteer) -> bool {
     info.capitalised && (!info.plain || gazetteer.may_start_form(info.word))
 }
 
-/// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
-/// and candidates' affixes and sentence starts.
-fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
-    // A connector between capitalised words ("Bank of England") is a candidate too.
+/// A connector between capitalised words ("Bank of England") is a candidate too.
+fn mark_connectors(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
     for idx in 1..infos.len().saturating_sub(1) {
         if !infos[idx].capitalised
             && infos[idx - 1].capitalised
@@ -990,6 +988,12 @@ fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
             infos[idx].candidate = true;
         }
     }
+}
+
+/// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
+/// and candidates' affixes and sentence starts.
+fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
+    mark_connectors(tokens, infos);
     // Tokens before `hashed` have their word and shape hashes.
     let mut hashed = 0;
     for idx in 0..infos.len() {
@@ -1410,15 +1414,7 @@ mod tests {
                 }
             })
             .collect();
-        for idx in 1..infos.len().saturating_sub(1) {
-            if !infos[idx].capitalised
-                && infos[idx - 1].capitalised
-                && infos[idx + 1].capitalised
-                && CONNECTORS.contains(&tokens[idx].text)
-            {
-                infos[idx].candidate = true;
-            }
-        }
+        mark_connectors(tokens, &mut infos);
         for (info, token) in infos.iter_mut().zip(tokens) {
             if info.candidate {
                 info.prefix = affix_hash(token.text, 2, false);
