@@ -5,5 +5,6 @@ pub mod acronyms;
 pub mod conll;
 pub mod date;
 pub mod entities;
+pub mod feature_table;
 pub mod gazetteer;
 pub mod tagger;

@@ -4,17 +4,17 @@
 //! name spans; it does not canonicalise them (the gazetteer and `entities` do).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
+pub use crate::extract::feature_table::N_TAGS;
+use crate::extract::feature_table::{FeatureTable, WeightMap, parse_tsv};
 use crate::extract::gazetteer::{Form, FormKind, Gazetteer, has_uppercase};
 use crate::model::EntityKind;
 
-/// The perceptron's weights, one feature a line: the feature's hash in hex, then one weight a tag.
-const WEIGHTS: &str = include_str!("../../data/ner_weights.tsv");
+/// The perceptron's weights as `build.rs` packed them from `data/ner_weights.tsv`.
+const PACKED_WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ner_weights.table"));
 
 /// The tags, in the order of the weight columns.
-pub const N_TAGS: usize = 5;
 pub const TAGS: [Tag; N_TAGS] = [
     Tag::None,
     Tag::Person,
@@ -338,121 +338,6 @@ impl Fnv {
     }
 }
 
-/// Keys are already hashes: pass them through.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 << 8) | u64::from(*byte);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
-
-type WeightMap = HashMap<u64, [f32; N_TAGS], BuildHasherDefault<IdentityHasher>>;
-
-/// The weights as a flat open-addressing table: a feature is looked up for every candidate
-/// token and template, and most of the time goes to waiting for memory, so `scores` first
-/// loads the key slots of all of a token's features (independent loads the processor overlaps)
-/// and only then compares. Linear probing, at most half full; a miss reads one key slot.
-#[derive(Default)]
-struct FeatureTable {
-    /// 0 marks an empty slot; a feature whose hash is 0 has its row at `zero_idx()`.
-    keys: Vec<u64>,
-    /// One row a slot, then a row of zeros (any miss), then the row of the feature 0.
-    rows: Vec<[f32; N_TAGS]>,
-    /// The feature whose hash is 0 has weights.
-    has_zero: bool,
-    len: usize,
-}
-
-impl FeatureTable {
-    fn from_map(map: &WeightMap) -> FeatureTable {
-        let capacity = (map.len() * 2).next_power_of_two().max(16);
-        let mut table = FeatureTable {
-            keys: vec![0; capacity],
-            rows: vec![[0.0; N_TAGS]; capacity + 2],
-            has_zero: false,
-            len: map.len(),
-        };
-        for (&key, row) in map {
-            if key == 0 {
-                table.rows[capacity + 1] = *row;
-                table.has_zero = true;
-                continue;
-            }
-            let mut slot = table.slot(key);
-            while table.keys[slot] != 0 {
-                slot = (slot + 1) & (capacity - 1);
-            }
-            table.keys[slot] = key;
-            table.rows[slot] = *row;
-        }
-        table
-    }
-
-    #[inline]
-    fn slot(&self, key: u64) -> usize {
-        // Fibonacci hashing: the top bits of the product index a power-of-two table.
-        let bits = self.keys.len().trailing_zeros();
-        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
-    }
-
-    fn miss_idx(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// The row index of `key`, probing on from `slot` whose key `found` is already loaded.
-    #[inline]
-    fn row_idx(&self, key: u64, mut slot: usize, mut found: u64) -> usize {
-        if key == 0 {
-            return if self.has_zero {
-                self.keys.len() + 1
-            } else {
-                self.miss_idx()
-            };
-        }
-        let mask = self.keys.len() - 1;
-        loop {
-            if found == key {
-                return slot;
-            }
-            if found == 0 {
-                return self.miss_idx();
-            }
-            slot = (slot + 1) & mask;
-            found = self.keys[slot];
-        }
-    }
-
-    fn get(&self, key: u64) -> Option<&[f32; N_TAGS]> {
-        if self.keys.is_empty() {
-            return None;
-        }
-        let slot = self.slot(key);
-        let idx = self.row_idx(key, slot, self.keys[slot]);
-        (idx != self.miss_idx()).then(|| &self.rows[idx])
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (u64, &[f32; N_TAGS])> {
-        let zero = self.get(0).map(|row| (0, row));
-        zero.into_iter().chain(
-            self.keys
-                .iter()
-                .zip(&self.rows)
-                .filter(|(key, _)| **key != 0)
-                .map(|(key, row)| (*key, row)),
-        )
-    }
-}
-
 /// Per-token values the features are made of, computed once per token.
 #[derive(Clone, Copy)]
 struct TokenInfo {
@@ -635,10 +520,12 @@ impl std::fmt::Debug for Tagger {
     }
 }
 
-/// The shipped tagger, parsed once per process.
+/// The shipped tagger, unpacked once per process.
 pub fn builtin_tagger() -> &'static Tagger {
     static TAGGER: OnceLock<Tagger> = OnceLock::new();
-    TAGGER.get_or_init(|| Tagger::from_tsv(WEIGHTS))
+    TAGGER.get_or_init(|| Tagger {
+        weights: FeatureTable::unpack(PACKED_WEIGHTS).expect("build.rs packs a valid table"),
+    })
 }
 
 impl Tagger {
@@ -652,27 +539,8 @@ impl Tagger {
     /// Reads weights written by `to_tsv`; lines that do not parse are skipped (the shipped
     /// file is checked by a unit test).
     pub fn from_tsv(text: &str) -> Tagger {
-        let mut weights = WeightMap::default();
-        for line in text.lines() {
-            let mut cells = line.split('\t');
-            let Some(key) = cells
-                .next()
-                .and_then(|key| u64::from_str_radix(key, 16).ok())
-            else {
-                continue;
-            };
-            let mut row = [0.0; N_TAGS];
-            let mut n_cells = 0;
-            for (slot, cell) in row.iter_mut().zip(cells) {
-                *slot = cell.parse().unwrap_or(0.0);
-                n_cells += 1;
-            }
-            if n_cells == N_TAGS {
-                weights.insert(key, row);
-            }
-        }
         Tagger {
-            weights: FeatureTable::from_map(&weights),
+            weights: FeatureTable::from_map(&parse_tsv(text)),
         }
     }
 
@@ -1243,31 +1111,21 @@ mod tests {
     }
 
     #[test]
-    fn shipped_weights_parse() {
+    fn the_packed_weights_are_the_shipped_file() {
+        let shipped = include_str!("../../data/ner_weights.tsv");
+        let n_lines = shipped.lines().count();
+        let parsed = Tagger::from_tsv(shipped);
+        assert_eq!(
+            parsed.n_features(),
+            n_lines,
+            "every line of the file parses"
+        );
         let tagger = builtin_tagger();
-        assert!(tagger.n_features() > 10_000, "{tagger:?}");
+        assert_eq!(tagger.n_features(), n_lines, "{tagger:?}");
+        assert_eq!(tagger.weights.keys, parsed.weights.keys);
+        assert_eq!(tagger.weights.rows, parsed.weights.rows);
         let reread = Tagger::from_tsv(&tagger.to_tsv());
         assert_eq!(reread.n_features(), tagger.n_features());
-    }
-
-    #[test]
-    fn feature_table_finds_every_key_and_only_those() {
-        let mut map = WeightMap::default();
-        // Enough keys to collide in a 2x table, and the feature 0.
-        for key in 0..5_000u64 {
-            let key = key.wrapping_mul(0x0100_0000_01b3);
-            map.insert(key, [key as f32, 1.0, 2.0, 3.0, 4.0]);
-        }
-        let table = FeatureTable::from_map(&map);
-        for (key, row) in &map {
-            assert_eq!(table.get(*key), Some(row), "{key:x}");
-        }
-        assert_eq!(table.get(0x5eed_0000_0001), None);
-        assert_eq!(table.iter().count(), map.len());
-        map.remove(&0);
-        let without_zero = FeatureTable::from_map(&map);
-        assert_eq!(without_zero.get(0), None);
-        assert_eq!(without_zero.iter().count(), map.len());
     }
 
     #[test]
