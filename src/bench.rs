@@ -495,10 +495,8 @@ pub fn generate_queries(
                     ..Filters::default()
                 }),
             FilterKind::Entity => {
-                let labels: Vec<&str> = document
-                    .get_all(fields.entity_label)
-                    .filter_map(|value| value.as_str())
-                    .collect();
+                let labels: Vec<&str> =
+                    crate::index::stored_entity_labels(&fields, &document).collect();
                 if labels.is_empty() {
                     None
                 } else {

@@ -72,7 +72,7 @@ pub struct EntityCounts {
 fn facet_collector(searcher: &Searcher, schema: &tantivy::schema::Schema) -> FacetCollector {
     let fields = searcher.handle().fields;
     FacetCollector {
-        entity_label_field: field_name(schema, fields.entity_label).to_string(),
+        entity_label_field: field_name(schema, fields.entity).to_string(),
         category_field: field_name(schema, fields.category).to_string(),
         date_field: field_name(schema, fields.date).to_string(),
     }
@@ -148,9 +148,7 @@ pub fn fetch_article(
                 .unwrap_or(0),
             section: text_of(&document, fields.section),
             text: text_of(&document, fields.text).unwrap_or_default(),
-            entities: document
-                .get_all(fields.entity_label)
-                .filter_map(|value| value.as_str())
+            entities: crate::index::stored_entity_labels(&fields, &document)
                 .filter_map(parse_entity_label)
                 .collect(),
         });

@@ -47,7 +47,7 @@ pub fn top_entities(
 ) -> Result<Vec<EntityCount>, IndexError> {
     let schema = searcher.schema();
     let collector = FacetCollector {
-        entity_label_field: field_name(schema, fields.entity_label).to_string(),
+        entity_label_field: field_name(schema, fields.entity).to_string(),
         category_field: field_name(schema, fields.category).to_string(),
         date_field: field_name(schema, fields.date).to_string(),
     };

@@ -782,7 +782,7 @@ mod tests {
     fn collector(handle: &crate::index::IndexHandle) -> FacetCollector {
         let schema = handle.index.schema();
         FacetCollector {
-            entity_label_field: field_name(&schema, handle.fields.entity_label).to_string(),
+            entity_label_field: field_name(&schema, handle.fields.entity).to_string(),
             category_field: field_name(&schema, handle.fields.category).to_string(),
             date_field: field_name(&schema, handle.fields.date).to_string(),
         }

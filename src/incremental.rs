@@ -1631,7 +1631,6 @@ mod tests {
 
     /// The entity names of the passages of `id`, and the deleted documents of the index.
     fn entities_and_deleted(handle: &IndexHandle, id: &str) -> (BTreeSet<String>, u32) {
-        use tantivy::schema::Value;
         let searcher = handle.index.reader().unwrap().searcher();
         let query = tantivy::query::TermQuery::new(
             Term::from_field_text(handle.fields.article_id, id),
@@ -1644,8 +1643,8 @@ mod tests {
         let mut entities = BTreeSet::new();
         for address in addresses {
             let document: TantivyDocument = searcher.doc(address).unwrap();
-            for value in document.get_all(handle.fields.entity_label) {
-                let (_, name) = value.as_str().unwrap().split_once(':').unwrap();
+            for label in crate::index::stored_entity_labels(&handle.fields, &document) {
+                let (_, name) = label.split_once(':').unwrap();
                 entities.insert(name.to_string());
             }
         }

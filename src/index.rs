@@ -5,12 +5,12 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::schema::Schema;
+use tantivy::schema::{Schema, Value};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
 use crate::error::IndexError;
-use crate::model::{Article, Passage};
+use crate::model::{Article, Entity, Passage};
 use crate::schema::{
     Fields, SCHEMA_VERSION, analyse_english_into, build_schema, english_analyzer, fields_of,
     register_tokenizers,
@@ -323,19 +323,39 @@ pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -
         document.add_text(fields.all, &analyser.terms);
     });
     document.add_u64(fields.ordinal, u64::from(passage.ordinal));
-    for entity in &passage.entities {
-        document.add_text(fields.entity, &entity.name);
-    }
-    for entity in &passage.entities {
-        document.add_text(
-            fields.entity_label,
-            format!("{}:{}", entity.kind.as_str(), entity.name),
-        );
+    if !passage.entities.is_empty() {
+        document.add_text(fields.entity, entities_value(&passage.entities));
     }
     if let Some(url) = &article.url {
         document.add_text(fields.url, url);
     }
     document
+}
+
+/// The value of `entity` for these entities: their labels (`kind:Name`), tab-separated.
+pub fn entities_value(entities: &[Entity]) -> String {
+    let mut value = String::with_capacity(entities.iter().map(|e| e.name.len() + 14).sum());
+    for (idx, entity) in entities.iter().enumerate() {
+        if idx > 0 {
+            value.push('\t');
+        }
+        value.push_str(entity.kind.as_str());
+        value.push(':');
+        value.push_str(&entity.name);
+    }
+    value
+}
+
+/// The entity labels (`kind:Name`) a stored passage holds (`entities_value`).
+pub fn stored_entity_labels<'a>(
+    fields: &Fields,
+    document: &'a TantivyDocument,
+) -> impl Iterator<Item = &'a str> {
+    document
+        .get_all(fields.entity)
+        .filter_map(|value| value.as_str())
+        .flat_map(|value| value.split('\t'))
+        .filter(|label| !label.is_empty())
 }
 
 /// Commits the writer's work and waits for merges, so that the files on disk are final.
@@ -414,7 +434,14 @@ mod tests {
         // This passage has a value for every field of the schema.
         let mut distinct = order.clone();
         distinct.dedup();
-        assert_eq!(distinct.len(), 12, "{order:?}");
+        assert_eq!(distinct.len(), 11, "{order:?}");
+        let labels: Vec<&str> = stored_entity_labels(&fields, &document).collect();
+        assert_eq!(labels, ["place:Serbia", "place:Czech Republic"]);
+        assert_eq!(
+            document.get_all(fields.entity).count(),
+            1,
+            "one value for all entities"
+        );
         let all: Vec<&str> = document
             .get_all(fields.all)
             .filter_map(|value| tantivy::schema::Value::as_str(&value))

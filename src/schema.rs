@@ -13,7 +13,7 @@ use tantivy::tokenizer::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -23,6 +23,13 @@ pub const TOKENIZER_KEYWORD: &str = "newsdex_keyword";
 /// this way, so that the analysis runs on the build's workers, on every core, and the single
 /// indexing thread only splits the terms out. Queries on `all` use the English analyser.
 pub const TOKENIZER_ANALYSED: &str = "newsdex_analysed";
+/// A passage's entities are one value of `entity`, their labels (`kind:Name`) separated by
+/// tabs (`index::entities_value`): one value, not two for each entity, is what makes writing
+/// them cheap (tantivy's cost is mostly per value). This analyser indexes each label's name,
+/// folded as `keyword_analyzer` folds it, so that filters look up `keyword_analyzer(name)`.
+pub const TOKENIZER_ENTITY_NAMES: &str = "newsdex_entity_names";
+/// The labels of an `entity` value as they are, for its fast column (facets, `entities`).
+pub const TOKENIZER_ENTITY_LABELS: &str = "newsdex_entity_labels";
 
 /// Handles of every field, made once from the schema.
 #[derive(Debug, Clone, Copy)]
@@ -42,11 +49,10 @@ pub struct Fields {
     /// positions are those of the English analyser.
     pub all: Field,
     pub ordinal: Field,
-    /// Folded canonical entity names, for exact filters (`--entity`, `entity:`).
+    /// The passage's entities as one value of tab-separated `kind:Canonical Name` labels:
+    /// stored for display; indexed as folded names, for exact filters (`--entity`, `entity:`);
+    /// fast as labels, for facets.
     pub entity: Field,
-    /// `kind:Canonical Name`, stored for display and fast for facets; not searched (filters
-    /// use `entity`), so it has no inverted index.
-    pub entity_label: Field,
     /// The article's address as the source gave it: stored, not searched.
     pub url: Field,
 }
@@ -82,6 +88,18 @@ fn keyword_text() -> TextOptions {
     )
 }
 
+/// The options of `entity`: see `TOKENIZER_ENTITY_NAMES`.
+fn entity_text() -> TextOptions {
+    TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER_ENTITY_NAMES)
+                .set_index_option(IndexRecordOption::Basic),
+        )
+        .set_stored()
+        .set_fast(TOKENIZER_ENTITY_LABELS)
+}
+
 /// Builds the schema and the handles to its fields.
 pub fn build_schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
@@ -100,8 +118,7 @@ pub fn build_schema() -> (Schema, Fields) {
         text: builder.add_text_field("text", STORED),
         all: builder.add_text_field("all", analysed_text()),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
-        entity: builder.add_text_field("entity", keyword_text()),
-        entity_label: builder.add_text_field("entity_label", STORED | FAST),
+        entity: builder.add_text_field("entity", entity_text()),
         url: builder.add_text_field("url", STORED),
     };
     (builder.build(), fields)
@@ -125,7 +142,6 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, String> {
         all: field("all")?,
         ordinal: field("ordinal")?,
         entity: field("entity")?,
-        entity_label: field("entity_label")?,
         url: field("url")?,
     })
 }
@@ -445,6 +461,7 @@ pub fn query_tokenizers() -> tantivy::tokenizer::TokenizerManager {
     tokenizers.register(TOKENIZER_EN, english_analyzer());
     tokenizers.register(TOKENIZER_ANALYSED, english_analyzer());
     tokenizers.register(TOKENIZER_KEYWORD, keyword_analyzer());
+    tokenizers.register(TOKENIZER_ENTITY_NAMES, EntityValueTokenizer::names());
     tokenizers
 }
 
@@ -463,6 +480,105 @@ pub fn register_tokenizers(index: &tantivy::Index) {
     index
         .fast_field_tokenizer()
         .register(TOKENIZER_KEYWORD, keyword_analyzer());
+    index
+        .tokenizers()
+        .register(TOKENIZER_ENTITY_NAMES, EntityValueTokenizer::names());
+    index
+        .fast_field_tokenizer()
+        .register(TOKENIZER_ENTITY_LABELS, EntityValueTokenizer::labels());
+}
+
+/// Reads an `entity` value (`index::entities_value`): one token a label, either the label as
+/// it is (`labels`) or its name folded as `keyword_analyzer` folds it (`names`).
+#[derive(Clone)]
+pub struct EntityValueTokenizer {
+    /// `None` for labels; the analyser that folds names.
+    keyword: Option<TextAnalyzer>,
+    token: Token,
+}
+
+impl EntityValueTokenizer {
+    pub fn names() -> EntityValueTokenizer {
+        EntityValueTokenizer {
+            keyword: Some(keyword_analyzer()),
+            token: Token::default(),
+        }
+    }
+
+    pub fn labels() -> EntityValueTokenizer {
+        EntityValueTokenizer {
+            keyword: None,
+            token: Token::default(),
+        }
+    }
+}
+
+pub struct EntityValueTokenStream<'a> {
+    labels: std::str::Split<'a, char>,
+    /// Byte offset of the next label.
+    at: usize,
+    keyword: Option<&'a mut TextAnalyzer>,
+    token: &'a mut Token,
+}
+
+impl Tokenizer for EntityValueTokenizer {
+    type TokenStream<'a> = EntityValueTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> EntityValueTokenStream<'a> {
+        self.token.reset();
+        self.token.position = usize::MAX;
+        EntityValueTokenStream {
+            labels: text.split('\t'),
+            at: 0,
+            keyword: self.keyword.as_mut(),
+            token: &mut self.token,
+        }
+    }
+}
+
+impl TokenStream for EntityValueTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        for label in self.labels.by_ref() {
+            let start = self.at;
+            self.at += label.len() + 1;
+            let text = match &mut self.keyword {
+                None => label,
+                // The kind never holds a colon; the name may.
+                Some(_) => label.split_once(':').map_or(label, |(_, name)| name),
+            };
+            if text.is_empty() {
+                continue;
+            }
+            self.token.text.clear();
+            match &mut self.keyword {
+                None => self.token.text.push_str(text),
+                // Lower case is all that folding does to ASCII.
+                Some(_) if text.is_ascii() => self.token.text.extend(
+                    text.bytes()
+                        .map(|byte| char::from(byte.to_ascii_lowercase())),
+                ),
+                Some(keyword) => {
+                    let mut folded = keyword.token_stream(text);
+                    while folded.advance() {
+                        self.token.text.push_str(&folded.token().text);
+                    }
+                }
+            }
+            self.token.position = self.token.position.wrapping_add(1);
+            self.token.offset_from = start;
+            self.token.offset_to = start + label.len();
+            return true;
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
 }
 
 #[cfg(test)]
@@ -474,7 +590,6 @@ mod tests {
         let (schema, built) = build_schema();
         let found = fields_of(&schema).unwrap();
         assert_eq!(found.text, built.text);
-        assert_eq!(found.entity_label, built.entity_label);
         for name in QUERY_FIELDS {
             assert!(query_field(&built, name).is_some(), "{name}");
         }
@@ -698,5 +813,73 @@ mod tests {
             tokens.push(stream.token().text.clone());
         }
         assert_eq!(tokens, ["say", "type", "16", "jet"]);
+    }
+
+    /// The texts of the tokens `tokenizer` makes of an `entity` value.
+    fn entity_tokens(tokenizer: &mut EntityValueTokenizer, value: &str) -> Vec<String> {
+        let mut stream = tokenizer.token_stream(value);
+        let mut texts = Vec::new();
+        while stream.advance() {
+            texts.push(stream.token().text.clone());
+        }
+        texts
+    }
+
+    #[test]
+    fn an_entity_value_indexes_folded_names_and_keeps_labels_for_facets() {
+        let value = crate::index::entities_value(&[
+            crate::model::Entity {
+                name: "Aleksandar Vučić".into(),
+                kind: crate::model::EntityKind::Person,
+            },
+            crate::model::Entity {
+                name: "Ratio: 2".into(),
+                kind: crate::model::EntityKind::Other,
+            },
+        ]);
+        assert_eq!(value, "person:Aleksandar Vučić\tother:Ratio: 2");
+        assert_eq!(
+            entity_tokens(&mut EntityValueTokenizer::names(), &value),
+            ["aleksandar vucic", "ratio: 2"]
+        );
+        assert_eq!(
+            entity_tokens(&mut EntityValueTokenizer::labels(), &value),
+            ["person:Aleksandar Vučić", "other:Ratio: 2"]
+        );
+        assert!(entity_tokens(&mut EntityValueTokenizer::names(), "").is_empty());
+    }
+
+    proptest::proptest! {
+        /// A filter looks up `keyword_analyzer(name)`: what the `entity` value indexes.
+        #[test]
+        fn an_entity_value_indexes_what_filters_look_up(
+            names in proptest::collection::vec("\\PC{1,30}|[A-Za-zÀ-ž' .-]{1,30}", 0..6)
+        ) {
+            let entities: Vec<crate::model::Entity> = names
+                .iter()
+                .map(|name| crate::model::Entity {
+                    name: name.clone(),
+                    kind: crate::model::EntityKind::Organisation,
+                })
+                .collect();
+            let value = crate::index::entities_value(&entities);
+            let expected: Vec<String> = names
+                .iter()
+                .flat_map(|name| {
+                    tokens(&mut keyword_analyzer(), name)
+                        .into_iter()
+                        .map(|token| token.text)
+                })
+                .collect();
+            proptest::prop_assert_eq!(
+                entity_tokens(&mut EntityValueTokenizer::names(), &value),
+                expected
+            );
+            let labels: Vec<String> = names.iter().map(|name| format!("organisation:{name}")).collect();
+            proptest::prop_assert_eq!(
+                entity_tokens(&mut EntityValueTokenizer::labels(), &value),
+                labels
+            );
+        }
     }
 }

@@ -500,7 +500,7 @@ impl Searcher {
         let schema = searcher.schema();
         let fields = self.handle.fields;
         FacetCollector {
-            entity_label_field: field_name(schema, fields.entity_label).to_string(),
+            entity_label_field: field_name(schema, fields.entity).to_string(),
             category_field: field_name(schema, fields.category).to_string(),
             date_field: field_name(schema, fields.date).to_string(),
         }
@@ -827,9 +827,7 @@ impl Searcher {
             .get_first(fields.date)
             .and_then(|value| value.as_datetime())
             .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0));
-        let entities = document
-            .get_all(fields.entity_label)
-            .filter_map(|value| value.as_str())
+        let entities = crate::index::stored_entity_labels(&fields, document)
             .filter_map(parse_entity_label)
             .collect();
         Hit {

@@ -68,7 +68,7 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
     let schema = handle.index.schema();
     let fields = handle.fields;
     let facets = FacetCollector {
-        entity_label_field: field_name(&schema, fields.entity_label).to_string(),
+        entity_label_field: field_name(&schema, fields.entity).to_string(),
         category_field: field_name(&schema, fields.category).to_string(),
         date_field: field_name(&schema, fields.date).to_string(),
     };
