@@ -405,6 +405,11 @@ impl EntityExtractor {
         let mut idx = 0;
         while idx < tokens.len() {
             let tag = tags[idx];
+            // A name never starts on a connector ("of" after "Bank", before "Finland").
+            if tag != Tag::None && !tokens[idx].capitalised && matches[idx].is_none() {
+                idx += 1;
+                continue;
+            }
             // The end (exclusive) of the run of equal tags that starts here.
             let mut run_end = idx;
             if tag != Tag::None {
@@ -413,11 +418,28 @@ impl EntityExtractor {
                 {
                     run_end += 1;
                 }
+                if !tokens[run_end - 1].capitalised {
+                    // The run ends on a connector the tagger put in the name ("Bank of" before
+                    // "Finland", tagged a place): the name goes on through the capitalised
+                    // words that follow, whatever their tags ("Bank of Finland").
+                    let mut name_end = run_end;
+                    while name_end < tokens.len()
+                        && tags[name_end] != Tag::None
+                        && tokens[name_end].capitalised
+                        && !tokens[name_end].starts_line
+                    {
+                        name_end += 1;
+                    }
+                    if name_end > run_end {
+                        run_end = name_end;
+                    }
+                }
                 // A span does not end on a connector ("Bank of").
                 while run_end > idx + 1 && !tokens[run_end - 1].capitalised {
                     run_end -= 1;
                 }
             }
+
             // Known forms never run across lines (a headline into a dateline).
             let known = matches[idx];
             if let Some((form, n_words)) = known
@@ -438,6 +460,11 @@ impl EntityExtractor {
                 idx += 1;
                 continue;
             }
+            // A company's legal form cut off its name ("Standard and Poor's Corp") names nothing.
+            if run_end == idx + 1 && is_legal_form(tokens[idx].text) {
+                idx = run_end;
+                continue;
+            }
             spans.push(Span {
                 first: idx,
                 last: run_end - 1,
@@ -446,6 +473,35 @@ impl EntityExtractor {
             idx = run_end;
         }
     }
+}
+
+/// Legal forms of companies, which follow a name and are no name alone.
+const LEGAL_FORMS: &[&str] = &[
+    "corp",
+    "corp.",
+    "inc",
+    "inc.",
+    "ltd",
+    "ltd.",
+    "co",
+    "co.",
+    "cos",
+    "plc",
+    "llc",
+    "ag",
+    "nv",
+    "gmbh",
+    "lp",
+    "llp",
+    "corporation",
+    "incorporated",
+    "limited",
+];
+
+fn is_legal_form(word: &str) -> bool {
+    LEGAL_FORMS
+        .iter()
+        .any(|form| word.eq_ignore_ascii_case(form))
 }
 
 /// Where the entity of a span is: the gazetteer's, or the article context's under the key.
@@ -540,6 +596,28 @@ mod tests {
                 "{input:?}: want {want}, found {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_name_runs_through_its_connector_and_a_connector_alone_is_no_name() {
+        // The tagger puts "of" in the organisation and tags "Finland" a place.
+        let text = "The Bank of Finland introduced credits. A Bank of Italy circular followed.";
+        check(
+            text,
+            &["organisation:Bank of Finland", "organisation:Bank of Italy"],
+        );
+        let found = names(text);
+        for piece in ["of", "Bank", "Finland", "Italy"] {
+            assert!(!found.iter().any(|name| name == piece), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn a_legal_form_alone_is_no_name() {
+        let found =
+            names("Standard and Poor's Corp said it affirmed the debt of USX Corp and units.");
+        assert!(!found.iter().any(|name| is_legal_form(name)), "{found:?}");
+        assert!(found.iter().any(|name| name == "USX Corp"), "{found:?}");
     }
 
     fn check_resolve(input: &str, expected: &str) {
