@@ -186,7 +186,8 @@ pub struct CompiledQuery {
 pub struct Searcher {
     handle: IndexHandle,
     reader: IndexReader,
-    extractor: EntityExtractor,
+    /// With the acronym table of the loaded commit: `reload` replaces it with the new one's.
+    extractor: std::sync::RwLock<EntityExtractor>,
     /// Built once; each query works on a cheap clone.
     english: TextAnalyzer,
     keyword: TextAnalyzer,
@@ -230,7 +231,7 @@ impl Searcher {
         Ok(Searcher {
             handle,
             reader,
-            extractor,
+            extractor: std::sync::RwLock::new(extractor),
             english: english_analyzer(),
             keyword: keyword_analyzer(),
             key_columns: std::sync::Mutex::new(HashMap::new()),
@@ -240,16 +241,24 @@ impl Searcher {
     /// The same searcher with another extractor (query expansion and `--entity` resolve
     /// names with it).
     pub fn with_extractor(self, extractor: EntityExtractor) -> Searcher {
-        let extractor = extractor.with_acronyms(self.extractor.acronyms().clone());
-        Searcher { extractor, ..self }
+        let extractor = extractor.with_acronyms(self.extractor().acronyms().clone());
+        Searcher {
+            extractor: std::sync::RwLock::new(extractor),
+            ..self
+        }
     }
 
     pub fn handle(&self) -> &IndexHandle {
         &self.handle
     }
 
-    pub fn extractor(&self) -> &EntityExtractor {
-        &self.extractor
+    /// The extractor names resolve with, and the acronym table of the loaded commit (a cheap
+    /// clone: its lists and table are shared).
+    pub fn extractor(&self) -> EntityExtractor {
+        self.extractor
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// A tantivy searcher on the loaded state of the index, for counts and aggregations.
@@ -264,11 +273,18 @@ impl Searcher {
         }
     }
 
-    /// Picks up the last committed state of the index.
+    /// Picks up the last committed state of the index, and its acronym table.
     pub fn reload(&self) -> Result<(), IndexError> {
         self.reader
             .reload()
-            .map_err(|source| self.tantivy_error(source))
+            .map_err(|source| self.tantivy_error(source))?;
+        let acronyms = std::sync::Arc::new(crate::incremental::load_acronyms(&self.handle));
+        let mut extractor = self
+            .extractor
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *extractor = extractor.clone().with_acronyms(acronyms);
+        Ok(())
     }
 
     /// Parses and compiles a query against the current state of the index.
@@ -286,10 +302,11 @@ impl Searcher {
         let node = query::parse(text, default_occur)
             .map_err(|error| IndexError::Query(error.to_string()))?;
         let searcher = self.reader.searcher();
+        let extractor = self.extractor();
         let mut compiler = Compiler {
             searcher: &searcher,
             fields: self.handle.fields,
-            extractor: &self.extractor,
+            extractor: &extractor,
             english: self.english.clone(),
             keyword: self.keyword.clone(),
             highlight: HighlightTerms::default(),
@@ -346,7 +363,7 @@ impl Searcher {
             }
         }
         for name in &filters.entities {
-            let entity = self.extractor.resolve(name);
+            let entity = self.extractor().resolve(name);
             let keys = analyse(&mut self.keyword.clone(), &entity.name);
             if keys.is_empty() {
                 return Err(IndexError::Filter(format!("--entity `{name}` is empty")));
@@ -377,7 +394,7 @@ impl Searcher {
         query: &dyn Query,
     ) -> Result<Box<dyn Query>, IndexError> {
         let expansion =
-            entity_expansion(&self.extractor, &self.handle.fields, query_text, searcher)
+            entity_expansion(&self.extractor(), &self.handle.fields, query_text, searcher)
                 .map_err(|source| self.tantivy_error(source))?;
         Ok(match expansion {
             Some(expansion) => Box::new(BooleanQuery::new(flatten_should(vec![
@@ -1724,6 +1741,55 @@ mod tests {
             ids(&searcher, &request)
                 .iter()
                 .all(|(article, _)| article == "a")
+        );
+    }
+
+    #[test]
+    fn a_reload_picks_up_the_acronym_table_of_the_new_commit() {
+        use crate::build::{BuildOptions, Silent, build_index};
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        std::fs::create_dir(&corpus).unwrap();
+        std::fs::write(
+            corpus.join("a.md"),
+            "# Shells\n\nExports of artillery shells slowed, BAMG said.\n",
+        )
+        .unwrap();
+        let options = BuildOptions {
+            corpus: corpus.clone(),
+            index: dir.path().join("index"),
+            walk: crate::ingest::WalkOptions::default(),
+            memory_mb: crate::index::DEFAULT_MEMORY_MB,
+            rebuild: false,
+            fields: Vec::new(),
+        };
+        let extractor = EntityExtractor::builtin();
+        build_index(&options, &extractor, &Silent).unwrap();
+        let handle = crate::index::open_index(&options.index).unwrap();
+        let searcher = Searcher::new(handle, extractor.clone()).unwrap();
+        let mut request = SearchRequest::new("shells");
+        request.filters.entities = vec!["Balkan Arms Monitoring Group".into()];
+        assert!(ids(&searcher, &request).is_empty());
+        // Another article defines the acronym: the next commit carries a new table.
+        std::fs::write(
+            corpus.join("b.md"),
+            "# Monitors\n\nThe Balkan Arms Monitoring Group (BAMG) counted artillery shells.\n",
+        )
+        .unwrap();
+        build_index(&options, &extractor, &Silent).unwrap();
+        assert_eq!(searcher.extractor().resolve("BAMG").name, "BAMG");
+        searcher.reload().unwrap();
+        assert_eq!(
+            searcher.extractor().resolve("BAMG").name,
+            "Balkan Arms Monitoring Group"
+        );
+        // The filter by the acronym now means the group, in both articles.
+        request.filters.entities = vec!["BAMG".into()];
+        assert_eq!(
+            ids(&searcher, &request).len(),
+            2,
+            "{:?}",
+            ids(&searcher, &request)
         );
     }
 
