@@ -332,7 +332,8 @@ pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -
     document
 }
 
-/// The value of `entity` for these entities: their labels (`kind:Name`), tab-separated.
+/// The value of `entity` for these entities: their labels (`kind:Name`), tab-separated (a tab
+/// inside a name, which only a source's own labels could hold, becomes a space).
 pub fn entities_value(entities: &[Entity]) -> String {
     let mut value = String::with_capacity(entities.iter().map(|e| e.name.len() + 14).sum());
     for (idx, entity) in entities.iter().enumerate() {
@@ -341,7 +342,11 @@ pub fn entities_value(entities: &[Entity]) -> String {
         }
         value.push_str(entity.kind.as_str());
         value.push(':');
-        value.push_str(&entity.name);
+        if entity.name.contains('\t') {
+            value.push_str(&entity.name.replace('\t', " "));
+        } else {
+            value.push_str(&entity.name);
+        }
     }
     value
 }

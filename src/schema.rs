@@ -838,6 +838,11 @@ mod tests {
             },
         ]);
         assert_eq!(value, "person:Aleksandar Vučić\tother:Ratio: 2");
+        let tabbed = crate::index::entities_value(&[crate::model::Entity {
+            name: "Two\tParts".into(),
+            kind: crate::model::EntityKind::Other,
+        }]);
+        assert_eq!(tabbed, "other:Two Parts");
         assert_eq!(
             entity_tokens(&mut EntityValueTokenizer::names(), &value),
             ["aleksandar vucic", "ratio: 2"]
