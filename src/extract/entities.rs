@@ -353,10 +353,14 @@ impl EntityExtractor {
             return (Resolved::Alias, entity.kind);
         }
         if let Some(form) = self.gazetteer.form(key) {
+            let known = &self.gazetteer.known(form.entity).entity;
             let written_kind = match form.kind {
-                FormKind::Name => self.gazetteer.known(form.entity).entity.kind,
+                FormKind::Name => known.kind,
                 FormKind::Adjective => EntityKind::Other,
             };
+            if form.kind == FormKind::Name && !single_word {
+                self.note_head_word(known, &tokens[span.first], context);
+            }
             return (Resolved::Known(form.entity), written_kind);
         }
         let kind = span.tag.kind().unwrap_or(EntityKind::Other);
@@ -373,8 +377,24 @@ impl EntityExtractor {
             let entity = entity.clone();
             let surname = tokens[span.last].text;
             context.aliases.insert(entity_key(surname), entity);
+        } else if !single_word {
+            let entity = entity.clone();
+            self.note_head_word(&entity, &tokens[span.first], context);
         }
         (Resolved::Spelling, kind)
+    }
+
+    /// "The Bank of Finland ... the Bank said": an organisation's first word alone, later in
+    /// the article, means the organisation, unless a list knows the word or the article
+    /// already gave it a meaning.
+    fn note_head_word(&self, entity: &Entity, first: &Token<'_>, context: &mut ArticleContext) {
+        if entity.kind != EntityKind::Organisation {
+            return;
+        }
+        let key = entity_key(first.text);
+        if self.gazetteer.form(&key).is_none() && !context.aliases.contains_key(&key) {
+            context.aliases.insert(key, entity.clone());
+        }
     }
 
     /// The entity `resolve_span` found for the span whose key is `key`.
@@ -610,6 +630,21 @@ mod tests {
         for piece in ["of", "Bank", "Finland", "Italy"] {
             assert!(!found.iter().any(|name| name == piece), "{found:?}");
         }
+    }
+
+    #[test]
+    fn an_organisations_first_word_alone_later_means_the_organisation() {
+        let found = names("The Bank of Finland raised rates. The Bank said inflation slowed.");
+        assert!(
+            found.iter().any(|name| name == "Bank of Finland"),
+            "{found:?}"
+        );
+        assert!(!found.iter().any(|name| name == "Bank"), "{found:?}");
+        // Not before the full name, and not a word a list knows ("European" is Europe's).
+        let found = names("The Bank said so. Later the Bank of Finland raised rates.");
+        assert!(found.iter().any(|name| name == "Bank"), "{found:?}");
+        let found = names("The European Commission proposed a law. European ministers agreed.");
+        assert!(found.iter().any(|name| name == "Europe"), "{found:?}");
     }
 
     #[test]
