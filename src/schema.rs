@@ -816,13 +816,11 @@ mod tests {
     }
 
     /// The texts of the tokens `tokenizer` makes of an `entity` value.
-    fn entity_tokens(tokenizer: &mut EntityValueTokenizer, value: &str) -> Vec<String> {
-        let mut stream = tokenizer.token_stream(value);
-        let mut texts = Vec::new();
-        while stream.advance() {
-            texts.push(stream.token().text.clone());
-        }
-        texts
+    fn entity_tokens(tokenizer: EntityValueTokenizer, value: &str) -> Vec<String> {
+        tokens(&mut TextAnalyzer::from(tokenizer), value)
+            .into_iter()
+            .map(|token| token.text)
+            .collect()
     }
 
     #[test]
@@ -844,14 +842,14 @@ mod tests {
         }]);
         assert_eq!(tabbed, "other:Two Parts");
         assert_eq!(
-            entity_tokens(&mut EntityValueTokenizer::names(), &value),
+            entity_tokens(EntityValueTokenizer::names(), &value),
             ["aleksandar vucic", "ratio: 2"]
         );
         assert_eq!(
-            entity_tokens(&mut EntityValueTokenizer::labels(), &value),
+            entity_tokens(EntityValueTokenizer::labels(), &value),
             ["person:Aleksandar Vučić", "other:Ratio: 2"]
         );
-        assert!(entity_tokens(&mut EntityValueTokenizer::names(), "").is_empty());
+        assert!(entity_tokens(EntityValueTokenizer::names(), "").is_empty());
     }
 
     proptest::proptest! {
@@ -877,12 +875,12 @@ mod tests {
                 })
                 .collect();
             proptest::prop_assert_eq!(
-                entity_tokens(&mut EntityValueTokenizer::names(), &value),
+                entity_tokens(EntityValueTokenizer::names(), &value),
                 expected
             );
             let labels: Vec<String> = names.iter().map(|name| format!("organisation:{name}")).collect();
             proptest::prop_assert_eq!(
-                entity_tokens(&mut EntityValueTokenizer::labels(), &value),
+                entity_tokens(EntityValueTokenizer::labels(), &value),
                 labels
             );
         }

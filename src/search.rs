@@ -362,8 +362,9 @@ impl Searcher {
                 clauses.push((Occur::Must, term_query(fields.section, &token)));
             }
         }
+        let extractor = self.extractor();
         for name in &filters.entities {
-            let entity = self.extractor().resolve(name);
+            let entity = extractor.resolve(name);
             let keys = analyse(&mut self.keyword.clone(), &entity.name);
             if keys.is_empty() {
                 return Err(IndexError::Filter(format!("--entity `{name}` is empty")));

@@ -459,7 +459,6 @@ impl EntityExtractor {
                     run_end -= 1;
                 }
             }
-
             // Known forms never run across lines (a headline into a dateline).
             let known = matches[idx];
             if let Some((form, n_words)) = known
