@@ -1,6 +1,6 @@
 //! Two things the compiler cannot do alone:
 //! - packs the tagger's weights (`data/ner_weights.tsv`) into the table the tagger reads
-//!   (`feature_table`), so that a process copies 3.6 MB in instead of parsing 57,000 lines of
+//!   (`feature_table`), so that a process copies 2 MB in instead of parsing 57,000 lines of
 //!   decimals, which was most of a one-file `newsdex inspect`;
 //! - links the `newsdex` binary as a position-dependent executable. Its code is position
 //!   independent, so the linker resolves every internal address itself: the dynamic loader then

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use newsdex::extract::conll::read_conll;
 use newsdex::extract::entities::{EntityExtractor, entity_key};
-use newsdex::extract::tagger::Tag;
+use newsdex::extract::tagger::{Tag, Tagger};
 use newsdex::model::{Entity, EntityKind};
 
 /// Typed F1 over all kinds on eng.testb must reach this.
@@ -235,12 +235,16 @@ fn add_with_containers(
     }
 }
 
+/// The tagger of `--weights FILE`.
+static CUSTOM_TAGGER: std::sync::OnceLock<Tagger> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
     let mut conll: Option<PathBuf> = None;
     let mut reuters: Option<PathBuf> = None;
     let mut entities_file: Option<PathBuf> = None;
     let mut tagged_only = false;
     let mut show_missed: Option<String> = None;
+    let mut weights: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -249,6 +253,7 @@ fn main() -> ExitCode {
             "--entities" => entities_file = args.next().map(PathBuf::from),
             "--tagged-only" => tagged_only = true,
             "--show-missed" => show_missed = args.next(),
+            "--weights" => weights = args.next().map(PathBuf::from),
             "--bench" => {}
             other => {
                 eprintln!("error: unknown argument `{other}`");
@@ -283,6 +288,19 @@ fn main() -> ExitCode {
     };
     if tagged_only {
         extractor.set_match_untagged_forms(false);
+    }
+    if let Some(path) = weights {
+        // A retrained tagger's weights (`examples/train_tagger.rs`), measured before they are
+        // shipped as `data/ner_weights.tsv`.
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("error: cannot read `{}`: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        };
+        CUSTOM_TAGGER.get_or_init(|| Tagger::from_tsv(&text));
+        extractor = extractor.with_tagger(|| CUSTOM_TAGGER.get().expect("set before use"));
     }
     let _ = Tag::None;
 

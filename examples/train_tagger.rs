@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use newsdex::extract::conll::read_conll;
+use newsdex::extract::feature_table::weights_tsv;
 use newsdex::extract::gazetteer::Gazetteer;
 use newsdex::extract::tagger::train;
 
@@ -50,8 +51,8 @@ fn main() -> ExitCode {
         }
     }
     let gazetteer = Gazetteer::builtin();
-    let tagger = train(&sentences, &gazetteer, epochs, min_weight);
-    let tsv = tagger.to_tsv();
+    let weights = train(&sentences, &gazetteer, epochs, min_weight);
+    let tsv = weights_tsv(&weights);
     if let Err(error) = std::fs::write(&out, &tsv) {
         eprintln!("error: cannot write `{}`: {error}", out.display());
         return ExitCode::from(2);
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
     eprintln!(
         "trained on {} sentences, {epochs} epochs: {} features, {:.2} MB written to {}",
         sentences.len(),
-        tagger.n_features(),
+        weights.len(),
         tsv.len() as f64 / 1e6,
         out.display()
     );

@@ -14,18 +14,20 @@ use tantivy::indexer::UserOperation;
 use tantivy::{IndexWriter, TantivyDocument, Term};
 
 use anyhow::bail;
+use rustc_hash::FxHashSet;
 
 use crate::build::{BuildObserver, BuildOptions, BuildReport, field_map};
 use crate::error::{IndexError, IngestError};
 use crate::extract::acronyms::{
     ACRONYMS_PREFIX, ACRONYMS_SUFFIX, AcronymPair, AcronymTable, ArticleAcronyms,
+    read_bracketed_acronyms,
 };
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle};
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{self, CorpusFile, Format, SkipReason};
 use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed, Payload};
-use crate::model::Article;
+use crate::model::{Article, Entity};
 use crate::passage::split_passages;
 
 /// What the build is about to do, for the observer.
@@ -113,40 +115,55 @@ struct ReadArticle {
     warnings: Vec<String>,
     /// Acronyms it defines and uses, for the corpus table.
     acronyms: ArticleAcronyms,
-    /// When it uses acronyms, the article as parsed (without its warnings) and what holding it
-    /// costs (`held_cost`): the final table may label it otherwise, and held back
-    /// (`HeldArticle`) it is labelled again without reading its file.
-    article: Option<(Article, usize)>,
+    /// When it uses acronyms the final table may resolve otherwise, what its documents lack
+    /// and what holding it costs (`held_cost`): held back (`HeldArticle`), the final table
+    /// completes them; written at once, the table of this build's reading does.
+    as_written: Option<(AsWritten, usize)>,
 }
 
-/// An article read in this build and not yet written: it uses acronyms, and the table it was
-/// labelled with may not be the final one.
+/// What the documents of an article that uses acronyms it does not define lack until a table
+/// resolves them (`complete_documents`): its passages' entities with those acronyms as
+/// written, and its URL, the value that follows them in field order.
+struct AsWritten {
+    entities: Vec<Vec<Entity>>,
+    url: Option<String>,
+}
+
+/// An article read in this build and not yet written: it uses acronyms, and the table that
+/// resolves them may not be the final one.
 struct HeldArticle {
-    article: Article,
+    /// Without their entities.
     documents: Vec<TantivyDocument>,
+    as_written: AsWritten,
     /// Its `ArticleAcronyms::used`.
     used: Vec<String>,
     /// Its share of the hold budget (`PipelineSizes::hold_bytes`).
     cost: usize,
 }
 
-/// Article text and documents held back from the writer at most, in bytes (as `held_cost`
-/// estimates them), so that memory stays bounded whatever the size of the corpus. Articles that
-/// fit are labelled again from memory (Reuters-21578's 7,894 articles that use acronyms take
-/// ~50 MB); past it, articles are written at once, and read again from their files (`Relabel`)
-/// if the final table labels them otherwise.
+/// Documents held back from the writer at most, in bytes (as `held_cost` estimates them), so
+/// that memory stays bounded whatever the size of the corpus. Articles that fit are completed
+/// from memory with the final table (Reuters-21578 holds 1,750 of its 21,578 stories); past
+/// it, articles are written at once, and read again from their files (`Relabel`) if the final
+/// table labels them otherwise.
 const HOLD_BYTES: usize = 64 << 20;
 
-/// What holding an article costs, about: its text in the `Article`, and what its documents
-/// (shrunk to fit) hold, with a few words of bookkeeping per value.
-fn held_cost(documents: &[TantivyDocument], text_bytes: u64) -> usize {
+/// What holding an article costs, about: what its documents (shrunk to fit) and entities hold,
+/// with a few words of bookkeeping per value.
+fn held_cost(documents: &[TantivyDocument], as_written: &AsWritten) -> usize {
     use tantivy::schema::Value;
     let values: usize = documents
         .iter()
         .flat_map(|document| document.field_values())
         .map(|(_, value)| 16 + value.as_str().map_or(8, str::len))
         .sum();
-    text_bytes as usize + values
+    let names: usize = as_written
+        .entities
+        .iter()
+        .flatten()
+        .map(|entity| 32 + entity.name.len())
+        .sum();
+    values + names + as_written.url.as_ref().map_or(0, String::len)
 }
 
 /// What a worker made of one chunk of a file (or of a whole file).
@@ -215,6 +232,9 @@ struct Pipeline<'a> {
     old_manifest: &'a Manifest,
     map: &'a FieldMap,
     extractor: &'a EntityExtractor,
+    /// Acronyms whose meaning may change by the end of the build (`acronyms_to_hold`): an
+    /// article that uses one is held.
+    hold_keys: &'a FxHashSet<String>,
     observer: &'a dyn BuildObserver,
     sizes: PipelineSizes,
 }
@@ -406,30 +426,47 @@ impl Pipeline<'_> {
         for article in output.articles {
             match article {
                 Ok(mut article) => {
-                    let (mut documents, acronyms, text_bytes) =
-                        article_documents(fields, self.extractor, &article);
-                    let hash = manifest::article_hash(&article);
-                    let path = article.path.to_string_lossy().into_owned();
-                    let warnings = std::mem::take(&mut article.warnings);
-                    let (id, article) = if acronyms.used.is_empty() {
-                        (article.id, None)
-                    } else {
-                        // A document reserves a kilobyte, twice what a passage usually needs.
-                        for document in &mut documents {
-                            document.shrink_to_fit();
+                    let ArticleDocuments {
+                        mut documents,
+                        as_written,
+                        acronyms,
+                        text_bytes,
+                    } = article_documents(fields, self.extractor, &article);
+                    let may_change = acronyms.used.iter().any(|key| self.hold_keys.contains(key));
+                    let as_written = match as_written {
+                        Some(as_written) if may_change => {
+                            // A document reserves a kilobyte, twice what a passage usually
+                            // needs.
+                            for document in &mut documents {
+                                document.shrink_to_fit();
+                            }
+                            let cost = held_cost(&documents, &as_written);
+                            Some((as_written, cost))
                         }
-                        let cost = held_cost(&documents, text_bytes);
-                        (article.id.clone(), Some((article, cost)))
+                        Some(as_written) => {
+                            // The final table resolves its acronyms as the table of this
+                            // build's reading does.
+                            let used = &acronyms.used;
+                            complete_documents(
+                                fields,
+                                self.extractor,
+                                used,
+                                &mut documents,
+                                as_written,
+                            );
+                            None
+                        }
+                        None => None,
                     };
                     result.articles.push(ReadArticle {
-                        id,
-                        hash,
-                        path,
+                        hash: manifest::article_hash(&article),
+                        path: article.path.to_string_lossy().into_owned(),
+                        warnings: std::mem::take(&mut article.warnings),
+                        id: article.id,
                         documents,
                         text_bytes,
-                        warnings,
                         acronyms,
-                        article,
+                        as_written,
                     });
                 }
                 Err(error) => result.errors.push(error),
@@ -437,6 +474,47 @@ impl Pipeline<'_> {
         }
         result
     }
+}
+
+/// Bytes of a file the acronym scan reads at a time.
+const SCAN_BLOCK_BYTES: usize = 1 << 20;
+
+/// The acronyms to which the final table of a build may give another meaning than the table
+/// its articles are read with: those in brackets in the files to read (`bracketed_acronyms`, a
+/// superset of those they define, from a scan of their bytes on all cores, at memory speed)
+/// and those of the last commit's table (a definition may be gone). An article that uses none
+/// of them is labelled as the final table would label it and is written at once; one that uses
+/// some is held back to the end (`HeldArticle`), when the table is known. A definition the
+/// scan misses (markup inside the brackets, say) costs only time: the articles that use it
+/// are read again (`Relabel`). An extractor that finds nothing defines nothing: no scan.
+fn acronyms_to_hold(
+    extractor: &EntityExtractor,
+    files: &[CorpusFile],
+    to_read: &[usize],
+    old: &AcronymTable,
+) -> FxHashSet<String> {
+    use rayon::prelude::*;
+    let mut keys = if extractor.finds_nothing() {
+        FxHashSet::default()
+    } else {
+        to_read
+            .par_iter()
+            .map(|&index| bracketed_acronyms_of_file(&files[index].path))
+            .reduce(FxHashSet::default, |mut keys, more| {
+                keys.extend(more);
+                keys
+            })
+    };
+    keys.extend(old.keys().map(str::to_string));
+    keys
+}
+
+/// `bracketed_acronyms` of a file; a file that cannot be read gives none (the pipeline reports
+/// it).
+fn bracketed_acronyms_of_file(path: &Path) -> FxHashSet<String> {
+    std::fs::File::open(path)
+        .and_then(|file| read_bracketed_acronyms(file, SCAN_BLOCK_BYTES))
+        .unwrap_or_default()
 }
 
 /// What the writing thread knows of a file while its chunks come in.
@@ -571,10 +649,17 @@ impl Pipeline<'_> {
                 .extend(std::mem::take(&mut article.acronyms.defined));
             let used = std::mem::take(&mut article.acronyms.used);
             let first = !state.articles.contains_key(&article.id);
-            if !first && let Some(held) = acc.held.remove(&article.id) {
+            if !first && let Some(mut held) = acc.held.remove(&article.id) {
                 // The same id again in one file: its first occurrence is written as it would
                 // have been, and both are read again if need be, as any article not held.
                 acc.held_bytes -= held.cost;
+                complete_documents(
+                    &self.handle.fields,
+                    self.extractor,
+                    &held.used,
+                    &mut held.documents,
+                    held.as_written,
+                );
                 acc.acronyms_used.push((article.id.clone(), held.used));
                 self.send_documents(held.documents)?;
             }
@@ -611,27 +696,37 @@ impl Pipeline<'_> {
                     acc.report.warnings += 1;
                 }
             }
-            let hold = article
-                .article
-                .filter(|(_, cost)| add && first && acc.held_bytes + cost <= self.sizes.hold_bytes);
-            if let Some((parsed, cost)) = hold {
-                acc.held_bytes += cost;
-                let held = HeldArticle {
-                    article: parsed,
-                    documents: article.documents,
-                    used,
-                    cost,
-                };
-                acc.held.insert(article.id.clone(), held);
-            } else {
-                if !used.is_empty() {
-                    acc.acronyms_used.push((article.id.clone(), used));
+            let fits = |cost: usize| add && first && acc.held_bytes + cost <= self.sizes.hold_bytes;
+            match article.as_written {
+                Some((as_written, cost)) if fits(cost) => {
+                    acc.held_bytes += cost;
+                    let held = HeldArticle {
+                        documents: article.documents,
+                        as_written,
+                        used,
+                        cost,
+                    };
+                    acc.held.insert(article.id.clone(), held);
                 }
-                if add {
-                    for document in article.documents {
-                        operations.push(UserOperation::Add(document));
-                        if operations.len() >= PASSAGES_PER_BATCH {
-                            self.send(std::mem::take(&mut operations))?;
+                as_written => {
+                    if let Some((as_written, _)) = as_written {
+                        complete_documents(
+                            &self.handle.fields,
+                            self.extractor,
+                            &used,
+                            &mut article.documents,
+                            as_written,
+                        );
+                    }
+                    if !used.is_empty() {
+                        acc.acronyms_used.push((article.id.clone(), used));
+                    }
+                    if add {
+                        for document in article.documents {
+                            operations.push(UserOperation::Add(document));
+                            if operations.len() >= PASSAGES_PER_BATCH {
+                                self.send(std::mem::take(&mut operations))?;
+                            }
                         }
                     }
                 }
@@ -938,6 +1033,7 @@ pub fn build_index(
     to_read.sort_unstable();
     let total_bytes = to_read.iter().map(|&index| observed[index].size).sum();
     observer.started(to_read.len(), total_bytes);
+    let hold_keys = acronyms_to_hold(extractor, &files, &to_read, &old_acronyms);
     let pipeline = Pipeline {
         handle: &handle,
         writer: &writer,
@@ -946,6 +1042,7 @@ pub fn build_index(
         old_manifest: &old_manifest,
         map: &map,
         extractor: &reading_extractor,
+        hold_keys: &hold_keys,
         observer,
         sizes: PipelineSizes::default(),
     };
@@ -1199,22 +1296,94 @@ fn labelled_with(
     Ok(ids)
 }
 
-/// One article's passages, annotated, as tantivy documents; with the acronyms it defines and
-/// uses, and the bytes of its text (title and passages).
+/// One article's passages as tantivy documents (`article_documents`).
+struct ArticleDocuments {
+    documents: Vec<TantivyDocument>,
+    /// When the article uses acronyms it does not define (`acronyms.used`): what its documents
+    /// lack until `complete_documents`.
+    as_written: Option<AsWritten>,
+    /// What it defines and uses.
+    acronyms: ArticleAcronyms,
+    /// The bytes of its text (title and passages).
+    text_bytes: u64,
+}
+
+impl ArticleDocuments {
+    /// The documents, complete, the acronyms resolved with `labelling`'s table.
+    fn completed(
+        mut self,
+        fields: &crate::schema::Fields,
+        labelling: &EntityExtractor,
+    ) -> Vec<TantivyDocument> {
+        if let Some(as_written) = self.as_written {
+            complete_documents(
+                fields,
+                labelling,
+                &self.acronyms.used,
+                &mut self.documents,
+                as_written,
+            );
+        }
+        self.documents
+    }
+}
+
+/// Splits and labels one article once: an article that uses acronyms is labelled as written
+/// (`EntityExtractor::annotate_article_as_written`), and whichever table is final resolves them
+/// later without tagging it again.
 fn article_documents(
     fields: &crate::schema::Fields,
     extractor: &EntityExtractor,
     article: &Article,
-) -> (Vec<TantivyDocument>, ArticleAcronyms, u64) {
+) -> ArticleDocuments {
     let mut passages = split_passages(article);
-    let acronyms = extractor.annotate_article(article, &mut passages);
+    let acronyms = extractor.annotate_article_as_written(article, &mut passages);
     let text_bytes =
         article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
+    if acronyms.used.is_empty() {
+        let documents = passages
+            .iter()
+            .map(|passage| index::passage_document(fields, article, passage))
+            .collect();
+        return ArticleDocuments {
+            documents,
+            as_written: None,
+            acronyms,
+            text_bytes,
+        };
+    }
     let documents = passages
         .iter()
-        .map(|passage| index::passage_document(fields, article, passage))
+        .map(|passage| index::passage_document_without_entities(fields, article, passage))
         .collect();
-    (documents, acronyms, text_bytes)
+    ArticleDocuments {
+        documents,
+        as_written: Some(AsWritten {
+            entities: passages
+                .into_iter()
+                .map(|passage| passage.entities)
+                .collect(),
+            url: article.url.clone(),
+        }),
+        acronyms,
+        text_bytes,
+    }
+}
+
+/// Adds to the documents of an article that uses the acronyms `used` what they lack
+/// (`as_written`), the acronyms resolved with `labelling`'s table.
+fn complete_documents(
+    fields: &crate::schema::Fields,
+    labelling: &EntityExtractor,
+    used: &[String],
+    documents: &mut [TantivyDocument],
+    mut as_written: AsWritten,
+) {
+    labelling.resolve_used_acronyms(used, as_written.entities.iter_mut());
+    let url = as_written.url.as_deref();
+    for (document, entities) in documents.iter_mut().zip(&as_written.entities) {
+        index::add_entities_and_url(fields, document, entities, url);
+    }
 }
 
 /// Adds documents to the index, `PASSAGES_PER_BATCH` at a time.
@@ -1235,10 +1404,10 @@ fn send_documents(
     Ok(())
 }
 
-/// Writes the articles held back by the pipeline once the final acronym table is known: those
-/// that use one of the `changed` acronyms are labelled again from memory with `labelling` (the
-/// final table), on all cores, while the others go in as they were made. None was written
-/// before, so none is deleted. Returns the articles labelled again.
+/// Writes the articles held back by the pipeline once the final acronym table is known,
+/// completed with it (`labelling`). None was written before, so none is deleted. Returns the
+/// articles that use one of the `changed` acronyms: labelled otherwise than the table they
+/// were read with would have.
 fn write_held(
     handle: &IndexHandle,
     writer: &IndexWriter,
@@ -1246,26 +1415,21 @@ fn write_held(
     changed: &BTreeSet<String>,
     labelling: &EntityExtractor,
 ) -> Result<usize, IndexError> {
-    use rayon::prelude::*;
     let fields = &handle.fields;
-    let (again, as_made): (Vec<HeldArticle>, Vec<HeldArticle>) = held
-        .into_values()
-        .partition(|held| held.used.iter().any(|key| changed.contains(key)));
-    std::thread::scope(|scope| {
-        // The writer indexes these while the others are labelled again.
-        let sending = scope
-            .spawn(|| send_documents(writer, as_made.into_iter().flat_map(|held| held.documents)));
-        let labelled: Vec<Vec<TantivyDocument>> = again
-            .par_iter()
-            .map(|held| article_documents(fields, labelling, &held.article).0)
-            .collect();
-        let sent = sending
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        sent.and_then(|()| send_documents(writer, labelled.into_iter().flatten()))
-            .map_err(tantivy_error(handle))
-    })?;
-    Ok(again.len())
+    let mut relabelled = 0;
+    let documents = held.into_values().flat_map(|mut held| {
+        relabelled += usize::from(held.used.iter().any(|key| changed.contains(key)));
+        complete_documents(
+            fields,
+            labelling,
+            &held.used,
+            &mut held.documents,
+            held.as_written,
+        );
+        held.documents
+    });
+    send_documents(writer, documents).map_err(tantivy_error(handle))?;
+    Ok(relabelled)
 }
 
 /// Labels articles of the index again with the final acronym table of a build.
@@ -1363,7 +1527,8 @@ impl Relabel<'_> {
                         hashes.get(article.id.as_str()) == Some(&manifest::article_hash(article))
                     })
                     .map(|article| {
-                        let (documents, _, _) = article_documents(fields, self.extractor, &article);
+                        let documents = article_documents(fields, self.extractor, &article)
+                            .completed(fields, self.extractor);
                         (article.id, documents)
                     })
                     .collect()
@@ -1446,6 +1611,8 @@ mod tests {
         let writer = index::writer(handle, 50).unwrap();
         let extractor = EntityExtractor::builtin();
         let map = FieldMap::default();
+        let to_read: Vec<usize> = (0..files.len()).collect();
+        let hold_keys = acronyms_to_hold(&extractor, files, &to_read, &AcronymTable::default());
         let pipeline = Pipeline {
             handle,
             writer: &writer,
@@ -1454,11 +1621,11 @@ mod tests {
             old_manifest: old,
             map: &map,
             extractor: &extractor,
+            hold_keys: &hold_keys,
             observer: &crate::build::Silent,
             sizes,
         };
         let mut acc = Accumulated::default();
-        let to_read: Vec<usize> = (0..files.len()).collect();
         pipeline.run(&to_read, &mut acc).unwrap();
         let acronyms = Arc::new(corpus_acronyms(&extractor, &acc.manifest));
         let changed = acronyms.changed_keys(&AcronymTable::default());
@@ -1706,6 +1873,41 @@ mod tests {
     }
 
     #[test]
+    fn an_article_whose_acronyms_no_bracket_defines_is_written_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, observed) = jsonl_file(
+            dir.path(),
+            &[
+                (1, "Exports slowed, BAMG said."),
+                (2, "Exports slowed, QXRT said."),
+                (
+                    3,
+                    "The Balkan Arms Monitoring Group (BAMG) counted artillery shells.",
+                ),
+            ],
+        );
+        let handle = index::create_in_ram();
+        let acc = run_pipeline(
+            &handle,
+            &[file],
+            &[observed],
+            &Manifest::default(),
+            PipelineSizes::default(),
+        );
+        // QXRT is in no brackets: its meaning cannot change, it is not held (and is left to
+        // read again only should a definition the scan missed turn up). BAMG's user is held.
+        assert_eq!(left_to_read_again(&acc), ["feed.jsonl#r2"]);
+        assert_eq!(acc.report.articles_relabelled, 1);
+        let (entities, _) = entities_and_deleted(&handle, "feed.jsonl#r2");
+        assert!(entities.contains("QXRT"), "{entities:?}");
+        let (entities, _) = entities_and_deleted(&handle, "feed.jsonl#r1");
+        assert!(
+            entities.contains("Balkan Arms Monitoring Group"),
+            "{entities:?}"
+        );
+    }
+
+    #[test]
     fn past_the_hold_budget_articles_are_written_at_once_and_left_to_read_again() {
         let sizes = PipelineSizes {
             hold_bytes: 0,
@@ -1728,6 +1930,53 @@ mod tests {
         assert_eq!(left_to_read_again(&acc), ["feed.jsonl#r2"]);
         // Both occurrences are in the index, as when nothing was held.
         assert_eq!(n_docs(&handle), 3);
+    }
+
+    #[test]
+    fn documents_completed_with_a_table_equal_those_made_with_it_at_once() {
+        use crate::model::{EntityKind, Section};
+        use tantivy::Document;
+        let handle = index::create_in_ram();
+        let (fields, schema) = (&handle.fields, handle.index.schema());
+        let long_form = Entity {
+            name: "Balkan Arms Monitoring Group".into(),
+            kind: EntityKind::Organisation,
+        };
+        let table = AcronymTable::from_pairs(&[("bamg".to_string(), long_form.clone())]);
+        let extractor = EntityExtractor::builtin().with_acronyms(Arc::new(table));
+        let article = Article {
+            id: "a.md".into(),
+            path: "a.md".into(),
+            title: "Shell exports".into(),
+            url: Some("https://example.org/a".into()),
+            lead: "Exports of shells slowed, BAMG said in Belgrade.".into(),
+            sections: vec![Section {
+                heading: Some("Outlook".into()),
+                paragraphs: vec!["Serbia expects more, the BAMG report adds.".into()],
+            }],
+            given_entities: vec![Entity {
+                name: "bamg".into(),
+                kind: EntityKind::Organisation,
+            }],
+            ..Article::default()
+        };
+        let made = article_documents(fields, &extractor, &article);
+        assert_eq!(made.acronyms.used, ["bamg"]);
+        let missing = made.as_written.as_ref().expect("it uses BAMG");
+        assert!(missing.entities.iter().flatten().any(|e| e.name == "BAMG"));
+        let completed = made.completed(fields, &extractor);
+        let mut passages = split_passages(&article);
+        extractor.annotate_article(&article, &mut passages);
+        assert!(passages.iter().all(|p| p.entities.contains(&long_form)));
+        let at_once: Vec<String> = passages
+            .iter()
+            .map(|passage| index::passage_document(fields, &article, passage).to_json(&schema))
+            .collect();
+        let completed: Vec<String> = completed
+            .iter()
+            .map(|document| document.to_json(&schema))
+            .collect();
+        assert_eq!(completed, at_once);
     }
 
     #[test]

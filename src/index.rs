@@ -287,6 +287,24 @@ pub fn analysed_for_all(text: &str) -> String {
 /// The tantivy document of one passage. Values are added in the schema's field order, so that
 /// tantivy's sort of a document's values by field finds them sorted.
 pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -> TantivyDocument {
+    let mut document = passage_document_without_entities(fields, article, passage);
+    add_entities_and_url(
+        fields,
+        &mut document,
+        &passage.entities,
+        article.url.as_deref(),
+    );
+    document
+}
+
+/// `passage_document` but for the passage's entities and the article's URL, the last fields,
+/// which `add_entities_and_url` adds: a build makes the documents of an article that uses
+/// acronyms before the corpus table that resolves them is known.
+pub fn passage_document_without_entities(
+    fields: &Fields,
+    article: &Article,
+    passage: &Passage,
+) -> TantivyDocument {
     let mut document = TantivyDocument::default();
     document.add_text(fields.article_id, &article.id);
     document.add_text(fields.path, article.path.to_string_lossy());
@@ -323,13 +341,23 @@ pub fn passage_document(fields: &Fields, article: &Article, passage: &Passage) -
         document.add_text(fields.all, &analyser.terms);
     });
     document.add_u64(fields.ordinal, u64::from(passage.ordinal));
-    if !passage.entities.is_empty() {
-        document.add_text(fields.entity, entities_value(&passage.entities));
+    document
+}
+
+/// Adds a passage's entities and its article's URL to its document
+/// (`passage_document_without_entities`).
+pub fn add_entities_and_url(
+    fields: &Fields,
+    document: &mut TantivyDocument,
+    entities: &[Entity],
+    url: Option<&str>,
+) {
+    if !entities.is_empty() {
+        document.add_text(fields.entity, entities_value(entities));
     }
-    if let Some(url) = &article.url {
+    if let Some(url) = url {
         document.add_text(fields.url, url);
     }
-    document
 }
 
 /// The value of `entity` for these entities: their labels (`kind:Name`), tab-separated (a tab

@@ -6,11 +6,13 @@
 //! index; nothing here reads files or touches the index.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::extract::gazetteer::entity_key;
 use crate::model::Entity;
 
 /// One acronym and the entity it was defined as: (folded key of the acronym, entity).
@@ -22,7 +24,8 @@ pub struct ArticleAcronyms {
     /// Acronyms the article defines in its text that no list knows, by folded key.
     pub defined: Vec<AcronymPair>,
     /// Folded keys of acronym-like names the article uses without defining them and that no
-    /// list knows: what a corpus table resolves (or would, once some article defines them).
+    /// list knows, and of its source's labels that no list knows ("icco"): what a corpus table
+    /// resolves (or would, once some article defines them).
     pub used: Vec<String>,
 }
 
@@ -75,6 +78,11 @@ impl AcronymTable {
     }
 
     /// The entity of a folded acronym (`entity_key`).
+    /// The folded acronyms the table holds, in no order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.pairs.keys().map(String::as_str)
+    }
+
     pub fn get(&self, key: &str) -> Option<&Entity> {
         self.pairs.get(key)
     }
@@ -219,10 +227,166 @@ fn spells_from(
         .any(|(at, &c)| c == letter && spells_from(words, rest, Some(word), at + 1))
 }
 
+/// Bytes an acronym in brackets may take, and the spaces before it: anything longer is no
+/// acronym.
+pub const BRACKETED_MAX_BYTES: usize = 48;
+
+/// Bytes before a bracket in which the name that an acronym in it defines must start.
+pub const BRACKET_LOOKBACK_BYTES: usize = 256;
+
+/// Adds to `keys` the folded key of every acronym-like word right after an opening bracket at
+/// or after `from` in `bytes` ("(SIPRI)", "( NATO )", "(**BAMG**)") that may follow a name it
+/// defines (`may_define`): a superset of the acronyms a text can define (`EntityExtractor`'s
+/// definitions: a name, then the acronym alone in brackets, whose first letter is the name's),
+/// found in a file's raw bytes, any format, without parsing. A build holds back only the
+/// articles that use one of them. Returns where the scan stopped: `bytes.len()`, or, unless
+/// `at_end`, the start of a bracket whose word may go on in the next bytes.
+pub fn bracketed_acronyms(
+    bytes: &[u8],
+    from: usize,
+    at_end: bool,
+    keys: &mut FxHashSet<String>,
+) -> usize {
+    for open in memchr::memchr_iter(b'(', &bytes[from..]).map(|at| from + at) {
+        let rest = &bytes[open + 1..];
+        let start = rest
+            .iter()
+            .position(|byte| !byte.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let len = rest[start..]
+            .iter()
+            .position(|&byte| byte.is_ascii_whitespace() || byte == b')' || byte == b'(')
+            .unwrap_or(rest.len() - start);
+        if start + len == rest.len() && !at_end && rest.len() <= BRACKETED_MAX_BYTES {
+            return open;
+        }
+        if start + len > BRACKETED_MAX_BYTES {
+            continue;
+        }
+        // Markup and quotes around the word: "(**BAMG**)", "(\"BAMG\")".
+        let word = trim_punctuation(&rest[start..start + len]);
+        if let Ok(word) = std::str::from_utf8(word)
+            && is_acronym(word)
+            && may_define(
+                &bytes[open.saturating_sub(BRACKET_LOOKBACK_BYTES)..open],
+                word,
+            )
+        {
+            keys.insert(entity_key(word));
+        }
+    }
+    bytes.len()
+}
+
+/// Words before a bracket that the name an acronym in it defines may span.
+const BRACKET_LOOKBACK_WORDS: usize = 16;
+
+/// Whether the bytes `before` a bracket can end in a name that `acronym` defines for the corpus
+/// table: the word just before the bracket holds a capital letter (a name ends on one), and the
+/// last words, as few as it takes, spell the acronym (`spells_acronym`).
+fn may_define(before: &[u8], acronym: &str) -> bool {
+    let before = before.trim_ascii_end();
+    let last_word = before
+        .rsplit(u8::is_ascii_whitespace)
+        .next()
+        .unwrap_or_default();
+    if !last_word
+        .iter()
+        .any(|byte| byte.is_ascii_uppercase() || !byte.is_ascii())
+    {
+        return false;
+    }
+    let before = String::from_utf8_lossy(before);
+    let mut words: Vec<&str> = before
+        .split_ascii_whitespace()
+        .rev()
+        .take(BRACKET_LOOKBACK_WORDS)
+        .collect();
+    words.reverse();
+    (1..=words.len()).any(|n| spells_acronym(&words[words.len() - n..].join(" "), acronym))
+}
+
+/// `word` without the ASCII punctuation and symbols at its ends (a trailing period stays: "U.N.").
+fn trim_punctuation(word: &[u8]) -> &[u8] {
+    let start = word
+        .iter()
+        .position(|byte| !byte.is_ascii_punctuation())
+        .unwrap_or(word.len());
+    let end = word
+        .iter()
+        .rposition(|&byte| !byte.is_ascii_punctuation() || byte == b'.')
+        .map_or(start, |end| end + 1);
+    &word[start..end.max(start)]
+}
+
+/// `bracketed_acronyms` of everything `reader` gives, read `block_bytes` at a time.
+pub fn read_bracketed_acronyms(
+    mut reader: impl Read,
+    block_bytes: usize,
+) -> std::io::Result<FxHashSet<String>> {
+    let mut keys = FxHashSet::default();
+    let mut buffer = Vec::with_capacity(block_bytes + BRACKET_LOOKBACK_BYTES + BRACKETED_MAX_BYTES);
+    let mut from = 0;
+    loop {
+        let read = (&mut reader)
+            .take(block_bytes as u64)
+            .read_to_end(&mut buffer)?;
+        let at_end = read < block_bytes;
+        let stopped = bracketed_acronyms(&buffer, from, at_end, &mut keys);
+        if at_end {
+            return Ok(keys);
+        }
+        // The bytes a bracket still to scan may look back on stay.
+        let keep = stopped.saturating_sub(BRACKET_LOOKBACK_BYTES);
+        buffer.drain(..keep);
+        from = stopped - keep;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::EntityKind;
+
+    fn bracketed(text: &str) -> BTreeSet<String> {
+        let mut keys = FxHashSet::default();
+        assert_eq!(
+            bracketed_acronyms(text.as_bytes(), 0, true, &mut keys),
+            text.len()
+        );
+        keys.into_iter().collect()
+    }
+
+    #[test]
+    fn acronyms_in_brackets_after_a_name_that_spells_them_are_found_in_raw_bytes() {
+        let text = r#"The Balkan Arms Monitoring Group (BAMG), North Atlantic Treaty Organization
+            ( NATO ), the European **Union** (**EU**), {"x": "Organization for Security and
+            Co-operation in Europe (\"OSCE\")"}, United Nations (U.N.), London (Reuters),
+            Big (not), Year (2024), Alpha (A), Serbia (SIPRI's), an index rose (CBT), Chicago
+            Board of Trade (QRZ), Österreichische Mineralölverwaltung (ÖMV), and a bracket at
+            the end ("#;
+        assert_eq!(
+            bracketed(text),
+            ["bamg", "eu", "nato", "omv", "osce", "u.n."]
+                .map(String::from)
+                .into()
+        );
+    }
+
+    #[test]
+    fn a_scan_in_blocks_finds_what_a_scan_of_the_whole_finds() {
+        let text = "Intro Balkan Arms Monitoring Group (BAMG) middle North Atlantic Treaty \
+                    Organization (  NATO ) European Union((EU)) and Org (\n\nOSCE) (Balkan) \
+                    end Stockholm International Peace Research Institute (SIPRI) and Second \
+                    Institute (SI)";
+        let whole = bracketed(text);
+        assert_eq!(whole.len(), 5, "{whole:?}");
+        for block in 1..=text.len() {
+            let keys = read_bracketed_acronyms(text.as_bytes(), block).unwrap();
+            let keys: BTreeSet<String> = keys.into_iter().collect();
+            assert_eq!(keys, whole, "blocks of {block} bytes");
+        }
+    }
 
     fn organisation(name: &str) -> Entity {
         Entity {

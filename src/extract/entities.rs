@@ -101,6 +101,17 @@ impl EntityExtractor {
         }
     }
 
+    /// The same extractor with another tagger (a retrained one, measured before it ships).
+    pub fn with_tagger(mut self, tagger: fn() -> &'static Tagger) -> EntityExtractor {
+        self.tagger = tagger;
+        self
+    }
+
+    /// Whether this extractor finds no entity in any text (`none`): it defines no acronym either.
+    pub fn finds_nothing(&self) -> bool {
+        (self.tagger)().is_empty() && self.gazetteer.is_empty()
+    }
+
     /// Whether known forms the tagger missed count (on by default); the quality harness
     /// measures both ways.
     pub fn set_match_untagged_forms(&mut self, on: bool) {
@@ -165,23 +176,47 @@ impl EntityExtractor {
     /// (`with_acronyms`); one it defines means its own long form in all its passages, also
     /// before the definition.
     pub fn annotate_article(&self, article: &Article, passages: &mut [Passage]) -> ArticleAcronyms {
+        let acronyms = self.annotate_article_as_written(article, passages);
+        if !acronyms.used.is_empty() {
+            self.resolve_used_acronyms(
+                &acronyms.used,
+                passages.iter_mut().map(|passage| &mut passage.entities),
+            );
+        }
+        acronyms
+    }
+
+    /// `annotate_article` without the corpus table: the acronyms the article uses without
+    /// defining them (`ArticleAcronyms::used`) stay as written, for `resolve_used_acronyms` to
+    /// resolve with whatever table is final. A build labels an article once this way and
+    /// resolves its acronyms when the corpus table is known, without tagging it again.
+    pub fn annotate_article_as_written(
+        &self,
+        article: &Article,
+        passages: &mut [Passage],
+    ) -> ArticleAcronyms {
         let mut context = ArticleContext::default();
         for passage in passages.iter_mut() {
             passage.entities = self.passage_entities(&passage.text, &mut context);
         }
-        let mut acronyms = self.corpus_acronyms(context, passages);
+        let mut acronyms = self.own_acronyms(context, passages);
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
-                if is_acronym(&given.name) {
-                    let key = entity_key(&given.name);
-                    if self.gazetteer.form(&key).is_none() && !acronyms.used.contains(&key) {
-                        acronyms.used.push(key);
-                    }
-                }
-                let mut entity = self.resolve(&given.name);
-                // A label no list knows keeps the kind its source gave it.
+                let mut entity = match self.gazetteer.lookup(&given.name) {
+                    Some(known) => known.entity.clone(),
+                    None => Entity {
+                        name: strip_possessive(given.name.trim()).to_string(),
+                        // A label no list knows keeps the kind its source gave it.
+                        kind: given.kind,
+                    },
+                };
                 if entity.kind == EntityKind::Other {
                     entity.kind = given.kind;
+                }
+                // A label no list knows may be an acronym of the corpus, in any case ("icco").
+                let key = entity_key(&entity.name);
+                if self.gazetteer.form(&key).is_none() && !acronyms.used.contains(&key) {
+                    acronyms.used.push(key);
                 }
                 if !first.entities.contains(&entity) {
                     first.entities.push(entity);
@@ -190,6 +225,39 @@ impl EntityExtractor {
             first.entities.sort();
         }
         acronyms
+    }
+
+    /// Resolves, in an article's entity lists (one a passage) labelled as written
+    /// (`annotate_article_as_written`), the acronyms it uses without defining them (`used`,
+    /// which also holds the keys of its own labels that no list knows), through this
+    /// extractor's corpus table; each list stays sorted and without repeats.
+    pub fn resolve_used_acronyms<'e>(
+        &self,
+        used: &[String],
+        lists: impl Iterator<Item = &'e mut Vec<Entity>>,
+    ) {
+        if self.acronyms.is_empty() {
+            return;
+        }
+        let mut key = String::new();
+        for entities in lists {
+            let mut replaced = false;
+            for entity in entities.iter_mut() {
+                key.clear();
+                push_entity_key(&entity.name, &mut key);
+                if !used.contains(&key) {
+                    continue;
+                }
+                if let Some(corpus) = self.acronyms.get(&key) {
+                    *entity = corpus.clone();
+                    replaced = true;
+                }
+            }
+            if replaced {
+                entities.sort_unstable();
+                entities.dedup();
+            }
+        }
     }
 
     /// The same extractor, resolving the acronyms that articles of the corpus defined.
@@ -214,13 +282,9 @@ impl EntityExtractor {
     }
 
     /// Settles an article's acronyms once its passages are extracted: the pairs it defined
-    /// (unless a list knows the acronym), and for every acronym-like name left as written, the
-    /// article's own definition, or the corpus table's, or none (noted as used).
-    fn corpus_acronyms(
-        &self,
-        context: ArticleContext,
-        passages: &mut [Passage],
-    ) -> ArticleAcronyms {
+    /// (unless a list knows the acronym) replace their acronym in every passage, and every
+    /// other acronym-like name no list knows is left as written and noted as used.
+    fn own_acronyms(&self, context: ArticleContext, passages: &mut [Passage]) -> ArticleAcronyms {
         let mut acronyms = ArticleAcronyms::default();
         for (key, entity) in context.defined {
             if self.gazetteer.form(&key).is_none()
@@ -252,10 +316,6 @@ impl EntityExtractor {
                 }
                 if !acronyms.used.contains(&key) {
                     acronyms.used.push(key.clone());
-                }
-                if let Some(corpus) = self.acronyms.get(&key) {
-                    *entity = corpus.clone();
-                    replaced = true;
                 }
             }
             if replaced {
@@ -810,6 +870,39 @@ mod tests {
         assert_eq!(with_table.resolve("BAMG's"), long_form);
         assert_eq!(with_table.resolve("bamg"), long_form);
         assert_eq!(extractor().resolve("BAMG").name, "BAMG");
+        // Labelled as written, then resolved with the table: as labelled with it, also for a
+        // source's own label in the lead.
+        let labelled = Article {
+            given_entities: vec![
+                Entity {
+                    name: "BAMG".into(),
+                    kind: EntityKind::Organisation,
+                },
+                Entity {
+                    name: "Serbia".into(),
+                    kind: EntityKind::Place,
+                },
+                Entity {
+                    name: "bamg".into(),
+                    kind: EntityKind::Organisation,
+                },
+            ],
+            ..article.clone()
+        };
+        let mut at_once = vec![passage(text), passage("Exports of BAMG members fell.")];
+        let mut later = at_once.clone();
+        let found = with_table.annotate_article(&labelled, &mut at_once);
+        let written = with_table.annotate_article_as_written(&labelled, &mut later);
+        assert_eq!(written, found);
+        assert!(names(&later).contains(&"BAMG".to_string()));
+        assert_ne!(later, at_once);
+        with_table.resolve_used_acronyms(
+            &written.used,
+            later.iter_mut().map(|passage| &mut passage.entities),
+        );
+        assert_eq!(later, at_once);
+        assert!(!names(&at_once).contains(&"BAMG".to_string()));
+        assert!(!names(&at_once).contains(&"bamg".to_string()));
     }
 
     #[test]

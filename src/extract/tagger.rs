@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub use crate::extract::feature_table::N_TAGS;
-use crate::extract::feature_table::{FeatureTable, WeightMap, parse_tsv};
+use crate::extract::feature_table::{FeatureTable, Slot, WeightMap, parse_tsv};
 use crate::extract::gazetteer::{Form, FormKind, Gazetteer, has_uppercase};
 use crate::model::EntityKind;
 
@@ -329,12 +329,25 @@ impl Fnv {
         self.0 ^= u64::from(byte);
         self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
     }
+}
 
-    fn u64(mut self, value: u64) -> Fnv {
-        for byte in value.to_le_bytes() {
-            self.byte(byte);
-        }
-        self
+/// A feature's hash: its template, then the values it combines, each mixed in with one
+/// 64-by-64-bit multiplication whose halves are folded together (as `foldhash` does), a few
+/// cycles where hashing a value's eight bytes one by one took eight dependent multiplications.
+#[derive(Clone, Copy)]
+struct Feature(u64);
+
+impl Feature {
+    const SEED: u64 = 0x243f_6a88_85a3_08d3;
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn new(template: u64) -> Feature {
+        Feature(Feature::SEED).u64(template)
+    }
+
+    fn u64(self, value: u64) -> Feature {
+        let product = u128::from(self.0 ^ value) * u128::from(Feature::MULTIPLIER);
+        Feature((product as u64) ^ ((product >> 64) as u64))
     }
 }
 
@@ -536,30 +549,16 @@ impl Tagger {
         }
     }
 
-    /// Reads weights written by `to_tsv`; lines that do not parse are skipped (the shipped
-    /// file is checked by a unit test).
+    /// Reads weights written by `feature_table::weights_tsv`; lines that do not parse are
+    /// skipped (the shipped file is checked by a unit test).
     pub fn from_tsv(text: &str) -> Tagger {
-        Tagger {
-            weights: FeatureTable::from_map(&parse_tsv(text)),
-        }
+        Tagger::from_map(&parse_tsv(text))
     }
 
-    pub fn to_tsv(&self) -> String {
-        let mut rows: Vec<(u64, &[f32; N_TAGS])> = self.weights.iter().collect();
-        rows.sort_by_key(|(key, _)| *key);
-        let mut out = String::new();
-        for (key, row) in rows {
-            out.push_str(&format!("{key:x}"));
-            for weight in row {
-                if *weight == 0.0 {
-                    out.push_str("\t0");
-                } else {
-                    out.push_str(&format!("\t{weight:.3}"));
-                }
-            }
-            out.push('\n');
+    pub fn from_map(map: &WeightMap) -> Tagger {
+        Tagger {
+            weights: FeatureTable::from_map(map),
         }
-        out
     }
 
     pub fn n_features(&self) -> usize {
@@ -658,26 +657,26 @@ impl Tagger {
         }
     }
 
-    fn scores(&self, features: &[u64]) -> [f32; N_TAGS] {
+    fn scores(&self, features: &[u64]) -> [i32; N_TAGS] {
         const BATCH: usize = 32;
         let table = &self.weights;
-        let mut scores = [0.0; N_TAGS];
-        if table.keys.is_empty() {
+        let mut scores = [0; N_TAGS];
+        if table.slots.is_empty() {
             return scores;
         }
         for batch in features.chunks(BATCH) {
-            // All key loads first, with nothing waiting on them, so that they overlap.
+            // All slot loads first, with nothing waiting on them, so that they overlap.
             let mut slots = [0; BATCH];
-            let mut found = [0; BATCH];
+            let mut found = [Slot::default(); BATCH];
             for (idx, &feature) in batch.iter().enumerate() {
                 slots[idx] = table.slot(feature);
-                found[idx] = table.keys[slots[idx]];
+                found[idx] = table.slots[slots[idx]];
             }
-            // Features add in order; a miss adds the row of zeros, which changes no sum.
+            // A miss adds zeros, which change no sum.
             for (idx, &feature) in batch.iter().enumerate() {
-                let row = &table.rows[table.row_idx(feature, slots[idx], found[idx])];
-                for (score, weight) in scores.iter_mut().zip(row) {
-                    *score += weight;
+                let weights = table.weights_from(feature, slots[idx], found[idx]);
+                for (score, weight) in scores.iter_mut().zip(weights) {
+                    *score += i32::from(weight);
                 }
             }
         }
@@ -909,7 +908,7 @@ fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u
     };
     let here = infos[idx];
     let (prev, next) = (at(-1), at(1));
-    let feature = |template: u64| Fnv::new(template);
+    let feature = |template: u64| Feature::new(template);
     out.push(feature(10).0);
     out.push(feature(11).u64(here.word).0);
     out.push(feature(12).u64(here.shape).0);
@@ -957,7 +956,7 @@ pub fn train(
     gazetteer: &Gazetteer,
     epochs: usize,
     min_weight: f32,
-) -> Tagger {
+) -> WeightMap {
     let mut weights: HashMap<u64, [f32; N_TAGS]> = HashMap::new();
     // Averaging: the running sum of each weight over time, kept lazily.
     let mut totals: HashMap<u64, [f32; N_TAGS]> = HashMap::new();
@@ -1051,9 +1050,7 @@ pub fn train(
             );
         }
     }
-    Tagger {
-        weights: FeatureTable::from_map(&averaged),
-    }
+    averaged
 }
 
 /// Tokens of a text made by joining already tokenised words with single spaces.
@@ -1122,10 +1119,12 @@ mod tests {
         );
         let tagger = builtin_tagger();
         assert_eq!(tagger.n_features(), n_lines, "{tagger:?}");
-        assert_eq!(tagger.weights.keys, parsed.weights.keys);
-        assert_eq!(tagger.weights.rows, parsed.weights.rows);
-        let reread = Tagger::from_tsv(&tagger.to_tsv());
-        assert_eq!(reread.n_features(), tagger.n_features());
+        assert_eq!(tagger.weights.slots, parsed.weights.slots);
+        assert_eq!(tagger.weights.zero, parsed.weights.zero);
+        assert_eq!(
+            tagger.weights.scale.to_bits(),
+            parsed.weights.scale.to_bits()
+        );
     }
 
     #[test]
