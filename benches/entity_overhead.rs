@@ -10,11 +10,13 @@
 //! system), which waiting for a busy machine's cores does not inflate. A second paired
 //! measurement runs the command's own build (`build_index`, into a temporary folder), which
 //! adds what the in-RAM loop leaves out: the pipeline's overlap of reading and indexing, and
-//! the corpus acronym table (articles that use acronyms are held and labelled at the end).
+//! the corpus acronym table (the scan for acronyms in brackets, and the articles that use one
+//! held and completed at the end).
 //!
-//! Run: `cargo bench --bench entity_overhead`; on another folder of articles (Reuters-like
-//! text, say a sample of `newsdex corpus synth`): `NEWSDEX_OVERHEAD_CORPUS=DIR`, with
-//! `NEWSDEX_PAIRED_ONLY=1` and `NEWSDEX_PAIRS=N` for the paired measurement alone.
+//! Run: `cargo bench --bench entity_overhead`; on another folder or file of articles (a sample
+//! of `newsdex corpus synth`, or `../shared/corpora/reuters21578/reuters21578.jsonl`):
+//! `NEWSDEX_OVERHEAD_CORPUS=PATH`, with `NEWSDEX_PAIRED_ONLY=1` and `NEWSDEX_PAIRS=N` for the
+//! paired measurement alone.
 
 mod paired;
 
@@ -68,8 +70,9 @@ fn build_in_ram(
 }
 
 fn entity_overhead(c: &mut Criterion) {
-    // The bundled corpus unless `NEWSDEX_OVERHEAD_CORPUS` names another folder (a larger one
-    // shows the steady state: the bundled 0.18 MB builds in about 30 ms, much of it fixed cost).
+    // The bundled corpus unless `NEWSDEX_OVERHEAD_CORPUS` names another folder or file (a larger
+    // one shows the steady state: the bundled 0.18 MB builds in about 30 ms, much of it fixed
+    // cost).
     let corpus = std::env::var_os("NEWSDEX_OVERHEAD_CORPUS").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
         std::path::PathBuf::from,
