@@ -1340,11 +1340,18 @@ fn article_documents(
     let acronyms = extractor.annotate_article_as_written(article, &mut passages);
     let text_bytes =
         article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
+    let mut documents: Vec<TantivyDocument> = passages
+        .iter()
+        .map(|passage| index::passage_document_without_entities(fields, article, passage))
+        .collect();
+    let entities = passages.into_iter().map(|passage| passage.entities);
+    let as_written = AsWritten {
+        entities: entities.collect(),
+        url: article.url.clone(),
+    };
     if acronyms.used.is_empty() {
-        let documents = passages
-            .iter()
-            .map(|passage| index::passage_document(fields, article, passage))
-            .collect();
+        // Nothing for a table to resolve: complete at once.
+        complete_documents(fields, extractor, &[], &mut documents, as_written);
         return ArticleDocuments {
             documents,
             as_written: None,
@@ -1352,19 +1359,9 @@ fn article_documents(
             text_bytes,
         };
     }
-    let documents = passages
-        .iter()
-        .map(|passage| index::passage_document_without_entities(fields, article, passage))
-        .collect();
     ArticleDocuments {
         documents,
-        as_written: Some(AsWritten {
-            entities: passages
-                .into_iter()
-                .map(|passage| passage.entities)
-                .collect(),
-            url: article.url.clone(),
-        }),
+        as_written: Some(as_written),
         acronyms,
         text_bytes,
     }

@@ -128,10 +128,7 @@ impl EntityExtractor {
         match self.gazetteer.lookup(name) {
             Some(known) => known.entity.clone(),
             None if let Some(entity) = self.corpus_acronym(name) => entity.clone(),
-            None => Entity {
-                name: strip_possessive(name.trim()).to_string(),
-                kind: EntityKind::Other,
-            },
+            None => as_written(name, EntityKind::Other),
         }
     }
 
@@ -202,13 +199,10 @@ impl EntityExtractor {
         let mut acronyms = self.own_acronyms(context, passages);
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
+                // A label no list knows keeps the kind its source gave it.
                 let mut entity = match self.gazetteer.lookup(&given.name) {
                     Some(known) => known.entity.clone(),
-                    None => Entity {
-                        name: strip_possessive(given.name.trim()).to_string(),
-                        // A label no list knows keeps the kind its source gave it.
-                        kind: given.kind,
-                    },
+                    None => as_written(&given.name, given.kind),
                 };
                 if entity.kind == EntityKind::Other {
                     entity.kind = given.kind;
@@ -236,7 +230,7 @@ impl EntityExtractor {
         used: &[String],
         lists: impl Iterator<Item = &'e mut Vec<Entity>>,
     ) {
-        if self.acronyms.is_empty() {
+        if used.is_empty() || self.acronyms.is_empty() {
             return;
         }
         let mut key = String::new();
@@ -611,6 +605,14 @@ struct Span {
     /// Inclusive.
     last: usize,
     tag: Tag,
+}
+
+/// A name no list knows, as written (without a possessive).
+fn as_written(name: &str, kind: EntityKind) -> Entity {
+    Entity {
+        name: strip_possessive(name.trim()).to_string(),
+        kind,
+    }
 }
 
 fn tag_of(kind: EntityKind) -> Tag {

@@ -128,22 +128,8 @@ impl FeatureTable {
     /// The weights of `key`, probing on from `slot` whose content `found` is already loaded;
     /// zeros for a feature the table does not hold.
     #[inline]
-    pub fn weights_from(&self, key: u64, mut slot: usize, mut found: Slot) -> [i16; N_TAGS] {
-        if key == 0 {
-            return self.zero.unwrap_or_default();
-        }
-        let wanted = fingerprint(key);
-        let mask = self.slots.len() - 1;
-        loop {
-            if found.fingerprint == wanted {
-                return found.weights;
-            }
-            if found.fingerprint == 0 {
-                return [0; N_TAGS];
-            }
-            slot = (slot + 1) & mask;
-            found = self.slots[slot];
-        }
+    pub fn weights_from(&self, key: u64, slot: usize, found: Slot) -> [i16; N_TAGS] {
+        self.probe(key, slot, found).unwrap_or_default()
     }
 
     /// The integer weights of `key`, if the table holds it.
@@ -154,11 +140,19 @@ impl FeatureTable {
         if self.slots.is_empty() {
             return None;
         }
+        let slot = self.slot(key);
+        self.probe(key, slot, self.slots[slot])
+    }
+
+    /// Linear probing from `slot`, whose content `found` is already loaded.
+    #[inline]
+    fn probe(&self, key: u64, mut slot: usize, mut found: Slot) -> Option<[i16; N_TAGS]> {
+        if key == 0 {
+            return self.zero;
+        }
         let wanted = fingerprint(key);
         let mask = self.slots.len() - 1;
-        let mut slot = self.slot(key);
         loop {
-            let found = self.slots[slot];
             if found.fingerprint == wanted {
                 return Some(found.weights);
             }
@@ -166,6 +160,7 @@ impl FeatureTable {
                 return None;
             }
             slot = (slot + 1) & mask;
+            found = self.slots[slot];
         }
     }
 }
