@@ -105,6 +105,18 @@ pub fn process_file(
     map: &FieldMap,
     extractor: &EntityExtractor,
 ) -> FileArticles {
+    process_file_with(file, map, |article, passages| {
+        extractor.annotate(article, passages)
+    })
+}
+
+/// `process_file`, with `annotate` filling in the passages' entities, article by article in
+/// the file's order.
+pub fn process_file_with(
+    file: &CorpusFile,
+    map: &FieldMap,
+    mut annotate: impl FnMut(&Article, &mut [Passage]),
+) -> FileArticles {
     let mut result = FileArticles::default();
     ingest::split_file(file.clone(), ingest::CHUNK_BYTES, &mut |chunk| {
         let output = ingest::read_chunk(chunk, map);
@@ -114,7 +126,7 @@ pub fn process_file(
             match article {
                 Ok(article) => {
                     let mut passages = split_passages(&article);
-                    extractor.annotate(&article, &mut passages);
+                    annotate(&article, &mut passages);
                     result.articles.push((article, passages));
                 }
                 Err(error) => result.errors.push(error),

@@ -487,7 +487,7 @@ const SCAN_BLOCK_BYTES: usize = 1 << 20;
 /// some is held back to the end (`HeldArticle`), when the table is known. A definition the
 /// scan misses (markup inside the brackets, say) costs only time: the articles that use it
 /// are read again (`Relabel`). An extractor that finds nothing defines nothing: no scan.
-fn acronyms_to_hold(
+pub(crate) fn acronyms_to_hold(
     extractor: &EntityExtractor,
     files: &[CorpusFile],
     to_read: &[usize],
@@ -1240,7 +1240,16 @@ pub fn load_acronyms(handle: &IndexHandle) -> AcronymTable {
 /// The acronym table of the definitions a manifest holds, without the acronyms the extractor's
 /// lists know (which win).
 fn corpus_acronyms(extractor: &EntityExtractor, manifest: &Manifest) -> AcronymTable {
-    let mut table = AcronymTable::from_pairs(manifest.acronym_pairs());
+    corpus_table(extractor, manifest.acronym_pairs())
+}
+
+/// The acronym table of a corpus's definitions, without the acronyms the extractor's lists
+/// know (which win).
+pub(crate) fn corpus_table<'a>(
+    extractor: &EntityExtractor,
+    pairs: impl IntoIterator<Item = &'a AcronymPair>,
+) -> AcronymTable {
+    let mut table = AcronymTable::from_pairs(pairs);
     table.retain_unknown(|key| extractor.gazetteer().form(key).is_some());
     table
 }

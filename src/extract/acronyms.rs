@@ -165,66 +165,92 @@ fn ascii_acronym(chars: impl Iterator<Item = char>) -> bool {
 /// initial or nothing; one capitalised word at the end may give nothing ("Industrial Bank of
 /// Japan Ltd" is IBJ).
 pub fn spells_acronym(long_form: &str, acronym: &str) -> bool {
-    let letters: Vec<char> = deunicode::deunicode(acronym)
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    let folded = deunicode::deunicode(long_form);
-    // (letters of the word in lower case, whether it is capitalised)
-    let words: Vec<(Vec<char>, bool)> = folded
-        .split(|c: char| c.is_whitespace() || c == '-')
-        .map(|word| {
-            word.chars()
-                .filter(char::is_ascii_alphabetic)
-                .collect::<Vec<_>>()
-        })
-        .filter(|word| !word.is_empty())
-        .map(|word| {
-            let capitalised = word[0].is_ascii_uppercase();
-            (
-                word.iter().map(char::to_ascii_lowercase).collect(),
-                capitalised,
-            )
-        })
-        .collect();
-    let n_capitalised = words.iter().filter(|(_, capitalised)| *capitalised).count();
-    if letters.len() < 2 || n_capitalised == 0 || n_capitalised > letters.len() + 1 {
-        return false;
-    }
-    spells_from(&words, &letters, None, 0)
+    let mut words = SpellingWords::default();
+    words.push(long_form);
+    words.spell(0, &acronym_letters(acronym))
 }
 
-/// The rest of `spells_acronym`: `letters` are still to match, inside word `word` from
-/// `offset`, or from the initial of a next word.
-fn spells_from(
-    words: &[(Vec<char>, bool)],
-    letters: &[char],
-    word: Option<usize>,
-    offset: usize,
-) -> bool {
-    let next = word.map_or(0, |word| word + 1);
-    let Some((&letter, rest)) = letters.split_first() else {
-        return words[next..].iter().filter(|(_, cap)| *cap).count() <= 1;
-    };
-    for (at, (candidate, capitalised)) in words.iter().enumerate().skip(next) {
-        if candidate[0] == letter && spells_from(words, rest, Some(at), 1) {
-            return true;
-        }
-        if *capitalised {
-            // A capitalised word is never skipped.
-            break;
+/// The letters of an acronym that its long form must give: ASCII letters, in lower case, after
+/// transliteration ("U.N." gives "un").
+fn acronym_letters(acronym: &str) -> Vec<u8> {
+    deunicode::deunicode_with_tofu_cow(acronym, "[?]")
+        .bytes()
+        .filter(u8::is_ascii_alphabetic)
+        .map(|byte| byte.to_ascii_lowercase())
+        .collect()
+}
+
+/// Words as `spells_acronym` reads them: transliterated, split at spaces and hyphens, each
+/// word's ASCII letters in lower case (one buffer for all) and whether it is capitalised.
+#[derive(Default)]
+struct SpellingWords {
+    letters: Vec<u8>,
+    /// (start, end) in `letters`, capitalised.
+    words: Vec<(usize, usize, bool)>,
+}
+
+impl SpellingWords {
+    /// Appends the words of `text`.
+    fn push(&mut self, text: &str) {
+        let folded = deunicode::deunicode_with_tofu_cow(text, "[?]");
+        for word in folded.split(|c: char| c.is_whitespace() || c == '-') {
+            let start = self.letters.len();
+            let mut capitalised = None;
+            for byte in word.bytes().filter(u8::is_ascii_alphabetic) {
+                capitalised.get_or_insert(byte.is_ascii_uppercase());
+                self.letters.push(byte.to_ascii_lowercase());
+            }
+            if let Some(capitalised) = capitalised {
+                self.words.push((start, self.letters.len(), capitalised));
+            }
         }
     }
-    let Some(word) = word else {
-        return false;
-    };
-    words[word]
-        .0
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .any(|(at, &c)| c == letter && spells_from(words, rest, Some(word), at + 1))
+
+    /// Whether the words from the `from`th on spell `acronym` (`acronym_letters`).
+    fn spell(&self, from: usize, acronym: &[u8]) -> bool {
+        let words = &self.words[from..];
+        let n_capitalised = words
+            .iter()
+            .filter(|(_, _, capitalised)| *capitalised)
+            .count();
+        if acronym.len() < 2 || n_capitalised == 0 || n_capitalised > acronym.len() + 1 {
+            return false;
+        }
+        self.spells_from(words, acronym, None, 0)
+    }
+
+    /// The rest of `spell`: `acronym` is still to match, inside word `word` of `words` from
+    /// `offset`, or from the initial of a next word.
+    fn spells_from(
+        &self,
+        words: &[(usize, usize, bool)],
+        acronym: &[u8],
+        word: Option<usize>,
+        offset: usize,
+    ) -> bool {
+        let next = word.map_or(0, |word| word + 1);
+        let Some((&letter, rest)) = acronym.split_first() else {
+            return words[next..].iter().filter(|(_, _, cap)| *cap).count() <= 1;
+        };
+        for (at, &(start, _, capitalised)) in words.iter().enumerate().skip(next) {
+            if self.letters[start] == letter && self.spells_from(words, rest, Some(at), 1) {
+                return true;
+            }
+            if capitalised {
+                // A capitalised word is never skipped.
+                break;
+            }
+        }
+        let Some(word) = word else {
+            return false;
+        };
+        let (start, end, _) = words[word];
+        self.letters[start..end]
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .any(|(at, &c)| c == letter && self.spells_from(words, rest, Some(word), at + 1))
+    }
 }
 
 /// Bytes an acronym in brackets may take, and the spaces before it: anything longer is no
@@ -296,14 +322,28 @@ fn may_define(before: &[u8], acronym: &str) -> bool {
     {
         return false;
     }
+    let letters = acronym_letters(acronym);
+    if letters.len() < 2 {
+        return false;
+    }
     let before = String::from_utf8_lossy(before);
-    let mut words: Vec<&str> = before
+    let mut window: Vec<&str> = before
         .split_ascii_whitespace()
         .rev()
         .take(BRACKET_LOOKBACK_WORDS)
         .collect();
-    words.reverse();
-    (1..=words.len()).any(|n| spells_acronym(&words[words.len() - n..].join(" "), acronym))
+    window.reverse();
+    // The words of the whole window, read once: the last n window words are a suffix of them.
+    let mut words = SpellingWords::default();
+    let mut starts = Vec::with_capacity(window.len());
+    for word in &window {
+        starts.push(words.words.len());
+        words.push(word);
+    }
+    starts
+        .iter()
+        .rev()
+        .any(|&start| words.spell(start, &letters))
 }
 
 /// `word` without the ASCII punctuation and symbols at its ends (a trailing period stays: "U.N.").
@@ -475,6 +515,35 @@ mod tests {
                 !spells_acronym(long_form, acronym),
                 "{long_form} ({acronym})"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// `may_define` reads the window's words once; it decides as its definition does: the
+        /// last n words, joined, spell the acronym, for some n.
+        #[test]
+        fn may_define_is_some_suffix_of_the_window_spelling_the_acronym(
+            words in proptest::collection::vec(
+                "[A-Z][a-z]{0,6}|[a-z]{1,4}|[A-Z]\\.[A-Z]\\.|[A-Z][a-z]+-[A-Z][a-z]+|Ö[a-z]{1,3}",
+                0..20,
+            ),
+            acronym in "[A-ZÖ]{1,5}|[A-Z]\\.[A-Z]\\.",
+        ) {
+            let before = words.join(" ");
+            let window: Vec<&str> = words
+                .iter()
+                .rev()
+                .take(BRACKET_LOOKBACK_WORDS)
+                .rev()
+                .map(String::as_str)
+                .collect();
+            let last_capitalised = words
+                .last()
+                .is_some_and(|word| word.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()));
+            let expected = last_capitalised
+                && (1..=window.len())
+                    .any(|n| spells_acronym(&window[window.len() - n..].join(" "), &acronym));
+            proptest::prop_assert_eq!(may_define(before.as_bytes(), &acronym), expected);
         }
     }
 

@@ -1,16 +1,21 @@
-//! Quickwit build: corpus -> the same pipeline as the local build (`build::process_file`) ->
-//! NDJSON batches of bounded size -> a Quickwit index newsdex created from its own mapping.
+//! Quickwit build: corpus -> the same pipeline as the local build (`build::process_file_with`,
+//! and the corpus acronym table: articles that use an acronym another may define wait for it)
+//! -> NDJSON batches of bounded size -> a Quickwit index newsdex created from its own mapping.
 //! Replaces changed files through delete tasks (asynchronous) or the whole index with
 //! `rebuild`. Reports rejected documents by article path; prints nothing itself.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::build::{BuildObserver, BuildReport, process_file, skip_message};
+use crate::build::{BuildObserver, BuildReport, process_file_with, skip_message};
 use crate::error::IngestError;
+use crate::extract::acronyms::AcronymTable;
 use crate::extract::entities::EntityExtractor;
+use crate::incremental::{acronyms_to_hold, corpus_table};
 use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, SkipReason, Walk, WalkOptions};
+use crate::model::{Article, Passage};
 
 use super::client::{QuickwitClient, QuickwitError};
 use super::document::{Analysers, Batch, Batcher, encode, to_ndjson_line};
@@ -123,38 +128,81 @@ pub fn encode_corpus<E>(
     }
     let total_bytes = walk.files.iter().map(|file| file.size).sum();
     observer.started(walk.files.len(), total_bytes);
-    let mut analysers = Analysers::default();
+    // As the local build does: an article that uses an acronym some file may define is held
+    // until every file is read and the corpus table is known; the others go out at once.
+    let all: Vec<usize> = (0..walk.files.len()).collect();
+    let hold_keys = acronyms_to_hold(extractor, &walk.files, &all, &AcronymTable::default());
+    let mut pairs = Vec::new();
+    let mut held = Vec::new();
+    let mut out = Encoder {
+        analysers: Analysers::default(),
+        observer,
+        report: &mut report,
+        sink: &mut sink,
+    };
     for file in &walk.files {
-        let read = process_file(file, map, extractor);
+        let mut acronyms = Vec::new();
+        let read = process_file_with(file, map, |article, passages| {
+            acronyms.push(extractor.annotate_article_as_written(article, passages));
+        });
         observer.progress(file.size);
         for error in read.errors {
             observer.error(&error);
-            report.errors.push(error);
+            out.report.errors.push(error);
         }
-        if !(read.failed && read.articles.is_empty()) {
-            {
-                report.files_read += 1;
-                report.bytes += file.size;
-                for (article, passages) in read.articles {
-                    let article_path = article.path.to_string_lossy().into_owned();
-                    for passage in &passages {
-                        sink(
-                            to_ndjson_line(&encode(&mut analysers, &article, passage)),
-                            &article_path,
-                        )?;
-                    }
-                    for warning in &article.warnings {
-                        observer.warning(&file.path.to_string_lossy(), warning);
-                        report.warnings += 1;
-                    }
-                    report.articles += 1;
-                    report.passages += passages.len();
-                }
+        if read.failed && read.articles.is_empty() {
+            continue;
+        }
+        out.report.files_read += 1;
+        out.report.bytes += file.size;
+        for ((article, passages), acronyms) in read.articles.into_iter().zip(acronyms) {
+            pairs.extend(acronyms.defined);
+            if acronyms.used.iter().any(|key| hold_keys.contains(key)) {
+                held.push((article, passages, acronyms.used));
+            } else {
+                out.article(&article, &passages)?;
             }
         }
     }
+    let labelling = extractor
+        .clone()
+        .with_acronyms(Arc::new(corpus_table(extractor, &pairs)));
+    for (article, mut passages, used) in held {
+        labelling.resolve_used_acronyms(&used, passages.iter_mut().map(|p| &mut p.entities));
+        out.article(&article, &passages)?;
+    }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Where `encode_corpus` sends the documents of each article, and what it counts.
+struct Encoder<'a, S> {
+    analysers: Analysers,
+    observer: &'a dyn BuildObserver,
+    report: &'a mut BuildReport,
+    sink: &'a mut S,
+}
+
+impl<S> Encoder<'_, S> {
+    fn article<E>(&mut self, article: &Article, passages: &[Passage]) -> Result<(), E>
+    where
+        S: FnMut(String, &str) -> Result<(), E>,
+    {
+        let article_path = article.path.to_string_lossy();
+        for passage in passages {
+            (self.sink)(
+                to_ndjson_line(&encode(&mut self.analysers, article, passage)),
+                &article_path,
+            )?;
+        }
+        for warning in &article.warnings {
+            self.observer.warning(&article_path, warning);
+            self.report.warnings += 1;
+        }
+        self.report.articles += 1;
+        self.report.passages += passages.len();
+        Ok(())
+    }
 }
 
 /// Field names of an index config as Quickwit returns it.
@@ -429,6 +477,70 @@ mod tests {
                 .unwrap()
                 .contains(&json!("organisation:Zorblax Industries"))
         }));
+    }
+
+    #[test]
+    fn an_acronym_another_file_defines_resolves_through_the_corpus_table() {
+        let corpus = tempfile::tempdir().unwrap();
+        std::fs::write(
+            corpus.path().join("a.md"),
+            "# Cocoa\n\nThe ICCO council met in London on Tuesday.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            corpus.path().join("b.md"),
+            "# Pact\n\nThe International Cocoa Organization (ICCO) agreed on a buffer stock.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            corpus.path().join("c.md"),
+            "# Markets\n\nPrices rose in Belgrade.\n",
+        )
+        .unwrap();
+        let server = ReplayServer::start(vec![
+            Route::create_index("news"),
+            Route::ingest("news", vec![Canned::ingested(1, 0)]),
+        ])
+        .unwrap();
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
+        assert!(report.is_complete());
+        let documents: Vec<serde_json::Value> = server
+            .received()
+            .into_iter()
+            .filter(|r| r.target.contains("/ingest"))
+            .flat_map(|r| {
+                r.body
+                    .lines()
+                    .map(|line| serde_json::from_str(line).unwrap())
+                    .collect::<Vec<serde_json::Value>>()
+            })
+            .collect();
+        let labels_of = |path: &str| -> Vec<String> {
+            documents
+                .iter()
+                .filter(|d| d["path"] == path)
+                .flat_map(|d| d["entity_labels"].as_array().cloned().unwrap_or_default())
+                .map(|label| label.as_str().unwrap().to_string())
+                .collect()
+        };
+        let long_form: Vec<String> = labels_of("b.md")
+            .into_iter()
+            .filter(|label| label.ends_with(":International Cocoa Organization"))
+            .collect();
+        assert_eq!(long_form.len(), 1, "{:?}", labels_of("b.md"));
+        let used = labels_of("a.md");
+        assert!(used.contains(&long_form[0]), "{used:?}");
+        assert!(
+            !used.iter().any(|label| label.ends_with(":ICCO")),
+            "{used:?}"
+        );
+        // The article that uses the acronym waits for the table; the others do not.
+        let order: Vec<&str> = documents
+            .iter()
+            .map(|d| d["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(order.last(), Some(&"a.md"), "{order:?}");
+        assert!(order.contains(&"c.md"));
     }
 
     #[test]
