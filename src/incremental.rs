@@ -146,7 +146,7 @@ struct HeldArticle {
 /// from memory with the final table (Reuters-21578 holds 1,750 of its 21,578 stories); past
 /// it, articles are written at once, and read again from their files (`Relabel`) if the final
 /// table labels them otherwise.
-const HOLD_BYTES: usize = 64 << 20;
+pub(crate) const HOLD_BYTES: usize = 64 << 20;
 
 /// What holding an article costs, about: what its documents (shrunk to fit) and entities hold,
 /// with a few words of bookkeeping per value.

@@ -12,7 +12,7 @@ use crate::build::{BuildObserver, BuildReport, process_file_with, skip_message};
 use crate::error::IngestError;
 use crate::extract::acronyms::AcronymTable;
 use crate::extract::entities::EntityExtractor;
-use crate::incremental::{acronyms_to_hold, corpus_table};
+use crate::incremental::{HOLD_BYTES, acronyms_to_hold, corpus_table};
 use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, SkipReason, Walk, WalkOptions};
 use crate::model::{Article, Passage};
@@ -109,6 +109,19 @@ pub fn encode_corpus<E>(
     map: &FieldMap,
     extractor: &EntityExtractor,
     observer: &dyn BuildObserver,
+    sink: impl FnMut(String, &str) -> Result<(), E>,
+) -> Result<BuildReport, E> {
+    encode_corpus_holding(walk, map, extractor, observer, HOLD_BYTES, sink)
+}
+
+/// `encode_corpus`, holding articles that wait for the corpus acronym table up to `hold_bytes`
+/// of their text; past it, an article is labelled with the table of the files read so far.
+fn encode_corpus_holding<E>(
+    walk: Walk,
+    map: &FieldMap,
+    extractor: &EntityExtractor,
+    observer: &dyn BuildObserver,
+    hold_bytes: usize,
     mut sink: impl FnMut(String, &str) -> Result<(), E>,
 ) -> Result<BuildReport, E> {
     let started = Instant::now();
@@ -129,11 +142,16 @@ pub fn encode_corpus<E>(
     let total_bytes = walk.files.iter().map(|file| file.size).sum();
     observer.started(walk.files.len(), total_bytes);
     // As the local build does: an article that uses an acronym some file may define is held
-    // until every file is read and the corpus table is known; the others go out at once.
+    // until every file is read and the corpus table is known (up to `hold_bytes`); the others
+    // go out at once.
     let all: Vec<usize> = (0..walk.files.len()).collect();
     let hold_keys = acronyms_to_hold(extractor, &walk.files, &all, &AcronymTable::default());
     let mut pairs = Vec::new();
     let mut held = Vec::new();
+    let mut held_bytes = 0;
+    // The table of the definitions read so far, for articles past the hold budget, and how
+    // many definitions it holds.
+    let mut so_far = (extractor.clone(), 0);
     let mut out = Encoder {
         analysers: Analysers::default(),
         observer,
@@ -157,11 +175,22 @@ pub fn encode_corpus<E>(
         out.report.bytes += file.size;
         for ((article, passages), acronyms) in read.articles.into_iter().zip(acronyms) {
             pairs.extend(acronyms.defined);
+            let mut passages = passages;
             if acronyms.used.iter().any(|key| hold_keys.contains(key)) {
-                held.push((article, passages, acronyms.used));
-            } else {
-                out.article(&article, &passages)?;
+                let cost: usize = passages.iter().map(|passage| passage.text.len()).sum();
+                if held_bytes + cost <= hold_bytes {
+                    held_bytes += cost;
+                    held.push((article, passages, acronyms.used));
+                    continue;
+                }
+                if so_far.1 != pairs.len() {
+                    let table = Arc::new(corpus_table(extractor, &pairs));
+                    so_far = (extractor.clone().with_acronyms(table), pairs.len());
+                }
+                let lists = passages.iter_mut().map(|passage| &mut passage.entities);
+                so_far.0.resolve_used_acronyms(&acronyms.used, lists);
             }
+            out.article(&article, &passages)?;
         }
     }
     let labelling = extractor
@@ -479,24 +508,73 @@ mod tests {
         }));
     }
 
+    /// a.md and c.md use ICCO; b.md, read between them, defines it; d.md names no acronym.
+    fn acronym_corpus() -> tempfile::TempDir {
+        let corpus = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            (
+                "a.md",
+                "# Cocoa\n\nThe ICCO council met in London on Tuesday.\n",
+            ),
+            (
+                "b.md",
+                "# Pact\n\nThe International Cocoa Organization (ICCO) agreed on a buffer stock.\n",
+            ),
+            (
+                "c.md",
+                "# Stocks\n\nThe ICCO buffer stock manager bought cocoa.\n",
+            ),
+            ("d.md", "# Markets\n\nPrices rose in Belgrade.\n"),
+        ] {
+            std::fs::write(corpus.path().join(name), text).unwrap();
+        }
+        corpus
+    }
+
+    /// The entity labels of the documents of `path` among NDJSON `documents`.
+    fn labels_of(documents: &[serde_json::Value], path: &str) -> Vec<String> {
+        documents
+            .iter()
+            .filter(|d| d["path"] == path)
+            .flat_map(|d| d["entity_labels"].as_array().cloned().unwrap_or_default())
+            .map(|label| label.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The documents `encode_corpus_holding` makes of `corpus`, in the order it sends them.
+    fn encoded(corpus: &std::path::Path, hold_bytes: usize) -> Vec<serde_json::Value> {
+        let walk = ingest::walk_corpus(corpus, &WalkOptions::default()).unwrap();
+        let map = corpus_field_map(corpus, &[]).unwrap();
+        let mut documents = Vec::new();
+        encode_corpus_holding(
+            walk,
+            &map,
+            &EntityExtractor::builtin(),
+            &Silent,
+            hold_bytes,
+            |line, _| {
+                documents.push(serde_json::from_str(&line).unwrap());
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        documents
+    }
+
+    /// The one label of b.md's long form, "kind:International Cocoa Organization".
+    fn long_form(documents: &[serde_json::Value]) -> String {
+        let labels = labels_of(documents, "b.md");
+        let long: Vec<&String> = labels
+            .iter()
+            .filter(|label| label.ends_with(":International Cocoa Organization"))
+            .collect();
+        assert_eq!(long.len(), 1, "{labels:?}");
+        long[0].clone()
+    }
+
     #[test]
     fn an_acronym_another_file_defines_resolves_through_the_corpus_table() {
-        let corpus = tempfile::tempdir().unwrap();
-        std::fs::write(
-            corpus.path().join("a.md"),
-            "# Cocoa\n\nThe ICCO council met in London on Tuesday.\n",
-        )
-        .unwrap();
-        std::fs::write(
-            corpus.path().join("b.md"),
-            "# Pact\n\nThe International Cocoa Organization (ICCO) agreed on a buffer stock.\n",
-        )
-        .unwrap();
-        std::fs::write(
-            corpus.path().join("c.md"),
-            "# Markets\n\nPrices rose in Belgrade.\n",
-        )
-        .unwrap();
+        let corpus = acronym_corpus();
         let server = ReplayServer::start(vec![
             Route::create_index("news"),
             Route::ingest("news", vec![Canned::ingested(1, 0)]),
@@ -515,32 +593,44 @@ mod tests {
                     .collect::<Vec<serde_json::Value>>()
             })
             .collect();
-        let labels_of = |path: &str| -> Vec<String> {
-            documents
-                .iter()
-                .filter(|d| d["path"] == path)
-                .flat_map(|d| d["entity_labels"].as_array().cloned().unwrap_or_default())
-                .map(|label| label.as_str().unwrap().to_string())
-                .collect()
-        };
-        let long_form: Vec<String> = labels_of("b.md")
-            .into_iter()
-            .filter(|label| label.ends_with(":International Cocoa Organization"))
-            .collect();
-        assert_eq!(long_form.len(), 1, "{:?}", labels_of("b.md"));
-        let used = labels_of("a.md");
-        assert!(used.contains(&long_form[0]), "{used:?}");
-        assert!(
-            !used.iter().any(|label| label.ends_with(":ICCO")),
-            "{used:?}"
-        );
-        // The article that uses the acronym waits for the table; the others do not.
+        let long_form = long_form(&documents);
+        for path in ["a.md", "c.md"] {
+            let used = labels_of(&documents, path);
+            assert!(used.contains(&long_form), "{path}: {used:?}");
+            assert!(
+                !used.iter().any(|label| label.ends_with(":ICCO")),
+                "{used:?}"
+            );
+        }
+        // The articles that use the acronym wait for the table; the others do not.
         let order: Vec<&str> = documents
             .iter()
             .map(|d| d["path"].as_str().unwrap())
             .collect();
-        assert_eq!(order.last(), Some(&"a.md"), "{order:?}");
-        assert!(order.contains(&"c.md"));
+        assert_eq!(order, ["b.md", "d.md", "a.md", "c.md"]);
+    }
+
+    #[test]
+    fn past_the_hold_budget_an_article_takes_the_table_of_the_files_read_before_it() {
+        let corpus = acronym_corpus();
+        let documents = encoded(corpus.path(), 0);
+        let order: Vec<&str> = documents
+            .iter()
+            .map(|d| d["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, ["a.md", "b.md", "c.md", "d.md"]);
+        let long_form = long_form(&documents);
+        // a.md comes before the definition: its acronym stays as written.
+        let first = labels_of(&documents, "a.md");
+        assert!(
+            first.iter().any(|label| label.ends_with(":ICCO")),
+            "{first:?}"
+        );
+        assert!(!first.contains(&long_form), "{first:?}");
+        assert!(labels_of(&documents, "c.md").contains(&long_form));
+        // With room to hold them, both wait for the whole table.
+        let documents = encoded(corpus.path(), HOLD_BYTES);
+        assert!(labels_of(&documents, "a.md").contains(&long_form));
     }
 
     #[test]
