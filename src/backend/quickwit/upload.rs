@@ -173,9 +173,8 @@ fn encode_corpus_holding<E>(
         }
         out.report.files_read += 1;
         out.report.bytes += file.size;
-        for ((article, passages), acronyms) in read.articles.into_iter().zip(acronyms) {
+        for ((article, mut passages), acronyms) in read.articles.into_iter().zip(acronyms) {
             pairs.extend(acronyms.defined);
-            let mut passages = passages;
             if acronyms.used.iter().any(|key| hold_keys.contains(key)) {
                 let cost: usize = passages.iter().map(|passage| passage.text.len()).sum();
                 if held_bytes + cost <= hold_bytes {
