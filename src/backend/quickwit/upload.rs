@@ -149,9 +149,9 @@ fn encode_corpus_holding<E>(
     let mut pairs = Vec::new();
     let mut held = Vec::new();
     let mut held_bytes = 0;
-    // The table of the definitions read so far, for articles past the hold budget, and how
-    // many definitions it holds.
-    let mut so_far = (extractor.clone(), 0);
+    // For articles past the hold budget: an extractor with the table of the definitions read
+    // so far, made again only when more have been read.
+    let (mut so_far, mut so_far_pairs) = (extractor.clone(), 0);
     let mut out = Encoder {
         analysers: Analysers::default(),
         observer,
@@ -182,12 +182,13 @@ fn encode_corpus_holding<E>(
                     held.push((article, passages, acronyms.used));
                     continue;
                 }
-                if so_far.1 != pairs.len() {
+                if so_far_pairs != pairs.len() {
                     let table = Arc::new(corpus_table(extractor, &pairs));
-                    so_far = (extractor.clone().with_acronyms(table), pairs.len());
+                    so_far = extractor.clone().with_acronyms(table);
+                    so_far_pairs = pairs.len();
                 }
                 let lists = passages.iter_mut().map(|passage| &mut passage.entities);
-                so_far.0.resolve_used_acronyms(&acronyms.used, lists);
+                so_far.resolve_used_acronyms(&acronyms.used, lists);
             }
             out.article(&article, &passages)?;
         }
@@ -431,6 +432,21 @@ mod tests {
         )
     }
 
+    /// Every document `server` was sent to ingest, in the order it received them.
+    fn ingested_documents(server: &ReplayServer) -> Vec<serde_json::Value> {
+        server
+            .received()
+            .into_iter()
+            .filter(|r| r.target.contains("/ingest"))
+            .flat_map(|r| {
+                r.body
+                    .lines()
+                    .map(|line| serde_json::from_str(line).unwrap())
+                    .collect::<Vec<serde_json::Value>>()
+            })
+            .collect()
+    }
+
     #[test]
     fn creates_the_index_then_ingests_bounded_batches() {
         let corpus = corpus();
@@ -484,16 +500,7 @@ mod tests {
         let client = QuickwitClient::new(&server.url(), ClientOptions::default());
         let report = upload(&options, &extractor, &client, &Silent).unwrap();
         assert!(report.is_complete());
-        let ingest = server
-            .received()
-            .into_iter()
-            .find(|r| r.target.contains("/ingest"))
-            .unwrap();
-        let documents: Vec<serde_json::Value> = ingest
-            .body
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect();
+        let documents = ingested_documents(&server);
         assert!(
             documents
                 .iter()
@@ -581,17 +588,7 @@ mod tests {
         .unwrap();
         let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert!(report.is_complete());
-        let documents: Vec<serde_json::Value> = server
-            .received()
-            .into_iter()
-            .filter(|r| r.target.contains("/ingest"))
-            .flat_map(|r| {
-                r.body
-                    .lines()
-                    .map(|line| serde_json::from_str(line).unwrap())
-                    .collect::<Vec<serde_json::Value>>()
-            })
-            .collect();
+        let documents = ingested_documents(&server);
         let long_form = long_form(&documents);
         for path in ["a.md", "c.md"] {
             let used = labels_of(&documents, path);
