@@ -6,8 +6,9 @@
 use std::time::Instant;
 
 /// Runs `pairs` pairs of `ours` and `theirs` (alternating which goes first) and prints the
-/// ratio "throughput of ours / throughput of theirs" as `{label}/paired ({clock}): throughput
-/// {what} = ...`. Returns the wall-clock seconds of the first pair: (ours, theirs).
+/// median time of one run of each, then the ratio "throughput of ours / throughput of theirs"
+/// as `{label}/paired ({clock}): throughput {what} = ...`. Returns the wall-clock seconds of the
+/// first pair: (ours, theirs).
 pub fn measure(
     label: &str,
     what: &str,
@@ -22,6 +23,8 @@ pub fn measure(
     };
     let mut wall_ratios = Vec::with_capacity(pairs);
     let mut cpu_ratios = Vec::with_capacity(pairs);
+    // Seconds of each run: (ours wall, ours CPU, theirs wall, theirs CPU).
+    let mut times = [const { Vec::new() }; 4];
     let mut first = (0.0, 0.0);
     for pair in 0..pairs {
         let (a, b) = if pair % 2 == 0 {
@@ -37,7 +40,15 @@ pub fn measure(
         // Throughput of ours / throughput of theirs = their time / our time.
         wall_ratios.push(b.0 / a.0);
         cpu_ratios.push(b.1 / a.1);
+        for (seconds, time) in times.iter_mut().zip([a.0, a.1, b.0, b.1]) {
+            seconds.push(time);
+        }
     }
+    let [ours_wall, ours_cpu, theirs_wall, theirs_cpu] = times.map(|seconds| median(seconds) * 1e3);
+    println!(
+        "{label}/paired: median run {what}: {ours_wall:.1} ms / {theirs_wall:.1} ms wall-clock, \
+         {ours_cpu:.1} ms / {theirs_cpu:.1} ms CPU"
+    );
     for (clock, ratios) in [("wall-clock", wall_ratios), ("CPU", cpu_ratios)] {
         let (median, low, high) = quartiles(ratios);
         println!(
@@ -55,6 +66,11 @@ fn cpu_seconds() -> f64 {
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
     let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 * 1e-6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// The median of `values`.
+fn median(values: Vec<f64>) -> f64 {
+    quartiles(values).0
 }
 
 /// The median and quartiles of `ratios`.
