@@ -447,14 +447,20 @@ mod tests {
             .collect()
     }
 
+    /// A replay server on which the index `news` is created and each ingest gets the next of
+    /// `replies`.
+    fn news_server(replies: Vec<Canned>) -> ReplayServer {
+        ReplayServer::start(vec![
+            Route::create_index("news"),
+            Route::ingest("news", replies),
+        ])
+        .unwrap()
+    }
+
     #[test]
     fn creates_the_index_then_ingests_bounded_batches() {
         let corpus = corpus();
-        let server = ReplayServer::start(vec![
-            Route::create_index("news"),
-            Route::ingest("news", vec![Canned::ingested(3, 0)]),
-        ])
-        .unwrap();
+        let server = news_server(vec![Canned::ingested(3, 0)]);
         let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.action, IndexAction::Created);
         let received = server.received();
@@ -487,11 +493,7 @@ mod tests {
         let entities = corpus.path().join("entities.tsv");
         std::fs::write(&entities, "Zorblax Industries\torganisation\tZorblax\n").unwrap();
         let extractor = EntityExtractor::from_option(Some(entities.as_path())).unwrap();
-        let server = ReplayServer::start(vec![
-            Route::create_index("news"),
-            Route::ingest("news", vec![Canned::ingested(1, 0)]),
-        ])
-        .unwrap();
+        let server = news_server(vec![Canned::ingested(1, 0)]);
         let mut options = options(corpus.path(), false);
         options.fields = ["date=when", "body=story"]
             .iter()
@@ -581,11 +583,7 @@ mod tests {
     #[test]
     fn an_acronym_another_file_defines_resolves_through_the_corpus_table() {
         let corpus = acronym_corpus();
-        let server = ReplayServer::start(vec![
-            Route::create_index("news"),
-            Route::ingest("news", vec![Canned::ingested(1, 0)]),
-        ])
-        .unwrap();
+        let server = news_server(vec![Canned::ingested(1, 0)]);
         let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert!(report.is_complete());
         let documents = ingested_documents(&server);
@@ -632,11 +630,7 @@ mod tests {
     #[test]
     fn rejected_documents_are_counted_with_their_articles() {
         let corpus = corpus();
-        let server = ReplayServer::start(vec![
-            Route::create_index("news"),
-            Route::ingest("news", vec![Canned::ingested(3, 2), Canned::ingested(3, 0)]),
-        ])
-        .unwrap();
+        let server = news_server(vec![Canned::ingested(3, 2), Canned::ingested(3, 0)]);
         let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.rejected, 2);
         assert!(!report.is_complete());
