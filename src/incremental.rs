@@ -148,15 +148,26 @@ struct HeldArticle {
 /// table labels them otherwise.
 pub(crate) const HOLD_BYTES: usize = 64 << 20;
 
-/// What holding an article costs, about: what its documents (shrunk to fit) and entities hold,
-/// with a few words of bookkeeping per value.
-fn held_cost(documents: &[TantivyDocument], as_written: &AsWritten) -> usize {
-    use tantivy::schema::Value;
-    let values: usize = documents
-        .iter()
-        .flat_map(|document| document.field_values())
-        .map(|(_, value)| 16 + value.as_str().map_or(8, str::len))
-        .sum();
+/// What holding an article costs, about: its documents' values (each passage's text twice, as
+/// stored and as analysed; the title, stored and `TITLE_WEIGHT` times analysed; the id and
+/// the path; not the short section headings and categories), its entities, and a few words of
+/// bookkeeping per value. Estimated from the article, not read back from the documents, whose
+/// values would each have to be decoded.
+fn held_cost(
+    article: &Article,
+    documents: &[TantivyDocument],
+    text_bytes: u64,
+    as_written: &AsWritten,
+) -> usize {
+    let title = article.title.len();
+    let per_document = article.id.len()
+        + article.path.as_os_str().len()
+        + title * (1 + index::TITLE_WEIGHT)
+        + 16 * documents.first().map_or(0, TantivyDocument::len);
+    // `text_bytes` holds the title once, then each passage's text.
+    let texts = usize::try_from(text_bytes.saturating_sub(title as u64))
+        .map_or(usize::MAX, |bytes| bytes.saturating_mul(2));
+    let values = documents.len() * per_document + texts;
     let names: usize = as_written
         .entities
         .iter()
@@ -440,7 +451,7 @@ impl Pipeline<'_> {
                             for document in &mut documents {
                                 document.shrink_to_fit();
                             }
-                            let cost = held_cost(&documents, &as_written);
+                            let cost = held_cost(&article, &documents, text_bytes, &as_written);
                             Some((as_written, cost))
                         }
                         Some(as_written) => {
@@ -1983,6 +1994,50 @@ mod tests {
             .map(|document| document.to_json(&schema))
             .collect();
         assert_eq!(completed, at_once);
+    }
+
+    #[test]
+    fn the_held_cost_estimates_what_the_documents_hold() {
+        use crate::model::Section;
+        use tantivy::schema::Value;
+        let handle = index::create_in_ram();
+        let paragraph = |n: usize| {
+            format!("Paragraph {n}: exports of shells slowed, BAMG said in Belgrade on Monday.")
+        };
+        let article = Article {
+            id: "a.md".into(),
+            path: "corpus/a.md".into(),
+            title: "Shell exports slow as BAMG reports".into(),
+            lead: paragraph(0),
+            sections: vec![Section {
+                heading: Some("Outlook".into()),
+                paragraphs: (1..8).map(paragraph).collect(),
+            }],
+            ..Article::default()
+        };
+        let extractor = EntityExtractor::builtin();
+        let made = article_documents(&handle.fields, &extractor, &article);
+        let as_written = made.as_written.as_ref().expect("it uses BAMG");
+        assert!(made.documents.len() > 2);
+        let estimate = held_cost(&article, &made.documents, made.text_bytes, as_written);
+        // What the values hold, read back from the documents.
+        let values: usize = made
+            .documents
+            .iter()
+            .flat_map(|document| document.field_values())
+            .map(|(_, value)| 16 + value.as_str().map_or(8, str::len))
+            .sum();
+        let names: usize = as_written
+            .entities
+            .iter()
+            .flatten()
+            .map(|entity| 32 + entity.name.len())
+            .sum();
+        let held = values + names;
+        assert!(
+            estimate * 10 >= held * 8 && estimate <= held * 2,
+            "estimate {estimate}, held {held}"
+        );
     }
 
     #[test]

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::{Schema, Value};
-use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
 use crate::error::IndexError;
 use crate::model::{Article, Entity, Passage};
 use crate::schema::{
-    Fields, SCHEMA_VERSION, analyse_english_into, build_schema, english_analyzer, fields_of,
+    EnglishTokenizer, Fields, SCHEMA_VERSION, analyse_english_into, build_schema, fields_of,
     register_tokenizers,
 };
 
@@ -260,7 +259,7 @@ pub const TITLE_WEIGHT: usize = 2;
 /// the English analyser, and the analysis of the last title, which every passage of an article
 /// repeats.
 struct AllAnalyser {
-    english: TextAnalyzer,
+    english: EnglishTokenizer,
     title: String,
     title_terms: String,
     terms: String,
@@ -268,7 +267,7 @@ struct AllAnalyser {
 
 thread_local! {
     static ALL_ANALYSER: RefCell<AllAnalyser> = RefCell::new(AllAnalyser {
-        english: english_analyzer(),
+        english: EnglishTokenizer::default(),
         title: String::new(),
         title_terms: String::new(),
         terms: String::new(),

@@ -1,7 +1,6 @@
 //! The index schema: the ONLY file that spells tantivy field and tokenizer names. Builds the
 //! schema once, hands out `Fields`, and registers the analysers every opened index needs.
 
-use rustc_hash::FxHashMap;
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
     Schema, TextFieldIndexing, TextOptions,
@@ -182,13 +181,16 @@ const STEM_CACHE_WORDS: usize = 100_000;
 /// Tokens of at least this many bytes are dropped, as `RemoveLongFilter::limit(40)` does.
 const LONG_TOKEN_BYTES: usize = 40;
 
+/// Word as written -> its term, or `None` for a word the chain drops.
+type WordMemory = hashbrown::HashMap<Box<str>, Option<Box<str>>, rustc_hash::FxBuildHasher>;
+
 /// The English analyser as one tokenizer. Each clone (tantivy takes one per indexing thread
 /// and per query) has its own memory of words, so no lock is shared between threads.
 #[derive(Clone, Default)]
 pub struct EnglishTokenizer {
     token: Token,
     /// Word as written -> its stem, or `None` for a stop word.
-    words: FxHashMap<Box<str>, Option<Box<str>>>,
+    words: WordMemory,
     /// Lower case and ASCII folding of words that are not ASCII, by tantivy's own filters.
     fold: Option<TextAnalyzer>,
 }
@@ -198,7 +200,7 @@ pub struct EnglishTokenStream<'a> {
     /// Byte offset where the search for the next token starts.
     at: usize,
     token: &'a mut Token,
-    words: &'a mut FxHashMap<Box<str>, Option<Box<str>>>,
+    words: &'a mut WordMemory,
     fold: &'a mut Option<TextAnalyzer>,
 }
 
@@ -285,25 +287,48 @@ impl EnglishTokenStream<'_> {
         Some((start, end))
     }
 
-    /// What the chain makes of one word: lower case, ASCII folding, then nothing for a stop
-    /// word, else its stem.
-    fn analyse(&mut self, word: &str) -> Option<Box<str>> {
-        let folded = if word.is_ascii() {
-            word.to_ascii_lowercase()
-        } else {
-            let fold = self.fold.get_or_insert_with(keyword_analyzer);
-            let mut stream = fold.token_stream(word);
-            let mut folded = String::new();
-            while stream.advance() {
-                folded.push_str(&stream.token().text);
-            }
-            folded
-        };
-        if stop_word_set().contains(&folded) {
-            return None;
-        }
-        Some(english_stemmer().stem(&folded).into())
+    /// The term of the word at `start..end` (a `next_word`), or `None` where the chain drops
+    /// it (a stop word, a long token).
+    fn term(&mut self, start: usize, end: usize) -> Option<&str> {
+        remembered_term(self.words, self.fold, &self.text[start..end])
     }
+}
+
+/// The term of `word`, or `None` where the chain drops it (a stop word, a long token): from
+/// the memory of words, else analysed (`analyse_word`) and remembered.
+fn remembered_term<'w>(
+    words: &'w mut WordMemory,
+    fold: &mut Option<TextAnalyzer>,
+    word: &str,
+) -> Option<&'w str> {
+    if word.len() >= LONG_TOKEN_BYTES {
+        return None;
+    }
+    // One hash and one probe when the word is remembered, as it mostly is.
+    words
+        .entry_ref(word)
+        .or_insert_with(|| analyse_word(fold, word))
+        .as_deref()
+}
+
+/// What the chain makes of one word: lower case, ASCII folding, then nothing for a stop word,
+/// else its stem.
+fn analyse_word(fold: &mut Option<TextAnalyzer>, word: &str) -> Option<Box<str>> {
+    let folded = if word.is_ascii() {
+        word.to_ascii_lowercase()
+    } else {
+        let fold = fold.get_or_insert_with(keyword_analyzer);
+        let mut stream = fold.token_stream(word);
+        let mut folded = String::new();
+        while stream.advance() {
+            folded.push_str(&stream.token().text);
+        }
+        folded
+    };
+    if stop_word_set().contains(&folded) {
+        return None;
+    }
+    Some(english_stemmer().stem(&folded).into())
 }
 
 impl TokenStream for EnglishTokenStream<'_> {
@@ -315,20 +340,9 @@ impl TokenStream for EnglishTokenStream<'_> {
             };
             // Every word takes a position, also those dropped below.
             self.token.position = self.token.position.wrapping_add(1);
-            if end - start >= LONG_TOKEN_BYTES {
+            let Some(stem) = remembered_term(self.words, self.fold, &self.text[start..end]) else {
                 continue;
-            }
-            let text = self.text;
-            let word = &text[start..end];
-            let stem = match self.words.get(word) {
-                Some(stem) => stem.as_deref(),
-                None => {
-                    let analysed = self.analyse(word);
-                    self.words.insert(word.into(), analysed);
-                    self.words[word].as_deref()
-                }
             };
-            let Some(stem) = stem else { continue };
             self.token.text.clear();
             self.token.text.push_str(stem);
             self.token.offset_from = start;
@@ -364,21 +378,25 @@ pub fn english_stop_words() -> impl Iterator<Item = String> {
 /// position, or nothing where the analyser dropped the word (a stop word, a long token). So
 /// "Bank of England" becomes `bank  england`, and `AnalysedTokenizer` reads back the same
 /// terms at the same positions. `english` must be an `english_analyzer`.
-pub fn analyse_english_into(english: &mut TextAnalyzer, text: &str, out: &mut String) {
+pub fn analyse_english_into(english: &mut EnglishTokenizer, text: &str, out: &mut String) {
     out.clear();
+    // The token stream's own loop, writing each term straight into `out` instead of through a
+    // boxed stream's token: this runs on every passage a build writes.
     let mut stream = english.token_stream(text);
-    let mut slot = 0;
-    while stream.advance() {
-        let token = stream.token();
+    let (mut position, mut slot) = (0, 0);
+    while let Some((start, end)) = stream.next_word() {
+        let this = position;
+        position += 1;
+        let Some(term) = stream.term(start, end) else {
+            continue;
+        };
         // Terms are made of alphanumeric characters, lower-cased and folded: never a space.
-        debug_assert!(
-            !token.text.contains(' '),
-            "a term with a space: {:?}",
-            token.text
-        );
-        out.extend(std::iter::repeat_n(' ', token.position - slot));
-        slot = token.position;
-        out.push_str(&token.text);
+        debug_assert!(!term.contains(' '), "a term with a space: {term:?}");
+        for _ in slot..this {
+            out.push(' ');
+        }
+        slot = this;
+        out.push_str(term);
     }
 }
 
@@ -760,7 +778,7 @@ mod tests {
     /// What `all` indexes for `text`: the analysed tokenizer over its analysis.
     fn indexed_in_all(text: &str) -> Vec<(usize, String)> {
         let mut analysed = String::new();
-        analyse_english_into(&mut english_analyzer(), text, &mut analysed);
+        analyse_english_into(&mut EnglishTokenizer::default(), text, &mut analysed);
         positioned_terms(
             &mut TextAnalyzer::from(AnalysedTokenizer::default()),
             &analysed,
@@ -771,7 +789,7 @@ mod tests {
     fn analysed_text_keeps_a_slot_for_every_dropped_word() {
         let mut analysed = String::new();
         analyse_english_into(
-            &mut english_analyzer(),
+            &mut EnglishTokenizer::default(),
             "The Bank of England",
             &mut analysed,
         );
@@ -780,7 +798,7 @@ mod tests {
             indexed_in_all("The Bank of England"),
             [(1, "bank".to_string()), (3, "england".to_string())]
         );
-        analyse_english_into(&mut english_analyzer(), "of the", &mut analysed);
+        analyse_english_into(&mut EnglishTokenizer::default(), "of the", &mut analysed);
         assert_eq!(analysed, "");
     }
 
