@@ -24,12 +24,10 @@
 mod paired;
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use newsdex::build::{BuildOptions, Silent, build_index};
 use newsdex::extract::entities::EntityExtractor;
-use newsdex::extract::tagger::Tagger;
 use newsdex::index;
 use newsdex::ingest::mapping::FieldMap;
 use newsdex::ingest::{self, WalkOptions, walk_corpus};
@@ -162,7 +160,7 @@ fn entity_overhead(c: &mut Criterion) {
     // Where the overhead is: the same build with the built-in lists alone, no tagger. It finds
     // the places and organisations the lists hold (and acronyms, possessives, demonyms), not
     // the names no list holds, which on CoNLL-2003 is most of the people and organisations.
-    let lists_only = EntityExtractor::builtin().with_tagger(no_tagger);
+    let lists_only = EntityExtractor::lists_only();
     paired::measure(
         "build_index",
         "lists only (no tagger) / without",
@@ -170,12 +168,6 @@ fn entity_overhead(c: &mut Criterion) {
         || build(&lists_only),
         || build(&without_entities),
     );
-}
-
-/// A tagger that tags nothing, for `EntityExtractor::with_tagger`.
-fn no_tagger() -> &'static Tagger {
-    static EMPTY: OnceLock<Tagger> = OnceLock::new();
-    EMPTY.get_or_init(Tagger::empty)
 }
 
 criterion_group!(benches, entity_overhead);

@@ -7,11 +7,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use newsdex::extract::entities::EntityExtractor;
-use newsdex::extract::tagger::Tagger;
 use newsdex::ingest::{WalkOptions, read_file, walk_corpus};
 use newsdex::passage::split_passages;
 
@@ -50,7 +48,7 @@ fn main() -> ExitCode {
         }
     }
     let extractor = if lists_only {
-        EntityExtractor::builtin().with_tagger(no_tagger)
+        EntityExtractor::lists_only()
     } else {
         EntityExtractor::builtin()
     };
@@ -82,12 +80,6 @@ fn main() -> ExitCode {
         names.len()
     );
     ExitCode::SUCCESS
-}
-
-/// A tagger that tags nothing, for `EntityExtractor::with_tagger`.
-fn no_tagger() -> &'static Tagger {
-    static EMPTY: OnceLock<Tagger> = OnceLock::new();
-    EMPTY.get_or_init(Tagger::empty)
 }
 
 /// CPU time of this thread so far (user and system), in seconds: unlike wall-clock time, not

@@ -129,6 +129,19 @@ struct AsWritten {
     url: Option<String>,
 }
 
+impl AsWritten {
+    /// What holding it costs, about: its names and URL, and a few words per entity.
+    fn cost(&self) -> usize {
+        let names: usize = self
+            .entities
+            .iter()
+            .flatten()
+            .map(|entity| 32 + entity.name.len())
+            .sum();
+        names + self.url.as_ref().map_or(0, String::len)
+    }
+}
+
 /// An article read in this build and not yet written: it uses acronyms, and the table that
 /// resolves them may not be the final one.
 struct HeldArticle {
@@ -167,14 +180,7 @@ fn held_cost(
     // `text_bytes` holds the title once, then each passage's text.
     let texts = usize::try_from(text_bytes.saturating_sub(title as u64))
         .map_or(usize::MAX, |bytes| bytes.saturating_mul(2));
-    let values = documents.len() * per_document + texts;
-    let names: usize = as_written
-        .entities
-        .iter()
-        .flatten()
-        .map(|entity| 32 + entity.name.len())
-        .sum();
-    values + names + as_written.url.as_ref().map_or(0, String::len)
+    documents.len() * per_document + texts + as_written.cost()
 }
 
 /// What a worker made of one chunk of a file (or of a whole file).
@@ -2027,13 +2033,7 @@ mod tests {
             .flat_map(|document| document.field_values())
             .map(|(_, value)| 16 + value.as_str().map_or(8, str::len))
             .sum();
-        let names: usize = as_written
-            .entities
-            .iter()
-            .flatten()
-            .map(|entity| 32 + entity.name.len())
-            .sum();
-        let held = values + names;
+        let held = values + as_written.cost();
         assert!(
             estimate * 10 >= held * 8 && estimate <= held * 2,
             "estimate {estimate}, held {held}"
