@@ -377,25 +377,27 @@ pub fn english_stop_words() -> impl Iterator<Item = String> {
 /// one slot each, separated by single spaces: a slot holds the term of the word at that
 /// position, or nothing where the analyser dropped the word (a stop word, a long token). So
 /// "Bank of England" becomes `bank  england`, and `AnalysedTokenizer` reads back the same
-/// terms at the same positions. `english` must be an `english_analyzer`.
+/// terms at the same positions: `english_analyzer`'s, whose tokenizer `english` is.
 pub fn analyse_english_into(english: &mut EnglishTokenizer, text: &str, out: &mut String) {
     out.clear();
     // The token stream's own loop, writing each term straight into `out` instead of through a
     // boxed stream's token: this runs on every passage a build writes.
     let mut stream = english.token_stream(text);
-    let (mut position, mut slot) = (0, 0);
-    while let Some((start, end)) = stream.next_word() {
-        let this = position;
-        position += 1;
+    let mut slot = 0;
+    // Every word takes a position, also those the chain drops.
+    for position in 0.. {
+        let Some((start, end)) = stream.next_word() else {
+            break;
+        };
         let Some(term) = stream.term(start, end) else {
             continue;
         };
         // Terms are made of alphanumeric characters, lower-cased and folded: never a space.
         debug_assert!(!term.contains(' '), "a term with a space: {term:?}");
-        for _ in slot..this {
+        for _ in slot..position {
             out.push(' ');
         }
-        slot = this;
+        slot = position;
         out.push_str(term);
     }
 }
