@@ -368,6 +368,11 @@ pub struct EntitiesArgs {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub top: u64,
 
+    /// Only entities that NAME may mean: NAME is part of their name ("Vucic", "Putin") or
+    /// close to it in spelling ("Zelensky").
+    #[arg(long, value_name = "NAME")]
+    pub like: Option<String>,
+
     /// Write JSON Lines, one object per entity, instead of text.
     #[arg(long)]
     pub json: bool,

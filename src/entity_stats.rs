@@ -37,7 +37,7 @@ type Spellings = (u64, Vec<(u64, String)>);
 /// Counts the passages that mention each entity among those `query` matches (every passage when
 /// `None`), keeps those of `kind` (all when `None`), and returns the `top` most mentioned, ties
 /// broken by name. Spellings that fold to one key ("Vučić", "Vucic") count as one entity, shown
-/// under its most frequent spelling.
+/// under its spelling with diacritics, else its most frequent one.
 pub fn top_entities(
     searcher: &tantivy::Searcher,
     fields: &Fields,
@@ -73,7 +73,8 @@ pub fn rank_entities(
     kind: Option<EntityKind>,
     top: usize,
 ) -> Vec<EntityCount> {
-    // Group the spellings of one entity, keeping the most frequent one for display.
+    // Group the spellings of one entity, keeping for display the one with diacritics where
+    // any passage has them ("Vučić" over "Vucic"), else the most frequent one.
     let mut grouped: HashMap<(EntityKind, String), Spellings> = HashMap::new();
     for (Entity { name, kind: found }, count) in counts {
         if kind.is_some_and(|wanted| wanted != found) {
@@ -85,10 +86,16 @@ pub fn rank_entities(
         entry.0 += count;
         entry.1.push((count, name));
     }
+    merge_surnames(&mut grouped);
     let mut result: Vec<EntityCount> = grouped
         .into_iter()
         .map(|((kind, _), (passages, mut spellings))| {
-            spellings.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            spellings.sort_by(|a, b| {
+                a.1.is_ascii()
+                    .cmp(&b.1.is_ascii())
+                    .then_with(|| b.0.cmp(&a.0))
+                    .then_with(|| a.1.cmp(&b.1))
+            });
             EntityCount {
                 name: spellings.swap_remove(0).1,
                 kind,
@@ -104,6 +111,33 @@ pub fn rank_entities(
     });
     result.truncate(top);
     result
+}
+
+/// Counts a person named by surname alone ("Putin") with the one person of that surname the
+/// index names in full ("Vladimir Putin"), as `--entity Putin` finds both. Two people of one
+/// surname keep the surname apart.
+fn merge_surnames(grouped: &mut HashMap<(EntityKind, String), Spellings>) {
+    let mut full_names: HashMap<String, Option<String>> = HashMap::new();
+    for (kind, key) in grouped.keys() {
+        if *kind != EntityKind::Person {
+            continue;
+        }
+        if let Some(surname) = crate::extract::names::surname(key) {
+            full_names
+                .entry(surname.to_string())
+                .and_modify(|full| *full = None)
+                .or_insert_with(|| Some(key.clone()));
+        }
+    }
+    for (surname, full) in full_names {
+        let short = (EntityKind::Person, surname);
+        if let Some(full) = full
+            && let Some((passages, _)) = grouped.remove(&short)
+            && let Some(entry) = grouped.get_mut(&(EntityKind::Person, full))
+        {
+            entry.0 += passages;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,6 +184,38 @@ mod tests {
     }
 
     #[test]
+    fn a_surname_alone_counts_with_the_one_full_name_of_that_person() {
+        let person = |name: &str| Entity {
+            name: name.into(),
+            kind: EntityKind::Person,
+        };
+        let ranked = rank_entities(
+            [
+                (person("Putin"), 1),
+                (person("Vladimir Putin"), 2),
+                (person("Schumacher"), 1),
+                (person("Ralf Schumacher"), 1),
+                (person("Michael Schumacher"), 1),
+            ],
+            None,
+            10,
+        );
+        let summary: Vec<(&str, u64)> = ranked
+            .iter()
+            .map(|count| (count.name.as_str(), count.passages))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("Vladimir Putin", 3),
+                ("Michael Schumacher", 1),
+                ("Ralf Schumacher", 1),
+                ("Schumacher", 1),
+            ]
+        );
+    }
+
+    #[test]
     fn counts_passages_per_entity_over_all_matches() {
         use EntityKind::*;
         let handle = index_of(&[
@@ -177,8 +243,8 @@ mod tests {
             [
                 ("European Union".to_string(), 3),
                 ("Serbia".to_string(), 2),
-                // Two spellings, one entity; ties in count go to the first name in order.
-                ("Vucic".to_string(), 2),
+                // Two spellings, one entity, shown with its diacritics.
+                ("Vučić".to_string(), 2),
             ]
         );
         let people = top_entities(&searcher, &fields, None, Some(Person), 10).unwrap();

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::model::EntityCandidate;
+
 /// Why one input file (or one record in it) could not be read as an article.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestError {
@@ -91,6 +93,12 @@ pub enum IndexError {
     Query(String),
     #[error("invalid filter: {0}")]
     Filter(String),
+    /// A name given as an entity filter names several entities of the index, or none.
+    #[error("{}", describe_entity_problem(.name, .problem))]
+    EntityName {
+        name: String,
+        problem: EntityNameProblem,
+    },
     #[error("{}", tantivy_message(.path, .source))]
     Tantivy {
         path: PathBuf,
@@ -102,6 +110,54 @@ pub enum IndexError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Why an entity name a user typed selects no entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntityNameProblem {
+    /// The name is part of several names of the index: these (most mentioned first).
+    Ambiguous(Vec<EntityCandidate>),
+    /// No name of the index holds it: the closest names (perhaps none).
+    Unknown(Vec<EntityCandidate>),
+}
+
+impl EntityNameProblem {
+    /// The entities the message lists.
+    pub fn candidates(&self) -> &[EntityCandidate] {
+        match self {
+            EntityNameProblem::Ambiguous(candidates) | EntityNameProblem::Unknown(candidates) => {
+                candidates
+            }
+        }
+    }
+}
+
+fn describe_entity_problem(name: &str, problem: &EntityNameProblem) -> String {
+    let list = problem
+        .candidates()
+        .iter()
+        .map(|candidate| {
+            format!(
+                "{} ({}, {} passage{})",
+                candidate.name,
+                candidate.kind.as_str(),
+                candidate.passages,
+                if candidate.passages == 1 { "" } else { "s" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    match problem {
+        EntityNameProblem::Ambiguous(_) => format!(
+            "entity `{name}` is part of several names in the index: {list}; give the one you mean in full"
+        ),
+        EntityNameProblem::Unknown(suggestions) if suggestions.is_empty() => {
+            format!("no entity in the index is named `{name}` or has it as part of its name")
+        }
+        EntityNameProblem::Unknown(_) => {
+            format!("no entity in the index is named `{name}`; the closest names are: {list}")
+        }
+    }
 }
 
 /// Names the damaged file when tantivy says which one it could not read (issue 5), and says

@@ -21,6 +21,7 @@ pub mod build;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod entity_names;
 pub mod entity_stats;
 pub mod error;
 pub mod eval;

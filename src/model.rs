@@ -113,6 +113,16 @@ impl EntityKind {
     }
 }
 
+/// An entity of an index that a name a user typed may mean: for messages that list
+/// candidates or suggestions, and for `entities --like`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntityCandidate {
+    pub name: String,
+    pub kind: EntityKind,
+    /// Passages that mention it.
+    pub passages: u64,
+}
+
 impl fmt::Display for EntityKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

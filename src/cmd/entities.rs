@@ -22,7 +22,17 @@ pub fn run(args: &EntitiesArgs, color: anstream::ColorChoice) -> anyhow::Result<
         .as_deref()
         .filter(|query| !query.trim().is_empty());
     let top = usize::try_from(args.top).context("--top is too large")?;
-    let counts = backend.entity_counts(query, args.kind, top)?;
+    let mut counts = match &args.like {
+        // Every entity is counted, then those NAME may mean are kept.
+        Some(_) => backend.entity_counts(query, args.kind, usize::MAX)?,
+        None => backend.entity_counts(query, args.kind, top)?,
+    };
+    if let Some(like) = &args.like {
+        counts
+            .entities
+            .retain(|count| crate::entity_names::is_like(like, &count.name));
+        counts.entities.truncate(top);
+    }
     if counts.labels_left_out && counts.entities.len() < top {
         eprintln!(
             "note: Quickwit returned only the most frequent entity labels; rarer entities are not listed"

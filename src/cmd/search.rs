@@ -126,7 +126,24 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     if !args.json {
         request.facet_sample = FOOTER_SAMPLE;
     }
-    let results = backend.search(&request)?;
+    let results = match backend.search(&request) {
+        Ok(results) => results,
+        Err(error) => {
+            if args.json
+                && let crate::backend::BackendError::Local(crate::error::IndexError::EntityName {
+                    problem,
+                    ..
+                }) = &error
+            {
+                // Scripts read the candidates from standard output; the message goes to
+                // standard error as for any error.
+                let mut out = std::io::stdout().lock();
+                render::json::write_error(&mut out, &error.to_string(), problem.candidates())?;
+                out.flush()?;
+            }
+            return Err(error.into());
+        }
+    };
 
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);
     if args.json {

@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::extract::acronyms::{AcronymTable, ArticleAcronyms, is_acronym, spells_acronym};
 use crate::extract::gazetteer::{FormKind, Gazetteer, push_entity_key, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
+use crate::extract::names;
 use crate::extract::tagger::{
     KnownMatches, Tag, TagScratch, Tagger, Token, builtin_tagger, recycle, tokenize_into,
 };
@@ -202,6 +203,12 @@ impl EntityExtractor {
         for passage in passages.iter_mut() {
             passage.entities = self.passage_entities(&passage.text, &mut context);
         }
+        // A surname before the full name ("Blair" in the headline above "Tony Blair").
+        let mut lists: Vec<&mut Vec<Entity>> = passages
+            .iter_mut()
+            .map(|passage| &mut passage.entities)
+            .collect();
+        names::resolve_short_names(&mut lists, |name| self.gazetteer.lookup(name).is_some());
         let mut acronyms = self.own_acronyms(context, passages);
         if let Some(first) = passages.first_mut() {
             for given in &article.given_entities {
@@ -544,8 +551,28 @@ impl EntityExtractor {
                 idx = run_end;
                 continue;
             }
+            // "President Vučić", "Mr Blair": titles are not part of a person's name.
+            let (mut first, mut tag) = (idx, tag);
+            if names::may_start_with_title(tokens[idx].text) {
+                let words: Vec<(&str, bool)> = tokens[idx..run_end]
+                    .iter()
+                    .map(|token| (token.text, token.capitalised))
+                    .collect();
+                match names::strip_titles(&words, tag == Tag::Person) {
+                    None => {
+                        idx = run_end;
+                        continue;
+                    }
+                    Some((skip, person)) => {
+                        first += skip;
+                        if person {
+                            tag = Tag::Person;
+                        }
+                    }
+                }
+            }
             spans.push(Span {
-                first: idx,
+                first,
                 last: run_end - 1,
                 tag,
             });

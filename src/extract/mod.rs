@@ -7,4 +7,5 @@ pub mod date;
 pub mod entities;
 pub mod feature_table;
 pub mod gazetteer;
+pub mod names;
 pub mod tagger;

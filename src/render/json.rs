@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::facets::Facets;
-use crate::model::Hit;
+use crate::model::{EntityCandidate, Hit};
 
 /// Writes each hit as one line of JSON.
 pub fn write_hits<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()> {
@@ -18,6 +18,18 @@ pub fn write_hits<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()> {
 /// The closing line of `--facets --json`: `{"total": N, "facets": {...}}`.
 pub fn write_facets<W: Write>(out: &mut W, facets: &Facets) -> std::io::Result<()> {
     let line = serde_json::json!({ "total": facets.total, "facets": facets });
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}
+
+/// An error for scripts, one line: `{"error": message, "candidates": [...]}` (the entities
+/// an ambiguous or unknown entity name could mean).
+pub fn write_error<W: Write>(
+    out: &mut W,
+    message: &str,
+    candidates: &[EntityCandidate],
+) -> std::io::Result<()> {
+    let line = serde_json::json!({ "error": message, "candidates": candidates });
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
 }

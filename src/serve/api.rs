@@ -20,7 +20,7 @@ use crate::browse::{self, ArticleView, EntityCounts, IndexStats};
 use crate::config::{DayEnd, parse_date_arg};
 use crate::error::IndexError;
 use crate::facets::Facets;
-use crate::model::{EntityKind, Hit};
+use crate::model::{EntityCandidate, EntityKind, Hit};
 use crate::search::{Filters, SearchRequest, Searcher, SortOrder};
 
 /// Most passages one search returns.
@@ -43,6 +43,8 @@ pub const DEFAULT_PER_ARTICLE: usize = 2;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// The entities an entity name could mean (ambiguous) or the closest ones (unknown).
+    pub candidates: Option<Vec<EntityCandidate>>,
 }
 
 impl ApiError {
@@ -50,6 +52,7 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            candidates: None,
         }
     }
 
@@ -61,6 +64,8 @@ impl ApiError {
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidates: Option<&'a [EntityCandidate]>,
 }
 
 impl IntoResponse for ApiError {
@@ -69,6 +74,7 @@ impl IntoResponse for ApiError {
             self.status,
             Json(ErrorBody {
                 error: &self.message,
+                candidates: self.candidates.as_deref(),
             }),
         )
             .into_response()
@@ -78,10 +84,19 @@ impl IntoResponse for ApiError {
 impl From<IndexError> for ApiError {
     fn from(error: IndexError) -> ApiError {
         let status = match error {
-            IndexError::Query(_) | IndexError::Filter(_) => StatusCode::BAD_REQUEST,
+            IndexError::Query(_) | IndexError::Filter(_) | IndexError::EntityName { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        ApiError::new(status, error.to_string())
+        let candidates = match &error {
+            IndexError::EntityName { problem, .. } => Some(problem.candidates().to_vec()),
+            _ => None,
+        };
+        ApiError {
+            candidates,
+            ..ApiError::new(status, error.to_string())
+        }
     }
 }
 
@@ -429,6 +444,25 @@ pub async fn article(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ambiguous_entity_is_a_bad_request_that_lists_the_candidates() {
+        let candidate = EntityCandidate {
+            name: "Wagner Group".into(),
+            kind: EntityKind::Organisation,
+            passages: 2,
+        };
+        let error = ApiError::from(IndexError::EntityName {
+            name: "Wagner".into(),
+            problem: crate::error::EntityNameProblem::Ambiguous(vec![candidate.clone()]),
+        });
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error.candidates, Some(vec![candidate]));
+        assert!(error.message.contains("Wagner Group"), "{}", error.message);
+        // Other refusals carry no candidates.
+        let error = ApiError::from(IndexError::Filter("bad".into()));
+        assert_eq!(error.candidates, None);
+    }
 
     fn params(raw: &str) -> Result<Params, ApiError> {
         Params::parse(Some(raw), SEARCH_PARAMS)

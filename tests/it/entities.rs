@@ -187,3 +187,134 @@ fn bad_entities_files_name_file_line_and_reason() {
         stderr(&output)
     );
 }
+
+/// The `names` fixture: people named in full, by surname, with titles, and a name two
+/// entities share.
+fn names_env() -> TestEnv {
+    let env = TestEnv::with_fixture("names");
+    let output = env.build();
+    assert!(output.status.success(), "{}", stderr(&output));
+    env
+}
+
+fn hit_paths(hits: &[serde_json::Value]) -> Vec<String> {
+    let mut paths: Vec<String> = hits
+        .iter()
+        .map(|hit| hit["path"].as_str().unwrap().to_string())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn an_entity_filter_takes_a_surname_any_spelling_or_the_full_name() {
+    let env = names_env();
+    let full = env.search_json("ammunition", &["--entity", "Aleksandar Vučić"]);
+    assert_eq!(hit_paths(&full), ["world/belgrade.txt"]);
+    for name in ["Vucic", "Vučić", "VUCIC", "Aleksandar Vucic"] {
+        let hits = env.search_json("ammunition", &["--entity", name]);
+        assert_eq!(hits, full, "--entity {name}");
+    }
+    // The query language's `entity:` resolves names the same way.
+    let hits = env.search_json("+ammunition +entity:Vucic", &[]);
+    assert_eq!(hit_paths(&hits), ["world/belgrade.txt"]);
+}
+
+#[test]
+fn a_surname_alone_in_one_article_means_the_full_name_of_another() {
+    let env = names_env();
+    // forum.txt says only "Mr Putin"; kremlin.txt names Vladimir Putin in full.
+    let hits = env.search_json("forum OR rates", &["--entity", "Putin"]);
+    assert_eq!(
+        hit_paths(&hits),
+        ["world/forum.txt", "world/kremlin.txt"],
+        "{hits:?}"
+    );
+    let full = env.search_json("forum OR rates", &["--entity", "Vladimir Putin"]);
+    assert_eq!(hit_paths(&full), ["world/kremlin.txt"]);
+}
+
+#[test]
+fn a_name_part_of_several_entities_lists_them_and_searches_none() {
+    let env = names_env();
+    let output = env.run(&[
+        "search", "opera", "--index", "index", "--entity", "Wagner", "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains("Wagner Group (organisation"), "{message}");
+    assert!(message.contains("Richard Wagner (person"), "{message}");
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 1, "one error object and no hits: {lines:?}");
+    let names: Vec<&str> = lines[0]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|candidate| candidate["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Wagner Group", "Richard Wagner"]);
+    // Either one, given in full, searches.
+    let hits = env.search_json("opera", &["--entity", "Richard Wagner"]);
+    assert_eq!(hit_paths(&hits), ["world/wagner.txt"]);
+}
+
+#[test]
+fn an_unknown_entity_name_suggests_the_closest_ones() {
+    let env = names_env();
+    let output = env.run(&[
+        "search", "taxes", "--index", "index", "--entity", "Zelensky",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("closest names are: Volodymyr Zelenskyy (person, 1 passage)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn titles_are_not_names_and_a_headline_surname_is_the_person() {
+    let env = names_env();
+    let output = env.run(&[
+        "entities", "--index", "index", "--kind", "person", "--top", "50", "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let people: Vec<String> = json_lines(&output)
+        .iter()
+        .map(|line| line["name"].as_str().unwrap().to_string())
+        .collect();
+    for expected in [
+        "Tony Blair",
+        "Gordon Brown",
+        "Aleksandar Vučić",
+        "Vladimir Putin",
+    ] {
+        assert!(people.iter().any(|name| name == expected), "{people:?}");
+    }
+    for wrong in ["Blair", "Mr Blair", "Chancellor Gordon Brown", "Vučić"] {
+        assert!(
+            !people.iter().any(|name| name == wrong),
+            "{wrong}: {people:?}"
+        );
+    }
+}
+
+#[test]
+fn entities_like_lists_the_entities_a_name_may_mean() {
+    let env = names_env();
+    let output = env.run(&["entities", "--index", "index", "--like", "wagner", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut names: Vec<String> = json_lines(&output)
+        .iter()
+        .map(|line| line["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Richard Wagner", "Wagner Group"]);
+    let output = env.run(&["entities", "--index", "index", "--like", "zelensky"]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("Volodymyr Zelenskyy"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
