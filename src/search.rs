@@ -79,6 +79,11 @@ impl FieldBoosts {
 
 /// Most index terms one fuzzy or prefix word expands to (the most frequent are kept).
 pub const MAX_EXPANSIONS: usize = 64;
+
+/// Index term queries that all the prefix and fuzzy words of one query may expand to (each
+/// expansion in each field it searches counts): the cost budget that keeps a query such as
+/// `a* b* c* ...` from scoring tens of thousands of terms. A query over it is refused.
+pub const MAX_EXPANDED_TERMS: usize = 1024;
 /// With `--recency`, the share of the score that never decays.
 pub const RECENCY_FLOOR: f32 = 0.3;
 /// Entities and categories listed in facets.
@@ -212,6 +217,8 @@ struct Compiler<'a> {
     keyword: TextAnalyzer,
     highlight: HighlightTerms,
     boosts: FieldBoosts,
+    /// Index terms the query's prefix and fuzzy words expanded to so far (`MAX_EXPANDED_TERMS`).
+    expanded_terms: usize,
 }
 
 impl Searcher {
@@ -311,6 +318,7 @@ impl Searcher {
             keyword: self.keyword.clone(),
             highlight: HighlightTerms::default(),
             boosts,
+            expanded_terms: 0,
         };
         let Some(query) = compiler.node(&node, false)? else {
             return Err(IndexError::Query(
@@ -1099,7 +1107,7 @@ impl Compiler<'_> {
                 |term| prefixes.iter().any(|p| term.starts_with(p.as_str())),
                 &prefixes,
             );
-            return Ok(self.expanded_query(&targets, expansions, negated));
+            return self.expanded_query(&targets, expansions, negated);
         }
         let tokens = analyse_with_positions(&mut self.english, text);
         if tokens.is_empty() {
@@ -1115,7 +1123,7 @@ impl Compiler<'_> {
                 |term| strsim::osa_distance(term, &word) <= usize::from(distance),
                 &[first_char],
             );
-            return Ok(self.expanded_query(&targets, expansions, negated));
+            return self.expanded_query(&targets, expansions, negated);
         }
         if tokens.len() > 1 {
             // A word the analyser splits ("U.S.", "Bosnia-Herzegovina") is matched as a phrase.
@@ -1198,10 +1206,16 @@ impl Compiler<'_> {
         targets: &[(Field, f32)],
         expansions: Vec<String>,
         negated: bool,
-    ) -> Option<Box<dyn Query>> {
+    ) -> Result<Option<Box<dyn Query>>, IndexError> {
         if expansions.is_empty() {
             // Nothing in the index matches: a query that matches nothing, not an error.
-            return Some(Box::new(EmptyQuery));
+            return Ok(Some(Box::new(EmptyQuery)));
+        }
+        self.expanded_terms += expansions.len() * targets.len();
+        if self.expanded_terms > MAX_EXPANDED_TERMS {
+            return Err(IndexError::Query(format!(
+                "the query's prefix and fuzzy words expand to more than {MAX_EXPANDED_TERMS} index terms (each word up to {MAX_EXPANSIONS}): use fewer of them, or longer prefixes"
+            )));
         }
         let mut clauses = Vec::with_capacity(expansions.len() * targets.len());
         for expansion in expansions {
@@ -1212,7 +1226,7 @@ impl Compiler<'_> {
                 self.highlight.terms.insert(expansion);
             }
         }
-        Some(disjunction(clauses))
+        Ok(Some(disjunction(clauses)))
     }
 
     fn phrase(
@@ -1313,6 +1327,14 @@ impl Compiler<'_> {
         };
         let lower = bound(lower, DayEnd::Start)?;
         let upper = bound(upper, DayEnd::End)?;
+        if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+            // `date:[* TO *]`: every dated passage (tantivy's range needs one bound).
+            let name = crate::schema::field_name(&self.searcher.schema(), date_field);
+            return Ok(Box::new(tantivy::query::ExistsQuery::new(
+                name.to_string(),
+                false,
+            )));
+        }
         Ok(Box::new(RangeQuery::new(lower, upper)))
     }
 }
@@ -2096,12 +2118,66 @@ mod tests {
         assert!(searcher.search(&SearchRequest::new(too_long)).is_err());
     }
 
+    #[test]
+    fn prefix_words_past_the_cost_budget_are_refused() {
+        // A passage of many words that start with "a": each `a*` expands to MAX_EXPANSIONS terms.
+        let words: String = (0..2 * MAX_EXPANSIONS)
+            .map(|n| format!("a{n:04} "))
+            .collect();
+        let searcher = searcher_with(&[(
+            article("a", (2024, 1, 1), "Words"),
+            vec![(None, words.as_str())],
+        )]);
+        let within = MAX_EXPANDED_TERMS / MAX_EXPANSIONS;
+        assert!(
+            searcher
+                .search(&SearchRequest::new("a* ".repeat(within)))
+                .is_ok()
+        );
+        let error = searcher
+            .search(&SearchRequest::new("a* ".repeat(within + 1)))
+            .unwrap_err();
+        assert!(error.to_string().contains("expand to more than"), "{error}");
+        // Fuzzy words count against the same budget.
+        let fuzzy = format!("{}a0001~1", "a* ".repeat(within));
+        assert!(searcher.search(&SearchRequest::new(fuzzy)).is_err());
+    }
+
+    #[test]
+    fn an_open_date_range_matches_every_dated_passage_instead_of_panicking() {
+        let searcher = fixture();
+        let gas = sorted_ids(&searcher, "gas");
+        assert!(!gas.is_empty());
+        for query in ["gas AND date:[* TO *]", "gas AND date:{* TO *}"] {
+            assert_eq!(sorted_ids(&searcher, query), gas, "{query}");
+        }
+        assert_eq!(
+            sorted_ids(&searcher, "date:[* TO *]").len(),
+            sorted_ids(&searcher, "date:[1900-01-01 TO 2100-01-01]").len()
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(100))]
         #[test]
         fn random_queries_never_panic(query in "\\PC{0,60}|[ ()\"+\\-*~:\\[\\]a-z0-9]{0,40}|(AND|OR|NOT|title:|date:|entity:|\\(|\\)|\"|ammun|gas|~1|\\*| ){0,12}") {
             let searcher = FIXTURE.with(|searcher| searcher.clone());
             let _ = searcher.search(&SearchRequest::new(query));
+        }
+
+        /// Ranges, fields, prefixes, fuzzy words and operators in any order, searched through
+        /// the library (parse, compile, filter, rank, fetch): an error is fine, a panic is not.
+        #[test]
+        fn random_query_language_never_panics(tokens in proptest::collection::vec(
+            "date:|date:\\[|date:\\{|\\[|\\{|\\]|\\}|\\*| TO |2024|2024-03|2024-03-28|1500-01-01|9999-12-31|title:|section:|category:|entity:|text:|gas\\*|ammun~1|~2|\\+|-|AND|OR|NOT|\\(|\\)|\"|serbia|vucic| ",
+            0..14,
+        ), sort_by_date in proptest::bool::ANY) {
+            let searcher = FIXTURE.with(|searcher| searcher.clone());
+            let mut request = SearchRequest::new(tokens.concat());
+            if sort_by_date {
+                request.sort = SortOrder::Date;
+            }
+            let _ = searcher.search(&request);
         }
     }
 

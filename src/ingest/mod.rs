@@ -125,6 +125,12 @@ fn is_hidden(entry: &walkdir::DirEntry) -> bool {
             .is_some_and(|name| name.starts_with('.'))
 }
 
+/// Whether a folder holds a tantivy index (its `meta.json`) or one being written (its writer
+/// lock, which a build takes before it walks the corpus).
+fn holds_index(dir: &Path) -> bool {
+    dir.join("meta.json").is_file() || dir.join(".tantivy-writer.lock").exists()
+}
+
 /// Walks the corpus folder in a stable (sorted) order. Fails only when the root itself cannot be
 /// read; every other problem becomes a `Skipped` entry.
 pub fn walk_corpus(root: &Path, options: &WalkOptions) -> Result<Walk, IngestError> {
@@ -175,6 +181,14 @@ pub fn walk_corpus(root: &Path, options: &WalkOptions) -> Result<Walk, IngestErr
                 reason: SkipReason::Hidden,
             });
             if entry.file_type().is_dir() {
+                walker.skip_current_dir();
+            }
+            continue;
+        }
+        if entry.file_type().is_dir() {
+            // An index kept inside its corpus (`--index corpus/index`), or any other newsdex
+            // index there, holds no articles: reading it would index the index.
+            if entry.depth() > 0 && holds_index(entry.path()) {
                 walker.skip_current_dir();
             }
             continue;

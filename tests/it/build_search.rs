@@ -299,3 +299,32 @@ fn text_output_shows_rank_date_title_path_section_and_entities() {
     let output = env.run(&["search", "Vucic", "--index", "index", "--color", "always"]);
     assert!(String::from_utf8(output.stdout).unwrap().contains('\u{1b}'));
 }
+
+#[test]
+fn an_index_inside_its_own_corpus_is_not_read_as_articles() {
+    let env = TestEnv::with_fixture("basic");
+    let nested = env.corpus().join("index");
+    let nested_arg = nested.to_string_lossy().into_owned();
+    let build = |env: &TestEnv| {
+        let output = env.run(&["index", "build", "corpus", "--index", &nested_arg]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stderr(&output)
+    };
+    let first = build(&env);
+    assert!(first.contains("from 4 files"), "{first}");
+    // A second build finds nothing new: the index's own files are not articles.
+    let second = build(&env);
+    assert!(second.contains("0 new files, 0 touched"), "{second}");
+    let output = env.run(&[
+        "search",
+        "meta OR segments",
+        "--index",
+        &nested_arg,
+        "--json",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("meta.json"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
