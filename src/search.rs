@@ -1329,7 +1329,7 @@ impl Compiler<'_> {
         let upper = bound(upper, DayEnd::End)?;
         if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
             // `date:[* TO *]`: every dated passage (tantivy's range needs one bound).
-            let name = crate::schema::field_name(&self.searcher.schema(), date_field);
+            let name = crate::schema::field_name(self.searcher.schema(), date_field);
             return Ok(Box::new(tantivy::query::ExistsQuery::new(
                 name.to_string(),
                 false,
