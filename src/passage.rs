@@ -19,8 +19,46 @@ fn word_count(text: &str) -> usize {
     text.split_whitespace().count()
 }
 
-/// Cuts a paragraph into pieces of at most about `MAX_PASSAGE_WORDS` words, each made of whole
-/// sentences, with sizes as even as the sentences allow. Short paragraphs come back whole.
+/// No passage is longer than this many words, whatever its punctuation: a run of text without
+/// sentence ends (a lower-case transcript, a dump in one field) is cut at clauses, then words.
+pub const HARD_MAX_PASSAGE_WORDS: usize = MAX_PASSAGE_WORDS * 3 / 2;
+
+/// The pieces of a sentence no longer than `MAX_PASSAGE_WORDS` words: the sentence itself, or
+/// its clauses (cut after `,` `;` `:` and dashes), a clause still too long cut every
+/// `MAX_PASSAGE_WORDS` words. Each piece keeps its trailing space, so they join back to it.
+fn bounded_pieces(sentence: &str, out: &mut Vec<(usize, usize)>, offset: usize) {
+    if word_count(sentence) <= MAX_PASSAGE_WORDS {
+        out.push((offset, offset + sentence.len()));
+        return;
+    }
+    let mut clause_start = 0;
+    let mut words = 0;
+    let mut in_word = false;
+    let bytes = sentence.as_bytes();
+    for (at, c) in sentence.char_indices() {
+        if c.is_whitespace() {
+            if in_word {
+                in_word = false;
+                let clause_end = at > 0 && matches!(bytes[at - 1], b',' | b';' | b':' | b'-');
+                if clause_end || words >= MAX_PASSAGE_WORDS {
+                    out.push((offset + clause_start, offset + at));
+                    clause_start = at;
+                    words = 0;
+                }
+            }
+        } else if !in_word {
+            in_word = true;
+            words += 1;
+        }
+    }
+    if clause_start < sentence.len() {
+        out.push((offset + clause_start, offset + sentence.len()));
+    }
+}
+
+/// Cuts a paragraph into pieces of at most about `MAX_PASSAGE_WORDS` words (never more than
+/// `HARD_MAX_PASSAGE_WORDS`), each made of whole sentences where the sentences allow, with
+/// sizes as even as they allow. Short paragraphs come back whole.
 pub fn split_paragraph(paragraph: &str) -> Vec<String> {
     let total_words = word_count(paragraph);
     if total_words <= MAX_PASSAGE_WORDS {
@@ -31,9 +69,19 @@ pub fn split_paragraph(paragraph: &str) -> Vec<String> {
     let mut pieces = Vec::with_capacity(n_pieces);
     let mut current = String::new();
     let mut current_words = 0;
+    let mut units = Vec::new();
+    let mut offset = 0;
     for sentence in sentences(paragraph) {
+        bounded_pieces(sentence, &mut units, offset);
+        offset += sentence.len();
+    }
+    for (start, end) in units {
+        let sentence = &paragraph[start..end];
         let sentence_words = word_count(sentence);
-        if current_words > 0 && current_words + sentence_words / 2 >= target_words {
+        if current_words > 0
+            && (current_words + sentence_words / 2 >= target_words
+                || current_words + sentence_words > HARD_MAX_PASSAGE_WORDS)
+        {
             pieces.push(current.trim().to_string());
             current.clear();
             current_words = 0;
@@ -222,10 +270,38 @@ mod tests {
             let original: Vec<&str> = paragraph.split_whitespace().collect();
             prop_assert_eq!(rejoined, original);
             for piece in &pieces {
-                // A piece only exceeds the limit when a single sentence does.
-                let n_sentences = sentences(piece).count();
-                prop_assert!(word_count(piece) <= MAX_PASSAGE_WORDS * 2 || n_sentences == 1);
+                prop_assert!(word_count(piece) <= HARD_MAX_PASSAGE_WORDS);
             }
         }
+
+        /// Text without sentence ends (lower case, no periods) is still cut under the cap,
+        /// in order.
+        #[test]
+        fn text_without_sentences_is_cut_under_the_cap(words in proptest::collection::vec("[a-zčž]{1,8}[,;]?", 0..2_000)) {
+            let paragraph = words.join(" ");
+            let pieces = split_paragraph(&paragraph);
+            let rejoined: Vec<&str> = pieces.iter().flat_map(|p| p.split_whitespace()).collect();
+            let original: Vec<&str> = paragraph.split_whitespace().collect();
+            prop_assert_eq!(rejoined, original);
+            for piece in &pieces {
+                prop_assert!(word_count(piece) <= HARD_MAX_PASSAGE_WORDS);
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_lower_case_paragraph_is_many_passages() {
+        let paragraph = "and then the committee talked about the budget ".repeat(1_125);
+        let pieces = split_paragraph(&paragraph);
+        assert!(
+            pieces.len() >= 9_000 / HARD_MAX_PASSAGE_WORDS,
+            "{}",
+            pieces.len()
+        );
+        assert!(
+            pieces
+                .iter()
+                .all(|piece| word_count(piece) <= HARD_MAX_PASSAGE_WORDS)
+        );
     }
 }

@@ -1351,11 +1351,17 @@ fn increment(bytes: &mut Vec<u8>) -> bool {
     false
 }
 
+/// A date bound as a term; a bound past the dates the index can store is clamped to the first
+/// or last of them, so that `--since 1500-01-01` means "from the earliest" instead of wrapping.
 fn date_term(field: Field, date: DateTime<Utc>) -> Term {
-    Term::from_field_date(
-        field,
-        tantivy::DateTime::from_timestamp_secs(date.timestamp()),
-    )
+    let nanos = date
+        .timestamp_nanos_opt()
+        .unwrap_or(if date.timestamp() < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        });
+    Term::from_field_date(field, tantivy::DateTime::from_timestamp_nanos(nanos))
 }
 
 fn boosted(query: Box<dyn Query>, boost: f32) -> Box<dyn Query> {

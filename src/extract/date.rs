@@ -28,6 +28,19 @@ const DATE_FORMATS: &[&str] = &[
     "%d.%m.%Y",
 ];
 
+/// Whether the index can store `date`: tantivy keeps a date as nanoseconds in an `i64`, which
+/// reach from 1677-09-21 to 2262-04-11; outside them a date would be stored as another one.
+pub fn is_storable(date: &DateTime<Utc>) -> bool {
+    date.timestamp_nanos_opt().is_some()
+}
+
+/// The warning for a date the index cannot store (`is_storable`): it goes in undated.
+pub fn unstorable_warning(raw: &str) -> String {
+    format!(
+        "date `{raw}` is outside 1677-09-22 to 2262-04-11, the dates the index can store: indexed undated"
+    )
+}
+
 /// Parses the date forms found in news archives: ISO 8601 with or without time and zone,
 /// RFC 2822, wire-service forms such as `26-FEB-1987 15:01:01.79`, written dates such as
 /// `March 28, 2024` and `28 Mar 2024`, `2024/03/28`, and Unix timestamps in seconds.
@@ -151,6 +164,21 @@ mod tests {
             "28 Mar 2024 10:15:00 GMT",
             Some("2024-03-28T10:15:00+00:00"),
         );
+    }
+
+    #[test]
+    fn only_dates_the_index_can_store_are_storable() {
+        for (text, storable) in [
+            ("2024-03-28", true),
+            ("1700-01-01", true),
+            ("2262-04-10", true),
+            ("1500-06-01", false),
+            ("9999-12-31", false),
+            ("0001-01-01", false),
+        ] {
+            let date = parse_date(text).unwrap();
+            assert_eq!(is_storable(&date), storable, "{text}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::IngestError;
-use crate::extract::date::parse_date;
+use crate::extract::date::{is_storable, parse_date, unstorable_warning};
 use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
 use crate::ingest::mapping::{CORPUS_CONFIG_FILE, FieldMap};
 use crate::model::{Article, Section};
@@ -569,13 +569,17 @@ fn resolve_date(
             warnings.push("no date: indexed undated".to_string());
             None
         }
-        Some(raw) => {
-            let parsed = parse_date(raw);
-            if parsed.is_none() {
-                warnings.push(format!("malformed date `{raw}`: indexed undated"));
+        Some(raw) => match parse_date(raw) {
+            Some(date) if is_storable(&date) => Some(date),
+            Some(_) => {
+                warnings.push(unstorable_warning(raw));
+                None
             }
-            parsed
-        }
+            None => {
+                warnings.push(format!("malformed date `{raw}`: indexed undated"));
+                None
+            }
+        },
     }
 }
 

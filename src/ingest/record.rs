@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::IngestError;
-use crate::extract::date::parse_date;
+use crate::extract::date::{is_storable, parse_date, unstorable_warning};
 use crate::ingest::mapping::{FieldMap, Role};
 use crate::ingest::seed::split_paragraphs;
 use crate::ingest::{CorpusFile, folder_category, title_from_lead};
@@ -227,16 +227,20 @@ pub fn article_from_record(
             warnings.push("no date: indexed undated".to_string());
             None
         }
-        Some(value) => {
-            let parsed = date_of(value);
-            if parsed.is_none() {
+        Some(value) => match date_of(value) {
+            Some(date) if is_storable(&date) => Some(date),
+            Some(_) => {
+                warnings.push(unstorable_warning(&scalar_text(value)));
+                None
+            }
+            None => {
                 warnings.push(format!(
                     "malformed date `{}`: indexed undated",
                     scalar_text(value)
                 ));
+                None
             }
-            parsed
-        }
+        },
     };
     let mut categories = all_values(record, map, Role::Category, style);
     if categories.is_empty() {

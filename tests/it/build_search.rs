@@ -328,3 +328,50 @@ fn an_index_inside_its_own_corpus_is_not_read_as_articles() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+#[test]
+fn a_date_the_index_cannot_store_is_refused_never_stored_as_another() {
+    let env = TestEnv::empty();
+    std::fs::create_dir_all(env.corpus()).unwrap();
+    for (name, date) in [
+        ("far.md", "9999-12-31"),
+        ("old.md", "1500-06-01"),
+        ("ok.md", "1800-02-03"),
+    ] {
+        std::fs::write(
+            env.corpus().join(name),
+            format!("---\ntitle: Fleet\ndate: {date}\n---\n\nThe fleet sailed.\n"),
+        )
+        .unwrap();
+    }
+    let output = env.build();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for name in ["far.md: date `9999-12-31`", "old.md: date `1500-06-01`"] {
+        assert!(stderr(&output).contains(name), "{}", stderr(&output));
+    }
+    let hits = env.search_json("fleet", &[]);
+    let mut dates: Vec<(String, serde_json::Value)> = hits
+        .iter()
+        .map(|hit| {
+            (
+                hit["path"].as_str().unwrap().to_string(),
+                hit["date"].clone(),
+            )
+        })
+        .collect();
+    dates.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        dates,
+        [
+            ("far.md".to_string(), serde_json::Value::Null),
+            (
+                "ok.md".to_string(),
+                serde_json::json!("1800-02-03T00:00:00Z")
+            ),
+            ("old.md".to_string(), serde_json::Value::Null),
+        ]
+    );
+    // A filter bound past the storable dates means "from the earliest", not another date.
+    let since = env.search_json("fleet", &["--since", "1500-01-01"]);
+    assert_eq!(crate::article_ids(&since), ["ok.md"]);
+}
