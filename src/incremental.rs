@@ -1164,6 +1164,7 @@ pub fn build_index(
         if full_rebuild {
             index::merge_segments(&handle)?;
         }
+        index::share_files_as_created(&handle.path);
     }
     report.articles = counts.articles_added + counts.articles_updated;
     report.changes = counts;

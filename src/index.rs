@@ -5,6 +5,10 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::schema::{Schema, Value};
 use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
@@ -135,8 +139,98 @@ pub fn open_index(path: &Path) -> Result<IndexHandle, IndexError> {
             expected: SCHEMA_VERSION,
         });
     }
-    let index = Index::open_in_dir(path).map_err(tantivy_error(path))?;
+    let directory = MmapDirectory::open(path).map_err(|error| IndexError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(error.to_string()),
+    })?;
+    let index = Index::open(ReadOnlyDirectory(directory)).map_err(tantivy_error(path))?;
     handle(index, path)
+}
+
+/// The index directory as searches read it: tantivy's memory-mapped directory, except that
+/// taking a lock writes nothing. tantivy's readers take the meta lock (a file in the index
+/// folder) while they read `meta.json`, to keep a writer from replacing it meanwhile; a build
+/// replaces `meta.json` by an atomic rename, so a reader sees one whole file without the lock,
+/// and searching needs no write access to the index (a read-only folder, another account's
+/// index). Searches never write through it.
+#[derive(Clone, Debug)]
+struct ReadOnlyDirectory(MmapDirectory);
+
+impl Directory for ReadOnlyDirectory {
+    fn get_file_handle(
+        &self,
+        path: &Path,
+    ) -> Result<std::sync::Arc<dyn tantivy::directory::FileHandle>, OpenReadError> {
+        self.0.get_file_handle(path)
+    }
+
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.0.delete(path)
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.0.open_write(path)
+    }
+
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+
+    fn sync_directory(&self) -> std::io::Result<()> {
+        self.0.sync_directory()
+    }
+
+    fn acquire_lock(&self, _lock: &Lock) -> Result<DirectoryLock, LockError> {
+        Ok(DirectoryLock::from(Box::new(())))
+    }
+
+    fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.0.watch(watch_callback)
+    }
+}
+
+/// Gives the files a commit writes through temporary files (`meta.json`, `.managed.json`, the
+/// manifest and the acronym table, created owner-only) the permissions of the index's
+/// `newsdex.json`, which was created as any file is, under the user's umask: so an index that
+/// another account (a web server's) may read is readable whole. Best effort: a file whose mode
+/// cannot be changed keeps it.
+pub fn share_files_as_created(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(reference) = std::fs::metadata(path.join(VERSION_FILE)) else {
+            return;
+        };
+        let mode = reference.permissions().mode() & 0o666;
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let written_privately = name == "meta.json"
+                || name == ".managed.json"
+                || name.starts_with("manifest-")
+                || name.starts_with("acronyms-");
+            if !written_privately {
+                continue;
+            }
+            if let Ok(metadata) = entry.metadata()
+                && metadata.permissions().mode() & 0o777 != mode
+            {
+                let _ =
+                    std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode));
+            }
+        }
+    }
 }
 
 /// Opens the index at `path` for writing, creating it when the directory is absent or empty.

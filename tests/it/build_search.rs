@@ -375,3 +375,72 @@ fn a_date_the_index_cannot_store_is_refused_never_stored_as_another() {
     let since = env.search_json("fleet", &["--since", "1500-01-01"]);
     assert_eq!(crate::article_ids(&since), ["ok.md"]);
 }
+
+/// The files of a folder and their modes, sorted.
+fn files_and_modes(dir: &std::path::Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files: Vec<(String, u32)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            (entry.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn searching_needs_no_write_access_and_the_index_is_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::with_fixture("basic");
+    assert_eq!(env.build().status.code(), Some(0));
+    // Under the usual umask every file of the index is readable by other accounts.
+    let before = files_and_modes(&env.index());
+    for (name, mode) in &before {
+        assert_eq!(mode & 0o044, 0o044, "{name} is {mode:o}");
+    }
+    // A search, stats and entities write nothing into the index folder (no lock file).
+    for name in [".tantivy-meta.lock", ".tantivy-writer.lock"] {
+        let _ = std::fs::remove_file(env.index().join(name));
+    }
+    let before = files_and_modes(&env.index());
+    assert!(!env.search_json("ammunition", &[]).is_empty());
+    for args in [
+        &["index", "stats", "--index", "index"][..],
+        &["entities", "--index", "index"],
+    ] {
+        assert_eq!(env.run(args).status.code(), Some(0), "{args:?}");
+    }
+    assert_eq!(files_and_modes(&env.index()), before);
+    // Run as another account on a read-only index, where this test runs as root (as CI does).
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0");
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    if is_root && setpriv.exists() {
+        let binary = env.dir.path().join("newsdex");
+        std::fs::copy(env!("CARGO_BIN_EXE_newsdex"), &binary).unwrap();
+        for path in [env.dir.path(), binary.as_path()] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        for entry in std::fs::read_dir(env.index()).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        }
+        std::fs::set_permissions(env.index(), std::fs::Permissions::from_mode(0o555)).unwrap();
+        let output = std::process::Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary)
+            .args(["search", "ammunition", "--json", "--index"])
+            .arg(env.index())
+            .current_dir(env.dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(!output.stdout.is_empty());
+        std::fs::set_permissions(env.index(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
