@@ -741,10 +741,18 @@ fn session_every_request_newsdex_sends_has_a_recorded_answer() {
         keys
     };
     // The index config, byte for byte, and its creation answer (002).
+    // newsdex now adds one field, the passage as the local `all` holds it, with the options
+    // the server accepted for `text_stems` and the type it accepted for the entity lists.
     let created = exchange(2);
+    let all_stems = "  - name: all_stems\n    type: array<text>\n    tokenizer: whitespace\n    record: position\n    stored: false\n    fieldnorms: true\n";
+    let recorded_yaml = request_text(&created).replacen(
+        "  timestamp_field:",
+        &format!("{all_stems}  timestamp_field:"),
+        1,
+    );
     assert_eq!(
         mapping::to_yaml(&mapping::index_config(SESSION_INDEX)),
-        request_text(&created)
+        recorded_yaml
     );
     let _: IndexMetadata = serde_json::from_value(response_json(&created)).unwrap();
     let _: IndexMetadata = serde_json::from_value(response_json(&exchange(30))).unwrap();
@@ -837,20 +845,9 @@ fn session_incremental_build_waits_for_its_commit_and_delete_tasks() {
     };
     let only_new =
         json!({"num_hits": ingested, "hits": [], "elapsed_time_micros": 1, "errors": []});
-    let server = ReplayServer::start(vec![
-        session_route(&[30]),
-        session_route(&[31]),
-        session_route(&[47]),
-        Route::new(
-            "POST",
-            "/api/v1/reuters3k/search",
-            vec![
-                Canned::new(200, response_text(&exchange(48))),
-                Canned::new(200, only_new.to_string()),
-            ],
-        ),
-    ])
-    .unwrap();
+    // The recorded index (030) predates `all_stems`: an update is refused with what to do...
+    let server = ReplayServer::start(vec![session_route(&[30])]).unwrap();
+    let client = QuickwitClient::new(&server.url(), ClientOptions::default());
     let mut options = UploadOptions {
         corpus: corpus.path().to_path_buf(),
         walk: WalkOptions::default(),
@@ -864,6 +861,41 @@ fn session_incremental_build_waits_for_its_commit_and_delete_tasks() {
             ..upload::WaitOptions::default()
         }),
     };
+    let error =
+        upload::upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap_err();
+    assert!(
+        error.to_string().contains("fields missing: all_stems")
+            && error.to_string().contains("--rebuild"),
+        "{error}"
+    );
+    // ...so the index is answered as the recorded one with that field.
+    let mut metadata = response_json(&exchange(30));
+    metadata["index_config"]["doc_mapping"]["field_mappings"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"name": "all_stems", "type": "array<text>", "tokenizer": "whitespace",
+                     "record": "position", "fieldnorms": true, "stored": false}),
+        );
+    let current_index = Route::new(
+        "GET",
+        "/api/v1/indexes/reuters3k",
+        vec![Canned::new(200, metadata.to_string())],
+    );
+    let server = ReplayServer::start(vec![
+        current_index.clone(),
+        session_route(&[31]),
+        session_route(&[47]),
+        Route::new(
+            "POST",
+            "/api/v1/reuters3k/search",
+            vec![
+                Canned::new(200, response_text(&exchange(48))),
+                Canned::new(200, only_new.to_string()),
+            ],
+        ),
+    ])
+    .unwrap();
     let client = QuickwitClient::new(&server.url(), ClientOptions::default());
     let report = upload::upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap();
     assert!(
@@ -904,7 +936,7 @@ fn session_incremental_build_waits_for_its_commit_and_delete_tasks() {
 
     // A node that keeps the old passages: the wait ends at its bound and says so.
     let server = ReplayServer::start(vec![
-        session_route(&[30]),
+        current_index,
         session_route(&[31]),
         session_route(&[47]),
         session_route(&[48]),

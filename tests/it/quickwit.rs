@@ -236,10 +236,7 @@ fn entities_on_quickwit_are_written_as_locally() {
     assert_eq!(succeeded(&run(&env, &args)), local_text);
     let bodies = search_bodies(&server);
     assert_eq!(bodies.len(), 2);
-    assert_eq!(
-        bodies[0]["query"],
-        "(text_stems:ammunit OR title_stems:ammunit OR section_stems:ammunit)"
-    );
+    assert_eq!(bodies[0]["query"], "all_stems:ammunit");
     assert_eq!(bodies[0]["max_hits"], 0);
     assert_eq!(
         bodies[0]["aggs"]["entities"]["terms"]["field"],

@@ -575,10 +575,7 @@ mod tests {
         let received = server.received();
         assert_eq!(received[0].target, "/api/v1/_elastic/news/_search");
         let sent: serde_json::Value = serde_json::from_str(&received[0].body).unwrap();
-        assert_eq!(
-            sent["query"]["query_string"]["query"],
-            "(text_stems:shell OR title_stems:shell OR section_stems:shell)"
-        );
+        assert_eq!(sent["query"]["query_string"]["query"], "all_stems:shell");
         assert_eq!(sent["sort"], json!([{"_score": {"order": "desc"}}]));
     }
 
@@ -792,10 +789,7 @@ mod tests {
             .iter()
             .map(|r| serde_json::from_str(&r.body).unwrap())
             .collect();
-        assert_eq!(
-            sent[0]["query"],
-            "(text_stems:shell OR title_stems:shell OR section_stems:shell)"
-        );
+        assert_eq!(sent[0]["query"], "all_stems:shell");
         assert_eq!(sent[0]["max_hits"], 0);
         assert_eq!(sent[1]["query"], "*");
         assert_eq!(

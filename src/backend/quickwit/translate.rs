@@ -93,16 +93,23 @@ pub fn quoted(value: &str) -> String {
     out
 }
 
-/// The `_stems` fields a word searches, with their boosts. The Quickwit index has no field
-/// that holds the whole passage (the local `all`), so a plain word searches the three parts,
-/// each weighing 1 and the title and heading `FieldBoosts` more.
+/// The `_stems` fields a word searches, with their weights. A plain word searches the whole
+/// passage (`all_stems`, the local `all`: BM25 over it is the local BM25F), plus the title and
+/// the heading alone where the `FieldBoosts` weigh them extra, as locally.
 fn stem_fields(field: Option<FieldName>, boosts: FieldBoosts) -> Vec<(&'static str, f32)> {
     match field {
-        None => vec![
-            (field::TEXT_STEMS, 1.0),
-            (field::TITLE_STEMS, 1.0 + boosts.title.max(0.0)),
-            (field::SECTION_STEMS, 1.0 + boosts.section.max(0.0)),
-        ],
+        None => {
+            let mut targets = vec![(field::ALL_STEMS, 1.0)];
+            for (name, weight) in [
+                (field::TITLE_STEMS, boosts.title),
+                (field::SECTION_STEMS, boosts.section),
+            ] {
+                if weight > 0.0 {
+                    targets.push((name, weight));
+                }
+            }
+            targets
+        }
         Some(FieldName::Title) => vec![(field::TITLE_STEMS, 1.0)],
         Some(FieldName::Section) => vec![(field::SECTION_STEMS, 1.0)],
         _ => vec![(field::TEXT_STEMS, 1.0)],
@@ -704,17 +711,11 @@ mod tests {
     #[test]
     fn translates_the_query_language() {
         let table = [
-            (
-                "oil",
-                "(text_stems:oil OR title_stems:oil OR section_stems:oil)",
-            ),
+            ("oil", "all_stems:oil"),
             ("text:prices", "text_stems:price"),
             ("title:Exports", "title_stems:export"),
             ("section:trading", "section_stems:trade"),
-            (
-                "+oil -gas",
-                "(+(text_stems:oil OR title_stems:oil OR section_stems:oil) -(text_stems:gas OR title_stems:gas OR section_stems:gas))",
-            ),
+            ("+oil -gas", "(+all_stems:oil -all_stems:gas)"),
             ("text:\"interest rates\"", "text_stems:\"interest rate\""),
             (
                 "text:\"interest rates\"~2",
@@ -984,7 +985,7 @@ mod tests {
         let (body, _) = search_body(&SearchRequest::new("serbian shells"), &extractor).unwrap();
         assert_eq!(
             body.query,
-            "(((text_stems:serbian OR title_stems:serbian OR section_stems:serbian) OR (text_stems:shell OR title_stems:shell OR section_stems:shell)) OR entities:\"serbia\"^0.05)"
+            "((all_stems:serbian OR all_stems:shell) OR entities:\"serbia\"^0.05)"
         );
         // Operators and fields are left alone, as locally.
         for text in ["+shells Serbia", "text:Serbia", "shells"] {
@@ -1003,7 +1004,7 @@ mod tests {
         let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
         assert_eq!(
             body.query,
-            "(text_stems:oil OR title_stems:oil^1.3 OR section_stems:oil^2)"
+            "(all_stems:oil OR title_stems:oil^0.3 OR section_stems:oil)"
         );
     }
 
