@@ -238,6 +238,11 @@ pub struct BuildArgs {
     /// delete the Quickwit index and create it again).
     #[arg(long)]
     pub rebuild: bool,
+
+    /// With --backend quickwit: return once the passages are sent, without waiting until they
+    /// are searchable (and the old ones deleted), as a feed that sends often would.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Args)]

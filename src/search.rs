@@ -917,10 +917,19 @@ fn recency_factor(
     newest: Option<i64>,
     half_life_secs: f64,
 ) -> f32 {
+    recency_factor_secs(
+        date.map(|date| date.into_timestamp_secs()),
+        newest,
+        half_life_secs,
+    )
+}
+
+/// `recency_factor` of dates in seconds, for a backend that gets them as data (Quickwit).
+pub fn recency_factor_secs(date: Option<i64>, newest: Option<i64>, half_life_secs: f64) -> f32 {
     let (Some(date), Some(newest)) = (date, newest) else {
         return RECENCY_FLOOR;
     };
-    let age = (newest - date.into_timestamp_secs()).max(0) as f64;
+    let age = (newest - date).max(0) as f64;
     let decay = 0.5f64.powf(age / half_life_secs) as f32;
     RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * decay
 }

@@ -353,6 +353,9 @@ fn recorded_searches_become_hits_with_snippets() {
         let mut request = SearchRequest::new(query);
         request.limit = recorded_hits.len().max(1);
         request.count = name.starts_with("15");
+        // These are answers of the native endpoint, which newsdex asks for the date order
+        // (a ranked page comes from the Elasticsearch-compatible one: see the session tests).
+        request.sort = SortOrder::Date;
         let results = backend(&server, DEFAULT_INDEX_ID).search(&request).unwrap();
         assert_eq!(results.hits.len(), recorded_hits.len(), "{name}");
         for (hit, recorded) in results.hits.iter().zip(recorded_hits) {
@@ -442,9 +445,9 @@ fn recorded_errors_become_clear_messages() {
         ),
     ] {
         let server = replay(name);
-        let error = backend(&server, index_id)
-            .search(&SearchRequest::new("oil"))
-            .unwrap_err();
+        let mut request = SearchRequest::new("oil");
+        request.sort = SortOrder::Date;
+        let error = backend(&server, index_id).search(&request).unwrap_err();
         assert!(matches!(error, BackendError::Quickwit(_)), "{error:?}");
         let message = error.to_string();
         assert_eq!(
@@ -488,6 +491,8 @@ fn recorded_rejections_are_counted_by_article() {
         max_batch_bytes: upload::MAX_BATCH_BYTES,
         max_batch_docs: upload::MAX_BATCH_DOCS,
         fields: Vec::new(),
+        // The recorded server answered the ingest at once; waiting is tested on the session.
+        wait: None,
     };
     let client = QuickwitClient::new(
         &server.url(),
@@ -507,4 +512,449 @@ fn recorded_rejections_are_counted_by_article() {
         .find(|r| r.target.contains("/ingest"))
         .unwrap();
     assert!(!ingest.target.contains("commit=force"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// newsdex-session/: newsdex's own traffic against a real Quickwit 0.9.0 node (3,000 Reuters
+// stories in index `reuters3k`), one JSON file per exchange.
+
+const SESSION_INDEX: &str = "reuters3k";
+
+/// One recorded exchange of the session, by its number; fails loudly when it is missing.
+fn exchange(number: u32) -> Value {
+    let folder = recordings().join("newsdex-session");
+    let prefix = format!("{number:03}-");
+    let entries = std::fs::read_dir(&folder).unwrap_or_else(|error| {
+        panic!(
+            "the recorded newsdex session is missing: cannot read `{}`: {error}",
+            folder.display()
+        )
+    });
+    let path = entries
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(&prefix) && name.ends_with(".json"))
+        })
+        .unwrap_or_else(|| panic!("no exchange {prefix}* in `{}`", folder.display()));
+    let text = std::fs::read_to_string(&path).unwrap();
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+fn request_text(exchange: &Value) -> &str {
+    exchange["request_body"]["text"].as_str().unwrap_or("")
+}
+
+fn request_json(exchange: &Value) -> Value {
+    serde_json::from_str(request_text(exchange)).expect("a JSON request body")
+}
+
+fn response_text(exchange: &Value) -> String {
+    exchange["response_body"]["text"]
+        .as_str()
+        .expect("a response body")
+        .to_string()
+}
+
+fn response_json(exchange: &Value) -> Value {
+    serde_json::from_str(&response_text(exchange)).expect("a JSON response body")
+}
+
+/// A route that answers requests to the exchange's method and path with its recorded
+/// answers, in turn (the last one repeats).
+fn session_route(numbers: &[u32]) -> Route {
+    let first = exchange(numbers[0]);
+    let answers = numbers
+        .iter()
+        .map(|number| {
+            let recorded = exchange(*number);
+            assert_eq!(recorded["path"], first["path"]);
+            Canned::new(
+                recorded["status"].as_u64().unwrap() as u16,
+                response_text(&recorded),
+            )
+        })
+        .collect();
+    Route::new(
+        first["method"].as_str().unwrap(),
+        first["path"].as_str().unwrap(),
+        answers,
+    )
+}
+
+fn session_backend(server: &ReplayServer) -> QuickwitBackend {
+    backend(server, SESSION_INDEX)
+}
+
+/// The JSON bodies `server` received on `path`.
+fn bodies_on(server: &ReplayServer, path: &str) -> Vec<Value> {
+    server
+        .received()
+        .iter()
+        .filter(|r| r.target.split('?').next() == Some(path))
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+/// A ranked search is sent exactly as the scored search the real server answered (065: the
+/// Elasticsearch-compatible endpoint, sorted by `_score`), and each hit gets the BM25 score of
+/// its `sort` array, best first.
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn session_ranked_search_is_sent_as_recorded_and_scored() {
+    let recorded = exchange(65);
+    let server = ReplayServer::start(vec![session_route(&[65])]).unwrap();
+    let mut request = SearchRequest::new("text:oil");
+    request.limit = 2;
+    request.per_article = 0;
+    let results = session_backend(&server).search(&request).unwrap();
+    let sent = bodies_on(&server, recorded["path"].as_str().unwrap());
+    assert_eq!(
+        sent.len(),
+        1,
+        "one request for a ranked page without counts"
+    );
+    assert_eq!(sent[0], request_json(&recorded));
+    // What a ranked, scored search needs: sorted by `_score`, best first.
+    assert_eq!(sent[0]["sort"], json!([{"_score": {"order": "desc"}}]));
+    let expected: Vec<f32> = response_json(&recorded)["hits"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hit| hit["sort"][0].as_f64().unwrap() as f32)
+        .collect();
+    let scores: Vec<f32> = results.hits.iter().map(|hit| hit.score).collect();
+    assert_eq!(scores, expected[..2]);
+    assert!(scores[0] > 5.8, "{scores:?}");
+    assert_eq!(results.hits[0].article_id, "r.jsonl#144");
+    assert!(results.hits.iter().all(|hit| !hit.highlights.is_empty()));
+    // The scores reach every output: JSON lines carry them.
+    let mut json_lines = Vec::new();
+    newsdex::render::json::write_hits(&mut json_lines, &results.hits).unwrap();
+    let first: Value = serde_json::from_str(
+        String::from_utf8(json_lines)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        (first["score"].as_f64().unwrap() - 5.865).abs() < 1e-3,
+        "{first}"
+    );
+
+    // The same search without the sort (064) comes back newest first and unscored: newsdex
+    // says so rather than show scores of 0.
+    let server = ReplayServer::start(vec![session_route(&[64])]).unwrap();
+    let error = session_backend(&server).search(&request).unwrap_err();
+    assert!(error.to_string().contains("carries no score"), "{error}");
+}
+
+/// `--sort date` is sent exactly as the recorded search that came back newest first (059),
+/// never as `-date` (060, oldest first).
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn session_date_sort_is_sent_as_recorded_and_newest_first() {
+    let recorded = exchange(59);
+    let server = ReplayServer::start(vec![session_route(&[59])]).unwrap();
+    let mut request = SearchRequest::new("text:oil");
+    request.sort = SortOrder::Date;
+    request.limit = 2;
+    request.per_article = 0;
+    let results = session_backend(&server).search(&request).unwrap();
+    let sent = bodies_on(&server, recorded["path"].as_str().unwrap());
+    assert_eq!(sent, [request_json(&recorded)]);
+    assert_eq!(sent[0]["sort_by"], "date");
+    let dates: Vec<_> = results.hits.iter().map(|hit| hit.date).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    assert_eq!(dates.len(), 2);
+}
+
+/// The five `sort_by` cases on one query (059-063) show what each order needs: `date` is
+/// newest first, `-date` oldest first, no `sort_by` newest first too (not ranked), and
+/// `_score` ranks as the scored search (065) does.
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn session_sort_by_cases_fix_the_mapping() {
+    let dates = |number: u32| -> Vec<String> {
+        response_json(&exchange(number))["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| hit["date"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let ids = |hits: &Value| -> Vec<String> {
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .map(|hit| {
+                let hit = hit.get("_source").unwrap_or(hit);
+                hit["passage_id"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    for (number, sort_by) in [
+        (59, Some("date")),
+        (60, Some("-date")),
+        (61, Some("_score")),
+        (62, Some("-_score")),
+        (63, None),
+    ] {
+        let sent = request_json(&exchange(number));
+        assert_eq!(sent["sort_by"].as_str(), sort_by, "{number}");
+    }
+    let newest_first = |dates: &[String]| dates.windows(2).all(|w| w[0] >= w[1]);
+    assert!(newest_first(&dates(59)));
+    assert!(dates(60).windows(2).all(|w| w[0] <= w[1]));
+    assert!(dates(60)[0] < dates(59)[0]);
+    assert!(newest_first(&dates(63)), "no sort_by is date order");
+    let ranked = ids(&response_json(&exchange(61))["hits"]);
+    let scored = ids(&response_json(&exchange(65))["hits"]["hits"]);
+    assert_eq!(ranked, scored, "sort_by _score ranks as the scored search");
+    assert_ne!(ids(&response_json(&exchange(63))["hits"]), ranked);
+    // What newsdex sends for each order it offers.
+    for order in [SortOrder::Relevance, SortOrder::Date] {
+        let mut request = SearchRequest::new("text:oil");
+        request.sort = order;
+        let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+        let expected = if order == SortOrder::Date {
+            "date"
+        } else {
+            "_score"
+        };
+        assert_eq!(body.sort_by.as_deref(), Some(expected));
+    }
+}
+
+/// Every kind of request newsdex sends has a real answer in the session, to a request of the
+/// same endpoint and shape (the same keys), and newsdex reads that answer.
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn session_every_request_newsdex_sends_has_a_recorded_answer() {
+    let extractor = EntityExtractor::builtin();
+    let keys = |value: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    // The index config, byte for byte, and its creation answer (002).
+    // newsdex now adds one field, the passage as the local `all` holds it, with the options
+    // the server accepted for `text_stems` and the type it accepted for the entity lists.
+    let created = exchange(2);
+    let all_stems = "  - name: all_stems\n    type: array<text>\n    tokenizer: whitespace\n    record: position\n    stored: false\n    fieldnorms: true\n";
+    let recorded_yaml = request_text(&created).replacen(
+        "  timestamp_field:",
+        &format!("{all_stems}  timestamp_field:"),
+        1,
+    );
+    assert_eq!(
+        mapping::to_yaml(&mapping::index_config(SESSION_INDEX)),
+        recorded_yaml
+    );
+    let _: IndexMetadata = serde_json::from_value(response_json(&created)).unwrap();
+    let _: IndexMetadata = serde_json::from_value(response_json(&exchange(30))).unwrap();
+    assert_eq!(
+        exchange(1)["status"],
+        404,
+        "no index yet: newsdex creates one"
+    );
+    // Ingest answers (003-018, 032-047); the waiting last batch gets the same answer.
+    for number in (3..=18).chain(32..=47) {
+        let response: IngestResponse =
+            serde_json::from_value(response_json(&exchange(number))).unwrap();
+        assert_eq!(response.num_rejected_docs, Some(0));
+    }
+    // The delete task of an incremental build, as sent (031).
+    let deleted = exchange(31);
+    let body = delete_by_path(&["r.jsonl".to_string(), "r2.jsonl".to_string()]);
+    assert_eq!(serde_json::to_value(&body).unwrap(), request_json(&deleted));
+    let _: DeleteTask = serde_json::from_value(response_json(&deleted)).unwrap();
+    // describe (049): passages, splits, and the newest date `--recency` measures from.
+    let description: IndexDescription =
+        serde_json::from_value(response_json(&exchange(49))).unwrap();
+    assert_eq!(description.max_timestamp, Some(542_276_016));
+    // Native searches: with facets and a sort (028), counts and facets of a ranked search
+    // (the same keys, sort_by `_score` as in 061, no hits as in 027), entity counts (027).
+    let mut facets = SearchRequest::new("oil");
+    facets.facets = true;
+    facets.count = true;
+    facets.sort = SortOrder::Date;
+    let (date_body, _) = search_body(&facets, &extractor).unwrap();
+    let date_body = serde_json::to_value(&date_body).unwrap();
+    assert_eq!(keys(&date_body), keys(&request_json(&exchange(28))));
+    facets.sort = SortOrder::Relevance;
+    let (count_body, _) = search_body(&facets, &extractor).unwrap();
+    assert_eq!(
+        keys(&serde_json::to_value(&count_body).unwrap()),
+        keys(&request_json(&exchange(28)))
+    );
+    let entity_body = entity_count_body(None, &extractor, 10).unwrap();
+    assert_eq!(
+        serde_json::to_value(&entity_body).unwrap(),
+        request_json(&exchange(27))
+    );
+    for number in [19, 21, 24, 25, 27, 28, 29, 48, 59, 60, 61, 62, 63] {
+        let response: SearchResponse = serde_json::from_value(response_json(&exchange(number)))
+            .unwrap_or_else(|error| panic!("{number}: {error}"));
+        assert!(response.num_hits as usize >= response.hits.len());
+    }
+    // The ranked page (065) and what the build counts while it waits for delete tasks: a
+    // search of the delete task's query with no hits, keys of the recorded count searches.
+    let (elastic, _) = newsdex::backend::quickwit::translate::elastic_body(
+        &SearchRequest::new("text:oil"),
+        &extractor,
+        3,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&elastic).unwrap(),
+        request_json(&exchange(65))
+    );
+    // Facets through the backend: one native search of the recorded kind, read as facets.
+    let server = ReplayServer::start(vec![session_route(&[48])]).unwrap();
+    let mut request = SearchRequest::new("oil price");
+    request.facets = true;
+    let facets = session_backend(&server).facets(&request).unwrap();
+    assert_eq!(facets.total, 2829);
+    assert!(!facets.entities.is_empty() && !facets.months.is_empty());
+    let sent = bodies_on(&server, "/api/v1/reuters3k/search");
+    assert_eq!(sent[0]["max_hits"], 0);
+    assert_eq!(keys(&sent[0]), keys(&request_json(&exchange(28))));
+}
+
+/// An incremental build (030, 031, 032-047) waits for what it sent: the last ingest waits for
+/// Quickwit's commit, then the corpus files' passages are counted until the old ones are gone
+/// (048 is what the session found right after that build: old and new passages, 2829 oil or
+/// price passages where there were 1413), so a search after the build never sees a story twice.
+#[test]
+#[ignore = "reads ../shared/quickwit; run with --include-ignored"]
+fn session_incremental_build_waits_for_its_commit_and_delete_tasks() {
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::write(
+        corpus.path().join("r.jsonl"),
+        "{\"title\": \"COCOA\", \"body\": \"Showers continued in the Bahia cocoa zone.\", \"date\": \"1987-02-26\"}\n",
+    )
+    .unwrap();
+    let ingested = {
+        let response: IngestResponse =
+            serde_json::from_value(response_json(&exchange(47))).unwrap();
+        response.num_ingested_docs.unwrap()
+    };
+    let only_new =
+        json!({"num_hits": ingested, "hits": [], "elapsed_time_micros": 1, "errors": []});
+    // The recorded index (030) predates `all_stems`: an update is refused with what to do...
+    let server = ReplayServer::start(vec![session_route(&[30])]).unwrap();
+    let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+    let mut options = UploadOptions {
+        corpus: corpus.path().to_path_buf(),
+        walk: WalkOptions::default(),
+        index_id: SESSION_INDEX.to_string(),
+        rebuild: false,
+        max_batch_bytes: upload::MAX_BATCH_BYTES,
+        max_batch_docs: upload::MAX_BATCH_DOCS,
+        fields: Vec::new(),
+        wait: Some(upload::WaitOptions {
+            poll_interval: Duration::from_millis(10),
+            ..upload::WaitOptions::default()
+        }),
+    };
+    let error =
+        upload::upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap_err();
+    assert!(
+        error.to_string().contains("fields missing: all_stems")
+            && error.to_string().contains("--rebuild"),
+        "{error}"
+    );
+    // ...so the index is answered as the recorded one with that field.
+    let mut metadata = response_json(&exchange(30));
+    metadata["index_config"]["doc_mapping"]["field_mappings"]
+        .as_array_mut()
+        .unwrap()
+        .push(
+            json!({"name": "all_stems", "type": "array<text>", "tokenizer": "whitespace",
+                     "record": "position", "fieldnorms": true, "stored": false}),
+        );
+    let current_index = Route::new(
+        "GET",
+        "/api/v1/indexes/reuters3k",
+        vec![Canned::new(200, metadata.to_string())],
+    );
+    let server = ReplayServer::start(vec![
+        current_index.clone(),
+        session_route(&[31]),
+        session_route(&[47]),
+        Route::new(
+            "POST",
+            "/api/v1/reuters3k/search",
+            vec![
+                Canned::new(200, response_text(&exchange(48))),
+                Canned::new(200, only_new.to_string()),
+            ],
+        ),
+    ])
+    .unwrap();
+    let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+    let report = upload::upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap();
+    assert!(
+        matches!(
+            report.visibility,
+            upload::Visibility::Searchable {
+                deletes: upload::Deletes::Applied { .. },
+                ..
+            }
+        ),
+        "{:?}",
+        report.visibility
+    );
+    let received = server.received();
+    let targets: Vec<&str> = received.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        targets,
+        [
+            "/api/v1/indexes/reuters3k",
+            "/api/v1/reuters3k/delete-tasks",
+            "/api/v1/reuters3k/ingest?commit=wait_for",
+            "/api/v1/reuters3k/search",
+            "/api/v1/reuters3k/search",
+        ]
+    );
+    let count: Value = serde_json::from_str(&received[3].body).unwrap();
+    assert_eq!(
+        count["query"],
+        request_json(&exchange(31))["query"]
+            .as_str()
+            .unwrap()
+            .split(" OR ")
+            .next()
+            .unwrap()
+    );
+    assert_eq!(count["max_hits"], 0);
+    assert_eq!(count["count_all"], true);
+
+    // A node that keeps the old passages: the wait ends at its bound and says so.
+    let server = ReplayServer::start(vec![
+        current_index,
+        session_route(&[31]),
+        session_route(&[47]),
+        session_route(&[48]),
+    ])
+    .unwrap();
+    options.wait = Some(upload::WaitOptions {
+        delete_timeout: Duration::from_millis(100),
+        poll_interval: Duration::from_millis(10),
+        ..upload::WaitOptions::default()
+    });
+    let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+    let report = upload::upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap();
+    let upload::Visibility::Searchable {
+        deletes: upload::Deletes::Pending { old_passages, .. },
+        ..
+    } = report.visibility
+    else {
+        panic!("{:?}", report.visibility)
+    };
+    assert_eq!(old_passages, 2829 - ingested);
 }

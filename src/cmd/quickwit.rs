@@ -8,7 +8,8 @@ use crate::backend::quickwit::QuickwitBackend;
 use crate::backend::quickwit::client::{ClientOptions, QuickwitClient};
 use crate::backend::quickwit::mapping::COMMIT_TIMEOUT_SECS;
 use crate::backend::quickwit::upload::{
-    IndexAction, MAX_BATCH_BYTES, MAX_BATCH_DOCS, UploadOptions, UploadReport, upload,
+    Deletes, IndexAction, MAX_BATCH_BYTES, MAX_BATCH_DOCS, UploadOptions, UploadReport, Visibility,
+    WaitOptions, upload,
 };
 use crate::cli::BuildArgs;
 use crate::cmd::Outcome;
@@ -51,6 +52,7 @@ pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Out
         max_batch_bytes: MAX_BATCH_BYTES,
         max_batch_docs: MAX_BATCH_DOCS,
         fields: args.fields.clone(),
+        wait: (!args.no_wait).then(WaitOptions::default),
     };
     let reporter = Reporter {
         bar: progress_bar(args.quiet),
@@ -95,7 +97,7 @@ pub fn print_summary<W: Write>(
         )?,
         IndexAction::Updated { delete_tasks } => writeln!(
             out,
-            "updating Quickwit index `{index_id}` at {url}: submitted {delete_tasks} delete task(s) for the old passages of the corpus files; Quickwit applies them asynchronously, so old passages may still be found for a while"
+            "updating Quickwit index `{index_id}` at {url}: submitted {delete_tasks} delete task(s) for the old passages of the corpus files"
         )?,
     }
     let build = &report.build;
@@ -111,10 +113,43 @@ pub fn print_summary<W: Write>(
         report.ingested,
         report.rejected
     )?;
-    writeln!(
-        out,
-        "Quickwit commits on its own timer: new passages are searchable within about {COMMIT_TIMEOUT_SECS} s"
-    )?;
+    match report.visibility {
+        Visibility::NotWaited => {
+            writeln!(
+                out,
+                "not waiting (--no-wait): Quickwit commits on its own timer, so new passages are searchable within about {COMMIT_TIMEOUT_SECS} s"
+            )?;
+            if let IndexAction::Updated { .. } = report.action {
+                writeln!(
+                    out,
+                    "Quickwit applies delete tasks asynchronously: old passages of the corpus files may still be found beside the new ones for a while"
+                )?;
+            }
+        }
+        Visibility::Searchable { after, deletes } => {
+            writeln!(
+                out,
+                "searchable: Quickwit committed the passages {:.2} s after the last batch was sent",
+                after.as_secs_f64()
+            )?;
+            match deletes {
+                Deletes::None => {}
+                Deletes::Applied { after } => writeln!(
+                    out,
+                    "old passages of the corpus files deleted: the delete tasks were applied {:.2} s later",
+                    after.as_secs_f64()
+                )?,
+                Deletes::Pending {
+                    old_passages,
+                    waited,
+                } => writeln!(
+                    out,
+                    "warning: delete tasks still pending after {:.0} s: {old_passages} old passages of the corpus files are still found beside the new ones until Quickwit applies them",
+                    waited.as_secs_f64()
+                )?,
+            }
+        }
+    }
     let n_problems = build.errors.len() + build.skipped.len();
     if n_problems > 0 {
         writeln!(out, "skipped: {n_problems} with errors (listed above)")?;

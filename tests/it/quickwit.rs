@@ -71,12 +71,41 @@ fn ammunition_hits() -> Canned {
     )
 }
 
-/// The bodies of the searches the server received, as JSON.
+/// The same passages as Quickwit's Elasticsearch-compatible endpoint returns them for a
+/// ranked search: with their BM25 scores.
+fn scored_ammunition_hits() -> Canned {
+    Canned::elastic_hits(vec![
+        (
+            passage_hit(
+                "a.md",
+                1,
+                "Exports",
+                "Serbian factories sold ammunition abroad.",
+            ),
+            2.75,
+        ),
+        (
+            passage_hit("a.md", 2, "Exports", "The ammunition went by rail."),
+            1.5,
+        ),
+    ])
+}
+
+/// The native and the Elasticsearch-compatible searches of an index, answered with the
+/// ammunition passages.
+fn ammunition_routes(index_id: &str) -> [Route; 2] {
+    [
+        Route::search(index_id, vec![ammunition_hits()]),
+        Route::elastic(index_id, vec![scored_ammunition_hits()]),
+    ]
+}
+
+/// The bodies of the searches (native or Elasticsearch-compatible) the server received.
 fn search_bodies(server: &ReplayServer) -> Vec<serde_json::Value> {
     server
         .received()
         .iter()
-        .filter(|r| r.target.ends_with("/search"))
+        .filter(|r| r.target.ends_with("search"))
         .map(|r| serde_json::from_str(&r.body).unwrap())
         .collect()
 }
@@ -88,6 +117,7 @@ fn quickwit_build_and_search_through_the_binary() {
         Route::create_index("news"),
         Route::ingest("news", vec![Canned::ingested(1_000, 0)]),
         Route::search("news", vec![ammunition_hits()]),
+        Route::elastic("news", vec![scored_ammunition_hits()]),
     ])
     .unwrap();
     let url = server.url();
@@ -95,6 +125,17 @@ fn quickwit_build_and_search_through_the_binary() {
     let stderr = stderr(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("created Quickwit index `news`"), "{stderr}");
+    // The build returns once what it sent is searchable, and says how long that took.
+    assert!(
+        stderr.contains("searchable: Quickwit committed the passages"),
+        "{stderr}"
+    );
+    let last_ingest = server
+        .received()
+        .into_iter()
+        .rfind(|r| r.target.contains("/ingest"))
+        .unwrap();
+    assert_eq!(last_ingest.target, "/api/v1/news/ingest?commit=wait_for");
     assert!(
         !env.index().exists(),
         "a Quickwit build writes no local index"
@@ -102,7 +143,7 @@ fn quickwit_build_and_search_through_the_binary() {
     let ingested: usize = server
         .received()
         .iter()
-        .filter(|r| r.target.ends_with("/ingest"))
+        .filter(|r| r.target.contains("/ingest"))
         .map(|r| r.body.lines().count())
         .sum();
     assert!(
@@ -125,6 +166,9 @@ fn quickwit_build_and_search_through_the_binary() {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
     assert_eq!(hits.len(), 2);
+    // Ranked by Quickwit's BM25, with its scores.
+    assert_eq!(hits[0]["score"], 2.75);
+    assert_eq!(hits[1]["score"], 1.5);
     assert_eq!(hits[0]["section"], "Exports");
     assert_eq!(
         hits[0]["entities"][0],
@@ -192,10 +236,7 @@ fn entities_on_quickwit_are_written_as_locally() {
     assert_eq!(succeeded(&run(&env, &args)), local_text);
     let bodies = search_bodies(&server);
     assert_eq!(bodies.len(), 2);
-    assert_eq!(
-        bodies[0]["query"],
-        "(text_stems:ammunit OR title_stems:ammunit OR section_stems:ammunit)"
-    );
+    assert_eq!(bodies[0]["query"], "all_stems:ammunit");
     assert_eq!(bodies[0]["max_hits"], 0);
     assert_eq!(
         bodies[0]["aggs"]["entities"]["terms"]["field"],
@@ -209,6 +250,7 @@ fn bench_on_quickwit_times_http_searches_from_a_query_file() {
     let server = ReplayServer::start(vec![
         Route::describe("news", 1_656, 3),
         Route::search("news", vec![ammunition_hits()]),
+        Route::elastic("news", vec![scored_ammunition_hits()]),
     ])
     .unwrap();
     std::fs::write(
@@ -290,7 +332,7 @@ fn backend_settings_come_from_flags_then_environment_then_newsdex_toml() {
     let server = ReplayServer::start(
         ["from-file", "from-env", "from-flag", "from-config"]
             .into_iter()
-            .map(|index| Route::search(index, vec![ammunition_hits()]))
+            .flat_map(ammunition_routes)
             .collect(),
     )
     .unwrap();
@@ -313,8 +355,8 @@ fn backend_settings_come_from_flags_then_environment_then_newsdex_toml() {
         let received = server.received();
         let target = received.last().unwrap().target.clone();
         target
-            .trim_start_matches("/api/v1/")
-            .trim_end_matches("/search")
+            .trim_start_matches("/api/v1/_elastic/")
+            .trim_end_matches("/_search")
             .to_string()
     };
     let search = ["search", "ammunition", "--json"];
@@ -430,4 +472,34 @@ fn export_quickwit_writes_a_config_and_ndjson() {
         assert!(document["passage_id"].is_string());
     }
     assert!(ndjson.lines().count() > 0);
+}
+
+#[test]
+fn quickwit_date_order_is_newest_first_and_no_wait_builds_do_not_wait() {
+    let env = TestEnv::with_fixture("basic");
+    let server = ReplayServer::start(vec![
+        Route::create_index("news"),
+        Route::ingest("news", vec![Canned::ingested(1_000, 0)]),
+        Route::search("news", vec![ammunition_hits()]),
+    ])
+    .unwrap();
+    let url = server.url();
+    let output = build_on(&env, &url, &["--index-id", "news", "--no-wait"]);
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("not waiting (--no-wait)"), "{stderr}");
+    assert!(
+        server
+            .received()
+            .iter()
+            .all(|r| !r.target.contains("commit")),
+        "--no-wait sends no commit parameter"
+    );
+    let quickwit = ["--backend", "quickwit", "--url", &url, "--index-id", "news"];
+    let mut args = vec!["search", "ammunition", "--sort", "date", "--json"];
+    args.extend(quickwit);
+    succeeded(&run(&env, &args));
+    let bodies = search_bodies(&server);
+    // A bare field sorts descending in Quickwit: newest first, as locally.
+    assert_eq!(bodies.last().unwrap()["sort_by"], "date");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::translate::{DeleteQuery, SearchBody};
+use super::translate::{DeleteQuery, ElasticBody, SearchBody};
 
 /// Time allowed to connect, and to send a request and read its whole answer.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -79,6 +79,65 @@ pub struct SearchResponse {
     pub aggregations: Option<serde_json::Value>,
 }
 
+/// The answer of the Elasticsearch-compatible `_search` endpoint, as far as newsdex reads it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ElasticResponse {
+    pub hits: ElasticHits,
+    #[serde(default, rename = "_shards")]
+    pub shards: Option<ElasticShards>,
+    #[serde(default)]
+    pub timed_out: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ElasticHits {
+    #[serde(default)]
+    pub total: Option<ElasticTotal>,
+    pub hits: Vec<ElasticHit>,
+}
+
+/// How many documents matched: exactly (`relation` `eq`) or at least (`gte`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ElasticTotal {
+    pub value: u64,
+    #[serde(default)]
+    pub relation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ElasticShards {
+    #[serde(default)]
+    pub failed: u64,
+    #[serde(default)]
+    pub failures: Vec<serde_json::Value>,
+}
+
+/// One hit: the stored document and, sorted by `_score`, its BM25 score.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ElasticHit {
+    #[serde(rename = "_source")]
+    pub source: serde_json::Value,
+    #[serde(default)]
+    pub sort: Vec<serde_json::Value>,
+}
+
+impl ElasticHit {
+    /// The hit's score: the first `sort` value of a search sorted by `_score`.
+    pub fn score(&self) -> Option<f32> {
+        self.sort.first()?.as_f64().map(|score| score as f32)
+    }
+}
+
+/// Whether an ingest returns at once or when its documents are searchable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Quickwit commits on its own timer (`commit_timeout_secs`).
+    Auto,
+    /// `commit=wait_for`: the answer comes once the documents are committed, and so
+    /// searchable, on Quickwit's own timer (never `commit=force`, which can hang).
+    WaitFor,
+}
+
 /// The answer to an ingest: how many documents went in and how many were rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct IngestResponse {
@@ -105,6 +164,9 @@ pub struct IndexDescription {
     pub size_published_splits: u64,
     #[serde(default)]
     pub num_published_splits: u64,
+    /// Seconds of the newest timestamp published (`None` for an empty index).
+    #[serde(default)]
+    pub max_timestamp: Option<i64>,
 }
 
 /// The index metadata `POST /api/v1/indexes` and `GET /api/v1/indexes/{id}` return.
@@ -122,6 +184,14 @@ struct ErrorBody {
 
 /// The message of an error body, or the body itself when it is not Quickwit's JSON.
 pub fn error_message(body: &str) -> String {
+    // The Elasticsearch-compatible endpoint answers `{"error": {"reason": ...}, "status": N}`.
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body)
+        && let Some(reason) = value["error"]["reason"]
+            .as_str()
+            .or_else(|| value["error"].as_str())
+    {
+        return reason.to_string();
+    }
     match serde_json::from_str::<ErrorBody>(body) {
         Ok(error) => error.message,
         Err(_) if body.trim().is_empty() => "no message".to_string(),
@@ -179,6 +249,18 @@ impl QuickwitClient {
         content_type: &str,
         body: Option<&str>,
     ) -> Result<String, QuickwitError> {
+        self.send_within(method, path, content_type, body, self.options.timeout)
+    }
+
+    /// `send`, allowing `timeout` for each try.
+    fn send_within(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Option<&str>,
+        timeout: Duration,
+    ) -> Result<String, QuickwitError> {
         let url = format!("{}{path}", self.base_url);
         let mut backoff = self.options.backoff;
         let mut attempt = 1;
@@ -186,6 +268,7 @@ impl QuickwitClient {
             let request = self
                 .agent
                 .request(method.as_str(), &url)
+                .timeout(timeout)
                 .set("content-type", content_type);
             let result = match body {
                 Some(body) => request.send_string(body),
@@ -195,11 +278,11 @@ impl QuickwitClient {
                 Ok(response) => {
                     return response
                         .into_string()
-                        .map_err(|error| io_failure(&url, &error, self.options.timeout));
+                        .map_err(|error| io_failure(&url, &error, timeout));
                 }
                 Err(ureq::Error::Status(status, response)) => (status, response),
                 Err(ureq::Error::Transport(transport)) => {
-                    return Err(transport_failure(&url, &transport, self.options.timeout));
+                    return Err(transport_failure(&url, &transport, timeout));
                 }
             };
             let retry_after = response
@@ -296,6 +379,57 @@ impl QuickwitClient {
             "application/x-ndjson",
             Some(ndjson),
         )
+    }
+
+    /// `ingest`, with `commit=wait_for` when asked: then the answer comes once the documents
+    /// are searchable, and `timeout` bounds the wait.
+    pub fn ingest_committing(
+        &self,
+        index_id: &str,
+        ndjson: &str,
+        commit: Commit,
+        timeout: Duration,
+    ) -> Result<IngestResponse, QuickwitError> {
+        match commit {
+            Commit::Auto => self.ingest(index_id, ndjson),
+            Commit::WaitFor => {
+                let path = format!("/api/v1/{index_id}/ingest?commit=wait_for");
+                let text = self.send_within(
+                    Method::Post,
+                    &path,
+                    "application/x-ndjson",
+                    Some(ndjson),
+                    timeout,
+                )?;
+                serde_json::from_str(&text).map_err(|error| QuickwitError::Decode {
+                    url: format!("{}{path}", self.base_url),
+                    reason: error.to_string(),
+                })
+            }
+        }
+    }
+
+    /// A ranked search on the Elasticsearch-compatible endpoint, whose hits carry scores.
+    pub fn elastic_search(
+        &self,
+        index_id: &str,
+        body: &ElasticBody,
+    ) -> Result<ElasticResponse, QuickwitError> {
+        let json = serde_json::to_string(body).map_err(|error| QuickwitError::Decode {
+            url: self.base_url.clone(),
+            reason: error.to_string(),
+        })?;
+        self.send_json(
+            Method::Post,
+            &self.elastic_path(index_id),
+            "application/json",
+            Some(&json),
+        )
+    }
+
+    /// The path of the Elasticsearch-compatible search of an index.
+    pub fn elastic_path(&self, index_id: &str) -> String {
+        format!("/api/v1/_elastic/{index_id}/_search")
     }
 
     pub fn search(

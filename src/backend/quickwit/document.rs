@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::tokenizer::TextAnalyzer;
 
 use crate::facets::parse_entity_label;
+use crate::index::TITLE_WEIGHT;
 use crate::model::{Article, Entity, EntityKind, Passage};
 use crate::schema::{english_analyzer, keyword_analyzer};
 
@@ -36,6 +37,9 @@ pub struct QuickwitDocument {
     pub ordinal: u64,
     pub text: String,
     pub text_stems: String,
+    /// The title (`index::TITLE_WEIGHT` times, unless it repeats the text), the heading and
+    /// the text, analysed, one value each: the terms and length of the local `all`.
+    pub all_stems: Vec<String>,
 }
 
 /// The analysers a document needs, made once and reused.
@@ -97,19 +101,32 @@ pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -
         .map(|entity| analysers.fold(&entity.name))
         .collect();
     entities.dedup();
+    let title_stems = analysers.stem_text(&article.title);
+    let section_stems = passage
+        .section
+        .as_deref()
+        .map(|section| analysers.stem_text(section))
+        .unwrap_or_default();
+    let text_stems = analysers.stem_text(&passage.text);
+    let mut all_stems = Vec::with_capacity(TITLE_WEIGHT + 2);
+    if !article.title_repeats_text && !title_stems.is_empty() {
+        all_stems.extend(std::iter::repeat_n(title_stems.clone(), TITLE_WEIGHT));
+    }
+    if !section_stems.is_empty() {
+        all_stems.push(section_stems.clone());
+    }
+    if !text_stems.is_empty() {
+        all_stems.push(text_stems.clone());
+    }
     QuickwitDocument {
         passage_id: passage_id(&article.id, passage.ordinal),
         article_id: article.id.clone(),
         path: article.path.to_string_lossy().into_owned(),
         title: article.title.clone(),
-        title_stems: analysers.stem_text(&article.title),
+        title_stems,
         date: article.date.map(format_date),
         section: passage.section.clone(),
-        section_stems: passage
-            .section
-            .as_deref()
-            .map(|section| analysers.stem_text(section))
-            .unwrap_or_default(),
+        section_stems,
         category: article
             .categories
             .iter()
@@ -124,7 +141,8 @@ pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -
             .collect(),
         ordinal: u64::from(passage.ordinal),
         text: passage.text.clone(),
-        text_stems: analysers.stem_text(&passage.text),
+        text_stems,
+        all_stems,
     }
 }
 
@@ -305,6 +323,40 @@ mod tests {
             document.entity_labels,
             ["person:Aleksandar Vučić", "place:United States"]
         );
+    }
+
+    /// `all_stems` holds what the local `all` holds, value for value: the title twice (unless
+    /// it repeats the text), the heading, the text; so Quickwit's BM25 over it is the local one.
+    #[test]
+    fn all_stems_hold_the_terms_of_the_local_all() {
+        let document = encode(&mut Analysers::default(), &article(), &passage());
+        assert_eq!(
+            document.all_stems,
+            [
+                "serbian ammunit export",
+                "serbian ammunit export",
+                "arm trade",
+                "vucic govern export shell"
+            ]
+        );
+        for (value, text) in document.all_stems.iter().zip([
+            "Serbian Ammunition Exports",
+            "Serbian Ammunition Exports",
+            "The Arms Trade",
+            "Vučić's government exported the shells.",
+        ]) {
+            // The local slots, without the empty ones of dropped words.
+            let analysed = crate::index::analysed_for_all(text);
+            let local: Vec<&str> = analysed.split_whitespace().collect();
+            let sent: Vec<&str> = value.split(' ').collect();
+            assert_eq!(sent, local, "{text}");
+        }
+        let mut lead = article();
+        lead.title_repeats_text = true;
+        let mut passage = passage();
+        passage.section = None;
+        let document = encode(&mut Analysers::default(), &lead, &passage);
+        assert_eq!(document.all_stems, ["vucic govern export shell"]);
     }
 
     #[test]

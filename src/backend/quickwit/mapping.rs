@@ -30,6 +30,9 @@ pub mod field {
     pub const ORDINAL: &str = "ordinal";
     pub const TEXT: &str = "text";
     pub const TEXT_STEMS: &str = "text_stems";
+    /// The passage as the local `all` holds it (title twice, heading, text: one value each),
+    /// what a plain word searches, so that Quickwit's BM25 is the local BM25F.
+    pub const ALL_STEMS: &str = "all_stems";
 }
 
 /// A Quickwit 0.9 index config, as much of it as newsdex sets.
@@ -163,6 +166,10 @@ pub fn index_config(index_id: &str) -> IndexConfig {
         },
         display_text(field::TEXT),
         stems(field::TEXT_STEMS),
+        FieldMapping {
+            kind: "array<text>",
+            ..stems(field::ALL_STEMS)
+        },
     ];
     IndexConfig {
         version: "0.9",

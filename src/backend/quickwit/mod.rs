@@ -22,14 +22,16 @@ use crate::extract::entities::EntityExtractor;
 use crate::facets::{EntityCount, FacetCount, Facets, parse_entity_label};
 use crate::model::{Entity, EntityKind, Hit};
 use crate::schema::english_analyzer;
-use crate::search::{FACET_TOP, FieldBoosts, SearchRequest, SearchResults};
+use crate::search::{
+    FACET_TOP, FieldBoosts, SearchRequest, SearchResults, SortOrder, recency_factor_secs,
+};
 use crate::snippet::{HighlightTerms, make_snippet};
 
-use self::client::{QuickwitClient, QuickwitError, SearchResponse};
+use self::client::{ElasticResponse, QuickwitClient, QuickwitError, SearchResponse};
 use self::document::StoredPassage;
 use self::translate::{
-    AGG_CATEGORIES, AGG_ENTITIES, AGG_MONTHS, SearchBody, entity_count_body, search_body,
-    translate_query,
+    AGG_CATEGORIES, AGG_ENTITIES, AGG_MONTHS, MAX_HITS, SearchBody, elastic_body,
+    entity_count_body, fetch_window, search_body, translate_query,
 };
 use super::{BackendError, BackendInfo, SearchBackend};
 
@@ -54,22 +56,140 @@ impl QuickwitBackend {
     }
 }
 
+/// Most candidates a `--recency` search fetches to decay: the page and more, so that a recent
+/// passage ranked below the page by BM25 alone can still rise into it.
+pub const RECENCY_CANDIDATES: usize = 1_000;
+
+/// How deep a ranked search fetches: the grouping window, or with `--recency` a deeper
+/// candidate list whose scores are decayed and ranked again.
+pub fn ranked_depth(request: &SearchRequest) -> usize {
+    let window = fetch_window(request);
+    if request.recency_half_life.is_some() {
+        window.clamp(RECENCY_CANDIDATES, MAX_HITS)
+    } else {
+        window
+    }
+}
+
+/// Passages in the order of the page, with their scores when Quickwit gave them.
+pub struct Fetched {
+    pub passages: Vec<(StoredPassage, f32)>,
+    /// Passages matching the query, when Quickwit counted them exactly.
+    pub num_hits: Option<u64>,
+    /// Whether every match was counted (`--count`, `--facets`).
+    pub counted: bool,
+    pub aggregations: Option<serde_json::Value>,
+}
+
+impl QuickwitBackend {
+    fn search_url(&self) -> String {
+        format!("{}/api/v1/{}/search", self.client.base_url(), self.index_id)
+    }
+
+    /// A ranked page from the Elasticsearch-compatible endpoint (the only one that returns
+    /// scores), decayed by `--recency` when asked, then counts and facets from the native
+    /// endpoint when asked (with no hits).
+    fn ranked(&self, request: &SearchRequest) -> Result<(Fetched, HighlightTerms), BackendError> {
+        let (body, highlight) = elastic_body(request, &self.extractor, ranked_depth(request))?;
+        let url = format!(
+            "{}{}",
+            self.client.base_url(),
+            self.client.elastic_path(&self.index_id)
+        );
+        let response = self.client.elastic_search(&self.index_id, &body)?;
+        let decode_error = |reason| QuickwitError::Decode {
+            url: url.clone(),
+            reason,
+        };
+        let mut passages = scored_passages(response.clone()).map_err(decode_error)?;
+        if let Some(half_life) = request.recency_half_life {
+            let newest = self.client.describe_index(&self.index_id)?.max_timestamp;
+            decay_by_recency(&mut passages, newest, half_life);
+        }
+        let exact_total = response
+            .hits
+            .total
+            .as_ref()
+            .filter(|total| total.relation.is_empty() || total.relation == "eq")
+            .map(|total| total.value);
+        let mut fetched = Fetched {
+            passages,
+            num_hits: exact_total,
+            counted: false,
+            aggregations: None,
+        };
+        if request.count || request.facets {
+            let mut counting = request.clone();
+            counting.limit = 0;
+            counting.offset = 0;
+            let (mut native, _) = search_body(&counting, &self.extractor)?;
+            native.max_hits = 0;
+            let response = self.client.search(&self.index_id, &native)?;
+            if let Some(error) = response.errors.first() {
+                return Err(
+                    decode_error(format!("the search failed on some splits: {error}")).into(),
+                );
+            }
+            fetched.num_hits = Some(response.num_hits);
+            fetched.counted = true;
+            fetched.aggregations = response.aggregations;
+        }
+        Ok((fetched, highlight))
+    }
+
+    /// A page sorted newest first by the native endpoint (which gives no scores).
+    fn by_date(&self, request: &SearchRequest) -> Result<(Fetched, HighlightTerms), BackendError> {
+        let (body, highlight) = search_body(request, &self.extractor)?;
+        let response = self.client.search(&self.index_id, &body)?;
+        let fetched =
+            fetched_from_native(&body, response).map_err(|reason| QuickwitError::Decode {
+                url: self.search_url(),
+                reason,
+            })?;
+        Ok((fetched, highlight))
+    }
+}
+
 impl SearchBackend for QuickwitBackend {
     fn search(&self, request: &SearchRequest) -> Result<SearchResults, BackendError> {
         let started = Instant::now();
-        let (body, highlight) = search_body(request, &self.extractor)?;
-        let response = self.client.search(&self.index_id, &body)?;
+        let (fetched, highlight) = match request.sort {
+            SortOrder::Relevance => self.ranked(request)?,
+            SortOrder::Date => self.by_date(request)?,
+        };
         let search_time = started.elapsed();
-        let mut results =
-            results_from_response(request, &body, &highlight, response).map_err(|reason| {
-                QuickwitError::Decode {
-                    url: format!("{}/api/v1/{}/search", self.client.base_url(), self.index_id),
-                    reason,
-                }
-            })?;
+        let mut results = results_from_fetched(request, &highlight, fetched).map_err(|reason| {
+            QuickwitError::Decode {
+                url: self.search_url(),
+                reason,
+            }
+        })?;
         results.fetch_time = started.elapsed().saturating_sub(search_time);
         results.search_time = search_time;
         Ok(results)
+    }
+
+    /// One native search with no hits: facets need no ranked page.
+    fn facets(&self, request: &SearchRequest) -> Result<Facets, BackendError> {
+        let mut request = request.clone();
+        request.facets = true;
+        request.limit = 0;
+        request.offset = 0;
+        let (mut body, _) = search_body(&request, &self.extractor)?;
+        body.max_hits = 0;
+        let response = self.client.search(&self.index_id, &body)?;
+        fetched_from_native(&body, response)
+            .and_then(|fetched| {
+                let aggregations = fetched.aggregations.unwrap_or_default();
+                facets_from_aggregations(fetched.num_hits.unwrap_or(0), &aggregations)
+            })
+            .map_err(|reason| {
+                QuickwitError::Decode {
+                    url: self.search_url(),
+                    reason,
+                }
+                .into()
+            })
     }
 
     fn entity_counts(
@@ -113,33 +233,107 @@ impl SearchBackend for QuickwitBackend {
     }
 }
 
-/// Turns a search response into results: parses the stored passages, keeps at most
-/// `per_article` of one article (counting the rest among the fetched hits), cuts the page,
-/// makes snippets, and reads the aggregations as facets.
-pub fn results_from_response(
-    request: &SearchRequest,
-    body: &SearchBody,
-    highlight: &HighlightTerms,
-    response: SearchResponse,
-) -> Result<SearchResults, String> {
+/// The stored passages of an Elasticsearch-compatible answer with their scores, best first
+/// (equal scores by article id, then passage ordinal, as locally).
+pub fn scored_passages(response: ElasticResponse) -> Result<Vec<(StoredPassage, f32)>, String> {
+    if let Some(shards) = &response.shards
+        && shards.failed > 0
+    {
+        return Err(format!(
+            "the search failed on {} of the index's splits: {}",
+            shards.failed,
+            shards
+                .failures
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ));
+    }
+    if response.timed_out {
+        return Err("the search timed out on the server".to_string());
+    }
+    let mut passages = response
+        .hits
+        .hits
+        .into_iter()
+        .map(|hit| {
+            let score = hit
+                .score()
+                .ok_or_else(|| "a hit carries no score (was it sorted by `_score`?)".to_string())?;
+            let passage = serde_json::from_value::<StoredPassage>(hit.source)
+                .map_err(|error| format!("a hit is not a newsdex passage: {error}"))?;
+            Ok((passage, score))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    sort_by_score(&mut passages);
+    Ok(passages)
+}
+
+fn sort_by_score(passages: &mut [(StoredPassage, f32)]) {
+    passages.sort_by(|(a, a_score), (b, b_score)| {
+        b_score
+            .total_cmp(a_score)
+            .then_with(|| a.article_id.cmp(&b.article_id))
+            .then_with(|| a.ordinal.cmp(&b.ordinal))
+    });
+}
+
+/// Multiplies each score by the passage's recency factor (measured from `newest`, the newest
+/// date in the index, as locally) and ranks again.
+pub fn decay_by_recency(
+    passages: &mut [(StoredPassage, f32)],
+    newest: Option<i64>,
+    half_life: chrono::Duration,
+) {
+    let half_life_secs = half_life.num_seconds().max(1) as f64;
+    for (passage, score) in passages.iter_mut() {
+        let date = passage.date.map(|date| date.timestamp());
+        *score *= recency_factor_secs(date, newest, half_life_secs);
+    }
+    sort_by_score(passages);
+}
+
+/// Reads a native search answer: passages in Quickwit's order (no scores), its count and
+/// aggregations.
+pub fn fetched_from_native(body: &SearchBody, response: SearchResponse) -> Result<Fetched, String> {
     if let Some(error) = response.errors.first() {
         return Err(format!("the search failed on some splits: {error}"));
     }
-    let n_fetched = response.hits.len();
     let passages = response
         .hits
         .into_iter()
-        .map(serde_json::from_value::<StoredPassage>)
+        .map(|hit| serde_json::from_value::<StoredPassage>(hit).map(|passage| (passage, 0.0)))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| format!("a hit is not a newsdex passage: {error}"))?;
+    Ok(Fetched {
+        passages,
+        num_hits: Some(response.num_hits),
+        counted: body.count_all,
+        aggregations: if body.aggs.is_some() {
+            response.aggregations
+        } else {
+            None
+        },
+    })
+}
+
+/// Turns fetched passages into results: keeps at most `per_article` of one article (counting
+/// the rest among the fetched hits), cuts the page, makes snippets, and reads the
+/// aggregations as facets.
+pub fn results_from_fetched(
+    request: &SearchRequest,
+    highlight: &HighlightTerms,
+    fetched: Fetched,
+) -> Result<SearchResults, String> {
+    let n_fetched = fetched.passages.len();
     let mut per_article: HashMap<String, usize> = HashMap::new();
-    let mut kept: Vec<StoredPassage> = Vec::new();
+    let mut kept: Vec<(StoredPassage, f32)> = Vec::new();
     let mut more_in_article: HashMap<String, usize> = HashMap::new();
-    for passage in passages {
+    for (passage, score) in fetched.passages {
         let seen = per_article.entry(passage.article_id.clone()).or_default();
         *seen += 1;
         if request.per_article == 0 || *seen <= request.per_article {
-            kept.push(passage);
+            kept.push((passage, score));
         } else {
             *more_in_article
                 .entry(passage.article_id.clone())
@@ -147,20 +341,22 @@ pub fn results_from_response(
         }
     }
     let wanted = request.offset + request.limit;
-    let more = kept.len() > wanted || response.num_hits > n_fetched as u64;
-    let exhausted = (n_fetched as u64) >= response.num_hits;
+    let num_hits = fetched.num_hits;
+    let more = kept.len() > wanted || num_hits.is_none_or(|n| n > n_fetched as u64);
+    let exhausted = num_hits.is_some_and(|n| (n_fetched as u64) >= n);
     let mut analyzer = english_analyzer();
     let hits = kept
         .into_iter()
         .skip(request.offset)
         .take(request.limit)
         .enumerate()
-        .map(|(idx, passage)| {
+        .map(|(idx, (passage, score))| {
             let snippet = make_snippet(&mut analyzer, &passage.text, highlight, request.fragments);
             Hit {
                 rank: request.offset + idx + 1,
-                // Quickwit's REST API returns hits in order but not their scores.
-                score: 0.0,
+                // Quickwit's BM25 score (decayed by --recency); 0 in date order, where the
+                // native endpoint returns none.
+                score,
                 categories: passage.categories(),
                 url: None,
                 section: passage.section(),
@@ -181,14 +377,18 @@ pub fn results_from_response(
             }
         })
         .collect();
-    let facets = match &response.aggregations {
-        Some(aggregations) if body.aggs.is_some() => {
-            Some(facets_from_aggregations(response.num_hits, aggregations)?)
-        }
+    let facets = match (&fetched.aggregations, request.facets) {
+        (Some(aggregations), true) => Some(facets_from_aggregations(
+            num_hits.unwrap_or(0),
+            aggregations,
+        )?),
         _ => None,
     };
-    let total =
-        (body.count_all || (exhausted && request.per_article == 0)).then_some(response.num_hits);
+    let total = if fetched.counted || (exhausted && request.per_article == 0) {
+        num_hits
+    } else {
+        None
+    };
     Ok(SearchResults {
         hits,
         total,
@@ -343,9 +543,10 @@ mod tests {
             passage_hit("a", 2, "", "Shells again."),
             passage_hit("b", 0, "", "Nothing about it. Shells, at last."),
         ];
-        let server = ReplayServer::start(vec![Route::search(
+        let scored = hits.into_iter().zip([4.0, 3.0, 2.0, 1.0]).collect();
+        let server = ReplayServer::start(vec![Route::elastic(
             "news",
-            vec![Canned::search_hits(hits, None)],
+            vec![Canned::elastic_hits(scored)],
         )])
         .unwrap();
         let mut request = SearchRequest::new("shell");
@@ -369,11 +570,116 @@ mod tests {
         assert_eq!(results.hits[0].categories, ["Defense"]);
         assert_eq!(results.hits[0].section, None);
         assert_eq!(results.hits[0].entities[0].name, "Serbia");
-        let sent: serde_json::Value = serde_json::from_str(&server.received()[0].body).unwrap();
-        assert_eq!(
-            sent["query"],
-            "(text_stems:shell OR title_stems:shell OR section_stems:shell)"
+        let scores: Vec<f32> = results.hits.iter().map(|hit| hit.score).collect();
+        assert_eq!(scores, [4.0, 3.0, 1.0]);
+        let received = server.received();
+        assert_eq!(received[0].target, "/api/v1/_elastic/news/_search");
+        let sent: serde_json::Value = serde_json::from_str(&received[0].body).unwrap();
+        assert_eq!(sent["query"]["query_string"]["query"], "all_stems:shell");
+        assert_eq!(sent["sort"], json!([{"_score": {"order": "desc"}}]));
+    }
+
+    #[test]
+    fn scores_rank_the_page_and_recency_decays_them_from_the_newest_date() {
+        let dated = |id: &str, date: &str| {
+            let mut hit = passage_hit(id, 0, "", "Shells.");
+            hit["date"] = json!(date);
+            hit
+        };
+        let hits = vec![
+            (dated("old", "2020-03-28T00:00:00Z"), 5.0),
+            (dated("b", "2024-03-28T00:00:00Z"), 4.0),
+            (dated("a", "2024-03-28T00:00:00Z"), 4.0),
+        ];
+        let server = ReplayServer::start(vec![
+            Route::elastic("news", vec![Canned::elastic_hits(hits)]),
+            // The newest passage in the index: 2024-03-28.
+            Route::new(
+                "GET",
+                "/api/v1/indexes/news/describe",
+                vec![Canned::new(
+                    200,
+                    json!({"index_id": "news", "num_published_docs": 3, "size_published_splits": 1,
+                           "max_timestamp": 1_711_584_000})
+                    .to_string(),
+                )],
+            ),
+        ])
+        .unwrap();
+        let backend = backend(&server);
+        let results = backend.search(&SearchRequest::new("shell")).unwrap();
+        let order: Vec<(&str, f32)> = results
+            .hits
+            .iter()
+            .map(|hit| (hit.article_id.as_str(), hit.score))
+            .collect();
+        // Equal scores are ordered by article id, as locally.
+        assert_eq!(order, [("old", 5.0), ("a", 4.0), ("b", 4.0)]);
+        assert_eq!(results.total, Some(3));
+        let mut request = SearchRequest::new("shell");
+        request.recency_half_life = Some(chrono::Duration::days(365));
+        let results = backend.search(&request).unwrap();
+        let order: Vec<&str> = results
+            .hits
+            .iter()
+            .map(|hit| hit.article_id.as_str())
+            .collect();
+        assert_eq!(order, ["a", "b", "old"]);
+        assert!((results.hits[0].score - 4.0).abs() < 1e-6);
+        let decayed =
+            5.0 * recency_factor_secs(Some(1_585_353_600), Some(1_711_584_000), 365.0 * 86_400.0);
+        assert!(
+            (results.hits[2].score - decayed).abs() < 1e-4,
+            "{}",
+            results.hits[2].score
         );
+        let received = server.received();
+        let elastic = received
+            .iter()
+            .rfind(|r| r.target.contains("_elastic"))
+            .unwrap();
+        let sent: serde_json::Value = serde_json::from_str(&elastic.body).unwrap();
+        assert_eq!(sent["size"], RECENCY_CANDIDATES);
+    }
+
+    #[test]
+    fn date_order_asks_for_the_newest_first_and_counts_come_from_the_native_endpoint() {
+        let server = ReplayServer::start(vec![
+            Route::search(
+                "news",
+                vec![Canned::search_hits(
+                    vec![passage_hit("a", 0, "", "Shells.")],
+                    None,
+                )],
+            ),
+            Route::elastic(
+                "news",
+                vec![Canned::elastic_hits(vec![(
+                    passage_hit("a", 0, "", "Shells."),
+                    2.5,
+                )])],
+            ),
+        ])
+        .unwrap();
+        let mut request = SearchRequest::new("shell");
+        request.sort = SortOrder::Date;
+        backend(&server).search(&request).unwrap();
+        request.sort = SortOrder::Relevance;
+        request.count = true;
+        let results = backend(&server).search(&request).unwrap();
+        assert_eq!(results.total, Some(1));
+        assert_eq!(results.hits[0].score, 2.5);
+        let received = server.received();
+        let bodies: Vec<serde_json::Value> = received
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap())
+            .collect();
+        assert_eq!(received[0].target, "/api/v1/news/search");
+        assert_eq!(bodies[0]["sort_by"], "date");
+        assert_eq!(received[1].target, "/api/v1/_elastic/news/_search");
+        assert_eq!(received[2].target, "/api/v1/news/search");
+        assert_eq!(bodies[2]["max_hits"], 0);
+        assert_eq!(bodies[2]["count_all"], true);
     }
 
     #[test]
@@ -426,10 +732,12 @@ mod tests {
     #[test]
     fn a_partial_failure_is_an_error_not_fewer_hits() {
         let response = json!({"num_hits": 0, "hits": [], "elapsed_time_micros": 1, "errors": ["split 3 failed"]});
-        let server = ReplayServer::start(vec![Route::search(
-            "news",
-            vec![Canned::new(200, response.to_string())],
-        )])
+        let elastic = json!({"timed_out": false, "hits": {"hits": []},
+            "_shards": {"total": 4, "successful": 3, "failed": 1, "failures": ["split 3 failed"]}});
+        let server = ReplayServer::start(vec![
+            Route::search("news", vec![Canned::new(200, response.to_string())]),
+            Route::elastic("news", vec![Canned::new(200, elastic.to_string())]),
+        ])
         .unwrap();
         let error = backend(&server)
             .search(&SearchRequest::new("shell"))
@@ -481,10 +789,7 @@ mod tests {
             .iter()
             .map(|r| serde_json::from_str(&r.body).unwrap())
             .collect();
-        assert_eq!(
-            sent[0]["query"],
-            "(text_stems:shell OR title_stems:shell OR section_stems:shell)"
-        );
+        assert_eq!(sent[0]["query"], "all_stems:shell");
         assert_eq!(sent[0]["max_hits"], 0);
         assert_eq!(sent[1]["query"], "*");
         assert_eq!(

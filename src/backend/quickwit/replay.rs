@@ -64,6 +64,23 @@ impl Canned {
         Canned::new(200, answer.to_string())
     }
 
+    /// `POST /api/v1/_elastic/{index}/_search` sorted by `_score`: these hits, each with its
+    /// score in its `sort` array, all there are.
+    pub fn elastic_hits(hits: Vec<(Value, f32)>) -> Canned {
+        let n_hits = hits.len();
+        let hits: Vec<Value> = hits
+            .into_iter()
+            .map(|(source, score)| json!({"_index": "news", "_source": source, "sort": [score]}))
+            .collect();
+        Canned::new(
+            200,
+            json!({"took": 1, "timed_out": false,
+                   "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                   "hits": {"total": {"value": n_hits, "relation": "eq"}, "hits": hits}})
+            .to_string(),
+        )
+    }
+
     /// `GET /api/v1/indexes/{id}/describe`: the index holds `n_docs` passages in `n_splits`.
     pub fn described(index_id: &str, n_docs: u64, n_splits: u64) -> Canned {
         Canned::new(
@@ -122,6 +139,15 @@ impl Route {
     /// `POST /api/v1/{index_id}/search`.
     pub fn search(index_id: &str, answers: Vec<Canned>) -> Route {
         Route::new("POST", &format!("/api/v1/{index_id}/search"), answers)
+    }
+
+    /// `POST /api/v1/_elastic/{index_id}/_search`.
+    pub fn elastic(index_id: &str, answers: Vec<Canned>) -> Route {
+        Route::new(
+            "POST",
+            &format!("/api/v1/_elastic/{index_id}/_search"),
+            answers,
+        )
     }
 
     /// `GET /api/v1/indexes/{index_id}/describe`, answered with its size.

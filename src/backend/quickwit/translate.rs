@@ -93,16 +93,23 @@ pub fn quoted(value: &str) -> String {
     out
 }
 
-/// The `_stems` fields a word searches, with their boosts. The Quickwit index has no field
-/// that holds the whole passage (the local `all`), so a plain word searches the three parts,
-/// each weighing 1 and the title and heading `FieldBoosts` more.
+/// The `_stems` fields a word searches, with their weights. A plain word searches the whole
+/// passage (`all_stems`, the local `all`: BM25 over it is the local BM25F), plus the title and
+/// the heading alone where the `FieldBoosts` weigh them extra, as locally.
 fn stem_fields(field: Option<FieldName>, boosts: FieldBoosts) -> Vec<(&'static str, f32)> {
     match field {
-        None => vec![
-            (field::TEXT_STEMS, 1.0),
-            (field::TITLE_STEMS, 1.0 + boosts.title.max(0.0)),
-            (field::SECTION_STEMS, 1.0 + boosts.section.max(0.0)),
-        ],
+        None => {
+            let mut targets = vec![(field::ALL_STEMS, 1.0)];
+            for (name, weight) in [
+                (field::TITLE_STEMS, boosts.title),
+                (field::SECTION_STEMS, boosts.section),
+            ] {
+                if weight > 0.0 {
+                    targets.push((name, weight));
+                }
+            }
+            targets
+        }
         Some(FieldName::Title) => vec![(field::TITLE_STEMS, 1.0)],
         Some(FieldName::Section) => vec![(field::SECTION_STEMS, 1.0)],
         _ => vec![(field::TEXT_STEMS, 1.0)],
@@ -517,14 +524,33 @@ pub fn fetch_window(request: &SearchRequest) -> usize {
     window.min(MAX_HITS)
 }
 
-/// The whole search body for a request, and what to highlight.
-pub fn search_body(
+/// The `sort_by` of a native search in each order newsdex offers. A bare field sorts
+/// descending in Quickwit 0.9 and a `-` prefix ascending; without `sort_by` hits come newest
+/// first by the timestamp field, not ranked (recordings `newsdex-session/059`-`063`).
+pub fn sort_by(order: SortOrder) -> String {
+    match order {
+        // Best first.
+        SortOrder::Relevance => "_score".to_string(),
+        // Newest first.
+        SortOrder::Date => field::DATE.to_string(),
+    }
+}
+
+/// A request's query with its filters, as one query string, and the rest of the filters.
+struct Composed {
+    /// The ranked query (with its entity expansion) and the filters as required clauses.
+    query: String,
+    /// Whether `query` is already a list of required clauses (the query and filters).
+    required: bool,
+    start_timestamp: Option<i64>,
+    end_timestamp: Option<i64>,
+    highlight: HighlightTerms,
+}
+
+fn compose(
     request: &SearchRequest,
     extractor: &EntityExtractor,
-) -> Result<(SearchBody, HighlightTerms), TranslateError> {
-    if request.recency_half_life.is_some() {
-        return Err(TranslateError::Unsupported("--recency".to_string()));
-    }
+) -> Result<Composed, TranslateError> {
     if request.explain {
         return Err(TranslateError::Unsupported("--explain".to_string()));
     }
@@ -543,7 +569,8 @@ pub fn search_body(
         start_timestamp,
         end_timestamp,
     } = translate_filters(&request.filters, extractor)?;
-    let query = if filter_clauses.is_empty() {
+    let required = !filter_clauses.is_empty();
+    let query = if !required {
         ranked
     } else {
         let mut parts = vec![format!("+{ranked}")];
@@ -554,22 +581,100 @@ pub fn search_body(
         );
         parts.join(" ")
     };
-    let sort_by = match request.sort {
-        SortOrder::Relevance => None,
-        // Only the form the recorded server accepted (exchange 07); ties keep Quickwit's order.
-        SortOrder::Date => Some(format!("-{}", field::DATE)),
-    };
-    let body = SearchBody {
+    Ok(Composed {
         query,
-        max_hits: fetch_window(request),
-        start_offset: 0,
+        required,
         start_timestamp,
         end_timestamp,
-        sort_by,
+        highlight: translation.highlight,
+    })
+}
+
+/// The native search body for a request (`POST /api/v1/{index}/search`), and what to
+/// highlight: ranked by `_score` or sorted newest first (`sort_by`), with counts and facets
+/// when asked for. Quickwit's native answer carries no score: a ranked page with scores is
+/// `elastic_body`'s.
+pub fn search_body(
+    request: &SearchRequest,
+    extractor: &EntityExtractor,
+) -> Result<(SearchBody, HighlightTerms), TranslateError> {
+    let composed = compose(request, extractor)?;
+    let body = SearchBody {
+        query: composed.query,
+        max_hits: fetch_window(request),
+        start_offset: 0,
+        start_timestamp: composed.start_timestamp,
+        end_timestamp: composed.end_timestamp,
+        sort_by: Some(sort_by(request.sort)),
         count_all: request.count || request.facets,
         aggs: request.facets.then(facet_aggregations),
     };
-    Ok((body, translation.highlight))
+    Ok((body, composed.highlight))
+}
+
+/// The body of `POST /api/v1/_elastic/{index}/_search` for a ranked page: the same query
+/// string (and filters), best first by `_score`, which makes Quickwit return each hit's BM25
+/// score in its `sort` array (recording `newsdex-session/065`). The endpoint takes no
+/// timestamps, so a date window is one more required clause on the date field.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ElasticBody {
+    pub query: ElasticQuery,
+    pub size: usize,
+    pub sort: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ElasticQuery {
+    pub query_string: QueryString,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryString {
+    pub query: String,
+    pub default_field: &'static str,
+}
+
+/// The scored, ranked search of `request`, `size` hits deep, and what to highlight.
+pub fn elastic_body(
+    request: &SearchRequest,
+    extractor: &EntityExtractor,
+    size: usize,
+) -> Result<(ElasticBody, HighlightTerms), TranslateError> {
+    let composed = compose(request, extractor)?;
+    let bound = |seconds: Option<i64>| {
+        seconds
+            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+            .map(format_date)
+    };
+    // Quickwit reads `end_timestamp` as excluded; so is the end of this range.
+    let window = match (
+        bound(composed.start_timestamp),
+        bound(composed.end_timestamp),
+    ) {
+        (None, None) => None,
+        (start, Some(end)) => Some(format!(
+            "{}:[{} TO {end}}}",
+            field::DATE,
+            start.as_deref().unwrap_or("*")
+        )),
+        (Some(start), None) => Some(format!("{}:[{start} TO *]", field::DATE)),
+    };
+    let query = match window {
+        None => composed.query,
+        Some(window) if composed.required => format!("{} +{window}", composed.query),
+        Some(window) => format!("+{} +{window}", composed.query),
+    };
+    let body = ElasticBody {
+        query: ElasticQuery {
+            query_string: QueryString {
+                query,
+                default_field: field::TEXT_STEMS,
+            },
+        },
+        size: size.min(MAX_HITS),
+        sort: vec![json!({"_score": {"order": "desc"}})],
+    };
+    Ok((body, composed.highlight))
 }
 
 /// The delete task that removes every passage of the given articles.
@@ -606,17 +711,11 @@ mod tests {
     #[test]
     fn translates_the_query_language() {
         let table = [
-            (
-                "oil",
-                "(text_stems:oil OR title_stems:oil OR section_stems:oil)",
-            ),
+            ("oil", "all_stems:oil"),
             ("text:prices", "text_stems:price"),
             ("title:Exports", "title_stems:export"),
             ("section:trading", "section_stems:trade"),
-            (
-                "+oil -gas",
-                "(+(text_stems:oil OR title_stems:oil OR section_stems:oil) -(text_stems:gas OR title_stems:gas OR section_stems:gas))",
-            ),
+            ("+oil -gas", "(+all_stems:oil -all_stems:gas)"),
             ("text:\"interest rates\"", "text_stems:\"interest rate\""),
             (
                 "text:\"interest rates\"~2",
@@ -706,8 +805,9 @@ mod tests {
         ] {
             request.query = text.to_string();
             let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+            let (elastic, _) = elastic_body(&request, &EntityExtractor::builtin(), 10).unwrap();
             let translated = translate(text).unwrap();
-            for query in [&translated, &body.query] {
+            for query in [&translated, &body.query, &elastic.query.query_string.query] {
                 let ast = parse_query(query).unwrap_or_else(|_| panic!("`{query}` does not parse"));
                 assert!(every_occur_is_explicit(&ast), "{text} -> {query}: {ast:?}");
             }
@@ -735,12 +835,16 @@ mod tests {
         assert!(translate("title:[a TO b]").is_err());
         assert!(translate("(oil").is_err());
         let mut request = SearchRequest::new("oil");
-        request.recency_half_life = Some(chrono::Duration::days(30));
+        request.explain = true;
         let error = search_body(&request, &EntityExtractor::builtin()).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "--recency is not supported with --backend quickwit"
+            "--explain is not supported with --backend quickwit"
         );
+        // --recency is applied by the backend to the scores Quickwit returns.
+        request.explain = false;
+        request.recency_half_life = Some(chrono::Duration::days(30));
+        assert!(search_body(&request, &EntityExtractor::builtin()).is_ok());
     }
 
     #[test]
@@ -784,7 +888,7 @@ mod tests {
         assert_eq!(body.start_timestamp, Some(541_036_800));
         assert_eq!(body.end_timestamp, Some(543_628_800));
         assert_eq!(body.max_hits, 6);
-        assert_eq!(body.sort_by, None);
+        assert_eq!(body.sort_by.as_deref(), Some("_score"));
         assert!(!body.count_all);
         let json = serde_json::to_value(&body).unwrap();
         assert!(json.get("aggs").is_none());
@@ -810,12 +914,69 @@ mod tests {
         request.offset = 5;
         request.per_article = 2;
         let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
-        assert_eq!(body.sort_by.as_deref(), Some("-date"));
+        assert_eq!(body.sort_by.as_deref(), Some("date"));
         assert!(body.count_all);
         assert_eq!(body.max_hits, 55);
         let aggs = body.aggs.unwrap();
         assert_eq!(aggs["entities"]["terms"]["field"], "entity_labels");
         assert_eq!(aggs["months"]["date_histogram"]["fixed_interval"], "1d");
+    }
+
+    /// Quickwit 0.9 sorts a bare field descending and `-field` ascending, and ranks nothing
+    /// without `sort_by` (newsdex-session/059-063): every order newsdex offers names its
+    /// field bare, so that the best or the newest come first.
+    #[test]
+    fn sort_by_maps_every_order_newsdex_offers() {
+        use clap::ValueEnum;
+        for order in SortOrder::value_variants() {
+            let expected = match order {
+                SortOrder::Relevance => "_score",
+                SortOrder::Date => "date",
+            };
+            assert_eq!(sort_by(*order), expected, "{order:?}");
+            let mut request = SearchRequest::new("oil");
+            request.sort = *order;
+            let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+            assert_eq!(body.sort_by.as_deref(), Some(expected), "{order:?}");
+            assert!(!expected.starts_with('-'), "{order:?} would sort ascending");
+        }
+    }
+
+    #[test]
+    fn a_scored_search_is_an_elastic_query_string_sorted_by_score() {
+        let extractor = EntityExtractor::builtin();
+        let (body, highlight) =
+            elastic_body(&SearchRequest::new("text:oil"), &extractor, 3).unwrap();
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            json!({"query": {"query_string": {"query": "text_stems:oil", "default_field": "text_stems"}},
+                   "size": 3, "sort": [{"_score": {"order": "desc"}}]})
+        );
+        assert!(highlight.terms.contains("oil"));
+        // Filters are required clauses; the date window, which the endpoint takes no
+        // timestamps for, is a range with an excluded end, as `end_timestamp` is.
+        let mut request = SearchRequest::new("text:wheat");
+        request.filters = Filters {
+            since: Some(Utc.with_ymd_and_hms(1987, 2, 23, 0, 0, 0).unwrap()),
+            until: Some(Utc.with_ymd_and_hms(1987, 3, 24, 23, 59, 59).unwrap()),
+            categories: vec!["Grain".to_string()],
+            ..Filters::default()
+        };
+        let (body, _) = elastic_body(&request, &extractor, 20_000).unwrap();
+        assert_eq!(
+            body.query.query_string.query,
+            "+text_stems:wheat +category:\"grain\" +date:[1987-02-23T00:00:00Z TO 1987-03-25T00:00:00Z}"
+        );
+        assert_eq!(body.size, MAX_HITS);
+        request.filters.categories.clear();
+        request.filters.until = None;
+        let (body, _) = elastic_body(&request, &extractor, 5).unwrap();
+        assert_eq!(
+            body.query.query_string.query,
+            "+text_stems:wheat +date:[1987-02-23T00:00:00Z TO *]"
+        );
+        let ast = tantivy::query_grammar::parse_query(&body.query.query_string.query).unwrap();
+        assert!(every_occur_is_explicit(&ast), "{ast:?}");
     }
 
     #[test]
@@ -824,7 +985,7 @@ mod tests {
         let (body, _) = search_body(&SearchRequest::new("serbian shells"), &extractor).unwrap();
         assert_eq!(
             body.query,
-            "(((text_stems:serbian OR title_stems:serbian OR section_stems:serbian) OR (text_stems:shell OR title_stems:shell OR section_stems:shell)) OR entities:\"serbia\"^0.05)"
+            "((all_stems:serbian OR all_stems:shell) OR entities:\"serbia\"^0.05)"
         );
         // Operators and fields are left alone, as locally.
         for text in ["+shells Serbia", "text:Serbia", "shells"] {
@@ -843,7 +1004,7 @@ mod tests {
         let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
         assert_eq!(
             body.query,
-            "(text_stems:oil OR title_stems:oil^1.3 OR section_stems:oil^2)"
+            "(all_stems:oil OR title_stems:oil^0.3 OR section_stems:oil)"
         );
     }
 

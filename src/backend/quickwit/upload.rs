@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::build::{BuildObserver, BuildReport, process_file_with, skip_message};
 use crate::error::IngestError;
@@ -17,10 +17,10 @@ use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, SkipReason, Walk, WalkOptions};
 use crate::model::{Article, Passage};
 
-use super::client::{QuickwitClient, QuickwitError};
+use super::client::{Commit, QuickwitClient, QuickwitError};
 use super::document::{Analysers, Batch, Batcher, encode, to_ndjson_line};
-use super::mapping::{self, field};
-use super::translate::{DeleteQuery, quoted};
+use super::mapping::{self, COMMIT_TIMEOUT_SECS, field};
+use super::translate::{DeleteQuery, SearchBody, quoted};
 
 /// Bounds of one ingest request: Quickwit refuses bodies over 10 MB.
 pub const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
@@ -39,6 +39,52 @@ pub struct UploadOptions {
     pub max_batch_docs: usize,
     /// `--field ROLE=NAME`: record field names, over the corpus's `newsdex.toml`.
     pub fields: Vec<FieldOverride>,
+    /// Wait until what was sent is searchable (`None`: `--no-wait`, for feeds).
+    pub wait: Option<WaitOptions>,
+}
+
+/// How long a build waits for Quickwit to make what it sent searchable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Bound of the last ingest request, sent with `commit=wait_for`: Quickwit answers it
+    /// when its commit timer (`commit_timeout_secs`) has made the documents searchable.
+    pub commit_timeout: Duration,
+    /// Bound of the wait for the delete tasks of an update to be applied (by Quickwit's
+    /// janitor, in its own time); past it the build ends and says what is still pending.
+    pub delete_timeout: Duration,
+    /// Time between two counts of the old passages still searchable.
+    pub poll_interval: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> WaitOptions {
+        WaitOptions {
+            commit_timeout: Duration::from_secs(COMMIT_TIMEOUT_SECS * 12),
+            delete_timeout: Duration::from_secs(180),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the build waited for, and how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// `--no-wait`, or nothing was sent.
+    NotWaited,
+    /// Quickwit committed the last batch `after` it was sent, and with it every earlier one.
+    Searchable { after: Duration, deletes: Deletes },
+}
+
+/// The delete tasks of an update, once the new passages are searchable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletes {
+    /// None were submitted (a new or rebuilt index).
+    None,
+    /// No old passage of the corpus files is searchable any more, `after` the wait began.
+    Applied { after: Duration },
+    /// `old_passages` old passages of the corpus files were still searchable when the wait
+    /// ended, after `waited`.
+    Pending { old_passages: u64, waited: Duration },
 }
 
 /// What happened to the index before the documents went in.
@@ -70,6 +116,7 @@ pub struct UploadReport {
     pub ingested: u64,
     pub rejected: u64,
     pub rejected_batches: Vec<RejectedBatch>,
+    pub visibility: Visibility,
 }
 
 impl UploadReport {
@@ -90,6 +137,14 @@ pub enum UploadError {
         "the Quickwit index `{index_id}` was not made by this newsdex (fields missing: {missing}): rebuild it with --rebuild"
     )]
     Incompatible { index_id: String, missing: String },
+    #[error(
+        "gave up waiting for Quickwit index `{index_id}` to make what was sent searchable ({sent}): {reason}; Quickwit may have commits disabled or the node may be down (check the node, run the build again, or pass --no-wait not to wait)"
+    )]
+    NotSearchable {
+        index_id: String,
+        sent: String,
+        reason: String,
+    },
 }
 
 /// The field mapping of a corpus: the defaults, its `newsdex.toml`, then `overrides`.
@@ -316,10 +371,31 @@ pub fn upload(
     let action = prepare_index(client, options, &corpus_paths)?;
     let mut batcher = Batcher::new(options.max_batch_bytes, options.max_batch_docs);
     let mut state = IngestState::default();
-    let send = |batch: Batch, state: &mut IngestState| -> Result<(), UploadError> {
-        let response = client.ingest(&options.index_id, &batch.body)?;
+    let send = |batch: Batch, state: &mut IngestState, commit: Commit| -> Result<(), UploadError> {
+        let timeout = options
+            .wait
+            .map_or(Duration::ZERO, |wait| wait.commit_timeout);
+        let response =
+            match client.ingest_committing(&options.index_id, &batch.body, commit, timeout) {
+                Ok(response) => response,
+                Err(
+                    error @ (QuickwitError::Timeout { .. } | QuickwitError::Unreachable { .. }),
+                ) if commit == Commit::WaitFor => {
+                    return Err(UploadError::NotSearchable {
+                        index_id: options.index_id.clone(),
+                        sent: format!(
+                            "{} passages in {} ingest requests, the last with commit=wait_for",
+                            state.passages_sent + batch.n_docs,
+                            state.batches + 1
+                        ),
+                        reason: error.to_string(),
+                    });
+                }
+                Err(error) => return Err(error.into()),
+            };
         let rejected = response.num_rejected_docs.unwrap_or(0);
         state.batches += 1;
+        state.passages_sent += batch.n_docs;
         state.ingested += response
             .num_ingested_docs
             .unwrap_or(response.num_docs_for_processing - rejected);
@@ -333,14 +409,41 @@ pub fn upload(
         }
         Ok(())
     };
+    // One full batch is held back, so that the last one, which waits, is known.
+    let mut held: Option<Batch> = None;
     let build = encode_corpus(walk, &map, extractor, observer, |line, path| match batcher
         .push(&line, path)
     {
-        Some(full) => send(full, &mut state),
+        Some(full) => match held.replace(full) {
+            Some(previous) => send(previous, &mut state, Commit::Auto),
+            None => Ok(()),
+        },
         None => Ok(()),
     })?;
-    if let Some(last) = batcher.finish() {
-        send(last, &mut state)?;
+    if let Some(last) = batcher.finish()
+        && let Some(previous) = held.replace(last)
+    {
+        send(previous, &mut state, Commit::Auto)?;
+    }
+    let mut visibility = Visibility::NotWaited;
+    if let Some(last) = held {
+        let commit = if options.wait.is_some() {
+            Commit::WaitFor
+        } else {
+            Commit::Auto
+        };
+        let sent_at = Instant::now();
+        send(last, &mut state, commit)?;
+        if let Some(wait) = options.wait {
+            let after = sent_at.elapsed();
+            let deletes = match action {
+                IndexAction::Updated { delete_tasks } if delete_tasks > 0 => {
+                    wait_for_deletes(client, options, &corpus_paths, state.ingested, wait)?
+                }
+                _ => Deletes::None,
+            };
+            visibility = Visibility::Searchable { after, deletes };
+        }
     }
     Ok(UploadReport {
         build,
@@ -349,12 +452,74 @@ pub fn upload(
         ingested: state.ingested,
         rejected: state.rejected,
         rejected_batches: state.rejected_batches,
+        visibility,
     })
+}
+
+/// Passages of the corpus files searchable now: the new ones (all committed by now) and the
+/// old ones the delete tasks have not removed yet.
+fn corpus_passages(
+    client: &QuickwitClient,
+    index_id: &str,
+    corpus_paths: &[String],
+) -> Result<u64, QuickwitError> {
+    let mut total = 0;
+    for chunk in corpus_paths.chunks(PATHS_PER_DELETE_TASK) {
+        let body = SearchBody {
+            query: delete_by_path(chunk).query,
+            max_hits: 0,
+            start_offset: 0,
+            start_timestamp: None,
+            end_timestamp: None,
+            sort_by: None,
+            count_all: true,
+            aggs: None,
+        };
+        total += client.search(index_id, &body)?.num_hits;
+    }
+    Ok(total)
+}
+
+/// Waits, up to `wait.delete_timeout`, until the corpus files hold only the `ingested` new
+/// passages, i.e. Quickwit has applied the delete tasks of their old ones.
+fn wait_for_deletes(
+    client: &QuickwitClient,
+    options: &UploadOptions,
+    corpus_paths: &[String],
+    ingested: u64,
+    wait: WaitOptions,
+) -> Result<Deletes, UploadError> {
+    let started = Instant::now();
+    loop {
+        let found = corpus_passages(client, &options.index_id, corpus_paths).map_err(|error| {
+            UploadError::NotSearchable {
+                index_id: options.index_id.clone(),
+                sent: format!(
+                    "delete tasks for the old passages of {} files, and {ingested} new passages",
+                    corpus_paths.len()
+                ),
+                reason: error.to_string(),
+            }
+        })?;
+        if found <= ingested {
+            return Ok(Deletes::Applied {
+                after: started.elapsed(),
+            });
+        }
+        if started.elapsed() + wait.poll_interval > wait.delete_timeout {
+            return Ok(Deletes::Pending {
+                old_passages: found - ingested,
+                waited: started.elapsed(),
+            });
+        }
+        std::thread::sleep(wait.poll_interval);
+    }
 }
 
 #[derive(Debug, Default)]
 struct IngestState {
     batches: usize,
+    passages_sent: usize,
     ingested: u64,
     rejected: u64,
     rejected_batches: Vec<RejectedBatch>,
@@ -367,7 +532,7 @@ mod tests {
     use serde_json::json;
 
     use super::super::client::ClientOptions;
-    use super::super::replay::{Canned, ReplayServer, Route};
+    use super::super::replay::{Canned, ReceivedRequest, ReplayServer, Route};
     use super::*;
     use crate::build::Silent;
 
@@ -394,7 +559,187 @@ mod tests {
             max_batch_bytes: MAX_BATCH_BYTES,
             max_batch_docs: 3,
             fields: Vec::new(),
+            wait: Some(fast_wait()),
         }
+    }
+
+    fn fast_wait() -> WaitOptions {
+        WaitOptions {
+            commit_timeout: Duration::from_secs(5),
+            delete_timeout: Duration::from_secs(5),
+            poll_interval: Duration::from_millis(10),
+        }
+    }
+
+    /// `POST /api/v1/news/search` answered with a count of `n_hits`.
+    fn count(n_hits: u64) -> Canned {
+        Canned::new(
+            200,
+            json!({"num_hits": n_hits, "hits": [], "elapsed_time_micros": 1, "errors": []})
+                .to_string(),
+        )
+    }
+
+    /// A replay server holding an index `news` of newsdex's mapping: delete tasks are
+    /// accepted, ingests answered with 3 documents each, counts with `counts` in turn.
+    fn existing_news_server(counts: Vec<Canned>) -> ReplayServer {
+        let names: Vec<&str> = mapping::index_config("news")
+            .doc_mapping
+            .field_mappings
+            .iter()
+            .map(|field| field.name)
+            .collect();
+        ReplayServer::start(vec![
+            existing_index(&names),
+            Route::new(
+                "POST",
+                "/api/v1/news/delete-tasks",
+                vec![Canned::new(
+                    200,
+                    json!({"create_timestamp": 1, "opstamp": 1, "delete_query": {}}).to_string(),
+                )],
+            ),
+            Route::ingest("news", vec![Canned::ingested(3, 0)]),
+            Route::search("news", counts),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn only_the_last_batch_waits_for_its_commit() {
+        let corpus = corpus();
+        let server = news_server(vec![Canned::ingested(3, 0)]);
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
+        let targets: Vec<String> = server
+            .received()
+            .into_iter()
+            .filter(|r| r.target.contains("/ingest"))
+            .map(|r| r.target)
+            .collect();
+        assert!(targets.len() >= 2, "{targets:?}");
+        let (last, earlier) = targets.split_last().unwrap();
+        assert_eq!(last, "/api/v1/news/ingest?commit=wait_for");
+        assert!(
+            earlier.iter().all(|t| t == "/api/v1/news/ingest"),
+            "{targets:?}"
+        );
+        assert!(matches!(
+            report.visibility,
+            Visibility::Searchable {
+                deletes: Deletes::None,
+                ..
+            }
+        ));
+        // --no-wait: nothing waits, and the report says so.
+        let server = news_server(vec![Canned::ingested(3, 0)]);
+        let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+        let mut no_wait = options(corpus.path(), false);
+        no_wait.wait = None;
+        let report = upload(&no_wait, &EntityExtractor::builtin(), &client, &Silent).unwrap();
+        assert_eq!(report.visibility, Visibility::NotWaited);
+        assert!(
+            server
+                .received()
+                .iter()
+                .all(|r| !r.target.contains("commit"))
+        );
+    }
+
+    #[test]
+    fn a_server_that_never_commits_ends_the_wait_with_a_clear_message() {
+        let corpus = corpus();
+        // The only batch waits for a commit that does not come within the bound.
+        let server = news_server(vec![
+            Canned::ingested(8, 0).delayed(Duration::from_millis(1500)),
+        ]);
+        let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+        let mut options = options(corpus.path(), false);
+        options.max_batch_docs = MAX_BATCH_DOCS;
+        options.wait = Some(WaitOptions {
+            commit_timeout: Duration::from_millis(300),
+            ..fast_wait()
+        });
+        let started = Instant::now();
+        let error = upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let message = error.to_string();
+        assert!(
+            message.starts_with("gave up waiting for Quickwit index `news` to make what was sent searchable (8 passages in 1 ingest requests, the last with commit=wait_for): Quickwit at "),
+            "{message}"
+        );
+        assert!(message.contains("did not answer within 0.3 s"), "{message}");
+        assert!(message.contains("--no-wait"), "{message}");
+    }
+
+    #[test]
+    fn an_update_waits_until_the_delete_tasks_are_applied() {
+        let corpus = corpus();
+        // Old and new passages, then the new ones only.
+        let server = existing_news_server(vec![count(17), count(17), count(9)]);
+        let report = upload_to(&server.url(), corpus.path(), false).unwrap();
+        assert_eq!(report.ingested, 9);
+        assert!(
+            matches!(
+                report.visibility,
+                Visibility::Searchable {
+                    deletes: Deletes::Applied { .. },
+                    ..
+                }
+            ),
+            "{:?}",
+            report.visibility
+        );
+        let received = server.received();
+        let counts: Vec<&ReceivedRequest> = received
+            .iter()
+            .filter(|r| r.target.ends_with("/search"))
+            .collect();
+        assert_eq!(counts.len(), 3);
+        let sent: serde_json::Value = serde_json::from_str(&counts[0].body).unwrap();
+        assert_eq!(
+            sent,
+            json!({"query": "path:\"a0.md\" OR path:\"a1.md\" OR path:\"a2.md\" OR path:\"a3.md\"",
+                   "max_hits": 0, "count_all": true})
+        );
+        // Every count comes after the last batch was committed.
+        let last_ingest = received
+            .iter()
+            .rposition(|r| r.target.contains("/ingest"))
+            .unwrap();
+        assert!(received[last_ingest].target.ends_with("commit=wait_for"));
+        assert!(
+            received
+                .iter()
+                .position(|r| r.target.ends_with("/search"))
+                .unwrap()
+                > last_ingest
+        );
+    }
+
+    #[test]
+    fn delete_tasks_still_pending_at_the_bound_are_reported_not_waited_for_forever() {
+        let corpus = corpus();
+        let server = existing_news_server(vec![count(17)]);
+        let client = QuickwitClient::new(&server.url(), ClientOptions::default());
+        let mut options = options(corpus.path(), false);
+        options.wait = Some(WaitOptions {
+            delete_timeout: Duration::from_millis(200),
+            ..fast_wait()
+        });
+        let report = upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap();
+        let Visibility::Searchable {
+            deletes:
+                Deletes::Pending {
+                    old_passages,
+                    waited,
+                },
+            ..
+        } = report.visibility
+        else {
+            panic!("{:?}", report.visibility)
+        };
+        assert_eq!(old_passages, 8);
+        assert!(waited <= Duration::from_millis(200), "{waited:?}");
     }
 
     /// Uploads `corpus` to index `news` on `url`, with batches of 3 passages and short backoffs.
@@ -641,25 +986,7 @@ mod tests {
     #[test]
     fn an_existing_index_gets_delete_tasks_before_new_passages() {
         let corpus = corpus();
-        let names: Vec<&str> = mapping::index_config("news")
-            .doc_mapping
-            .field_mappings
-            .iter()
-            .map(|field| field.name)
-            .collect();
-        let server = ReplayServer::start(vec![
-            existing_index(&names),
-            Route::new(
-                "POST",
-                "/api/v1/news/delete-tasks",
-                vec![Canned::new(
-                    200,
-                    json!({"create_timestamp": 1, "opstamp": 1, "delete_query": {}}).to_string(),
-                )],
-            ),
-            Route::ingest("news", vec![Canned::ingested(3, 0)]),
-        ])
-        .unwrap();
+        let server = existing_news_server(vec![count(9)]);
         let report = upload_to(&server.url(), corpus.path(), false).unwrap();
         assert_eq!(report.action, IndexAction::Updated { delete_tasks: 1 });
         let received = server.received();
