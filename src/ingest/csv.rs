@@ -24,14 +24,42 @@ pub struct RawRow {
     pub record: ::csv::ByteRecord,
 }
 
-/// The field delimiter: tab for `.tsv`, else comma.
-fn delimiter(file: &CorpusFile) -> u8 {
+/// The field delimiters a header row is tried with.
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The field delimiter: the one of `DELIMITERS` the header row (the first line of `head`) holds
+/// most often outside quotes; on a tie or none, tab for `.tsv` and comma otherwise.
+fn delimiter(file: &CorpusFile, head: &[u8]) -> u8 {
     let is_tsv = file
         .path
         .extension()
         .and_then(|extension| extension.to_str())
         .is_some_and(|extension| extension.eq_ignore_ascii_case("tsv"));
-    if is_tsv { b'\t' } else { b',' }
+    let default = if is_tsv { b'\t' } else { b',' };
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut quoted = false;
+    for &byte in head {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(idx) = DELIMITERS.iter().position(|d| *d == byte) {
+                    counts[idx] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let default_count = DELIMITERS
+        .iter()
+        .position(|d| *d == default)
+        .map_or(0, |idx| counts[idx]);
+    DELIMITERS
+        .iter()
+        .zip(counts)
+        .filter(|(_, count)| *count > default_count)
+        .max_by_key(|(_, count)| *count)
+        .map_or(default, |(delimiter, _)| *delimiter)
 }
 
 /// A batch handed to `emit`: the header, the rows (or per-row errors), their size in bytes, and
@@ -52,8 +80,14 @@ pub fn split_rows(
     max_batch_bytes: usize,
     emit: &mut dyn FnMut(RowBatch) -> bool,
 ) -> Result<(), IngestError> {
+    // The header row decides the delimiter; it is read again by the CSV reader.
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let head = std::io::BufRead::fill_buf(&mut reader).map_err(|error| {
+        IngestError::at_line(&file.path, 1, format!("cannot read the header row: {error}"))
+    })?;
+    let delimiter = delimiter(file, head);
     let mut csv_reader = ::csv::ReaderBuilder::new()
-        .delimiter(delimiter(file))
+        .delimiter(delimiter)
         .flexible(false)
         .from_reader(reader);
     let header_bytes = csv_reader

@@ -74,7 +74,7 @@ impl Role {
                 "published_at",
                 "datetime",
             ],
-            Role::Body => &["body", "text", "content"],
+            Role::Body => &["body", "text", "content", "story", "article", "full_text"],
             Role::Category => &["section", "category", "categories", "desk", "topics"],
             Role::Url => &["url", "link"],
             Role::Id => &["id", "_id", "guid", "uuid"],

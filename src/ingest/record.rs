@@ -30,17 +30,55 @@ pub enum ValueStyle {
     Delimited,
 }
 
-/// Looks a field up by name, then as a dotted path into nested objects (`author.name`).
+/// Looks a field up by name, then as a dotted path into nested objects (`author.name`). Names
+/// match whatever their case and `_`, `-` or spaces (`Publish_Date` is `publish date`).
 pub fn lookup<'a>(record: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    if let Some(value) = record.get(name) {
+    if let Some(value) = field(record, name) {
         return Some(value);
     }
     let mut parts = name.split('.');
-    let mut current = record.get(parts.next()?)?;
+    let mut current = field(record, parts.next()?)?;
     for part in parts {
-        current = current.as_object()?.get(part)?;
+        current = field(current.as_object()?, part)?;
     }
     Some(current)
+}
+
+/// A field of an object by its exact name, else by its name folded (`same_field_name`).
+fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(key, _)| same_field_name(key, name))
+            .map(|(_, value)| value)
+    })
+}
+
+/// The fields of a record that hold text and that no role of the mapping reads.
+fn unmapped_text_fields<'a>(record: &'a Map<String, Value>, map: &FieldMap) -> Vec<&'a str> {
+    record
+        .iter()
+        .filter(|(_, value)| matches!(value, Value::String(text) if !text.trim().is_empty()))
+        .map(|(key, _)| key.as_str())
+        .filter(|key| {
+            !Role::ALL.iter().any(|role| {
+                map.names(*role)
+                    .iter()
+                    .any(|name| same_field_name(key, name) || name.split('.').next() == Some(key))
+            })
+        })
+        .collect()
+}
+
+/// Whether two field names are the same but for case and `_`, `-` or spaces.
+pub fn same_field_name(a: &str, b: &str) -> bool {
+    let significant = |name: &str| {
+        name.chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    significant(a) == significant(b)
 }
 
 /// The scalar texts a value holds: a string, a number, or the scalars of an array (objects in
@@ -213,6 +251,20 @@ pub fn article_from_record(
     let lead = paragraphs.next();
     let rest: Vec<String> = paragraphs.collect();
     let title_repeats_text = !matches!((&title_given, &lead), (Some(_), Some(_)));
+    if lead.is_none() {
+        // The text may sit in a field the mapping does not read: say which, and how to map it.
+        let unread = unmapped_text_fields(record, map);
+        if !unread.is_empty() {
+            warnings.push(format!(
+                "no body, and the mapping reads none of the record's text fields {}: map one with `--field body=NAME`",
+                unread
+                    .iter()
+                    .map(|name| format!("`{name}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     let (title, lead) = match (title_given, lead) {
         (Some(title), Some(lead)) => (title, lead),
         (Some(title), None) => (title.clone(), title),
