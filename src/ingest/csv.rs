@@ -83,7 +83,11 @@ pub fn split_rows(
     // The header row decides the delimiter; it is read again by the CSV reader.
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
     let head = std::io::BufRead::fill_buf(&mut reader).map_err(|error| {
-        IngestError::at_line(&file.path, 1, format!("cannot read the header row: {error}"))
+        IngestError::at_line(
+            &file.path,
+            1,
+            format!("cannot read the header row: {error}"),
+        )
     })?;
     let delimiter = delimiter(file, head);
     let mut csv_reader = ::csv::ReaderBuilder::new()
@@ -265,6 +269,29 @@ mod tests {
         let third = found[2].as_ref().unwrap();
         assert_eq!(third.title, "Third");
         assert!(third.date.is_some());
+    }
+
+    #[test]
+    fn the_delimiter_is_sniffed_from_the_header_and_field_names_match_any_case() {
+        for text in [
+            &b"Title;Text;Publish_Date\nFirst;One, two.;2024-03-28\n"[..],
+            b"Title|Text|Publish_Date\nFirst|One, two.|2024-03-28\n",
+            b"Title\tText\tPublish_Date\nFirst\tOne, two.\t2024-03-28\n",
+            b"Title,Text,Publish_Date\nFirst,\"One, two.\",2024-03-28\n",
+            b"Title,Text,Publish_Date,\"a;b;c;d\"\nFirst,\"One, two.\",2024-03-28,x\n",
+        ] {
+            let found = read(text);
+            let article = found[0].as_ref().unwrap();
+            let name = String::from_utf8_lossy(text);
+            assert!(article.title.starts_with("First"), "{name}: {article:?}");
+            assert_eq!(article.lead, "One, two.", "{name}");
+            assert!(article.date.is_some(), "{name}");
+            assert!(
+                article.warnings.is_empty(),
+                "{name}: {:?}",
+                article.warnings
+            );
+        }
     }
 
     #[test]

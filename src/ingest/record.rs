@@ -72,13 +72,13 @@ fn unmapped_text_fields<'a>(record: &'a Map<String, Value>, map: &FieldMap) -> V
 
 /// Whether two field names are the same but for case and `_`, `-` or spaces.
 pub fn same_field_name(a: &str, b: &str) -> bool {
-    let significant = |name: &str| {
-        name.chars()
-            .filter(|c| !matches!(c, '_' | '-' | ' '))
+    // Compared char by char without allocating: every record's every missing name comes here.
+    let fold = |name| {
+        str::chars(name)
+            .filter(|c: &char| !matches!(c, '_' | '-' | ' '))
             .flat_map(char::to_lowercase)
-            .collect::<String>()
     };
-    significant(a) == significant(b)
+    fold(a).eq(fold(b))
 }
 
 /// The scalar texts a value holds: a string, a number, or the scalars of an array (objects in
@@ -391,6 +391,44 @@ mod tests {
             },
             ValueStyle::Json,
         )
+    }
+
+    #[test]
+    fn field_names_match_whatever_their_case_and_separators() {
+        let map = FieldMap::default();
+        let found = article(
+            json!({"Title": "Grain", "Body": "Prices rose.", "Publish_Date": "2024-03-28"}),
+            &map,
+        );
+        assert_eq!(
+            (found.title.as_str(), found.lead.as_str()),
+            ("Grain", "Prices rose.")
+        );
+        assert!(found.date.is_some());
+        let found = article(json!({"headline": "Grain", "story": "Prices rose."}), &map);
+        assert_eq!(found.lead, "Prices rose.");
+    }
+
+    #[test]
+    fn a_body_in_a_field_the_mapping_does_not_read_is_named_in_the_warning() {
+        let found = article(
+            json!({"title": "Grain", "main_copy": "Prices rose.", "date": "2024-03-28"}),
+            &FieldMap::default(),
+        );
+        assert!(
+            found
+                .warnings
+                .iter()
+                .any(|warning| warning.contains("`main_copy`") && warning.contains("--field body=")),
+            "{:?}",
+            found.warnings
+        );
+        // A record whose body is read gets no such warning.
+        let found = article(
+            json!({"title": "Grain", "body": "Prices rose.", "date": "2024-03-28", "extra": "x"}),
+            &FieldMap::default(),
+        );
+        assert!(found.warnings.is_empty(), "{:?}", found.warnings);
     }
 
     #[test]
