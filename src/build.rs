@@ -165,6 +165,15 @@ pub fn build_index(
     crate::incremental::build_index(options, extractor, observer)
 }
 
+/// Where a warning about an article points: its file, and for a record of a JSON, JSON Lines
+/// or CSV file the record (`file#7`: the record's id, or its line), as in its article id.
+pub fn record_place(path: &str, article_id: &str) -> String {
+    match article_id.rsplit_once('#') {
+        Some((_, record)) => format!("{path}#{record}"),
+        None => path.to_string(),
+    }
+}
+
 /// The one-line reason for a path the walk passed over.
 pub fn skip_message(reason: &SkipReason) -> String {
     match reason {

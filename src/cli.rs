@@ -228,6 +228,10 @@ pub struct BuildArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Print every warning (by default the first few of each kind, then how many more).
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub entities: EntitiesFileArgs,
 

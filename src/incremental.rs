@@ -708,8 +708,9 @@ impl Pipeline<'_> {
             if add {
                 acc.report.passages += article.documents.len();
                 acc.report.text_bytes += article.text_bytes;
+                let place = crate::build::record_place(&article.path, &article.id);
                 for warning in &article.warnings {
-                    self.observer.warning(&article.path, warning);
+                    self.observer.warning(&place, warning);
                     acc.report.warnings += 1;
                 }
             }

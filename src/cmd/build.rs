@@ -16,10 +16,51 @@ use crate::incremental::PlanSummary;
 use crate::ingest::WalkOptions;
 use crate::manifest::ChangeCounts;
 
-/// Shows progress on a terminal and reports problems as they are found.
+/// Warnings of one kind printed before the rest are only counted (unless `--verbose`).
+const WARNINGS_SHOWN_PER_KIND: usize = 5;
+
+/// Shows progress on a terminal and reports problems as they are found; repeated warnings of
+/// one kind ("no date") are printed a few times, then counted for `finish` to summarise.
 pub struct Reporter {
     pub bar: ProgressBar,
     pub quiet: bool,
+    pub verbose: bool,
+    /// Warnings seen per kind (`warning_kind`), in the order kinds first appeared.
+    warnings: std::sync::Mutex<Vec<(String, usize)>>,
+}
+
+impl Reporter {
+    pub fn new(quiet: bool, verbose: bool) -> Reporter {
+        Reporter {
+            bar: progress_bar(quiet),
+            quiet,
+            verbose,
+            warnings: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Clears the progress bar and says how many warnings of each kind were not printed.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+        let warnings = self
+            .warnings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (kind, count) in warnings.iter() {
+            if *count > WARNINGS_SHOWN_PER_KIND && !self.verbose {
+                eprintln!(
+                    "warning: ... and {} more `{kind}` (`--verbose` lists them)",
+                    count - WARNINGS_SHOWN_PER_KIND
+                );
+            }
+        }
+    }
+}
+
+/// What makes warnings alike: the message up to its first quoted value or colon ("malformed
+/// date", "no date").
+fn warning_kind(message: &str) -> &str {
+    message.split(['`', ':']).next().unwrap_or(message).trim()
 }
 
 impl BuildObserver for Reporter {
@@ -36,7 +77,27 @@ impl BuildObserver for Reporter {
     }
 
     fn warning(&self, path: &str, message: &str) {
-        if !self.quiet {
+        if self.quiet {
+            return;
+        }
+        let seen = {
+            let mut warnings = self
+                .warnings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let kind = warning_kind(message);
+            match warnings.iter_mut().find(|(known, _)| known == kind) {
+                Some((_, count)) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    warnings.push((kind.to_string(), 1));
+                    1
+                }
+            }
+        };
+        if self.verbose || seen <= WARNINGS_SHOWN_PER_KIND {
             self.bar.suspend(|| eprintln!("warning: {path}: {message}"));
         }
     }
@@ -66,14 +127,13 @@ pub fn progress_bar(quiet: bool) -> ProgressBar {
 pub fn build(
     options: &BuildOptions,
     quiet: bool,
+    verbose: bool,
     extractor: &EntityExtractor,
 ) -> anyhow::Result<BuildReport> {
-    let reporter = Reporter {
-        bar: progress_bar(quiet),
-        quiet,
-    };
-    let report = build_index(options, extractor, &reporter)?;
-    reporter.bar.finish_and_clear();
+    let reporter = Reporter::new(quiet, verbose);
+    let report = build_index(options, extractor, &reporter);
+    reporter.finish();
+    let report = report?;
     if !quiet {
         print_summary(&mut std::io::stderr().lock(), &report, &options.index)?;
     }
@@ -98,7 +158,7 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         fields: args.fields.clone(),
     };
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
-    let report = build(&options, args.quiet, &extractor)?;
+    let report = build(&options, args.quiet, args.verbose, &extractor)?;
     Ok(if report.is_complete() {
         Outcome::Success
     } else {

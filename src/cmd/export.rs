@@ -4,7 +4,7 @@
 use crate::backend::quickwit::export::{ExportOptions, MAX_FILE_BYTES, export};
 use crate::cli::ExportQuickwitArgs;
 use crate::cmd::Outcome;
-use crate::cmd::build::{Reporter, progress_bar};
+use crate::cmd::build::Reporter;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::WalkOptions;
 
@@ -19,12 +19,9 @@ pub fn run(args: &ExportQuickwitArgs) -> anyhow::Result<Outcome> {
         index_id: args.index_id.clone(),
         max_file_bytes: MAX_FILE_BYTES,
     };
-    let reporter = Reporter {
-        bar: progress_bar(args.quiet),
-        quiet: args.quiet,
-    };
+    let reporter = Reporter::new(args.quiet, false);
     let report = export(&options, &EntityExtractor::builtin(), &reporter);
-    reporter.bar.finish_and_clear();
+    reporter.finish();
     let report = report?;
     if !args.quiet {
         eprintln!(

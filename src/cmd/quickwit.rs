@@ -13,7 +13,7 @@ use crate::backend::quickwit::upload::{
 };
 use crate::cli::BuildArgs;
 use crate::cmd::Outcome;
-use crate::cmd::build::{Reporter, progress_bar};
+use crate::cmd::build::Reporter;
 use crate::config::BackendSettings;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::WalkOptions;
@@ -54,13 +54,10 @@ pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Out
         fields: args.fields.clone(),
         wait: (!args.no_wait).then(WaitOptions::default),
     };
-    let reporter = Reporter {
-        bar: progress_bar(args.quiet),
-        quiet: args.quiet,
-    };
+    let reporter = Reporter::new(args.quiet, args.verbose);
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
     let report = upload(&options, &extractor, &client, &reporter);
-    reporter.bar.finish_and_clear();
+    reporter.finish();
     let report = report?;
     let mut err = std::io::stderr().lock();
     for batch in &report.rejected_batches {

@@ -53,7 +53,7 @@ pub fn open_or_build_default_with(
                 rebuild: false,
                 fields: Vec::new(),
             };
-            crate::cmd::build::build(&options, true, &extractor)?;
+            crate::cmd::build::build(&options, true, false, &extractor)?;
             return Ok(Searcher::new(open_index(location.path())?, extractor)?);
         }
     }

@@ -444,3 +444,44 @@ fn searching_needs_no_write_access_and_the_index_is_readable_by_others() {
         std::fs::set_permissions(env.index(), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+#[test]
+fn repeated_warnings_name_their_record_and_are_summarised() {
+    let env = TestEnv::empty();
+    std::fs::create_dir_all(env.corpus()).unwrap();
+    let records: String = (1..=12)
+        .map(|n| format!("{{\"id\": \"r{n}\", \"title\": \"Story {n}\", \"body\": \"Grain.\"}}\n"))
+        .collect();
+    std::fs::write(env.corpus().join("feed.jsonl"), records).unwrap();
+    let output = env.build();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let messages = stderr(&output);
+    let no_date: Vec<&str> = messages
+        .lines()
+        .filter(|line| line.contains("no date"))
+        .collect();
+    assert_eq!(no_date.len(), 6, "{messages}");
+    assert!(no_date[0].contains("feed.jsonl#r1: no date"), "{messages}");
+    assert!(
+        no_date[5].contains("... and 7 more `no date` (`--verbose` lists them)"),
+        "{messages}"
+    );
+    let output = env.run(&[
+        "index",
+        "build",
+        "corpus",
+        "--index",
+        "index",
+        "--rebuild",
+        "--verbose",
+    ]);
+    let messages = stderr(&output);
+    assert_eq!(
+        messages
+            .lines()
+            .filter(|line| line.contains("no date"))
+            .count(),
+        12,
+        "{messages}"
+    );
+}

@@ -279,8 +279,9 @@ impl<S> Encoder<'_, S> {
                 &article_path,
             )?;
         }
+        let place = crate::build::record_place(&article_path, &article.id);
         for warning in &article.warnings {
-            self.observer.warning(&article_path, warning);
+            self.observer.warning(&place, warning);
             self.report.warnings += 1;
         }
         self.report.articles += 1;
