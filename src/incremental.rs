@@ -900,6 +900,21 @@ pub fn build_index(
     extractor: &EntityExtractor,
     observer: &dyn BuildObserver,
 ) -> anyhow::Result<BuildReport> {
+    let created = !options.index.exists();
+    let result = build_into_index(options, extractor, observer);
+    if result.is_err() && created && crate::manifest::never_committed(&options.index) {
+        // A first build that failed leaves no index folder behind.
+        let _ = std::fs::remove_dir_all(&options.index);
+    }
+    result
+}
+
+/// `build_index`, leaving whatever it created when it fails.
+fn build_into_index(
+    options: &BuildOptions,
+    extractor: &EntityExtractor,
+    observer: &dyn BuildObserver,
+) -> anyhow::Result<BuildReport> {
     let started = Instant::now();
     let map = field_map(options)?;
     let handle = index::open_or_create(&options.index, options.rebuild)?;

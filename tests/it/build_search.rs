@@ -218,6 +218,8 @@ fn a_missing_corpus_is_one_clear_error() {
     let message = stderr(&output);
     assert!(message.contains("no-such-folder"), "{message}");
     assert_eq!(message.trim().lines().count(), 1, "{message}");
+    // The failed first build leaves no index folder behind.
+    assert!(!env.index().exists());
 }
 
 #[test]
