@@ -344,7 +344,7 @@ impl Searcher {
             && since > until
         {
             return Err(IndexError::Filter(format!(
-                "--since {} is after --until {}",
+                "the start date {} is after the end date {}",
                 since.date_naive(),
                 until.date_naive()
             )));
@@ -2114,7 +2114,7 @@ mod tests {
                 .search(&request)
                 .unwrap_err()
                 .to_string()
-                .contains("after --until")
+                .contains("after the end date")
         );
     }
 

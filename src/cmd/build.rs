@@ -207,7 +207,7 @@ pub fn print_summary<W: Write>(
     if report.articles_relabelled > 0 {
         writeln!(
             out,
-            "{} articles labelled again: the acronyms defined in the corpus changed",
+            "{} articles labelled again: they use an acronym that another article defines",
             report.articles_relabelled
         )?;
     }

@@ -112,10 +112,14 @@ impl Params {
         let mut pairs = Vec::new();
         for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
             if !known.contains(&name.as_ref()) {
+                let takes = if known.is_empty() {
+                    "this endpoint takes no parameters".to_string()
+                } else {
+                    format!("this endpoint takes {}", known.join(", "))
+                };
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter `{}`; this endpoint takes {}",
-                    truncate(&name, 40),
-                    known.join(", ")
+                    "unknown parameter `{}`; {takes}",
+                    truncate(&name, 40)
                 )));
             }
             let max = if name == "q" {
@@ -444,6 +448,15 @@ pub async fn article(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_without_parameters_says_so() {
+        let error = Params::parse(Some("x=1"), &[]).unwrap_err();
+        assert_eq!(
+            error.message,
+            "unknown parameter `x`; this endpoint takes no parameters"
+        );
+    }
 
     #[test]
     fn an_ambiguous_entity_is_a_bad_request_that_lists_the_candidates() {

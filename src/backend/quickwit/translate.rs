@@ -424,7 +424,7 @@ pub fn translate_filters(
         && since > until
     {
         return Err(TranslateError::Filter(format!(
-            "--since {} is after --until {}",
+            "the start date {} is after the end date {}",
             since.date_naive(),
             until.date_naive()
         )));
