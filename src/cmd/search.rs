@@ -150,6 +150,8 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
         render::json::write_hits(&mut out, &results.hits)?;
         if let (true, Some(facets)) = (args.facets, &results.facets) {
             render::json::write_facets(&mut out, facets)?;
+        } else if let (true, Some(total)) = (args.count, results.total) {
+            render::json::write_total(&mut out, total)?;
         }
     } else {
         let options = TextOptions {

@@ -22,6 +22,12 @@ pub fn write_facets<W: Write>(out: &mut W, facets: &Facets) -> std::io::Result<(
     out.write_all(b"\n")
 }
 
+/// The closing line of `--count --json`: `{"total": N}`, the passages that match in all.
+pub fn write_total<W: Write>(out: &mut W, total: u64) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &serde_json::json!({ "total": total }))?;
+    out.write_all(b"\n")
+}
+
 /// An error for scripts, one line: `{"error": message, "candidates": [...]}` (the entities
 /// an ambiguous or unknown entity name could mean).
 pub fn write_error<W: Write>(

@@ -487,3 +487,41 @@ fn repeated_warnings_name_their_record_and_are_summarised() {
         "{messages}"
     );
 }
+
+#[test]
+fn count_with_json_closes_with_the_total() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let output = env.run(&[
+        "search",
+        "ammunition OR gas",
+        "--index",
+        "index",
+        "--json",
+        "--count",
+        "-n",
+        "1",
+        "--per-article",
+        "0",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let hits: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|line| line.get("rank").is_some())
+        .collect();
+    assert_eq!(hits.len(), 1);
+    let last = lines.last().unwrap();
+    let total = last["total"]
+        .as_u64()
+        .expect("a closing {\"total\": N} line");
+    let all = env.search_json("ammunition OR gas", &["--per-article", "0"]);
+    assert!(
+        total >= 2 && total as usize == all.len(),
+        "{total} vs {}",
+        all.len()
+    );
+}
