@@ -37,7 +37,17 @@ pub trait BuildObserver: Sync {
     /// An article that went in with a problem (for instance undated).
     fn warning(&self, _path: &str, _message: &str) {}
     /// What an incremental build is about to do.
-    fn planned(&self, _plan: &crate::incremental::PlanSummary) {}
+    fn planned(&self, _plan: &PlanSummary) {}
+}
+
+/// What the build is about to do, for the observer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanSummary {
+    pub files_new: usize,
+    pub files_to_check: usize,
+    pub files_unchanged: usize,
+    pub files_removed: usize,
+    pub full_rebuild: bool,
 }
 
 /// An observer that ignores everything.
@@ -153,16 +163,6 @@ pub fn add_article(
             })?;
     }
     Ok(())
-}
-
-/// Builds or updates the index at `options.index` from the corpus at `options.corpus`; every
-/// build goes through the manifest kept in the commit payload.
-pub fn build_index(
-    options: &BuildOptions,
-    extractor: &EntityExtractor,
-    observer: &dyn BuildObserver,
-) -> anyhow::Result<BuildReport> {
-    crate::incremental::build_index(options, extractor, observer)
 }
 
 /// Where a warning about an article points: its file, and for a record of a JSON, JSON Lines

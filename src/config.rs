@@ -6,13 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use chrono::{DateTime, Duration, Months, NaiveTime, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use crate::backend::BackendKind;
 use crate::backend::quickwit::mapping::DEFAULT_INDEX_ID;
 use crate::cli::{BackendArgs, IndexArgs};
-use crate::extract::date::parse_date;
 use crate::search::Filters;
 
 /// Where the index lives when `--index` is not given.
@@ -46,51 +45,7 @@ impl IndexLocation {
     }
 }
 
-/// Which end of a day a date without a time stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DayEnd {
-    Start,
-    End,
-}
-
-/// Parses a `--since`/`--until` value: any date `parse_date` reads, or an age such as `30d`,
-/// `2w`, `6m`, `1y` counted back from `now`. A bare date stands for the start or end of that day.
-pub fn parse_date_arg(
-    text: &str,
-    day_end: DayEnd,
-    now: DateTime<Utc>,
-) -> anyhow::Result<DateTime<Utc>> {
-    let text = text.trim();
-    if let Some(date) = parse_relative(text, now) {
-        return Ok(date);
-    }
-    let Some(date) = parse_date(text) else {
-        bail!(
-            "`{text}` is not a date: use YYYY-MM-DD, a date such as `28 Mar 2024`, or an age such as 30d, 6m, 1y"
-        );
-    };
-    let is_bare_date = date.time() == NaiveTime::MIN && !text.contains(':');
-    if is_bare_date && day_end == DayEnd::End {
-        let end = date
-            .date_naive()
-            .and_hms_opt(23, 59, 59)
-            .expect("23:59:59 is a valid time");
-        return Ok(Utc.from_utc_datetime(&end));
-    }
-    Ok(date)
-}
-
-fn parse_relative(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let unit = text.chars().last()?;
-    let amount: u32 = text[..text.len() - unit.len_utf8()].parse().ok()?;
-    match unit {
-        'd' => now.checked_sub_signed(Duration::days(i64::from(amount))),
-        'w' => now.checked_sub_signed(Duration::weeks(i64::from(amount))),
-        'm' => now.checked_sub_months(Months::new(amount)),
-        'y' => now.checked_sub_months(Months::new(amount.checked_mul(12)?)),
-        _ => None,
-    }
-}
+pub use crate::extract::date::{DayEnd, NotADate, parse_date_arg};
 
 /// Parses a half-life such as `90d`, `2w`, `6m` (30 days each) or `1y` (365 days).
 pub fn parse_half_life(text: &str) -> anyhow::Result<Duration> {
@@ -294,6 +249,7 @@ pub fn backend_settings(args: &BackendArgs) -> anyhow::Result<BackendSettings> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, TimeZone};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 6, 15, 12, 0, 0).unwrap()

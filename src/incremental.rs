@@ -16,29 +16,20 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 use anyhow::bail;
 use rustc_hash::FxHashSet;
 
-use crate::build::{BuildObserver, BuildOptions, BuildReport, field_map};
+use crate::build::{BuildObserver, BuildOptions, BuildReport, PlanSummary, field_map};
 use crate::error::{IndexError, IngestError};
 use crate::extract::acronyms::{
     ACRONYMS_PREFIX, ACRONYMS_SUFFIX, AcronymPair, AcronymTable, ArticleAcronyms,
     read_bracketed_acronyms,
 };
 use crate::extract::entities::EntityExtractor;
+use crate::index::last_payload;
 use crate::index::{self, IndexHandle};
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{self, CorpusFile, Format, SkipReason};
 use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed, Payload};
 use crate::model::{Article, Entity};
 use crate::passage::split_passages;
-
-/// What the build is about to do, for the observer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PlanSummary {
-    pub files_new: usize,
-    pub files_to_check: usize,
-    pub files_unchanged: usize,
-    pub files_removed: usize,
-    pub full_rebuild: bool,
-}
 
 fn tantivy_error(handle: &IndexHandle) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
     move |source| IndexError::Tantivy {
@@ -68,12 +59,6 @@ fn probe_writable(dir: &Path) -> Result<(), IndexError> {
     };
     std::fs::write(&probe, b"probe").map_err(not_writable)?;
     std::fs::remove_file(&probe).map_err(not_writable)
-}
-
-/// The manifest of the last commit, or `None` when the index has none newsdex can use.
-pub fn last_payload(handle: &IndexHandle) -> Result<Option<Payload>, IndexError> {
-    let metas = handle.index.load_metas().map_err(tantivy_error(handle))?;
-    Ok(metas.payload.as_deref().and_then(Payload::from_json))
 }
 
 fn modified_ns(metadata: &std::fs::Metadata) -> i64 {
@@ -1255,22 +1240,6 @@ pub fn load_manifest(handle: &IndexHandle, payload: &Payload) -> Option<Manifest
     Manifest::unpack(&bytes).ok()
 }
 
-/// The corpus acronym table of the index's last commit (empty when it has none, or when its
-/// file is missing or damaged: searches then resolve with the lists alone). Reads `meta.json`
-/// and the small table file, never the manifest.
-pub fn load_acronyms(handle: &IndexHandle) -> AcronymTable {
-    let Ok(Some(payload)) = last_payload(handle) else {
-        return AcronymTable::default();
-    };
-    if payload.acronyms_file.is_empty() {
-        return AcronymTable::default();
-    }
-    std::fs::read(handle.path.join(&payload.acronyms_file))
-        .ok()
-        .and_then(|bytes| AcronymTable::unpack(&bytes).ok())
-        .unwrap_or_default()
-}
-
 /// The acronym table of the definitions a manifest holds, without the acronyms the extractor's
 /// lists know (which win).
 fn corpus_acronyms(extractor: &EntityExtractor, manifest: &Manifest) -> AcronymTable {
@@ -1302,9 +1271,9 @@ fn labelled_with(
     let mut keyword = crate::schema::keyword_analyzer();
     let mut terms = BTreeSet::new();
     for key in changed {
-        terms.extend(crate::search::analyse(&mut keyword, key));
+        terms.extend(crate::schema::analyse(&mut keyword, key));
         if let Some(entity) = old.get(key) {
-            terms.extend(crate::search::analyse(&mut keyword, &entity.name));
+            terms.extend(crate::schema::analyse(&mut keyword, &entity.name));
         }
     }
     let fields = &handle.fields;

@@ -124,6 +124,35 @@ fn handle(index: Index, path: &Path) -> Result<IndexHandle, IndexError> {
     })
 }
 
+/// The payload of the last commit (the manifest's and the acronym table's file names, the
+/// schema version, the field mapping), or `None` when the index has none newsdex can use.
+pub fn last_payload(handle: &IndexHandle) -> Result<Option<crate::manifest::Payload>, IndexError> {
+    let metas = handle
+        .index
+        .load_metas()
+        .map_err(tantivy_error(&handle.path))?;
+    Ok(metas
+        .payload
+        .as_deref()
+        .and_then(crate::manifest::Payload::from_json))
+}
+
+/// The corpus acronym table of the index's last commit (empty when it has none, or when its
+/// file is missing or damaged: searches then resolve with the lists alone). Reads `meta.json`
+/// and the small table file, never the manifest.
+pub fn load_acronyms(handle: &IndexHandle) -> crate::extract::acronyms::AcronymTable {
+    let Ok(Some(payload)) = last_payload(handle) else {
+        return crate::extract::acronyms::AcronymTable::default();
+    };
+    if payload.acronyms_file.is_empty() {
+        return crate::extract::acronyms::AcronymTable::default();
+    }
+    std::fs::read(handle.path.join(&payload.acronyms_file))
+        .ok()
+        .and_then(|bytes| crate::extract::acronyms::AcronymTable::unpack(&bytes).ok())
+        .unwrap_or_default()
+}
+
 /// Opens an existing index for reading, checking that this newsdex can read it.
 pub fn open_index(path: &Path) -> Result<IndexHandle, IndexError> {
     match dir_state(path)? {

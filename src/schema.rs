@@ -485,6 +485,25 @@ pub fn query_tokenizers() -> tantivy::tokenizer::TokenizerManager {
     tokenizers
 }
 
+/// The tokens an analyser makes of a text.
+pub fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    analyse_with_positions(analyzer, text)
+        .into_iter()
+        .map(|(_, token)| token)
+        .collect()
+}
+
+/// The tokens of a text with their positions (stop words leave gaps).
+pub fn analyse_with_positions(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
+    let mut stream = analyzer.token_stream(text);
+    let mut tokens = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        tokens.push((token.position, token.text.clone()));
+    }
+    tokens
+}
+
 /// Registers newsdex's analysers; needed after every create and every open.
 pub fn register_tokenizers(index: &tantivy::Index) {
     index

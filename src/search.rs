@@ -23,9 +23,9 @@ use tantivy::{
     TantivyDocument, Term,
 };
 
-use crate::config::{DayEnd, parse_date_arg};
 use crate::error::IndexError;
 use crate::expand::entity_expansion;
+use crate::extract::date::{DayEnd, parse_date_arg};
 use crate::extract::entities::EntityExtractor;
 use crate::facets::{FacetCollector, Facets, parse_entity_label};
 use crate::filtered::FilteredQuery;
@@ -33,6 +33,7 @@ use crate::index::IndexHandle;
 use crate::model::Hit;
 use crate::query::{self, FieldName, Node, RangeEnd};
 use crate::schema::{Fields, english_analyzer, field_name, keyword_analyzer};
+pub use crate::schema::{analyse, analyse_with_positions};
 use crate::snippet::{self, HighlightTerms, make_snippet};
 use crate::union::LazyUnionQuery;
 
@@ -233,7 +234,7 @@ impl Searcher {
                 source,
             })?;
         // Names resolve with the acronyms that the index's articles define, too.
-        let acronyms = std::sync::Arc::new(crate::incremental::load_acronyms(&handle));
+        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&handle));
         let extractor = extractor.with_acronyms(acronyms);
         Ok(Searcher {
             handle,
@@ -285,7 +286,7 @@ impl Searcher {
         self.reader
             .reload()
             .map_err(|source| self.tantivy_error(source))?;
-        let acronyms = std::sync::Arc::new(crate::incremental::load_acronyms(&self.handle));
+        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&self.handle));
         let mut extractor = self
             .extractor
             .write()
@@ -1496,25 +1497,6 @@ fn entity_terms_query(field: Field, keys: &[String]) -> Box<dyn Query> {
     }
 }
 
-/// The tokens an analyser makes of a text.
-pub fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
-    analyse_with_positions(analyzer, text)
-        .into_iter()
-        .map(|(_, token)| token)
-        .collect()
-}
-
-/// The tokens of a text with their positions (stop words leave gaps).
-pub fn analyse_with_positions(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(usize, String)> {
-    let mut stream = analyzer.token_stream(text);
-    let mut tokens = Vec::new();
-    while stream.advance() {
-        let token = stream.token();
-        tokens.push((token.position, token.text.clone()));
-    }
-    tokens
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1804,7 +1786,8 @@ mod tests {
 
     #[test]
     fn a_reload_picks_up_the_acronym_table_of_the_new_commit() {
-        use crate::build::{BuildOptions, Silent, build_index};
+        use crate::build::{BuildOptions, Silent};
+        use crate::incremental::build_index;
         let dir = tempfile::tempdir().unwrap();
         let corpus = dir.path().join("corpus");
         std::fs::create_dir(&corpus).unwrap();

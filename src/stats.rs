@@ -14,8 +14,8 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::error::IndexError;
 use crate::facets::{EntityCount, FacetCollector, FacetCount};
-use crate::incremental::last_payload;
 use crate::index::IndexHandle;
+use crate::index::last_payload;
 use crate::schema::field_name;
 
 /// One segment of the index.

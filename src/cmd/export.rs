@@ -4,7 +4,7 @@
 use crate::backend::quickwit::export::{ExportOptions, MAX_FILE_BYTES, export};
 use crate::cli::ExportQuickwitArgs;
 use crate::cmd::Outcome;
-use crate::cmd::build::Reporter;
+use crate::cmd::progress::Reporter;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::WalkOptions;
 

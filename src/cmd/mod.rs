@@ -8,6 +8,7 @@ pub mod entities;
 pub mod eval;
 pub mod export;
 pub mod inspect;
+pub mod progress;
 pub mod quickwit;
 pub mod search;
 pub mod serve;

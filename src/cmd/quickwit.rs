@@ -13,7 +13,7 @@ use crate::backend::quickwit::upload::{
 };
 use crate::cli::BuildArgs;
 use crate::cmd::Outcome;
-use crate::cmd::build::Reporter;
+use crate::cmd::progress::Reporter;
 use crate::config::BackendSettings;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::WalkOptions;

@@ -1,7 +1,7 @@
 //! Date extraction: a date string as found in an article or its metadata -> a UTC timestamp.
 //! Pure functions; an unparseable date is `None` and the caller decides how to warn.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 /// Formats with a time of day, tried in order after RFC 3339 and RFC 2822.
 const DATE_TIME_FORMATS: &[&str] = &[
@@ -115,6 +115,57 @@ fn parse_clean_date(text: &str) -> Option<DateTime<Utc>> {
         return DateTime::from_timestamp(number, 0);
     }
     None
+}
+
+/// A `--since`/`--until` value (or a date bound in a query) that is no date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a date: use YYYY-MM-DD, a date such as `28 Mar 2024`, or an age such as 30d, 6m, 1y"
+)]
+pub struct NotADate(pub String);
+
+/// Which end of a day a date without a time stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEnd {
+    Start,
+    End,
+}
+
+/// Parses a `--since`/`--until` value: any date `parse_date` reads, or an age such as `30d`,
+/// `2w`, `6m`, `1y` counted back from `now`. A bare date stands for the start or end of that day.
+pub fn parse_date_arg(
+    text: &str,
+    day_end: DayEnd,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, NotADate> {
+    let text = text.trim();
+    if let Some(date) = parse_relative(text, now) {
+        return Ok(date);
+    }
+    let Some(date) = parse_date(text) else {
+        return Err(NotADate(text.to_string()));
+    };
+    let is_bare_date = date.time() == NaiveTime::MIN && !text.contains(':');
+    if is_bare_date && day_end == DayEnd::End {
+        let end = date
+            .date_naive()
+            .and_hms_opt(23, 59, 59)
+            .expect("23:59:59 is a valid time");
+        return Ok(Utc.from_utc_datetime(&end));
+    }
+    Ok(date)
+}
+
+fn parse_relative(text: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let unit = text.chars().last()?;
+    let amount: u32 = text[..text.len() - unit.len_utf8()].parse().ok()?;
+    match unit {
+        'd' => now.checked_sub_signed(Duration::days(i64::from(amount))),
+        'w' => now.checked_sub_signed(Duration::weeks(i64::from(amount))),
+        'm' => now.checked_sub_months(Months::new(amount)),
+        'y' => now.checked_sub_months(Months::new(amount.checked_mul(12)?)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
