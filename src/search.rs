@@ -1126,12 +1126,24 @@ impl Compiler<'_> {
         if let Some(distance) = fuzzy.filter(|d| *d > 0)
             && tokens.len() == 1
         {
-            let word = tokens[0].1.clone();
-            let first_char: String = word.chars().take(1).collect();
+            // The distance is taken on the word as written (folded), as a user counts edits,
+            // and on its stem: "zelensky~1" finds the term of "Zelenskyy", although the stems
+            // ("zelenski", "zelenskyy") are two edits apart.
+            let stem = tokens[0].1.clone();
+            let surface = analyse(&mut self.keyword, text).concat();
+            let mut scan_prefixes: Vec<String> = [&stem, &surface]
+                .iter()
+                .map(|word| word.chars().take(1).collect())
+                .collect();
+            scan_prefixes.dedup();
+            let distance = usize::from(distance);
             let expansions = self.expand(
                 &targets,
-                |term| strsim::osa_distance(term, &word) <= usize::from(distance),
-                &[first_char],
+                |term| {
+                    strsim::osa_distance(term, &stem) <= distance
+                        || strsim::osa_distance(term, &surface) <= distance
+                },
+                &scan_prefixes,
             );
             return self.expanded_query(&targets, expansions, negated);
         }
@@ -1893,6 +1905,18 @@ mod tests {
         let mut request = SearchRequest::new("ammunition gas");
         request.require_all = true;
         assert_eq!(ids(&searcher, &request), [id("b", 1)]);
+    }
+
+    #[test]
+    fn a_fuzzy_word_counts_edits_on_the_word_as_written() {
+        let searcher = searcher_with(&[(
+            article("z", (2024, 3, 28), "Talks"),
+            vec![(None, "Ukrainian President Volodymyr Zelenskyy spoke.")],
+        )]);
+        // "zelensky" stems to "zelenski", two edits from the stem "zelenskyy".
+        assert_eq!(sorted_ids(&searcher, "zelensky~1"), [id("z", 0)]);
+        assert!(sorted_ids(&searcher, "zelensky").is_empty());
+        assert!(sorted_ids(&searcher, "zelinsk~1").is_empty());
     }
 
     #[test]
