@@ -60,12 +60,21 @@ fn close_distance(folded: &str) -> usize {
 /// How far `name` is from what the user typed (`typed`, folded): the whole name's distance,
 /// or a word's for a one-word `typed`.
 fn distance(typed: &str, name: &str) -> usize {
-    let whole = strsim::levenshtein(typed, name);
+    // At least the difference in length: most names are too long or short to be close, and
+    // are passed over without computing the distance.
+    let edits = |a: &str, b: &str| {
+        if a.len().abs_diff(b.len()) > 2 {
+            usize::MAX
+        } else {
+            strsim::levenshtein(a, b)
+        }
+    };
+    let whole = edits(typed, name);
     if typed.contains(' ') {
         return whole;
     }
     words(name)
-        .map(|word| strsim::levenshtein(typed, word))
+        .map(|word| edits(typed, word))
         .min()
         .map_or(whole, |best| best.min(whole))
 }
@@ -78,10 +87,12 @@ pub fn is_like(typed: &str, name: &str) -> bool {
         && (is_part_of(&typed, &name) || distance(&typed, &name) <= close_distance(&typed))
 }
 
-/// Every folded name of the `entity` field and its passages, over all segments.
-pub fn vocabulary(
+/// The folded names of the `entity` field that `keep` accepts, with their passages, over all
+/// segments. Streams the term dictionary once; only accepted names are copied.
+pub fn names_where(
     searcher: &tantivy::Searcher,
     field: Field,
+    keep: impl Fn(&str) -> bool,
 ) -> tantivy::Result<HashMap<String, u64>> {
     let mut names: HashMap<String, u64> = HashMap::new();
     for segment in searcher.segment_readers() {
@@ -91,10 +102,24 @@ pub fn vocabulary(
             let Ok(name) = std::str::from_utf8(stream.key()) else {
                 continue;
             };
-            *names.entry(name.to_string()).or_default() += u64::from(stream.value().doc_freq);
+            if !keep(name) {
+                continue;
+            }
+            let passages = u64::from(stream.value().doc_freq);
+            match names.get_mut(name) {
+                Some(total) => *total += passages,
+                None => {
+                    names.insert(name.to_string(), passages);
+                }
+            }
         }
     }
     Ok(names)
+}
+
+/// Whether `part` may be a part of `name`: a cheap substring test before `is_part_of`.
+fn may_be_part_of(part: &str, name: &str) -> bool {
+    words(part).all(|word| name.contains(word)) && is_part_of(part, name)
 }
 
 /// Passages holding the folded name `key`, over all segments.
@@ -136,20 +161,20 @@ pub fn resolve(
     if held && typed_key == key && (listed || key.contains(' ')) {
         return Ok(vec![key]);
     }
-    let vocabulary = vocabulary(searcher, fields.entity).map_err(tantivy_error)?;
-    let mut wider: Vec<(&String, u64)> = vocabulary
+    // The names that hold the name typed, or its canonical name, as a part (themselves too).
+    let holding = names_where(searcher, fields.entity, |candidate| {
+        may_be_part_of(&typed_key, candidate) || may_be_part_of(&key, candidate)
+    })
+    .map_err(tantivy_error)?;
+    let mut wider: Vec<(&String, u64)> = holding
         .iter()
-        .filter(|(candidate, _)| {
-            **candidate != key
-                && **candidate != typed_key
-                && (is_part_of(&typed_key, candidate) || is_part_of(&key, candidate))
-        })
+        .filter(|(candidate, _)| **candidate != key && **candidate != typed_key)
         .map(|(candidate, passages)| (candidate, *passages))
         .collect();
     // The name as typed, where the lists or the acronyms make another name of it and the index
     // also holds it as written (an acronym labelled before its definition was known).
     let as_typed =
-        (typed_key != key && vocabulary.contains_key(&typed_key)).then(|| typed_key.clone());
+        (typed_key != key && holding.contains_key(&typed_key)).then(|| typed_key.clone());
     if wider.is_empty() {
         if held || as_typed.is_some() {
             return Ok([held.then_some(key), as_typed]
@@ -158,7 +183,11 @@ pub fn resolve(
                 .collect());
         }
         let limit = close_distance(&typed_key);
-        let mut close: Vec<(usize, &String, u64)> = vocabulary
+        let close_names = names_where(searcher, fields.entity, |candidate| {
+            distance(&typed_key, candidate) <= limit
+        })
+        .map_err(tantivy_error)?;
+        let mut close: Vec<(usize, &String, u64)> = close_names
             .iter()
             .map(|(candidate, passages)| (distance(&typed_key, candidate), candidate, *passages))
             .filter(|(distance, _, _)| *distance <= limit)
@@ -179,7 +208,7 @@ pub fn resolve(
         return Ok(keys);
     }
     if held {
-        let passages = vocabulary.get(&key).copied().unwrap_or(0);
+        let passages = holding.get(&key).copied().unwrap_or(0);
         wider.push((&key, passages));
     }
     wider.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
