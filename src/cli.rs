@@ -46,6 +46,15 @@ pub enum Command {
     Corpus(CorpusCommand),
     /// Serve a search page and a JSON API over HTTP (loopback only unless told otherwise).
     Serve(ServeArgs),
+    /// Print a completion script for a shell (`newsdex completions bash > ~/.local/share/bash-completion/completions/newsdex`).
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,7 +230,7 @@ pub struct BuildArgs {
 
     /// Memory budget of the index writer, in megabytes: tantivy writes a segment whenever its
     /// buffers reach it (at least 15 MB per indexing thread).
-    #[arg(long = "memory", value_name = "MB", default_value_t = crate::index::DEFAULT_MEMORY_MB)]
+    #[arg(long = "memory", value_name = "MB", default_value_t = crate::index::DEFAULT_MEMORY_MB, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(15..=crate::index::MAX_MEMORY_MB as u64))]
     pub memory_mb: usize,
 
     /// Print only errors: no progress bar, warnings or summary.
@@ -467,7 +476,7 @@ pub struct ServeArgs {
 
     /// Address to listen on; port 0 picks a free port. Anything but a loopback address exposes
     /// the archive to the network and is only used when given explicitly.
-    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7878")]
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878", value_parser = socket_addr)]
     pub addr: std::net::SocketAddr,
 
     /// Seconds a client has to send a whole request head before its connection is closed.
@@ -483,10 +492,37 @@ pub struct ServeArgs {
     pub cache_mb: u64,
 }
 
+/// `HOST:PORT` -> the first address the host name resolves to (`localhost:0`, `127.0.0.1:7878`).
+fn socket_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let mut addresses = text
+        .to_socket_addrs()
+        .map_err(|error| format!("`{text}` is not HOST:PORT: {error}"))?;
+    addresses
+        .next()
+        .ok_or_else(|| format!("`{text}` resolves to no address"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn serve_takes_a_host_name_and_memory_is_bounded() {
+        let cli = Cli::try_parse_from(["newsdex", "serve", "--addr", "localhost:0"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert!(args.addr.ip().is_loopback());
+        assert!(Cli::try_parse_from(["newsdex", "serve", "--addr", "no-port"]).is_err());
+        for memory in ["100000", "10"] {
+            let error = Cli::try_parse_from(["newsdex", "index", "build", "c", "--memory", memory])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("--memory"), "{error}");
+        }
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

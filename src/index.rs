@@ -326,6 +326,9 @@ pub fn create_in_ram() -> IndexHandle {
 /// Default memory budget of the index writer, in megabytes.
 pub const DEFAULT_MEMORY_MB: usize = 256;
 
+/// The most `--memory` takes: tantivy takes at most 4 GB per indexing thread.
+pub const MAX_MEMORY_MB: usize = 16 * 1024;
+
 fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
@@ -358,7 +361,11 @@ fn writer_with_threads(
 ) -> Result<IndexWriter, IndexError> {
     // tantivy needs at least 15 MB per indexing thread.
     let per_thread_floor = 15 * 1024 * 1024;
-    let budget = (memory_mb * 1024 * 1024).max(per_thread_floor * threads);
+    // tantivy refuses more than about 4 GB per thread.
+    let per_thread_ceiling: usize = 4_000 * 1024 * 1024;
+    let budget = (memory_mb * 1024 * 1024)
+        .max(per_thread_floor * threads)
+        .min(per_thread_ceiling.saturating_mul(threads));
     handle
         .index
         .writer_with_num_threads(threads, budget)

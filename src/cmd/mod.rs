@@ -41,6 +41,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Bench(args) => bench::run(&args),
         Command::Corpus(CorpusCommand::Synth(args)) => corpus::synth(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Completions(args) => {
+            let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "newsdex", &mut std::io::stdout());
+            Ok(Outcome::Success)
+        }
     }
 }
 

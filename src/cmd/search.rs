@@ -156,6 +156,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     } else {
         let options = TextOptions {
             facets: args.facets,
+            offset: request.offset,
         };
         render::text::write_results(&mut out, &results, &Theme::default(), options)?;
     }

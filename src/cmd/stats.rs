@@ -51,11 +51,21 @@ pub fn write_text<W: Write>(out: &mut W, stats: &IndexStats) -> std::io::Result<
         date(stats.last_date),
         stats.undated_articles
     )?;
-    let categories: Vec<String> = stats
+    // As many categories as entities and sections (`--top`), and how many more there are.
+    let shown = stats
+        .top_entities
+        .len()
+        .max(stats.top_sections.len())
+        .max(1);
+    let mut categories: Vec<String> = stats
         .categories
         .iter()
+        .take(shown)
         .map(|category| format!("{} {}", category.value, category.count))
         .collect();
+    if stats.categories.len() > shown {
+        categories.push(format!("and {} more", stats.categories.len() - shown));
+    }
     writeln!(out, "categories:  {}", categories.join(", "))?;
     let sections: Vec<String> = stats
         .top_sections

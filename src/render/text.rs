@@ -14,6 +14,8 @@ pub struct TextOptions {
     /// Print every facet (entities, categories, months); otherwise only the most mentioned
     /// entities.
     pub facets: bool,
+    /// The passages skipped (`--offset`), to say so when none is left.
+    pub offset: usize,
 }
 
 /// Entities named in the closing lines of the text output.
@@ -35,6 +37,17 @@ pub fn write_results<W: Write>(
     let dim = theme.dim;
     if let Some(facets) = &results.facets {
         write_facets(out, facets, results.facet_sample, theme, options)?;
+    }
+    if shown == 0 && options.offset > 0 {
+        let matching = match results.total {
+            Some(total) => format!("{total} match"),
+            None => "some may match".to_string(),
+        };
+        return writeln!(
+            out,
+            "{dim}no passages past the first {} (--offset); {matching} ({elapsed_ms:.1} ms){dim:#}",
+            options.offset
+        );
     }
     if shown == 0 {
         return writeln!(out, "{dim}no passage matches ({elapsed_ms:.1} ms){dim:#}");
@@ -145,6 +158,22 @@ fn write_explanation<W: Write>(
     Ok(())
 }
 
+/// Text with its control characters escaped (`\n`, `\u{1b}`), everything else as it is.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result<()> {
     let Theme {
         rank,
@@ -166,7 +195,8 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
         "{rank}{:>3}.{rank:#} {score}[{:.2}]{score:#} {date}{date_text}{date:#}  {title}{}{title:#}",
         hit.rank, hit.score, hit.title
     )?;
-    write!(out, "     {path}{}{path:#}", hit.path)?;
+    // A control character in a file name (a newline) must not break the layout.
+    write!(out, "     {path}{}{path:#}", printable(&hit.path))?;
     if let Some(heading) = &hit.section {
         write!(out, " {dim}›{dim:#} {section}{heading}{section:#}")?;
     }
@@ -219,6 +249,12 @@ fn write_highlighted<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_characters_in_a_path_are_escaped_and_the_rest_kept() {
+        assert_eq!(super::printable("a\nb/Vučić's.txt"), "a\\nb/Vučić's.txt");
+        assert_eq!(super::printable("plain/path.txt"), "plain/path.txt");
+    }
+
     use super::*;
     use std::time::Duration;
 

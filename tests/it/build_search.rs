@@ -525,3 +525,38 @@ fn count_with_json_closes_with_the_total() {
         all.len()
     );
 }
+
+#[test]
+fn an_offset_past_the_last_match_says_so() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let output = env.run(&[
+        "search",
+        "ammunition",
+        "--index",
+        "index",
+        "--offset",
+        "1000",
+        "--count",
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("no passages past the first 1000 (--offset);"),
+        "{text}"
+    );
+    assert!(!text.contains("no passage matches"), "{text}");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let env = TestEnv::empty();
+    for shell in ["bash", "zsh", "fish"] {
+        let output = env.run(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            script.contains("newsdex") && script.contains("entities"),
+            "{shell}"
+        );
+    }
+}
