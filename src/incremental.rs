@@ -1011,6 +1011,24 @@ fn build_into_index(
     }
 
     let plan = manifest::plan(&observed, &old_manifest, &unreadable);
+    // Another folder built into an index that holds one would silently remove all of it.
+    if !options.rebuild
+        && !observed.is_empty()
+        && !old_manifest.files.is_empty()
+        && plan.removed.len() == old_manifest.files.len()
+    {
+        let held = last_payload(&handle)?
+            .map(|payload| payload.corpus)
+            .unwrap_or_default();
+        if held != options.corpus.display().to_string() {
+            bail!(
+                "the index at `{}` holds the corpus `{held}`, which `{}` does not contain: building it would remove all {} of its files; pass --rebuild to replace them, or --index to build another index (nothing was written)",
+                handle.path.display(),
+                options.corpus.display(),
+                old_manifest.files.len()
+            );
+        }
+    }
     observer.planned(&PlanSummary {
         files_new: plan.new.len(),
         files_to_check: plan.check.len(),

@@ -560,3 +560,39 @@ fn completions_are_printed_for_each_shell() {
         );
     }
 }
+
+#[test]
+fn another_folder_built_into_an_index_is_refused_instead_of_replacing_it() {
+    let env = TestEnv::with_fixture("basic");
+    assert_eq!(env.build().status.code(), Some(0));
+    let before = env.search_json("ammunition", &[]).len();
+    assert!(before > 0);
+    let other = env.dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("grain.md"),
+        "---\ntitle: Grain\ndate: 2024-01-02\n---\n\nWheat prices rose.\n",
+    )
+    .unwrap();
+    for quiet in [false, true] {
+        let mut args = vec!["index", "build", "other", "--index", "index"];
+        if quiet {
+            args.push("-q");
+        }
+        let output = env.run(&args);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(
+            message.contains("holds the corpus `corpus`") && message.contains("--rebuild"),
+            "{message}"
+        );
+    }
+    // Nothing was lost; with --rebuild the other folder replaces it.
+    assert_eq!(env.search_json("ammunition", &[]).len(), before);
+    let output = env.run(&["index", "build", "other", "--index", "index", "--rebuild"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        crate::article_ids(&env.search_json("wheat", &[])),
+        ["grain.md"]
+    );
+}
