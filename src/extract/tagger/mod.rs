@@ -168,6 +168,7 @@ impl Tagger {
             matches,
             tags,
             features,
+            scores,
             words,
             key,
         } = scratch;
@@ -188,24 +189,34 @@ impl Tagger {
         tags.resize(tokens.len(), Tag::None);
         if !self.is_empty() {
             mark_gazetteer(matches, gazetteer, infos);
-            self.decode_with(infos, tags, features);
+            self.decode_with(infos, tags, features, scores);
         }
     }
 
-    /// Greedy left-to-right decoding of the candidates.
+    /// Greedy left-to-right decoding of the candidates, then `smooth`.
     fn decode(&self, infos: &[TokenInfo], tags: &mut [Tag]) {
-        self.decode_with(infos, tags, &mut Vec::with_capacity(24));
+        self.decode_with(infos, tags, &mut Vec::with_capacity(32), &mut Vec::new());
     }
 
-    fn decode_with(&self, infos: &[TokenInfo], tags: &mut [Tag], features: &mut Vec<u64>) {
+    fn decode_with(
+        &self,
+        infos: &[TokenInfo],
+        tags: &mut [Tag],
+        features: &mut Vec<u64>,
+        scores: &mut Vec<[i32; N_TAGS]>,
+    ) {
+        scores.clear();
+        scores.resize(infos.len(), [0; N_TAGS]);
         for idx in 0..infos.len() {
             if !infos[idx].candidate {
                 continue;
             }
             features.clear();
             token_features(infos, tags, idx, features);
-            tags[idx] = self.best(features);
+            scores[idx] = self.scores(features);
+            tags[idx] = best_of(&scores[idx]);
         }
+        smooth(infos, tags, scores);
     }
 
     fn scores(&self, features: &[u64]) -> [i32; N_TAGS] {
@@ -233,16 +244,74 @@ impl Tagger {
         }
         scores
     }
+}
 
-    fn best(&self, features: &[u64]) -> Tag {
-        let scores = self.scores(features);
-        let mut best = 0;
-        for idx in 1..N_TAGS {
-            if scores[idx] > scores[best] {
-                best = idx;
+fn best_of(scores: &[i32; N_TAGS]) -> Tag {
+    let mut best = 0;
+    for idx in 1..N_TAGS {
+        if scores[idx] > scores[best] {
+            best = idx;
+        }
+    }
+    TAGS[best]
+}
+
+/// The token is (in) an adjective or demonym a list knows ("Czech", "South African").
+fn is_adjective(info: &TokenInfo) -> bool {
+    info.gazetteer != 0 && ((info.gazetteer - 1) >> 1) & 1 == 1
+}
+
+/// The token continues the known form the one before it starts.
+fn continues_form(info: &TokenInfo) -> bool {
+    info.gazetteer != 0 && (info.gazetteer - 1) & 1 == 1
+}
+
+/// One kind for one name: greedy decoding may give the words of one run of capitalised words
+/// different kinds ("Standard/ORG Liege/LOC", "Federal/MISC Open/MISC Market/ORG"), which would
+/// split it into names. Each run of adjacent tagged capitalised words within a sentence takes
+/// the kind whose scores summed over the run are highest, except across a known adjective
+/// ("Czech" "Petr Korda") or from an other-kind word to a person ("Briton" "Tim Henman").
+/// Connectors end runs ("Karlsruhe of Germany" stays two names).
+fn smooth(infos: &[TokenInfo], tags: &mut [Tag], scores: &[[i32; N_TAGS]]) {
+    let n = infos.len();
+    let boundary = |tags: &[Tag], a: usize, b: usize| -> bool {
+        (tags[a] == Tag::Other && tags[b] == Tag::Person)
+            || ((is_adjective(&infos[a]) || is_adjective(&infos[b])) && !continues_form(&infos[b]))
+    };
+    let mut idx = 0;
+    while idx < n {
+        if tags[idx] == Tag::None || !infos[idx].capitalised {
+            idx += 1;
+            continue;
+        }
+        let mut end = idx + 1;
+        while end < n
+            && tags[end] != Tag::None
+            && infos[end].capitalised
+            && !infos[end].sentence_start
+            && !boundary(tags, end - 1, end)
+        {
+            end += 1;
+        }
+        if end - idx > 1 && tags[idx..end].iter().any(|tag| *tag != tags[idx]) {
+            let mut sum = [0i64; N_TAGS];
+            for row in &scores[idx..end] {
+                for (total, score) in sum.iter_mut().zip(row) {
+                    *total += i64::from(*score);
+                }
+            }
+            // The best kind of name (not `None`: every word of the run is tagged).
+            let mut best = 1;
+            for tag in 2..N_TAGS {
+                if sum[tag] > sum[best] {
+                    best = tag;
+                }
+            }
+            for slot in &mut tags[idx..end] {
+                *slot = TAGS[best];
             }
         }
-        TAGS[best]
+        idx = end;
     }
 }
 
@@ -307,6 +376,7 @@ pub struct TagScratch {
     pub matches: KnownMatches,
     pub tags: Vec<Tag>,
     features: Vec<u64>,
+    scores: Vec<[i32; N_TAGS]>,
     /// Empty between texts; holds the words of the text being tagged.
     words: Vec<&'static str>,
     key: String,
