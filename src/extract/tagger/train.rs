@@ -152,11 +152,10 @@ pub fn train(
         if entry.domain_copy {
             continue;
         }
-        let mut average = [0.0; N_TAGS];
-        for tag in 0..N_TAGS {
+        let average: [f32; N_TAGS] = std::array::from_fn(|tag| {
             let sum = entry.totals[tag] + (clock - entry.stamps[tag]) as f32 * entry.weights[tag];
-            average[tag] = sum / clock.max(1) as f32;
-        }
+            sum / clock.max(1) as f32
+        });
         // Rescale so that weights read as small numbers in the file.
         let scaled = average.map(|weight| weight * 1000.0);
         if scaled.iter().any(|weight| weight.abs() >= min_weight) {
