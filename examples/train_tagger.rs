@@ -4,6 +4,7 @@
 //!     ../shared/corpora/conll2003/eng.train ../shared/corpora/conll2003/eng.testa \
 //!     ../shared/corpora/ner/gmb/gmb.train@0.5
 //!
+//! `--runs N` trains N times, the sentences in another order each time, and averages the runs.
 //! `FILE@SHARE`: each pass trains on that share of the file's sentences, drawn anew each pass
 //! (GMB's labels are silver and it is four times CoNLL's size). `FILE@SHARE@DOMAIN`: the
 //! file's sentences also train their domain's own copy of each feature (`tagger::train`), which
@@ -18,11 +19,12 @@ use std::process::ExitCode;
 use newsdex::extract::conll::read_conll;
 use newsdex::extract::feature_table::weights_tsv;
 use newsdex::extract::gazetteer::Gazetteer;
-use newsdex::extract::tagger::{Source, train};
+use newsdex::extract::tagger::{Source, average_runs, train};
 
 fn main() -> ExitCode {
     let mut out = PathBuf::from("data/ner_weights.tsv");
     let mut epochs = 8;
+    let mut runs = 1;
     let mut min_weight = 0.5;
     let mut inputs = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--out" => out = args.next().map(PathBuf::from).unwrap_or(out),
             "--epochs" => epochs = args.next().and_then(|v| v.parse().ok()).unwrap_or(epochs),
+            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
             "--min-weight" => {
                 min_weight = args
                     .next()
@@ -40,7 +43,9 @@ fn main() -> ExitCode {
         }
     }
     if inputs.is_empty() {
-        eprintln!("usage: train_tagger [--out FILE] [--epochs N] [--min-weight W] CONLL_FILE...");
+        eprintln!(
+            "usage: train_tagger [--out FILE] [--epochs N] [--runs N] [--min-weight W] CONLL_FILE[@SHARE[@DOMAIN]]..."
+        );
         return ExitCode::from(2);
     }
     let mut sentences = Vec::new();
@@ -82,7 +87,14 @@ fn main() -> ExitCode {
         }
     }
     let gazetteer = Gazetteer::builtin();
-    let weights = train(&sentences, &sources, &gazetteer, epochs, min_weight);
+    let runs: Vec<_> = (0..runs)
+        .map(|run| {
+            train(
+                &sentences, &sources, &gazetteer, epochs, min_weight, run as u64,
+            )
+        })
+        .collect();
+    let weights = average_runs(&runs);
     let tsv = weights_tsv(&weights);
     if let Err(error) = std::fs::write(&out, &tsv) {
         eprintln!("error: cannot write `{}`: {error}", out.display());

@@ -44,11 +44,9 @@ impl Feature {
 pub(crate) struct TokenInfo {
     pub(crate) word: u64,
     pub(crate) shape: u64,
-    /// Hashes of the first and last three and four characters.
+    /// Hashes of the first and last three characters.
     pub(crate) prefix: u64,
     pub(crate) suffix: u64,
-    pub(crate) prefix4: u64,
-    pub(crate) suffix4: u64,
     /// What unlabelled text says of the word (`data/word_classes.tsv`).
     pub(crate) class: WordClass,
     /// 0: no known form covers the token; otherwise kind and position of the gazetteer match.
@@ -256,8 +254,6 @@ pub(crate) const UNSCANNED_INFO: TokenInfo = TokenInfo {
     shape: 0,
     prefix: 0,
     suffix: 0,
-    prefix4: 0,
-    suffix4: 0,
     class: WordClass {
         case: 0,
         clusters: [0; 3],
@@ -276,7 +272,7 @@ pub(crate) fn complete_infos(
     gazetteer: &Gazetteer,
     infos: &mut [TokenInfo],
 ) {
-    hash_infos(tokens, infos);
+    hash_infos(tokens, infos, true);
     mark_gazetteer(matches, gazetteer, infos);
 }
 
@@ -300,12 +296,25 @@ pub(crate) fn mark_connectors(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
 }
 
 /// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
-/// and candidates' affixes and sentence starts.
-pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
+/// and candidates' affixes, classes and sentence starts. Without `tagging` (no tagger), only
+/// what `may_start_form` reads: the hashes of the tokens with a capital letter.
+pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging: bool) {
+    if !tagging {
+        for (info, token) in infos.iter_mut().zip(tokens) {
+            if info.capitalised {
+                let (word, shape, _, plain) = scan_token(token.text);
+                info.word = word;
+                info.shape = shape;
+                info.plain = plain;
+            }
+        }
+        return;
+    }
     mark_connectors(tokens, infos);
     let classes = word_classes();
-    // Tokens before `hashed` have their word and shape hashes and their class.
+    // Tokens before `hashed` have their word and shape hashes, before `classed` their class.
     let mut hashed = 0;
+    let mut classed = 0;
     for idx in 0..infos.len() {
         if !infos[idx].candidate {
             continue;
@@ -316,15 +325,18 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
             infos[near].word = word;
             infos[near].shape = shape;
             infos[near].plain = plain;
-            infos[near].class = classes.get(word);
         }
         hashed = reach;
+        // Features read the classes of a candidate and the words next to it only.
+        let class_reach = (idx + 2).min(infos.len());
+        for near in classed.max(idx.saturating_sub(1))..class_reach {
+            infos[near].class = classes.get(infos[near].word);
+        }
+        classed = class_reach;
         let token = &tokens[idx];
         let info = &mut infos[idx];
         info.prefix = affix_hash(token.text, 2, false, 3);
         info.suffix = affix_hash(token.text, 3, true, 3);
-        info.prefix4 = affix_hash(token.text, 4, false, 4);
-        info.suffix4 = affix_hash(token.text, 5, true, 4);
         info.sentence_start =
             idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
     }
@@ -390,17 +402,13 @@ pub(crate) fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out:
     );
     out.push(feature(31).u64(prev2.word).0);
     out.push(feature(32).u64(next2.word).0);
-    out.push(feature(33).u64(here.prefix4).0);
-    out.push(feature(34).u64(here.suffix4).0);
-    out.push(feature(35).u64(tag_at(1)).u64(tag_at(2)).0);
     let case = u64::from(here.class.case);
     out.push(feature(36).u64(case).u64(u64::from(here.sentence_start)).0);
     out.push(feature(37).u64(case).u64(here.shape).0);
-    let [coarse, mid, fine] = here.class.clusters.map(u64::from);
-    out.push(feature(38).u64(coarse).0);
-    out.push(feature(39).u64(mid).0);
-    out.push(feature(40).u64(fine).0);
+    // The middle clusters: the coarse and the fine ones, the previous two tags together, the
+    // four-letter affixes and the previous tag with the cluster did not help on the tuning
+    // sets (CoNLL eng.testa, GMB dev), and each costs a lookup per candidate.
+    out.push(feature(39).u64(u64::from(here.class.clusters[1])).0);
     out.push(feature(41).u64(u64::from(prev.class.clusters[1])).0);
     out.push(feature(42).u64(u64::from(next.class.clusters[1])).0);
-    out.push(feature(43).u64(tag_at(1)).u64(mid).0);
 }

@@ -23,7 +23,7 @@ use features::{
     token_features, token_infos,
 };
 pub use tokenize::{Token, tokenize, tokenize_into};
-pub use train::{Source, TrainingSentence, tokenize_given, train};
+pub use train::{Source, TrainingSentence, average_runs, tokenize_given, train};
 
 /// The perceptron's weights as `build.rs` packed them from `data/ner_weights.tsv`.
 const PACKED_WEIGHTS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ner_weights.table"));
@@ -143,7 +143,7 @@ impl Tagger {
         gazetteer: &Gazetteer,
     ) -> (KnownMatches, Vec<Tag>) {
         let mut infos = scan_tokens(tokens);
-        hash_infos(tokens, &mut infos);
+        hash_infos(tokens, &mut infos, !self.is_empty());
         let matches = known_matches_by(tokens, gazetteer, |idx| {
             may_start_form(&infos[idx], gazetteer)
         });
@@ -174,7 +174,7 @@ impl Tagger {
         } = scratch;
         infos.clear();
         infos.extend(scan_token_infos(tokens));
-        hash_infos(tokens, infos);
+        hash_infos(tokens, infos, !self.is_empty());
         let mut words = recycle(std::mem::take(words));
         known_matches_into(
             tokens,

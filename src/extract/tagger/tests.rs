@@ -205,8 +205,6 @@ fn reference_infos(
         if info.candidate {
             info.prefix = affix_hash(token.text, 2, false, 3);
             info.suffix = affix_hash(token.text, 3, true, 3);
-            info.prefix4 = affix_hash(token.text, 4, false, 4);
-            info.suffix4 = affix_hash(token.text, 5, true, 4);
         }
     }
     mark_gazetteer(matches, gazetteer, &mut infos);
