@@ -329,8 +329,8 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging:
         hashed = reach;
         // Features read the classes of a candidate and the words next to it only.
         let class_reach = (idx + 2).min(infos.len());
-        for near in classed.max(idx.saturating_sub(1))..class_reach {
-            infos[near].class = classes.get(infos[near].word);
+        for info in &mut infos[classed.max(idx.saturating_sub(1))..class_reach] {
+            info.class = classes.get(info.word);
         }
         classed = class_reach;
         let token = &tokens[idx];
