@@ -1,7 +1,7 @@
 //! The tagger's weights: parsed from `data/ner_weights.tsv` (the training's output, the source
 //! of truth) and laid out as the flat table the tagger looks features up in. `build.rs` includes
 //! this file too and packs the shipped weights' table at compile time (`pack`), so that a process
-//! only copies it in (`unpack`) instead of parsing 55,000 lines of decimals: the parse was most
+//! only copies it in (`unpack`) instead of parsing 55,600 lines of decimals: the parse was most
 //! of a one-file `newsdex inspect`. Hence: the standard library only, nothing from the crate.
 //!
 //! The same goes for the word classes (`data/word_classes.tsv`, made by
@@ -248,7 +248,7 @@ pub fn fingerprint(key: u64) -> u32 {
 /// The weights as a flat open-addressing table: a feature is looked up for every candidate
 /// token and template, and most of the time goes to waiting for memory. So a slot holds the
 /// feature's weights next to its fingerprint (one cache line a lookup, 2 MB for the shipped
-/// 55,400 features where keys and `f32` rows apart took 3.7 MB and two lines), and `scores`
+/// 55,600 features where keys and `f32` rows apart took 3.7 MB and two lines), and `scores`
 /// first loads the slots of all of a token's features (independent loads the processor
 /// overlaps) and only then compares. Linear probing, at most half full; a miss reads one slot.
 ///

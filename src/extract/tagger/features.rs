@@ -58,6 +58,8 @@ pub(crate) struct TokenInfo {
     pub(crate) plain: bool,
     pub(crate) candidate: bool,
     pub(crate) sentence_start: bool,
+    /// A candidate with a lowercase letter too ("Arms", not "ARMS").
+    pub(crate) mixed_case: bool,
 }
 
 pub(crate) fn shape_hash(text: &str) -> u64 {
@@ -263,6 +265,7 @@ pub(crate) const UNSCANNED_INFO: TokenInfo = TokenInfo {
     plain: false,
     candidate: false,
     sentence_start: false,
+    mixed_case: false,
 };
 
 /// `hash_infos`, then the gazetteer marks.
@@ -312,9 +315,8 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging:
     }
     mark_connectors(tokens, infos);
     let classes = word_classes();
-    // Tokens before `hashed` have their word and shape hashes, before `classed` their class.
+    // Tokens before `hashed` have their word and shape hashes.
     let mut hashed = 0;
-    let mut classed = 0;
     for idx in 0..infos.len() {
         if !infos[idx].candidate {
             continue;
@@ -327,16 +329,17 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging:
             infos[near].plain = plain;
         }
         hashed = reach;
-        // Features read the classes of a candidate and the words next to it only.
-        let class_reach = (idx + 2).min(infos.len());
-        for info in &mut infos[classed.max(idx.saturating_sub(1))..class_reach] {
-            info.class = classes.get(info.word);
-        }
-        classed = class_reach;
+        // Features read the class of the candidate only.
+        infos[idx].class = classes.get(infos[idx].word);
         let token = &tokens[idx];
         let info = &mut infos[idx];
         info.prefix = affix_hash(token.text, 2, false, 3);
         info.suffix = affix_hash(token.text, 3, true, 3);
+        info.mixed_case = if token.text.is_ascii() {
+            token.text.bytes().any(|byte| byte.is_ascii_lowercase())
+        } else {
+            token.text.chars().any(char::is_lowercase)
+        };
         info.sentence_start =
             idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
     }
@@ -405,10 +408,8 @@ pub(crate) fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out:
     out.push(feature(36).u64(case).u64(u64::from(here.sentence_start)).0);
     out.push(feature(37).u64(case).u64(here.shape).0);
     // The middle clusters: the coarse and the fine ones, the previous two tags together, the
-    // four-letter affixes, the previous tag with the cluster and the words two away did not
-    // help on the tuning sets (CoNLL eng.testa, GMB dev), and each costs a lookup per
-    // candidate. These few-valued features stay in cache.
+    // four-letter affixes, the previous tag with the cluster, the neighbours' clusters and the
+    // words two away did not help on the tuning sets (CoNLL eng.testa, GMB dev), and each
+    // costs lookups per candidate (the tagger's main cost).
     out.push(feature(39).u64(u64::from(here.class.clusters[1])).0);
-    out.push(feature(41).u64(u64::from(prev.class.clusters[1])).0);
-    out.push(feature(42).u64(u64::from(next.class.clusters[1])).0);
 }

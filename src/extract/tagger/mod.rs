@@ -256,6 +256,42 @@ fn best_of(scores: &[i32; N_TAGS]) -> Tag {
     TAGS[best]
 }
 
+/// Capitalised words left untagged between two words tagged the same kind are of the name
+/// ("Balkan Arms Monitoring Group", where "Arms" and "Monitoring" alone read as common words),
+/// unless they start a sentence or are in capitals (a headline's "CLINTON MEETS YELTSIN").
+fn fill_gaps(infos: &[TokenInfo], tags: &mut [Tag]) {
+    let n = infos.len();
+    let mut idx = 1;
+    while idx < n {
+        let fillable = |at: usize| {
+            tags[at] == Tag::None
+                && infos[at].candidate
+                && infos[at].capitalised
+                && infos[at].mixed_case
+                && !infos[at].sentence_start
+        };
+        if !fillable(idx) || tags[idx - 1] == Tag::None || !infos[idx - 1].capitalised {
+            idx += 1;
+            continue;
+        }
+        let mut end = idx + 1;
+        while end < n && fillable(end) {
+            end += 1;
+        }
+        if end < n
+            && tags[end] == tags[idx - 1]
+            && infos[end].capitalised
+            && !infos[end].sentence_start
+        {
+            let tag = tags[end];
+            for slot in &mut tags[idx..end] {
+                *slot = tag;
+            }
+        }
+        idx = end;
+    }
+}
+
 /// The token is (in) an adjective or demonym a list knows ("Czech", "South African").
 fn is_adjective(info: &TokenInfo) -> bool {
     info.gazetteer != 0 && ((info.gazetteer - 1) >> 1) & 1 == 1
@@ -271,9 +307,10 @@ fn continues_form(info: &TokenInfo) -> bool {
 /// split it into names. Each run of adjacent tagged capitalised words within a sentence takes
 /// the kind whose scores summed over the run are highest, except across a known adjective
 /// ("Czech" "Petr Korda") or from an other-kind word to a person ("Briton" "Tim Henman").
-/// Connectors end runs ("Karlsruhe of Germany" stays two names).
+/// Connectors end runs ("Karlsruhe of Germany" stays two names). First, `fill_gaps`.
 fn smooth(infos: &[TokenInfo], tags: &mut [Tag], scores: &[[i32; N_TAGS]]) {
     let n = infos.len();
+    fill_gaps(infos, tags);
     let boundary = |tags: &[Tag], a: usize, b: usize| -> bool {
         (tags[a] == Tag::Other && tags[b] == Tag::Person)
             || ((is_adjective(&infos[a]) || is_adjective(&infos[b])) && !continues_form(&infos[b]))
