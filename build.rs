@@ -1,7 +1,9 @@
 //! Two things the compiler cannot do alone:
 //! - packs the tagger's weights (`data/ner_weights.tsv`) into the table the tagger reads
-//!   (`feature_table`), so that a process copies 2 MB in instead of parsing 57,000 lines of
+//!   (`feature_table`), so that a process copies 2 MB in instead of parsing 55,600 lines of
 //!   decimals, which was most of a one-file `newsdex inspect`;
+//! - packs the word classes (`data/word_classes.tsv`, made by `scripts/gen_word_classes.py`)
+//!   into the table the tagger's features look words up in (`feature_table::WordClasses`);
 //! - links the `newsdex` binary as a position-dependent executable. Its code is position
 //!   independent, so the linker resolves every internal address itself: the dynamic loader then
 //!   has no relocations to apply at start (a PIE `newsdex` carried about 63,000), which is a
@@ -20,5 +22,10 @@ fn main() {
     let table = feature_table::FeatureTable::from_map(&feature_table::parse_tsv(&text));
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("ner_weights.table"), table.pack()).expect("OUT_DIR is writable");
+    const CLASSES: &str = "data/word_classes.tsv";
+    println!("cargo:rerun-if-changed={CLASSES}");
+    let text = std::fs::read_to_string(CLASSES).expect("data/word_classes.tsv is readable");
+    let classes = feature_table::WordClasses::from_tsv(&text);
+    std::fs::write(out.join("word_classes.table"), classes.pack()).expect("OUT_DIR is writable");
     println!("cargo:rustc-link-arg-bins=-no-pie");
 }

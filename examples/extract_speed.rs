@@ -1,6 +1,6 @@
 //! Measures entity extraction alone on a folder of articles: bytes per second, one thread.
 //!
-//! cargo run --release --example extract_speed -- corpus/ [ROUNDS] [--lists-only]
+//! cargo run --release --example extract_speed -- corpus/ [ROUNDS] [--lists-only] [--weights FILE]
 //!
 //! `--lists-only` runs the built-in lists without the tagger: what the names that no list holds
 //! cost.
@@ -10,18 +10,38 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use newsdex::extract::entities::EntityExtractor;
+use newsdex::extract::tagger::Tagger;
 use newsdex::ingest::{WalkOptions, read_file, walk_corpus};
 use newsdex::passage::split_passages;
 
+/// The tagger of `--weights FILE`.
+static CUSTOM_TAGGER: std::sync::OnceLock<Tagger> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
-    let (flags, args): (Vec<String>, Vec<String>) = std::env::args()
-        .skip(1)
-        .partition(|arg| arg.starts_with("--"));
+    let mut all: Vec<String> = std::env::args().skip(1).collect();
+    // `--weights FILE`: a retrained tagger's weights (`examples/train_tagger.rs`), timed before
+    // they are shipped.
+    let weights = match all.iter().position(|arg| arg == "--weights") {
+        Some(at) if at + 1 < all.len() => {
+            let path = all.remove(at + 1);
+            all.remove(at);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Some(text),
+                Err(error) => {
+                    eprintln!("error: cannot read `{path}`: {error}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => None,
+    };
+    let (flags, args): (Vec<String>, Vec<String>) =
+        all.into_iter().partition(|arg| arg.starts_with("--"));
     let lists_only = match flags.as_slice() {
         [] => false,
         [flag] if flag == "--lists-only" => true,
         _ => {
-            eprintln!("usage: extract_speed CORPUS_DIR [ROUNDS] [--lists-only]");
+            eprintln!("usage: extract_speed CORPUS_DIR [ROUNDS] [--lists-only] [--weights FILE]");
             return ExitCode::from(2);
         }
     };
@@ -49,6 +69,9 @@ fn main() -> ExitCode {
     }
     let extractor = if lists_only {
         EntityExtractor::lists_only()
+    } else if let Some(text) = weights {
+        CUSTOM_TAGGER.get_or_init(|| Tagger::from_tsv(&text));
+        EntityExtractor::builtin().with_tagger(|| CUSTOM_TAGGER.get().expect("set before use"))
     } else {
         EntityExtractor::builtin()
     };

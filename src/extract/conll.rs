@@ -1,5 +1,7 @@
-//! CoNLL-2003 reader: an `eng.*` file -> documents of sentences with gold tags and gold entity
-//! names. Used by the tagger's training script and the quality harness; indexing never uses it.
+//! CoNLL-2003 reader: an `eng.*` file, or any file in its format (IOB1 or IOB2 tags, any
+//! columns between token and tag, as `../shared/corpora/ner/` has them) -> documents of
+//! sentences with gold tags and gold entity names. Used by the tagger's training script and the
+//! quality harness; indexing never uses it.
 
 use std::path::Path;
 
@@ -55,10 +57,26 @@ impl ConllDocument {
     }
 }
 
-/// Reads a CoNLL-2003 file: `token POS chunk NER` a line, blank lines between sentences.
+/// Reads a CoNLL-2003 file: `token POS chunk NER` a line, blank lines between sentences,
+/// `-DOCSTART-` lines between documents. A file without document marks (GMB, BTC) is read as
+/// one document a sentence, since which sentences belong together is unknown.
 pub fn read_conll(path: &Path) -> Result<Vec<ConllDocument>, IngestError> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| IngestError::new(path, format!("cannot read: {error}")))?;
+    let documents = parse_conll(path, &text)?;
+    if text.contains("-DOCSTART-") {
+        return Ok(documents);
+    }
+    Ok(documents
+        .into_iter()
+        .flat_map(|document| document.sentences)
+        .map(|sentence| ConllDocument {
+            sentences: vec![sentence],
+        })
+        .collect())
+}
+
+fn parse_conll(path: &Path, text: &str) -> Result<Vec<ConllDocument>, IngestError> {
     let mut documents = Vec::new();
     let mut document = ConllDocument::default();
     let mut sentence = TrainingSentence::default();
@@ -131,6 +149,31 @@ mod tests {
                 ("Peter Blackburn".to_string(), Tag::Person),
                 ("John".to_string(), Tag::Person),
             ]
+        );
+    }
+
+    #[test]
+    fn reads_iob2_without_document_marks_one_document_a_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gmb.sample");
+        std::fs::write(
+            &path,
+            "Peter NNP _ B-PER\nBlackburn NNP _ I-PER\nJohn NNP _ B-PER\nsaw VBD _ O\n\n\
+             New _ _ B-LOC\nYork _ _ I-LOC\n\n",
+        )
+        .unwrap();
+        let documents = read_conll(&path).unwrap();
+        assert_eq!(documents.len(), 2);
+        assert_eq!(
+            documents[0].gold_names(),
+            [
+                ("Peter Blackburn".to_string(), Tag::Person),
+                ("John".to_string(), Tag::Person),
+            ]
+        );
+        assert_eq!(
+            documents[1].gold_names(),
+            [("New York".to_string(), Tag::Place)]
         );
     }
 }

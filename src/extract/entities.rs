@@ -422,7 +422,8 @@ impl EntityExtractor {
         if let Some(form) = self.gazetteer.form(key) {
             let known = &self.gazetteer.known(form.entity).entity;
             let written_kind = match form.kind {
-                FormKind::Name => known.kind,
+                // As the tagger read the words here: "Chelsea" the club, not the place.
+                FormKind::Name => span.tag.kind().unwrap_or(known.kind),
                 FormKind::Adjective => EntityKind::Other,
             };
             if form.kind == FormKind::Name && !single_word {

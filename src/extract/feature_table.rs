@@ -1,11 +1,208 @@
 //! The tagger's weights: parsed from `data/ner_weights.tsv` (the training's output, the source
 //! of truth) and laid out as the flat table the tagger looks features up in. `build.rs` includes
 //! this file too and packs the shipped weights' table at compile time (`pack`), so that a process
-//! only copies it in (`unpack`) instead of parsing 57,000 lines of decimals: the parse was most
+//! only copies it in (`unpack`) instead of parsing 55,600 lines of decimals: the parse was most
 //! of a one-file `newsdex inspect`. Hence: the standard library only, nothing from the crate.
+//!
+//! The same goes for the word classes (`data/word_classes.tsv`, made by
+//! `scripts/gen_word_classes.py` from unlabelled text): `WordClasses` is their table, keyed by
+//! `hash_lower`, which lives here so that the build script hashes words as the tagger does.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a, so that words hash without allocating and the same on every platform.
+#[derive(Clone, Copy)]
+pub struct Fnv(pub u64);
+
+impl Fnv {
+    pub fn new(template: u64) -> Fnv {
+        let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
+        hash.byte(template as u8);
+        hash
+    }
+
+    #[inline]
+    pub fn byte(&mut self, byte: u8) {
+        self.0 ^= u64::from(byte);
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// The hash of a word's lowercase form (the tagger's word feature, the gazetteer's first words,
+/// the word classes' key).
+pub fn hash_lower(text: &str) -> u64 {
+    let mut hash = Fnv::new(0);
+    if text.is_ascii() {
+        for byte in text.bytes() {
+            hash.byte(byte.to_ascii_lowercase());
+        }
+        return hash.0;
+    }
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let mut buffer = [0; 4];
+        for byte in c.encode_utf8(&mut buffer).bytes() {
+            hash.byte(byte);
+        }
+    }
+    hash.0
+}
+
+/// What the unlabelled text says of a word: its case class (how often it is written in
+/// lowercase where case tells, 0 for unknown) and three clusters of words seen in the same
+/// contexts, coarse to fine (0 for none, else the cluster + 1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WordClass {
+    pub case: u8,
+    pub clusters: [u16; 3],
+}
+
+impl WordClass {
+    fn pack(self) -> u32 {
+        u32::from(self.case & 7)
+            | (u32::from(self.clusters[0] & 0x3f) << 3)
+            | (u32::from(self.clusters[1] & 0xff) << 9)
+            | (u32::from(self.clusters[2] & 0x7ff) << 17)
+    }
+
+    fn unpack(value: u32) -> WordClass {
+        WordClass {
+            case: (value & 7) as u8,
+            clusters: [
+                ((value >> 3) & 0x3f) as u16,
+                ((value >> 9) & 0xff) as u16,
+                ((value >> 17) & 0x7ff) as u16,
+            ],
+        }
+    }
+}
+
+/// The word classes as an open-addressing table of `u64`s: a word's fingerprint (the high half
+/// of its `hash_lower`, never 0) above its packed class. Linear probing, at most half full.
+#[derive(Default)]
+pub struct WordClasses {
+    slots: Vec<u64>,
+}
+
+const CLASSES_MAGIC: u64 = u64::from_le_bytes(*b"ndxwcl01");
+
+impl WordClasses {
+    /// The table of the TSV `scripts/gen_word_classes.py` writes: word, case class, three
+    /// clusters (-1 for none). Lines that do not parse are skipped.
+    pub fn from_tsv(text: &str) -> WordClasses {
+        let mut rows = Vec::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
+            let cells: Vec<&str> = line.split('\t').collect();
+            if cells.len() != 5 {
+                continue;
+            }
+            let number = |cell: &str| cell.parse::<i32>().ok();
+            let (Some(case), Some(a), Some(b), Some(c)) = (
+                number(cells[1]),
+                number(cells[2]),
+                number(cells[3]),
+                number(cells[4]),
+            ) else {
+                continue;
+            };
+            let cluster = |n: i32| (n + 1).clamp(0, 0x7ff) as u16;
+            rows.push((
+                hash_lower(cells[0]),
+                WordClass {
+                    case: case.clamp(0, 7) as u8,
+                    clusters: [cluster(a), cluster(b), cluster(c)],
+                },
+            ));
+        }
+        let capacity = (rows.len() * 2).next_power_of_two().max(16);
+        let mut table = WordClasses {
+            slots: vec![0; capacity],
+        };
+        for (hash, class) in rows {
+            let fingerprint = u64::from(fingerprint(hash));
+            let mut slot = table.slot(hash);
+            let mut taken = false;
+            while table.slots[slot] != 0 {
+                taken |= table.slots[slot] >> 32 == fingerprint;
+                slot = (slot + 1) & (capacity - 1);
+            }
+            // A word whose fingerprint another in its run has (one in billions) is left out.
+            if !taken {
+                table.slots[slot] = (fingerprint << 32) | u64::from(class.pack());
+            }
+        }
+        table
+    }
+
+    #[inline]
+    fn slot(&self, hash: u64) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    }
+
+    /// The class of the word whose `hash_lower` is `hash`; the default for an unknown word.
+    #[inline]
+    pub fn get(&self, hash: u64) -> WordClass {
+        if self.slots.is_empty() {
+            return WordClass::default();
+        }
+        let wanted = u64::from(fingerprint(hash));
+        let mask = self.slots.len() - 1;
+        let mut slot = self.slot(hash);
+        loop {
+            let found = self.slots[slot];
+            if found == 0 {
+                return WordClass::default();
+            }
+            if found >> 32 == wanted {
+                return WordClass::unpack(found as u32);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|slot| **slot != 0).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Magic, slot count, then the slots, little-endian.
+    pub fn pack(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(16 + self.slots.len() * 8);
+        bytes.extend_from_slice(&CLASSES_MAGIC.to_le_bytes());
+        bytes.extend_from_slice(&(self.slots.len() as u64).to_le_bytes());
+        for slot in &self.slots {
+            bytes.extend_from_slice(&slot.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// The table `pack` made these bytes from; `None` if they are not one.
+    pub fn unpack(bytes: &[u8]) -> Option<WordClasses> {
+        let word = |at: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+        };
+        let (magic, n_slots) = (word(0)?, usize::try_from(word(8)?).ok()?);
+        if magic != CLASSES_MAGIC
+            || (n_slots != 0 && !n_slots.is_power_of_two())
+            || bytes.len() != 16 + n_slots.checked_mul(8)?
+        {
+            return None;
+        }
+        Some(WordClasses {
+            slots: bytes[16..]
+                .chunks_exact(8)
+                .map(|chunk| u64::from_le_bytes(chunk.try_into().unwrap_or_default()))
+                .collect(),
+        })
+    }
+}
 
 /// Weights a feature: one a tag.
 pub const N_TAGS: usize = 5;
@@ -51,7 +248,7 @@ pub fn fingerprint(key: u64) -> u32 {
 /// The weights as a flat open-addressing table: a feature is looked up for every candidate
 /// token and template, and most of the time goes to waiting for memory. So a slot holds the
 /// feature's weights next to its fingerprint (one cache line a lookup, 2 MB for the shipped
-/// 57,000 features where keys and `f32` rows apart took 3.7 MB and two lines), and `scores`
+/// 55,600 features where keys and `f32` rows apart took 3.7 MB and two lines), and `scores`
 /// first loads the slots of all of a token's features (independent loads the processor
 /// overlaps) and only then compares. Linear probing, at most half full; a miss reads one slot.
 ///
@@ -366,6 +563,33 @@ mod tests {
         let table = FeatureTable::from_map(&map);
         assert_eq!(table.get(7), Some(quantised(&table, &map[&7])));
         assert_eq!(table.get(0), Some(quantised(&table, &[1.0; N_TAGS])));
+    }
+
+    #[test]
+    fn word_classes_pack_unpack_and_find_their_words() {
+        let tsv = "# comment\nthe\t1\t0\t5\t700\nparis\t5\t47\t191\t-1\nbad line\n";
+        let table = WordClasses::from_tsv(tsv);
+        assert_eq!(table.len(), 2);
+        let unpacked = WordClasses::unpack(&table.pack()).expect("a packed table");
+        for classes in [&table, &unpacked] {
+            assert_eq!(
+                classes.get(hash_lower("The")),
+                WordClass {
+                    case: 1,
+                    clusters: [1, 6, 701]
+                }
+            );
+            assert_eq!(
+                classes.get(hash_lower("PARIS")),
+                WordClass {
+                    case: 5,
+                    clusters: [48, 192, 0]
+                }
+            );
+            assert_eq!(classes.get(hash_lower("London")), WordClass::default());
+        }
+        assert!(WordClasses::unpack(&table.pack()[1..]).is_none());
+        assert_eq!(WordClasses::default().get(1), WordClass::default());
     }
 
     #[test]

@@ -1,0 +1,415 @@
+//! The features of a token: per-token values (hashes, shape, affixes, word classes, gazetteer
+//! marks), computed lazily for the tokens features read, and the hashed features of a candidate.
+
+use std::sync::OnceLock;
+
+use super::tokenize::Token;
+use super::{KnownMatches, Tag};
+use crate::extract::feature_table::{Fnv, WordClass, WordClasses, hash_lower};
+use crate::extract::gazetteer::{FormKind, Gazetteer};
+
+/// The word classes as `build.rs` packed them from `data/word_classes.tsv`.
+const PACKED_CLASSES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/word_classes.table"));
+
+/// The shipped word classes, unpacked once per process.
+pub(crate) fn word_classes() -> &'static WordClasses {
+    static CLASSES: OnceLock<WordClasses> = OnceLock::new();
+    CLASSES.get_or_init(|| {
+        WordClasses::unpack(PACKED_CLASSES).expect("build.rs packs a valid word-class table")
+    })
+}
+
+/// A feature's hash: its template, then the values it combines, each mixed in with one
+/// 64-by-64-bit multiplication whose halves are folded together (as `foldhash` does), a few
+/// cycles where hashing a value's eight bytes one by one took eight dependent multiplications.
+#[derive(Clone, Copy)]
+pub(crate) struct Feature(u64);
+
+impl Feature {
+    const SEED: u64 = 0x243f_6a88_85a3_08d3;
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn new(template: u64) -> Feature {
+        Feature(Feature::SEED).u64(template)
+    }
+
+    fn u64(self, value: u64) -> Feature {
+        let product = u128::from(self.0 ^ value) * u128::from(Feature::MULTIPLIER);
+        Feature((product as u64) ^ ((product >> 64) as u64))
+    }
+}
+
+/// Per-token values the features are made of, computed once per token.
+#[derive(Clone, Copy)]
+pub(crate) struct TokenInfo {
+    pub(crate) word: u64,
+    pub(crate) shape: u64,
+    /// Hashes of the first and last three characters.
+    pub(crate) prefix: u64,
+    pub(crate) suffix: u64,
+    /// What unlabelled text says of the word (`data/word_classes.tsv`).
+    pub(crate) class: WordClass,
+    /// 0: no known form covers the token; otherwise kind and position of the gazetteer match.
+    pub(crate) gazetteer: u64,
+    /// The token holds a capital letter.
+    pub(crate) capitalised: bool,
+    /// The token is ASCII letters and digits only (known once `word` is): its gazetteer key
+    /// is its lowercase form.
+    pub(crate) plain: bool,
+    pub(crate) candidate: bool,
+    pub(crate) sentence_start: bool,
+    /// A candidate with a lowercase letter too ("Arms", not "ARMS").
+    pub(crate) mixed_case: bool,
+}
+
+pub(crate) fn shape_hash(text: &str) -> u64 {
+    let mut hash = Fnv::new(1);
+    if text.is_ascii() {
+        // Out of a byte's range: the first class is always hashed.
+        let mut last = u16::MAX;
+        for byte in text.bytes() {
+            let class = if byte.is_ascii_uppercase() {
+                b'X'
+            } else if byte.is_ascii_lowercase() {
+                b'x'
+            } else if byte.is_ascii_digit() {
+                b'd'
+            } else {
+                byte
+            };
+            if u16::from(class) != last {
+                hash.byte(class);
+                last = u16::from(class);
+            }
+        }
+        hash.byte(text.len().min(5) as u8);
+        return hash.0;
+    }
+    let mut last = None;
+    let mut n_chars = 0;
+    for c in text.chars() {
+        n_chars += 1;
+        let class = if c.is_uppercase() {
+            b'X'
+        } else if c.is_lowercase() {
+            b'x'
+        } else if c.is_numeric() {
+            b'd'
+        } else if c.is_ascii() {
+            c as u8
+        } else {
+            b'?'
+        };
+        if last != Some(class) {
+            hash.byte(class);
+            last = Some(class);
+        }
+    }
+    hash.byte(n_chars.min(5) as u8);
+    hash.0
+}
+
+/// The hash of the first (or last) `len` characters of `text`, lowercase.
+pub(crate) fn affix_hash(text: &str, template: u64, from_end: bool, len: usize) -> u64 {
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        let affix = if from_end {
+            &bytes[bytes.len().saturating_sub(len)..]
+        } else {
+            &bytes[..bytes.len().min(len)]
+        };
+        let mut hash = Fnv::new(template as u8 as u64);
+        for byte in affix {
+            hash.byte(byte.to_ascii_lowercase());
+        }
+        return hash.0;
+    }
+    let start = if from_end {
+        text.char_indices()
+            .rev()
+            .nth(len - 1)
+            .map_or(0, |(idx, _)| idx)
+    } else {
+        0
+    };
+    let mut hash = Fnv::new(template as u8 as u64);
+    for c in text[start..].chars().take(len).flat_map(char::to_lowercase) {
+        let mut buffer = [0; 4];
+        for byte in c.encode_utf8(&mut buffer).bytes() {
+            hash.byte(byte);
+        }
+    }
+    hash.0
+}
+
+/// One scan of a token's bytes: `hash_lower`, `shape_hash`, whether it holds a capital
+/// letter and whether it is ASCII letters and digits only. Text other than ASCII takes the
+/// general functions.
+pub(crate) fn scan_token(text: &str) -> (u64, u64, bool, bool) {
+    let mut word = Fnv::new(0);
+    let mut shape = Fnv::new(1);
+    // Not a class: the first class is always hashed.
+    let mut last = u8::MAX;
+    let mut upper = false;
+    let mut plain = true;
+    for &byte in text.as_bytes() {
+        let Some(&class) = SHAPE_CLASS.get(usize::from(byte)) else {
+            return (
+                hash_lower(text),
+                shape_hash(text),
+                text.chars().any(char::is_uppercase),
+                false,
+            );
+        };
+        word.byte(byte.to_ascii_lowercase());
+        upper |= class == b'X';
+        plain &= matches!(class, b'X' | b'x' | b'd');
+        if class != last {
+            shape.byte(class);
+            last = class;
+        }
+    }
+    shape.byte(text.len().min(5) as u8);
+    (word.0, shape.0, upper, plain)
+}
+
+/// `shape_hash`'s class of each ASCII byte.
+pub(crate) const SHAPE_CLASS: [u8; 128] = {
+    let mut classes = [0; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        classes[byte as usize] = match byte {
+            b'A'..=b'Z' => b'X',
+            b'a'..=b'z' => b'x',
+            b'0'..=b'9' => b'd',
+            _ => byte,
+        };
+        byte += 1;
+    }
+    classes
+};
+
+pub(crate) fn is_sentence_end(text: &str) -> bool {
+    matches!(
+        text,
+        "." | "!" | "?" | ":" | ";" | "\"" | "(" | "-" | "--" | "\u{201c}"
+    )
+}
+
+pub(crate) const CONNECTORS: &[&str] = &[
+    "of", "and", "de", "van", "von", "der", "den", "du", "la", "le", "al", "bin", "da", "del",
+    "for", "the", "&", "y", "di",
+];
+
+/// Marks every token a known form covers, by the form's kind and the token's place in it.
+pub(crate) fn mark_gazetteer(
+    matches: &KnownMatches,
+    gazetteer: &Gazetteer,
+    infos: &mut [TokenInfo],
+) {
+    let mut idx = 0;
+    while idx < matches.len() {
+        match matches[idx] {
+            Some((form, matched)) => {
+                let kind = gazetteer.known(form.entity).entity.kind as u64;
+                let adjective = u64::from(form.kind == FormKind::Adjective);
+                for (offset, info) in infos[idx..idx + matched].iter_mut().enumerate() {
+                    info.gazetteer = 1 + kind * 4 + adjective * 2 + u64::from(offset > 0);
+                }
+                idx += matched;
+            }
+            None => idx += 1,
+        }
+    }
+}
+
+pub(crate) fn token_infos(
+    tokens: &[Token<'_>],
+    matches: &KnownMatches,
+    gazetteer: &Gazetteer,
+) -> Vec<TokenInfo> {
+    let mut infos = scan_tokens(tokens);
+    complete_infos(tokens, matches, gazetteer, &mut infos);
+    infos
+}
+
+/// Whether each token holds a capital letter (and so is a candidate, until connectors join
+/// them). The hashes and sentence starts that features read are `complete_infos`'.
+pub(crate) fn scan_tokens(tokens: &[Token<'_>]) -> Vec<TokenInfo> {
+    scan_token_infos(tokens).collect()
+}
+
+pub(crate) fn scan_token_infos<'t>(
+    tokens: &'t [Token<'_>],
+) -> impl Iterator<Item = TokenInfo> + 't {
+    tokens.iter().map(|token| TokenInfo {
+        capitalised: token.capitalised,
+        candidate: token.capitalised,
+        ..UNSCANNED_INFO
+    })
+}
+
+/// A token's info before `complete_infos`: features never read the hashes of a token that is
+/// neither a candidate nor next to one, and those stay unset.
+pub(crate) const UNSCANNED_INFO: TokenInfo = TokenInfo {
+    word: 0,
+    shape: 0,
+    prefix: 0,
+    suffix: 0,
+    class: WordClass {
+        case: 0,
+        clusters: [0; 3],
+    },
+    gazetteer: 0,
+    capitalised: false,
+    plain: false,
+    candidate: false,
+    sentence_start: false,
+    mixed_case: false,
+};
+
+/// `hash_infos`, then the gazetteer marks.
+pub(crate) fn complete_infos(
+    tokens: &[Token<'_>],
+    matches: &KnownMatches,
+    gazetteer: &Gazetteer,
+    infos: &mut [TokenInfo],
+) {
+    hash_infos(tokens, infos, true);
+    mark_gazetteer(matches, gazetteer, infos);
+}
+
+/// Whether a known form may start at the token: it holds a capital letter and, when its key is
+/// its lowercase form, some form's first word has its hash. Needs `hash_infos`.
+pub(crate) fn may_start_form(info: &TokenInfo, gazetteer: &Gazetteer) -> bool {
+    info.capitalised && (!info.plain || gazetteer.may_start_form(info.word))
+}
+
+/// A connector between capitalised words ("Bank of England") is a candidate too.
+pub(crate) fn mark_connectors(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
+    for idx in 1..infos.len().saturating_sub(1) {
+        if !infos[idx].capitalised
+            && infos[idx - 1].capitalised
+            && infos[idx + 1].capitalised
+            && CONNECTORS.contains(&tokens[idx].text)
+        {
+            infos[idx].candidate = true;
+        }
+    }
+}
+
+/// Candidates, the hashes of candidates and their neighbours (the only tokens features read),
+/// and candidates' affixes, classes and sentence starts. Without `tagging` (no tagger), only
+/// what `may_start_form` reads: the hashes of the tokens with a capital letter.
+pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging: bool) {
+    if !tagging {
+        for (info, token) in infos.iter_mut().zip(tokens) {
+            if info.capitalised {
+                let (word, shape, _, plain) = scan_token(token.text);
+                info.word = word;
+                info.shape = shape;
+                info.plain = plain;
+            }
+        }
+        return;
+    }
+    mark_connectors(tokens, infos);
+    let classes = word_classes();
+    // Tokens before `hashed` have their word and shape hashes.
+    let mut hashed = 0;
+    for idx in 0..infos.len() {
+        if !infos[idx].candidate {
+            continue;
+        }
+        let reach = (idx + 1 + CONTEXT).min(infos.len());
+        for near in hashed.max(idx.saturating_sub(CONTEXT))..reach {
+            let (word, shape, _, plain) = scan_token(tokens[near].text);
+            infos[near].word = word;
+            infos[near].shape = shape;
+            infos[near].plain = plain;
+        }
+        hashed = reach;
+        // Features read the class of the candidate only.
+        infos[idx].class = classes.get(infos[idx].word);
+        let token = &tokens[idx];
+        let info = &mut infos[idx];
+        info.prefix = affix_hash(token.text, 2, false, 3);
+        info.suffix = affix_hash(token.text, 3, true, 3);
+        info.mixed_case = if token.text.is_ascii() {
+            token.text.bytes().any(|byte| byte.is_ascii_lowercase())
+        } else {
+            token.text.chars().any(char::is_lowercase)
+        };
+        info.sentence_start =
+            idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
+    }
+}
+
+/// How many tokens on either side of a candidate its features read.
+/// (The words two away helped on eng.testa by 0.002 of F1, within its noise, for two more table
+/// lookups, the tagger's main cost, per candidate.)
+pub(crate) const CONTEXT: usize = 1;
+
+/// What features read before the first token and after the last.
+pub(crate) const NONE_INFO: TokenInfo = TokenInfo {
+    word: 0x5eed,
+    shape: 0x5eed,
+    ..UNSCANNED_INFO
+};
+
+pub(crate) fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out: &mut Vec<u64>) {
+    let at = |offset: isize| -> TokenInfo {
+        let position = idx as isize + offset;
+        if position < 0 || position as usize >= infos.len() {
+            NONE_INFO
+        } else {
+            infos[position as usize]
+        }
+    };
+    let tag_at = |offset: usize| -> u64 {
+        if idx >= offset {
+            tags[idx - offset] as u64
+        } else {
+            9
+        }
+    };
+    let here = infos[idx];
+    let (prev, next) = (at(-1), at(1));
+    let feature = |template: u64| Feature::new(template);
+    out.push(feature(10).0);
+    out.push(feature(11).u64(here.word).0);
+    out.push(feature(12).u64(here.shape).0);
+    out.push(feature(13).u64(here.prefix).0);
+    out.push(feature(14).u64(here.suffix).0);
+    out.push(feature(15).u64(prev.word).0);
+    out.push(feature(16).u64(next.word).0);
+    out.push(feature(19).u64(prev.shape).u64(here.shape).0);
+    out.push(feature(20).u64(here.shape).u64(next.shape).0);
+    out.push(feature(21).u64(tag_at(1)).0);
+    out.push(feature(23).u64(tag_at(1)).u64(here.shape).0);
+    out.push(
+        feature(24)
+            .u64(u64::from(here.sentence_start))
+            .u64(here.shape)
+            .0,
+    );
+    out.push(feature(25).u64(here.gazetteer).0);
+    out.push(feature(26).u64(prev.gazetteer).u64(here.gazetteer).0);
+    out.push(feature(27).u64(next.gazetteer).0);
+    out.push(feature(28).u64(prev.word).u64(here.word).0);
+    out.push(feature(29).u64(here.word).u64(next.word).0);
+    out.push(
+        feature(30)
+            .u64(u64::from(here.sentence_start))
+            .u64(here.word)
+            .0,
+    );
+    let case = u64::from(here.class.case);
+    out.push(feature(36).u64(case).u64(u64::from(here.sentence_start)).0);
+    out.push(feature(37).u64(case).u64(here.shape).0);
+    // The middle clusters: the coarse and the fine ones, the previous two tags together, the
+    // four-letter affixes, the previous tag with the cluster, the neighbours' clusters and the
+    // words two away did not help on the tuning sets (CoNLL eng.testa, GMB dev), and each
+    // costs lookups per candidate (the tagger's main cost).
+    out.push(feature(39).u64(u64::from(here.class.clusters[1])).0);
+}
