@@ -502,7 +502,8 @@ pub fn generate_queries(
                 } else {
                     parse_entity_label(labels[rng.random_range(0..labels.len())]).map(|entity| {
                         Filters {
-                            entities: vec![entity.name],
+                            // The entity of that label alone (`=`), as the index holds it.
+                            entities: vec![format!("={}", entity.name)],
                             ..Filters::default()
                         }
                     })

@@ -149,10 +149,18 @@ pub fn resolve(
         source,
     };
     let typed = name.trim();
+    // `=NAME`: the entity of that name alone, never a wider name it is part of.
+    let (exact, typed) = match typed.strip_prefix('=') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, typed),
+    };
     let typed_key = fold(crate::extract::gazetteer::strip_possessive(typed));
     let key = fold(&extractor.resolve(typed).name);
     if key.is_empty() || typed_key.is_empty() {
         return Err(IndexError::Filter(format!("entity name `{name}` is empty")));
+    }
+    if exact {
+        return Ok(vec![key]);
     }
     let listed =
         extractor.gazetteer().lookup(typed).is_some() || extractor.corpus_acronym(typed).is_some();
@@ -374,10 +382,18 @@ mod tests {
                 },
             ]
         );
-        // The full name is no longer ambiguous.
+        // The full name is no longer ambiguous, nor `=NAME`, the entity of that name alone.
         assert_eq!(
             resolve_in(&handle, "Richard Wagner").unwrap(),
             vec!["richard wagner"]
+        );
+        assert_eq!(
+            resolve_in(&handle, "=Wagner").unwrap(),
+            vec!["wagner group"]
+        );
+        assert_eq!(
+            resolve_in(&handle, "=Wagner Group").unwrap(),
+            vec!["wagner group"]
         );
     }
 

@@ -149,7 +149,7 @@ fn describe_entity_problem(name: &str, problem: &EntityNameProblem) -> String {
         .join("; ");
     match problem {
         EntityNameProblem::Ambiguous(_) => format!(
-            "entity `{name}` is part of several names in the index: {list}; give the one you mean in full"
+            "entity `{name}` is part of several names in the index: {list}; give the one you mean in full (`={name}` is that name alone)"
         ),
         EntityNameProblem::Unknown(suggestions) if suggestions.is_empty() => {
             format!("no entity in the index is named `{name}` or has it as part of its name")

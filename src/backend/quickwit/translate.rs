@@ -195,7 +195,9 @@ impl Translator<'_> {
     fn keyword(&mut self, field: FieldName, text: &str) -> Result<String, TranslateError> {
         let (name, key) = match field {
             FieldName::Entity => {
-                let entity = self.extractor.resolve(text);
+                let entity = self
+                    .extractor
+                    .resolve(text.strip_prefix('=').unwrap_or(text));
                 (field::ENTITIES, self.analysers.fold(&entity.name))
             }
             _ => (field::CATEGORY, self.analysers.fold(text)),
@@ -443,6 +445,8 @@ pub fn translate_filters(
         }
     }
     for name in &filters.entities {
+        // `=NAME` (the entity of that name alone) is what a name means here anyway.
+        let name = name.trim().strip_prefix('=').unwrap_or(name);
         let key = analysers.fold(&extractor.resolve(name).name);
         if key.is_empty() {
             return Err(TranslateError::Filter(format!(

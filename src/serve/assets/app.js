@@ -232,8 +232,10 @@ function renderFacetList(listId, items, key, labelOf) {
   const list = $(listId);
   list.replaceChildren();
   for (const item of items || []) {
-    const value = labelOf(item);
-    const button = el('button', { type: 'button', dataset: { facet: key, value }, onclick: () => addFilter(key, value) }, value);
+    const name = labelOf(item);
+    // An entity facet filters on that entity alone (`=NAME`), never on wider names it is part of.
+    const value = key === 'entity' ? `=${name}` : name;
+    const button = el('button', { type: 'button', dataset: { facet: key, value }, onclick: () => addFilter(key, value) }, name);
     const label = el('span', {}, button);
     if (item.kind) label.append(el('span', { class: 'kind' }, item.kind));
     list.append(el('li', {}, label, el('span', { class: 'muted' }, String(item.count))));
