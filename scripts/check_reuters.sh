@@ -20,7 +20,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 status=0
-"$bin" index build "$data" --index "$work/index" 2>"$work/build.log" || status=$?
+"$bin" index build "$data" --index "$work/index" --verbose 2>"$work/build.log" || status=$?
 "$bin" search "BAHIA COCOA REVIEW" --index "$work/index" --json -n 20 >"$work/bahia.jsonl"
 "$bin" search "cocoa" --category cocoa --index "$work/index" --json -n 10000 >"$work/cocoa.jsonl"
 "$bin" search "money market mutual funds" --since 1987-02-26 --until 1987-02-26 \
