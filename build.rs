@@ -7,7 +7,7 @@
 //! - links the `newsdex` binary as a position-dependent executable. Its code is position
 //!   independent, so the linker resolves every internal address itself: the dynamic loader then
 //!   has no relocations to apply at start (a PIE `newsdex` carried about 63,000), which is a
-//!   noticeable share of a one-shot `newsdex search` (README, Performance).
+//!   noticeable share of a one-shot `newsdex search` (docs/performance.md, "A whole search process").
 
 #[allow(dead_code)]
 #[path = "src/extract/feature_table.rs"]

@@ -160,7 +160,7 @@ fn describe_entity_problem(name: &str, problem: &EntityNameProblem) -> String {
     }
 }
 
-/// Names the damaged file when tantivy says which one it could not read (issue 5), and says
+/// Names the damaged file when tantivy says which one it could not read, and says
 /// how to get a working index back.
 fn tantivy_message(index: &Path, source: &tantivy::TantivyError) -> String {
     use tantivy::TantivyError;

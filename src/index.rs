@@ -82,7 +82,7 @@ fn tantivy_error(path: &Path) -> impl Fn(tantivy::TantivyError) -> IndexError + 
 }
 
 fn read_version(path: &Path) -> u32 {
-    // The payload of the last commit is authoritative (issue 5): it changes atomically with the
+    // The payload of the last commit is authoritative: it changes atomically with the
     // index. `newsdex.json`, written when the index is created, covers a never-committed index.
     if let Some(version) = crate::manifest::payload_version(path) {
         return version;

@@ -364,7 +364,7 @@ impl TokenStream for EnglishTokenStream<'_> {
 /// crate; tantivy's own list has only 33 words) and every single letter and digit, which as
 /// tokens are initials, list markers and the pieces of abbreviations ("U.S." -> `u`, `s`).
 /// Measured with `newsdex eval` on six test collections: both raise MAP and nDCG@10 over
-/// tantivy's list on five of them (see the README's ranking-quality table).
+/// tantivy's list on five of them (docs/performance.md, "Ranking quality").
 pub fn english_stop_words() -> impl Iterator<Item = String> {
     let single_characters = ('a'..='z').chain('0'..='9').map(String::from);
     stop_words::get("en")
