@@ -132,6 +132,26 @@ fn doc_freq(searcher: &tantivy::Searcher, field: Field, key: &str) -> tantivy::R
     Ok(total)
 }
 
+/// A tantivy error of `searcher`'s index, naming its directory.
+fn tantivy_error(
+    searcher: &tantivy::Searcher,
+) -> impl Fn(tantivy::TantivyError) -> IndexError + Copy + '_ {
+    |source| IndexError::Tantivy {
+        path: std::path::PathBuf::from(format!("{:?}", searcher.index().directory())),
+        source,
+    }
+}
+
+/// A name as typed, trimmed, and whether it asks for that entity alone (`=NAME`), never for a
+/// wider name it is part of.
+pub fn split_exact(name: &str) -> (bool, &str) {
+    let name = name.trim();
+    match name.strip_prefix('=') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, name),
+    }
+}
+
 /// The folded `entity` terms that `name` means in this index: the name itself, or what the
 /// lists or the corpus acronyms make of it ("Serbian" -> Serbia), when the index holds that and
 /// no other name has it as a part; else the one name of the index that holds its words in
@@ -144,16 +164,8 @@ pub fn resolve(
     extractor: &EntityExtractor,
     name: &str,
 ) -> Result<Vec<String>, IndexError> {
-    let tantivy_error = |source| IndexError::Tantivy {
-        path: std::path::PathBuf::from(format!("{:?}", searcher.index().directory())),
-        source,
-    };
-    let typed = name.trim();
-    // `=NAME`: the entity of that name alone, never a wider name it is part of.
-    let (exact, typed) = match typed.strip_prefix('=') {
-        Some(rest) => (true, rest.trim()),
-        None => (false, typed),
-    };
+    let tantivy_error = tantivy_error(searcher);
+    let (exact, typed) = split_exact(name);
     let typed_key = fold(crate::extract::gazetteer::strip_possessive(typed));
     let key = fold(&extractor.resolve(typed).name);
     if key.is_empty() || typed_key.is_empty() {
@@ -234,10 +246,7 @@ pub fn candidates(
     fields: &Fields,
     keys: &[(&String, u64)],
 ) -> Result<Vec<EntityCandidate>, IndexError> {
-    let tantivy_error = |source| IndexError::Tantivy {
-        path: std::path::PathBuf::from(format!("{:?}", searcher.index().directory())),
-        source,
-    };
+    let tantivy_error = tantivy_error(searcher);
     let mut found = Vec::with_capacity(keys.len());
     for (key, passages) in keys {
         let query = TermQuery::new(
@@ -275,42 +284,14 @@ pub fn candidates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Article, Entity, Passage, Section};
 
+    /// An index of one article whose passages hold these entities.
     fn index_of(passages: &[&[(&str, EntityKind)]]) -> crate::index::IndexHandle {
-        let handle = crate::index::create_in_ram();
-        let (index, fields) = (handle.index.clone(), handle.fields);
-        let mut writer = index.writer(15_000_000).unwrap();
-        let article = Article {
-            id: "a".into(),
-            path: "a.txt".into(),
-            title: "A".into(),
-            sections: vec![Section {
-                heading: None,
-                paragraphs: vec![],
-            }],
-            ..Article::default()
-        };
-        for (ordinal, entities) in passages.iter().enumerate() {
-            let passage = Passage {
-                article_id: "a".into(),
-                ordinal: ordinal as u32,
-                section: None,
-                text: "text".to_string(),
-                entities: entities
-                    .iter()
-                    .map(|(name, kind)| Entity {
-                        name: name.to_string(),
-                        kind: *kind,
-                    })
-                    .collect(),
-            };
-            writer
-                .add_document(crate::index::passage_document(&fields, &article, &passage))
-                .unwrap();
-        }
-        writer.commit().unwrap();
-        handle
+        let with_text: Vec<(&str, &[(&str, EntityKind)])> = passages
+            .iter()
+            .map(|entities| ("text", *entities))
+            .collect();
+        crate::entity_stats::tests::index_of(&with_text)
     }
 
     fn resolve_in(

@@ -141,13 +141,14 @@ fn merge_surnames(grouped: &mut HashMap<(EntityKind, String), Spellings>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::extract::entities::EntityExtractor;
     use crate::index::IndexHandle;
     use crate::model::{Article, Passage, Section};
 
-    fn index_of(passages: &[(&str, &[(&str, EntityKind)])]) -> IndexHandle {
+    /// An index of one article whose passages hold the given text and entities.
+    pub(crate) fn index_of(passages: &[(&str, &[(&str, EntityKind)])]) -> IndexHandle {
         let handle = crate::index::create_in_ram();
         let (index, fields) = (handle.index.clone(), handle.fields);
         let mut writer = index.writer(15_000_000).unwrap();

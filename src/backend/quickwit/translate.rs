@@ -197,7 +197,7 @@ impl Translator<'_> {
             FieldName::Entity => {
                 let entity = self
                     .extractor
-                    .resolve(text.strip_prefix('=').unwrap_or(text));
+                    .resolve(crate::entity_names::split_exact(text).1);
                 (field::ENTITIES, self.analysers.fold(&entity.name))
             }
             _ => (field::CATEGORY, self.analysers.fold(text)),
@@ -446,7 +446,7 @@ pub fn translate_filters(
     }
     for name in &filters.entities {
         // `=NAME` (the entity of that name alone) is what a name means here anyway.
-        let name = name.trim().strip_prefix('=').unwrap_or(name);
+        let (_, name) = crate::entity_names::split_exact(name);
         let key = analysers.fold(&extractor.resolve(name).name);
         if key.is_empty() {
             return Err(TranslateError::Filter(format!(
