@@ -6,9 +6,9 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::expand::{ENTITY_EXPANSION_SCORE, named_entities};
 use crate::extract::entities::EntityExtractor;
 use crate::query::{self, FieldName, Node, Occur, RangeEnd};
+use crate::search::expand::{ENTITY_EXPANSION_SCORE, named_entities};
 use crate::search::{FACET_TOP, FieldBoosts, Filters, SearchRequest, SortOrder};
 use crate::snippet::HighlightTerms;
 

@@ -1,0 +1,104 @@
+//! Fetching: a ranked passage -> its stored fields, snippet and explanation -> `Hit`.
+
+use super::rank::recency_factor;
+use super::request::SearchRequest;
+use super::searcher::Searcher;
+
+use chrono::DateTime;
+use tantivy::query::Query;
+use tantivy::schema::Value;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, TantivyDocument};
+
+use crate::error::IndexError;
+use crate::facets::parse_entity_label;
+use crate::model::Hit;
+use crate::schema::field_name;
+use crate::snippet::{HighlightTerms, make_snippet};
+
+impl Searcher {
+    pub(super) fn explain(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        address: DocAddress,
+        request: &SearchRequest,
+        newest: Option<i64>,
+    ) -> Result<serde_json::Value, IndexError> {
+        let explanation = query
+            .explain(searcher, address)
+            .map_err(|source| self.tantivy_error(source))?;
+        let bm25: serde_json::Value =
+            serde_json::from_str(&explanation.to_pretty_json()).unwrap_or(serde_json::Value::Null);
+        let Some(half_life) = request.recency_half_life else {
+            return Ok(bm25);
+        };
+        let date = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .column_opt::<tantivy::DateTime>(field_name(searcher.schema(), self.handle.fields.date))
+            .ok()
+            .flatten()
+            .and_then(|column| column.first(address.doc_id));
+        let factor = recency_factor(date, newest, half_life.num_seconds().max(1) as f64);
+        Ok(serde_json::json!({
+            "value": explanation.value() * factor,
+            "description": format!(
+                "recency: BM25 x {factor:.3} (half-life {} days, measured from the newest article)",
+                half_life.num_days()
+            ),
+            "details": [bm25],
+        }))
+    }
+
+    pub(super) fn hit(
+        &self,
+        score: f32,
+        document: &TantivyDocument,
+        highlight: &HighlightTerms,
+        analyzer: &mut TextAnalyzer,
+        request: &SearchRequest,
+    ) -> Hit {
+        let fields = self.handle.fields;
+        let text_of = |field| {
+            document
+                .get_first(field)
+                .and_then(|value| value.as_str())
+                .map(str::to_string)
+        };
+        let passage = text_of(fields.text).unwrap_or_default();
+        let snippet = make_snippet(analyzer, &passage, highlight, request.fragments);
+        let date = document
+            .get_first(fields.date)
+            .and_then(|value| value.as_datetime())
+            .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0));
+        let entities = crate::index::stored_entity_labels(&fields, document)
+            .filter_map(parse_entity_label)
+            .collect();
+        Hit {
+            rank: 0,
+            score,
+            article_id: text_of(fields.article_id).unwrap_or_default(),
+            path: text_of(fields.path).unwrap_or_default(),
+            title: text_of(fields.title).unwrap_or_default(),
+            date,
+            categories: document
+                .get_all(fields.category)
+                .filter_map(|value| value.as_str())
+                .map(str::to_string)
+                .collect(),
+            url: text_of(fields.url),
+            section: text_of(fields.section),
+            ordinal: document
+                .get_first(fields.ordinal)
+                .and_then(|value| value.as_u64())
+                .unwrap_or(0) as u32,
+            passage,
+            snippet: snippet.text,
+            highlights: snippet.highlights,
+            entities,
+            more_in_article: 0,
+            explanation: None,
+        }
+    }
+}

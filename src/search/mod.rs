@@ -1,0 +1,266 @@
+//! Search stage: query text + filters -> ranked `Hit`s, data only (never formatted output).
+//!
+//! Parts, in the order a search runs them: `request` (what is asked: boosts, filters, order),
+//! `searcher` (the open index), this module (`Searcher::search`, the filters and the query
+//! with its entity expansion), `compile` (the `Node` tree -> tantivy queries, fuzzy and prefix
+//! words expanded to index terms), `expand` (the entities a query names), `filtered` and `union`
+//! (query types that keep top-k pruning), `rank` (result order, per-article grouping, counts,
+//! facets), `fetch` (stored fields, snippet, explanation -> `Hit`).
+
+mod compile;
+pub mod expand;
+mod fetch;
+pub mod filtered;
+mod rank;
+mod request;
+mod searcher;
+#[cfg(test)]
+mod tests;
+pub mod union;
+
+use std::ops::Bound;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use tantivy::TantivyDocument;
+use tantivy::collector::Count;
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
+
+use crate::error::IndexError;
+use crate::query;
+pub use crate::schema::{analyse, analyse_with_positions};
+use crate::snippet::HighlightTerms;
+use compile::{Compiler, date_term, entity_terms_query, flatten_should, term_query};
+use expand::entity_expansion;
+use filtered::FilteredQuery;
+pub use rank::recency_factor_secs;
+use rank::{RankedPassage, first_window};
+pub use request::*;
+pub use searcher::Searcher;
+
+impl Searcher {
+    /// Parses and compiles a query against the current state of the index.
+    pub fn compile(
+        &self,
+        text: &str,
+        require_all: bool,
+        boosts: FieldBoosts,
+    ) -> Result<CompiledQuery, IndexError> {
+        let default_occur = if require_all {
+            Occur::Must
+        } else {
+            Occur::Should
+        };
+        let node = query::parse(text, default_occur)
+            .map_err(|error| IndexError::Query(error.to_string()))?;
+        let searcher = self.reader.searcher();
+        let extractor = self.extractor();
+        let mut compiler = Compiler {
+            searcher: &searcher,
+            fields: self.handle.fields,
+            extractor: &extractor,
+            english: self.english.clone(),
+            keyword: self.keyword.clone(),
+            highlight: HighlightTerms::default(),
+            boosts,
+            expanded_terms: 0,
+        };
+        let Some(query) = compiler.node(&node, false)? else {
+            return Err(IndexError::Query(
+                "the query has no searchable words (stop words such as `the` and punctuation are not indexed)".to_string(),
+            ));
+        };
+        Ok(CompiledQuery {
+            query,
+            highlight: compiler.highlight,
+        })
+    }
+
+    /// Parses the user's query with words optional; errors are one line that names the problem.
+    pub fn parse_query(&self, text: &str) -> Result<Box<dyn Query>, IndexError> {
+        Ok(self.compile(text, false, FieldBoosts::default())?.query)
+    }
+
+    /// The query for the filters alone, or `None` when there are none.
+    pub fn filter_query(&self, filters: &Filters) -> Result<Option<Box<dyn Query>>, IndexError> {
+        let fields = self.handle.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let (Some(since), Some(until)) = (filters.since, filters.until)
+            && since > until
+        {
+            return Err(IndexError::Filter(format!(
+                "the start date {} is after the end date {}",
+                since.date_naive(),
+                until.date_naive()
+            )));
+        }
+        if filters.since.is_some() || filters.until.is_some() {
+            let bound = |date: Option<DateTime<Utc>>| match date {
+                None => Bound::Unbounded,
+                Some(date) => Bound::Included(date_term(fields.date, date)),
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(filters.since), bound(filters.until))),
+            ));
+        }
+        for section in &filters.sections {
+            let tokens = analyse(&mut self.english.clone(), section);
+            if tokens.is_empty() {
+                return Err(IndexError::Filter(format!(
+                    "--section `{section}` has no searchable words"
+                )));
+            }
+            for token in tokens {
+                clauses.push((Occur::Must, term_query(fields.section, &token)));
+            }
+        }
+        let extractor = self.extractor();
+        if !filters.entities.is_empty() {
+            let searcher = self.reader.searcher();
+            for name in &filters.entities {
+                let keys = crate::entity_names::resolve(&searcher, &fields, &extractor, name)?;
+                clauses.push((Occur::Must, entity_terms_query(fields.entity, &keys)));
+            }
+        }
+        if !filters.categories.is_empty() {
+            let any_category: Vec<(Occur, Box<dyn Query>)> = filters
+                .categories
+                .iter()
+                .flat_map(|category| analyse(&mut self.keyword.clone(), category))
+                .map(|key| (Occur::Should, term_query(fields.category, &key)))
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_category))));
+        }
+        Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
+    }
+
+    /// The ranked query plus its entity expansion: passages naming a query's entity in another
+    /// form match too, ranked below the others. One flat union with the query's own terms keeps
+    /// top-k pruning.
+    fn with_entity_expansion(
+        &self,
+        searcher: &tantivy::Searcher,
+        query_text: &str,
+        query: &dyn Query,
+    ) -> Result<Box<dyn Query>, IndexError> {
+        let expansion =
+            entity_expansion(&self.extractor(), &self.handle.fields, query_text, searcher)
+                .map_err(|source| self.tantivy_error(source))?;
+        Ok(match expansion {
+            Some(expansion) => Box::new(BooleanQuery::new(flatten_should(vec![
+                (Occur::Should, query.box_clone()),
+                (Occur::Should, expansion),
+            ]))),
+            None => query.box_clone(),
+        })
+    }
+
+    /// Runs a search: compile, filter, rank, group, count, fetch and snippet.
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+        let started = Instant::now();
+        let compiled = self.compile(&request.query, request.require_all, request.boosts)?;
+        let filter = self.filter_query(&request.filters)?;
+        let searcher = self.reader.searcher();
+        let ranked_query =
+            self.with_entity_expansion(&searcher, &request.query, &*compiled.query)?;
+        let query: Box<dyn Query> = match filter {
+            None => ranked_query,
+            Some(filter) => Box::new(FilteredQuery::new(ranked_query, filter)),
+        };
+        let wanted = request.offset + request.limit;
+        // The footer's sample and the page come from one ranking: a query that cannot be
+        // pruned (an intersection, a filter) is not scored twice.
+        let sample = (request.facet_sample > 0 && !request.facets).then(|| {
+            let window = request.facet_sample.max(first_window(request, wanted));
+            self.top_docs(&searcher, &*query, request, window)
+                .map(|top| (top, window))
+        });
+        let sample = sample.transpose()?;
+        let (ranked, exhausted) = self.ranked_passages(
+            &searcher,
+            &*query,
+            request,
+            wanted,
+            sample
+                .as_ref()
+                .map(|(top, window)| (top.as_slice(), *window)),
+        )?;
+        let more = ranked.len() > wanted || !exhausted;
+        let page: Vec<RankedPassage> = ranked
+            .into_iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .collect();
+
+        let (facets, facet_sample) = if request.facets {
+            let tally = searcher
+                .search(&*query, &self.facet_collector(&searcher))
+                .map_err(|source| self.tantivy_error(source))?;
+            (Some(tally.into_facets(FACET_TOP, None)), None)
+        } else if let Some((top, _)) = &sample {
+            let (facets, all_matches) =
+                self.sampled_facets(&searcher, top, request.facet_sample)?;
+            (Some(facets), (!all_matches).then_some(request.facet_sample))
+        } else {
+            (None, None)
+        };
+        let total = match &facets {
+            Some(facets) if facet_sample.is_none() => Some(facets.total),
+            _ if request.count => Some(
+                searcher
+                    .search(&*query, &Count)
+                    .map_err(|source| self.tantivy_error(source))? as u64,
+            ),
+            _ if exhausted && request.per_article == 0 => {
+                Some((request.offset + page.len()) as u64)
+            }
+            _ => None,
+        };
+        let ranking_time = started.elapsed();
+
+        let fetch_started = Instant::now();
+        let mut analyzer = self.english.clone();
+        let newest = match (request.explain, request.recency_half_life) {
+            (true, Some(_)) => self.newest_date(&searcher),
+            _ => None,
+        };
+        let mut hits = Vec::with_capacity(page.len());
+        for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
+            let document: TantivyDocument = searcher
+                .doc(address)
+                .map_err(|source| self.tantivy_error(source))?;
+            let mut hit = self.hit(
+                score,
+                &document,
+                &compiled.highlight,
+                &mut analyzer,
+                request,
+            );
+            hit.rank = request.offset + idx + 1;
+            if request.explain {
+                hit.explanation = Some(self.explain(&searcher, &*query, address, request, newest)?);
+            }
+            hits.push(hit);
+        }
+        let fetch_time = fetch_started.elapsed();
+
+        // Counted once the page's article ids are known from the stored fields.
+        let counting_started = Instant::now();
+        if request.per_article > 0 {
+            let more_in_article = self.count_per_article(&searcher, &*query, &hits)?;
+            for hit in &mut hits {
+                hit.more_in_article = more_in_article.get(&hit.article_id).copied().unwrap_or(0);
+            }
+        }
+        Ok(SearchResults {
+            hits,
+            total,
+            more,
+            facets,
+            facet_sample,
+            search_time: ranking_time + counting_started.elapsed(),
+            fetch_time,
+        })
+    }
+}

@@ -1,0 +1,453 @@
+//! Ranking: the passages of a query in result order (score, date or recency), grouped per
+//! article when asked, counted, and the facets of the matches.
+
+use super::request::{FACET_TOP, RECENCY_FLOOR, SearchRequest, SortOrder};
+use super::searcher::{KeyColumns, Searcher};
+use std::collections::HashMap;
+
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::index::SegmentId;
+use tantivy::query::EnableScoring;
+use tantivy::query::Query;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+
+use crate::error::IndexError;
+use crate::facets::{FacetCollector, Facets};
+use crate::index::IndexHandle;
+use crate::model::Hit;
+use crate::schema::field_name;
+
+impl Searcher {
+    pub(super) fn facet_collector(&self, searcher: &tantivy::Searcher) -> FacetCollector {
+        let schema = searcher.schema();
+        let fields = self.handle.fields;
+        FacetCollector {
+            entity_label_field: field_name(schema, fields.entity).to_string(),
+            category_field: field_name(schema, fields.category).to_string(),
+            date_field: field_name(schema, fields.date).to_string(),
+        }
+    }
+
+    /// Facets of the best `sample` passages, and whether those are all the matches.
+    pub(super) fn sampled_facets(
+        &self,
+        searcher: &tantivy::Searcher,
+        top: &[Ranked],
+        sample: usize,
+    ) -> Result<(Facets, bool), IndexError> {
+        let all_matches = top.len() < sample;
+        let mut by_segment: Vec<Vec<DocId>> = vec![Vec::new(); searcher.segment_readers().len()];
+        for &(_, _, address) in top.iter().take(sample) {
+            by_segment[address.segment_ord as usize].push(address.doc_id);
+        }
+        let collector = self.facet_collector(searcher);
+        let mut fruits = Vec::new();
+        for (segment_ord, mut docs) in by_segment.into_iter().enumerate() {
+            if docs.is_empty() {
+                continue;
+            }
+            docs.sort_unstable();
+            let segment = searcher.segment_reader(segment_ord as u32);
+            let mut segment_collector = collector
+                .for_segment(segment_ord as u32, segment)
+                .map_err(|source| self.tantivy_error(source))?;
+            for doc in docs {
+                segment_collector.collect(doc, 0.0);
+            }
+            fruits.push(segment_collector.harvest());
+        }
+        let tally = collector
+            .merge_fruits(fruits)
+            .map_err(|source| self.tantivy_error(source))?;
+        Ok((tally.into_facets(FACET_TOP, None), all_matches))
+    }
+
+    /// The top passages in result order, at most `per_article` of one article. Fetches more
+    /// passages than needed when grouping drops some, growing the window until enough are kept
+    /// or the matches run out. Returns whether they ran out. Articles are told apart only where
+    /// needed (ties, grouping), and by the ordinal of their id in the segment's column when the
+    /// index has one segment: reading the id itself decompresses a block of that column.
+    pub(super) fn ranked_passages(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+        wanted: usize,
+        ranked_before: Option<(&[Ranked], usize)>,
+    ) -> Result<(Vec<RankedPassage>, bool), IndexError> {
+        let mut window = first_window(request, wanted);
+        let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
+        loop {
+            // The best `window` are the first of an earlier, longer ranking (its order is total:
+            // score, then address).
+            let mut ordered = match ranked_before {
+                Some((top, top_window)) if window <= top_window => {
+                    top[..window.min(top.len())].to_vec()
+                }
+                _ => self.top_docs(searcher, query, request, window)?,
+            };
+            let exhausted = ordered.len() < window;
+            ordered.sort_by(|a, b| compare_order_keys(&b.0, &a.0));
+            // Equal keys are ordered by article id and passage position, so that output does
+            // not depend on which indexing thread wrote a passage.
+            let mut start = 0;
+            while start < ordered.len() {
+                let end = start
+                    + ordered[start..]
+                        .iter()
+                        .take_while(|other| compare_order_keys(&other.0, &ordered[start].0).is_eq())
+                        .count();
+                if end - start > 1 {
+                    let mut tied = Vec::with_capacity(end - start);
+                    for entry in &ordered[start..end] {
+                        tied.push((keys.article(entry.2)?, keys.ordinal(entry.2), *entry));
+                    }
+                    tied.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+                    for (slot, (_, _, entry)) in ordered[start..end].iter_mut().zip(tied) {
+                        *slot = entry;
+                    }
+                }
+                start = end;
+            }
+            let mut per_article: HashMap<ArticleKey, usize> = HashMap::new();
+            let mut kept = Vec::with_capacity(wanted + 1);
+            for (_, score, address) in ordered {
+                if request.per_article > 0 {
+                    let shown = per_article.entry(keys.article(address)?).or_default();
+                    if *shown >= request.per_article {
+                        continue;
+                    }
+                    *shown += 1;
+                }
+                kept.push(RankedPassage { score, address });
+                if kept.len() > wanted {
+                    break;
+                }
+            }
+            if kept.len() > wanted || exhausted {
+                return Ok((kept, exhausted));
+            }
+            window = window.saturating_mul(4);
+        }
+    }
+
+    /// The best `window` passages by the requested order: (order key, display score, address).
+    pub(super) fn top_docs(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+        window: usize,
+    ) -> Result<Vec<(OrderKey, Score, DocAddress)>, IndexError> {
+        let by_score = |top: Vec<(Score, DocAddress)>| -> Vec<(OrderKey, Score, DocAddress)> {
+            top.into_iter()
+                .map(|(score, address)| ((f64::from(score), 0.0), score, address))
+                .collect()
+        };
+        let date_field = field_name(searcher.schema(), self.handle.fields.date).to_string();
+        let result = match (request.sort, request.recency_half_life) {
+            (SortOrder::Relevance, None) => searcher
+                .search(query, &TopDocs::with_limit(window).order_by_score())
+                .map(by_score),
+            (SortOrder::Relevance, Some(half_life)) => {
+                let newest = self.newest_date(searcher);
+                let half_life_secs = half_life.num_seconds().max(1) as f64;
+                let collector =
+                    TopDocs::with_limit(window).tweak_score(move |segment: &SegmentReader| {
+                        let dates = segment
+                            .fast_fields()
+                            .column_opt::<tantivy::DateTime>(&date_field)
+                            .ok()
+                            .flatten();
+                        move |doc, score: Score| {
+                            let date = dates.as_ref().and_then(|column| column.first(doc));
+                            score * recency_factor(date, newest, half_life_secs)
+                        }
+                    });
+                searcher.search(query, &collector).map(by_score)
+            }
+            (SortOrder::Date, _) => {
+                let collector =
+                    TopDocs::with_limit(window).tweak_score(move |segment: &SegmentReader| {
+                        let dates = segment
+                            .fast_fields()
+                            .column_opt::<tantivy::DateTime>(&date_field)
+                            .ok()
+                            .flatten();
+                        move |doc, score: Score| {
+                            let seconds = dates
+                                .as_ref()
+                                .and_then(|column| column.first(doc))
+                                .map_or(i64::MIN, |date| date.into_timestamp_secs());
+                            (seconds, score)
+                        }
+                    });
+                searcher.search(query, &collector).map(|top| {
+                    top.into_iter()
+                        .map(|((seconds, score), address)| {
+                            ((seconds as f64, f64::from(score)), score, address)
+                        })
+                        .collect()
+                })
+            }
+        };
+        result.map_err(|source| self.tantivy_error(source))
+    }
+
+    /// For each article on the page, how many of its matching passages are not shown. One
+    /// pass per segment: the passages of the page's articles (their id postings) are checked
+    /// against one matcher of the query, in document order.
+    pub(super) fn count_per_article(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        page: &[Hit],
+    ) -> Result<HashMap<String, usize>, IndexError> {
+        let mut articles: Vec<&str> = Vec::new();
+        let mut shown: Vec<usize> = Vec::new();
+        for hit in page {
+            let article_id = hit.article_id.as_str();
+            match articles.iter().position(|known| *known == article_id) {
+                Some(idx) => shown[idx] += 1,
+                None => {
+                    articles.push(article_id);
+                    shown.push(1);
+                }
+            }
+        }
+        let mut matching = vec![0usize; articles.len()];
+        if !articles.is_empty() {
+            let weight = query
+                .weight(EnableScoring::disabled_from_searcher(searcher))
+                .map_err(|source| self.tantivy_error(source))?;
+            let article_field = self.handle.fields.article_id;
+            let io_error = |source| IndexError::Io {
+                path: self.handle.path.clone(),
+                source,
+            };
+            for segment in searcher.segment_readers() {
+                let inverted_index = segment
+                    .inverted_index(article_field)
+                    .map_err(|source| self.tantivy_error(source))?;
+                let mut passages: Vec<(DocId, usize)> = Vec::new();
+                for (idx, article_id) in articles.iter().enumerate() {
+                    let term = Term::from_field_text(article_field, article_id);
+                    let Some(mut postings) = inverted_index
+                        .read_postings(&term, IndexRecordOption::Basic)
+                        .map_err(io_error)?
+                    else {
+                        continue;
+                    };
+                    while postings.doc() != TERMINATED {
+                        if !segment.is_deleted(postings.doc()) {
+                            passages.push((postings.doc(), idx));
+                        }
+                        postings.advance();
+                    }
+                }
+                if passages.is_empty() {
+                    continue;
+                }
+                passages.sort_unstable();
+                let mut matcher = weight
+                    .scorer(segment, 1.0)
+                    .map_err(|source| self.tantivy_error(source))?;
+                for (doc, idx) in passages {
+                    let mut at = matcher.doc();
+                    if at < doc {
+                        at = matcher.seek(doc);
+                    }
+                    if at == TERMINATED {
+                        break;
+                    }
+                    if at == doc {
+                        matching[idx] += 1;
+                    }
+                }
+            }
+        }
+        Ok(articles
+            .into_iter()
+            .zip(shown.into_iter().zip(matching))
+            .map(|(article_id, (n_shown, n_matching))| {
+                (article_id.to_string(), n_matching.saturating_sub(n_shown))
+            })
+            .collect())
+    }
+
+    /// The date of the newest article in the index: recency is measured from it, so that an
+    /// archive of old news ranks the same today as on the day it was indexed.
+    pub(super) fn newest_date(&self, searcher: &tantivy::Searcher) -> Option<i64> {
+        let date_field = field_name(searcher.schema(), self.handle.fields.date);
+        searcher
+            .segment_readers()
+            .iter()
+            .filter(|segment| segment.num_docs() > 0)
+            .filter_map(|segment| {
+                segment
+                    .fast_fields()
+                    .column_opt::<tantivy::DateTime>(date_field)
+                    .ok()
+                    .flatten()
+            })
+            .map(|column| column.max_value().into_timestamp_secs())
+            .max()
+    }
+}
+
+/// What results are ordered by, most significant first: (score, 0), or (date, score).
+pub(super) type OrderKey = (f64, f64);
+
+/// One ranked passage: its order key, its display score and its address.
+pub(super) type Ranked = (OrderKey, Score, DocAddress);
+
+/// How many passages to rank first for a page of `wanted`: one more than needed tells whether
+/// more match; grouping by article needs a wider window.
+pub(super) fn first_window(request: &SearchRequest, wanted: usize) -> usize {
+    if request.per_article == 0 {
+        wanted + 1
+    } else {
+        wanted * 3 + 10
+    }
+}
+
+/// A passage in result order, before its stored fields are fetched.
+pub(super) struct RankedPassage {
+    pub(super) score: Score,
+    pub(super) address: DocAddress,
+}
+
+/// What tells articles apart while ranking: in an index of one segment the ordinal of the
+/// article id in that segment's sorted column (same order as the ids), else the id itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) enum ArticleKey {
+    Ord(u64),
+    Id(String),
+}
+
+/// `RECENCY_FLOOR + (1 - RECENCY_FLOOR) * 0.5^(age / half-life)`; undated passages get the floor.
+pub(super) fn recency_factor(
+    date: Option<tantivy::DateTime>,
+    newest: Option<i64>,
+    half_life_secs: f64,
+) -> f32 {
+    recency_factor_secs(
+        date.map(|date| date.into_timestamp_secs()),
+        newest,
+        half_life_secs,
+    )
+}
+
+/// `recency_factor` of dates in seconds, for a backend that gets them as data (Quickwit).
+pub fn recency_factor_secs(date: Option<i64>, newest: Option<i64>, half_life_secs: f64) -> f32 {
+    let (Some(date), Some(newest)) = (date, newest) else {
+        return RECENCY_FLOOR;
+    };
+    let age = (newest - date).max(0) as f64;
+    let decay = 0.5f64.powf(age / half_life_secs) as f32;
+    RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * decay
+}
+
+/// Results order: the order key, most significant first, compared as numbers.
+pub(super) fn compare_order_keys(a: &OrderKey, b: &OrderKey) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0).then_with(|| a.1.total_cmp(&b.1))
+}
+
+/// Reads the article id and ordinal of passages from the fast columns, one pair of columns per
+/// segment, opened on first use; articles are remembered, as reading an id decompresses a block.
+pub(super) struct PassageKeys<'a> {
+    pub(super) searcher: &'a tantivy::Searcher,
+    pub(super) article_field: String,
+    pub(super) ordinal_field: String,
+    pub(super) shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+    pub(super) columns: HashMap<u32, KeyColumns>,
+    pub(super) articles: HashMap<DocAddress, ArticleKey>,
+}
+
+impl<'a> PassageKeys<'a> {
+    fn new(
+        searcher: &'a tantivy::Searcher,
+        handle: &IndexHandle,
+        shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+    ) -> PassageKeys<'a> {
+        PassageKeys {
+            searcher,
+            article_field: field_name(searcher.schema(), handle.fields.article_id).to_string(),
+            ordinal_field: field_name(searcher.schema(), handle.fields.ordinal).to_string(),
+            shared,
+            columns: HashMap::new(),
+            articles: HashMap::new(),
+        }
+    }
+
+    fn columns(&mut self, segment_ord: u32) -> &KeyColumns {
+        let searcher = self.searcher;
+        let (article_field, ordinal_field) = (&self.article_field, &self.ordinal_field);
+        let shared = self.shared;
+        self.columns.entry(segment_ord).or_insert_with(|| {
+            let segment = searcher.segment_reader(segment_ord);
+            let mut shared = shared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(columns) = shared.get(&segment.segment_id()) {
+                return columns.clone();
+            }
+            let fast_fields = segment.fast_fields();
+            let columns = (
+                fast_fields.str(article_field).ok().flatten(),
+                fast_fields.column_opt::<u64>(ordinal_field).ok().flatten(),
+            );
+            // Segments merged away since are forgotten.
+            let live: Vec<SegmentId> = searcher
+                .segment_readers()
+                .iter()
+                .map(SegmentReader::segment_id)
+                .collect();
+            shared.retain(|id, _| live.contains(id));
+            shared.insert(segment.segment_id(), columns.clone());
+            columns
+        })
+    }
+
+    fn ordinal(&mut self, address: DocAddress) -> u64 {
+        self.columns(address.segment_ord)
+            .1
+            .as_ref()
+            .and_then(|column| column.first(address.doc_id))
+            .unwrap_or(0)
+    }
+
+    /// The passage's article: its id, or in an index of one segment the id's ordinal.
+    fn article(&mut self, address: DocAddress) -> Result<ArticleKey, IndexError> {
+        if let Some(key) = self.articles.get(&address) {
+            return Ok(key.clone());
+        }
+        let one_segment = self.searcher.segment_readers().len() == 1;
+        let path = std::path::PathBuf::from(&self.article_field);
+        let mut key = ArticleKey::Id(String::new());
+        let column = self.columns(address.segment_ord).0.clone();
+        if let Some(column) = &column
+            && let Some(ord) = column.term_ords(address.doc_id).next()
+        {
+            let segment = self.searcher.segment_reader(address.segment_ord);
+            key = if one_segment {
+                ArticleKey::Ord(ord)
+            } else if let Ok(Some(terms)) =
+                crate::facets::segment_terms(segment, &self.article_field)
+                && let Some(article_id) = terms.term(ord)
+            {
+                // The decoded dictionary, when it can be kept: no block decompression per passage.
+                ArticleKey::Id(article_id.to_string())
+            } else {
+                let mut article_id = String::new();
+                column
+                    .ord_to_str(ord, &mut article_id)
+                    .map_err(|source| IndexError::Io { path, source })?;
+                ArticleKey::Id(article_id)
+            };
+        }
+        self.articles.insert(address, key.clone());
+        Ok(key)
+    }
+}

@@ -1,0 +1,107 @@
+//! The open index a search runs on: reader, analysers, the acronym table of the loaded commit,
+//! and the per-segment key columns; `reload` moves it to a new commit.
+
+use std::collections::HashMap;
+
+use tantivy::index::SegmentId;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{IndexReader, ReloadPolicy};
+
+use crate::error::IndexError;
+use crate::extract::entities::EntityExtractor;
+use crate::index::IndexHandle;
+use crate::schema::{english_analyzer, keyword_analyzer};
+
+/// A segment's article id and passage ordinal columns.
+pub(super) type KeyColumns = (
+    Option<tantivy::columnar::StrColumn>,
+    Option<tantivy::columnar::Column<u64>>,
+);
+
+/// An open index ready to answer queries; cheap to share between threads.
+pub struct Searcher {
+    pub(super) handle: IndexHandle,
+    pub(super) reader: IndexReader,
+    /// With the acronym table of the loaded commit: `reload` replaces it with the new one's.
+    pub(super) extractor: std::sync::RwLock<EntityExtractor>,
+    /// Built once; each query works on a cheap clone.
+    pub(super) english: TextAnalyzer,
+    pub(super) keyword: TextAnalyzer,
+    /// Each segment's article id and ordinal columns, opened once: opening the id column
+    /// reads its dictionary's index, which costs more than a whole top-10 search.
+    pub(super) key_columns: std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+}
+
+impl Searcher {
+    pub fn new(handle: IndexHandle, extractor: EntityExtractor) -> Result<Searcher, IndexError> {
+        let reader = handle
+            .index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|source| IndexError::Tantivy {
+                path: handle.path.clone(),
+                source,
+            })?;
+        // Names resolve with the acronyms that the index's articles define, too.
+        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&handle));
+        let extractor = extractor.with_acronyms(acronyms);
+        Ok(Searcher {
+            handle,
+            reader,
+            extractor: std::sync::RwLock::new(extractor),
+            english: english_analyzer(),
+            keyword: keyword_analyzer(),
+            key_columns: std::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The same searcher with another extractor (query expansion and `--entity` resolve
+    /// names with it).
+    pub fn with_extractor(self, extractor: EntityExtractor) -> Searcher {
+        let extractor = extractor.with_acronyms(self.extractor().acronyms().clone());
+        Searcher {
+            extractor: std::sync::RwLock::new(extractor),
+            ..self
+        }
+    }
+
+    pub fn handle(&self) -> &IndexHandle {
+        &self.handle
+    }
+
+    /// The extractor names resolve with, and the acronym table of the loaded commit (a cheap
+    /// clone: its lists and table are shared).
+    pub fn extractor(&self) -> EntityExtractor {
+        self.extractor
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A tantivy searcher on the loaded state of the index, for counts and aggregations.
+    pub fn tantivy_searcher(&self) -> tantivy::Searcher {
+        self.reader.searcher()
+    }
+
+    pub(super) fn tantivy_error(&self, source: tantivy::TantivyError) -> IndexError {
+        IndexError::Tantivy {
+            path: self.handle.path.clone(),
+            source,
+        }
+    }
+
+    /// Picks up the last committed state of the index, and its acronym table.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        self.reader
+            .reload()
+            .map_err(|source| self.tantivy_error(source))?;
+        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&self.handle));
+        let mut extractor = self
+            .extractor
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *extractor = extractor.clone().with_acronyms(acronyms);
+        Ok(())
+    }
+}
