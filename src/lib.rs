@@ -27,7 +27,6 @@ pub mod error;
 pub mod eval;
 pub mod extract;
 pub mod facets;
-pub mod incremental;
 pub mod index;
 pub mod ingest;
 pub mod manifest;

@@ -4,13 +4,13 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::backend::BackendKind;
+use crate::build::build_index;
 use crate::build::{BuildOptions, BuildReport};
 use crate::cli::BuildArgs;
 use crate::cmd::Outcome;
 use crate::cmd::progress::Reporter;
 use crate::config::IndexLocation;
 use crate::extract::entities::EntityExtractor;
-use crate::incremental::build_index;
 use crate::ingest::WalkOptions;
 use crate::manifest::ChangeCounts;
 

@@ -290,8 +290,8 @@ fn date_filters_cut_results() {
 
 #[test]
 fn a_reload_picks_up_the_acronym_table_of_the_new_commit() {
+    use crate::build::build_index;
     use crate::build::{BuildOptions, Silent};
-    use crate::incremental::build_index;
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
     std::fs::create_dir(&corpus).unwrap();

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::build::{BuildObserver, BuildReport, process_file_with, skip_message};
+use crate::build::{HOLD_BYTES, acronyms_to_hold, corpus_table};
 use crate::error::IngestError;
 use crate::extract::acronyms::AcronymTable;
 use crate::extract::entities::EntityExtractor;
-use crate::incremental::{HOLD_BYTES, acronyms_to_hold, corpus_table};
 use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, SkipReason, Walk, WalkOptions};
 use crate::model::{Article, Passage};

@@ -1,0 +1,163 @@
+//! Writing: documents to the writer in batches, and the one tantivy commit that carries the
+//! writer's work with the manifest and the acronym table it names (side files written before
+//! it, removed after the next one).
+
+use std::io::Write;
+use std::path::Path;
+
+use tantivy::indexer::UserOperation;
+use tantivy::{IndexWriter, TantivyDocument};
+
+use crate::error::IndexError;
+use crate::extract::acronyms::{ACRONYMS_PREFIX, ACRONYMS_SUFFIX, AcronymTable};
+use crate::index::IndexHandle;
+use crate::manifest::{self, Manifest, Payload};
+
+pub(super) fn tantivy_error(
+    handle: &IndexHandle,
+) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
+    move |source| IndexError::Tantivy {
+        path: handle.path.clone(),
+        source,
+    }
+}
+
+/// An error while adding documents or committing: nothing of this build reached the index.
+pub(super) fn write_failed(error: IndexError) -> IndexError {
+    match error {
+        IndexError::Tantivy { path, source } => IndexError::WriteFailed {
+            path,
+            message: source.to_string(),
+        },
+        other => other,
+    }
+}
+
+/// Fails early, with the directory's name, when the index directory cannot take new files (a
+/// read-only directory or file system, a full disk), instead of deep inside tantivy's threads.
+pub(super) fn probe_writable(dir: &Path) -> Result<(), IndexError> {
+    let probe = dir.join(".newsdex-write-probe");
+    let not_writable = |error| IndexError::NotWritable {
+        path: dir.to_path_buf(),
+        error,
+    };
+    std::fs::write(&probe, b"probe").map_err(not_writable)?;
+    std::fs::remove_file(&probe).map_err(not_writable)
+}
+
+/// Commits the writer's work together with its manifest, then waits for merges so that the
+/// files on disk are final. The manifest file is written first, under a name no other manifest
+/// has; the payload that names it goes into `meta.json` with the commit. Until tantivy renames
+/// the new `meta.json` into place, readers see the previous commit and its manifest file, which
+/// is removed only after the commit.
+pub fn commit_with_manifest(
+    handle: &IndexHandle,
+    mut writer: IndexWriter,
+    corpus: &Path,
+    mapping: String,
+    manifest: &Manifest,
+    acronyms: &AcronymTable,
+) -> Result<(), IndexError> {
+    let manifest_file = store_manifest(handle, manifest)?;
+    let mut payload = Payload::new(corpus, manifest_file, manifest.files.len());
+    payload.mapping = mapping;
+    if !acronyms.is_empty() {
+        let (name, bytes) = acronyms.pack();
+        payload.acronyms_file = store_side_file(handle, &name, &bytes)?;
+    }
+    let mut prepared = writer.prepare_commit().map_err(tantivy_error(handle))?;
+    prepared.set_payload(&payload.to_json());
+    prepared.commit().map_err(tantivy_error(handle))?;
+    writer
+        .wait_merging_threads()
+        .map_err(tantivy_error(handle))?;
+    remove_stale_manifests(handle, &payload.manifest_file, &payload.acronyms_file);
+    Ok(())
+}
+
+/// Writes the manifest into the index directory (atomically: a temporary file renamed into
+/// place) and returns its file name. An in-memory index keeps no manifest.
+pub(super) fn store_manifest(
+    handle: &IndexHandle,
+    manifest: &Manifest,
+) -> Result<String, IndexError> {
+    if !handle.path.is_dir() {
+        return Ok(String::new());
+    }
+    let (name, bytes) = manifest.pack();
+    store_side_file(handle, &name, &bytes)
+}
+
+/// Writes a file of the commit into the index directory, atomically (a temporary file renamed
+/// into place), and returns its name; an in-memory index keeps none.
+pub(super) fn store_side_file(
+    handle: &IndexHandle,
+    name: &str,
+    bytes: &[u8],
+) -> Result<String, IndexError> {
+    if !handle.path.is_dir() {
+        return Ok(String::new());
+    }
+    let io_error = |error: std::io::Error| IndexError::WriteFailed {
+        path: handle.path.clone(),
+        message: format!("cannot write `{name}`: {error}"),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(&handle.path).map_err(io_error)?;
+    file.write_all(bytes).map_err(io_error)?;
+    file.as_file().sync_all().map_err(io_error)?;
+    file.persist(handle.path.join(name))
+        .map_err(|error| io_error(error.error))?;
+    Ok(name.to_string())
+}
+
+/// The manifest that `payload` names, or `None` when it is missing or unreadable.
+pub fn load_manifest(handle: &IndexHandle, payload: &Payload) -> Option<Manifest> {
+    if payload.manifest_file.is_empty() {
+        return None;
+    }
+    let bytes = std::fs::read(handle.path.join(&payload.manifest_file)).ok()?;
+    Manifest::unpack(&bytes).ok()
+}
+
+/// Removes the manifest files of earlier commits and of builds killed before their commit.
+/// Best effort: a file left behind costs only disk space, and the next build tries again.
+pub(super) fn remove_stale_manifests(handle: &IndexHandle, keep: &str, keep_acronyms: &str) {
+    let Ok(entries) = std::fs::read_dir(&handle.path) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = (name.starts_with(manifest::MANIFEST_PREFIX)
+            && name.ends_with(manifest::MANIFEST_SUFFIX)
+            && name != keep)
+            || (name.starts_with(ACRONYMS_PREFIX)
+                && name.ends_with(ACRONYMS_SUFFIX)
+                && name != keep_acronyms);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Passages handed to the writer in one operation batch: a batch wakes an indexing thread
+/// once instead of once per passage, and tantivy's queue of batches stays bounded in passages.
+pub(super) const PASSAGES_PER_BATCH: usize = 8;
+
+/// Adds documents to the index, `PASSAGES_PER_BATCH` at a time.
+pub(super) fn send_documents(
+    writer: &IndexWriter,
+    documents: impl IntoIterator<Item = TantivyDocument>,
+) -> tantivy::Result<()> {
+    let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH);
+    for document in documents {
+        operations.push(UserOperation::Add(document));
+        if operations.len() >= PASSAGES_PER_BATCH {
+            writer.run(std::mem::take(&mut operations))?;
+        }
+    }
+    if !operations.is_empty() {
+        writer.run(operations)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! The acronym hold: articles that use an acronym some file of the corpus may define wait
+//! (`AsWritten`, up to `HOLD_BYTES`) for the final corpus table and are completed with it
+//! without tagging them again; articles written before the table was known are read again
+//! (`Relabel`).
+
+use super::commit::{send_documents, tantivy_error};
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+
+use rustc_hash::FxHashSet;
+use tantivy::indexer::UserOperation;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+use crate::error::IndexError;
+use crate::extract::acronyms::{
+    AcronymPair, AcronymTable, ArticleAcronyms, read_bracketed_acronyms,
+};
+use crate::extract::entities::EntityExtractor;
+use crate::index::{self, IndexHandle};
+use crate::ingest::mapping::FieldMap;
+use crate::ingest::{self, CorpusFile};
+use crate::manifest::{self, Manifest};
+use crate::model::{Article, Entity};
+use crate::passage::split_passages;
+
+impl AsWritten {
+    /// What holding it costs, about: its names and URL, and a few words per entity.
+    pub(super) fn cost(&self) -> usize {
+        let names: usize = self
+            .entities
+            .iter()
+            .flatten()
+            .map(|entity| 32 + entity.name.len())
+            .sum();
+        names + self.url.as_ref().map_or(0, String::len)
+    }
+}
+
+/// What the documents of an article that uses acronyms it does not define lack until a table
+/// resolves them (`complete_documents`): its passages' entities with those acronyms as
+/// written, and its URL, the value that follows them in field order.
+pub(super) struct AsWritten {
+    pub(super) entities: Vec<Vec<Entity>>,
+    pub(super) url: Option<String>,
+}
+
+/// An article read in this build and not yet written: it uses acronyms, and the table that
+/// resolves them may not be the final one.
+pub(super) struct HeldArticle {
+    /// Without their entities.
+    pub(super) documents: Vec<TantivyDocument>,
+    pub(super) as_written: AsWritten,
+    /// Its `ArticleAcronyms::used`.
+    pub(super) used: Vec<String>,
+    /// Its share of the hold budget (`PipelineSizes::hold_bytes`).
+    pub(super) cost: usize,
+}
+
+/// Documents held back from the writer at most, in bytes (as `held_cost` estimates them), so
+/// that memory stays bounded whatever the size of the corpus. Articles that fit are completed
+/// from memory with the final table (Reuters-21578 holds 1,750 of its 21,578 stories); past
+/// it, articles are written at once, and read again from their files (`Relabel`) if the final
+/// table labels them otherwise.
+pub const HOLD_BYTES: usize = 64 << 20;
+
+/// What holding an article costs, about: its documents' values (each passage's text twice, as
+/// stored and as analysed; the title, stored and `TITLE_WEIGHT` times analysed; the id and
+/// the path; not the short section headings and categories), its entities, and a few words of
+/// bookkeeping per value. Estimated from the article, not read back from the documents, whose
+/// values would each have to be decoded.
+pub(super) fn held_cost(
+    article: &Article,
+    documents: &[TantivyDocument],
+    text_bytes: u64,
+    as_written: &AsWritten,
+) -> usize {
+    let title = article.title.len();
+    let per_document = article.id.len()
+        + article.path.as_os_str().len()
+        + title * (1 + index::TITLE_WEIGHT)
+        + 16 * documents.first().map_or(0, TantivyDocument::len);
+    // `text_bytes` holds the title once, then each passage's text.
+    let texts = usize::try_from(text_bytes.saturating_sub(title as u64))
+        .map_or(usize::MAX, |bytes| bytes.saturating_mul(2));
+    documents.len() * per_document + texts + as_written.cost()
+}
+
+/// Bytes of a file the acronym scan reads at a time.
+pub(super) const SCAN_BLOCK_BYTES: usize = 1 << 20;
+
+/// The acronyms to which the final table of a build may give another meaning than the table
+/// its articles are read with: those in brackets in the files to read (`bracketed_acronyms`, a
+/// superset of those they define, from a scan of their bytes on all cores, at memory speed)
+/// and those of the last commit's table (a definition may be gone). An article that uses none
+/// of them is labelled as the final table would label it and is written at once; one that uses
+/// some is held back to the end (`HeldArticle`), when the table is known. A definition the
+/// scan misses (markup inside the brackets, say) costs only time: the articles that use it
+/// are read again (`Relabel`). An extractor that finds nothing defines nothing: no scan.
+pub fn acronyms_to_hold(
+    extractor: &EntityExtractor,
+    files: &[CorpusFile],
+    to_read: &[usize],
+    old: &AcronymTable,
+) -> FxHashSet<String> {
+    use rayon::prelude::*;
+    let mut keys = if extractor.finds_nothing() {
+        FxHashSet::default()
+    } else {
+        to_read
+            .par_iter()
+            .map(|&index| bracketed_acronyms_of_file(&files[index].path))
+            .reduce(FxHashSet::default, |mut keys, more| {
+                keys.extend(more);
+                keys
+            })
+    };
+    keys.extend(old.keys().map(str::to_string));
+    keys
+}
+
+/// `bracketed_acronyms` of a file; a file that cannot be read gives none (the pipeline reports
+/// it).
+pub(super) fn bracketed_acronyms_of_file(path: &Path) -> FxHashSet<String> {
+    std::fs::File::open(path)
+        .and_then(|file| read_bracketed_acronyms(file, SCAN_BLOCK_BYTES))
+        .unwrap_or_default()
+}
+
+/// The acronym table of the definitions a manifest holds, without the acronyms the extractor's
+/// lists know (which win).
+pub(super) fn corpus_acronyms(extractor: &EntityExtractor, manifest: &Manifest) -> AcronymTable {
+    corpus_table(extractor, manifest.acronym_pairs())
+}
+
+/// The acronym table of a corpus's definitions, without the acronyms the extractor's lists
+/// know (which win).
+pub fn corpus_table<'a>(
+    extractor: &EntityExtractor,
+    pairs: impl IntoIterator<Item = &'a AcronymPair>,
+) -> AcronymTable {
+    let mut table = AcronymTable::from_pairs(pairs);
+    table.retain_unknown(|key| extractor.gazetteer().form(key).is_some());
+    table
+}
+
+/// Ids of the articles of the last commit that may use one of the `changed` acronyms: those
+/// labelled with the acronym as written (the table did not know it) or with the long form the
+/// table of that commit gave it.
+pub(super) fn labelled_with(
+    handle: &IndexHandle,
+    changed: &BTreeSet<String>,
+    old: &AcronymTable,
+) -> Result<HashSet<String>, IndexError> {
+    use tantivy::collector::DocSetCollector;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Value};
+    let mut keyword = crate::schema::keyword_analyzer();
+    let mut terms = BTreeSet::new();
+    for key in changed {
+        terms.extend(crate::schema::analyse(&mut keyword, key));
+        if let Some(entity) = old.get(key) {
+            terms.extend(crate::schema::analyse(&mut keyword, &entity.name));
+        }
+    }
+    let fields = &handle.fields;
+    let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        .iter()
+        .map(|term| {
+            let term = Term::from_field_text(fields.entity, term);
+            let query: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+            (Occur::Should, query)
+        })
+        .collect();
+    let reader: tantivy::IndexReader = handle
+        .index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .map_err(tantivy_error(handle))?;
+    let searcher = reader.searcher();
+    let addresses = searcher
+        .search(&BooleanQuery::new(clauses), &DocSetCollector)
+        .map_err(tantivy_error(handle))?;
+    let mut ids = HashSet::new();
+    for address in addresses {
+        let document: TantivyDocument = searcher.doc(address).map_err(tantivy_error(handle))?;
+        if let Some(id) = document
+            .get_first(fields.article_id)
+            .and_then(|v| v.as_str())
+        {
+            ids.insert(id.to_string());
+        }
+    }
+    Ok(ids)
+}
+
+/// One article's passages as tantivy documents (`article_documents`).
+pub(super) struct ArticleDocuments {
+    pub(super) documents: Vec<TantivyDocument>,
+    /// When the article uses acronyms it does not define (`acronyms.used`): what its documents
+    /// lack until `complete_documents`.
+    pub(super) as_written: Option<AsWritten>,
+    /// What it defines and uses.
+    pub(super) acronyms: ArticleAcronyms,
+    /// The bytes of its text (title and passages).
+    pub(super) text_bytes: u64,
+}
+
+impl ArticleDocuments {
+    /// The documents, complete, the acronyms resolved with `labelling`'s table.
+    pub(super) fn completed(
+        mut self,
+        fields: &crate::schema::Fields,
+        labelling: &EntityExtractor,
+    ) -> Vec<TantivyDocument> {
+        if let Some(as_written) = self.as_written {
+            complete_documents(
+                fields,
+                labelling,
+                &self.acronyms.used,
+                &mut self.documents,
+                as_written,
+            );
+        }
+        self.documents
+    }
+}
+
+/// Splits and labels one article once: an article that uses acronyms is labelled as written
+/// (`EntityExtractor::annotate_article_as_written`), and whichever table is final resolves them
+/// later without tagging it again.
+pub(super) fn article_documents(
+    fields: &crate::schema::Fields,
+    extractor: &EntityExtractor,
+    article: &Article,
+) -> ArticleDocuments {
+    let mut passages = split_passages(article);
+    let acronyms = extractor.annotate_article_as_written(article, &mut passages);
+    let text_bytes =
+        article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
+    let mut documents: Vec<TantivyDocument> = passages
+        .iter()
+        .map(|passage| index::passage_document_without_entities(fields, article, passage))
+        .collect();
+    let entities = passages.into_iter().map(|passage| passage.entities);
+    let as_written = AsWritten {
+        entities: entities.collect(),
+        url: article.url.clone(),
+    };
+    if acronyms.used.is_empty() {
+        // Nothing for a table to resolve: complete at once.
+        complete_documents(fields, extractor, &[], &mut documents, as_written);
+        return ArticleDocuments {
+            documents,
+            as_written: None,
+            acronyms,
+            text_bytes,
+        };
+    }
+    ArticleDocuments {
+        documents,
+        as_written: Some(as_written),
+        acronyms,
+        text_bytes,
+    }
+}
+
+/// Adds to the documents of an article that uses the acronyms `used` what they lack
+/// (`as_written`), the acronyms resolved with `labelling`'s table.
+pub(super) fn complete_documents(
+    fields: &crate::schema::Fields,
+    labelling: &EntityExtractor,
+    used: &[String],
+    documents: &mut [TantivyDocument],
+    mut as_written: AsWritten,
+) {
+    labelling.resolve_used_acronyms(used, as_written.entities.iter_mut());
+    let url = as_written.url.as_deref();
+    for (document, entities) in documents.iter_mut().zip(&as_written.entities) {
+        index::add_entities_and_url(fields, document, entities, url);
+    }
+}
+
+/// Writes the articles held back by the pipeline once the final acronym table is known,
+/// completed with it (`labelling`). None was written before, so none is deleted. Returns the
+/// articles that use one of the `changed` acronyms: labelled otherwise than the table they
+/// were read with would have.
+pub(super) fn write_held(
+    handle: &IndexHandle,
+    writer: &IndexWriter,
+    held: BTreeMap<String, HeldArticle>,
+    changed: &BTreeSet<String>,
+    labelling: &EntityExtractor,
+) -> Result<usize, IndexError> {
+    let fields = &handle.fields;
+    let mut relabelled = 0;
+    let documents = held.into_values().flat_map(|mut held| {
+        relabelled += usize::from(held.used.iter().any(|key| changed.contains(key)));
+        complete_documents(
+            fields,
+            labelling,
+            &held.used,
+            &mut held.documents,
+            held.as_written,
+        );
+        held.documents
+    });
+    send_documents(writer, documents).map_err(tantivy_error(handle))?;
+    Ok(relabelled)
+}
+
+/// Labels articles of the index again with the final acronym table of a build.
+pub(super) struct Relabel<'a> {
+    pub(super) handle: &'a IndexHandle,
+    pub(super) writer: &'a IndexWriter,
+    pub(super) files: &'a [CorpusFile],
+    pub(super) map: &'a FieldMap,
+    /// With the final table.
+    pub(super) extractor: &'a EntityExtractor,
+}
+
+impl Relabel<'_> {
+    /// Reads the articles `ids` (those the manifest still holds) again from their files and
+    /// replaces them by id in this build's commit. An article its file no longer holds as the
+    /// manifest says (the file changed, or cannot be read now) is marked in the manifest so
+    /// that the next build reads its file and replaces it. Returns the articles replaced.
+    pub(super) fn run(
+        &self,
+        manifest: &mut Manifest,
+        ids: &HashSet<String>,
+    ) -> Result<usize, IndexError> {
+        // File -> its articles to label again, with their hashes in the manifest.
+        let mut wanted: BTreeMap<String, HashMap<String, u64>> = BTreeMap::new();
+        for (relative, entry) in &manifest.files {
+            for (id, hash) in &entry.articles {
+                if ids.contains(id) {
+                    wanted
+                        .entry(relative.clone())
+                        .or_default()
+                        .insert(id.clone(), *hash);
+                }
+            }
+        }
+        let files: HashMap<&str, &CorpusFile> = self
+            .files
+            .iter()
+            .map(|file| (file.relative.as_str(), file))
+            .collect();
+        let hashes: HashMap<&str, u64> = wanted
+            .values()
+            .flatten()
+            .map(|(id, hash)| (id.as_str(), *hash))
+            .collect();
+        let mut done = HashSet::new();
+        // Chunks are read and labelled on all cores, a few per core at a time.
+        let batch_len = 2 * rayon::current_num_threads().max(1);
+        let mut batch = Vec::with_capacity(batch_len);
+        for relative in wanted.keys() {
+            let Some(file) = files.get(relative.as_str()) else {
+                continue;
+            };
+            let mut result = Ok(());
+            ingest::split_file((*file).clone(), ingest::CHUNK_BYTES, &mut |chunk| {
+                batch.push(chunk);
+                if batch.len() >= batch_len {
+                    result = self.relabel_chunks(std::mem::take(&mut batch), &hashes, &mut done);
+                }
+                result.is_ok()
+            });
+            result?;
+        }
+        self.relabel_chunks(batch, &hashes, &mut done)?;
+        for (relative, articles) in &wanted {
+            if articles.keys().all(|id| done.contains(id)) {
+                continue;
+            }
+            if let Some(entry) = manifest.files.get_mut(relative) {
+                // A time no file has and a hash no article has: read and replaced next time.
+                entry.mtime_ns = i64::MIN;
+                entry.hash = 0;
+                for id in articles.keys().filter(|id| !done.contains(*id)) {
+                    entry.articles.insert(id.clone(), 0);
+                }
+            }
+        }
+        Ok(done.len())
+    }
+
+    /// Reads chunks in parallel and replaces the articles of `hashes` (id -> hash in the
+    /// manifest) they hold unchanged; their ids go into `done`.
+    pub(super) fn relabel_chunks(
+        &self,
+        chunks: Vec<ingest::Chunk>,
+        hashes: &HashMap<&str, u64>,
+        done: &mut HashSet<String>,
+    ) -> Result<(), IndexError> {
+        use rayon::prelude::*;
+        let fields = &self.handle.fields;
+        let labelled: Vec<Vec<(String, Vec<TantivyDocument>)>> = chunks
+            .into_par_iter()
+            .map(|chunk| {
+                let output = ingest::read_chunk(chunk, self.map);
+                output
+                    .articles
+                    .into_iter()
+                    .flatten()
+                    .filter(|article| {
+                        hashes.get(article.id.as_str()) == Some(&manifest::article_hash(article))
+                    })
+                    .map(|article| {
+                        let documents = article_documents(fields, self.extractor, &article)
+                            .completed(fields, self.extractor);
+                        (article.id, documents)
+                    })
+                    .collect()
+            })
+            .collect();
+        for (id, documents) in labelled.into_iter().flatten() {
+            if done.contains(&id) {
+                // The same id again in one file: the first one stands, as when it was read.
+                continue;
+            }
+            let mut operations = Vec::with_capacity(documents.len() + 1);
+            operations.push(UserOperation::Delete(Term::from_field_text(
+                fields.article_id,
+                &id,
+            )));
+            operations.extend(documents.into_iter().map(UserOperation::Add));
+            self.writer
+                .run(operations)
+                .map_err(tantivy_error(self.handle))?;
+            done.insert(id);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,686 @@
+//! The pipeline: a reader thread cuts the files to read into chunks, one worker per core
+//! parses, splits, annotates and makes documents, and the driver thread feeds the single
+//! index writer in small batches and keeps the manifest entries.
+
+use super::commit::{PASSAGES_PER_BATCH, send_documents, tantivy_error};
+use super::hold::{
+    ArticleDocuments, AsWritten, HOLD_BYTES, HeldArticle, article_documents, complete_documents,
+    held_cost,
+};
+use super::options::{BuildObserver, BuildReport};
+use super::read::{changed_since_walk, is_streamed, stream_hash};
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
+use tantivy::indexer::UserOperation;
+use tantivy::{IndexWriter, TantivyDocument, Term};
+
+use crate::error::{IndexError, IngestError};
+use crate::extract::acronyms::{AcronymPair, ArticleAcronyms};
+use crate::extract::entities::EntityExtractor;
+use crate::index::IndexHandle;
+use crate::ingest::mapping::FieldMap;
+use crate::ingest::{self, CorpusFile, Format};
+use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed};
+
+/// JSON Lines and CSV files larger than this go into the index chunk by chunk as they are read,
+/// so that a file of any size is indexed with bounded memory. Smaller files are held until
+/// they are read whole, so that one that changes while it is read keeps its old articles.
+pub const STREAM_ABOVE_BYTES: u64 = 8 << 20;
+
+/// One article read, split, annotated and turned into documents by a worker.
+pub(super) struct ReadArticle {
+    pub(super) id: String,
+    pub(super) hash: u64,
+    pub(super) path: String,
+    pub(super) documents: Vec<TantivyDocument>,
+    pub(super) text_bytes: u64,
+    pub(super) warnings: Vec<String>,
+    /// Acronyms it defines and uses, for the corpus table.
+    pub(super) acronyms: ArticleAcronyms,
+    /// When it uses acronyms the final table may resolve otherwise, what its documents lack
+    /// and what holding it costs (`held_cost`): held back (`HeldArticle`), the final table
+    /// completes them; written at once, the table of this build's reading does.
+    pub(super) as_written: Option<(AsWritten, usize)>,
+}
+
+/// What a worker made of one chunk of a file (or of a whole file).
+pub(super) struct ChunkResult {
+    pub(super) file: usize,
+    pub(super) bytes: u64,
+    pub(super) articles: Vec<ReadArticle>,
+    pub(super) errors: Vec<IngestError>,
+    pub(super) seen_fields: u64,
+    /// The file (or the rest of it) could not be read.
+    pub(super) failed: bool,
+    /// The content hash, for files read whole (streamed files are hashed before they are cut).
+    pub(super) hash: Option<u64>,
+    /// The bytes hash as in the manifest: nothing was parsed.
+    pub(super) same_content: bool,
+}
+
+/// What flows from the reader and the workers to the writing thread.
+pub(super) enum Output {
+    Chunk(ChunkResult),
+    /// Every chunk of the file has been handed out.
+    Done {
+        file: usize,
+        n_chunks: usize,
+        hash: Option<u64>,
+        same_content: bool,
+        failed: Option<IngestError>,
+    },
+}
+
+/// A unit of work for the workers.
+pub(super) enum Job {
+    Whole(usize),
+    Chunk(usize, ingest::Chunk),
+}
+
+/// The settings of the read-and-write pipeline (tests shrink the sizes).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PipelineSizes {
+    pub(super) chunk_bytes: usize,
+    pub(super) stream_above: u64,
+    pub(super) workers: usize,
+    pub(super) hold_bytes: usize,
+}
+
+impl Default for PipelineSizes {
+    fn default() -> PipelineSizes {
+        PipelineSizes {
+            chunk_bytes: ingest::CHUNK_BYTES,
+            stream_above: STREAM_ABOVE_BYTES,
+            hold_bytes: HOLD_BYTES,
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, 16),
+        }
+    }
+}
+
+/// Everything the pipeline reads.
+pub(super) struct Pipeline<'a> {
+    pub(super) handle: &'a IndexHandle,
+    pub(super) writer: &'a IndexWriter,
+    pub(super) files: &'a [CorpusFile],
+    pub(super) observed: &'a [Observed],
+    pub(super) old_manifest: &'a Manifest,
+    pub(super) map: &'a FieldMap,
+    pub(super) extractor: &'a EntityExtractor,
+    /// Acronyms whose meaning may change by the end of the build (`acronyms_to_hold`): an
+    /// article that uses one is held.
+    pub(super) hold_keys: &'a FxHashSet<String>,
+    pub(super) observer: &'a dyn BuildObserver,
+    pub(super) sizes: PipelineSizes,
+}
+
+/// Everything the pipeline produces.
+#[derive(Default)]
+pub(super) struct Accumulated {
+    pub(super) counts: ChangeCounts,
+    pub(super) report: BuildReport,
+    pub(super) manifest: Manifest,
+    pub(super) seen_fields: u64,
+    pub(super) read_records: bool,
+    /// Article id -> the acronym-like names it uses (`ArticleAcronyms::used`), for the
+    /// articles read in this build that use any and are not held: those to read again if the
+    /// table changes.
+    pub(super) acronyms_used: Vec<(String, Vec<String>)>,
+    /// Articles added or updated in this build that use acronyms, by id, not yet written (the
+    /// delete of an updated one's old version is sent at once): written once the final table
+    /// is known.
+    pub(super) held: BTreeMap<String, HeldArticle>,
+    /// The sum of the held articles' `cost`, at most `PipelineSizes::hold_bytes`.
+    pub(super) held_bytes: usize,
+}
+
+impl Pipeline<'_> {
+    pub(super) fn old_entry(&self, index: usize) -> Option<&FileEntry> {
+        self.old_manifest.files.get(&self.files[index].relative)
+    }
+
+    /// The reader: hashes streamed files, cuts them into chunks, hands out the work in order.
+    pub(super) fn produce(
+        &self,
+        to_read: &[usize],
+        jobs: &std::sync::mpsc::SyncSender<Job>,
+        outputs: &std::sync::mpsc::SyncSender<Output>,
+    ) {
+        for &index in to_read {
+            let file = &self.files[index];
+            if !is_streamed(file.format) {
+                if jobs.send(Job::Whole(index)).is_err() {
+                    return;
+                }
+                let done = Output::Done {
+                    file: index,
+                    n_chunks: 1,
+                    hash: None,
+                    same_content: false,
+                    failed: None,
+                };
+                if outputs.send(done).is_err() {
+                    return;
+                }
+                continue;
+            }
+            let hash = match stream_hash(&file.path) {
+                Ok(hash) => hash,
+                Err(error) => {
+                    let error = IngestError::new(&file.path, format!("cannot read: {error}"));
+                    let done = Output::Done {
+                        file: index,
+                        n_chunks: 0,
+                        hash: None,
+                        same_content: false,
+                        failed: Some(error),
+                    };
+                    if outputs.send(done).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if self.old_entry(index).is_some_and(|old| old.hash == hash) {
+                let done = Output::Done {
+                    file: index,
+                    n_chunks: 0,
+                    hash: Some(hash),
+                    same_content: true,
+                    failed: None,
+                };
+                if outputs.send(done).is_err() {
+                    return;
+                }
+                continue;
+            }
+            let mut n_chunks = 0;
+            let mut open = true;
+            ingest::split_file(file.clone(), self.sizes.chunk_bytes, &mut |chunk| {
+                open = jobs.send(Job::Chunk(index, chunk)).is_ok();
+                n_chunks += 1;
+                open
+            });
+            let done = Output::Done {
+                file: index,
+                n_chunks,
+                hash: Some(hash),
+                same_content: false,
+                failed: None,
+            };
+            if !open || outputs.send(done).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// A worker: parse, split passages, find entities, make the documents.
+    pub(super) fn work(&self, job: Job) -> ChunkResult {
+        let (index, output, hash) = match job {
+            Job::Chunk(index, chunk) => (index, ingest::read_chunk(chunk, self.map), None),
+            Job::Whole(index) => {
+                let file = &self.files[index];
+                let bytes = match std::fs::read(&file.path) {
+                    Ok(bytes) => bytes,
+                    Err(error) => {
+                        return ChunkResult {
+                            file: index,
+                            bytes: file.size,
+                            articles: Vec::new(),
+                            errors: vec![IngestError::new(
+                                &file.path,
+                                format!("cannot read: {error}"),
+                            )],
+                            seen_fields: 0,
+                            failed: true,
+                            hash: None,
+                            same_content: false,
+                        };
+                    }
+                };
+                let hash = manifest::file_hash(&bytes);
+                if self.old_entry(index).is_some_and(|old| old.hash == hash) {
+                    return ChunkResult {
+                        file: index,
+                        bytes: file.size,
+                        articles: Vec::new(),
+                        errors: Vec::new(),
+                        seen_fields: 0,
+                        failed: false,
+                        hash: Some(hash),
+                        same_content: true,
+                    };
+                }
+                (
+                    index,
+                    ingest::read_whole_bytes(file, bytes, self.map),
+                    Some(hash),
+                )
+            }
+        };
+        let mut result = ChunkResult {
+            file: index,
+            bytes: output.bytes,
+            articles: Vec::with_capacity(output.articles.len()),
+            errors: Vec::new(),
+            seen_fields: output.seen_fields,
+            failed: output.failed,
+            hash,
+            same_content: false,
+        };
+        let fields = &self.handle.fields;
+        for article in output.articles {
+            match article {
+                Ok(mut article) => {
+                    let ArticleDocuments {
+                        mut documents,
+                        as_written,
+                        acronyms,
+                        text_bytes,
+                    } = article_documents(fields, self.extractor, &article);
+                    let may_change = acronyms.used.iter().any(|key| self.hold_keys.contains(key));
+                    let as_written = match as_written {
+                        Some(as_written) if may_change => {
+                            // A document reserves a kilobyte, twice what a passage usually
+                            // needs.
+                            for document in &mut documents {
+                                document.shrink_to_fit();
+                            }
+                            let cost = held_cost(&article, &documents, text_bytes, &as_written);
+                            Some((as_written, cost))
+                        }
+                        Some(as_written) => {
+                            // The final table resolves its acronyms as the table of this
+                            // build's reading does.
+                            let used = &acronyms.used;
+                            complete_documents(
+                                fields,
+                                self.extractor,
+                                used,
+                                &mut documents,
+                                as_written,
+                            );
+                            None
+                        }
+                        None => None,
+                    };
+                    result.articles.push(ReadArticle {
+                        hash: manifest::article_hash(&article),
+                        path: article.path.to_string_lossy().into_owned(),
+                        warnings: std::mem::take(&mut article.warnings),
+                        id: article.id,
+                        documents,
+                        text_bytes,
+                        acronyms,
+                        as_written,
+                    });
+                }
+                Err(error) => result.errors.push(error),
+            }
+        }
+        result
+    }
+}
+
+/// What the writing thread knows of a file while its chunks come in.
+#[derive(Default)]
+pub(super) struct FileState {
+    pub(super) received: usize,
+    pub(super) n_chunks: Option<usize>,
+    pub(super) hash: Option<u64>,
+    pub(super) same_content: bool,
+    pub(super) cannot_read: Option<IngestError>,
+    /// Chunks held until the file is complete (files that are not streamed).
+    pub(super) pending: Vec<ChunkResult>,
+    /// Article id -> hash of what this build read, in the manifest's form.
+    pub(super) articles: BTreeMap<String, u64>,
+    /// Ids left in the index as they were.
+    pub(super) unchanged: std::collections::HashSet<String>,
+    pub(super) errors: Vec<IngestError>,
+    pub(super) seen_fields: u64,
+    pub(super) failed: bool,
+    pub(super) n_read: usize,
+    /// Acronyms the file's articles define.
+    pub(super) acronyms: Vec<AcronymPair>,
+}
+
+impl Pipeline<'_> {
+    /// Reads the planned files on all cores and writes their articles as they come: a reader
+    /// thread cuts files into chunks, workers parse and annotate them, and this thread feeds
+    /// the single index writer, whose own threads index while the next chunks are read.
+    pub(super) fn run(&self, to_read: &[usize], acc: &mut Accumulated) -> Result<(), IndexError> {
+        use std::sync::mpsc::sync_channel;
+        let workers = self.sizes.workers;
+        let (job_sender, job_receiver) = sync_channel::<Job>(workers * 2);
+        let (output_sender, output_receiver) = sync_channel::<Output>(workers * 2);
+        let job_receiver = std::sync::Arc::new(std::sync::Mutex::new(job_receiver));
+        std::thread::scope(|scope| {
+            let reader_outputs = output_sender.clone();
+            scope.spawn(move || self.produce(to_read, &job_sender, &reader_outputs));
+            for _ in 0..workers {
+                let outputs = output_sender.clone();
+                let job_receiver = job_receiver.clone();
+                scope.spawn(move || {
+                    loop {
+                        let job = match job_receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        if outputs.send(Output::Chunk(self.work(job))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            // Only the workers hold the jobs' receiver, and only they and the reader hold the
+            // outputs' sender: when this thread stops reading, they all stop.
+            drop(job_receiver);
+            drop(output_sender);
+            let mut states: std::collections::HashMap<usize, FileState> =
+                std::collections::HashMap::new();
+            // On an error the receiver is dropped, which stops the reader and the workers.
+            for output in output_receiver {
+                let index = match output {
+                    Output::Chunk(chunk) => {
+                        let index = chunk.file;
+                        self.observer.progress(chunk.bytes);
+                        let state = states.entry(index).or_default();
+                        state.received += 1;
+                        if chunk.same_content {
+                            state.same_content = true;
+                        }
+                        if chunk.hash.is_some() {
+                            state.hash = chunk.hash;
+                        }
+                        if self.files[index].size > self.sizes.stream_above
+                            && is_streamed(self.files[index].format)
+                        {
+                            self.apply_chunk(index, state, chunk, acc)?;
+                        } else {
+                            state.pending.push(chunk);
+                        }
+                        index
+                    }
+                    Output::Done {
+                        file,
+                        n_chunks,
+                        hash,
+                        same_content,
+                        failed,
+                    } => {
+                        let state = states.entry(file).or_default();
+                        state.n_chunks = Some(n_chunks);
+                        state.same_content |= same_content;
+                        if hash.is_some() {
+                            state.hash = hash;
+                        }
+                        state.cannot_read = failed;
+                        file
+                    }
+                };
+                let complete = states
+                    .get(&index)
+                    .is_some_and(|state| state.n_chunks == Some(state.received));
+                if complete && let Some(state) = states.remove(&index) {
+                    self.finish_file(index, state, acc)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Sends the articles of one chunk to the writer: new ones are added, changed ones replaced
+    /// by id, unchanged ones left alone.
+    pub(super) fn apply_chunk(
+        &self,
+        index: usize,
+        state: &mut FileState,
+        chunk: ChunkResult,
+        acc: &mut Accumulated,
+    ) -> Result<(), IndexError> {
+        state.seen_fields |= chunk.seen_fields;
+        state.failed |= chunk.failed;
+        state.errors.extend(chunk.errors);
+        state.n_read += chunk.articles.len();
+        let empty = BTreeMap::new();
+        let old = self
+            .old_entry(index)
+            .map_or(&empty, |entry| &entry.articles);
+        let article_id = self.handle.fields.article_id;
+        for mut article in chunk.articles {
+            state
+                .acronyms
+                .extend(std::mem::take(&mut article.acronyms.defined));
+            let used = std::mem::take(&mut article.acronyms.used);
+            let first = !state.articles.contains_key(&article.id);
+            if !first && let Some(mut held) = acc.held.remove(&article.id) {
+                // The same id again in one file: its first occurrence is written as it would
+                // have been, and both are read again if need be, as any article not held.
+                acc.held_bytes -= held.cost;
+                complete_documents(
+                    &self.handle.fields,
+                    self.extractor,
+                    &held.used,
+                    &mut held.documents,
+                    held.as_written,
+                );
+                acc.acronyms_used.push((article.id.clone(), held.used));
+                self.send_documents(held.documents)?;
+            }
+            let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH + 1);
+            let add = if !first {
+                // The same id again in one file: it follows its first occurrence.
+                !state.unchanged.contains(&article.id)
+            } else {
+                match old.get(&article.id) {
+                    None => {
+                        acc.counts.articles_added += 1;
+                        true
+                    }
+                    Some(&hash) if hash == article.hash => {
+                        acc.counts.articles_unchanged += 1;
+                        state.unchanged.insert(article.id.clone());
+                        false
+                    }
+                    Some(_) => {
+                        acc.counts.articles_updated += 1;
+                        operations.push(UserOperation::Delete(Term::from_field_text(
+                            article_id,
+                            &article.id,
+                        )));
+                        true
+                    }
+                }
+            };
+            if add {
+                acc.report.passages += article.documents.len();
+                acc.report.text_bytes += article.text_bytes;
+                let place = super::read::record_place(&article.path, &article.id);
+                for warning in &article.warnings {
+                    self.observer.warning(&place, warning);
+                    acc.report.warnings += 1;
+                }
+            }
+            let fits = |cost: usize| add && first && acc.held_bytes + cost <= self.sizes.hold_bytes;
+            match article.as_written {
+                Some((as_written, cost)) if fits(cost) => {
+                    acc.held_bytes += cost;
+                    let held = HeldArticle {
+                        documents: article.documents,
+                        as_written,
+                        used,
+                        cost,
+                    };
+                    acc.held.insert(article.id.clone(), held);
+                }
+                as_written => {
+                    if let Some((as_written, _)) = as_written {
+                        complete_documents(
+                            &self.handle.fields,
+                            self.extractor,
+                            &used,
+                            &mut article.documents,
+                            as_written,
+                        );
+                    }
+                    if !used.is_empty() {
+                        acc.acronyms_used.push((article.id.clone(), used));
+                    }
+                    if add {
+                        for document in article.documents {
+                            operations.push(UserOperation::Add(document));
+                            if operations.len() >= PASSAGES_PER_BATCH {
+                                self.send(std::mem::take(&mut operations))?;
+                            }
+                        }
+                    }
+                }
+            }
+            if !operations.is_empty() {
+                self.send(operations)?;
+            }
+            state.articles.insert(article.id, article.hash);
+        }
+        Ok(())
+    }
+
+    pub(super) fn send(&self, operations: Vec<UserOperation>) -> Result<(), IndexError> {
+        self.writer
+            .run(operations)
+            .map(drop)
+            .map_err(tantivy_error(self.handle))
+    }
+
+    pub(super) fn send_documents(&self, documents: Vec<TantivyDocument>) -> Result<(), IndexError> {
+        send_documents(self.writer, documents).map_err(tantivy_error(self.handle))
+    }
+
+    /// Settles a file once all its chunks are in: its manifest entry, the articles it no longer
+    /// has, its errors and counts.
+    pub(super) fn finish_file(
+        &self,
+        index: usize,
+        mut state: FileState,
+        acc: &mut Accumulated,
+    ) -> Result<(), IndexError> {
+        let file = &self.files[index];
+        let observed = &self.observed[index];
+        let old = self.old_entry(index);
+        let keep_old = |acc: &mut Accumulated, error: IngestError| {
+            // Nothing already indexed is lost: the old entry (if any) stays, and its size and
+            // time differ from the file's, so the next build reads it again.
+            if let Some(old) = old {
+                acc.counts.articles_unchanged += old.articles.len();
+                acc.manifest
+                    .files
+                    .insert(file.relative.clone(), old.clone());
+            }
+            self.observer.error(&error);
+            acc.report.errors.push(error);
+        };
+        if let Some(error) = state.cannot_read.take() {
+            keep_old(acc, error);
+            return Ok(());
+        }
+        if state.same_content
+            && let (Some(old), Some(hash)) = (old, state.hash)
+        {
+            acc.counts.files_unchanged += 1;
+            acc.counts.articles_unchanged += old.articles.len();
+            let entry = FileEntry {
+                size: observed.size,
+                mtime_ns: observed.mtime_ns,
+                hash,
+                articles: old.articles.clone(),
+                acronyms: old.acronyms.clone(),
+            };
+            acc.manifest.files.insert(file.relative.clone(), entry);
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut state.pending);
+        let n_pending: usize = pending.iter().map(|chunk| chunk.articles.len()).sum();
+        let any_failed = state.failed || pending.iter().any(|chunk| chunk.failed);
+        if any_failed && n_pending + state.n_read == 0 {
+            let error = pending
+                .into_iter()
+                .flat_map(|chunk| chunk.errors)
+                .chain(std::mem::take(&mut state.errors))
+                .last()
+                .unwrap_or_else(|| IngestError::new(&file.path, "cannot read the file"));
+            keep_old(acc, error);
+            return Ok(());
+        }
+        // A file written to while it was read may have gone in half old, half new.
+        let changed = changed_since_walk(file, observed);
+        let changed_error = || {
+            IngestError::new(
+                &file.path,
+                "the file changed while it was read; run the build again",
+            )
+        };
+        if changed && state.n_read == 0 {
+            // Held whole and not yet written: keep what the index had.
+            keep_old(acc, changed_error());
+            return Ok(());
+        }
+        for chunk in pending {
+            self.apply_chunk(index, &mut state, chunk, acc)?;
+        }
+        let removed: Vec<&String> = old
+            .map(|old| {
+                old.articles
+                    .keys()
+                    .filter(|id| !state.articles.contains_key(*id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        acc.counts.articles_removed += removed.len();
+        let article_id = self.handle.fields.article_id;
+        let deletes: Vec<UserOperation> = removed
+            .into_iter()
+            .map(|id| UserOperation::Delete(Term::from_field_text(article_id, id)))
+            .collect();
+        if !deletes.is_empty() {
+            self.send(deletes)?;
+        }
+        if old.is_some_and(|old| !old.articles.is_empty()) {
+            acc.counts.files_updated += 1;
+        } else {
+            acc.counts.files_added += 1;
+        }
+        acc.seen_fields |= state.seen_fields;
+        acc.read_records |= matches!(file.format, Format::Json | Format::Jsonl | Format::Csv);
+        acc.report.files_read += 1;
+        acc.report.bytes += file.size;
+        for error in state.errors {
+            self.observer.error(&error);
+            acc.report.errors.push(error);
+        }
+        // One pair per defining article: the table counts them.
+        let mut acronyms = state.acronyms;
+        acronyms.sort_unstable();
+        let mut entry = FileEntry {
+            size: observed.size,
+            mtime_ns: observed.mtime_ns,
+            hash: state.hash.unwrap_or(0),
+            articles: state.articles,
+            acronyms,
+        };
+        if changed {
+            // Streamed: the index holds what was read, and the entry says so; a time no file
+            // has makes the next build read the file again.
+            entry.mtime_ns = i64::MIN;
+            entry.hash = 0;
+            let error = changed_error();
+            self.observer.error(&error);
+            acc.report.errors.push(error);
+        }
+        acc.manifest.files.insert(file.relative.clone(), entry);
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! Reading: one corpus file -> its articles, split into passages (`process_file`), and what the
+//! build observes of a file (size, time, content hash, path relative to the corpus).
+
+use super::options::BuildOptions;
+
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use crate::error::IngestError;
+use crate::extract::entities::EntityExtractor;
+use crate::ingest::mapping::{CorpusConfig, FieldMap};
+use crate::ingest::{self, CorpusFile, Format, SkipReason};
+use crate::manifest::Observed;
+use crate::model::{Article, Passage};
+use crate::passage::split_passages;
+
+/// What reading one file gave.
+#[derive(Debug, Default)]
+pub struct FileArticles {
+    pub articles: Vec<(Article, Vec<Passage>)>,
+    /// Records that could not be read (the others still go in).
+    pub errors: Vec<IngestError>,
+    /// Bit set of the explicitly mapped fields (`FieldMap::explicit`) some record had.
+    pub seen_fields: u64,
+    /// The file could not be read at all.
+    pub failed: bool,
+}
+
+/// The field mapping of a build: defaults, `newsdex.toml` at the corpus root, `--field`.
+pub fn field_map(options: &BuildOptions) -> anyhow::Result<FieldMap> {
+    let config = CorpusConfig::load(&options.corpus)?;
+    FieldMap::new(&options.fields, config.as_ref()).map_err(anyhow::Error::msg)
+}
+
+/// Reads, splits and annotates the articles of one file; JSON Lines and CSV are read in
+/// chunks, a bad record is an error of its own.
+pub fn process_file(
+    file: &CorpusFile,
+    map: &FieldMap,
+    extractor: &EntityExtractor,
+) -> FileArticles {
+    process_file_with(file, map, |article, passages| {
+        extractor.annotate(article, passages)
+    })
+}
+
+/// `process_file`, with `annotate` filling in the passages' entities, article by article in
+/// the file's order.
+pub fn process_file_with(
+    file: &CorpusFile,
+    map: &FieldMap,
+    mut annotate: impl FnMut(&Article, &mut [Passage]),
+) -> FileArticles {
+    let mut result = FileArticles::default();
+    ingest::split_file(file.clone(), ingest::CHUNK_BYTES, &mut |chunk| {
+        let output = ingest::read_chunk(chunk, map);
+        result.seen_fields |= output.seen_fields;
+        result.failed |= output.failed;
+        for article in output.articles {
+            match article {
+                Ok(article) => {
+                    let mut passages = split_passages(&article);
+                    annotate(&article, &mut passages);
+                    result.articles.push((article, passages));
+                }
+                Err(error) => result.errors.push(error),
+            }
+        }
+        true
+    });
+    result
+}
+
+/// Where a warning about an article points: its file, and for a record of a JSON, JSON Lines
+/// or CSV file the record (`file#7`: the record's id, or its line), as in its article id.
+pub fn record_place(path: &str, article_id: &str) -> String {
+    match article_id.rsplit_once('#') {
+        Some((_, record)) => format!("{path}#{record}"),
+        None => path.to_string(),
+    }
+}
+
+/// The one-line reason for a path the walk passed over.
+pub fn skip_message(reason: &SkipReason) -> String {
+    match reason {
+        SkipReason::Hidden => "hidden".to_string(),
+        SkipReason::UnknownExtension => "unknown extension".to_string(),
+        SkipReason::TooLarge { size, limit } => {
+            format!("file of {size} bytes is over the limit of {limit} bytes (--max-file-size)")
+        }
+        SkipReason::Unreadable(reason) => format!("cannot read: {reason}"),
+    }
+}
+
+pub(super) fn modified_ns(metadata: &std::fs::Metadata) -> i64 {
+    metadata
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |since| {
+            i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+        })
+}
+
+/// The path relative to the corpus root, `/`-separated; `""` for the root itself.
+pub(super) fn relative_to(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// xxh3 of a file's bytes, read as a stream.
+pub(super) fn stream_hash(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(hasher.digest());
+        }
+        hasher.update(&buffer[..n]);
+    }
+}
+
+pub(super) fn is_streamed(format: Format) -> bool {
+    matches!(format, Format::Jsonl | Format::Csv)
+}
+
+/// The size or modification time of the file differs from what the walk saw.
+pub(super) fn changed_since_walk(file: &CorpusFile, observed: &Observed) -> bool {
+    match std::fs::metadata(&file.path) {
+        Ok(metadata) => {
+            metadata.len() != observed.size || modified_ns(&metadata) != observed.mtime_ns
+        }
+        Err(_) => true,
+    }
+}
