@@ -89,6 +89,9 @@ pub enum IndexError {
         path = .path.display()
     )]
     WriteFailed { path: PathBuf, message: String },
+    /// A query that does not parse: the parser's message and column.
+    #[error("invalid query: {0}")]
+    Parse(crate::query::ParseError),
     #[error("invalid query: {0}")]
     Query(String),
     #[error("invalid filter: {0}")]

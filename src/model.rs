@@ -129,6 +129,22 @@ impl fmt::Display for EntityKind {
     }
 }
 
+/// A passage's stored fields, as either backend returns them; `search::make_hit` turns them
+/// into a `Hit`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredFields {
+    pub article_id: String,
+    pub path: String,
+    pub title: String,
+    pub date: Option<DateTime<Utc>>,
+    pub categories: Vec<String>,
+    pub url: Option<String>,
+    pub section: Option<String>,
+    pub ordinal: u32,
+    pub text: String,
+    pub entities: Vec<Entity>,
+}
+
 /// One ranked search result: data only, formatting happens in `render`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {

@@ -1,10 +1,16 @@
 //! Query language: query text -> `Node` tree. Words (ranked, any may match, or all with
 //! `--all`), "phrases" (with `~N` slop), `+must`, `-mustnot`, `NOT`, `AND`, `OR`, parentheses,
-//! `field:value`, `date:[A TO B]` ranges, `word~N` fuzziness and `prefix*`. Pure syntax: it
-//! knows the field names a user may type but not the index; `search` turns nodes into tantivy
-//! queries.
+//! `field:value`, `date:[A TO B]` ranges, `word~N` fuzziness and `prefix*`. It knows the field
+//! names a user may type but not the index; dates are parsed here, once, into typed bounds (an
+//! age such as `30d` counts back from the `now` it is given). `search::plan` turns nodes into
+//! the clauses both backends emit.
 
 use std::fmt;
+use std::ops::Bound;
+
+use chrono::{DateTime, Utc};
+
+use crate::extract::date::{DayEnd, parse_date_arg};
 
 pub use tantivy::query::Occur;
 
@@ -53,9 +59,10 @@ impl FieldName {
     }
 }
 
-/// One end of a range: unbounded (`*`), or a value included (`[`, `]`) or excluded (`{`, `}`).
+/// One end of a range as written: unbounded (`*`), or a value included (`[`, `]`) or excluded
+/// (`{`, `}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RangeEnd {
+enum RangeEnd {
     Unbounded,
     Included(String),
     Excluded(String),
@@ -75,10 +82,11 @@ pub enum Node {
         text: String,
         slop: u32,
     },
-    Range {
-        field: FieldName,
-        lower: RangeEnd,
-        upper: RangeEnd,
+    /// Passages dated within the bounds (`date:[A TO B]`, `date:2024`): the start of a bare
+    /// lower day, the end of a bare upper one.
+    Dates {
+        lower: Bound<DateTime<Utc>>,
+        upper: Bound<DateTime<Utc>>,
     },
     Bool(Vec<(Occur, Node)>),
 }
@@ -303,8 +311,13 @@ impl<'a> Lexer<'a> {
 }
 
 /// Parses a query. Words joined without an operator take `default_occur` (`Should`: any may
-/// match; `Must`: all must match).
+/// match; `Must`: all must match). Ages in dates count back from now.
 pub fn parse(query: &str, default_occur: Occur) -> Result<Node, ParseError> {
+    parse_at(query, default_occur, Utc::now())
+}
+
+/// `parse`, with ages in dates (`date:[30d TO *]`) counted back from `now`.
+pub fn parse_at(query: &str, default_occur: Occur, now: DateTime<Utc>) -> Result<Node, ParseError> {
     let tokens = Lexer::new(query).tokens()?;
     let mut parser = Parser {
         query,
@@ -312,6 +325,7 @@ pub fn parse(query: &str, default_occur: Occur) -> Result<Node, ParseError> {
         pos: 0,
         default_occur,
         n_clauses: 0,
+        now,
     };
     let node = parser.sequence(0)?;
     if let Some((column, _)) = parser.tokens.get(parser.pos) {
@@ -336,6 +350,7 @@ struct Parser<'a> {
     pos: usize,
     default_occur: Occur,
     n_clauses: usize,
+    now: DateTime<Utc>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -470,11 +485,7 @@ impl Parser<'_> {
                 slop,
             },
             Token::Field(field) => self.field_value(column, field)?,
-            Token::Range(field, lower, upper) => Node::Range {
-                field,
-                lower,
-                upper,
-            },
+            Token::Range(field, lower, upper) => self.dates(column, field, &lower, &upper)?,
             Token::RightParen => return Err(self.error(column, "`)` without a matching `(`")),
             Token::Plus | Token::Minus | Token::Not | Token::And | Token::Or => {
                 return Err(self.error(column, "expected a word"));
@@ -500,6 +511,11 @@ impl Parser<'_> {
         };
         self.pos += 1;
         match token {
+            Token::Word(text) | Token::Phrase(text, _) if field == FieldName::Date => {
+                let (lower, upper) =
+                    date_value_range(&text).map_err(|message| self.error(column, message))?;
+                self.dates(column, field, &lower, &upper)
+            }
             Token::Word(word) => Ok(word_node(Some(field), &word)),
             Token::Phrase(text, slop) => Ok(Node::Phrase {
                 field: Some(field),
@@ -517,9 +533,47 @@ impl Parser<'_> {
     }
 }
 
+impl Parser<'_> {
+    /// A range of `field` (dates only) with its ends parsed: a bare lower day from its start, a
+    /// bare upper day to its end.
+    fn dates(
+        &self,
+        column: usize,
+        field: FieldName,
+        lower: &RangeEnd,
+        upper: &RangeEnd,
+    ) -> Result<Node, ParseError> {
+        if field != FieldName::Date {
+            return Err(self.error(
+                column,
+                format!("ranges work on `date:` only, not on `{}:`", field.as_str()),
+            ));
+        }
+        let bound = |end: &RangeEnd, day_end: DayEnd| -> Result<Bound<DateTime<Utc>>, ParseError> {
+            let parse = |text: &str| {
+                parse_date_arg(text, day_end, self.now).map_err(|_| {
+                    self.error(
+                        column,
+                        format!("`{text}` in a date range is not a date (use YYYY-MM-DD)"),
+                    )
+                })
+            };
+            Ok(match end {
+                RangeEnd::Unbounded => Bound::Unbounded,
+                RangeEnd::Included(text) => Bound::Included(parse(text)?),
+                RangeEnd::Excluded(text) => Bound::Excluded(parse(text)?),
+            })
+        };
+        Ok(Node::Dates {
+            lower: bound(lower, DayEnd::Start)?,
+            upper: bound(upper, DayEnd::End)?,
+        })
+    }
+}
+
 /// The range a bare `date:` value stands for: `2024` the whole year, `2024-03` the month,
 /// anything else itself (a day, checked where it is parsed as a date).
-pub fn date_value_range(text: &str) -> Result<(RangeEnd, RangeEnd), String> {
+fn date_value_range(text: &str) -> Result<(RangeEnd, RangeEnd), String> {
     let (lower, upper) = match text.len() {
         4 => (format!("{text}-01-01"), format!("{text}-12-31")),
         7 => {
@@ -584,6 +638,7 @@ fn word_node(field: Option<FieldName>, word: &str) -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use proptest::prelude::*;
 
     fn term(text: &str) -> Node {
@@ -669,13 +724,36 @@ mod tests {
                 slop: 0,
             },
         );
+        let day = |y, m, d, h, min, sec| Utc.with_ymd_and_hms(y, m, d, h, min, sec).unwrap();
         check(
             "date:[2024-01-01 TO *}",
-            Node::Range {
-                field: FieldName::Date,
-                lower: RangeEnd::Included("2024-01-01".into()),
-                upper: RangeEnd::Unbounded,
+            Node::Dates {
+                lower: Bound::Included(day(2024, 1, 1, 0, 0, 0)),
+                upper: Bound::Unbounded,
             },
+        );
+        check(
+            "date:{2024-01-01 TO 2024-01-31]",
+            Node::Dates {
+                lower: Bound::Excluded(day(2024, 1, 1, 0, 0, 0)),
+                upper: Bound::Included(day(2024, 1, 31, 23, 59, 59)),
+            },
+        );
+        // A bare year or month is the whole of it.
+        check(
+            "date:2024-02",
+            Node::Dates {
+                lower: Bound::Included(day(2024, 2, 1, 0, 0, 0)),
+                upper: Bound::Included(day(2024, 2, 29, 23, 59, 59)),
+            },
+        );
+        // An age counts back from the time given to the parser.
+        assert_eq!(
+            parse_at("date:[30d TO *]", Occur::Should, day(2024, 3, 31, 12, 0, 0)).unwrap(),
+            Node::Dates {
+                lower: Bound::Included(day(2024, 3, 1, 12, 0, 0)),
+                upper: Bound::Unbounded,
+            }
         );
         check(
             "vucic~1",
@@ -709,6 +787,18 @@ mod tests {
         check_error("a AND", "an operator needs a word on each side");
         check_error("OR a", "an operator needs a word on each side");
         check_error("date:[2024 TO]", "a range is written");
+        check_error(
+            "date:[2024-13-45 TO *]",
+            "`2024-13-45` in a date range is not a date",
+        );
+        check_error(
+            "title:[a TO b]",
+            "ranges work on `date:` only, not on `title:`",
+        );
+        check_error(
+            "grain date:2024-13",
+            "is not a year, month or day at column 7",
+        );
         check_error("title: x", "needs a value");
         check_error("vucic~5", "fuzziness is at most ~2");
         check_error("", "the query is empty");

@@ -1,200 +1,183 @@
-//! Compiling: the query language's `Node` tree -> tantivy queries, with fuzzy and prefix words
-//! expanded to index terms (keeping BM25), entity names resolved and the highlight terms gathered.
+//! The tantivy emitter: a query plan's clauses -> tantivy queries. Prefix and fuzzy words
+//! expand to the index's own terms (each keeps its BM25 score), within the query's cost budget;
+//! the terms they expand to join the plan's highlight terms. Optional-only unions are flat and
+//! a required word much more frequent than the rarest is scored lazily (`union`).
 
-use super::request::{FieldBoosts, MAX_EXPANDED_TERMS, MAX_EXPANSIONS};
-use crate::schema::{analyse, analyse_with_positions};
 use std::collections::HashMap;
 use std::ops::Bound;
 
 use chrono::{DateTime, Utc};
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, EmptyQuery, ExistsQuery, Occur, PhraseQuery, Query,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::tokenizer::TextAnalyzer;
 
-use crate::error::IndexError;
-use crate::extract::date::{DayEnd, parse_date_arg};
+use super::plan::{Clause, Part, Target, Vocabulary};
+use super::request::{MAX_EXPANDED_TERMS, MAX_EXPANSIONS};
+use crate::entity_names;
+use crate::error::{EntityNameProblem, IndexError};
 use crate::extract::entities::EntityExtractor;
-use crate::query::{self, FieldName, Node, RangeEnd};
-use crate::schema::Fields;
+use crate::schema::{Fields, field_name};
 use crate::search::union::LazyUnionQuery;
 use crate::snippet::HighlightTerms;
 
-/// State while compiling one query: the tantivy searcher (for term expansion), analysers and
-/// the highlight terms gathered so far.
-pub(super) struct Compiler<'a> {
+/// The local index's vocabulary: entity names resolve against the entities it holds.
+pub(super) struct IndexVocabulary<'a> {
     pub(super) searcher: &'a tantivy::Searcher,
     pub(super) fields: Fields,
     pub(super) extractor: &'a EntityExtractor,
-    pub(super) english: TextAnalyzer,
-    pub(super) keyword: TextAnalyzer,
+}
+
+impl Vocabulary for IndexVocabulary<'_> {
+    fn entity_keys(&self, name: &str, strict: bool) -> Result<Vec<String>, IndexError> {
+        match entity_names::resolve(self.searcher, &self.fields, self.extractor, name) {
+            Ok(keys) => Ok(keys),
+            Err(IndexError::EntityName {
+                problem: EntityNameProblem::Unknown(_),
+                ..
+            }) if !strict => Ok(vec![entity_names::fold(&self.extractor.resolve(name).name)]),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// State while emitting one plan: the tantivy searcher (for term expansion) and the highlight
+/// terms, the plan's plus the terms its prefix and fuzzy words expanded to.
+pub(super) struct Compiler<'a> {
+    pub(super) searcher: &'a tantivy::Searcher,
+    pub(super) fields: Fields,
     pub(super) highlight: HighlightTerms,
-    pub(super) boosts: FieldBoosts,
     /// Index terms the query's prefix and fuzzy words expanded to so far (`MAX_EXPANDED_TERMS`).
     pub(super) expanded_terms: usize,
 }
 
 impl Compiler<'_> {
-    pub(super) fn node(
-        &mut self,
-        node: &Node,
-        negated: bool,
-    ) -> Result<Option<Box<dyn Query>>, IndexError> {
-        match node {
-            Node::Term {
-                field,
-                text,
-                fuzzy,
-                prefix,
-            } => self.term(*field, text, *fuzzy, *prefix, negated),
-            Node::Phrase { field, text, slop } => self.phrase(*field, text, *slop, negated),
-            Node::Range {
-                field,
-                lower,
-                upper,
-            } => self.range(*field, lower, upper).map(Some),
-            Node::Bool(clauses) => {
+    pub(super) fn clause(&mut self, clause: &Clause) -> Result<Box<dyn Query>, IndexError> {
+        let fields = self.fields;
+        Ok(match clause {
+            Clause::Words {
+                targets,
+                tokens,
+                slop,
+            } => self.words(targets, tokens, *slop),
+            Clause::Prefix {
+                targets,
+                folded,
+                stem,
+                highlight,
+            } => {
+                let prefixes: Vec<String> = std::iter::once(folded).chain(stem).cloned().collect();
+                let expansions = self.expand(
+                    targets,
+                    |term| prefixes.iter().any(|p| term.starts_with(p.as_str())),
+                    &prefixes,
+                );
+                self.expanded_query(targets, expansions, *highlight)?
+            }
+            Clause::Fuzzy {
+                targets,
+                folded,
+                stem,
+                distance,
+                highlight,
+            } => {
+                // The distance is taken on the word as written (folded), as a user counts
+                // edits, and on its stem: "zelensky~1" finds the term of "Zelenskyy", although
+                // the stems ("zelenski", "zelenskyy") are two edits apart.
+                let mut scan_prefixes: Vec<String> = [stem, folded]
+                    .iter()
+                    .map(|word| word.chars().take(1).collect())
+                    .collect();
+                scan_prefixes.dedup();
+                let distance = usize::from(*distance);
+                let expansions = self.expand(
+                    targets,
+                    |term| {
+                        strsim::osa_distance(term, stem) <= distance
+                            || strsim::osa_distance(term, folded) <= distance
+                    },
+                    &scan_prefixes,
+                );
+                self.expanded_query(targets, expansions, *highlight)?
+            }
+            Clause::Entities(keys) => entity_terms_query(fields.entity, keys),
+            Clause::Category(key) => term_query(fields.category, key),
+            Clause::Dates { lower, upper } => self.dates(*lower, *upper),
+            Clause::Bool(clauses) => {
                 let mut compiled: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(clauses.len());
                 for (occur, child) in clauses {
-                    let child_negated = negated ^ (*occur == Occur::MustNot);
-                    if let Some(query) = self.node(child, child_negated)? {
-                        compiled.push((*occur, query));
-                    }
-                }
-                if compiled.is_empty() {
-                    return Ok(None);
+                    compiled.push((*occur, self.clause(child)?));
                 }
                 if compiled.iter().all(|(occur, _)| *occur == Occur::MustNot) {
                     compiled.push((Occur::Must, Box::new(AllQuery)));
                 }
-                Ok(Some(Box::new(BooleanQuery::new(lazy_required_unions(
+                Box::new(BooleanQuery::new(lazy_required_unions(
                     flatten_should(compiled),
                     self.searcher,
-                )))))
+                )))
             }
+        })
+    }
+
+    /// The index field of a part of the passage.
+    fn field(&self, part: Part) -> Field {
+        match part {
+            Part::All | Part::Text => self.fields.all,
+            Part::Title => self.fields.title,
+            Part::Section => self.fields.section,
         }
     }
 
-    /// The text fields a word searches, with their weights.
-    fn text_fields(&self, field: Option<FieldName>) -> Vec<(Field, f32)> {
-        let fields = self.fields;
-        match field {
-            None => self.boosts.targets(&fields),
-            Some(FieldName::Title) => vec![(fields.title, 1.0)],
-            Some(FieldName::Section) => vec![(fields.section, 1.0)],
-            _ => vec![(fields.all, 1.0)],
-        }
-    }
-
-    fn term(
-        &mut self,
-        field: Option<FieldName>,
-        text: &str,
-        fuzzy: Option<u8>,
-        prefix: bool,
-        negated: bool,
-    ) -> Result<Option<Box<dyn Query>>, IndexError> {
-        match field {
-            Some(FieldName::Entity) => return self.entity(text).map(Some),
-            Some(FieldName::Category) => {
-                let key = analyse(&mut self.keyword, text).join(" ");
-                return Ok(Some(term_query(self.fields.category, &key)));
-            }
-            Some(FieldName::Date) => return self.date_value(text).map(Some),
-            _ => {}
-        }
-        let targets = self.text_fields(field);
-        if prefix {
-            let folded = analyse(&mut self.keyword, text).join("");
-            let mut prefixes = vec![folded.clone()];
-            if let Some(stem) = analyse(&mut self.english, text).first()
-                && *stem != folded
-            {
-                prefixes.push(stem.clone());
-            }
-            let expansions = self.expand(
-                &targets,
-                |term| prefixes.iter().any(|p| term.starts_with(p.as_str())),
-                &prefixes,
-            );
-            return self.expanded_query(&targets, expansions, negated);
-        }
-        let tokens = analyse_with_positions(&mut self.english, text);
-        if tokens.is_empty() {
-            return Ok(None);
-        }
-        if let Some(distance) = fuzzy.filter(|d| *d > 0)
-            && tokens.len() == 1
-        {
-            // The distance is taken on the word as written (folded), as a user counts edits,
-            // and on its stem: "zelensky~1" finds the term of "Zelenskyy", although the stems
-            // ("zelenski", "zelenskyy") are two edits apart.
-            let stem = tokens[0].1.clone();
-            let surface = analyse(&mut self.keyword, text).concat();
-            let mut scan_prefixes: Vec<String> = [&stem, &surface]
-                .iter()
-                .map(|word| word.chars().take(1).collect())
-                .collect();
-            scan_prefixes.dedup();
-            let distance = usize::from(distance);
-            let expansions = self.expand(
-                &targets,
-                |term| {
-                    strsim::osa_distance(term, &stem) <= distance
-                        || strsim::osa_distance(term, &surface) <= distance
-                },
-                &scan_prefixes,
-            );
-            return self.expanded_query(&targets, expansions, negated);
-        }
-        if tokens.len() > 1 {
-            // A word the analyser splits ("U.S.", "Bosnia-Herzegovina") is matched as a phrase.
-            return Ok(self.phrase_of_tokens(&targets, tokens, 0, negated));
-        }
-        if !negated {
-            self.highlight.terms.insert(tokens[0].1.clone());
-        }
-        let word = &tokens[0].1;
-        Ok(Some(disjunction(
+    /// A term on each target, or a phrase with the words' offsets.
+    fn words(&self, targets: &[Target], tokens: &[(usize, String)], slop: u32) -> Box<dyn Query> {
+        disjunction(
             targets
                 .iter()
-                .map(|(field, boost)| boosted(term_query(*field, word), *boost))
+                .map(|target| {
+                    let field = self.field(target.part);
+                    let query: Box<dyn Query> = match tokens {
+                        [(_, word)] => term_query(field, word),
+                        _ => {
+                            let terms = tokens
+                                .iter()
+                                .map(|(offset, word)| (*offset, Term::from_field_text(field, word)))
+                                .collect();
+                            let mut phrase = PhraseQuery::new_with_offset(terms);
+                            phrase.set_slop(slop);
+                            Box::new(phrase)
+                        }
+                    };
+                    boosted(query, target.weight)
+                })
                 .collect(),
-        )))
+        )
     }
 
-    fn entity(&mut self, text: &str) -> Result<Box<dyn Query>, IndexError> {
-        match crate::entity_names::resolve(self.searcher, &self.fields, self.extractor, text) {
-            Ok(keys) => Ok(entity_terms_query(self.fields.entity, &keys)),
-            // In the query language a name that no entity holds matches nothing, as a word that
-            // no passage holds does (`entity:A OR entity:B` still finds B); `--entity`, a
-            // filter every hit must pass, says so instead.
-            Err(IndexError::EntityName {
-                problem: crate::error::EntityNameProblem::Unknown(_),
-                ..
-            }) => {
-                let key = crate::entity_names::fold(&self.extractor.resolve(text).name);
-                Ok(term_query(self.fields.entity, &key))
-            }
-            Err(error) => Err(error),
+    fn dates(&self, lower: Bound<DateTime<Utc>>, upper: Bound<DateTime<Utc>>) -> Box<dyn Query> {
+        let date_field = self.fields.date;
+        if matches!((lower, upper), (Bound::Unbounded, Bound::Unbounded)) {
+            // `date:[* TO *]`: every dated passage (tantivy's range needs one bound).
+            let name = field_name(self.searcher.schema(), date_field);
+            return Box::new(ExistsQuery::new(name.to_string(), false));
         }
+        let term = |bound: Bound<DateTime<Utc>>| bound.map(|date| date_term(date_field, date));
+        Box::new(RangeQuery::new(term(lower), term(upper)))
     }
 
     /// Terms of the target fields that pass `accept`, scanning only the terms that start with
     /// one of `scan_prefixes`; the most frequent `MAX_EXPANSIONS` are kept.
     fn expand(
         &self,
-        targets: &[(Field, f32)],
+        targets: &[Target],
         accept: impl Fn(&str) -> bool,
         scan_prefixes: &[String],
     ) -> Vec<String> {
         let mut doc_freqs: HashMap<String, u64> = HashMap::new();
         for segment in self.searcher.segment_readers() {
-            for (field, _) in targets {
-                let Ok(inverted_index) = segment.inverted_index(*field) else {
+            for target in targets {
+                let Ok(inverted_index) = segment.inverted_index(self.field(target.part)) else {
                     continue;
                 };
                 let terms = inverted_index.terms();
@@ -228,13 +211,13 @@ impl Compiler<'_> {
     /// A disjunction of every expansion in every target field: each keeps its BM25 score.
     fn expanded_query(
         &mut self,
-        targets: &[(Field, f32)],
+        targets: &[Target],
         expansions: Vec<String>,
-        negated: bool,
-    ) -> Result<Option<Box<dyn Query>>, IndexError> {
+        highlight: bool,
+    ) -> Result<Box<dyn Query>, IndexError> {
         if expansions.is_empty() {
             // Nothing in the index matches: a query that matches nothing, not an error.
-            return Ok(Some(Box::new(EmptyQuery)));
+            return Ok(Box::new(EmptyQuery));
         }
         self.expanded_terms += expansions.len() * targets.len();
         if self.expanded_terms > MAX_EXPANDED_TERMS {
@@ -244,123 +227,17 @@ impl Compiler<'_> {
         }
         let mut clauses = Vec::with_capacity(expansions.len() * targets.len());
         for expansion in expansions {
-            for (field, boost) in targets {
-                clauses.push(boosted(term_query(*field, &expansion), *boost));
+            for target in targets {
+                clauses.push(boosted(
+                    term_query(self.field(target.part), &expansion),
+                    target.weight,
+                ));
             }
-            if !negated {
+            if highlight {
                 self.highlight.terms.insert(expansion);
             }
         }
-        Ok(Some(disjunction(clauses)))
-    }
-
-    fn phrase(
-        &mut self,
-        field: Option<FieldName>,
-        text: &str,
-        slop: u32,
-        negated: bool,
-    ) -> Result<Option<Box<dyn Query>>, IndexError> {
-        if let Some(FieldName::Entity | FieldName::Category | FieldName::Date) = field {
-            return self.term(field, text, None, false, negated);
-        }
-        let targets = self.text_fields(field);
-        let tokens = analyse_with_positions(&mut self.english, text);
-        Ok(self.phrase_of_tokens(&targets, tokens, slop, negated))
-    }
-
-    fn phrase_of_tokens(
-        &mut self,
-        targets: &[(Field, f32)],
-        tokens: Vec<(usize, String)>,
-        slop: u32,
-        negated: bool,
-    ) -> Option<Box<dyn Query>> {
-        match tokens.len() {
-            0 => return None,
-            1 => {
-                if !negated {
-                    self.highlight.terms.insert(tokens[0].1.clone());
-                }
-                return Some(disjunction(
-                    targets
-                        .iter()
-                        .map(|(field, boost)| boosted(term_query(*field, &tokens[0].1), *boost))
-                        .collect(),
-                ));
-            }
-            _ => {}
-        }
-        let first_position = tokens[0].0;
-        let relative: Vec<(usize, String)> = tokens
-            .iter()
-            .map(|(position, word)| (position - first_position, word.clone()))
-            .collect();
-        if !negated {
-            self.highlight.phrases.push(relative.clone());
-        }
-        Some(disjunction(
-            targets
-                .iter()
-                .map(|(field, boost)| {
-                    let terms = relative
-                        .iter()
-                        .map(|(offset, word)| (*offset, Term::from_field_text(*field, word)))
-                        .collect();
-                    let mut phrase = PhraseQuery::new_with_offset(terms);
-                    phrase.set_slop(slop);
-                    boosted(Box::new(phrase), *boost)
-                })
-                .collect(),
-        ))
-    }
-
-    /// `date:2024`, `date:2024-03` or `date:2024-03-28`: the whole year, month or day.
-    fn date_value(&mut self, text: &str) -> Result<Box<dyn Query>, IndexError> {
-        let (lower, upper) = query::date_value_range(text).map_err(IndexError::Query)?;
-        self.range(FieldName::Date, &lower, &upper)
-    }
-
-    fn range(
-        &mut self,
-        field: FieldName,
-        lower: &RangeEnd,
-        upper: &RangeEnd,
-    ) -> Result<Box<dyn Query>, IndexError> {
-        if field != FieldName::Date {
-            return Err(IndexError::Query(format!(
-                "ranges work on `date:` only, not on `{}:`",
-                field.as_str()
-            )));
-        }
-        let date_field = self.fields.date;
-        let bound = |end: &RangeEnd, day_end: DayEnd| -> Result<Bound<Term>, IndexError> {
-            let parse = |text: &str| {
-                parse_date_arg(text, day_end, Utc::now())
-                    .map(|date| date_term(date_field, date))
-                    .map_err(|_| {
-                        IndexError::Query(format!(
-                            "`{text}` in a date range is not a date (use YYYY-MM-DD)"
-                        ))
-                    })
-            };
-            Ok(match end {
-                RangeEnd::Unbounded => Bound::Unbounded,
-                RangeEnd::Included(text) => Bound::Included(parse(text)?),
-                RangeEnd::Excluded(text) => Bound::Excluded(parse(text)?),
-            })
-        };
-        let lower = bound(lower, DayEnd::Start)?;
-        let upper = bound(upper, DayEnd::End)?;
-        if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
-            // `date:[* TO *]`: every dated passage (tantivy's range needs one bound).
-            let name = crate::schema::field_name(self.searcher.schema(), date_field);
-            return Ok(Box::new(tantivy::query::ExistsQuery::new(
-                name.to_string(),
-                false,
-            )));
-        }
-        Ok(Box::new(RangeQuery::new(lower, upper)))
+        Ok(disjunction(clauses))
     }
 }
 

@@ -12,7 +12,7 @@ use tantivy::{DocAddress, TantivyDocument};
 
 use crate::error::IndexError;
 use crate::facets::parse_entity_label;
-use crate::model::Hit;
+use crate::model::{Hit, StoredFields};
 use crate::schema::field_name;
 use crate::snippet::{HighlightTerms, make_snippet};
 
@@ -51,14 +51,8 @@ impl Searcher {
         }))
     }
 
-    pub(super) fn hit(
-        &self,
-        score: f32,
-        document: &TantivyDocument,
-        highlight: &HighlightTerms,
-        analyzer: &mut TextAnalyzer,
-        request: &SearchRequest,
-    ) -> Hit {
+    /// The stored fields of a passage of this index.
+    pub(super) fn stored_fields(&self, document: &TantivyDocument) -> StoredFields {
         let fields = self.handle.fields;
         let text_of = |field| {
             document
@@ -66,22 +60,14 @@ impl Searcher {
                 .and_then(|value| value.as_str())
                 .map(str::to_string)
         };
-        let passage = text_of(fields.text).unwrap_or_default();
-        let snippet = make_snippet(analyzer, &passage, highlight, request.fragments);
-        let date = document
-            .get_first(fields.date)
-            .and_then(|value| value.as_datetime())
-            .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0));
-        let entities = crate::index::stored_entity_labels(&fields, document)
-            .filter_map(parse_entity_label)
-            .collect();
-        Hit {
-            rank: 0,
-            score,
+        StoredFields {
             article_id: text_of(fields.article_id).unwrap_or_default(),
             path: text_of(fields.path).unwrap_or_default(),
             title: text_of(fields.title).unwrap_or_default(),
-            date,
+            date: document
+                .get_first(fields.date)
+                .and_then(|value| value.as_datetime())
+                .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0)),
             categories: document
                 .get_all(fields.category)
                 .filter_map(|value| value.as_str())
@@ -92,13 +78,42 @@ impl Searcher {
             ordinal: document
                 .get_first(fields.ordinal)
                 .and_then(|value| value.as_u64())
-                .unwrap_or(0) as u32,
-            passage,
-            snippet: snippet.text,
-            highlights: snippet.highlights,
-            entities,
-            more_in_article: 0,
-            explanation: None,
+                .map_or(0, |ordinal| u32::try_from(ordinal).unwrap_or(u32::MAX)),
+            text: text_of(fields.text).unwrap_or_default(),
+            entities: crate::index::stored_entity_labels(&fields, document)
+                .filter_map(parse_entity_label)
+                .collect(),
         }
+    }
+}
+
+/// The hit of a passage at `rank` with `score`: its stored fields and the snippet of the words
+/// the query matched. The one place a `Hit` is made, for both backends.
+pub fn make_hit(
+    stored: StoredFields,
+    rank: usize,
+    score: f32,
+    highlight: &HighlightTerms,
+    analyzer: &mut TextAnalyzer,
+    fragments: usize,
+) -> Hit {
+    let snippet = make_snippet(analyzer, &stored.text, highlight, fragments);
+    Hit {
+        rank,
+        score,
+        article_id: stored.article_id,
+        path: stored.path,
+        title: stored.title,
+        date: stored.date,
+        categories: stored.categories,
+        url: stored.url,
+        section: stored.section,
+        ordinal: stored.ordinal,
+        passage: stored.text,
+        snippet: snippet.text,
+        highlights: snippet.highlights,
+        entities: stored.entities,
+        more_in_article: 0,
+        explanation: None,
     }
 }

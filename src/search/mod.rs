@@ -11,6 +11,7 @@ mod compile;
 pub mod expand;
 mod fetch;
 pub mod filtered;
+pub mod plan;
 mod rank;
 mod request;
 mod searcher;
@@ -30,9 +31,11 @@ use crate::error::IndexError;
 use crate::query;
 pub use crate::schema::{analyse, analyse_with_positions};
 use crate::snippet::HighlightTerms;
-use compile::{Compiler, date_term, entity_terms_query, flatten_should, term_query};
+use compile::{Compiler, IndexVocabulary, date_term, flatten_should};
 use expand::entity_expansion;
+pub use fetch::make_hit;
 use filtered::FilteredQuery;
+use plan::{plan_filters, plan_query};
 pub use rank::recency_factor_secs;
 use rank::{RankedPassage, first_window};
 pub use request::*;
@@ -51,25 +54,22 @@ impl Searcher {
         } else {
             Occur::Should
         };
-        let node = query::parse(text, default_occur)
-            .map_err(|error| IndexError::Query(error.to_string()))?;
+        let node = query::parse(text, default_occur).map_err(IndexError::Parse)?;
         let searcher = self.reader.searcher();
         let extractor = self.extractor();
-        let mut compiler = Compiler {
+        let vocabulary = IndexVocabulary {
             searcher: &searcher,
             fields: self.handle.fields,
             extractor: &extractor,
-            english: self.english.clone(),
-            keyword: self.keyword.clone(),
-            highlight: HighlightTerms::default(),
-            boosts,
+        };
+        let plan = plan_query(&node, boosts, &vocabulary)?;
+        let mut compiler = Compiler {
+            searcher: &searcher,
+            fields: self.handle.fields,
+            highlight: plan.highlight,
             expanded_terms: 0,
         };
-        let Some(query) = compiler.node(&node, false)? else {
-            return Err(IndexError::Query(
-                "the query has no searchable words (stop words such as `the` and punctuation are not indexed)".to_string(),
-            ));
-        };
+        let query = compiler.clause(&plan.root)?;
         Ok(CompiledQuery {
             query,
             highlight: compiler.highlight,
@@ -83,54 +83,34 @@ impl Searcher {
 
     /// The query for the filters alone, or `None` when there are none.
     pub fn filter_query(&self, filters: &Filters) -> Result<Option<Box<dyn Query>>, IndexError> {
+        let searcher = self.reader.searcher();
+        let extractor = self.extractor();
         let fields = self.handle.fields;
+        let vocabulary = IndexVocabulary {
+            searcher: &searcher,
+            fields,
+            extractor: &extractor,
+        };
+        let plan = plan_filters(filters, &vocabulary)?;
+        let mut compiler = Compiler {
+            searcher: &searcher,
+            fields,
+            highlight: HighlightTerms::default(),
+            expanded_terms: 0,
+        };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        if let (Some(since), Some(until)) = (filters.since, filters.until)
-            && since > until
-        {
-            return Err(IndexError::Filter(format!(
-                "the start date {} is after the end date {}",
-                since.date_naive(),
-                until.date_naive()
-            )));
-        }
-        if filters.since.is_some() || filters.until.is_some() {
+        if plan.since.is_some() || plan.until.is_some() {
             let bound = |date: Option<DateTime<Utc>>| match date {
                 None => Bound::Unbounded,
                 Some(date) => Bound::Included(date_term(fields.date, date)),
             };
             clauses.push((
                 Occur::Must,
-                Box::new(RangeQuery::new(bound(filters.since), bound(filters.until))),
+                Box::new(RangeQuery::new(bound(plan.since), bound(plan.until))),
             ));
         }
-        for section in &filters.sections {
-            let tokens = analyse(&mut self.english.clone(), section);
-            if tokens.is_empty() {
-                return Err(IndexError::Filter(format!(
-                    "--section `{section}` has no searchable words"
-                )));
-            }
-            for token in tokens {
-                clauses.push((Occur::Must, term_query(fields.section, &token)));
-            }
-        }
-        let extractor = self.extractor();
-        if !filters.entities.is_empty() {
-            let searcher = self.reader.searcher();
-            for name in &filters.entities {
-                let keys = crate::entity_names::resolve(&searcher, &fields, &extractor, name)?;
-                clauses.push((Occur::Must, entity_terms_query(fields.entity, &keys)));
-            }
-        }
-        if !filters.categories.is_empty() {
-            let any_category: Vec<(Occur, Box<dyn Query>)> = filters
-                .categories
-                .iter()
-                .flat_map(|category| analyse(&mut self.keyword.clone(), category))
-                .map(|key| (Occur::Should, term_query(fields.category, &key)))
-                .collect();
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any_category))));
+        for clause in &plan.clauses {
+            clauses.push((Occur::Must, compiler.clause(clause)?));
         }
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
     }
@@ -230,14 +210,14 @@ impl Searcher {
             let document: TantivyDocument = searcher
                 .doc(address)
                 .map_err(|source| self.tantivy_error(source))?;
-            let mut hit = self.hit(
+            let mut hit = make_hit(
+                self.stored_fields(&document),
+                request.offset + idx + 1,
                 score,
-                &document,
                 &compiled.highlight,
                 &mut analyzer,
-                request,
+                request.fragments,
             );
-            hit.rank = request.offset + idx + 1;
             if request.explain {
                 hit.explanation = Some(self.explain(&searcher, &*query, address, request, newest)?);
             }

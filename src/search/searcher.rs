@@ -10,7 +10,7 @@ use tantivy::{IndexReader, ReloadPolicy};
 use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
 use crate::index::IndexHandle;
-use crate::schema::{english_analyzer, keyword_analyzer};
+use crate::schema::english_analyzer;
 
 /// A segment's article id and passage ordinal columns.
 pub(super) type KeyColumns = (
@@ -26,7 +26,6 @@ pub struct Searcher {
     pub(super) extractor: std::sync::RwLock<EntityExtractor>,
     /// Built once; each query works on a cheap clone.
     pub(super) english: TextAnalyzer,
-    pub(super) keyword: TextAnalyzer,
     /// Each segment's article id and ordinal columns, opened once: opening the id column
     /// reads its dictionary's index, which costs more than a whole top-10 search.
     pub(super) key_columns: std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
@@ -51,7 +50,6 @@ impl Searcher {
             reader,
             extractor: std::sync::RwLock::new(extractor),
             english: english_analyzer(),
-            keyword: keyword_analyzer(),
             key_columns: std::sync::Mutex::new(HashMap::new()),
         })
     }

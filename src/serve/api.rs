@@ -45,6 +45,8 @@ pub struct ApiError {
     pub message: String,
     /// The entities an entity name could mean (ambiguous) or the closest ones (unknown).
     pub candidates: Option<Vec<EntityCandidate>>,
+    /// Where in `q` a query that does not parse went wrong (1-based, in characters).
+    pub column: Option<usize>,
 }
 
 impl ApiError {
@@ -53,6 +55,7 @@ impl ApiError {
             status,
             message: message.into(),
             candidates: None,
+            column: None,
         }
     }
 
@@ -66,6 +69,8 @@ struct ErrorBody<'a> {
     error: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     candidates: Option<&'a [EntityCandidate]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
 }
 
 impl IntoResponse for ApiError {
@@ -75,6 +80,7 @@ impl IntoResponse for ApiError {
             Json(ErrorBody {
                 error: &self.message,
                 candidates: self.candidates.as_deref(),
+                column: self.column,
             }),
         )
             .into_response()
@@ -84,17 +90,23 @@ impl IntoResponse for ApiError {
 impl From<IndexError> for ApiError {
     fn from(error: IndexError) -> ApiError {
         let status = match error {
-            IndexError::Query(_) | IndexError::Filter(_) | IndexError::EntityName { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            IndexError::Parse(_)
+            | IndexError::Query(_)
+            | IndexError::Filter(_)
+            | IndexError::EntityName { .. } => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let candidates = match &error {
             IndexError::EntityName { problem, .. } => Some(problem.candidates().to_vec()),
             _ => None,
         };
+        let column = match &error {
+            IndexError::Parse(parse) => Some(parse.column),
+            _ => None,
+        };
         ApiError {
             candidates,
+            column,
             ..ApiError::new(status, error.to_string())
         }
     }

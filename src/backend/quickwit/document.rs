@@ -9,7 +9,7 @@ use tantivy::tokenizer::TextAnalyzer;
 
 use crate::facets::parse_entity_label;
 use crate::index::TITLE_WEIGHT;
-use crate::model::{Article, Entity, EntityKind, Passage};
+use crate::model::{Article, Entity, EntityKind, Passage, StoredFields};
 use crate::schema::{english_analyzer, keyword_analyzer};
 
 /// One passage as Quickwit stores it. Field names match `mapping::field`.
@@ -180,6 +180,22 @@ pub enum OneOrMany {
 }
 
 impl StoredPassage {
+    /// The fields a hit shows (Quickwit's documents carry no URL).
+    pub fn into_stored_fields(self) -> StoredFields {
+        StoredFields {
+            categories: self.categories(),
+            section: self.section(),
+            entities: self.entities(),
+            ordinal: u32::try_from(self.ordinal).unwrap_or(u32::MAX),
+            url: None,
+            article_id: self.article_id,
+            path: self.path,
+            title: self.title,
+            date: self.date,
+            text: self.text,
+        }
+    }
+
     /// The categories as written when stored, or else the (folded) keys.
     pub fn categories(&self) -> Vec<String> {
         let values = |field: &Option<OneOrMany>| match field {

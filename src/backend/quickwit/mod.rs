@@ -20,12 +20,12 @@ use serde::Deserialize;
 use crate::entity_stats::{EntityCounts, rank_entities};
 use crate::extract::entities::EntityExtractor;
 use crate::facets::{EntityCount, FacetCount, Facets, parse_entity_label};
-use crate::model::{Entity, EntityKind, Hit};
+use crate::model::{Entity, EntityKind};
 use crate::schema::english_analyzer;
 use crate::search::{
-    FACET_TOP, FieldBoosts, SearchRequest, SearchResults, SortOrder, recency_factor_secs,
+    FACET_TOP, FieldBoosts, SearchRequest, SearchResults, SortOrder, make_hit, recency_factor_secs,
 };
-use crate::snippet::{HighlightTerms, make_snippet};
+use crate::snippet::HighlightTerms;
 
 use self::client::{ElasticResponse, QuickwitClient, QuickwitError, SearchResponse};
 use self::document::StoredPassage;
@@ -351,30 +351,22 @@ pub fn results_from_fetched(
         .take(request.limit)
         .enumerate()
         .map(|(idx, (passage, score))| {
-            let snippet = make_snippet(&mut analyzer, &passage.text, highlight, request.fragments);
-            Hit {
-                rank: request.offset + idx + 1,
-                // Quickwit's BM25 score (decayed by --recency); 0 in date order, where the
-                // native endpoint returns none.
+            let more = more_in_article
+                .get(&passage.article_id)
+                .copied()
+                .unwrap_or(0);
+            // Quickwit's BM25 score (decayed by --recency); 0 in date order, where the native
+            // endpoint returns none.
+            let mut hit = make_hit(
+                passage.into_stored_fields(),
+                request.offset + idx + 1,
                 score,
-                categories: passage.categories(),
-                url: None,
-                section: passage.section(),
-                entities: passage.entities(),
-                more_in_article: more_in_article
-                    .get(&passage.article_id)
-                    .copied()
-                    .unwrap_or(0),
-                article_id: passage.article_id,
-                path: passage.path,
-                title: passage.title,
-                date: passage.date,
-                ordinal: u32::try_from(passage.ordinal).unwrap_or(u32::MAX),
-                passage: passage.text,
-                snippet: snippet.text,
-                highlights: snippet.highlights,
-                explanation: None,
-            }
+                highlight,
+                &mut analyzer,
+                request.fragments,
+            );
+            hit.more_in_article = more;
+            hit
         })
         .collect();
     let facets = match (&fetched.aggregations, request.facets) {

@@ -6,9 +6,13 @@
 use serde::Serialize;
 use serde_json::json;
 
+use std::ops::Bound;
+
+use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
-use crate::query::{self, FieldName, Node, Occur, RangeEnd};
+use crate::query::{self, Occur};
 use crate::search::expand::{ENTITY_EXPANSION_SCORE, named_entities};
+use crate::search::plan::{Clause, Part, Target, Vocabulary, plan_filters, plan_query};
 use crate::search::{FACET_TOP, FieldBoosts, Filters, SearchRequest, SortOrder};
 use crate::snippet::HighlightTerms;
 
@@ -71,12 +75,34 @@ pub struct Translation {
     pub highlight: HighlightTerms,
 }
 
-/// Turns query nodes into Quickwit query-string clauses.
-struct Translator<'a> {
+/// Entity names as the lists know them: Quickwit's index has no local vocabulary to resolve
+/// a part of a name against, so a name means the entity the lists give it, or itself.
+struct ListVocabulary<'a> {
     extractor: &'a EntityExtractor,
-    boosts: FieldBoosts,
-    analysers: Analysers,
-    highlight: HighlightTerms,
+}
+
+impl Vocabulary for ListVocabulary<'_> {
+    fn entity_keys(&self, name: &str, strict: bool) -> Result<Vec<String>, IndexError> {
+        // `=NAME` (the entity of that name alone) is what a name means here anyway.
+        let (_, typed) = crate::entity_names::split_exact(name);
+        let key = Analysers::default().fold(&self.extractor.resolve(typed).name);
+        if key.is_empty() {
+            return Err(match strict {
+                true => IndexError::Filter(format!("--entity `{typed}` is empty")),
+                false => IndexError::Query("`entity:` needs a value".to_string()),
+            });
+        }
+        Ok(vec![key])
+    }
+}
+
+/// A planning error as a translation error.
+fn refused(error: IndexError) -> TranslateError {
+    match error {
+        IndexError::Query(message) => TranslateError::Query(message),
+        IndexError::Filter(message) => TranslateError::Filter(message),
+        other => TranslateError::Query(other.to_string()),
+    }
 }
 
 /// A value in double quotes, with `"` and `\` escaped: safe for any raw-field value.
@@ -93,35 +119,24 @@ pub fn quoted(value: &str) -> String {
     out
 }
 
-/// The `_stems` fields a word searches, with their weights. A plain word searches the whole
-/// passage (`all_stems`, the local `all`: BM25 over it is the local BM25F), plus the title and
-/// the heading alone where the `FieldBoosts` weigh them extra, as locally.
-fn stem_fields(field: Option<FieldName>, boosts: FieldBoosts) -> Vec<(&'static str, f32)> {
-    match field {
-        None => {
-            let mut targets = vec![(field::ALL_STEMS, 1.0)];
-            for (name, weight) in [
-                (field::TITLE_STEMS, boosts.title),
-                (field::SECTION_STEMS, boosts.section),
-            ] {
-                if weight > 0.0 {
-                    targets.push((name, weight));
-                }
-            }
-            targets
-        }
-        Some(FieldName::Title) => vec![(field::TITLE_STEMS, 1.0)],
-        Some(FieldName::Section) => vec![(field::SECTION_STEMS, 1.0)],
-        _ => vec![(field::TEXT_STEMS, 1.0)],
+/// The `_stems` field of a part of the passage: a plain word searches the whole passage
+/// (`all_stems`, the local `all`: BM25 over it is the local BM25F).
+fn stem_field(part: Part) -> &'static str {
+    match part {
+        Part::All => field::ALL_STEMS,
+        Part::Title => field::TITLE_STEMS,
+        Part::Section => field::SECTION_STEMS,
+        Part::Text => field::TEXT_STEMS,
     }
 }
 
 /// `field:value` for each target, boosted where the weight is not 1, any may match.
-fn any_field(targets: &[(&str, f32)], value: &str) -> String {
+fn any_field(targets: &[Target], value: &str) -> String {
     let clauses: Vec<String> = targets
         .iter()
-        .map(|(name, boost)| {
-            if (*boost - 1.0).abs() < f32::EPSILON {
+        .map(|target| {
+            let (name, boost) = (stem_field(target.part), target.weight);
+            if (boost - 1.0).abs() < f32::EPSILON {
                 format!("{name}:{value}")
             } else {
                 format!("{name}:{value}^{boost}")
@@ -164,189 +179,86 @@ fn bool_clause(parts: Vec<(Occur, String)>) -> Option<String> {
     Some(format!("({})", joined.join(" ")))
 }
 
-impl Translator<'_> {
-    fn node(&mut self, node: &Node, negated: bool) -> Result<Option<String>, TranslateError> {
-        match node {
-            Node::Term {
-                field,
-                text,
-                fuzzy,
-                prefix,
-            } => self.term(*field, text, *fuzzy, *prefix, negated),
-            Node::Phrase { field, text, slop } => self.phrase(*field, text, *slop, negated),
-            Node::Range {
-                field,
-                lower,
-                upper,
-            } => self.range(*field, lower, upper).map(Some),
-            Node::Bool(clauses) => {
-                let mut parts = Vec::with_capacity(clauses.len());
-                for (occur, child) in clauses {
-                    let child_negated = negated ^ (*occur == Occur::MustNot);
-                    if let Some(part) = self.node(child, child_negated)? {
-                        parts.push((*occur, part));
-                    }
+/// A plan's clause in Quickwit's query language. Features Quickwit cannot express (fuzzy
+/// words) are refused.
+fn emit(clause: &Clause) -> Result<String, TranslateError> {
+    Ok(match clause {
+        Clause::Words {
+            targets,
+            tokens,
+            slop,
+        } => match tokens.as_slice() {
+            [(_, stem)] => any_field(targets, stem),
+            // The stems were sent joined by single spaces, so the phrase is the stems joined
+            // by spaces too (stop words are gone on both sides).
+            _ => {
+                let stems: Vec<&str> = tokens.iter().map(|(_, stem)| stem.as_str()).collect();
+                let mut phrase = quoted(&stems.join(" "));
+                if *slop > 0 {
+                    phrase.push_str(&format!("~{slop}"));
                 }
-                Ok(bool_clause(parts))
+                any_field(targets, &phrase)
             }
-        }
-    }
-
-    fn keyword(&mut self, field: FieldName, text: &str) -> Result<String, TranslateError> {
-        let (name, key) = match field {
-            FieldName::Entity => {
-                let entity = self
-                    .extractor
-                    .resolve(crate::entity_names::split_exact(text).1);
-                (field::ENTITIES, self.analysers.fold(&entity.name))
-            }
-            _ => (field::CATEGORY, self.analysers.fold(text)),
-        };
-        if key.is_empty() {
-            return Err(TranslateError::Query(format!(
-                "`{}:` needs a value",
-                field.as_str()
-            )));
-        }
-        Ok(format!("{name}:{}", quoted(&key)))
-    }
-
-    fn term(
-        &mut self,
-        field: Option<FieldName>,
-        text: &str,
-        fuzzy: Option<u8>,
-        prefix: bool,
-        negated: bool,
-    ) -> Result<Option<String>, TranslateError> {
-        match field {
-            Some(name @ (FieldName::Entity | FieldName::Category)) => {
-                return self.keyword(name, text).map(Some);
-            }
-            Some(FieldName::Date) => return self.date_value(text).map(Some),
-            _ => {}
-        }
-        if fuzzy.is_some_and(|distance| distance > 0) {
-            return Err(TranslateError::Unsupported(format!(
-                "fuzzy matching (`{text}~{}`)",
-                fuzzy.unwrap_or_default()
-            )));
-        }
-        let targets = stem_fields(field, self.boosts);
-        if prefix {
+        },
+        Clause::Prefix {
+            targets, folded, ..
+        } => {
             // Stems cannot be prefix-matched reliably, so the folded word is used as typed.
-            let folded: String = self.analysers.fold(text).split_whitespace().collect();
-            if folded.is_empty() || !folded.chars().all(|c| c.is_alphanumeric()) {
+            if !folded.chars().all(|c| c.is_alphanumeric()) {
                 return Err(TranslateError::Query(format!(
-                    "`{text}*` needs letters or digits before `*`"
+                    "`{folded}*` needs letters or digits before `*`"
                 )));
             }
-            return Ok(Some(any_field(&targets, &format!("{folded}*"))));
+            any_field(targets, &format!("{folded}*"))
         }
-        let stems = self.analysers.stems(text);
-        match stems.len() {
-            0 => Ok(None),
-            1 => {
-                if !negated {
-                    self.highlight.terms.insert(stems[0].clone());
-                }
-                Ok(Some(any_field(&targets, &stems[0])))
-            }
-            // A word the analyser splits ("U.S.") is matched as a phrase, as locally.
-            _ => Ok(Some(self.phrase_of(&targets, stems, 0, negated))),
-        }
-    }
-
-    fn phrase(
-        &mut self,
-        field: Option<FieldName>,
-        text: &str,
-        slop: u32,
-        negated: bool,
-    ) -> Result<Option<String>, TranslateError> {
-        if let Some(FieldName::Entity | FieldName::Category | FieldName::Date) = field {
-            return self.term(field, text, None, false, negated);
-        }
-        let targets = stem_fields(field, self.boosts);
-        let stems = self.analysers.stems(text);
-        Ok(match stems.len() {
-            0 => None,
-            1 => {
-                if !negated {
-                    self.highlight.terms.insert(stems[0].clone());
-                }
-                Some(any_field(&targets, &stems[0]))
-            }
-            _ => Some(self.phrase_of(&targets, stems, slop, negated)),
-        })
-    }
-
-    /// Stems in a row on each target field. They were sent joined by single spaces, so the
-    /// phrase is the stems joined by spaces too (stop words are gone on both sides).
-    fn phrase_of(
-        &mut self,
-        targets: &[(&str, f32)],
-        stems: Vec<String>,
-        slop: u32,
-        negated: bool,
-    ) -> String {
-        let mut phrase = quoted(&stems.join(" "));
-        if slop > 0 {
-            phrase.push_str(&format!("~{slop}"));
-        }
-        if !negated {
-            self.highlight
-                .phrases
-                .push(stems.into_iter().enumerate().collect());
-        }
-        any_field(targets, &phrase)
-    }
-
-    /// `date:2024`, `date:2024-03` or `date:2024-03-28`: the whole year, month or day.
-    fn date_value(&mut self, text: &str) -> Result<String, TranslateError> {
-        let (lower, upper) = query::date_value_range(text).map_err(TranslateError::Query)?;
-        self.range(FieldName::Date, &lower, &upper)
-    }
-
-    fn range(
-        &mut self,
-        field: FieldName,
-        lower: &RangeEnd,
-        upper: &RangeEnd,
-    ) -> Result<String, TranslateError> {
-        if field != FieldName::Date {
-            return Err(TranslateError::Query(format!(
-                "ranges work on `date:` only, not on `{}:`",
-                field.as_str()
+        Clause::Fuzzy {
+            folded, distance, ..
+        } => {
+            return Err(TranslateError::Unsupported(format!(
+                "fuzzy matching (`{folded}~{distance}`)"
             )));
         }
-        let bound = |end: &RangeEnd, day_end| -> Result<String, TranslateError> {
-            let text = match end {
-                RangeEnd::Unbounded => return Ok("*".to_string()),
-                RangeEnd::Included(text) | RangeEnd::Excluded(text) => text,
-            };
-            crate::config::parse_date_arg(text, day_end, chrono::Utc::now())
-                .map(format_date)
-                .map_err(|_| {
-                    TranslateError::Query(format!(
-                        "`{text}` in a date range is not a date (use YYYY-MM-DD)"
-                    ))
+        Clause::Entities(keys) => {
+            let parts: Vec<(Occur, String)> = keys
+                .iter()
+                .map(|key| {
+                    (
+                        Occur::Should,
+                        format!("{}:{}", field::ENTITIES, quoted(key)),
+                    )
                 })
-        };
-        let open = if matches!(lower, RangeEnd::Excluded(_)) {
-            '{'
-        } else {
-            '['
-        };
-        let close = if matches!(upper, RangeEnd::Excluded(_)) {
-            '}'
-        } else {
-            ']'
-        };
-        let lower = bound(lower, crate::config::DayEnd::Start)?;
-        let upper = bound(upper, crate::config::DayEnd::End)?;
-        Ok(format!("{}:{open}{lower} TO {upper}{close}", field::DATE))
-    }
+                .collect();
+            match parts.len() {
+                1 => parts
+                    .into_iter()
+                    .next()
+                    .map(|(_, part)| part)
+                    .unwrap_or_default(),
+                _ => bool_clause(parts).unwrap_or_default(),
+            }
+        }
+        Clause::Category(key) => format!("{}:{}", field::CATEGORY, quoted(key)),
+        Clause::Dates { lower, upper } => {
+            let (open, lower) = match lower {
+                Bound::Unbounded => ('[', "*".to_string()),
+                Bound::Included(date) => ('[', format_date(*date)),
+                Bound::Excluded(date) => ('{', format_date(*date)),
+            };
+            let (close, upper) = match upper {
+                Bound::Unbounded => (']', "*".to_string()),
+                Bound::Included(date) => (']', format_date(*date)),
+                Bound::Excluded(date) => ('}', format_date(*date)),
+            };
+            format!("{}:{open}{lower} TO {upper}{close}", field::DATE)
+        }
+        Clause::Bool(clauses) => {
+            let mut parts = Vec::with_capacity(clauses.len());
+            for (occur, child) in clauses {
+                parts.push((*occur, emit(child)?));
+            }
+            bool_clause(parts).unwrap_or_default()
+        }
+    })
 }
 
 /// The low-weighted clauses on the entity field for the entities the query's plain words name
@@ -389,20 +301,10 @@ pub fn translate_query(
     };
     let node = query::parse(text, default_occur)
         .map_err(|error| TranslateError::Query(error.to_string()))?;
-    let mut translator = Translator {
-        extractor,
-        boosts,
-        analysers: Analysers::default(),
-        highlight: HighlightTerms::default(),
-    };
-    let Some(query) = translator.node(&node, false)? else {
-        return Err(TranslateError::Query(
-            "the query has no searchable words (stop words such as `the` and punctuation are not indexed)".to_string(),
-        ));
-    };
+    let plan = plan_query(&node, boosts, &ListVocabulary { extractor }).map_err(refused)?;
     Ok(Translation {
-        query,
-        highlight: translator.highlight,
+        query: emit(&plan.root)?,
+        highlight: plan.highlight,
     })
 }
 
@@ -422,56 +324,13 @@ pub fn translate_filters(
     filters: &Filters,
     extractor: &EntityExtractor,
 ) -> Result<FilterClauses, TranslateError> {
-    if let (Some(since), Some(until)) = (filters.since, filters.until)
-        && since > until
-    {
-        return Err(TranslateError::Filter(format!(
-            "the start date {} is after the end date {}",
-            since.date_naive(),
-            until.date_naive()
-        )));
-    }
-    let mut analysers = Analysers::default();
-    let mut clauses = Vec::new();
-    for section in &filters.sections {
-        let stems = analysers.stems(section);
-        if stems.is_empty() {
-            return Err(TranslateError::Filter(format!(
-                "--section `{section}` has no searchable words"
-            )));
-        }
-        for stem in stems {
-            clauses.push(format!("{}:{stem}", field::SECTION_STEMS));
-        }
-    }
-    for name in &filters.entities {
-        // `=NAME` (the entity of that name alone) is what a name means here anyway.
-        let (_, name) = crate::entity_names::split_exact(name);
-        let key = analysers.fold(&extractor.resolve(name).name);
-        if key.is_empty() {
-            return Err(TranslateError::Filter(format!(
-                "--entity `{name}` is empty"
-            )));
-        }
-        clauses.push(format!("{}:{}", field::ENTITIES, quoted(&key)));
-    }
-    let categories: Vec<String> = filters
-        .categories
-        .iter()
-        .map(|category| analysers.fold(category))
-        .filter(|key| !key.is_empty())
-        .map(|key| format!("{}:{}", field::CATEGORY, quoted(&key)))
-        .collect();
-    match categories.len() {
-        0 => {}
-        1 => clauses.extend(categories),
-        _ => clauses.push(format!("({})", categories.join(" OR "))),
-    }
+    let plan = plan_filters(filters, &ListVocabulary { extractor }).map_err(refused)?;
+    let clauses = plan.clauses.iter().map(emit).collect::<Result<_, _>>()?;
     Ok(FilterClauses {
         clauses,
-        start_timestamp: filters.since.map(|date| date.timestamp()),
+        start_timestamp: plan.since.map(|date| date.timestamp()),
         // `--until` includes its last second; Quickwit's end bound excludes it.
-        end_timestamp: filters.until.map(|date| date.timestamp() + 1),
+        end_timestamp: plan.until.map(|date| date.timestamp() + 1),
     })
 }
 
