@@ -21,6 +21,8 @@
 //! `NEWSDEX_OVERHEAD_CORPUS=PATH`, with `NEWSDEX_PAIRED_ONLY=1` and `NEWSDEX_PAIRS=N` for the
 //! paired measurement alone.
 
+newsdex::use_mimalloc!();
+
 mod paired;
 
 use std::path::Path;

@@ -1,6 +1,8 @@
 //! Criterion bench of index throughput (bytes of corpus a second): the bundled `corpus/` folder
 //! and a larger corpus synthesised in-process. It does not measure queries (see query_latency).
 
+newsdex::use_mimalloc!();
+
 mod common;
 
 use std::path::Path;

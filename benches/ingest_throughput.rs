@@ -14,6 +14,8 @@
 //!
 //! Run: `NEWSDEX_REUTERS=../shared/corpora/reuters21578/reuters21578.jsonl cargo bench --bench ingest_throughput`
 
+newsdex::use_mimalloc!();
+
 mod paired;
 
 use std::io::BufRead;

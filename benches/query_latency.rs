@@ -2,6 +2,8 @@
 //! of a synthesised corpus built in a temporary folder. Each iteration is one whole
 //! `Searcher::search` (top 10, stored fields, snippets); `newsdex bench` splits search from fetch.
 
+newsdex::use_mimalloc!();
+
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -5,6 +5,8 @@
 //!
 //! cargo run --release --example compare -- --corpus DIR --index DIR [--queries FILE]
 
+newsdex::use_mimalloc!();
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -5,6 +5,8 @@
 //! `--lists-only` runs the built-in lists without the tagger: what the names that no list holds
 //! cost.
 
+newsdex::use_mimalloc!();
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;

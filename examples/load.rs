@@ -15,6 +15,8 @@
 //! draws a query by popularity: rank r is asked with probability ~ 1/r^S (`--zipf`, default
 //! 1.0, as in search logs; 0 draws uniformly).
 
+newsdex::use_mimalloc!();
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -23,6 +23,8 @@
 //! city or region, or the successor of an extracted historical state (so `west-germany` is
 //! recalled by "West German" and by "German").
 
+newsdex::use_mimalloc!();
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

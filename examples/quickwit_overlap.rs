@@ -15,6 +15,8 @@
 //!     --index /tmp/r3k-index --session ../shared/quickwit/newsdex-session
 //! ```
 
+newsdex::use_mimalloc!();
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 

@@ -17,6 +17,8 @@
 //! training, not after. Never train on the sets the quality harness measures: CoNLL eng.testb,
 //! GMB test (and GMB dev, kept for tuning), Wikigold unless it is no longer reported as unseen.
 
+newsdex::use_mimalloc!();
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -4,15 +4,25 @@
 //! `path -> ingest -> Article -> passage -> Passage -> extract -> index -> search -> Hit -> render`.
 //! See ARCHITECTURE.md for the code map and the invariants.
 
-/// Every program on this crate (the binary, its benches and tests) allocates with mimalloc: an
-/// index build makes and drops millions of small strings on several threads, and glibc's
-/// `malloc` and `free` took about a quarter of the reading threads' CPU time in a build of
-/// Reuters-21578 (`perf record`); with mimalloc the whole build is about 15% faster. It is built
-/// without transparent huge pages (`no_thp`), whose zeroing cost a one-shot search 2 ms. A
-/// program that embeds the library with its own allocator turns the `mimalloc` feature off.
+/// Makes mimalloc the program's global allocator (with the `mimalloc` feature, on by default).
+/// The library sets none, so a program that embeds it keeps its own; the binary, the benches
+/// and the measuring examples call this. An index build makes and drops millions of small
+/// strings on several threads, and glibc's `malloc` and `free` took about a quarter of the
+/// reading threads' CPU time in a build of Reuters-21578 (`perf record`); with mimalloc the
+/// whole build is about 15% faster. It is built without transparent huge pages (`no_thp`),
+/// whose zeroing cost a one-shot search 2 ms.
+#[macro_export]
+macro_rules! use_mimalloc {
+    () => {
+        #[cfg(feature = "mimalloc")]
+        #[global_allocator]
+        static ALLOCATOR: $crate::mimalloc::MiMalloc = $crate::mimalloc::MiMalloc;
+    };
+}
+
 #[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[doc(hidden)]
+pub use mimalloc;
 
 pub mod backend;
 pub mod bench;

@@ -1,6 +1,8 @@
 //! The newsdex binary: parse the command line, run the command, print an error once, and say
 //! how it went in the exit status (0 done, 1 done with files skipped or nothing found, 2 error).
 
+newsdex::use_mimalloc!();
+
 use std::process::ExitCode;
 
 use clap::Parser;

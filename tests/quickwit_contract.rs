@@ -4,9 +4,13 @@
 //! `cargo test --test quickwit_contract -- --include-ignored`, and they FAIL when the folder is
 //! missing. Nothing here needs a network beyond 127.0.0.1.
 
+#[path = "support/replay.rs"]
+mod replay;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::replay::{Canned, ReplayServer, Route};
 use chrono::{TimeZone, Utc};
 use newsdex::backend::quickwit::QuickwitBackend;
 use newsdex::backend::quickwit::client::{
@@ -14,7 +18,6 @@ use newsdex::backend::quickwit::client::{
     SearchResponse,
 };
 use newsdex::backend::quickwit::mapping::{self, DEFAULT_INDEX_ID};
-use newsdex::backend::quickwit::replay::{Canned, ReplayServer, Route};
 use newsdex::backend::quickwit::translate::{delete_articles, entity_count_body, search_body};
 use newsdex::backend::quickwit::upload::{self, UploadOptions, delete_by_path};
 use newsdex::backend::{BackendError, SearchBackend};

@@ -11,6 +11,9 @@ mod incremental;
 mod quickwit;
 mod serve;
 
+#[path = "../support/replay.rs"]
+mod replay;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

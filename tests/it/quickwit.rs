@@ -3,7 +3,7 @@
 
 use std::process::Output;
 
-use newsdex::backend::quickwit::replay::{Canned, ReplayServer, Route, passage_hit};
+use crate::replay::{Canned, ReplayServer, Route, passage_hit};
 use serde_json::json;
 
 use crate::{TestEnv, stderr};

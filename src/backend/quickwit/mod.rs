@@ -7,7 +7,11 @@ pub mod client;
 pub mod document;
 pub mod export;
 pub mod mapping;
-pub mod replay;
+/// The canned HTTP server the tests answer Quickwit's requests with: test-only code, kept with
+/// the integration tests.
+#[cfg(test)]
+#[path = "../../../tests/support/replay.rs"]
+pub(crate) mod replay;
 pub mod translate;
 pub mod upload;
 

@@ -1,7 +1,10 @@
-//! Replay server: a tiny HTTP/1.1 server on 127.0.0.1 that answers each request with canned
+//! Replay server (test-only code, included by path in the unit and integration tests): a tiny HTTP/1.1 server on 127.0.0.1 that answers each request with canned
 //! responses (recorded Quickwit answers, or made-up faults) and remembers what it was sent.
 //! For tests of the transport and of the Quickwit backend; not a Quickwit emulator (it never
 //! looks at a query).
+
+// Each test program that includes it uses a part of it.
+#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
