@@ -40,6 +40,15 @@ pub struct Manifest {
     pub files: BTreeMap<String, FileEntry>,
 }
 
+/// Why the bytes of a manifest file are not a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnpackError {
+    #[error("not lz4-compressed: {0}")]
+    Compression(String),
+    #[error("not a manifest: {0}")]
+    Json(String),
+}
+
 impl Manifest {
     /// Every acronym definition of every file, for `AcronymTable::from_pairs`.
     pub fn acronym_pairs(&self) -> impl Iterator<Item = &AcronymPair> {
@@ -93,9 +102,10 @@ impl Manifest {
     }
 
     /// The manifest that `pack` made these bytes from.
-    pub fn unpack(bytes: &[u8]) -> Result<Manifest, String> {
-        let json = lz4_flex::decompress_size_prepended(bytes).map_err(|error| error.to_string())?;
-        serde_json::from_slice(&json).map_err(|error| error.to_string())
+    pub fn unpack(bytes: &[u8]) -> Result<Manifest, UnpackError> {
+        let json = lz4_flex::decompress_size_prepended(bytes)
+            .map_err(|error| UnpackError::Compression(error.to_string()))?;
+        serde_json::from_slice(&json).map_err(|error| UnpackError::Json(error.to_string()))
     }
 }
 

@@ -123,12 +123,17 @@ pub fn build_schema() -> (Schema, Fields) {
     (builder.build(), fields)
 }
 
+/// A field newsdex needs that an index's schema lacks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the index has no field `{0}`")]
+pub struct MissingField(pub String);
+
 /// Takes the handles from an opened index's schema, failing with the name of a missing field.
-pub fn fields_of(schema: &Schema) -> Result<Fields, String> {
+pub fn fields_of(schema: &Schema) -> Result<Fields, MissingField> {
     let field = |name: &str| {
         schema
             .get_field(name)
-            .map_err(|_| format!("the index has no field `{name}`"))
+            .map_err(|_| MissingField(name.to_string()))
     };
     Ok(Fields {
         article_id: field("article_id")?,
@@ -638,7 +643,7 @@ mod tests {
     fn fields_of_names_a_missing_field() {
         let schema = Schema::builder().build();
         assert_eq!(
-            fields_of(&schema).unwrap_err(),
+            fields_of(&schema).unwrap_err().to_string(),
             "the index has no field `article_id`"
         );
     }

@@ -125,8 +125,8 @@ impl AcronymTable {
     }
 
     /// The table that `pack` made these bytes from.
-    pub fn unpack(bytes: &[u8]) -> Result<AcronymTable, String> {
-        let stored: Stored = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
+    pub fn unpack(bytes: &[u8]) -> Result<AcronymTable, serde_json::Error> {
+        let stored: Stored = serde_json::from_slice(bytes)?;
         Ok(AcronymTable {
             pairs: stored.acronyms.into_iter().collect(),
         })

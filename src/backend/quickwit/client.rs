@@ -44,6 +44,29 @@ pub enum QuickwitError {
     },
     #[error("unexpected answer from Quickwit at {url}: {reason}")]
     Decode { url: String, reason: String },
+    #[error("unexpected answer from Quickwit at {url}: {source}")]
+    Answer {
+        url: String,
+        #[source]
+        source: AnswerError,
+    },
+}
+
+/// What makes a Quickwit answer unusable to newsdex.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("the search failed on {failed} of the index's splits: {first}")]
+    SplitsFailed { failed: u64, first: String },
+    #[error("the search failed on some splits: {0}")]
+    SomeSplitsFailed(String),
+    #[error("the search timed out on the server")]
+    TimedOut,
+    #[error("a hit carries no score (was it sorted by `_score`?)")]
+    NoScore,
+    #[error("a hit is not a newsdex passage: {0}")]
+    NotAPassage(String),
+    #[error("aggregation `{name}`: {reason}")]
+    Aggregation { name: String, reason: String },
 }
 
 /// How the client connects and retries.

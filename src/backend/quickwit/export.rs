@@ -42,7 +42,7 @@ pub enum ExportError {
     #[error(transparent)]
     Ingest(#[from] IngestError),
     #[error("invalid index id: {0}")]
-    IndexId(String),
+    IndexId(#[from] super::mapping::BadIndexId),
     #[error("cannot write `{path}`: {source}", path = .path.display())]
     Write {
         path: PathBuf,

@@ -194,8 +194,15 @@ pub fn to_yaml(config: &IndexConfig) -> String {
     serde_yaml_ng::to_string(config).expect("an index config serialises to YAML")
 }
 
+/// An index id Quickwit would refuse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a Quickwit index id: 3 to 255 letters, digits, `-`, `_` or `.`, starting with a letter"
+)]
+pub struct BadIndexId(pub String);
+
 /// Checks an index id the way Quickwit does, so that a bad one fails before any request.
-pub fn check_index_id(index_id: &str) -> Result<(), String> {
+pub fn check_index_id(index_id: &str) -> Result<(), BadIndexId> {
     let mut chars = index_id.chars();
     let valid_first = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
     let valid_rest = index_id
@@ -204,9 +211,7 @@ pub fn check_index_id(index_id: &str) -> Result<(), String> {
     if valid_first && valid_rest && (3..=255).contains(&index_id.len()) {
         Ok(())
     } else {
-        Err(format!(
-            "`{index_id}` is not a Quickwit index id: 3 to 255 letters, digits, `-`, `_` or `.`, starting with a letter"
-        ))
+        Err(BadIndexId(index_id.to_string()))
     }
 }
 

@@ -31,7 +31,7 @@ use crate::search::{
 };
 use crate::snippet::HighlightTerms;
 
-use self::client::{ElasticResponse, QuickwitClient, QuickwitError, SearchResponse};
+use self::client::{AnswerError, ElasticResponse, QuickwitClient, QuickwitError, SearchResponse};
 use self::document::StoredPassage;
 use self::translate::{
     AGG_CATEGORIES, AGG_ENTITIES, AGG_MONTHS, MAX_HITS, SearchBody, elastic_body,
@@ -101,9 +101,9 @@ impl QuickwitBackend {
             self.client.elastic_path(&self.index_id)
         );
         let response = self.client.elastic_search(&self.index_id, &body)?;
-        let decode_error = |reason| QuickwitError::Decode {
+        let decode_error = |reason: AnswerError| QuickwitError::Answer {
             url: url.clone(),
-            reason,
+            source: reason,
         };
         let mut passages = scored_passages(response.clone()).map_err(decode_error)?;
         if let Some(half_life) = request.recency_half_life {
@@ -130,9 +130,7 @@ impl QuickwitBackend {
             native.max_hits = 0;
             let response = self.client.search(&self.index_id, &native)?;
             if let Some(error) = response.errors.first() {
-                return Err(
-                    decode_error(format!("the search failed on some splits: {error}")).into(),
-                );
+                return Err(decode_error(AnswerError::SomeSplitsFailed(error.to_string())).into());
             }
             fetched.num_hits = Some(response.num_hits);
             fetched.counted = true;
@@ -146,9 +144,9 @@ impl QuickwitBackend {
         let (body, highlight) = search_body(request, &self.extractor)?;
         let response = self.client.search(&self.index_id, &body)?;
         let fetched =
-            fetched_from_native(&body, response).map_err(|reason| QuickwitError::Decode {
+            fetched_from_native(&body, response).map_err(|reason| QuickwitError::Answer {
                 url: self.search_url(),
-                reason,
+                source: reason,
             })?;
         Ok((fetched, highlight))
     }
@@ -163,9 +161,9 @@ impl SearchBackend for QuickwitBackend {
         };
         let search_time = started.elapsed();
         let mut results = results_from_fetched(request, &highlight, fetched).map_err(|reason| {
-            QuickwitError::Decode {
+            QuickwitError::Answer {
                 url: self.search_url(),
-                reason,
+                source: reason,
             }
         })?;
         results.fetch_time = started.elapsed().saturating_sub(search_time);
@@ -188,9 +186,9 @@ impl SearchBackend for QuickwitBackend {
                 facets_from_aggregations(fetched.num_hits.unwrap_or(0), &aggregations)
             })
             .map_err(|reason| {
-                QuickwitError::Decode {
+                QuickwitError::Answer {
                     url: self.search_url(),
-                    reason,
+                    source: reason,
                 }
                 .into()
             })
@@ -204,12 +202,12 @@ impl SearchBackend for QuickwitBackend {
     ) -> Result<EntityCounts, BackendError> {
         let body = entity_count_body(query, &self.extractor, top)?;
         let response = self.client.search(&self.index_id, &body)?;
-        let decode_error = |reason| QuickwitError::Decode {
+        let decode_error = |source: AnswerError| QuickwitError::Answer {
             url: format!("{}/api/v1/{}/search", self.client.base_url(), self.index_id),
-            reason,
+            source,
         };
         if let Some(error) = response.errors.first() {
-            return Err(decode_error(format!("the search failed on some splits: {error}")).into());
+            return Err(decode_error(AnswerError::SomeSplitsFailed(error.to_string())).into());
         }
         let aggregations = response.aggregations.unwrap_or_default();
         let (labels, labels_left_out) =
@@ -239,36 +237,35 @@ impl SearchBackend for QuickwitBackend {
 
 /// The stored passages of an Elasticsearch-compatible answer with their scores, best first
 /// (equal scores by article id, then passage ordinal, as locally).
-pub fn scored_passages(response: ElasticResponse) -> Result<Vec<(StoredPassage, f32)>, String> {
+pub fn scored_passages(
+    response: ElasticResponse,
+) -> Result<Vec<(StoredPassage, f32)>, AnswerError> {
     if let Some(shards) = &response.shards
         && shards.failed > 0
     {
-        return Err(format!(
-            "the search failed on {} of the index's splits: {}",
-            shards.failed,
-            shards
+        return Err(AnswerError::SplitsFailed {
+            failed: shards.failed,
+            first: shards
                 .failures
                 .first()
                 .map(ToString::to_string)
-                .unwrap_or_default()
-        ));
+                .unwrap_or_default(),
+        });
     }
     if response.timed_out {
-        return Err("the search timed out on the server".to_string());
+        return Err(AnswerError::TimedOut);
     }
     let mut passages = response
         .hits
         .hits
         .into_iter()
         .map(|hit| {
-            let score = hit
-                .score()
-                .ok_or_else(|| "a hit carries no score (was it sorted by `_score`?)".to_string())?;
+            let score = hit.score().ok_or(AnswerError::NoScore)?;
             let passage = serde_json::from_value::<StoredPassage>(hit.source)
-                .map_err(|error| format!("a hit is not a newsdex passage: {error}"))?;
+                .map_err(|error| AnswerError::NotAPassage(error.to_string()))?;
             Ok((passage, score))
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, AnswerError>>()?;
     sort_by_score(&mut passages);
     Ok(passages)
 }
@@ -299,16 +296,19 @@ pub fn decay_by_recency(
 
 /// Reads a native search answer: passages in Quickwit's order (no scores), its count and
 /// aggregations.
-pub fn fetched_from_native(body: &SearchBody, response: SearchResponse) -> Result<Fetched, String> {
+pub fn fetched_from_native(
+    body: &SearchBody,
+    response: SearchResponse,
+) -> Result<Fetched, AnswerError> {
     if let Some(error) = response.errors.first() {
-        return Err(format!("the search failed on some splits: {error}"));
+        return Err(AnswerError::SomeSplitsFailed(error.to_string()));
     }
     let passages = response
         .hits
         .into_iter()
         .map(|hit| serde_json::from_value::<StoredPassage>(hit).map(|passage| (passage, 0.0)))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| format!("a hit is not a newsdex passage: {error}"))?;
+        .map_err(|error| AnswerError::NotAPassage(error.to_string()))?;
     Ok(Fetched {
         passages,
         num_hits: Some(response.num_hits),
@@ -328,7 +328,7 @@ pub fn results_from_fetched(
     request: &SearchRequest,
     highlight: &HighlightTerms,
     fetched: Fetched,
-) -> Result<SearchResults, String> {
+) -> Result<SearchResults, AnswerError> {
     let n_fetched = fetched.passages.len();
     let mut per_article: HashMap<String, usize> = HashMap::new();
     let mut kept: Vec<(StoredPassage, f32)> = Vec::new();
@@ -413,17 +413,21 @@ struct Bucket {
 fn aggregation(
     aggregations: &serde_json::Value,
     name: &str,
-) -> Result<Option<BucketAggregation>, String> {
+) -> Result<Option<BucketAggregation>, AnswerError> {
     aggregations
         .get(name)
         .map(|value| {
-            serde_json::from_value::<BucketAggregation>(value.clone())
-                .map_err(|error| format!("aggregation `{name}`: {error}"))
+            serde_json::from_value::<BucketAggregation>(value.clone()).map_err(|error| {
+                AnswerError::Aggregation {
+                    name: name.to_string(),
+                    reason: error.to_string(),
+                }
+            })
         })
         .transpose()
 }
 
-fn buckets(aggregations: &serde_json::Value, name: &str) -> Result<Vec<Bucket>, String> {
+fn buckets(aggregations: &serde_json::Value, name: &str) -> Result<Vec<Bucket>, AnswerError> {
     Ok(aggregation(aggregations, name)?
         .map(|aggregation| aggregation.buckets)
         .unwrap_or_default())
@@ -443,7 +447,7 @@ fn bucket_entity(bucket: &Bucket) -> Option<Entity> {
 /// passages that mention it, and whether Quickwit left rarer labels out of its answer.
 pub fn entity_labels_from_aggregations(
     aggregations: &serde_json::Value,
-) -> Result<(Vec<(Entity, u64)>, bool), String> {
+) -> Result<(Vec<(Entity, u64)>, bool), AnswerError> {
     let Some(labels) = aggregation(aggregations, AGG_ENTITIES)? else {
         return Ok((Vec::new(), false));
     };
@@ -461,7 +465,7 @@ pub fn entity_labels_from_aggregations(
 pub fn facets_from_aggregations(
     total: u64,
     aggregations: &serde_json::Value,
-) -> Result<Facets, String> {
+) -> Result<Facets, AnswerError> {
     let mut entities: Vec<EntityCount> = buckets(aggregations, AGG_ENTITIES)?
         .into_iter()
         .filter_map(|bucket| {
@@ -494,9 +498,16 @@ pub fn facets_from_aggregations(
         let millis = bucket
             .key
             .as_f64()
-            .ok_or_else(|| format!("a `{AGG_MONTHS}` bucket key is not a number"))?;
-        let start = DateTime::from_timestamp_millis(millis as i64)
-            .ok_or_else(|| format!("a `{AGG_MONTHS}` bucket starts at an impossible date"))?;
+            .ok_or_else(|| AnswerError::Aggregation {
+                name: AGG_MONTHS.to_string(),
+                reason: "a bucket key is not a number".to_string(),
+            })?;
+        let start = DateTime::from_timestamp_millis(millis as i64).ok_or_else(|| {
+            AnswerError::Aggregation {
+                name: AGG_MONTHS.to_string(),
+                reason: "a bucket starts at an impossible date".to_string(),
+            }
+        })?;
         *months.entry(start.format("%Y-%m").to_string()).or_default() += bucket.doc_count;
     }
     Ok(Facets {

@@ -132,7 +132,7 @@ pub enum UploadError {
     #[error(transparent)]
     Quickwit(#[from] QuickwitError),
     #[error("invalid index id: {0}")]
-    IndexId(String),
+    IndexId(#[from] super::mapping::BadIndexId),
     #[error(
         "the Quickwit index `{index_id}` was not made by this newsdex (fields missing: {missing}): rebuild it with --rebuild"
     )]
