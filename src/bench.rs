@@ -18,11 +18,12 @@ use tantivy::schema::Value;
 use tantivy::{DocAddress, TantivyDocument, Term};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::analysis::analyse;
+use crate::analysis::english_analyzer;
 use crate::backend::{BackendError, SearchBackend};
 use crate::error::IndexError;
 use crate::facets::parse_entity_label;
-use crate::schema::english_analyzer;
-use crate::search::{Filters, SearchRequest, Searcher, analyse};
+use crate::search::{Filters, SearchRequest, Searcher};
 
 /// The kind of a benchmark query: its shape, and the filter it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -11,11 +11,12 @@ use tantivy::query::TermQuery;
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{TantivyDocument, Term};
 
+use crate::analysis::keyword_analyzer;
 use crate::error::{EntityNameProblem, IndexError};
 use crate::extract::entities::EntityExtractor;
 use crate::facets::parse_entity_label;
 use crate::model::{EntityCandidate, EntityKind};
-use crate::schema::{Fields, keyword_analyzer};
+use crate::schema::Fields;
 
 /// How many candidates or suggestions a message lists.
 const MAX_LISTED: usize = 8;

@@ -12,12 +12,10 @@ use tantivy::directory::{
 use tantivy::schema::{Schema, Value};
 use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
+use crate::analysis::{EnglishTokenizer, analyse_english_into};
 use crate::error::IndexError;
 use crate::model::{Article, Entity, Passage};
-use crate::schema::{
-    EnglishTokenizer, Fields, SCHEMA_VERSION, analyse_english_into, build_schema, fields_of,
-    register_tokenizers,
-};
+use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
 
 /// The file beside tantivy's own that records which newsdex wrote the index.
 const VERSION_FILE: &str = "newsdex.json";

@@ -24,6 +24,7 @@ macro_rules! use_mimalloc {
 #[doc(hidden)]
 pub use mimalloc;
 
+pub mod analysis;
 pub mod backend;
 pub mod bench;
 pub mod browse;

@@ -251,7 +251,7 @@ fn trim_fragment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::english_analyzer;
+    use crate::analysis::english_analyzer;
 
     fn terms(words: &[&str]) -> HighlightTerms {
         HighlightTerms {

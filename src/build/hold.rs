@@ -155,12 +155,12 @@ pub(super) fn labelled_with(
     use tantivy::collector::DocSetCollector;
     use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
     use tantivy::schema::{IndexRecordOption, Value};
-    let mut keyword = crate::schema::keyword_analyzer();
+    let mut keyword = crate::analysis::keyword_analyzer();
     let mut terms = BTreeSet::new();
     for key in changed {
-        terms.extend(crate::schema::analyse(&mut keyword, key));
+        terms.extend(crate::analysis::analyse(&mut keyword, key));
         if let Some(entity) = old.get(key) {
-            terms.extend(crate::schema::analyse(&mut keyword, &entity.name));
+            terms.extend(crate::analysis::analyse(&mut keyword, &entity.name));
         }
     }
     let fields = &handle.fields;

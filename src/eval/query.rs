@@ -8,8 +8,10 @@ use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 
-use crate::schema::{Fields, english_analyzer};
-use crate::search::{FieldBoosts, analyse};
+use crate::analysis::analyse;
+use crate::analysis::english_analyzer;
+use crate::schema::Fields;
+use crate::search::FieldBoosts;
 
 /// The analysed words of `text`, in order, repeats kept (a repeated word weighs more, as it
 /// does in the query parser).

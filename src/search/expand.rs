@@ -10,11 +10,12 @@ use tantivy::query::{
 };
 use tantivy::schema::IndexRecordOption;
 
+use crate::analysis::analyse;
+use crate::analysis::keyword_analyzer;
 use crate::extract::acronyms::is_acronym;
 use crate::extract::entities::{EntityExtractor, entity_key};
 use crate::model::Entity;
-use crate::schema::analyse;
-use crate::schema::{Fields, keyword_analyzer};
+use crate::schema::Fields;
 
 /// The most a passage gets for mentioning a query's entity in another form: below what any
 /// real match of a query word scores in practice, so such passages rank after those.

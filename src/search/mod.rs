@@ -29,7 +29,6 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
 
 use crate::error::IndexError;
 use crate::query;
-pub use crate::schema::{analyse, analyse_with_positions};
 use crate::snippet::HighlightTerms;
 use compile::{Compiler, IndexVocabulary, date_term, flatten_should};
 use expand::entity_expansion;

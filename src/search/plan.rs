@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::request::{FieldBoosts, Filters};
+use crate::analysis::{analyse, analyse_with_positions, english_analyzer, keyword_analyzer};
 use crate::error::IndexError;
 use crate::query::{FieldName, Node, Occur};
-use crate::schema::{analyse, analyse_with_positions, english_analyzer, keyword_analyzer};
 use crate::snippet::HighlightTerms;
 
 /// The part of a passage a word searches.

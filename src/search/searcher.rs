@@ -7,10 +7,10 @@ use tantivy::index::SegmentId;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{IndexReader, ReloadPolicy};
 
+use crate::analysis::english_analyzer;
 use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
 use crate::index::IndexHandle;
-use crate::schema::english_analyzer;
 
 /// A segment's article id and passage ordinal columns.
 pub(super) type KeyColumns = (

@@ -7,10 +7,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use tantivy::tokenizer::TextAnalyzer;
 
+use crate::analysis::{english_analyzer, keyword_analyzer};
 use crate::facets::parse_entity_label;
 use crate::index::TITLE_WEIGHT;
 use crate::model::{Article, Entity, EntityKind, Passage, StoredFields};
-use crate::schema::{english_analyzer, keyword_analyzer};
 
 /// One passage as Quickwit stores it. Field names match `mapping::field`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
