@@ -2,14 +2,11 @@
 //! corpus synthesised from a small Reuters-shaped fixture.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// Runs newsdex (through the harness) in a fresh temp dir; paths are absolute.
 fn newsdex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_newsdex"))
-        .args(args)
-        .env_remove("NEWSDEX_INDEX")
-        .output()
-        .expect("the newsdex binary runs")
+    crate::TestEnv::empty().run(args)
 }
 
 fn succeed(args: &[&str]) -> Output {

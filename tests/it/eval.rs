@@ -12,7 +12,7 @@
 //! q6 judged, but nothing relevant: left out of the averages.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -22,12 +22,9 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Runs newsdex (through the harness) in a fresh temp dir; paths are absolute.
 fn newsdex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_newsdex"))
-        .args(args)
-        .env_remove("NEWSDEX_INDEX")
-        .output()
-        .expect("the newsdex binary runs")
+    crate::TestEnv::empty().run(args)
 }
 
 fn eval_args(extra: &[&str]) -> Vec<String> {

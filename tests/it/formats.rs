@@ -1,99 +1,18 @@
 //! Integration tests of the input formats: the real binary builds an index from fixture folders
 //! under `tests/fixtures/formats/` (copied to a temp dir) and `search --json` is checked.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
-use crate::article_ids;
+use crate::{TestEnv, article_ids, stderr};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/formats")
-        .join(name)
+/// A temp dir holding a copy of `tests/fixtures/formats/NAME` as `corpus/`.
+fn fixture_env(name: &str) -> TestEnv {
+    TestEnv::with_fixture(&format!("formats/{name}"))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    /// A temp dir holding a copy of the fixture folder `name` as `corpus/`.
-    fn new(name: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&fixture(name), &dir.path().join("corpus"));
-        Env { dir }
-    }
-
-    fn corpus(&self) -> PathBuf {
-        self.dir.path().join("corpus")
-    }
-
-    fn index(&self) -> PathBuf {
-        self.dir.path().join("index")
-    }
-
-    fn newsdex(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_newsdex"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("NEWSDEX_INDEX")
-            .output()
-            .unwrap()
-    }
-
-    fn build(&self, extra: &[&str]) -> Output {
-        let corpus = self.corpus();
-        let index = self.index();
-        let mut args = vec![
-            "index",
-            "build",
-            corpus.to_str().unwrap(),
-            "--index",
-            index.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        self.newsdex(&args)
-    }
-
-    /// Runs `search --json` and parses one hit per line.
-    fn search(&self, query: &str, extra: &[&str]) -> Vec<Value> {
-        let index = self.index();
-        let mut args = vec![
-            "search",
-            query,
-            "--index",
-            index.to_str().unwrap(),
-            "--json",
-            "-n",
-            "50",
-        ];
-        args.extend_from_slice(extra);
-        let output = self.newsdex(&args);
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        stdout
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+/// Runs `search --json` and parses one hit per line.
+fn search(env: &TestEnv, query: &str, extra: &[&str]) -> Vec<Value> {
+    env.search_json(query, extra)
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -122,8 +41,8 @@ fn entity_names(hit: &Value) -> Vec<String> {
 
 #[test]
 fn every_format_goes_in_and_bad_records_are_reported_where_they_are() {
-    let env = Env::new("mixed");
-    let output = env.build(&[]);
+    let env = fixture_env("mixed");
+    let output = env.build();
     let errors = stderr(&output);
     // Records with errors make the build incomplete (exit 1) but do not stop it.
     assert_eq!(output.status.code(), Some(1), "{errors}");
@@ -140,7 +59,7 @@ fn every_format_goes_in_and_bad_records_are_reported_where_they_are() {
     // 3 JSON Lines records, 2 JSON, 2 CSV, 1 HTML, 1 Latin-1 JSON Lines.
     assert!(errors.contains("indexed 9 articles"), "{errors}");
 
-    let hits = env.search("cocoa", &[]);
+    let hits = search(&env, "cocoa", &[]);
     assert_eq!(article_ids(&hits), ["wire/reuters.jsonl#1"]);
     let cocoa = &hits[0];
     assert_eq!(cocoa["title"], "BAHIA COCOA REVIEW");
@@ -149,8 +68,8 @@ fn every_format_goes_in_and_bad_records_are_reported_where_they_are() {
     assert_eq!(cocoa["path"], "wire/reuters.jsonl");
 
     // The other lines of the file still went in, the malformed one did not.
-    assert!(env.search("broken", &[]).is_empty());
-    let sugar = env.search("sugar", &[]);
+    assert!(search(&env, "broken", &[]).is_empty());
+    let sugar = search(&env, "sugar", &[]);
     assert_eq!(article_ids(&sugar), ["wire/reuters.jsonl#4"]);
     assert_eq!(sugar[0]["date"], Value::Null);
     assert_eq!(
@@ -162,9 +81,9 @@ fn every_format_goes_in_and_bad_records_are_reported_where_they_are() {
 
 #[test]
 fn given_entity_labels_are_normalised_and_keep_their_kind() {
-    let env = Env::new("mixed");
-    env.build(&["--quiet"]);
-    let hits = env.search("wheat", &[]);
+    let env = fixture_env("mixed");
+    env.build_with(&["--quiet"]);
+    let hits = search(&env, "wheat", &[]);
     assert_eq!(article_ids(&hits), ["wire/reuters.jsonl#3"]);
     // No body: the story is indexed by its title.
     assert_eq!(hits[0]["passage"], "WHEAT SHIPMENTS");
@@ -178,7 +97,7 @@ fn given_entity_labels_are_normalised_and_keep_their_kind() {
         entities.contains(&"person:Hisham Nazer".to_string()),
         "{entities:?}"
     );
-    let cocoa = env.search("cocoa", &["--entity", "united states"]);
+    let cocoa = search(&env, "cocoa", &["--entity", "united states"]);
     assert_eq!(
         article_ids(&cocoa),
         ["wire/reuters.jsonl#1"],
@@ -188,12 +107,13 @@ fn given_entity_labels_are_normalised_and_keep_their_kind() {
 
 #[test]
 fn categories_are_multi_valued_and_filterable() {
-    let env = Env::new("mixed");
-    env.build(&["--quiet"]);
-    let hits = env.search("wheat OR copper OR gas", &["--category", "metals"]);
+    let env = fixture_env("mixed");
+    env.build_with(&["--quiet"]);
+    let hits = search(&env, "wheat OR copper OR gas", &["--category", "metals"]);
     assert_eq!(article_ids(&hits), ["web/export.json#a2"]);
     assert_eq!(strings(&hits[0]["categories"]), ["Markets", "Metals"]);
-    let hits = env.search(
+    let hits = search(
+        &env,
         "wheat OR copper OR gas",
         &["--category", "grain", "--category", "energy"],
     );
@@ -201,30 +121,31 @@ fn categories_are_multi_valued_and_filterable() {
         article_ids(&hits),
         ["web/export.json#a1", "wire/reuters.jsonl#3"]
     );
-    let csv = env.search("shipyard", &["--category", "poland"]);
+    let csv = search(&env, "shipyard", &["--category", "poland"]);
     assert_eq!(article_ids(&csv), ["web/desk.csv#c1"]);
     assert_eq!(strings(&csv[0]["categories"]), ["labour", "poland"]);
 }
 
 #[test]
 fn json_and_csv_records_map_dates_bodies_and_ids() {
-    let env = Env::new("mixed");
-    env.build(&["--quiet"]);
-    let gas = env.search("storage", &[]);
+    let env = fixture_env("mixed");
+    env.build_with(&["--quiet"]);
+    let gas = search(&env, "storage", &[]);
     assert_eq!(article_ids(&gas), ["web/export.json#a1"]);
     assert_eq!(gas[0]["title"], "Gas prices fall in Germany");
     assert_eq!(gas[0]["date"], "2024-03-28T00:00:00Z");
     assert_eq!(gas[0]["ordinal"], 1, "a list body keeps its paragraphs");
-    let copper = env.search("copper", &[]);
+    let copper = search(&env, "copper", &[]);
     assert_eq!(copper[0]["date"], "2024-03-28T00:00:00Z", "Unix seconds");
-    let talks = env.search("talks resume", &[]);
+    let talks = search(&env, "talks resume", &[]);
     assert_eq!(article_ids(&talks), ["web/desk.csv#c1"]);
     assert_eq!(
         talks[0]["ordinal"], 1,
         "blank lines in a cell separate paragraphs"
     );
     assert_eq!(talks[0]["date"], "2024-03-28T00:00:00Z");
-    let fishing = env.search(
+    let fishing = search(
+        &env,
         "fishing",
         &["--since", "2024-03-28", "--until", "2024-03-28"],
     );
@@ -233,9 +154,9 @@ fn json_and_csv_records_map_dates_bodies_and_ids() {
 
 #[test]
 fn html_keeps_the_article_and_drops_the_boilerplate() {
-    let env = Env::new("mixed");
-    env.build(&["--quiet"]);
-    let hits = env.search("artillery", &[]);
+    let env = fixture_env("mixed");
+    env.build_with(&["--quiet"]);
+    let hits = search(&env, "artillery", &[]);
     assert_eq!(article_ids(&hits), ["web/page.html"]);
     assert_eq!(hits[0]["title"], "Shells for Kyiv");
     assert_eq!(hits[0]["section"], "Exports");
@@ -243,7 +164,7 @@ fn html_keeps_the_article_and_drops_the_boilerplate() {
     assert_eq!(strings(&hits[0]["categories"]), ["Defence"]);
     for boilerplate in ["zanzibar", "quasarnews", "xylophoneshop", "mmxxiv"] {
         assert!(
-            env.search(boilerplate, &[]).is_empty(),
+            search(&env, boilerplate, &[]).is_empty(),
             "{boilerplate} was indexed"
         );
     }
@@ -251,38 +172,38 @@ fn html_keeps_the_article_and_drops_the_boilerplate() {
 
 #[test]
 fn latin1_input_is_decoded() {
-    let env = Env::new("mixed");
-    env.build(&["--quiet"]);
-    let hits = env.search("zürich", &[]);
+    let env = fixture_env("mixed");
+    env.build_with(&["--quiet"]);
+    let hits = search(&env, "zürich", &[]);
     assert_eq!(article_ids(&hits), ["web/latin.jsonl#1"]);
     assert_eq!(hits[0]["title"], "Café society");
 }
 
 #[test]
 fn newsdex_toml_maps_fields_and_the_command_line_overrides_it() {
-    let env = Env::new("mapped");
-    let output = env.build(&[]);
+    let env = fixture_env("mapped");
+    let output = env.build();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let hits = env.search("overnight", &[]);
+    let hits = search(&env, "overnight", &[]);
     assert_eq!(article_ids(&hits), ["feed.jsonl#1"]);
     assert_eq!(hits[0]["title"], "Port reopens");
     assert_eq!(hits[0]["date"], "2024-02-01T08:00:00Z");
     assert_eq!(hits[0]["ordinal"], 1, "lede then story");
     assert_eq!(strings(&hits[0]["categories"]), ["Shipping"]);
-    let port = env.search("port", &["--entity", "croatia"]);
+    let port = search(&env, "port", &["--entity", "croatia"]);
     assert_eq!(article_ids(&port), ["feed.jsonl#1"]);
 
-    let output = env.build(&["--field", "date=published_at", "--quiet"]);
+    let output = env.build_with(&["--field", "date=published_at", "--quiet"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let hits = env.search("rail", &[]);
+    let hits = search(&env, "rail", &[]);
     assert_eq!(hits[0]["date"], "2020-01-02T00:00:00Z");
 }
 
 #[test]
 fn a_mapping_that_names_an_absent_field_fails_and_writes_nothing() {
-    let env = Env::new("mapped");
-    assert_eq!(env.build(&["--quiet"]).status.code(), Some(0));
-    let output = env.build(&["--field", "body=no_such_field"]);
+    let env = fixture_env("mapped");
+    assert_eq!(env.build_with(&["--quiet"]).status.code(), Some(0));
+    let output = env.build_with(&["--field", "body=no_such_field"]);
     let errors = stderr(&output);
     assert_eq!(output.status.code(), Some(2), "{errors}");
     assert!(
@@ -290,33 +211,36 @@ fn a_mapping_that_names_an_absent_field_fails_and_writes_nothing() {
         "{errors}"
     );
     // The index built before is untouched.
-    assert_eq!(article_ids(&env.search("overnight", &[])), ["feed.jsonl#1"]);
-    let output = env.build(&["--field", "colour=red"]);
+    assert_eq!(
+        article_ids(&search(&env, "overnight", &[])),
+        ["feed.jsonl#1"]
+    );
+    let output = env.build_with(&["--field", "colour=red"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("unknown role `colour`"));
 }
 
 #[test]
 fn format_can_be_forced_and_large_files_are_skipped() {
-    let env = Env::new("mapped");
+    let env = fixture_env("mapped");
     let feed = env.corpus().join("feed.jsonl");
     std::fs::rename(&feed, env.corpus().join("feed.txt")).unwrap();
-    let output = env.build(&["--format", "jsonl", "--quiet"]);
+    let output = env.build_with(&["--format", "jsonl", "--quiet"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(article_ids(&env.search("overnight", &[])), ["feed.txt#1"]);
+    assert_eq!(article_ids(&search(&env, "overnight", &[])), ["feed.txt#1"]);
 
-    let env = Env::new("mixed");
-    let output = env.build(&["--max-file-size", "300"]);
+    let env = fixture_env("mixed");
+    let output = env.build_with(&["--max-file-size", "300"]);
     let errors = stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{errors}");
     assert!(errors.contains("page.html: file of"), "{errors}");
     assert!(errors.contains("over the limit of 300 bytes"), "{errors}");
-    assert!(env.search("artillery", &[]).is_empty());
+    assert!(search(&env, "artillery", &[]).is_empty());
 }
 
 #[test]
 fn a_records_url_is_stored_and_shown_with_its_hits() {
-    let env = Env::new("mapped");
+    let env = fixture_env("mapped");
     let feed = env.corpus().join("feed.jsonl");
     std::fs::write(
         &feed,
@@ -328,9 +252,9 @@ fn a_records_url_is_stored_and_shown_with_its_hits() {
         ),
     )
     .unwrap();
-    let output = env.build(&["--quiet"]);
+    let output = env.build_with(&["--quiet"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let hits = env.search("port rail", &[]);
+    let hits = search(&env, "port rail", &[]);
     let url_of = |id: &str| {
         let hit = hits
             .iter()
@@ -345,7 +269,7 @@ fn a_records_url_is_stored_and_shown_with_its_hits() {
     assert_eq!(url_of("feed.jsonl#2"), None);
 
     let index = env.index();
-    let output = env.newsdex(&["search", "port", "--index", index.to_str().unwrap()]);
+    let output = env.run(&["search", "port", "--index", index.to_str().unwrap()]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("https://example.com/port"), "{text}");
 }

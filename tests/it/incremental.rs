@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::{TestEnv, stderr};
@@ -217,10 +217,8 @@ fn stats_report_articles_dates_categories_entities_segments_and_size() {
 /// Starts a build with its stderr piped, and returns once it has printed its plan (by then it
 /// holds the writer lock).
 fn spawn_build(env: &TestEnv) -> (Child, BufReader<std::process::ChildStderr>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newsdex"))
-        .args(["index", "build", "corpus", "--index", "index"])
-        .current_dir(env.dir.path())
-        .env_remove("NEWSDEX_INDEX")
+    let mut child = env
+        .command(&["index", "build", "corpus", "--index", "index"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -424,11 +422,7 @@ enum Fault {
 
 fn build_with_fault(env: &TestEnv, fault: Fault) -> std::process::Output {
     use std::os::unix::process::CommandExt;
-    let mut command = Command::new(env!("CARGO_BIN_EXE_newsdex"));
-    command
-        .args(["index", "build", "corpus", "--index", "index", "--rebuild"])
-        .current_dir(env.dir.path())
-        .env_remove("NEWSDEX_INDEX");
+    let mut command = env.command(&["index", "build", "corpus", "--index", "index", "--rebuild"]);
     match fault {
         Fault::ReadOnlyDir => {
             use std::os::unix::fs::PermissionsExt;

@@ -28,6 +28,16 @@ pub fn article_ids(hits: &[serde_json::Value]) -> Vec<String> {
     ids
 }
 
+/// The environment variables that choose an index, a backend or a settings file: cleared for
+/// every run unless a test sets them.
+pub const NEWSDEX_VARIABLES: [&str; 5] = [
+    "NEWSDEX_INDEX",
+    "NEWSDEX_BACKEND",
+    "NEWSDEX_QUICKWIT_URL",
+    "NEWSDEX_QUICKWIT_INDEX",
+    "NEWSDEX_CONFIG",
+];
+
 /// A temp dir holding a copy of a fixture corpus and a place for the index.
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -58,20 +68,36 @@ impl TestEnv {
         self.dir.path().join("index")
     }
 
-    /// Runs newsdex in the temp dir with the given arguments.
-    pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_newsdex"))
+    /// The newsdex binary with these arguments, run in the temp dir, without colour and
+    /// without the caller's settings (`NEWSDEX_VARIABLES`): every test runs the binary through
+    /// this, to wait for it (`run`) or to start it (`spawn`).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_newsdex"));
+        command
             .args(args)
             .current_dir(self.dir.path())
-            .env_remove("NEWSDEX_INDEX")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run newsdex")
+            .env("NO_COLOR", "1");
+        for name in NEWSDEX_VARIABLES {
+            command.env_remove(name);
+        }
+        command
+    }
+
+    /// Runs newsdex in the temp dir with the given arguments.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run newsdex")
     }
 
     /// Builds the index of the corpus and returns the output.
     pub fn build(&self) -> Output {
-        self.run(&["index", "build", "corpus", "--index", "index"])
+        self.build_with(&[])
+    }
+
+    /// Builds the index of the corpus with more arguments.
+    pub fn build_with(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["index", "build", "corpus", "--index", "index"];
+        args.extend_from_slice(extra);
+        self.run(&args)
     }
 
     /// Runs a JSON search and parses every line.

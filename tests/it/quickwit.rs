@@ -8,27 +8,12 @@ use serde_json::json;
 
 use crate::{TestEnv, stderr};
 
-/// The environment variables that choose a backend; cleared unless a test sets them.
-const BACKEND_VARIABLES: [&str; 4] = [
-    "NEWSDEX_BACKEND",
-    "NEWSDEX_QUICKWIT_URL",
-    "NEWSDEX_QUICKWIT_INDEX",
-    "NEWSDEX_CONFIG",
-];
-
 /// Runs newsdex in the test's folder with exactly these backend variables.
 fn run_with(env: &TestEnv, args: &[&str], variables: &[(&str, &str)]) -> Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_newsdex"));
-    command
-        .args(args)
-        .current_dir(env.dir.path())
-        .env_remove("NEWSDEX_INDEX")
-        .env("NO_COLOR", "1");
-    for name in BACKEND_VARIABLES {
-        command.env_remove(name);
-    }
-    command.envs(variables.iter().copied());
-    command.output().expect("run newsdex")
+    env.command(args)
+        .envs(variables.iter().copied())
+        .output()
+        .expect("run newsdex")
 }
 
 fn run(env: &TestEnv, args: &[&str]) -> Output {

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::TestEnv;
@@ -26,8 +26,8 @@ fn serve() -> Served {
     let env = TestEnv::with_fixture("serve");
     let output = env.build();
     assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newsdex"))
-        .args([
+    let mut child = env
+        .command(&[
             "serve",
             "--index",
             "index",
@@ -36,8 +36,6 @@ fn serve() -> Served {
             "--header-timeout",
             "1",
         ])
-        .current_dir(env.dir.path())
-        .env_remove("NEWSDEX_INDEX")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
