@@ -413,6 +413,11 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Map a record field of JSON, JSON Lines or CSV input to an article field, as ROLE=NAME
+    /// (repeatable), to preview the mapping of `index build --field`.
+    #[arg(long = "field", value_name = "ROLE=NAME")]
+    pub fields: Vec<FieldOverride>,
+
     #[command(flatten)]
     pub entities: EntitiesFileArgs,
 }

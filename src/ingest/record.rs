@@ -222,6 +222,18 @@ pub fn article_from_record(
     place: RecordPlace,
     style: ValueStyle,
 ) -> Article {
+    article_and_body(file, record, map, place, style).0
+}
+
+/// `article_from_record`, and whether the record yielded a body (the fields the mapping reads
+/// as the body held text).
+pub fn article_and_body(
+    file: &CorpusFile,
+    record: &Map<String, Value>,
+    map: &FieldMap,
+    place: RecordPlace,
+    style: ValueStyle,
+) -> (Article, bool) {
     let mut warnings = Vec::new();
     let single_text = |role| {
         first_value(record, map, role)
@@ -250,18 +262,25 @@ pub fn article_from_record(
     let mut paragraphs = body_paragraphs.into_iter();
     let lead = paragraphs.next();
     let rest: Vec<String> = paragraphs.collect();
+    let has_body = lead.is_some();
     let title_repeats_text = !matches!((&title_given, &lead), (Some(_), Some(_)));
     if lead.is_none() {
-        // The text may sit in a field the mapping does not read: say which, and how to map it.
+        // The text may sit in a field the mapping does not read: say which, where, and how to
+        // map it.
         let unread = unmapped_text_fields(record, map);
         if !unread.is_empty() {
+            let at = match place.line {
+                Some(line) => format!("{}:{line}", file.relative),
+                None => file.relative.clone(),
+            };
             warnings.push(format!(
-                "no body, and the mapping reads none of the record's text fields {}: map one with `--field body=NAME`",
+                "no body: the record at {at} has text only in fields the mapping does not read ({}); map one with `--field body={}`",
                 unread
                     .iter()
                     .map(|name| format!("`{name}`"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                longest_text_field(record, &unread).unwrap_or("NAME")
             ));
         }
     }
@@ -318,7 +337,7 @@ pub fn article_from_record(
             paragraphs: rest,
         }]
     };
-    Article {
+    let article = Article {
         id,
         path: file.relative.clone().into(),
         title,
@@ -330,6 +349,93 @@ pub fn article_from_record(
         sections,
         given_entities,
         warnings,
+    };
+    (article, has_body)
+}
+
+/// Among `names`, the field of `record` with the longest text: the likeliest body.
+fn longest_text_field<'a>(record: &Map<String, Value>, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .copied()
+        .max_by_key(|name| match record.get(*name) {
+            Some(Value::String(text)) => text.trim().chars().count(),
+            _ => 0,
+        })
+}
+
+/// Whether the records of a file yield a body: a structured file none of whose records does
+/// is read with the wrong mapping, and fails as a whole rather than going in as titles.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyCheck {
+    /// Records made into articles.
+    pub records: usize,
+    /// Those of them that yielded a body.
+    pub with_body: usize,
+    /// The first record without a body: its field names, in its order, and the field the
+    /// mapping does not read with the longest text (the body to suggest).
+    pub example: Option<(Vec<String>, Option<String>)>,
+}
+
+impl BodyCheck {
+    /// Counts one record made into an article; `order` gives its field names in the file's
+    /// order (a CSV header) when the record's own order is not it.
+    pub fn record(
+        &mut self,
+        record: &Map<String, Value>,
+        order: Option<&[String]>,
+        map: &FieldMap,
+        has_body: bool,
+    ) {
+        self.records += 1;
+        if has_body {
+            self.with_body += 1;
+        } else if self.example.is_none() {
+            let unread = unmapped_text_fields(record, map);
+            let suggestion = longest_text_field(record, &unread).map(str::to_string);
+            let names = match order {
+                Some(names) => names.to_vec(),
+                None => record.keys().cloned().collect(),
+            };
+            self.example = Some((names, suggestion));
+        }
+    }
+
+    /// Adds what another part of the same file found.
+    pub fn merge(&mut self, other: BodyCheck) {
+        self.records += other.records;
+        self.with_body += other.with_body;
+        if self.example.is_none() {
+            self.example = other.example;
+        }
+    }
+
+    /// Records were read and none yielded a body.
+    pub fn none_has_body(&self) -> bool {
+        self.records > 0 && self.with_body == 0
+    }
+
+    /// The error of a file none of whose records yields a body; `whole` is false when only
+    /// the first `records` of the file were looked at.
+    pub fn error(&self, path: &std::path::Path, whole: bool) -> IngestError {
+        let (fields, suggestion) = self.example.clone().unwrap_or_default();
+        let fields = if fields.is_empty() {
+            "none".to_string()
+        } else {
+            fields.join(", ")
+        };
+        let which = if whole {
+            "no record has a body".to_string()
+        } else {
+            format!("none of the first {} records has a body", self.records)
+        };
+        IngestError::new(
+            path,
+            format!(
+                "{which}: its fields are {fields}; map one with --field body={}",
+                suggestion.as_deref().unwrap_or("NAME")
+            ),
+        )
     }
 }
 
@@ -367,6 +473,7 @@ mod tests {
     use crate::ingest::Format;
     use crate::model::EntityKind;
     use serde_json::json;
+    use std::path::Path;
 
     fn file() -> CorpusFile {
         CorpusFile {
@@ -416,10 +523,10 @@ mod tests {
             &FieldMap::default(),
         );
         assert!(
-            found
-                .warnings
-                .iter()
-                .any(|warning| warning.contains("`main_copy`") && warning.contains("--field body=")),
+            found.warnings.iter().any(|warning| warning
+                .starts_with("no body: the record at wire/r.jsonl:7 ")
+                && warning.contains("(`main_copy`)")
+                && warning.ends_with("map one with `--field body=main_copy`")),
             "{:?}",
             found.warnings
         );
@@ -429,6 +536,48 @@ mod tests {
             &FieldMap::default(),
         );
         assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    }
+
+    #[test]
+    fn a_file_whose_records_yield_no_body_is_told_with_their_fields_and_a_mapping() {
+        let map = FieldMap::default();
+        let header: Vec<String> = ["headline", "content_raw", "when"]
+            .map(String::from)
+            .to_vec();
+        let Value::Object(row) = json!({"headline": "Grain", "content_raw": "Prices rose sharply.",
+                                        "when": "2024-03-28"})
+        else {
+            unreachable!()
+        };
+        let mut check = BodyCheck::default();
+        for _ in 0..2 {
+            let (_, has_body) = article_and_body(
+                &file(),
+                &row,
+                &map,
+                RecordPlace {
+                    line: Some(2),
+                    number: Some(2),
+                },
+                ValueStyle::Delimited,
+            );
+            check.record(&row, Some(&header), &map, has_body);
+        }
+        assert!(check.none_has_body());
+        assert_eq!(
+            check.error(Path::new("web/feed.csv"), true).to_string(),
+            "web/feed.csv: no record has a body: its fields are headline, content_raw, when; \
+             map one with --field body=content_raw"
+        );
+        // One record with a body is enough.
+        let Value::Object(with_body) = json!({"headline": "Grain", "body": "Prices rose."}) else {
+            unreachable!()
+        };
+        let mut part = BodyCheck::default();
+        part.record(&with_body, None, &map, true);
+        check.merge(part);
+        assert!(!check.none_has_body());
+        assert!(!BodyCheck::default().none_has_body(), "no record at all");
     }
 
     #[test]
