@@ -20,8 +20,8 @@ use crate::error::{IndexError, IngestError};
 use crate::extract::acronyms::{AcronymPair, ArticleAcronyms};
 use crate::extract::entities::EntityExtractor;
 use crate::index::IndexHandle;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::record::BodyCheck;
 use crate::ingest::{self, CorpusFile, Format};
 use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed};
 

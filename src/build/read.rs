@@ -8,8 +8,8 @@ use std::time::UNIX_EPOCH;
 
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::mapping::{CorpusConfig, FieldMap};
-use crate::ingest::record::BodyCheck;
 use crate::ingest::{self, CorpusFile, Format, SkipReason};
 use crate::manifest::Observed;
 use crate::model::{Article, Passage};

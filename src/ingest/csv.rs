@@ -11,9 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::error::IngestError;
 use crate::ingest::CorpusFile;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::record::{BodyCheck, RecordPlace, ValueStyle, article_and_body, lookup};
+use crate::ingest::record::{RecordPlace, ValueStyle, article_and_body, lookup};
 use crate::model::Article;
 
 /// One data row as read, not yet decoded.

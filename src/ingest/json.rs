@@ -7,11 +7,10 @@ use serde_json::Value;
 
 use crate::error::IngestError;
 use crate::ingest::CorpusFile;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::jsonl::json_reason;
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::record::{
-    BodyCheck, RecordPlace, ValueStyle, article_and_body, lookup, not_an_object,
-};
+use crate::ingest::record::{RecordPlace, ValueStyle, article_and_body, lookup, not_an_object};
 use crate::model::Article;
 
 /// Reads every record of a JSON text. Returns the articles and errors in file order, and the

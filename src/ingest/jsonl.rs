@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use crate::error::IngestError;
 use crate::ingest::CorpusFile;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::record::{
-    BodyCheck, RecordPlace, ValueStyle, article_and_body, lookup, not_an_object,
-};
+use crate::ingest::record::{RecordPlace, ValueStyle, article_and_body, lookup, not_an_object};
 use crate::model::Article;
 
 /// One line of the file as read, not yet decoded or parsed.

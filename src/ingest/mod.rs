@@ -3,6 +3,7 @@
 //! and turns a chunk into articles and per-record errors (so a worker pool can parse in
 //! parallel). It never splits passages, finds entities or touches the index.
 
+pub mod body;
 pub mod csv;
 pub mod decode;
 pub mod html;
@@ -19,9 +20,9 @@ use std::sync::Arc;
 
 use crate::error::IngestError;
 use crate::extract::date::{is_storable, parse_date, unstorable_warning};
+use crate::ingest::body::BodyCheck;
 use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
 use crate::ingest::mapping::{CORPUS_CONFIG_FILE, FieldMap};
-use crate::ingest::record::BodyCheck;
 use crate::model::{Article, Section};
 
 /// The input formats newsdex reads, chosen by file extension or forced with `--format`.

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use crate::error::IngestError;
 use crate::extract::date::{is_storable, parse_date, unstorable_warning};
-use crate::ingest::mapping::{FieldMap, Role};
+use crate::ingest::body::{longest_text_field, unmapped_text_fields};
+use crate::ingest::mapping::{FieldMap, Role, same_field_name};
 use crate::ingest::seed::split_paragraphs;
 use crate::ingest::{CorpusFile, folder_category, title_from_lead};
 use crate::model::{Article, Entity, Section};
@@ -52,33 +53,6 @@ fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
             .find(|(key, _)| same_field_name(key, name))
             .map(|(_, value)| value)
     })
-}
-
-/// The fields of a record that hold text and that no role of the mapping reads.
-fn unmapped_text_fields<'a>(record: &'a Map<String, Value>, map: &FieldMap) -> Vec<&'a str> {
-    record
-        .iter()
-        .filter(|(_, value)| matches!(value, Value::String(text) if !text.trim().is_empty()))
-        .map(|(key, _)| key.as_str())
-        .filter(|key| {
-            !Role::ALL.iter().any(|role| {
-                map.names(*role)
-                    .iter()
-                    .any(|name| same_field_name(key, name) || name.split('.').next() == Some(key))
-            })
-        })
-        .collect()
-}
-
-/// Whether two field names are the same but for case and `_`, `-` or spaces.
-pub fn same_field_name(a: &str, b: &str) -> bool {
-    // Compared char by char without allocating: every record's every missing name comes here.
-    let fold = |name| {
-        str::chars(name)
-            .filter(|c: &char| !matches!(c, '_' | '-' | ' '))
-            .flat_map(char::to_lowercase)
-    };
-    fold(a).eq(fold(b))
 }
 
 /// The scalar texts a value holds: a string, a number, or the scalars of an array (objects in
@@ -353,92 +327,6 @@ pub fn article_and_body(
     (article, has_body)
 }
 
-/// Among `names`, the field of `record` with the longest text: the likeliest body.
-fn longest_text_field<'a>(record: &Map<String, Value>, names: &[&'a str]) -> Option<&'a str> {
-    names
-        .iter()
-        .copied()
-        .max_by_key(|name| match record.get(*name) {
-            Some(Value::String(text)) => text.trim().chars().count(),
-            _ => 0,
-        })
-}
-
-/// Whether the records of a file yield a body: a structured file none of whose records does
-/// is read with the wrong mapping, and fails as a whole rather than going in as titles.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BodyCheck {
-    /// Records made into articles.
-    pub records: usize,
-    /// Those of them that yielded a body.
-    pub with_body: usize,
-    /// The first record without a body: its field names, in its order, and the field the
-    /// mapping does not read with the longest text (the body to suggest).
-    pub example: Option<(Vec<String>, Option<String>)>,
-}
-
-impl BodyCheck {
-    /// Counts one record made into an article; `order` gives its field names in the file's
-    /// order (a CSV header) when the record's own order is not it.
-    pub fn record(
-        &mut self,
-        record: &Map<String, Value>,
-        order: Option<&[String]>,
-        map: &FieldMap,
-        has_body: bool,
-    ) {
-        self.records += 1;
-        if has_body {
-            self.with_body += 1;
-        } else if self.example.is_none() {
-            let unread = unmapped_text_fields(record, map);
-            let suggestion = longest_text_field(record, &unread).map(str::to_string);
-            let names = match order {
-                Some(names) => names.to_vec(),
-                None => record.keys().cloned().collect(),
-            };
-            self.example = Some((names, suggestion));
-        }
-    }
-
-    /// Adds what another part of the same file found.
-    pub fn merge(&mut self, other: BodyCheck) {
-        self.records += other.records;
-        self.with_body += other.with_body;
-        if self.example.is_none() {
-            self.example = other.example;
-        }
-    }
-
-    /// Records were read and none yielded a body.
-    pub fn none_has_body(&self) -> bool {
-        self.records > 0 && self.with_body == 0
-    }
-
-    /// The error of a file none of whose records yields a body; `whole` is false when only
-    /// the first `records` of the file were looked at.
-    pub fn error(&self, path: &std::path::Path, whole: bool) -> IngestError {
-        let (fields, suggestion) = self.example.clone().unwrap_or_default();
-        let fields = if fields.is_empty() {
-            "none".to_string()
-        } else {
-            fields.join(", ")
-        };
-        let which = if whole {
-            "no record has a body".to_string()
-        } else {
-            format!("none of the first {} records has a body", self.records)
-        };
-        IngestError::new(
-            path,
-            format!(
-                "{which}: its fields are {fields}; map one with --field body={}",
-                suggestion.as_deref().unwrap_or("NAME")
-            ),
-        )
-    }
-}
-
 fn scalar_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
@@ -471,6 +359,7 @@ pub fn not_an_object(file: &CorpusFile, line: Option<usize>, value: &Value) -> I
 mod tests {
     use super::*;
     use crate::ingest::Format;
+    use crate::ingest::body::BodyCheck;
     use crate::model::EntityKind;
     use serde_json::json;
     use std::path::Path;
