@@ -150,7 +150,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
-    /// Generated queries per class.
+    /// Generated queries per class (an index without dates has no date classes: they are
+    /// skipped, said on stderr and in the report's `skipped_classes`).
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub per_class: u64,
 

@@ -25,12 +25,33 @@ struct Word {
 /// Draws a realistic query mix from the index itself: words of mid document frequency taken
 /// from stored passages, pairs of words that occur together, phrases of adjacent words, and the
 /// same with a date window around the passage's date or an entity the passage mentions. The same
-/// index and seed give the same queries.
+/// index and seed give the same queries. An index without dates gives no date classes
+/// (`generate_mix` says so).
 pub fn generate_queries(
     searcher: &Searcher,
     per_class: usize,
     seed: u64,
 ) -> Result<Vec<BenchQuery>, BenchError> {
+    generate_mix(searcher, per_class, seed).map(|mix| mix.queries)
+}
+
+/// Why an index without dates gives no date classes.
+pub const NO_DATES: &str = "the index holds no dates";
+
+/// A seeded mix, and the classes it cannot hold with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryMix {
+    pub queries: Vec<BenchQuery>,
+    pub skipped_classes: BTreeMap<QueryClass, String>,
+}
+
+/// `generate_queries`, with the classes the index cannot give: the date classes when no
+/// passage has a date.
+pub fn generate_mix(
+    searcher: &Searcher,
+    per_class: usize,
+    seed: u64,
+) -> Result<QueryMix, BenchError> {
     let handle = searcher.handle();
     let fields = handle.fields;
     let tantivy_error = |source| IndexError::Tantivy {
@@ -53,6 +74,33 @@ pub fn generate_queries(
     let high = (n_docs / 50).max(low * 4).max(20);
     let is_mid = |doc_freq: u64| (low..=high).contains(&doc_freq);
 
+    // Without a single date no date class can be drawn: those classes are left out (and said
+    // so), the others drawn as from any index.
+    let date_field = handle
+        .index
+        .schema()
+        .get_field_name(fields.date)
+        .to_string();
+    let mut dated = false;
+    for segment in index_searcher.segment_readers() {
+        let column = segment
+            .fast_fields()
+            .column_opt::<tantivy::DateTime>(&date_field)
+            .map_err(|error| tantivy_error(error.into()))?;
+        dated |= column.is_some_and(|column| column.values.num_vals() > 0);
+    }
+    let mut skipped_classes = BTreeMap::new();
+    let classes: Vec<QueryClass> = QueryClass::GENERATED
+        .into_iter()
+        .filter(|class| {
+            let undrawable = !dated && matches!(class.parts(), Some((_, FilterKind::Date)));
+            if undrawable {
+                skipped_classes.insert(*class, NO_DATES.to_string());
+            }
+            !undrawable
+        })
+        .collect();
+
     let segments: Vec<(u32, u32)> = index_searcher
         .segment_readers()
         .iter()
@@ -69,10 +117,11 @@ pub fn generate_queries(
     let mut analyzer = english_analyzer();
     let mut by_class: BTreeMap<QueryClass, Vec<BenchQuery>> = BTreeMap::new();
     let mut next_class = 0;
-    let max_attempts = per_class * QueryClass::GENERATED.len() * 40 + 1000;
+    let max_attempts = per_class * classes.len() * 40 + 1000;
     for _ in 0..max_attempts {
-        let unfilled: Vec<QueryClass> = QueryClass::GENERATED
-            .into_iter()
+        let unfilled: Vec<QueryClass> = classes
+            .iter()
+            .copied()
             .filter(|class| by_class.get(class).map_or(0, Vec::len) < per_class)
             .collect();
         if unfilled.is_empty() {
@@ -178,7 +227,7 @@ pub fn generate_queries(
             filters: filters.map(Box::new),
         });
     }
-    for class in QueryClass::GENERATED {
+    for &class in &classes {
         if by_class.get(&class).is_none_or(Vec::is_empty) {
             return Err(BenchError::NoGeneratedQueries { class });
         }
@@ -187,13 +236,16 @@ pub fn generate_queries(
     let mut queries = Vec::new();
     let longest = by_class.values().map(Vec::len).max().unwrap_or(0);
     for idx in 0..longest {
-        for class in QueryClass::GENERATED {
+        for class in &classes {
             if let Some(query) = by_class.get(&class).and_then(|queries| queries.get(idx)) {
                 queries.push(query.clone());
             }
         }
     }
-    Ok(queries)
+    Ok(QueryMix {
+        queries,
+        skipped_classes,
+    })
 }
 
 fn pick_word<'a>(

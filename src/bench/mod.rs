@@ -19,7 +19,7 @@ mod tests;
 pub use class::{BenchQuery, QueryClass};
 pub use error::{BenchError, build_in_progress};
 pub use file::{QueryLine, SkippedQuery, parse_query_line, read_query_file};
-pub use mix::generate_queries;
+pub use mix::{NO_DATES, QueryMix, generate_mix, generate_queries};
 pub use stats::{Stats, percentile, stats};
 
 use std::collections::BTreeMap;
@@ -63,6 +63,9 @@ pub struct BenchReport {
     pub wall_seconds: f64,
     pub classes: BTreeMap<QueryClass, ClassReport>,
     pub all: ClassReport,
+    /// Classes of the seeded mix that were not measured, with why (`the index holds no dates`).
+    #[serde(default)]
+    pub skipped_classes: BTreeMap<QueryClass, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,8 +158,15 @@ fn class_report(samples: &[&Sample], threads: usize) -> ClassReport {
 /// Where the queries came from, for the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuerySource {
-    Generated { seed: u64 },
-    File { path: PathBuf, skipped: usize },
+    Generated {
+        seed: u64,
+        /// Classes the index could not give, with why.
+        skipped_classes: BTreeMap<QueryClass, String>,
+    },
+    File {
+        path: PathBuf,
+        skipped: usize,
+    },
 }
 
 /// Warms up, measures, and reports.
@@ -197,9 +207,19 @@ pub fn run_bench(
         .collect();
     let mut all = class_report(&samples.iter().collect::<Vec<_>>(), options.threads);
     all.total.qps = samples.len() as f64 / wall_seconds.max(1e-9);
-    let (queries_from, seed, skipped_queries) = match source {
-        QuerySource::Generated { seed } => ("generated".to_string(), Some(*seed), 0),
-        QuerySource::File { path, skipped } => (path.display().to_string(), None, *skipped),
+    let (queries_from, seed, skipped_queries, skipped_classes) = match source {
+        QuerySource::Generated {
+            seed,
+            skipped_classes,
+        } => (
+            "generated".to_string(),
+            Some(*seed),
+            0,
+            skipped_classes.clone(),
+        ),
+        QuerySource::File { path, skipped } => {
+            (path.display().to_string(), None, *skipped, BTreeMap::new())
+        }
     };
     Ok(BenchReport {
         newsdex_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -216,6 +236,7 @@ pub fn run_bench(
         wall_seconds,
         classes,
         all,
+        skipped_classes,
     })
 }
 

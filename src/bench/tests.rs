@@ -5,6 +5,7 @@ use rand_chacha::ChaCha8Rng;
 use super::class::{FilterKind, Shape};
 use super::*;
 use crate::search::Searcher;
+use std::collections::BTreeMap;
 
 #[test]
 fn percentiles_use_the_nearest_rank() {
@@ -91,6 +92,11 @@ fn class_names_round_trip() {
 /// An in-memory index of `n_articles` dated articles made of a small vocabulary, so that
 /// words of every frequency, adjacent pairs, dates and entities are there to draw from.
 fn searcher(n_articles: usize) -> Searcher {
+    searcher_dated(n_articles, true)
+}
+
+/// `searcher`, its articles dated or not.
+fn searcher_dated(n_articles: usize, dated: bool) -> Searcher {
     use crate::extract::entities::EntityExtractor;
     use crate::index::{create_in_ram, passage_document};
     use crate::model::{Article, Passage};
@@ -109,7 +115,8 @@ fn searcher(n_articles: usize) -> Searcher {
             title: "News".into(),
             date: Utc
                 .with_ymd_and_hms(2000 + (article_idx % 20) as i32, 3, 1, 0, 0, 0)
-                .single(),
+                .single()
+                .filter(|_| dated),
             ..Article::default()
         };
         for ordinal in 0..3 {
@@ -198,7 +205,10 @@ fn a_run_reports_every_class_on_several_threads() {
     let report = run_bench(
         &searcher,
         &queries,
-        &QuerySource::Generated { seed: 5 },
+        &QuerySource::Generated {
+            seed: 5,
+            skipped_classes: BTreeMap::new(),
+        },
         options,
     )
     .unwrap();
@@ -225,7 +235,10 @@ fn a_run_reports_every_class_on_several_threads() {
         run_bench(
             &searcher,
             &queries,
-            &QuerySource::Generated { seed: 5 },
+            &QuerySource::Generated {
+                seed: 5,
+                skipped_classes: BTreeMap::new(),
+            },
             no_threads
         ),
         Err(BenchError::NoThreads)
@@ -276,4 +289,50 @@ fn query_files_skip_bad_lines_with_their_numbers() {
     std::fs::write(&path, "# only a comment\n(\n").unwrap();
     let error = read_query_file(&path, &searcher, &mut |_| {}).unwrap_err();
     assert!(error.to_string().contains("holds no query"), "{error}");
+}
+
+#[test]
+fn an_index_without_dates_measures_every_class_but_the_date_ones_and_says_so() {
+    let searcher = searcher_dated(60, false);
+    let mix = generate_mix(&searcher, 3, 11).unwrap();
+    assert_eq!(mix, generate_mix(&searcher, 3, 11).unwrap(), "seeded");
+    let date_classes = [
+        QueryClass::TermDate,
+        QueryClass::AndDate,
+        QueryClass::OrDate,
+        QueryClass::PhraseDate,
+    ];
+    assert_eq!(
+        mix.skipped_classes.keys().copied().collect::<Vec<_>>(),
+        date_classes
+    );
+    assert!(
+        mix.skipped_classes
+            .values()
+            .all(|reason| reason == NO_DATES)
+    );
+    for class in QueryClass::GENERATED {
+        let n = mix.queries.iter().filter(|q| q.class == class).count();
+        let expected = if date_classes.contains(&class) { 0 } else { 3 };
+        assert_eq!(n, expected, "{class}");
+    }
+    let source = QuerySource::Generated {
+        seed: 11,
+        skipped_classes: mix.skipped_classes.clone(),
+    };
+    let options = RunOptions {
+        warmup: 0,
+        rounds: 1,
+        threads: 1,
+    };
+    let report = run_bench(&searcher, &mix.queries, &source, options).unwrap();
+    assert_eq!(report.classes.len(), 8);
+    assert_eq!(report.skipped_classes, mix.skipped_classes);
+    // A dated index skips nothing.
+    assert!(
+        generate_mix(&searcher_dated(30, true), 2, 5)
+            .unwrap()
+            .skipped_classes
+            .is_empty()
+    );
 }
