@@ -86,7 +86,7 @@ pub fn generate_mix(
         let column = segment
             .fast_fields()
             .column_opt::<tantivy::DateTime>(&date_field)
-            .map_err(|error| tantivy_error(error.into()))?;
+            .map_err(tantivy_error)?;
         dated |= column.is_some_and(|column| column.values.num_vals() > 0);
     }
     let mut skipped_classes = BTreeMap::new();
@@ -237,7 +237,7 @@ pub fn generate_mix(
     let longest = by_class.values().map(Vec::len).max().unwrap_or(0);
     for idx in 0..longest {
         for class in &classes {
-            if let Some(query) = by_class.get(&class).and_then(|queries| queries.get(idx)) {
+            if let Some(query) = by_class.get(class).and_then(|queries| queries.get(idx)) {
                 queries.push(query.clone());
             }
         }
