@@ -12,7 +12,7 @@ use crate::TestEnv;
 struct Served {
     child: Child,
     addr: SocketAddr,
-    _env: TestEnv,
+    env: TestEnv,
 }
 
 impl Drop for Served {
@@ -52,11 +52,7 @@ fn serve() -> Served {
         .and_then(|rest| rest.split('/').next())
         .and_then(|addr| addr.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
-    Served {
-        child,
-        addr,
-        _env: env,
-    }
+    Served { child, addr, env }
 }
 
 struct Reply {
@@ -148,7 +144,7 @@ fn search_answers_hits_like_the_cli_with_total_and_facets() {
     assert!(!body["facets"]["months"].as_array().unwrap().is_empty());
 
     // The same objects as `search --json`, in the same order.
-    let output = served._env.run(&[
+    let output = served.env.run(&[
         "search",
         "ammunition Serbia",
         "--index",
@@ -275,6 +271,17 @@ fn stats_entities_and_articles() {
             .all(|e| e["kind"] == "place")
     );
     assert!(!places["entities"].as_array().unwrap().is_empty());
+    // `newsdex entities --json` answers the same objects, field for field.
+    let cli = served
+        .env
+        .run(&["entities", "--index", "index", "--json", "--top", "100"]);
+    assert_eq!(cli.status.code(), Some(0), "{}", crate::stderr(&cli));
+    let cli: Vec<serde_json::Value> = String::from_utf8(cli.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(&cli, everything["entities"].as_array().unwrap());
     let matching = get(served.addr, "/api/entities?q=gas&top=100").json();
     assert!(matching["total"].as_u64().unwrap() < everything["total"].as_u64().unwrap());
 
@@ -507,11 +514,11 @@ fn repeated_searches_take_facets_from_the_cache_until_the_index_changes() {
 
     // A rebuilt index is counted afresh.
     std::fs::write(
-        served._env.corpus().join("defence/more.txt"),
+        served.env.corpus().join("defence/more.txt"),
         " date 2024-05-02 Serbian ammunition keeps reaching Ukraine, officials in Serbia said.\n",
     )
     .unwrap();
-    let output = served._env.build();
+    let output = served.env.build();
     assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
