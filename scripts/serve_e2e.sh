@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end browser test of `newsdex serve`: indexes the bundled corpus plus the hostile fixture,
+# End-to-end browser test of `newsdex serve`: indexes the bundled corpus plus the hostile and links fixtures,
 # starts the server on a free loopback port, runs tests/e2e/search.test.mjs in Debian's chromium,
 # and stops the server. Needs: chromium (apt), node + npm, a built target/release/newsdex.
 # Screenshots go to $SCREENSHOT_DIR (default target/e2e-screenshots).
@@ -13,7 +13,7 @@ SERVER_PID=""
 cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 mkdir -p "$WORK/corpus"
-cp -r corpus/* tests/fixtures/serve/hostile "$WORK/corpus/"
+cp -r corpus/* tests/fixtures/serve/hostile tests/fixtures/e2e-links "$WORK/corpus/"
 "$BIN" index build "$WORK/corpus" --index "$WORK/index" --quiet
 "$BIN" serve --index "$WORK/index" --addr 127.0.0.1:0 > "$WORK/serve.out" &
 SERVER_PID=$!

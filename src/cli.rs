@@ -150,7 +150,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
-    /// Generated queries per class.
+    /// Generated queries per class (an index without dates has no date classes: they are
+    /// skipped, said on stderr and in the report's `skipped_classes`).
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub per_class: u64,
 
@@ -412,6 +413,11 @@ pub struct InspectArgs {
     /// Write one JSON object per article instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Map a record field of JSON, JSON Lines or CSV input to an article field, as ROLE=NAME
+    /// (repeatable), to preview the mapping of `index build --field`.
+    #[arg(long = "field", value_name = "ROLE=NAME")]
+    pub fields: Vec<FieldOverride>,
 
     #[command(flatten)]
     pub entities: EntitiesFileArgs,

@@ -20,6 +20,7 @@ use crate::error::{IndexError, IngestError};
 use crate::extract::acronyms::{AcronymPair, ArticleAcronyms};
 use crate::extract::entities::EntityExtractor;
 use crate::index::IndexHandle;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{self, CorpusFile, Format};
 use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed};
@@ -52,6 +53,8 @@ pub(super) struct ChunkResult {
     pub(super) articles: Vec<ReadArticle>,
     pub(super) errors: Vec<IngestError>,
     pub(super) seen_fields: u64,
+    /// How many of its records yielded a body.
+    pub(super) body: BodyCheck,
     /// The file (or the rest of it) could not be read.
     pub(super) failed: bool,
     /// The content hash, for files read whole (streamed files are hashed before they are cut).
@@ -236,6 +239,7 @@ impl Pipeline<'_> {
                                 format!("cannot read: {error}"),
                             )],
                             seen_fields: 0,
+                            body: BodyCheck::default(),
                             failed: true,
                             hash: None,
                             same_content: false,
@@ -250,6 +254,7 @@ impl Pipeline<'_> {
                         articles: Vec::new(),
                         errors: Vec::new(),
                         seen_fields: 0,
+                        body: BodyCheck::default(),
                         failed: false,
                         hash: Some(hash),
                         same_content: true,
@@ -268,6 +273,7 @@ impl Pipeline<'_> {
             articles: Vec::with_capacity(output.articles.len()),
             errors: Vec::new(),
             seen_fields: output.seen_fields,
+            body: output.body,
             failed: output.failed,
             hash,
             same_content: false,
@@ -342,6 +348,13 @@ pub(super) struct FileState {
     pub(super) unchanged: std::collections::HashSet<String>,
     pub(super) errors: Vec<IngestError>,
     pub(super) seen_fields: u64,
+    /// How many of the records received yielded a body.
+    pub(super) body: BodyCheck,
+    /// Bytes of the chunks in `pending`.
+    pub(super) pending_bytes: u64,
+    /// A streamed file whose first `stream_above` bytes of records yielded no body: it fails,
+    /// and its later chunks are passed over.
+    pub(super) no_body: bool,
     pub(super) failed: bool,
     pub(super) n_read: usize,
     /// Acronyms the file's articles define.
@@ -386,7 +399,7 @@ impl Pipeline<'_> {
             // On an error the receiver is dropped, which stops the reader and the workers.
             for output in output_receiver {
                 let index = match output {
-                    Output::Chunk(chunk) => {
+                    Output::Chunk(mut chunk) => {
                         let index = chunk.file;
                         self.observer.progress(chunk.bytes);
                         let state = states.entry(index).or_default();
@@ -397,10 +410,12 @@ impl Pipeline<'_> {
                         if chunk.hash.is_some() {
                             state.hash = chunk.hash;
                         }
+                        state.seen_fields |= chunk.seen_fields;
+                        state.body.merge(std::mem::take(&mut chunk.body));
                         if self.files[index].size > self.sizes.stream_above
                             && is_streamed(self.files[index].format)
                         {
-                            self.apply_chunk(index, state, chunk, acc)?;
+                            self.stream_chunk(index, state, chunk, acc)?;
                         } else {
                             state.pending.push(chunk);
                         }
@@ -432,6 +447,34 @@ impl Pipeline<'_> {
             }
             Ok(())
         })
+    }
+
+    /// A chunk of a file written as it is read: its chunks are held until one of its records
+    /// yields a body (a file none of whose records does fails whole, and keeps what the index
+    /// had of it), for at most `stream_above` bytes, as much as a file read whole.
+    pub(super) fn stream_chunk(
+        &self,
+        index: usize,
+        state: &mut FileState,
+        chunk: ChunkResult,
+        acc: &mut Accumulated,
+    ) -> Result<(), IndexError> {
+        if state.no_body {
+            return Ok(());
+        }
+        if state.body.with_body == 0 {
+            state.pending_bytes += chunk.bytes;
+            state.pending.push(chunk);
+            if state.pending_bytes > self.sizes.stream_above && state.body.records > 0 {
+                state.no_body = true;
+                state.pending.clear();
+            }
+            return Ok(());
+        }
+        for held in std::mem::take(&mut state.pending) {
+            self.apply_chunk(index, state, held, acc)?;
+        }
+        self.apply_chunk(index, state, chunk, acc)
     }
 
     /// Sends the articles of one chunk to the writer: new ones are added, changed ones replaced
@@ -613,6 +656,14 @@ impl Pipeline<'_> {
                 .last()
                 .unwrap_or_else(|| IngestError::new(&file.path, "cannot read the file"));
             keep_old(acc, error);
+            return Ok(());
+        }
+        if state.no_body || state.body.none_has_body() {
+            // Read with a mapping that finds no body: one error for the file, none per record,
+            // and what the index had of it stays. Its fields still count as seen.
+            acc.seen_fields |= state.seen_fields;
+            acc.read_records = true;
+            keep_old(acc, state.body.error(&file.path, !state.no_body));
             return Ok(());
         }
         // A file written to while it was read may have gone in half old, half new.

@@ -8,6 +8,7 @@ use std::time::UNIX_EPOCH;
 
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::mapping::{CorpusConfig, FieldMap};
 use crate::ingest::{self, CorpusFile, Format, SkipReason};
 use crate::manifest::Observed;
@@ -33,7 +34,8 @@ pub fn field_map(options: &BuildOptions) -> anyhow::Result<FieldMap> {
 }
 
 /// Reads, splits and annotates the articles of one file; JSON Lines and CSV are read in
-/// chunks, a bad record is an error of its own.
+/// chunks, a bad record is an error of its own. A structured file none of whose records
+/// yields a body fails whole, with one error that names the records' fields.
 pub fn process_file(
     file: &CorpusFile,
     map: &FieldMap,
@@ -52,22 +54,31 @@ pub fn process_file_with(
     mut annotate: impl FnMut(&Article, &mut [Passage]),
 ) -> FileArticles {
     let mut result = FileArticles::default();
+    let mut body = BodyCheck::default();
+    let mut read = Vec::new();
     ingest::split_file(file.clone(), ingest::CHUNK_BYTES, &mut |chunk| {
         let output = ingest::read_chunk(chunk, map);
         result.seen_fields |= output.seen_fields;
         result.failed |= output.failed;
-        for article in output.articles {
-            match article {
-                Ok(article) => {
-                    let mut passages = split_passages(&article);
-                    annotate(&article, &mut passages);
-                    result.articles.push((article, passages));
-                }
-                Err(error) => result.errors.push(error),
-            }
-        }
+        body.merge(output.body);
+        read.extend(output.articles);
         true
     });
+    if body.none_has_body() {
+        result.failed = true;
+        result.errors.push(body.error(&file.path, true));
+        return result;
+    }
+    for article in read {
+        match article {
+            Ok(article) => {
+                let mut passages = split_passages(&article);
+                annotate(&article, &mut passages);
+                result.articles.push((article, passages));
+            }
+            Err(error) => result.errors.push(error),
+        }
+    }
     result
 }
 

@@ -232,6 +232,98 @@ fn a_streamed_file_is_written_chunk_by_chunk_and_tracked_article_by_article() {
     assert_eq!(count("feed.jsonl#r31"), 1);
 }
 
+/// A JSON Lines file of `n` records whose text is in `copy`, and in `body` from record `body_at`
+/// on (1-based; never when past `n`).
+fn copy_feed(dir: &Path, n: usize, body_at: usize) -> (CorpusFile, Observed) {
+    let path = dir.join("copy.jsonl");
+    let text: String = (1..=n)
+        .map(|id| {
+            let text_field = if id >= body_at { "body" } else { "copy" };
+            format!(
+                "{{\"id\": \"r{id}\", \"title\": \"Story {id}\", \"date\": \"2024-01-02\", \"{text_field}\": \"Grain exports rose.\"}}\n"
+            )
+        })
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let metadata = std::fs::metadata(&path).unwrap();
+    let file = CorpusFile {
+        path,
+        relative: "copy.jsonl".to_string(),
+        format: Format::Jsonl,
+        size: metadata.len(),
+    };
+    let observed = Observed {
+        relative: "copy.jsonl".to_string(),
+        size: metadata.len(),
+        mtime_ns: modified_ns(&metadata),
+    };
+    (file, observed)
+}
+
+#[test]
+fn a_streamed_file_without_a_body_fails_whole_and_keeps_what_the_index_had() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = index::create_in_ram();
+    let (file, observed) = copy_feed(dir.path(), 30, 1);
+    let sizes = PipelineSizes {
+        chunk_bytes: 150,
+        stream_above: file.size / 2,
+        workers: 3,
+        ..PipelineSizes::default()
+    };
+    let acc = run_pipeline(&handle, &[file], &[observed], &Manifest::default(), sizes);
+    assert!(acc.report.errors.is_empty(), "{:?}", acc.report.errors);
+    assert_eq!(n_docs(&handle), 30);
+    let old = acc.manifest;
+
+    // The same records with their text where the mapping does not look.
+    let (file, observed) = copy_feed(dir.path(), 30, 31);
+    let acc = run_pipeline(&handle, &[file], &[observed], &old, sizes);
+    assert_eq!(acc.report.errors.len(), 1, "{:?}", acc.report.errors);
+    let error = acc.report.errors[0].to_string();
+    assert!(
+        error.contains("copy.jsonl: none of the first")
+            && error.contains("records has a body: its fields are copy, date, id, title")
+            && error.ends_with("map one with --field body=copy"),
+        "{error}"
+    );
+    assert_eq!(acc.report.warnings, 0, "no warning per record");
+    assert_eq!(acc.counts.articles_added + acc.counts.articles_updated, 0);
+    assert_eq!(acc.manifest.files["copy.jsonl"], old.files["copy.jsonl"]);
+    assert_eq!(n_docs(&handle), 30, "the articles of the last commit stay");
+
+    // A body a third of the way in: the chunks held before it are written too.
+    let (file, observed) = copy_feed(dir.path(), 30, 10);
+    let acc = run_pipeline(&handle, &[file], &[observed], &Manifest::default(), sizes);
+    assert!(acc.report.errors.is_empty(), "{:?}", acc.report.errors);
+    assert_eq!(acc.manifest.files["copy.jsonl"].articles.len(), 30);
+    assert_eq!(acc.report.warnings, 9, "{:?}", acc.report);
+}
+
+#[test]
+fn a_file_read_whole_without_a_body_fails_with_one_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let handle = index::create_in_ram();
+    let (file, observed) = copy_feed(dir.path(), 5, 6);
+    let acc = run_pipeline(
+        &handle,
+        &[file],
+        &[observed],
+        &Manifest::default(),
+        PipelineSizes::default(),
+    );
+    let errors: Vec<String> = acc.report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].ends_with(
+            "copy.jsonl: no record has a body: its fields are copy, date, id, title; map one with --field body=copy"
+        ),
+        "{errors:?}"
+    );
+    assert!(acc.manifest.files.is_empty());
+    assert_eq!(n_docs(&handle), 0);
+}
+
 /// The entity names of the passages of `id`, and the deleted documents of the index.
 fn entities_and_deleted(handle: &IndexHandle, id: &str) -> (BTreeSet<String>, u32) {
     let searcher = handle.index.reader().unwrap().searcher();

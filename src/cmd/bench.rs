@@ -3,14 +3,15 @@
 //! prints the report as a table or JSON, with ratios to a baseline report when asked. The
 //! measuring itself lives in the library.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context;
 
 use crate::backend::{BackendKind, SearchBackend};
 use crate::bench::{
-    self, BenchError, BenchReport, ClassReport, QuerySource, RunOptions, Stats, compare,
-    generate_queries, read_query_file, run_bench,
+    self, BenchError, BenchReport, ClassReport, QueryClass, QuerySource, RunOptions, Stats,
+    compare, generate_mix, read_query_file, run_bench,
 };
 use crate::cli::BenchArgs;
 use crate::cmd::Outcome;
@@ -90,8 +91,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
         }
         (None, Some(searcher)) => {
             let per_class = usize::try_from(args.per_class).context("--per-class is too large")?;
-            let queries = generate_queries(searcher, per_class, args.seed)?;
-            (queries, QuerySource::Generated { seed: args.seed })
+            let mix = generate_mix(searcher, per_class, args.seed)?;
+            if let Some(line) = skipped_classes_line(&mix.skipped_classes) {
+                eprintln!("{line}");
+            }
+            let source = QuerySource::Generated {
+                seed: args.seed,
+                skipped_classes: mix.skipped_classes,
+            };
+            (mix.queries, source)
         }
         (None, None) => return Err(BenchError::NoQuerySource.into()),
     };
@@ -114,6 +122,25 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     }
     out.flush()?;
     Ok(Outcome::Success)
+}
+
+/// One line for the classes of the mix left out, by reason: `bench: skipped term+date, ...:
+/// the index holds no dates`.
+fn skipped_classes_line(skipped: &BTreeMap<QueryClass, String>) -> Option<String> {
+    let mut by_reason: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (class, reason) in skipped {
+        by_reason.entry(reason).or_default().push(class.name());
+    }
+    let parts: Vec<String> = by_reason
+        .into_iter()
+        .map(|(reason, classes)| format!("skipped {}: {reason}", classes.join(", ")))
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "bench: {}; the other classes are measured",
+            parts.join("; ")
+        )
+    })
 }
 
 fn write_table(out: &mut impl Write, report: &BenchReport) -> std::io::Result<()> {

@@ -1,5 +1,5 @@
-//! `newsdex inspect FILE...`: reads files as `index build` would (ingest, passages, entities)
-//! and shows the result, without touching any index.
+//! `newsdex inspect FILE...`: reads files as `index build` would (ingest, passages, entities;
+//! `--field` maps records as there) and shows the result, without touching any index.
 
 use std::io::Write;
 
@@ -9,6 +9,7 @@ use crate::build::process_file;
 use crate::cli::InspectArgs;
 use crate::cmd::Outcome;
 use crate::extract::entities::EntityExtractor;
+use crate::ingest::mapping::FieldMap;
 use crate::ingest::{CorpusFile, Format};
 use crate::render::{self, Theme};
 
@@ -16,6 +17,7 @@ pub fn run(args: &InspectArgs, color: anstream::ColorChoice) -> anyhow::Result<O
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);
     let theme = Theme::default();
+    let map = FieldMap::new(&args.fields, None).map_err(anyhow::Error::msg)?;
     let mut outcome = Outcome::Success;
     for (file_idx, path) in args.files.iter().enumerate() {
         let Some(format) = args.format.or_else(|| Format::from_path(path)) else {
@@ -35,11 +37,19 @@ pub fn run(args: &InspectArgs, color: anstream::ColorChoice) -> anyhow::Result<O
             format,
             size,
         };
-        let map = crate::ingest::mapping::FieldMap::default();
         let read = process_file(&file, &map, &extractor);
         for error in &read.errors {
             eprintln!("error: {error}");
             outcome = Outcome::Incomplete;
+        }
+        if matches!(format, Format::Json | Format::Jsonl | Format::Csv) && !read.failed {
+            for field in map.missing(read.seen_fields) {
+                eprintln!(
+                    "error: {}: {field} names a field that no record has",
+                    path.display()
+                );
+                outcome = Outcome::Incomplete;
+            }
         }
         for (article, passages) in &read.articles {
             let view = render::entities::ArticleView::new(article, passages);

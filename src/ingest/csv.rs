@@ -11,9 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::error::IngestError;
 use crate::ingest::CorpusFile;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::record::{RecordPlace, ValueStyle, article_from_record, lookup};
+use crate::ingest::record::{RecordPlace, ValueStyle, article_and_body, lookup};
 use crate::model::Article;
 
 /// One data row as read, not yet decoded.
@@ -179,12 +180,14 @@ fn row_error(file: &CorpusFile, error: &::csv::Error, line: usize) -> IngestErro
     }
 }
 
-/// Turns one row into an article. Also returns which explicitly mapped fields the header has.
+/// Turns one row into an article. Also returns which explicitly mapped fields the header has,
+/// and counts the record in `body`.
 pub fn parse_row(
     file: &CorpusFile,
     headers: &[String],
     row: &RawRow,
     map: &FieldMap,
+    body: &mut BodyCheck,
 ) -> (Result<Article, IngestError>, u64) {
     let mut object = Map::new();
     let mut latin1 = false;
@@ -211,7 +214,9 @@ pub fn parse_row(
         line: Some(row.line),
         number: Some(row.line),
     };
-    let mut article = article_from_record(file, &object, map, place, ValueStyle::Delimited);
+    let (mut article, has_body) =
+        article_and_body(file, &object, map, place, ValueStyle::Delimited);
+    body.record(&object, Some(headers), map, has_body);
     if latin1 {
         article
             .warnings
@@ -239,9 +244,15 @@ mod tests {
         split_rows(&file(), text, 1 << 20, &mut |(headers, rows, _, _)| {
             for row in rows {
                 out.push(match row {
-                    Ok(row) => parse_row(&file(), &headers, &row, &FieldMap::default())
-                        .0
-                        .map_err(|e| e.to_string()),
+                    Ok(row) => parse_row(
+                        &file(),
+                        &headers,
+                        &row,
+                        &FieldMap::default(),
+                        &mut BodyCheck::default(),
+                    )
+                    .0
+                    .map_err(|e| e.to_string()),
                     Err(error) => Err(error.to_string()),
                 });
             }

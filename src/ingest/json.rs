@@ -7,17 +7,19 @@ use serde_json::Value;
 
 use crate::error::IngestError;
 use crate::ingest::CorpusFile;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::jsonl::json_reason;
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::record::{RecordPlace, ValueStyle, article_from_record, lookup, not_an_object};
+use crate::ingest::record::{RecordPlace, ValueStyle, article_and_body, lookup, not_an_object};
 use crate::model::Article;
 
 /// Reads every record of a JSON text. Returns the articles and errors in file order, and the
-/// explicitly mapped fields seen.
+/// explicitly mapped fields seen; counts the records in `body`.
 pub fn parse_json(
     file: &CorpusFile,
     text: &str,
     map: &FieldMap,
+    body: &mut BodyCheck,
 ) -> (Vec<Result<Article, IngestError>>, u64) {
     let text = text.trim_start_matches('\u{feff}');
     let mut values: Vec<(usize, Value)> = Vec::new();
@@ -68,13 +70,9 @@ pub fn parse_json(
                 line: Some(line),
                 number: (n_records > 1).then_some(number),
             };
-            results.push(Ok(article_from_record(
-                file,
-                object,
-                map,
-                place,
-                ValueStyle::Json,
-            )));
+            let (article, has_body) = article_and_body(file, object, map, place, ValueStyle::Json);
+            body.record(object, None, map, has_body);
+            results.push(Ok(article));
         }
     }
     results.extend(syntax_error.map(Err));
@@ -96,11 +94,16 @@ mod tests {
     }
 
     fn ids(text: &str) -> Vec<Result<String, String>> {
-        parse_json(&file(), text, &FieldMap::default())
-            .0
-            .into_iter()
-            .map(|result| result.map(|a| a.id).map_err(|e| e.to_string()))
-            .collect()
+        parse_json(
+            &file(),
+            text,
+            &FieldMap::default(),
+            &mut BodyCheck::default(),
+        )
+        .0
+        .into_iter()
+        .map(|result| result.map(|a| a.id).map_err(|e| e.to_string()))
+        .collect()
     }
 
     #[test]

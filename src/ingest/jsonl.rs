@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use crate::error::IngestError;
 use crate::ingest::CorpusFile;
+use crate::ingest::body::BodyCheck;
 use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::record::{RecordPlace, ValueStyle, article_from_record, lookup, not_an_object};
+use crate::ingest::record::{RecordPlace, ValueStyle, article_and_body, lookup, not_an_object};
 use crate::model::Article;
 
 /// One line of the file as read, not yet decoded or parsed.
@@ -77,11 +78,13 @@ pub fn json_reason(error: &serde_json::Error) -> String {
     }
 }
 
-/// Parses one line into an article. Also returns which explicitly mapped fields it holds.
+/// Parses one line into an article. Also returns which explicitly mapped fields it holds, and
+/// counts the record in `body`.
 pub fn parse_line(
     file: &CorpusFile,
     raw: &RawLine,
     map: &FieldMap,
+    body: &mut BodyCheck,
 ) -> (Result<Article, IngestError>, u64) {
     let decoded = match decode_bytes(&raw.bytes) {
         Ok(decoded) => decoded,
@@ -107,7 +110,8 @@ pub fn parse_line(
         line: Some(raw.line),
         number: Some(raw.line),
     };
-    let mut article = article_from_record(file, record, map, place, ValueStyle::Json);
+    let (mut article, has_body) = article_and_body(file, record, map, place, ValueStyle::Json);
+    body.record(record, None, map, has_body);
     if decoded.latin1 {
         article
             .warnings
@@ -159,7 +163,12 @@ mod tests {
             line: 12,
             bytes: b"{\"title\": \"x\", \"body\" \"y\"}".to_vec(),
         };
-        let (result, _) = parse_line(&file(), &raw, &FieldMap::default());
+        let (result, _) = parse_line(
+            &file(),
+            &raw,
+            &FieldMap::default(),
+            &mut BodyCheck::default(),
+        );
         let error = result.unwrap_err();
         assert_eq!((error.line, error.column), (Some(12), Some(23)));
         assert_eq!(error.to_string(), "/c/a.jsonl:12:23: expected `:`");
@@ -168,11 +177,16 @@ mod tests {
             bytes: b"[1, 2]".to_vec(),
         };
         assert!(
-            parse_line(&file(), &raw, &FieldMap::default())
-                .0
-                .unwrap_err()
-                .reason
-                .contains("found an array")
+            parse_line(
+                &file(),
+                &raw,
+                &FieldMap::default(),
+                &mut BodyCheck::default()
+            )
+            .0
+            .unwrap_err()
+            .reason
+            .contains("found an array")
         );
     }
 
@@ -182,7 +196,14 @@ mod tests {
             line: 2,
             bytes: b"{\"title\": \"Caf\xe9\", \"body\": \"Z\xfcrich.\"}".to_vec(),
         };
-        let article = parse_line(&file(), &raw, &FieldMap::default()).0.unwrap();
+        let article = parse_line(
+            &file(),
+            &raw,
+            &FieldMap::default(),
+            &mut BodyCheck::default(),
+        )
+        .0
+        .unwrap();
         assert_eq!(article.title, "Café");
         assert_eq!(article.lead, "Zürich.");
         assert!(

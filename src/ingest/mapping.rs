@@ -345,6 +345,17 @@ impl FieldMap {
     }
 }
 
+/// Whether two field names are the same but for case and `_`, `-` or spaces.
+pub fn same_field_name(a: &str, b: &str) -> bool {
+    // Compared char by char without allocating: every record's every missing name comes here.
+    let fold = |name| {
+        str::chars(name)
+            .filter(|c: &char| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+    };
+    fold(a).eq(fold(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

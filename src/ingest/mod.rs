@@ -3,6 +3,7 @@
 //! and turns a chunk into articles and per-record errors (so a worker pool can parse in
 //! parallel). It never splits passages, finds entities or touches the index.
 
+pub mod body;
 pub mod csv;
 pub mod decode;
 pub mod html;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use crate::error::IngestError;
 use crate::extract::date::{is_storable, parse_date, unstorable_warning};
+use crate::ingest::body::BodyCheck;
 use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
 use crate::ingest::mapping::{CORPUS_CONFIG_FILE, FieldMap};
 use crate::model::{Article, Section};
@@ -307,6 +309,8 @@ pub struct ChunkOutput {
     pub articles: Vec<Result<Article, IngestError>>,
     /// Bit set of the explicitly mapped fields (`FieldMap::explicit`) seen in these records.
     pub seen_fields: u64,
+    /// How many of these records (JSON, JSON Lines, CSV) yielded a body.
+    pub body: BodyCheck,
     pub bytes: u64,
     pub last_of_file: bool,
     /// The file could not be read at all (it counts as failed rather than read).
@@ -399,6 +403,7 @@ pub fn read_chunk(chunk: Chunk, map: &FieldMap) -> ChunkOutput {
         file: chunk.file.clone(),
         articles: Vec::new(),
         seen_fields: 0,
+        body: BodyCheck::default(),
         bytes: chunk.bytes,
         last_of_file: chunk.last_of_file,
         failed: false,
@@ -410,9 +415,10 @@ pub fn read_chunk(chunk: Chunk, map: &FieldMap) -> ChunkOutput {
             output.articles.push(Err(error));
         }
         ChunkBody::WholeFile => match read_whole_file(file, map) {
-            Ok((articles, seen)) => {
+            Ok((articles, seen, body)) => {
                 output.articles = articles;
                 output.seen_fields = seen;
+                output.body = body;
             }
             Err(error) => {
                 output.failed = true;
@@ -422,7 +428,7 @@ pub fn read_chunk(chunk: Chunk, map: &FieldMap) -> ChunkOutput {
         ChunkBody::JsonLines(lines) => {
             output.articles.reserve(lines.len());
             for line in &lines {
-                let (article, seen) = jsonl::parse_line(file, line, map);
+                let (article, seen) = jsonl::parse_line(file, line, map, &mut output.body);
                 output.seen_fields |= seen;
                 output.articles.push(article);
             }
@@ -432,7 +438,8 @@ pub fn read_chunk(chunk: Chunk, map: &FieldMap) -> ChunkOutput {
             for row in rows {
                 match row {
                     Ok(row) => {
-                        let (article, seen) = csv::parse_row(file, &headers, &row, map);
+                        let (article, seen) =
+                            csv::parse_row(file, &headers, &row, map, &mut output.body);
                         output.seen_fields |= seen;
                         output.articles.push(article);
                     }
@@ -455,7 +462,7 @@ pub fn read_file(file: &CorpusFile, map: &FieldMap) -> Vec<Result<Article, Inges
     results
 }
 
-type FileArticles = (Vec<Result<Article, IngestError>>, u64);
+type FileArticles = (Vec<Result<Article, IngestError>>, u64, BodyCheck);
 
 /// Parses the bytes of a file of a format that is read whole (seed, Markdown, HTML, JSON), as
 /// read by the caller (the build hashes them before parsing, so the file is read once).
@@ -464,14 +471,16 @@ pub fn read_whole_bytes(file: &CorpusFile, bytes: Vec<u8>, map: &FieldMap) -> Ch
         file: Arc::new(file.clone()),
         articles: Vec::new(),
         seen_fields: 0,
+        body: BodyCheck::default(),
         bytes: file.size,
         last_of_file: true,
         failed: false,
     };
     match parse_whole_file(file, bytes, map) {
-        Ok((articles, seen)) => {
+        Ok((articles, seen, body)) => {
             output.articles = articles;
             output.seen_fields = seen;
+            output.body = body;
         }
         Err(error) => {
             output.failed = true;
@@ -494,11 +503,12 @@ fn parse_whole_file(
     map: &FieldMap,
 ) -> Result<FileArticles, IngestError> {
     let (text, latin1) = decode_text(&file.path, bytes)?;
+    let mut body = BodyCheck::default();
     let (mut articles, seen) = match file.format {
         Format::Seed => (vec![Ok(article_from_seed(file, &text))], 0),
         Format::Markdown => (vec![Ok(article_from_markdown(file, &text)?)], 0),
         Format::Html => (vec![Ok(article_from_html(file, &text))], 0),
-        Format::Json => json::parse_json(file, &text, map),
+        Format::Json => json::parse_json(file, &text, map, &mut body),
         // Streamed formats never come here; reading them whole is still correct.
         Format::Jsonl | Format::Csv => {
             let mut results = Vec::new();
@@ -506,6 +516,7 @@ fn parse_whole_file(
             split_file(file.clone(), CHUNK_BYTES, &mut |chunk| {
                 let output = read_chunk(chunk, map);
                 seen |= output.seen_fields;
+                body.merge(output.body);
                 results.extend(output.articles);
                 true
             });
@@ -524,7 +535,7 @@ fn parse_whole_file(
     {
         return Err(IngestError::new(&file.path, "no text to index"));
     }
-    Ok((articles, seen))
+    Ok((articles, seen, body))
 }
 
 fn article_from_html(file: &CorpusFile, text: &str) -> Article {

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use crate::error::IngestError;
 use crate::extract::date::{is_storable, parse_date, unstorable_warning};
-use crate::ingest::mapping::{FieldMap, Role};
+use crate::ingest::body::{longest_text_field, unmapped_text_fields};
+use crate::ingest::mapping::{FieldMap, Role, same_field_name};
 use crate::ingest::seed::split_paragraphs;
 use crate::ingest::{CorpusFile, folder_category, title_from_lead};
 use crate::model::{Article, Entity, Section};
@@ -52,33 +53,6 @@ fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
             .find(|(key, _)| same_field_name(key, name))
             .map(|(_, value)| value)
     })
-}
-
-/// The fields of a record that hold text and that no role of the mapping reads.
-fn unmapped_text_fields<'a>(record: &'a Map<String, Value>, map: &FieldMap) -> Vec<&'a str> {
-    record
-        .iter()
-        .filter(|(_, value)| matches!(value, Value::String(text) if !text.trim().is_empty()))
-        .map(|(key, _)| key.as_str())
-        .filter(|key| {
-            !Role::ALL.iter().any(|role| {
-                map.names(*role)
-                    .iter()
-                    .any(|name| same_field_name(key, name) || name.split('.').next() == Some(key))
-            })
-        })
-        .collect()
-}
-
-/// Whether two field names are the same but for case and `_`, `-` or spaces.
-pub fn same_field_name(a: &str, b: &str) -> bool {
-    // Compared char by char without allocating: every record's every missing name comes here.
-    let fold = |name| {
-        str::chars(name)
-            .filter(|c: &char| !matches!(c, '_' | '-' | ' '))
-            .flat_map(char::to_lowercase)
-    };
-    fold(a).eq(fold(b))
 }
 
 /// The scalar texts a value holds: a string, a number, or the scalars of an array (objects in
@@ -222,6 +196,18 @@ pub fn article_from_record(
     place: RecordPlace,
     style: ValueStyle,
 ) -> Article {
+    article_and_body(file, record, map, place, style).0
+}
+
+/// `article_from_record`, and whether the record yielded a body (the fields the mapping reads
+/// as the body held text).
+pub fn article_and_body(
+    file: &CorpusFile,
+    record: &Map<String, Value>,
+    map: &FieldMap,
+    place: RecordPlace,
+    style: ValueStyle,
+) -> (Article, bool) {
     let mut warnings = Vec::new();
     let single_text = |role| {
         first_value(record, map, role)
@@ -250,18 +236,25 @@ pub fn article_from_record(
     let mut paragraphs = body_paragraphs.into_iter();
     let lead = paragraphs.next();
     let rest: Vec<String> = paragraphs.collect();
+    let has_body = lead.is_some();
     let title_repeats_text = !matches!((&title_given, &lead), (Some(_), Some(_)));
     if lead.is_none() {
-        // The text may sit in a field the mapping does not read: say which, and how to map it.
+        // The text may sit in a field the mapping does not read: say which, where, and how to
+        // map it.
         let unread = unmapped_text_fields(record, map);
         if !unread.is_empty() {
+            let at = match place.line {
+                Some(line) => format!("{}:{line}", file.relative),
+                None => file.relative.clone(),
+            };
             warnings.push(format!(
-                "no body, and the mapping reads none of the record's text fields {}: map one with `--field body=NAME`",
+                "no body: the record at {at} has text only in fields the mapping does not read ({}); map one with `--field body={}`",
                 unread
                     .iter()
                     .map(|name| format!("`{name}`"))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                longest_text_field(record, &unread).unwrap_or("NAME")
             ));
         }
     }
@@ -318,7 +311,7 @@ pub fn article_from_record(
             paragraphs: rest,
         }]
     };
-    Article {
+    let article = Article {
         id,
         path: file.relative.clone().into(),
         title,
@@ -330,7 +323,8 @@ pub fn article_from_record(
         sections,
         given_entities,
         warnings,
-    }
+    };
+    (article, has_body)
 }
 
 fn scalar_text(value: &Value) -> String {
@@ -365,8 +359,10 @@ pub fn not_an_object(file: &CorpusFile, line: Option<usize>, value: &Value) -> I
 mod tests {
     use super::*;
     use crate::ingest::Format;
+    use crate::ingest::body::BodyCheck;
     use crate::model::EntityKind;
     use serde_json::json;
+    use std::path::Path;
 
     fn file() -> CorpusFile {
         CorpusFile {
@@ -416,10 +412,10 @@ mod tests {
             &FieldMap::default(),
         );
         assert!(
-            found
-                .warnings
-                .iter()
-                .any(|warning| warning.contains("`main_copy`") && warning.contains("--field body=")),
+            found.warnings.iter().any(|warning| warning
+                .starts_with("no body: the record at wire/r.jsonl:7 ")
+                && warning.contains("(`main_copy`)")
+                && warning.ends_with("map one with `--field body=main_copy`")),
             "{:?}",
             found.warnings
         );
@@ -429,6 +425,48 @@ mod tests {
             &FieldMap::default(),
         );
         assert!(found.warnings.is_empty(), "{:?}", found.warnings);
+    }
+
+    #[test]
+    fn a_file_whose_records_yield_no_body_is_told_with_their_fields_and_a_mapping() {
+        let map = FieldMap::default();
+        let header: Vec<String> = ["headline", "content_raw", "when"]
+            .map(String::from)
+            .to_vec();
+        let Value::Object(row) = json!({"headline": "Grain", "content_raw": "Prices rose sharply.",
+                                        "when": "2024-03-28"})
+        else {
+            unreachable!()
+        };
+        let mut check = BodyCheck::default();
+        for _ in 0..2 {
+            let (_, has_body) = article_and_body(
+                &file(),
+                &row,
+                &map,
+                RecordPlace {
+                    line: Some(2),
+                    number: Some(2),
+                },
+                ValueStyle::Delimited,
+            );
+            check.record(&row, Some(&header), &map, has_body);
+        }
+        assert!(check.none_has_body());
+        assert_eq!(
+            check.error(Path::new("web/feed.csv"), true).to_string(),
+            "web/feed.csv: no record has a body: its fields are headline, content_raw, when; \
+             map one with --field body=content_raw"
+        );
+        // One record with a body is enough.
+        let Value::Object(with_body) = json!({"headline": "Grain", "body": "Prices rose."}) else {
+            unreachable!()
+        };
+        let mut part = BodyCheck::default();
+        part.record(&with_body, None, &map, true);
+        check.merge(part);
+        assert!(!check.none_has_body());
+        assert!(!BodyCheck::default().none_has_body(), "no record at all");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::entity_stats::EntityCount;
-use crate::model::{Article, Entity, Passage};
+use crate::model::{Article, Entity, EntityKind, Passage};
 use crate::render::Theme;
 
 /// Text: one entity a line, count first, aligned.
@@ -35,10 +35,24 @@ pub fn write_counts_text<W: Write>(
     Ok(())
 }
 
-/// JSON Lines: `{"name": ..., "kind": ..., "passages": N}` a line.
+/// One entity of `entities --json`, named as in the API's entity list (`/api/entities`):
+/// `count` is the number of passages that mention it.
+#[derive(Debug, Serialize)]
+struct CountLine<'a> {
+    name: &'a str,
+    kind: EntityKind,
+    count: u64,
+}
+
+/// JSON Lines: `{"name": ..., "kind": ..., "count": N}` a line, the objects of the API's list.
 pub fn write_counts_json<W: Write>(out: &mut W, counts: &[EntityCount]) -> std::io::Result<()> {
     for count in counts {
-        serde_json::to_writer(&mut *out, count)?;
+        let line = CountLine {
+            name: &count.name,
+            kind: count.kind,
+            count: count.passages,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -167,4 +181,30 @@ fn entity_list(entities: &[Entity], theme: &Theme) -> String {
         .map(|e| format!("{entity}{}{entity:#} {dim}({}){dim:#}", e.name, e.kind))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_counts_in_json_are_the_objects_of_the_api_list() {
+        let counts = [EntityCount {
+            name: "Serbia".into(),
+            kind: EntityKind::Place,
+            passages: 3,
+        }];
+        let mut out = Vec::new();
+        write_counts_json(&mut out, &counts).unwrap();
+        let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        // `/api/entities` lists `facets::EntityCount`s: the same object for the same count.
+        let api = serde_json::to_value(crate::facets::EntityCount {
+            name: "Serbia".into(),
+            kind: EntityKind::Place,
+            count: 3,
+        })
+        .unwrap();
+        assert_eq!(line, api);
+        assert_eq!(line["count"], 3);
+    }
 }

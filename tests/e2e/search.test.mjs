@@ -1,6 +1,7 @@
 // End-to-end test of the newsdex search page: drives Debian's chromium (no browser download)
 // against a running `newsdex serve` at NEWSDEX_URL, and saves screenshots to SCREENSHOT_DIR.
-// Expects an index that holds the bundled corpus and tests/fixtures/serve/hostile/script.txt.
+// Expects an index that holds the bundled corpus, tests/fixtures/serve/hostile/script.txt and
+// tests/fixtures/e2e-links/links.jsonl.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,6 +96,9 @@ await step('selecting a histogram bar narrows the date range', async () => {
   assert.equal(await page.locator('#since').inputValue(), `${month}-01`);
   assert.ok(query().get('until').startsWith(month));
   await page.waitForSelector('#results .passage');
+  // The results of the month replace the others once they come.
+  await page.waitForFunction((m) => [...document.querySelectorAll('#results .meta')]
+    .every((node) => node.textContent.startsWith(m)), month).catch(() => {});
   const dates = await page.locator('#results .meta').allTextContents();
   assert.ok(dates.every((text) => text.startsWith(month)), dates.join('|'));
   await shot('04-month');
@@ -152,13 +156,63 @@ await step('an article with <script> and onerror markup shows as text and runs n
   await shot('06-hostile-article');
 });
 
+await step('next and previous pages move through the results by the URL\'s offset', async () => {
+  await page.goto(`${BASE}?q=ammunition`);
+  await page.waitForSelector('#results .passage');
+  assert.equal(await page.locator('#results .passage').count(), 30);
+  assert.ok(await page.locator('#page-previous').isDisabled());
+  const firstPage = await page.locator('#results .passage').first().getAttribute('data-ordinal');
+  const firstTitle = await page.locator('#results .article-title').first().textContent();
+  await page.locator('#page-next').click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('offset') === '30');
+  await page.waitForFunction(() => /passages 31–/.test(document.getElementById('pager').textContent));
+  const secondCount = await page.locator('#results .passage').count();
+  assert.ok(secondCount > 0 && secondCount < 30, `${secondCount} passages on the last page`);
+  assert.ok(await page.locator('#page-next').isDisabled());
+  assert.ok(await page.locator('#page-previous').isEnabled());
+  await shot('07-second-page');
+  // Back returns to the first page; a fresh page at the URL opens the second one.
+  const second = page.url();
+  await page.goBack();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('offset') === null);
+  await page.waitForFunction(() => /passages 1–30/.test(document.getElementById('pager').textContent));
+  assert.equal(await page.locator('#results .article-title').first().textContent(), firstTitle);
+  assert.equal(await page.locator('#results .passage').first().getAttribute('data-ordinal'), firstPage);
+  const fresh = await context.newPage();
+  await fresh.goto(second);
+  await fresh.waitForFunction(() => /passages 31–/.test(document.getElementById('pager')?.textContent || ''));
+  await fresh.close();
+  // A new query starts again at the first page.
+  await page.goto(second);
+  await page.waitForSelector('#pager');
+  await page.locator('#q').fill('ammunition Serbia');
+  await page.locator('#q').press('Enter');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'ammunition Serbia'
+    && new URL(location.href).searchParams.get('offset') === null);
+});
+
+await step('a hit shows its URL as a link that gets no handle on the page; other schemes stay text', async () => {
+  await page.goto(`${BASE}?q=pipeline+Gdansk`);
+  await page.waitForSelector('#results a.source');
+  const link = page.locator('#results a.source').first();
+  assert.equal(await link.getAttribute('href'), 'https://example.com/pipeline?id=1&x=2');
+  assert.equal(await link.getAttribute('rel'), 'noopener noreferrer');
+  assert.equal(await link.textContent(), 'https://example.com/pipeline?id=1&x=2');
+  await page.goto(`${BASE}?q=zebra+harbour`);
+  await page.waitForSelector('#results .source');
+  assert.equal(await page.locator('#results a.source').count(), 0);
+  assert.equal(await page.locator('#results .source').first().textContent(), 'javascript:window.__xss=3');
+  await page.locator('#results .source').first().click();
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+});
+
 await step('a narrow screen has no sideways scrolling', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${BASE}?q=gas+prices`);
   await page.waitForSelector('#results .passage');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `${overflow}px wider than the screen`);
-  await shot('07-narrow');
+  await shot('08-narrow');
 });
 
 await step('no script errors on the page', async () => {

@@ -236,3 +236,71 @@ fn synth_writes_the_same_corpus_for_the_same_seed() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/reuters.jsonl"));
 }
+
+#[test]
+fn bench_on_an_index_without_dates_skips_the_date_classes_and_says_so() {
+    let env = crate::TestEnv::empty();
+    std::fs::create_dir_all(env.corpus()).unwrap();
+    // The Reuters fixture with every record's date taken out.
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/reuters-mini.jsonl"
+    );
+    let undated: String = std::fs::read_to_string(fixture)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record.as_object_mut().unwrap().remove("date").unwrap();
+            record.to_string() + "\n"
+        })
+        .collect();
+    std::fs::write(env.corpus().join("undated.jsonl"), undated).unwrap();
+    let build = env.build();
+    assert_eq!(build.status.code(), Some(0), "{}", crate::stderr(&build));
+
+    let output = env.run(&[
+        "bench",
+        "--index",
+        "index",
+        "--rounds",
+        "1",
+        "--warmup",
+        "0",
+        "--per-class",
+        "2",
+        "--json",
+    ]);
+    let errors = crate::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{errors}");
+    assert_eq!(
+        errors.trim_end(),
+        "bench: skipped term+date, and+date, or+date, phrase+date: the index holds no dates; \
+         the other classes are measured"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut classes: Vec<&str> = report["classes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    classes.sort_unstable();
+    assert_eq!(
+        classes,
+        [
+            "and",
+            "and+entity",
+            "or",
+            "or+entity",
+            "phrase",
+            "phrase+entity",
+            "term",
+            "term+entity"
+        ]
+    );
+    let skipped = report["skipped_classes"].as_object().unwrap();
+    assert_eq!(skipped.len(), 4);
+    assert_eq!(skipped["phrase+date"], "the index holds no dates");
+    assert_eq!(report["queries"], 16);
+}

@@ -273,3 +273,159 @@ fn a_records_url_is_stored_and_shown_with_its_hits() {
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("https://example.com/port"), "{text}");
 }
+
+/// A corpus with a feed whose bodies are read, a CSV whose records have their text in a field
+/// the mapping does not know, and a JSON Lines file with one such record among good ones.
+fn corpus_with_an_unknown_body_field() -> crate::TestEnv {
+    let env = crate::TestEnv::empty();
+    let corpus = env.corpus();
+    std::fs::create_dir_all(&corpus).unwrap();
+    std::fs::write(
+        corpus.join("good.jsonl"),
+        "{\"title\": \"Grain\", \"body\": \"Wheat exports rose in March.\", \"date\": \"2024-03-28\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.join("scraped.csv"),
+        "headline,content_raw,when\n\
+         Copper falls,Copper prices fell sharply on Monday.,2024-03-25\n\
+         Tin steady,Tin output held steady in the quarter.,2024-03-26\n",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.join("mixed.jsonl"),
+        "{\"title\": \"Cocoa\", \"body\": \"Cocoa arrivals slowed.\", \"date\": \"2024-03-28\"}\n\
+         {\"title\": \"Sugar\", \"main_copy\": \"Sugar quotas were cut.\", \"date\": \"2024-03-28\"}\n",
+    )
+    .unwrap();
+    env
+}
+
+#[test]
+fn a_structured_file_whose_records_yield_no_body_fails_with_one_error_naming_its_fields() {
+    let env = corpus_with_an_unknown_body_field();
+    let output = env.build();
+    let errors = crate::stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    let file_errors: Vec<&str> = errors
+        .lines()
+        .filter(|line| line.starts_with("error:") && line.contains("scraped.csv"))
+        .collect();
+    assert_eq!(
+        file_errors.len(),
+        1,
+        "one error for the file, none per record: {errors}"
+    );
+    assert!(
+        file_errors[0].ends_with(
+            "scraped.csv: no record has a body: its fields are headline, content_raw, when; \
+             map one with --field body=content_raw"
+        ),
+        "{errors}"
+    );
+    assert!(
+        !errors.contains("warning: scraped.csv"),
+        "no warning per record of the failed file: {errors}"
+    );
+    assert!(errors.contains("skipped: 1 with errors"), "{errors}");
+    // A record that has a body field the mapping ignores, in a file with bodies, is a warning
+    // that says where it is.
+    assert!(
+        errors
+            .lines()
+            .any(|line| line.starts_with("warning: mixed.jsonl#2: no body: ")
+                && line.contains("mixed.jsonl:2 ")
+                && line.contains("`--field body=main_copy`")),
+        "{errors}"
+    );
+    assert!(errors.contains("1 warnings"), "{errors}");
+    // The rest of the corpus went in; the failed file did not, not even its headlines.
+    assert_eq!(
+        article_ids(&env.search_json("wheat", &[])),
+        ["good.jsonl#1"]
+    );
+    assert_eq!(
+        article_ids(&env.search_json("cocoa", &[])),
+        ["mixed.jsonl#1"]
+    );
+    assert!(env.search_json("copper", &[]).is_empty());
+
+    // With the mapping the error suggests, the file goes in and the build is complete.
+    let output = env.run(&[
+        "index",
+        "build",
+        "corpus",
+        "--index",
+        "index",
+        "--field",
+        "body=content_raw",
+        "--field",
+        "body=main_copy",
+        "--field",
+        "body=body",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    assert_eq!(
+        article_ids(&env.search_json("copper", &[])),
+        ["scraped.csv#2"]
+    );
+    assert_eq!(
+        article_ids(&env.search_json("quotas", &[])),
+        ["mixed.jsonl#2"]
+    );
+}
+
+#[test]
+fn inspect_previews_a_record_mapping_with_field() {
+    let env = corpus_with_an_unknown_body_field();
+    let output = env.run(&["inspect", "corpus/scraped.csv", "--json"]);
+    let errors = crate::stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(
+        errors.contains("no record has a body: its fields are headline, content_raw, when"),
+        "{errors}"
+    );
+    assert!(output.stdout.is_empty());
+
+    let output = env.run(&[
+        "inspect",
+        "corpus/scraped.csv",
+        "--json",
+        "--field",
+        "body=content_raw",
+        "--field",
+        "date=when",
+    ]);
+    let errors = crate::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{errors}");
+    let articles: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(articles.len(), 2);
+    assert_eq!(articles[0]["title"], "Copper falls");
+    let text = articles[0].to_string();
+    assert!(
+        text.contains("Copper prices fell sharply on Monday."),
+        "{text}"
+    );
+    assert!(text.contains("2024-03-25"), "{text}");
+
+    // A field the file does not have is named.
+    let output = env.run(&[
+        "inspect",
+        "corpus/scraped.csv",
+        "--field",
+        "body=content_raw",
+        "--field",
+        "date=published",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        crate::stderr(&output)
+            .contains("`--field date=published` names a field that no record has"),
+        "{}",
+        crate::stderr(&output)
+    );
+}

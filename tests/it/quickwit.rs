@@ -196,7 +196,7 @@ fn entities_on_quickwit_are_written_as_locally() {
         .map(|line| {
             let count: serde_json::Value = serde_json::from_str(line).unwrap();
             json!({"key": format!("{}:{}", count["kind"].as_str().unwrap(), count["name"].as_str().unwrap()),
-                   "doc_count": count["passages"]})
+                   "doc_count": count["count"]})
         })
         .collect();
     assert!(buckets.len() >= 2, "{local_json}");

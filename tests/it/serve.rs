@@ -12,7 +12,7 @@ use crate::TestEnv;
 struct Served {
     child: Child,
     addr: SocketAddr,
-    _env: TestEnv,
+    env: TestEnv,
 }
 
 impl Drop for Served {
@@ -23,7 +23,13 @@ impl Drop for Served {
 }
 
 fn serve() -> Served {
+    serve_with(|_| {})
+}
+
+/// `serve`, with `prepare` adding to the corpus before it is indexed.
+fn serve_with(prepare: impl FnOnce(&TestEnv)) -> Served {
     let env = TestEnv::with_fixture("serve");
+    prepare(&env);
     let output = env.build();
     assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
     let mut child = env
@@ -50,11 +56,7 @@ fn serve() -> Served {
         .and_then(|rest| rest.split('/').next())
         .and_then(|addr| addr.parse().ok())
         .unwrap_or_else(|| panic!("no address in {line:?}"));
-    Served {
-        child,
-        addr,
-        _env: env,
-    }
+    Served { child, addr, env }
 }
 
 struct Reply {
@@ -146,7 +148,7 @@ fn search_answers_hits_like_the_cli_with_total_and_facets() {
     assert!(!body["facets"]["months"].as_array().unwrap().is_empty());
 
     // The same objects as `search --json`, in the same order.
-    let output = served._env.run(&[
+    let output = served.env.run(&[
         "search",
         "ammunition Serbia",
         "--index",
@@ -273,6 +275,17 @@ fn stats_entities_and_articles() {
             .all(|e| e["kind"] == "place")
     );
     assert!(!places["entities"].as_array().unwrap().is_empty());
+    // `newsdex entities --json` answers the same objects, field for field.
+    let cli = served
+        .env
+        .run(&["entities", "--index", "index", "--json", "--top", "100"]);
+    assert_eq!(cli.status.code(), Some(0), "{}", crate::stderr(&cli));
+    let cli: Vec<serde_json::Value> = String::from_utf8(cli.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(&cli, everything["entities"].as_array().unwrap());
     let matching = get(served.addr, "/api/entities?q=gas&top=100").json();
     assert!(matching["total"].as_u64().unwrap() < everything["total"].as_u64().unwrap());
 
@@ -505,11 +518,11 @@ fn repeated_searches_take_facets_from_the_cache_until_the_index_changes() {
 
     // A rebuilt index is counted afresh.
     std::fs::write(
-        served._env.corpus().join("defence/more.txt"),
+        served.env.corpus().join("defence/more.txt"),
         " date 2024-05-02 Serbian ammunition keeps reaching Ukraine, officials in Serbia said.\n",
     )
     .unwrap();
-    let output = served._env.build();
+    let output = served.env.build();
     assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -526,4 +539,112 @@ fn repeated_searches_take_facets_from_the_cache_until_the_index_changes() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Pages of `limit` passages through `offset`, as the page asks for them (`per_article=3`),
+/// until the API says there is no more; every page's `rank`s follow the previous page's.
+fn all_pages(addr: SocketAddr, query: &str, limit: usize) -> Vec<serde_json::Value> {
+    let mut hits = Vec::new();
+    for page in 0..50 {
+        let body = get(
+            addr,
+            &format!(
+                "/api/search?q={query}&per_article=3&limit={limit}&offset={}",
+                page * limit
+            ),
+        )
+        .json();
+        let page_hits = body["hits"].as_array().unwrap().clone();
+        assert!(page_hits.len() <= limit);
+        hits.extend(page_hits.iter().cloned());
+        if body["more"] == false || page_hits.len() < limit {
+            return hits;
+        }
+    }
+    panic!("more than 50 pages of {query}")
+}
+
+#[test]
+fn the_pages_of_a_search_through_offset_are_the_whole_ranking_without_gaps_or_repeats() {
+    let served = serve();
+    let whole = get(served.addr, "/api/search?q=Serbia&per_article=3&limit=100").json();
+    let whole = whole["hits"].as_array().unwrap();
+    assert!(whole.len() > 4, "enough to page: {}", whole.len());
+    // `more_in_article` counts what the ranking of one page saw, which depends on its depth.
+    let without_more = |hits: &[serde_json::Value]| -> Vec<serde_json::Value> {
+        hits.iter()
+            .map(|hit| {
+                let mut hit = hit.clone();
+                hit.as_object_mut().unwrap().remove("more_in_article");
+                hit
+            })
+            .collect()
+    };
+    for limit in [1, 2, 3] {
+        let paged = all_pages(served.addr, "Serbia", limit);
+        assert_eq!(
+            without_more(&paged),
+            without_more(whole),
+            "pages of {limit}"
+        );
+    }
+    // Past the last passage a page is empty and says there is no more.
+    let past = get(
+        served.addr,
+        &format!(
+            "/api/search?q=Serbia&per_article=3&limit=30&offset={}",
+            whole.len()
+        ),
+    )
+    .json();
+    assert_eq!(past["hits"].as_array().unwrap().len(), 0);
+    assert_eq!(past["more"], false);
+    // The page asks for pages of 30 with `offset`, kept in its URL, and links a hit's URL as
+    // text with no opener.
+    let script = get(served.addr, "/app.js").body;
+    for wiring in [
+        "params.set('offset', String(state.offset))",
+        "params.get('offset')",
+        "rel: 'noopener noreferrer'",
+        "parsed.protocol === 'https:'",
+    ] {
+        assert!(script.contains(wiring), "app.js lacks {wiring}");
+    }
+}
+
+#[test]
+fn a_hit_carries_its_records_url_and_the_page_links_only_web_addresses() {
+    let served = serve_with(|env| {
+        std::fs::write(
+            env.corpus().join("energy/links.jsonl"),
+            concat!(
+                r#"{"title": "Pipeline deal", "body": "The Baltic pipeline deal was signed.", "date": "2024-02-01", "url": "https://example.com/pipeline?id=1&x=2"}"#,
+                "\n",
+                r#"{"title": "Odd link", "body": "A zebra crossing opened.", "date": "2024-02-02", "url": "javascript:alert(1)"}"#,
+                "\n",
+                r#"{"title": "No link", "body": "A pipeline without an address.", "date": "2024-02-03"}"#,
+                "\n",
+            ),
+        )
+        .unwrap();
+    });
+    let body = get(served.addr, "/api/search?q=pipeline&per_article=3&limit=30").json();
+    let hits = body["hits"].as_array().unwrap();
+    let url_of = |id: &str| {
+        hits.iter()
+            .find(|hit| hit["article_id"] == id)
+            .unwrap_or_else(|| panic!("no hit of {id}: {hits:?}"))
+            .get("url")
+            .cloned()
+    };
+    assert_eq!(
+        url_of("energy/links.jsonl#1"),
+        Some(serde_json::Value::from(
+            "https://example.com/pipeline?id=1&x=2"
+        ))
+    );
+    assert_eq!(url_of("energy/links.jsonl#3"), None, "no url, no field");
+    // The API gives the data as it is; the page makes a link of http(s) addresses only.
+    let zebra = get(served.addr, "/api/search?q=zebra").json();
+    assert_eq!(zebra["hits"][0]["url"], "javascript:alert(1)");
 }

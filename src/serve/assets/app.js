@@ -6,11 +6,17 @@ const $ = (id) => document.getElementById(id);
 const LIST_KEYS = ['section', 'category', 'entity'];
 const DEBOUNCE_MS = 150;
 const PAGE_SIZE = 30;
+// The API's deepest offset (`MAX_OFFSET` in src/serve/api.rs).
+const MAX_OFFSET = 10000;
+// A change to any of these is a new search: it starts again at the first page.
+const SEARCH_KEYS = ['q', 'since', 'until', 'sort', ...LIST_KEYS];
 
 // Creates an element; string children become text nodes, so no data is ever parsed as markup.
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
+    // An absent attribute (`disabled: null`) is left out, not set to the text "null".
+    if (value === null || value === undefined || value === false) continue;
     if (key === 'class') node.className = value;
     else if (key === 'dataset') Object.assign(node.dataset, value);
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
@@ -27,7 +33,7 @@ function el(tag, props, ...children) {
 // ---- state <-> URL ------------------------------------------------------------------------
 
 function emptyState() {
-  return { q: '', since: '', until: '', sort: 'relevance', section: [], category: [], entity: [], article: '', p: '' };
+  return { q: '', since: '', until: '', sort: 'relevance', section: [], category: [], entity: [], offset: 0, article: '', p: '' };
 }
 
 function stateFromUrl() {
@@ -35,7 +41,14 @@ function stateFromUrl() {
   const state = emptyState();
   for (const key of ['q', 'since', 'until', 'sort', 'article', 'p']) state[key] = params.get(key) || state[key];
   for (const key of LIST_KEYS) state[key] = params.getAll(key).filter(Boolean);
+  state.offset = offsetOf(params.get('offset'));
   return state;
+}
+
+// A page's offset from the URL: a whole number from 0 to the API's deepest offset.
+function offsetOf(text) {
+  const offset = Number.parseInt(text || '0', 10);
+  return Number.isFinite(offset) && offset > 0 ? Math.min(offset, MAX_OFFSET) : 0;
 }
 
 function urlOf(state) {
@@ -43,6 +56,7 @@ function urlOf(state) {
   for (const key of ['q', 'since', 'until']) if (state[key]) params.set(key, state[key]);
   if (state.sort && state.sort !== 'relevance') params.set('sort', state.sort);
   for (const key of LIST_KEYS) for (const value of state[key]) params.append(key, value);
+  if (state.offset > 0) params.set('offset', String(state.offset));
   if (state.article) { params.set('article', state.article); if (state.p !== '') params.set('p', state.p); }
   const text = params.toString();
   return text ? `?${text}` : location.pathname;
@@ -52,7 +66,9 @@ let state = stateFromUrl();
 
 // Push a new history entry for deliberate steps (a filter, an article), replace it while typing.
 function commit(change, { push = true } = {}) {
+  const newSearch = !('offset' in change) && SEARCH_KEYS.some((key) => key in change);
   state = { ...state, ...change };
+  if (newSearch) state.offset = 0;
   const url = urlOf(state);
   if (push) history.pushState(null, '', url); else history.replaceState(null, '', url);
   render();
@@ -102,6 +118,16 @@ function highlighted(snippet, highlights) {
   }
   if (at < bytes.length) nodes.push(document.createTextNode(decoder.decode(bytes.subarray(at))));
   return nodes;
+}
+
+// The address of a source link: only http(s) URLs become links (never `javascript:` and the like).
+function linkable(url) {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : null;
+  } catch {
+    return null;
+  }
 }
 
 function formatDate(iso) {
@@ -157,6 +183,14 @@ function renderResults(body) {
       }, category));
     }
     meta.append(` · ${first.path}`);
+    if (first.url) {
+      // The record's address: a link (in a new tab, which gets no handle on this page) when it
+      // is http(s), its text otherwise.
+      const href = linkable(first.url);
+      meta.append(' · ', href
+        ? el('a', { class: 'source', href, target: '_blank', rel: 'noopener noreferrer' }, first.url)
+        : el('span', { class: 'source' }, first.url));
+    }
     const group = el('article', { class: 'article-group' },
       el('h3', { class: 'article-title' },
         el('button', { type: 'button', onclick: () => openArticle(articleId, first.ordinal) }, first.title || articleId)),
@@ -182,7 +216,31 @@ function renderResults(body) {
     if (more > 0) group.append(el('div', { class: 'more' }, `${more} more matching passage${more === 1 ? '' : 's'} in this article`));
     results.append(group);
   }
-  if (body.hits.length === 0) results.append(el('p', { class: 'muted' }, 'No passage matches.'));
+  if (body.hits.length === 0) {
+    results.append(el('p', { class: 'muted' }, state.offset > 0 ? 'No more passages.' : 'No passage matches.'));
+  }
+  renderPager(body);
+}
+
+// Previous and next pages of PAGE_SIZE passages, through the API's offset; the offset is in the
+// page's URL, so a page can be shared, reloaded and reached with the browser's back button.
+function renderPager(body) {
+  const hasPrevious = state.offset > 0;
+  const hasNext = body.more && body.hits.length === PAGE_SIZE && state.offset + PAGE_SIZE <= MAX_OFFSET;
+  if (!hasPrevious && !hasNext) return;
+  const first = state.offset + 1;
+  const last = state.offset + body.hits.length;
+  const pager = el('nav', { id: 'pager', class: 'pager', 'aria-label': 'Result pages' },
+    el('button', {
+      type: 'button', id: 'page-previous', disabled: hasPrevious ? null : 'disabled',
+      onclick: () => commit({ offset: Math.max(0, state.offset - PAGE_SIZE) }),
+    }, '← Previous'),
+    el('span', { class: 'muted' }, body.hits.length ? `passages ${first}–${last}` : ''),
+    el('button', {
+      type: 'button', id: 'page-next', disabled: hasNext ? null : 'disabled',
+      onclick: () => commit({ offset: state.offset + PAGE_SIZE }),
+    }, 'Next →'));
+  $('results').append(pager);
 }
 
 function monthEnd(month) {
@@ -244,12 +302,14 @@ function renderFacetList(listId, items, key, labelOf) {
 }
 
 let lastSearchKey = null;
+let lastOffset = null;
 
 async function runSearch() {
   const params = filterParams();
   params.set('q', state.q);
   params.set('limit', String(PAGE_SIZE));
   params.set('per_article', '3');
+  if (state.offset > 0) params.set('offset', String(state.offset));
   if (state.sort !== 'relevance') params.set('sort', state.sort);
   const key = params.toString();
   if (key === lastSearchKey) return;
@@ -257,7 +317,10 @@ async function runSearch() {
   setStatus('Searching…');
   try {
     const body = await api('/api/search', params, { cancelPrevious: true });
+    const newPage = lastOffset !== null && lastOffset !== state.offset;
+    lastOffset = state.offset;
     renderResults(body);
+    if (newPage) window.scrollTo(0, 0);
     renderHistogram(body.facets ? body.facets.months : []);
     renderFacetList('entities', body.facets ? body.facets.entities : [], 'entity', (e) => e.name);
     renderFacetList('categories', body.facets ? body.facets.categories : [], 'category', (c) => c.value);
