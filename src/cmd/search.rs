@@ -153,6 +153,9 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
         } else if let (true, Some(total)) = (args.count, results.total) {
             render::json::write_total(&mut out, total)?;
         }
+        if let Some(corrected) = &results.did_you_mean {
+            render::json::write_suggestions(&mut out, corrected, &results.suggestions)?;
+        }
     } else {
         let options = TextOptions {
             facets: args.facets,

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use crate::facets::Facets;
 use crate::model::{EntityCandidate, Hit};
+use crate::search::suggest::Suggestion;
 
 /// Writes each hit as one line of JSON.
 pub fn write_hits<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()> {
@@ -25,6 +26,18 @@ pub fn write_facets<W: Write>(out: &mut W, facets: &Facets) -> std::io::Result<(
 /// The closing line of `--count --json`: `{"total": N}`, the passages that match in all.
 pub fn write_total<W: Write>(out: &mut W, total: u64) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, &serde_json::json!({ "total": total }))?;
+    out.write_all(b"\n")
+}
+
+/// The closing line when some query words are rare: `{"did_you_mean": "interest rates",
+/// "suggestions": [{"word": "interst", "suggestion": "interest"}]}`.
+pub fn write_suggestions<W: Write>(
+    out: &mut W,
+    did_you_mean: &str,
+    suggestions: &[Suggestion],
+) -> std::io::Result<()> {
+    let line = serde_json::json!({ "did_you_mean": did_you_mean, "suggestions": suggestions });
+    serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
 }
 

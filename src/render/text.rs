@@ -38,6 +38,20 @@ pub fn write_results<W: Write>(
     if let Some(facets) = &results.facets {
         write_facets(out, facets, results.facet_sample, theme, options)?;
     }
+    if let Some(corrected) = &results.did_you_mean {
+        let words: Vec<String> = results
+            .suggestions
+            .iter()
+            .map(|s| format!("{} -> {}", s.word, s.suggestion))
+            .collect();
+        writeln!(
+            out,
+            "did you mean: {}{corrected}{:#}?  {dim}({}){dim:#}",
+            theme.highlight,
+            theme.highlight,
+            words.join(", ")
+        )?;
+    }
     if shown == 0 && options.offset > 0 {
         let matching = match results.total {
             Some(total) => format!("{total} match"),
@@ -280,6 +294,34 @@ mod tests {
     }
 
     #[test]
+    fn a_suggestion_is_shown_before_the_footer() {
+        let results = SearchResults {
+            suggestions: vec![crate::search::suggest::Suggestion {
+                word: "interst".into(),
+                suggestion: "interest".into(),
+            }],
+            did_you_mean: Some("interest rates".into()),
+            ..SearchResults::default()
+        };
+        let mut out = Vec::new();
+        write_results(
+            &mut out,
+            &results,
+            &Theme::default(),
+            TextOptions::default(),
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let plain = anstream::adapter::strip_str(&text).to_string();
+        assert!(
+            plain.starts_with(
+                "did you mean: interest rates?  (interst -> interest)\nno passage matches"
+            ),
+            "{plain}"
+        );
+    }
+
+    #[test]
     fn plain_output_holds_every_part_of_a_hit() {
         let results = SearchResults {
             hits: vec![hit()],
@@ -289,6 +331,7 @@ mod tests {
             facet_sample: None,
             search_time: Duration::from_micros(300),
             fetch_time: Duration::from_micros(200),
+            ..SearchResults::default()
         };
         let mut out = Vec::new();
         write_results(
@@ -326,6 +369,7 @@ mod tests {
                 facet_sample,
                 search_time: Duration::ZERO,
                 fetch_time: Duration::ZERO,
+                ..SearchResults::default()
             };
             let mut out = Vec::new();
             write_results(

@@ -15,6 +15,7 @@ pub mod plan;
 mod rank;
 mod request;
 mod searcher;
+pub mod suggest;
 #[cfg(test)]
 mod tests;
 pub mod union;
@@ -72,6 +73,7 @@ impl Searcher {
         Ok(CompiledQuery {
             query,
             highlight: compiler.highlight,
+            node,
         })
     }
 
@@ -222,6 +224,13 @@ impl Searcher {
             }
             hits.push(hit);
         }
+        // A rare word's suggestion: a few term lookups, and a scan only for a rare word.
+        let suggestions = suggest::suggest(
+            &searcher,
+            &self.handle.fields,
+            &compiled.node,
+            &mut analyzer,
+        );
         let fetch_time = fetch_started.elapsed();
 
         // Counted once the page's article ids are known from the stored fields.
@@ -240,6 +249,9 @@ impl Searcher {
             facet_sample,
             search_time: ranking_time + counting_started.elapsed(),
             fetch_time,
+            did_you_mean: (!suggestions.is_empty())
+                .then(|| suggest::corrected_query(&request.query, &suggestions)),
+            suggestions,
         })
     }
 }

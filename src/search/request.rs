@@ -1,5 +1,7 @@
 //! What a search asks for and what it answers: boosts, filters, order, the request, the results.
 
+use super::suggest::Suggestion;
+use crate::query::Node;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -138,7 +140,7 @@ impl SearchRequest {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Number of matching passages, when counted (`count` or `facets`, or when every match
@@ -154,10 +156,16 @@ pub struct SearchResults {
     pub search_time: Duration,
     /// Time to fetch their stored fields and build snippets.
     pub fetch_time: Duration,
+    /// Words of the query that few or no passages hold, with the words suggested instead.
+    pub suggestions: Vec<Suggestion>,
+    /// The query with the suggestions in place, when there are some.
+    pub did_you_mean: Option<String>,
 }
 
 /// A compiled query with what to highlight.
 pub struct CompiledQuery {
     pub query: Box<dyn Query>,
     pub highlight: HighlightTerms,
+    /// The query as parsed.
+    pub node: Node,
 }

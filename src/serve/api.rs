@@ -21,6 +21,7 @@ use crate::error::IndexError;
 use crate::extract::date::{DayEnd, parse_date_arg};
 use crate::facets::Facets;
 use crate::model::{EntityCandidate, EntityKind, Hit};
+use crate::search::suggest::Suggestion;
 use crate::search::{Filters, SearchRequest, Searcher, SortOrder};
 
 /// Most passages one search returns.
@@ -322,6 +323,11 @@ pub struct SearchResponse {
     pub more: bool,
     pub hits: Vec<Hit>,
     pub facets: Option<Facets>,
+    /// The query with suggestions in place of words few or no passages hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<Suggestion>,
     pub took_ms: f64,
 }
 
@@ -380,6 +386,8 @@ pub async fn search(
         more: results.more,
         hits: results.hits,
         facets: results.facets,
+        did_you_mean: results.did_you_mean,
+        suggestions: results.suggestions,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
     });
     Ok(([(CACHE_HEADER, cached)], body).into_response())

@@ -596,3 +596,20 @@ fn another_folder_built_into_an_index_is_refused_instead_of_replacing_it() {
         ["grain.md"]
     );
 }
+
+#[test]
+fn a_word_no_passage_holds_gets_a_suggestion_in_text_and_json() {
+    let env = TestEnv::with_fixture("basic");
+    env.build();
+    let lines = env.search_json("amunition storage", &[]);
+    let last = lines.last().expect("some output");
+    assert_eq!(last["did_you_mean"], "ammunition storage", "{last}");
+    assert_eq!(last["suggestions"][0]["word"], "amunition");
+    assert_eq!(last["suggestions"][0]["suggestion"], "ammunition");
+    let text = env.run(&["search", "amunition storage", "--index", "index"]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("did you mean: ammunition storage?"), "{text}");
+    // A word the index holds gets none.
+    let lines = env.search_json("ammunition storage", &[]);
+    assert!(lines.iter().all(|line| line.get("did_you_mean").is_none()));
+}

@@ -168,6 +168,14 @@ fn search_answers_hits_like_the_cli_with_total_and_facets() {
     for (api_hit, cli_hit) in hits.iter().zip(&cli) {
         assert_eq!(api_hit, cli_hit);
     }
+    assert!(body.get("did_you_mean").is_none(), "{body}");
+
+    // A word no passage holds: the answer suggests the query with the closest index word.
+    let reply = get(served.addr, "/api/search?q=amunition+Serbia");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["did_you_mean"], "ammunition Serbia", "{body}");
+    assert_eq!(body["suggestions"][0]["word"], "amunition");
 }
 
 #[test]

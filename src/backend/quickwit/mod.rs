@@ -391,8 +391,8 @@ pub fn results_from_fetched(
         more,
         facets,
         facet_sample: None,
-        search_time: std::time::Duration::ZERO,
-        fetch_time: std::time::Duration::ZERO,
+        // Suggestions need the index's vocabulary, which only the local backend reads.
+        ..SearchResults::default()
     })
 }
 

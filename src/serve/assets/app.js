@@ -324,6 +324,7 @@ async function runSearch() {
     renderHistogram(body.facets ? body.facets.months : []);
     renderFacetList('entities', body.facets ? body.facets.entities : [], 'entity', (e) => e.name);
     renderFacetList('categories', body.facets ? body.facets.categories : [], 'category', (c) => c.value);
+    renderSuggestion(body.did_you_mean);
     const total = body.total === null ? `${body.hits.length}+` : String(body.total);
     setStatus(`${total} matching passage${body.total === 1 ? '' : 's'} · ${body.took_ms.toFixed(1)} ms`);
     selectResult(-1);
@@ -335,7 +336,18 @@ async function runSearch() {
   }
 }
 
+// "Did you mean": the query with suggestions for words few or no passages hold, one click away.
+function renderSuggestion(corrected) {
+  const line = $('suggestion');
+  line.hidden = !corrected;
+  if (!corrected) { line.replaceChildren(); return; }
+  line.replaceChildren('Did you mean ', el('button', {
+    type: 'button', class: 'link', onclick: () => commit({ q: corrected }),
+  }, corrected), '?');
+}
+
 async function showOverview() {
+  renderSuggestion(null);
   lastSearchKey = null;
   if (inFlight) inFlight.abort();
   $('results').replaceChildren(el('p', { class: 'muted' }, 'Type to search the archive. Words are optional and ranked; use "quotes" for phrases, +word to require, -word to exclude.'));
