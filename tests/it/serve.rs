@@ -395,6 +395,17 @@ fn bad_requests_get_json_errors_and_the_server_keeps_serving() {
     let served = serve();
     let addr = served.addr;
     assert!(get(addr, "/api/search").error(400).contains("`q`"));
+    // A query that does not parse says where.
+    let unparsed = get(addr, "/api/search?q=gas+date:2024-13");
+    assert_eq!(unparsed.status, 400, "{}", unparsed.body);
+    let body = unparsed.json();
+    assert_eq!(body["column"], 5, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("is not a year, month or day")
+    );
     assert!(
         get(addr, "/api/search?q=gas&limit=100000")
             .error(400)
