@@ -18,11 +18,13 @@ use crate::query::{FieldName, Node, Occur};
 use crate::schema::Fields;
 
 /// A word with at most this many passages gets a suggestion, if a much more common word is
-/// close to it.
-pub const FEW_PASSAGES: u64 = 2;
+/// close to it (a typo that a few articles share: "interst" in 5 Reuters stories).
+pub const FEW_PASSAGES: u64 = 5;
 /// A suggestion is held by at least this many times the passages of the word it replaces (any
 /// number, for a word no passage holds).
-const MORE_COMMON: u64 = 10;
+const MORE_COMMON: u64 = 50;
+/// Passages read for the way they write a suggested stem.
+const SURFACE_SAMPLE: usize = 8;
 /// Terms of one candidate range looked at, at most (a bound on the time a suggestion takes).
 const MAX_SCANNED: usize = 20_000;
 
@@ -84,7 +86,7 @@ pub fn suggest(
         let Some(best) = closest_term(searcher, fields, stem, passages) else {
             continue;
         };
-        let Some(surface) = surface_form(searcher, fields, &best, english) else {
+        let Some(surface) = surface_form(searcher, fields, &best, &word, english) else {
             continue;
         };
         if surface != word.to_lowercase() {
@@ -187,44 +189,60 @@ fn closest_term(
         .map(|(term, _)| term)
 }
 
-/// How a passage that holds `stem` writes it: the first word of its text (or title, or
-/// heading) whose stem it is, in lower case.
+/// How passages that hold `stem` write it: of the words whose stem it is in the first few
+/// such passages (text, title, heading), the one closest in spelling to what the user typed,
+/// then the most frequent ("production", not "products", for "prodution"); in lower case.
 fn surface_form(
     searcher: &tantivy::Searcher,
     fields: &Fields,
     stem: &str,
+    typed: &str,
     english: &mut TextAnalyzer,
 ) -> Option<String> {
     let term = Term::from_field_text(fields.all, stem);
-    let address =
-        searcher
-            .segment_readers()
-            .iter()
-            .enumerate()
-            .find_map(|(ordinal, segment)| {
-                let index = segment.inverted_index(fields.all).ok()?;
-                let postings = index
-                    .read_postings(&term, IndexRecordOption::Basic)
-                    .ok()??;
-                let doc = postings.doc();
-                (doc != TERMINATED).then(|| DocAddress::new(ordinal as u32, doc))
-            })?;
-    let document: TantivyDocument = searcher.doc(address).ok()?;
-    [fields.text, fields.title, fields.section]
-        .into_iter()
-        .filter_map(|field| document.get_first(field).and_then(|value| value.as_str()))
-        .find_map(|text| {
+    let mut addresses = Vec::with_capacity(SURFACE_SAMPLE);
+    for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+        let Ok(index) = segment.inverted_index(fields.all) else {
+            continue;
+        };
+        let Ok(Some(mut postings)) = index.read_postings(&term, IndexRecordOption::Basic) else {
+            continue;
+        };
+        while postings.doc() != TERMINATED && addresses.len() < SURFACE_SAMPLE {
+            addresses.push(DocAddress::new(ordinal as u32, postings.doc()));
+            postings.advance();
+        }
+    }
+    let mut surfaces: HashMap<String, usize> = HashMap::new();
+    for address in addresses {
+        let Ok(document) = searcher.doc::<TantivyDocument>(address) else {
+            continue;
+        };
+        for field in [fields.text, fields.title, fields.section] {
+            let Some(text) = document.get_first(field).and_then(|value| value.as_str()) else {
+                continue;
+            };
             let mut stream = english.token_stream(text);
             while stream.advance() {
                 let token = stream.token();
-                if token.text == stem {
-                    return text
-                        .get(token.offset_from..token.offset_to)
-                        .map(str::to_lowercase);
+                if token.text == stem
+                    && let Some(surface) = text.get(token.offset_from..token.offset_to)
+                {
+                    *surfaces.entry(surface.to_lowercase()).or_default() += 1;
                 }
             }
-            None
+        }
+    }
+    let typed = typed.to_lowercase();
+    surfaces
+        .into_iter()
+        .min_by(|(a, a_count), (b, b_count)| {
+            strsim::osa_distance(a, &typed)
+                .cmp(&strsim::osa_distance(b, &typed))
+                .then_with(|| b_count.cmp(a_count))
+                .then_with(|| a.cmp(b))
         })
+        .map(|(surface, _)| surface)
 }
 
 #[cfg(test)]
