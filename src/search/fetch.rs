@@ -11,8 +11,9 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, TantivyDocument};
 
 use crate::error::IndexError;
+use crate::extract::spelling::Spellings;
 use crate::facets::parse_entity_label;
-use crate::model::Hit;
+use crate::model::{Entity, Hit};
 use crate::schema::field_name;
 use crate::snippet::{HighlightTerms, make_snippet};
 
@@ -58,6 +59,7 @@ impl Searcher {
         highlight: &HighlightTerms,
         analyzer: &mut TextAnalyzer,
         request: &SearchRequest,
+        spellings: &Spellings,
     ) -> Hit {
         let fields = self.handle.fields;
         let text_of = |field| {
@@ -72,9 +74,15 @@ impl Searcher {
             .get_first(fields.date)
             .and_then(|value| value.as_datetime())
             .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0));
-        let entities = crate::index::stored_entity_labels(&fields, document)
+        let mut entities: Vec<Entity> = Vec::new();
+        for entity in crate::index::stored_entity_labels(&fields, document)
             .filter_map(parse_entity_label)
-            .collect();
+            .map(|entity| spellings.entity(entity))
+        {
+            if !entities.contains(&entity) {
+                entities.push(entity);
+            }
+        }
         Hit {
             rank: 0,
             score,

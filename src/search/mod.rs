@@ -197,6 +197,7 @@ impl Searcher {
             let tally = searcher
                 .search(&*query, &self.facet_collector(&searcher))
                 .map_err(|source| self.tantivy_error(source))?;
+            let tally = tally.canonical(&self.spellings(&searcher));
             (Some(tally.into_facets(FACET_TOP, None)), None)
         } else if let Some((top, _)) = &sample {
             let (facets, all_matches) =
@@ -226,6 +227,10 @@ impl Searcher {
             _ => None,
         };
         let mut hits = Vec::with_capacity(page.len());
+        let spellings = match page.is_empty() {
+            true => Default::default(),
+            false => self.spellings(&searcher),
+        };
         for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
             let document: TantivyDocument = searcher
                 .doc(address)
@@ -236,6 +241,7 @@ impl Searcher {
                 &compiled.highlight,
                 &mut analyzer,
                 request,
+                &spellings,
             );
             hit.rank = request.offset + idx + 1;
             if request.explain {
