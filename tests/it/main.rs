@@ -10,6 +10,7 @@ mod formats;
 mod incremental;
 mod quickwit;
 mod serve;
+mod spelling;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
