@@ -26,9 +26,9 @@ mod paired;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use newsdex::build::build_index;
 use newsdex::build::{BuildOptions, Silent};
 use newsdex::extract::entities::EntityExtractor;
-use newsdex::incremental::build_index;
 use newsdex::index;
 use newsdex::ingest::mapping::FieldMap;
 use newsdex::ingest::{self, WalkOptions, walk_corpus};

@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use newsdex::build::build_index;
 use newsdex::build::{BuildOptions, Silent};
 use newsdex::extract::entities::EntityExtractor;
-use newsdex::incremental::build_index;
 use newsdex::index::{self, DEFAULT_MEMORY_MB};
 use newsdex::ingest::WalkOptions;
 use serde::Deserialize;

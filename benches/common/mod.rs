@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use newsdex::build::build_index;
 use newsdex::build::{BuildOptions, BuildReport, Silent};
 use newsdex::extract::entities::EntityExtractor;
-use newsdex::incremental::build_index;
 use newsdex::ingest::WalkOptions;
 use newsdex::synth::{SynthOptions, synthesize};
 

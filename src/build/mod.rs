@@ -6,7 +6,8 @@
 //! The stream, one module per step: `plan` (walk, observe, plan against the manifest) ->
 //! `pipeline` (read in chunks on every core: parse, split passages, find entities, make
 //! documents -> the single writer) -> `hold` (articles waiting for the corpus acronym table,
-//! completed with it; articles relabelled) -> `commit` (one commit with the manifest). `read`
+//! completed with it; articles relabelled) -> `commit` (one commit with the manifest; then the
+//! spelling table of the committed segments). `read`
 //! reads one file into articles (also for `inspect`, benches and the Quickwit build);
 //! `options` holds what a build is asked and answers. This module drives them (`build_index`).
 
