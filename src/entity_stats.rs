@@ -165,6 +165,7 @@ pub(crate) mod tests {
     use crate::extract::entities::EntityExtractor;
     use crate::index::IndexHandle;
     use crate::model::{Article, Passage, Section};
+    use tantivy::query::TermQuery;
 
     /// An index of one article whose passages hold the given text and entities.
     pub(crate) fn index_of(passages: &[(&str, &[(&str, EntityKind)])]) -> IndexHandle {
@@ -233,6 +234,36 @@ pub(crate) mod tests {
                 ("Schumacher", 1),
             ]
         );
+    }
+
+    #[test]
+    fn the_spelling_table_of_an_index_is_applied_to_its_entity_counts() {
+        use EntityKind::*;
+        let handle = index_of(&[
+            ("one", &[("Aleksandar Vucic", Person), ("Blair", Person)]),
+            (
+                "two",
+                &[("Aleksandar Vučić", Person), ("Tony Blair", Person)],
+            ),
+            ("three", &[("Aleksandar Vucic", Person)]),
+        ]);
+        let fields = handle.fields;
+        let searcher = handle.index.reader().unwrap().searcher();
+        let table = count_spellings(&searcher, &fields).unwrap();
+        assert_eq!(
+            table.canonical(Person, "Aleksandar Vucic"),
+            "Aleksandar Vučić"
+        );
+        assert_eq!(table.canonical(Person, "Blair"), "Tony Blair");
+        let query = TermQuery::new(
+            tantivy::Term::from_field_text(fields.entity, "blair"),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        // Only the passage that says "Blair" matches: it is counted as Tony Blair.
+        let counted =
+            top_entities(&searcher, &fields, &table, Some(&query), Some(Person), 10).unwrap();
+        let names: Vec<&str> = counted.iter().map(|count| count.name.as_str()).collect();
+        assert_eq!(names, ["Aleksandar Vučić", "Tony Blair"]);
     }
 
     #[test]
