@@ -227,9 +227,11 @@ impl Searcher {
             _ => None,
         };
         let mut hits = Vec::with_capacity(page.len());
-        let spellings = match page.is_empty() {
-            true => Default::default(),
-            false => self.spellings(&searcher),
+        // Read only when there is a hit to show.
+        let spellings = if page.is_empty() {
+            Default::default()
+        } else {
+            self.spellings(&searcher)
         };
         for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
             let document: TantivyDocument = searcher

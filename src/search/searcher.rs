@@ -1,5 +1,6 @@
 //! The open index a search runs on: reader, analysers, the acronym table of the loaded commit,
-//! the spelling table of its segments, and the per-segment key columns; `reload` moves it to a new commit.
+//! the spelling table of its segments, and the per-segment key columns; `reload` moves it to a
+//! new commit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
