@@ -155,7 +155,7 @@ pub fn load_acronyms(handle: &IndexHandle) -> crate::extract::acronyms::AcronymT
 }
 
 /// The key of the segments a tantivy searcher reads, and of the spelling table counted on them
-/// (`spellings-<key>.json`): a hash of each segment's id and deleted passages. A segment id
+/// (`spellings-<key>.tsv`): a hash of each segment's id and deleted passages. A segment id
 /// names one immutable segment, and the key changes with every new segment, merge or delete,
 /// so a table is never read for other passages than it was counted on.
 pub fn segments_key(searcher: &tantivy::Searcher) -> String {
@@ -185,7 +185,7 @@ pub fn load_spellings(handle: &IndexHandle, searcher: &tantivy::Searcher) -> Spe
     let name = crate::extract::spelling::spellings_file(&segments_key(searcher));
     std::fs::read(handle.path.join(name))
         .ok()
-        .and_then(|bytes| Spellings::unpack(&bytes).ok())
+        .and_then(|bytes| Spellings::unpack(bytes).ok())
         .unwrap_or_default()
 }
 

@@ -111,7 +111,7 @@ pub(super) fn store_side_file(
     Ok(name.to_string())
 }
 
-/// Writes the spelling table of the committed index (`spellings-<key>.json`, keyed by the
+/// Writes the spelling table of the committed index (`spellings-<key>.tsv`, keyed by the
 /// segments it is counted on: `index::segments_key`) unless the file of that key is there, and
 /// removes the tables of other segments. Run after the commit (and the merge of a full build),
 /// and by a build that changed nothing, so that an index whose table is missing gets one.

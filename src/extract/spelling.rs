@@ -7,14 +7,12 @@
 //! Blair"); with two ("Michael Schumacher", "Ralf Schumacher") it stays as written.
 //!
 //! Pure data: the build counts the labels of the committed index and stores the table beside
-//! it (`spellings-<key>.json`, keyed by the segments it was counted on); searches show every
+//! it (`spellings-<key>.tsv`, keyed by the segments it was counted on); searches show every
 //! entity through [`Spellings::canonical`]. Only spellings that change are kept, so the table
 //! stays small.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
-
-use serde::{Deserialize, Serialize};
 
 use crate::extract::gazetteer::entity_key;
 use crate::extract::names::surname;
@@ -22,18 +20,17 @@ use crate::model::{Entity, EntityKind};
 
 /// Prefix and suffix of the table's file in the index directory.
 pub const SPELLINGS_PREFIX: &str = "spellings-";
-pub const SPELLINGS_SUFFIX: &str = ".json";
+pub const SPELLINGS_SUFFIX: &str = ".tsv";
 
-/// Spelling as written -> the canonical spelling, per kind; only spellings that change.
+/// Spelling as written -> the canonical spelling, per kind; only spellings that change. Held
+/// as the text of its file, one `name<TAB>kind<TAB>canonical` line per spelling sorted by
+/// name then kind, looked up by binary search over the lines: loading it costs one read and
+/// one pass over its bytes, nothing per entry (a one-shot search loads it for its hits).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Spellings {
-    by_name: HashMap<String, Vec<(EntityKind, String)>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Stored {
-    /// `[kind, as written, canonical]`, sorted.
-    spellings: Vec<(EntityKind, String, String)>,
+    text: String,
+    /// Start and end of each line in `text`, in the order of the lines.
+    lines: Vec<(u32, u32)>,
 }
 
 /// The order in which spellings of one entity are preferred for display: with diacritics first
@@ -51,10 +48,15 @@ impl Spellings {
     /// The spelling under which `name`, an entity of `kind` as some passage wrote it, is shown.
     /// The one function through which every hit, facet and entity list shows a name.
     pub fn canonical<'a>(&'a self, kind: EntityKind, name: &'a str) -> &'a str {
-        self.by_name
-            .get(name)
-            .and_then(|kinds| kinds.iter().find(|(found, _)| *found == kind))
-            .map_or(name, |(_, canonical)| canonical.as_str())
+        let first = self
+            .lines
+            .partition_point(|&line| self.fields(line).0 < name);
+        self.lines[first..]
+            .iter()
+            .map(|&line| self.fields(line))
+            .take_while(|(written, _, _)| *written == name)
+            .find(|(_, found, _)| *found == kind.as_str())
+            .map_or(name, |(_, _, canonical)| canonical)
     }
 
     /// `entity` under its canonical spelling (`canonical`).
@@ -69,20 +71,33 @@ impl Spellings {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_name.is_empty()
+        self.lines.is_empty()
     }
 
     /// Spellings that change.
     pub fn len(&self) -> usize {
-        self.by_name.values().map(Vec::len).sum()
+        self.lines.len()
+    }
+
+    /// The name as written, kind and canonical name of a line (checked by `from_text`).
+    fn fields(&self, (start, end): (u32, u32)) -> (&str, &str, &str) {
+        let line = &self.text[start as usize..end as usize];
+        let mut fields = line.splitn(3, '\t');
+        let written = fields.next().unwrap_or_default();
+        let kind = fields.next().unwrap_or_default();
+        (written, kind, fields.next().unwrap_or_default())
     }
 
     /// The table of an index from every entity label it holds and the number of passages that
     /// hold it. Depends only on the counts, never on their order.
     pub fn from_counts(counts: impl IntoIterator<Item = (Entity, u64)>) -> Spellings {
-        // (kind, folded key) -> the spellings of one entity and their passages.
+        // (kind, folded key) -> the spellings of one entity and their passages. A name with a
+        // tab or a line break (only a source's own label could hold one) stays as written.
         let mut groups: BTreeMap<(EntityKind, String), BTreeMap<String, u64>> = BTreeMap::new();
         for (Entity { name, kind }, count) in counts {
+            if name.contains(['\t', '\n', '\r']) {
+                continue;
+            }
             *groups
                 .entry((kind, entity_key(&name)))
                 .or_default()
@@ -112,7 +127,7 @@ impl Spellings {
                     .or_insert(Some(canonical));
             }
         }
-        let mut table = Spellings::default();
+        let mut entries: Vec<(&str, &'static str, &str)> = Vec::new();
         for ((kind, key), spellings) in &groups {
             let full_name = match kind {
                 EntityKind::Person => full_names.get(key).copied().flatten(),
@@ -124,46 +139,61 @@ impl Spellings {
             };
             for name in spellings.keys() {
                 if name != canonical {
-                    table
-                        .by_name
-                        .entry(name.clone())
-                        .or_default()
-                        .push((*kind, canonical.to_string()));
+                    entries.push((name, kind.as_str(), canonical));
                 }
             }
         }
-        table
+        entries.sort_unstable();
+        let mut text = String::new();
+        for (name, kind, canonical) in entries {
+            text.push_str(name);
+            text.push('\t');
+            text.push_str(kind);
+            text.push('\t');
+            text.push_str(canonical);
+            text.push('\n');
+        }
+        Spellings::from_text(text).expect("a table made from counts is well formed")
+    }
+
+    /// The table of the text of its file: every line `name<TAB>kind<TAB>canonical`, sorted.
+    fn from_text(text: String) -> Result<Spellings, String> {
+        if u32::try_from(text.len()).is_err() {
+            return Err("the table is too large".into());
+        }
+        let mut table = Spellings {
+            lines: Vec::with_capacity(text.len() / 32),
+            text: String::new(),
+        };
+        let mut start = 0;
+        for line in text.split_terminator('\n') {
+            let end = start + line.len();
+            table.lines.push((start as u32, end as u32));
+            start = end + 1;
+        }
+        table.text = text;
+        for (idx, &line) in table.lines.iter().enumerate() {
+            let (written, kind, canonical) = table.fields(line);
+            let known = EntityKind::ALL.iter().any(|found| found.as_str() == kind);
+            if written.is_empty() || canonical.is_empty() || !known {
+                return Err(format!("line {} is not name, kind and spelling", idx + 1));
+            }
+            if idx > 0 && table.fields(table.lines[idx - 1]).0 > written {
+                return Err(format!("line {} is out of order", idx + 1));
+            }
+        }
+        Ok(table)
     }
 
     /// The file name and bytes of the table, for the segments whose key is `key`.
     pub fn pack(&self, key: &str) -> (String, Vec<u8>) {
-        let mut spellings: Vec<(EntityKind, String, String)> = self
-            .by_name
-            .iter()
-            .flat_map(|(name, kinds)| {
-                kinds
-                    .iter()
-                    .map(|(kind, canonical)| (*kind, name.clone(), canonical.clone()))
-            })
-            .collect();
-        spellings.sort();
-        let bytes =
-            serde_json::to_vec(&Stored { spellings }).expect("a spelling table always serialises");
-        (spellings_file(key), bytes)
+        (spellings_file(key), self.text.as_bytes().to_vec())
     }
 
     /// The table that `pack` made these bytes from.
-    pub fn unpack(bytes: &[u8]) -> Result<Spellings, String> {
-        let stored: Stored = serde_json::from_slice(bytes).map_err(|error| error.to_string())?;
-        let mut table = Spellings::default();
-        for (kind, name, canonical) in stored.spellings {
-            table
-                .by_name
-                .entry(name)
-                .or_default()
-                .push((kind, canonical));
-        }
-        Ok(table)
+    pub fn unpack(bytes: Vec<u8>) -> Result<Spellings, String> {
+        let text = String::from_utf8(bytes).map_err(|error| error.to_string())?;
+        Spellings::from_text(text)
     }
 }
 
@@ -267,8 +297,10 @@ mod tests {
             (person("Tony Blair"), 1),
         ]);
         let (name, bytes) = table.pack("00ff");
-        assert_eq!(name, "spellings-00ff.json");
-        assert_eq!(Spellings::unpack(&bytes).unwrap(), table);
-        assert!(Spellings::unpack(b"not json").is_err());
+        assert_eq!(name, "spellings-00ff.tsv");
+        assert_eq!(Spellings::unpack(bytes).unwrap(), table);
+        assert!(Spellings::unpack(b"not a table\n".to_vec()).is_err());
+        assert!(Spellings::unpack(b"b\tperson\tB\na\tperson\tA\n".to_vec()).is_err());
+        assert!(Spellings::unpack(Vec::new()).unwrap().is_empty());
     }
 }
