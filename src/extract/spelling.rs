@@ -34,14 +34,24 @@ pub struct Spellings {
 }
 
 /// The order in which spellings of one entity are preferred for display: with diacritics first
-/// ("Vučić" over "Vucic"), then the most frequent, the fullest (more characters), and the
-/// first by code point, so that the choice never depends on the order of the counts.
+/// ("Vučić" over "Vucic"), then a name of several words not in capitals only (a headline's "A.H.
+/// ROBINS" after "A.H. Robins", however often headlines say it; a one-word name in capitals
+/// may be an acronym), then the most frequent, the fullest (more characters), and the first by
+/// code point, so that the choice never depends on the order of the counts.
 pub fn prefer(a: (&str, u64), b: (&str, u64)) -> Ordering {
     a.0.is_ascii()
         .cmp(&b.0.is_ascii())
+        .then_with(|| headline_caps(a.0).cmp(&headline_caps(b.0)))
         .then_with(|| b.1.cmp(&a.1))
         .then_with(|| b.0.chars().count().cmp(&a.0.chars().count()))
         .then_with(|| a.0.cmp(b.0))
+}
+
+/// A name of several words written in capitals only, as headlines write names.
+fn headline_caps(name: &str) -> bool {
+    name.contains(' ')
+        && name.chars().any(char::is_alphabetic)
+        && !name.chars().any(char::is_lowercase)
 }
 
 impl Spellings {
@@ -250,11 +260,23 @@ mod tests {
             "Tony Blair"
         );
         // Equal counts: the first by code point, never the order of the counts.
-        let tie = Spellings::from_counts([(person("Tony Blair"), 1), (person("TONY BLAIR"), 1)]);
-        assert_eq!(
-            tie.canonical(EntityKind::Person, "Tony Blair"),
-            "TONY BLAIR"
-        );
+        let tie = Spellings::from_counts([(person("Blair"), 1), (person("BLAIR"), 1)]);
+        assert_eq!(tie.canonical(EntityKind::Person, "Blair"), "BLAIR");
+        // A headline's capitals lose to the text's spelling, however often headlines say it;
+        // a one-word name in capitals may be an acronym: the most frequent spelling wins.
+        let organisation = |name: &str| Entity {
+            name: name.into(),
+            kind: EntityKind::Organisation,
+        };
+        let table = Spellings::from_counts([
+            (organisation("A.H. ROBINS"), 9),
+            (organisation("A.H. Robins"), 2),
+            (organisation("NATO"), 9),
+            (organisation("Nato"), 2),
+        ]);
+        let shown = |name| table.canonical(EntityKind::Organisation, name);
+        assert_eq!(shown("A.H. ROBINS"), "A.H. Robins");
+        assert_eq!(shown("Nato"), "NATO");
     }
 
     #[test]
