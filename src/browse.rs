@@ -106,6 +106,7 @@ pub fn fetch_article(
         return Ok(None);
     }
     addresses.sort();
+    let spellings = searcher.spellings(&tantivy_searcher);
     let truncated = addresses.len() > MAX_ARTICLE_PASSAGES;
     addresses.truncate(MAX_ARTICLE_PASSAGES);
     let text_of = |document: &TantivyDocument, field| {
@@ -150,6 +151,7 @@ pub fn fetch_article(
             text: text_of(&document, fields.text).unwrap_or_default(),
             entities: crate::index::stored_entity_labels(&fields, &document)
                 .filter_map(parse_entity_label)
+                .map(|entity| spellings.entity(entity))
                 .collect(),
         });
     }
@@ -231,7 +233,9 @@ pub fn entity_counts(
         None => tantivy_searcher.search(&AllQuery, &collector),
     }
     .map_err(tantivy_error(searcher))?;
-    let facets = tally.into_facets(top, kind);
+    let facets = tally
+        .canonical(&searcher.spellings(&tantivy_searcher))
+        .into_facets(top, kind);
     Ok(EntityCounts {
         total: facets.total,
         entities: facets.entities,

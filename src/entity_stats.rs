@@ -10,6 +10,7 @@ use tantivy::query::{AllQuery, Query};
 
 use crate::error::IndexError;
 use crate::extract::entities::entity_key;
+use crate::extract::spelling::{Spellings, prefer};
 use crate::facets::{FacetCollector, parse_entity_label};
 use crate::model::{Entity, EntityKind};
 use crate::schema::{Fields, field_name};
@@ -32,38 +33,61 @@ pub struct EntityCounts {
 }
 
 /// The passages of one entity in all, and per spelling.
-type Spellings = (u64, Vec<(u64, String)>);
+type SpellingCounts = (u64, Vec<(u64, String)>);
 
 /// Counts the passages that mention each entity among those `query` matches (every passage when
 /// `None`), keeps those of `kind` (all when `None`), and returns the `top` most mentioned, ties
-/// broken by name. Spellings that fold to one key ("Vučić", "Vucic") count as one entity, shown
-/// under its spelling with diacritics, else its most frequent one.
+/// broken by name. Every entity is shown under the index's canonical spelling (`spellings`,
+/// the table of the index: `Searcher::spellings`); spellings that fold to one key ("Vučić",
+/// "Vucic") count as one entity, shown under its spelling with diacritics, else its most
+/// frequent one.
 pub fn top_entities(
     searcher: &tantivy::Searcher,
     fields: &Fields,
+    spellings: &Spellings,
     query: Option<&dyn Query>,
     kind: Option<EntityKind>,
     top: usize,
 ) -> Result<Vec<EntityCount>, IndexError> {
+    let all = AllQuery;
+    let counts = label_counts(searcher, fields, query.unwrap_or(&all))?;
+    let labelled = counts.into_iter().filter_map(|(label, count)| {
+        parse_entity_label(&label).map(|entity| (spellings.entity(entity), count))
+    });
+    Ok(rank_entities(labelled, kind, top))
+}
+
+/// The spelling table of the passages `searcher` reads: every entity label of the index
+/// counted over the live passages (a deleted passage's spelling is not one the index shows).
+pub fn count_spellings(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+) -> Result<Spellings, IndexError> {
+    let labels = label_counts(searcher, fields, &AllQuery)?;
+    Ok(Spellings::from_counts(labels.into_iter().filter_map(
+        |(label, count)| parse_entity_label(&label).map(|entity| (entity, count)),
+    )))
+}
+
+/// The passages `query` matches per entity label.
+fn label_counts(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+    query: &dyn Query,
+) -> Result<HashMap<String, u64>, IndexError> {
     let schema = searcher.schema();
     let collector = FacetCollector {
         entity_label_field: field_name(schema, fields.entity).to_string(),
         category_field: field_name(schema, fields.category).to_string(),
         date_field: field_name(schema, fields.date).to_string(),
     };
-    let all = AllQuery;
-    let query: &dyn Query = query.unwrap_or(&all);
-    let counts = searcher
+    Ok(searcher
         .search(query, &collector)
         .map_err(|source| IndexError::Tantivy {
             path: std::path::PathBuf::from(format!("{:?}", searcher.index().directory())),
             source,
         })?
-        .into_entity_labels();
-    let labelled = counts
-        .into_iter()
-        .filter_map(|(label, count)| parse_entity_label(&label).map(|entity| (entity, count)));
-    Ok(rank_entities(labelled, kind, top))
+        .into_entity_labels())
 }
 
 /// Entities with their passage counts (from either backend) -> the `top` of `kind`, spellings
@@ -75,7 +99,7 @@ pub fn rank_entities(
 ) -> Vec<EntityCount> {
     // Group the spellings of one entity, keeping for display the one with diacritics where
     // any passage has them ("Vučić" over "Vucic"), else the most frequent one.
-    let mut grouped: HashMap<(EntityKind, String), Spellings> = HashMap::new();
+    let mut grouped: HashMap<(EntityKind, String), SpellingCounts> = HashMap::new();
     for (Entity { name, kind: found }, count) in counts {
         if kind.is_some_and(|wanted| wanted != found) {
             continue;
@@ -90,12 +114,7 @@ pub fn rank_entities(
     let mut result: Vec<EntityCount> = grouped
         .into_iter()
         .map(|((kind, _), (passages, mut spellings))| {
-            spellings.sort_by(|a, b| {
-                a.1.is_ascii()
-                    .cmp(&b.1.is_ascii())
-                    .then_with(|| b.0.cmp(&a.0))
-                    .then_with(|| a.1.cmp(&b.1))
-            });
+            spellings.sort_by(|a, b| prefer((&a.1, a.0), (&b.1, b.0)));
             EntityCount {
                 name: spellings.swap_remove(0).1,
                 kind,
@@ -116,7 +135,7 @@ pub fn rank_entities(
 /// Counts a person named by surname alone ("Putin") with the one person of that surname the
 /// index names in full ("Vladimir Putin"), as `--entity Putin` finds both. Two people of one
 /// surname keep the surname apart.
-fn merge_surnames(grouped: &mut HashMap<(EntityKind, String), Spellings>) {
+fn merge_surnames(grouped: &mut HashMap<(EntityKind, String), SpellingCounts>) {
     let mut full_names: HashMap<String, Option<String>> = HashMap::new();
     for (kind, key) in grouped.keys() {
         if *kind != EntityKind::Person {
@@ -146,6 +165,7 @@ pub(crate) mod tests {
     use crate::extract::entities::EntityExtractor;
     use crate::index::IndexHandle;
     use crate::model::{Article, Passage, Section};
+    use tantivy::query::TermQuery;
 
     /// An index of one article whose passages hold the given text and entities.
     pub(crate) fn index_of(passages: &[(&str, &[(&str, EntityKind)])]) -> IndexHandle {
@@ -217,6 +237,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_spelling_table_of_an_index_is_applied_to_its_entity_counts() {
+        use EntityKind::*;
+        let handle = index_of(&[
+            ("one", &[("Aleksandar Vucic", Person), ("Blair", Person)]),
+            (
+                "two",
+                &[("Aleksandar Vučić", Person), ("Tony Blair", Person)],
+            ),
+            ("three", &[("Aleksandar Vucic", Person)]),
+        ]);
+        let fields = handle.fields;
+        let searcher = handle.index.reader().unwrap().searcher();
+        let table = count_spellings(&searcher, &fields).unwrap();
+        assert_eq!(
+            table.canonical(Person, "Aleksandar Vucic"),
+            "Aleksandar Vučić"
+        );
+        assert_eq!(table.canonical(Person, "Blair"), "Tony Blair");
+        let query = TermQuery::new(
+            tantivy::Term::from_field_text(fields.entity, "blair"),
+            tantivy::schema::IndexRecordOption::Basic,
+        );
+        // Only the passage that says "Blair" matches: it is counted as Tony Blair.
+        let counted =
+            top_entities(&searcher, &fields, &table, Some(&query), Some(Person), 10).unwrap();
+        let names: Vec<&str> = counted.iter().map(|count| count.name.as_str()).collect();
+        assert_eq!(names, ["Aleksandar Vučić", "Tony Blair"]);
+    }
+
+    #[test]
     fn counts_passages_per_entity_over_all_matches() {
         use EntityKind::*;
         let handle = index_of(&[
@@ -236,7 +286,7 @@ pub(crate) mod tests {
         ]);
         let fields = handle.fields;
         let searcher = handle.index.reader().unwrap().searcher();
-        let all = top_entities(&searcher, &fields, None, None, 10).unwrap();
+        let all = top_entities(&searcher, &fields, &Spellings::default(), None, None, 10).unwrap();
         let summary: Vec<(String, u64)> =
             all.iter().map(|c| (c.name.clone(), c.passages)).collect();
         assert_eq!(
@@ -248,13 +298,29 @@ pub(crate) mod tests {
                 ("Vučić".to_string(), 2),
             ]
         );
-        let people = top_entities(&searcher, &fields, None, Some(Person), 10).unwrap();
+        let people = top_entities(
+            &searcher,
+            &fields,
+            &Spellings::default(),
+            None,
+            Some(Person),
+            10,
+        )
+        .unwrap();
         assert_eq!(people.len(), 1);
 
         let searcher_query =
             crate::search::Searcher::new(handle.clone(), EntityExtractor::builtin()).unwrap();
         let query = searcher_query.parse_query("ammunition").unwrap();
-        let matching = top_entities(&searcher, &fields, Some(&*query), None, 1).unwrap();
+        let matching = top_entities(
+            &searcher,
+            &fields,
+            &Spellings::default(),
+            Some(&*query),
+            None,
+            1,
+        )
+        .unwrap();
         assert_eq!(
             matching,
             [EntityCount {

@@ -20,6 +20,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use crate::extract::spelling::Spellings;
 use crate::model::{Entity, EntityKind};
 
 /// One value and the number of matching passages that have it.
@@ -66,6 +67,26 @@ impl FacetTally {
             .into_iter()
             .map(|(label, count)| (label.to_string(), count))
             .collect()
+    }
+
+    /// The same counts with every entity label under the index's canonical spelling
+    /// (`Spellings::canonical`): the counts of the spellings of one entity are added.
+    pub fn canonical(mut self, spellings: &Spellings) -> FacetTally {
+        if spellings.is_empty() {
+            return self;
+        }
+        let mut merged: HashMap<Arc<str>, u64> = HashMap::with_capacity(self.entity_labels.len());
+        for (label, count) in self.entity_labels {
+            let label = match split_entity_label(&label) {
+                Some((kind, name)) if spellings.canonical(kind, name) != name => {
+                    format!("{}:{}", kind.as_str(), spellings.canonical(kind, name)).into()
+                }
+                _ => label,
+            };
+            *merged.entry(label).or_default() += count;
+        }
+        self.entity_labels = merged.into_iter().collect();
+        self
     }
 
     /// Keeps the `top` most frequent entities (optionally of one kind) and categories.

@@ -14,6 +14,7 @@ use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
 use crate::analysis::{EnglishTokenizer, analyse_english_into};
 use crate::error::IndexError;
+use crate::extract::spelling::Spellings;
 use crate::model::{Article, Entity, Passage};
 use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
 
@@ -151,6 +152,41 @@ pub fn load_acronyms(handle: &IndexHandle) -> crate::extract::acronyms::AcronymT
         .unwrap_or_default()
 }
 
+/// The key of the segments a tantivy searcher reads, and of the spelling table counted on them
+/// (`spellings-<key>.tsv`): a hash of each segment's id and deleted passages. A segment id
+/// names one immutable segment, and the key changes with every new segment, merge or delete,
+/// so a table is never read for other passages than it was counted on.
+pub fn segments_key(searcher: &tantivy::Searcher) -> String {
+    let mut segments: Vec<(String, u32)> = searcher
+        .segment_readers()
+        .iter()
+        .map(|segment| {
+            (
+                segment.segment_id().uuid_string(),
+                segment.num_deleted_docs(),
+            )
+        })
+        .collect();
+    segments.sort();
+    let mut bytes = Vec::with_capacity(segments.len() * 40);
+    for (id, deleted) in &segments {
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(&deleted.to_le_bytes());
+    }
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes))
+}
+
+/// The spelling table of the segments a tantivy searcher reads: the file of their key, or an
+/// empty table when there is none (an index in memory, a build stopped between its commit and
+/// the table, an index written before tables existed: entities are then shown as written).
+pub fn load_spellings(handle: &IndexHandle, searcher: &tantivy::Searcher) -> Spellings {
+    let name = crate::extract::spelling::spellings_file(&segments_key(searcher));
+    std::fs::read(handle.path.join(name))
+        .ok()
+        .and_then(|bytes| Spellings::unpack(bytes).ok())
+        .unwrap_or_default()
+}
+
 /// Opens an existing index for reading, checking that this newsdex can read it.
 pub fn open_index(path: &Path) -> Result<IndexHandle, IndexError> {
     match dir_state(path)? {
@@ -225,7 +261,7 @@ impl Directory for ReadOnlyDirectory {
 }
 
 /// Gives the files a commit writes through temporary files (`meta.json`, `.managed.json`, the
-/// manifest and the acronym table, created owner-only) the permissions of the index's
+/// manifest, the acronym and spelling tables, created owner-only) the permissions of the index's
 /// `newsdex.json`, which was created as any file is, under the user's umask: so an index that
 /// another account (a web server's) may read is readable whole. Best effort: a file whose mode
 /// cannot be changed keeps it.
@@ -246,7 +282,8 @@ pub fn share_files_as_created(path: &Path) {
             let written_privately = name == "meta.json"
                 || name == ".managed.json"
                 || name.starts_with("manifest-")
-                || name.starts_with("acronyms-");
+                || name.starts_with("acronyms-")
+                || name.starts_with(crate::extract::spelling::SPELLINGS_PREFIX);
             if !written_privately {
                 continue;
             }

@@ -81,7 +81,8 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
     let (tally, counts) = searcher
         .search(&AllQuery, &(facets, counts))
         .map_err(tantivy_error)?;
-    let entities = tally.into_facets(top, None).entities;
+    let spellings = crate::index::load_spellings(handle, &searcher);
+    let entities = tally.canonical(&spellings).into_facets(top, None).entities;
     let segments = searcher
         .segment_readers()
         .iter()

@@ -20,9 +20,11 @@ impl SearchBackend for Searcher {
         top: usize,
     ) -> Result<EntityCounts, BackendError> {
         let query = query.map(|text| self.parse_query(text)).transpose()?;
+        let searcher = self.tantivy_searcher();
         let entities = top_entities(
-            &self.tantivy_searcher(),
+            &searcher,
             &self.handle().fields,
+            &self.spellings(&searcher),
             query.as_deref(),
             kind,
             top,

@@ -1,6 +1,6 @@
 //! Writing: documents to the writer in batches, and the one tantivy commit that carries the
 //! writer's work with the manifest and the acronym table it names (side files written before
-//! it, removed after the next one).
+//! it, removed after the next one); then the spelling table counted on the committed segments.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,6 +10,7 @@ use tantivy::{IndexWriter, TantivyDocument};
 
 use crate::error::IndexError;
 use crate::extract::acronyms::{ACRONYMS_PREFIX, ACRONYMS_SUFFIX, AcronymTable};
+use crate::extract::spelling::{SPELLINGS_PREFIX, SPELLINGS_SUFFIX, spellings_file};
 use crate::index::IndexHandle;
 use crate::manifest::{self, Manifest, Payload};
 
@@ -108,6 +109,44 @@ pub(super) fn store_side_file(
     file.persist(handle.path.join(name))
         .map_err(|error| io_error(error.error))?;
     Ok(name.to_string())
+}
+
+/// Writes the spelling table of the committed index (`spellings-<key>.tsv`, keyed by the
+/// segments it is counted on: `index::segments_key`) unless the file of that key is there, and
+/// removes the tables of other segments. Run after the commit (and the merge of a full build),
+/// and by a build that changed nothing, so that an index whose table is missing gets one.
+/// A build stopped before this step leaves the index searchable, its entities shown as written.
+pub(super) fn store_spellings(handle: &IndexHandle) -> Result<(), IndexError> {
+    if !handle.path.is_dir() {
+        return Ok(());
+    }
+    let reader: tantivy::IndexReader = handle
+        .index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .map_err(tantivy_error(handle))?;
+    let searcher = reader.searcher();
+    let key = crate::index::segments_key(&searcher);
+    let name = spellings_file(&key);
+    if !handle.path.join(&name).is_file() {
+        let table = crate::entity_stats::count_spellings(&searcher, &handle.fields)?;
+        if !table.is_empty() {
+            let (name, bytes) = table.pack(&key);
+            store_side_file(handle, &name, &bytes)?;
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(&handle.path) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(SPELLINGS_PREFIX) && file.ends_with(SPELLINGS_SUFFIX) && file != name {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 /// The manifest that `payload` names, or `None` when it is missing or unreadable.

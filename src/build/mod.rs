@@ -6,7 +6,8 @@
 //! The stream, one module per step: `plan` (walk, observe, plan against the manifest) ->
 //! `pipeline` (read in chunks on every core: parse, split passages, find entities, make
 //! documents -> the single writer) -> `hold` (articles waiting for the corpus acronym table,
-//! completed with it; articles relabelled) -> `commit` (one commit with the manifest). `read`
+//! completed with it; articles relabelled) -> `commit` (one commit with the manifest; then the
+//! spelling table of the committed segments). `read`
 //! reads one file into articles (also for `inspect`, benches and the Quickwit build);
 //! `options` holds what a build is asked and answers. This module drives them (`build_index`).
 
@@ -19,7 +20,10 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-use commit::{commit_with_manifest, load_manifest, probe_writable, tantivy_error, write_failed};
+use commit::{
+    commit_with_manifest, load_manifest, probe_writable, store_spellings, tantivy_error,
+    write_failed,
+};
 pub use hold::{HOLD_BYTES, acronyms_to_hold, corpus_table};
 use hold::{Relabel, corpus_acronyms, labelled_with, write_held};
 pub use options::{BuildObserver, BuildOptions, BuildReport, PlanSummary, Silent};
@@ -257,7 +261,9 @@ fn build_into_index(
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     let unchanged_payload = !full_rebuild && counts.is_nothing() && new_manifest == old_manifest;
     if unchanged_payload {
-        // Nothing to write: dropping the writer rolls back and releases the lock.
+        // Nothing to write: dropping the writer rolls back and releases the lock. The spelling
+        // table is written if the last build stopped before it.
+        store_spellings(&handle)?;
         drop(writer);
     } else {
         commit_with_manifest(
@@ -272,6 +278,8 @@ fn build_into_index(
         if full_rebuild {
             index::merge_segments(&handle)?;
         }
+        // Counted on the committed (merged) segments, so after the commit: see `store_spellings`.
+        store_spellings(&handle)?;
         index::share_files_as_created(&handle.path);
     }
     report.articles = counts.articles_added + counts.articles_updated;

@@ -8,4 +8,5 @@ pub mod entities;
 pub mod feature_table;
 pub mod gazetteer;
 pub mod names;
+pub mod spelling;
 pub mod tagger;

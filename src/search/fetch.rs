@@ -11,8 +11,9 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, TantivyDocument};
 
 use crate::error::IndexError;
+use crate::extract::spelling::Spellings;
 use crate::facets::parse_entity_label;
-use crate::model::{Hit, StoredFields};
+use crate::model::{Entity, Hit, StoredFields};
 use crate::schema::field_name;
 use crate::snippet::{HighlightTerms, make_snippet};
 
@@ -51,8 +52,12 @@ impl Searcher {
         }))
     }
 
-    /// The stored fields of a passage of this index.
-    pub(super) fn stored_fields(&self, document: &TantivyDocument) -> StoredFields {
+    /// The stored fields of a passage of this index, its entities in their canonical spelling.
+    pub(super) fn stored_fields(
+        &self,
+        document: &TantivyDocument,
+        spellings: &Spellings,
+    ) -> StoredFields {
         let fields = self.handle.fields;
         let text_of = |field| {
             document
@@ -60,6 +65,15 @@ impl Searcher {
                 .and_then(|value| value.as_str())
                 .map(str::to_string)
         };
+        let mut entities: Vec<Entity> = Vec::new();
+        for entity in crate::index::stored_entity_labels(&fields, document)
+            .filter_map(parse_entity_label)
+            .map(|entity| spellings.entity(entity))
+        {
+            if !entities.contains(&entity) {
+                entities.push(entity);
+            }
+        }
         StoredFields {
             article_id: text_of(fields.article_id).unwrap_or_default(),
             path: text_of(fields.path).unwrap_or_default(),
@@ -80,9 +94,7 @@ impl Searcher {
                 .and_then(|value| value.as_u64())
                 .map_or(0, |ordinal| u32::try_from(ordinal).unwrap_or(u32::MAX)),
             text: text_of(fields.text).unwrap_or_default(),
-            entities: crate::index::stored_entity_labels(&fields, document)
-                .filter_map(parse_entity_label)
-                .collect(),
+            entities,
         }
     }
 }

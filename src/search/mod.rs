@@ -178,6 +178,7 @@ impl Searcher {
             let tally = searcher
                 .search(&*query, &self.facet_collector(&searcher))
                 .map_err(|source| self.tantivy_error(source))?;
+            let tally = tally.canonical(&self.spellings(&searcher));
             (Some(tally.into_facets(FACET_TOP, None)), None)
         } else if let Some((top, _)) = &sample {
             let (facets, all_matches) =
@@ -207,12 +208,18 @@ impl Searcher {
             _ => None,
         };
         let mut hits = Vec::with_capacity(page.len());
+        // Read only when there is a hit to show.
+        let spellings = if page.is_empty() {
+            Default::default()
+        } else {
+            self.spellings(&searcher)
+        };
         for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
             let document: TantivyDocument = searcher
                 .doc(address)
                 .map_err(|source| self.tantivy_error(source))?;
             let mut hit = make_hit(
-                self.stored_fields(&document),
+                self.stored_fields(&document, &spellings),
                 request.offset + idx + 1,
                 score,
                 &compiled.highlight,

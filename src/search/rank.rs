@@ -60,6 +60,7 @@ impl Searcher {
         let tally = collector
             .merge_fruits(fruits)
             .map_err(|source| self.tantivy_error(source))?;
+        let tally = tally.canonical(&self.spellings(searcher));
         Ok((tally.into_facets(FACET_TOP, None), all_matches))
     }
 

@@ -1,7 +1,9 @@
 //! The open index a search runs on: reader, analysers, the acronym table of the loaded commit,
-//! and the per-segment key columns; `reload` moves it to a new commit.
+//! the spelling table of its segments, and the per-segment key columns; `reload` moves it to a
+//! new commit.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::index::SegmentId;
 use tantivy::tokenizer::TextAnalyzer;
@@ -10,6 +12,7 @@ use tantivy::{IndexReader, ReloadPolicy};
 use crate::analysis::english_analyzer;
 use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
+use crate::extract::spelling::Spellings;
 use crate::index::IndexHandle;
 
 /// A segment's article id and passage ordinal columns.
@@ -29,6 +32,9 @@ pub struct Searcher {
     /// Each segment's article id and ordinal columns, opened once: opening the id column
     /// reads its dictionary's index, which costs more than a whole top-10 search.
     pub(super) key_columns: std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
+    /// The spelling table of the segments last read (`index::segments_key`), loaded when
+    /// first needed: a search that shows no entity never reads it.
+    pub(super) spellings: std::sync::Mutex<Option<(String, Arc<Spellings>)>>,
 }
 
 impl Searcher {
@@ -51,7 +57,27 @@ impl Searcher {
             extractor: std::sync::RwLock::new(extractor),
             english: english_analyzer(),
             key_columns: std::sync::Mutex::new(HashMap::new()),
+            spellings: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The index's spelling table for the segments `searcher` reads (`Spellings::canonical`
+    /// shows each entity under its one spelling across the index), read from its file on first
+    /// use and again only when the segments change (`reload`).
+    pub fn spellings(&self, searcher: &tantivy::Searcher) -> Arc<Spellings> {
+        let key = crate::index::segments_key(searcher);
+        let mut loaded = self
+            .spellings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((loaded_key, table)) = loaded.as_ref()
+            && *loaded_key == key
+        {
+            return table.clone();
+        }
+        let table = Arc::new(crate::index::load_spellings(&self.handle, searcher));
+        *loaded = Some((key, table.clone()));
+        table
     }
 
     /// The same searcher with another extractor (query expansion and `--entity` resolve

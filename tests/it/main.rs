@@ -10,6 +10,7 @@ mod formats;
 mod incremental;
 mod quickwit;
 mod serve;
+mod spelling;
 
 #[path = "../support/replay.rs"]
 mod replay;
