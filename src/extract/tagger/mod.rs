@@ -19,8 +19,8 @@ use crate::extract::feature_table::{FeatureTable, Slot, WeightMap, parse_tsv};
 use crate::extract::gazetteer::{Form, Gazetteer};
 use crate::model::EntityKind;
 use features::{
-    TokenInfo, hash_infos, mark_gazetteer, may_start_form, scan_token_infos, scan_tokens,
-    token_features, token_infos,
+    History, TokenInfo, hash_infos, history_features, mark_gazetteer, may_start_form,
+    scan_token_infos, scan_tokens, token_features, token_infos,
 };
 pub use tokenize::{Token, tokenize, tokenize_into};
 pub use train::{Source, TrainingSentence, average_runs, tokenize_given, train};
@@ -169,6 +169,7 @@ impl Tagger {
             tags,
             features,
             scores,
+            history,
             words,
             key,
         } = scratch;
@@ -189,13 +190,19 @@ impl Tagger {
         tags.resize(tokens.len(), Tag::None);
         if !self.is_empty() {
             mark_gazetteer(matches, gazetteer, infos);
-            self.decode_with(infos, tags, features, scores);
+            self.decode_with(infos, tags, features, scores, history);
         }
     }
 
     /// Greedy left-to-right decoding of the candidates, then `smooth`.
     fn decode(&self, infos: &[TokenInfo], tags: &mut [Tag]) {
-        self.decode_with(infos, tags, &mut Vec::with_capacity(32), &mut Vec::new());
+        self.decode_with(
+            infos,
+            tags,
+            &mut Vec::with_capacity(32),
+            &mut Vec::new(),
+            &mut History::default(),
+        );
     }
 
     fn decode_with(
@@ -204,18 +211,14 @@ impl Tagger {
         tags: &mut [Tag],
         features: &mut Vec<u64>,
         scores: &mut Vec<[i32; N_TAGS]>,
+        history: &mut History,
     ) {
         scores.clear();
         scores.resize(infos.len(), [0; N_TAGS]);
-        for idx in 0..infos.len() {
-            if !infos[idx].candidate {
-                continue;
-            }
-            features.clear();
-            token_features(infos, tags, idx, features);
+        greedy_pass(infos, tags, features, history, |idx, features| {
             scores[idx] = self.scores(features);
-            tags[idx] = best_of(&scores[idx]);
-        }
+            best_of(&scores[idx])
+        });
         smooth(infos, tags, scores);
     }
 
@@ -243,6 +246,29 @@ impl Tagger {
             }
         }
         scores
+    }
+}
+
+/// Greedy left-to-right decoding of a text's candidates, `choose` giving each its tag from its
+/// features; training runs the same pass, `choose` learning as it guesses. A candidate reads
+/// the tags its word got earlier in the text (`History`).
+pub(crate) fn greedy_pass(
+    infos: &[TokenInfo],
+    tags: &mut [Tag],
+    features: &mut Vec<u64>,
+    history: &mut History,
+    mut choose: impl FnMut(usize, &[u64]) -> Tag,
+) {
+    history.clear();
+    for idx in 0..infos.len() {
+        if !infos[idx].candidate {
+            continue;
+        }
+        features.clear();
+        token_features(infos, tags, idx, features);
+        history_features(history.summary(infos[idx].word), &infos[idx], features);
+        tags[idx] = choose(idx, features);
+        history.record(infos[idx].word, tags[idx]);
     }
 }
 
@@ -414,6 +440,7 @@ pub struct TagScratch {
     pub tags: Vec<Tag>,
     features: Vec<u64>,
     scores: Vec<[i32; N_TAGS]>,
+    history: History,
     /// Empty between texts; holds the words of the text being tagged.
     words: Vec<&'static str>,
     key: String,
