@@ -62,6 +62,9 @@ pub(crate) struct TokenInfo {
     pub(crate) sentence_start: bool,
     /// A candidate with a lowercase letter too ("Arms", not "ARMS").
     pub(crate) mixed_case: bool,
+    /// A candidate of a line without lowercase letters (a headline in capitals): tagged after
+    /// the rest of the text (`greedy_pass`), so that it reads how the text used its words.
+    pub(crate) deferred: bool,
 }
 
 pub(crate) fn shape_hash(text: &str) -> u64 {
@@ -268,6 +271,7 @@ pub(crate) const UNSCANNED_INFO: TokenInfo = TokenInfo {
     candidate: false,
     sentence_start: false,
     mixed_case: false,
+    deferred: false,
 };
 
 /// `hash_infos`, then the gazetteer marks.
@@ -344,6 +348,47 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging:
         };
         info.sentence_start =
             idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
+    }
+    mark_shouting_lines(tokens, infos);
+}
+
+/// Marks the candidates of the lines that hold capital letters but no lowercase one
+/// ("SOCCER - ROTOR FANS LOCKED OUT AFTER VOLGOGRAD VIOLENCE") `deferred`, unless every line
+/// is such.
+fn mark_shouting_lines(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
+    let mut start = 0;
+    let mut any_mixed = false;
+    let mut any_shouting = false;
+    while start < tokens.len() {
+        let mut end = start + 1;
+        while end < tokens.len() && !tokens[end].starts_line {
+            end += 1;
+        }
+        let line = &tokens[start..end];
+        let shouting = line.iter().any(|token| token.capitalised)
+            && !line.iter().any(|token| has_lowercase(token.text));
+        if shouting {
+            any_shouting = true;
+            for info in &mut infos[start..end] {
+                info.deferred = info.candidate;
+            }
+        } else {
+            any_mixed = true;
+        }
+        start = end;
+    }
+    if any_shouting && !any_mixed {
+        for info in infos.iter_mut() {
+            info.deferred = false;
+        }
+    }
+}
+
+fn has_lowercase(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|byte| byte.is_ascii_lowercase())
+    } else {
+        text.chars().any(char::is_lowercase)
     }
 }
 

@@ -260,16 +260,39 @@ pub(crate) fn greedy_pass(
     mut choose: impl FnMut(usize, &[u64]) -> Tag,
 ) {
     history.clear();
+    let mut deferred = false;
     for idx in 0..infos.len() {
         if !infos[idx].candidate {
             continue;
         }
-        features.clear();
-        token_features(infos, tags, idx, features);
-        history_features(history.summary(infos[idx].word), &infos[idx], features);
-        tags[idx] = choose(idx, features);
-        history.record(infos[idx].word, tags[idx]);
+        if infos[idx].deferred {
+            deferred = true;
+            continue;
+        }
+        tag_candidate(infos, tags, idx, features, history, &mut choose);
     }
+    if deferred {
+        for idx in 0..infos.len() {
+            if infos[idx].candidate && infos[idx].deferred {
+                tag_candidate(infos, tags, idx, features, history, &mut choose);
+            }
+        }
+    }
+}
+
+fn tag_candidate(
+    infos: &[TokenInfo],
+    tags: &mut [Tag],
+    idx: usize,
+    features: &mut Vec<u64>,
+    history: &mut History,
+    choose: &mut impl FnMut(usize, &[u64]) -> Tag,
+) {
+    features.clear();
+    token_features(infos, tags, idx, features);
+    history_features(history.summary(infos[idx].word), &infos[idx], features);
+    tags[idx] = choose(idx, features);
+    history.record(infos[idx].word, tags[idx]);
 }
 
 fn best_of(scores: &[i32; N_TAGS]) -> Tag {
@@ -357,25 +380,34 @@ fn smooth(infos: &[TokenInfo], tags: &mut [Tag], scores: &[[i32; N_TAGS]]) {
             end += 1;
         }
         if end - idx > 1 && tags[idx..end].iter().any(|tag| *tag != tags[idx]) {
-            let mut sum = [0i64; N_TAGS];
-            for row in &scores[idx..end] {
-                for (total, score) in sum.iter_mut().zip(row) {
-                    *total += i64::from(*score);
-                }
-            }
-            // The best kind of name (not `None`: every word of the run is tagged).
-            let mut best = 1;
-            for tag in 2..N_TAGS {
-                if sum[tag] > sum[best] {
-                    best = tag;
-                }
-            }
+            let best = best_kind(&sum_scores(&scores[idx..end]));
             for slot in &mut tags[idx..end] {
-                *slot = TAGS[best];
+                *slot = best;
             }
         }
         idx = end;
     }
+}
+
+fn sum_scores(rows: &[[i32; N_TAGS]]) -> [i64; N_TAGS] {
+    let mut sum = [0i64; N_TAGS];
+    for row in rows {
+        for (total, score) in sum.iter_mut().zip(row) {
+            *total += i64::from(*score);
+        }
+    }
+    sum
+}
+
+/// The best kind of name by summed scores (not `None`: every word of a run is tagged).
+fn best_kind(sum: &[i64; N_TAGS]) -> Tag {
+    let mut best = 1;
+    for tag in 2..N_TAGS {
+        if sum[tag] > sum[best] {
+            best = tag;
+        }
+    }
+    TAGS[best]
 }
 
 /// The longest known form starting at each token (within its line), if any.
