@@ -456,11 +456,11 @@ pub(crate) fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out:
     out.push(feature(36).u64(case).u64(u64::from(here.sentence_start)).0);
     out.push(feature(37).u64(case).u64(here.shape).0);
     // The middle clusters: the coarse and the fine ones, the previous two tags together, the
-    // four-letter affixes, the previous tag with the cluster, the neighbours' clusters and the
-    // words two away did not help on the tuning sets (CoNLL eng.testa, GMB dev), and each
-    // costs lookups per candidate (the tagger's main cost).
+    // four-letter affixes, the previous tag with the cluster, the neighbours' clusters and case
+    // classes, and more conjunctions of words and shapes did not help on the tuning sets (CoNLL
+    // eng.testa, GMB dev), and each costs lookups per candidate (the tagger's main cost).
     out.push(feature(39).u64(u64::from(here.class.clusters[1])).0);
-    // The words two away ("Apic Yamada Corp", "Minister Hussein al-Ali").
+    // The words two away ("Apic Yamada Corp", see `CONTEXT`).
     out.push(feature(17).u64(at(-2).word).0);
     out.push(feature(18).u64(at(2).word).0);
 }
