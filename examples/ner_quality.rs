@@ -36,7 +36,7 @@ use newsdex::model::{Entity, EntityKind};
 
 /// Typed F1 over all kinds on eng.testb must reach this: a floor under today's figure, so
 /// that a change that loses quality fails CI (the goal for entities on news is 0.85).
-const TARGET_F1: f64 = 0.83;
+const TARGET_F1: f64 = 0.84;
 /// On every measured set, precision may be at most this much below recall.
 const MAX_PRECISION_GAP: f64 = 0.08;
 /// Recall of Reuters place labels must reach this.

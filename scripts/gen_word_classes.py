@@ -30,8 +30,8 @@ import numpy as np
 SENTENCE_ENDS = {".", "!", "?", ":", ";", '"', "(", "-", "--", "\u201c"}
 EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 MIN_CASE_COUNT = 3
-N_VOCAB = 30000
-MIN_VOCAB_COUNT = 5
+N_VOCAB = 40000
+MIN_VOCAB_COUNT = 3
 N_CONTEXT = 600
 DIMS = 80
 KS = (48, 192, 768)

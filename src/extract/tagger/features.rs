@@ -3,8 +3,10 @@
 
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
+
 use super::tokenize::Token;
-use super::{KnownMatches, Tag};
+use super::{KnownMatches, N_TAGS, Tag};
 use crate::extract::feature_table::{Fnv, WordClass, WordClasses, hash_lower};
 use crate::extract::gazetteer::{FormKind, Gazetteer};
 
@@ -60,6 +62,9 @@ pub(crate) struct TokenInfo {
     pub(crate) sentence_start: bool,
     /// A candidate with a lowercase letter too ("Arms", not "ARMS").
     pub(crate) mixed_case: bool,
+    /// A candidate of a line without lowercase letters (a headline in capitals): tagged after
+    /// the rest of the text (`greedy_pass`), so that it reads how the text used its words.
+    pub(crate) deferred: bool,
 }
 
 pub(crate) fn shape_hash(text: &str) -> u64 {
@@ -266,6 +271,7 @@ pub(crate) const UNSCANNED_INFO: TokenInfo = TokenInfo {
     candidate: false,
     sentence_start: false,
     mixed_case: false,
+    deferred: false,
 };
 
 /// `hash_infos`, then the gazetteer marks.
@@ -343,12 +349,54 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging:
         info.sentence_start =
             idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
     }
+    mark_shouting_lines(tokens, infos);
+}
+
+/// Marks the candidates of the lines that hold capital letters but no lowercase one
+/// ("SOCCER - ROTOR FANS LOCKED OUT AFTER VOLGOGRAD VIOLENCE") `deferred`, unless every line
+/// is such.
+fn mark_shouting_lines(tokens: &[Token<'_>], infos: &mut [TokenInfo]) {
+    let mut start = 0;
+    let mut any_mixed = false;
+    let mut any_shouting = false;
+    while start < tokens.len() {
+        let mut end = start + 1;
+        while end < tokens.len() && !tokens[end].starts_line {
+            end += 1;
+        }
+        let line = &tokens[start..end];
+        let shouting = line.iter().any(|token| token.capitalised)
+            && !line.iter().any(|token| has_lowercase(token.text));
+        if shouting {
+            any_shouting = true;
+            for info in &mut infos[start..end] {
+                info.deferred = info.candidate;
+            }
+        } else {
+            any_mixed = true;
+        }
+        start = end;
+    }
+    if any_shouting && !any_mixed {
+        for info in infos.iter_mut() {
+            info.deferred = false;
+        }
+    }
+}
+
+fn has_lowercase(text: &str) -> bool {
+    if text.is_ascii() {
+        text.bytes().any(|byte| byte.is_ascii_lowercase())
+    } else {
+        text.chars().any(char::is_lowercase)
+    }
 }
 
 /// How many tokens on either side of a candidate its features read.
-/// (The words two away helped on eng.testa by 0.002 of F1, within its noise, for two more table
-/// lookups, the tagger's main cost, per candidate.)
-pub(crate) const CONTEXT: usize = 1;
+/// (The words two away once helped on eng.testa by 0.002 of F1, within its noise, and were
+/// left out for two more table lookups a candidate; with the history features and documents
+/// trained as one text they gave 0.004 on eng.testa and on GMB dev, three runs averaged.)
+pub(crate) const CONTEXT: usize = 2;
 
 /// What features read before the first token and after the last.
 pub(crate) const NONE_INFO: TokenInfo = TokenInfo {
@@ -408,8 +456,58 @@ pub(crate) fn token_features(infos: &[TokenInfo], tags: &[Tag], idx: usize, out:
     out.push(feature(36).u64(case).u64(u64::from(here.sentence_start)).0);
     out.push(feature(37).u64(case).u64(here.shape).0);
     // The middle clusters: the coarse and the fine ones, the previous two tags together, the
-    // four-letter affixes, the previous tag with the cluster, the neighbours' clusters and the
-    // words two away did not help on the tuning sets (CoNLL eng.testa, GMB dev), and each
-    // costs lookups per candidate (the tagger's main cost).
+    // four-letter affixes, the previous tag with the cluster, the neighbours' clusters and case
+    // classes, and more conjunctions of words and shapes did not help on the tuning sets (CoNLL
+    // eng.testa, GMB dev), and each costs lookups per candidate (the tagger's main cost).
     out.push(feature(39).u64(u64::from(here.class.clusters[1])).0);
+    // The words two away ("Apic Yamada Corp", see `CONTEXT`).
+    out.push(feature(17).u64(at(-2).word).0);
+    out.push(feature(18).u64(at(2).word).0);
+}
+
+/// The tags the tagger gave earlier candidates of the same text with the same word (case
+/// folded): the "extended prediction history" of Ratinov and Roth (2009). A name is mostly
+/// written out in full, where its context says what it is, before it is used alone ("Bill
+/// Clinton" ... "Clinton"), and a word the text tagged one way is likely the same thing again.
+#[derive(Default)]
+pub(crate) struct History {
+    seen: FxHashMap<u64, [u16; N_TAGS]>,
+}
+
+impl History {
+    pub(crate) fn clear(&mut self) {
+        self.seen.clear();
+    }
+
+    /// 0 when the word was not seen; else its summary (see `history_features`).
+    pub(crate) fn summary(&self, word: u64) -> u64 {
+        self.seen.get(&word).map_or(0, summarise)
+    }
+
+    pub(crate) fn record(&mut self, word: u64, tag: Tag) {
+        let counts = self.seen.entry(word).or_insert([0; N_TAGS]);
+        counts[tag.idx()] = counts[tag.idx()].saturating_add(1);
+    }
+}
+
+/// The most frequent tag of a word's counts, and whether it is the only one.
+fn summarise(counts: &[u16; N_TAGS]) -> u64 {
+    let mut best = 0;
+    for tag in 1..N_TAGS {
+        if counts[tag] > counts[best] {
+            best = tag;
+        }
+    }
+    let total: u32 = counts.iter().map(|&count| u32::from(count)).sum();
+    let unanimous = u32::from(counts[best]) == total;
+    1 + best as u64 * 2 + u64::from(unanimous)
+}
+
+/// The features of a candidate's history (`History::summary`), none when it has none.
+pub(crate) fn history_features(summary: u64, here: &TokenInfo, out: &mut Vec<u64>) {
+    if summary == 0 {
+        return;
+    }
+    out.push(Feature::new(40).u64(summary).0);
+    out.push(Feature::new(41).u64(summary).u64(here.shape).0);
 }

@@ -19,8 +19,8 @@ use crate::extract::feature_table::{FeatureTable, Slot, WeightMap, parse_tsv};
 use crate::extract::gazetteer::{Form, Gazetteer};
 use crate::model::EntityKind;
 use features::{
-    TokenInfo, hash_infos, mark_gazetteer, may_start_form, scan_token_infos, scan_tokens,
-    token_features, token_infos,
+    History, TokenInfo, hash_infos, history_features, mark_gazetteer, may_start_form,
+    scan_token_infos, scan_tokens, token_features, token_infos,
 };
 pub use tokenize::{Token, tokenize, tokenize_into};
 pub use train::{Source, TrainingSentence, average_runs, tokenize_given, train};
@@ -169,6 +169,7 @@ impl Tagger {
             tags,
             features,
             scores,
+            history,
             words,
             key,
         } = scratch;
@@ -189,13 +190,19 @@ impl Tagger {
         tags.resize(tokens.len(), Tag::None);
         if !self.is_empty() {
             mark_gazetteer(matches, gazetteer, infos);
-            self.decode_with(infos, tags, features, scores);
+            self.decode_with(infos, tags, features, scores, history);
         }
     }
 
     /// Greedy left-to-right decoding of the candidates, then `smooth`.
     fn decode(&self, infos: &[TokenInfo], tags: &mut [Tag]) {
-        self.decode_with(infos, tags, &mut Vec::with_capacity(32), &mut Vec::new());
+        self.decode_with(
+            infos,
+            tags,
+            &mut Vec::with_capacity(32),
+            &mut Vec::new(),
+            &mut History::default(),
+        );
     }
 
     fn decode_with(
@@ -204,18 +211,14 @@ impl Tagger {
         tags: &mut [Tag],
         features: &mut Vec<u64>,
         scores: &mut Vec<[i32; N_TAGS]>,
+        history: &mut History,
     ) {
         scores.clear();
         scores.resize(infos.len(), [0; N_TAGS]);
-        for idx in 0..infos.len() {
-            if !infos[idx].candidate {
-                continue;
-            }
-            features.clear();
-            token_features(infos, tags, idx, features);
+        greedy_pass(infos, tags, features, history, |idx, features| {
             scores[idx] = self.scores(features);
-            tags[idx] = best_of(&scores[idx]);
-        }
+            best_of(&scores[idx])
+        });
         smooth(infos, tags, scores);
     }
 
@@ -244,6 +247,52 @@ impl Tagger {
         }
         scores
     }
+}
+
+/// Greedy left-to-right decoding of a text's candidates, `choose` giving each its tag from its
+/// features; training runs the same pass, `choose` learning as it guesses. A candidate reads
+/// the tags its word got earlier in the text (`History`).
+pub(crate) fn greedy_pass(
+    infos: &[TokenInfo],
+    tags: &mut [Tag],
+    features: &mut Vec<u64>,
+    history: &mut History,
+    mut choose: impl FnMut(usize, &[u64]) -> Tag,
+) {
+    history.clear();
+    let mut deferred = false;
+    for idx in 0..infos.len() {
+        if !infos[idx].candidate {
+            continue;
+        }
+        if infos[idx].deferred {
+            deferred = true;
+            continue;
+        }
+        tag_candidate(infos, tags, idx, features, history, &mut choose);
+    }
+    if deferred {
+        for idx in 0..infos.len() {
+            if infos[idx].candidate && infos[idx].deferred {
+                tag_candidate(infos, tags, idx, features, history, &mut choose);
+            }
+        }
+    }
+}
+
+fn tag_candidate(
+    infos: &[TokenInfo],
+    tags: &mut [Tag],
+    idx: usize,
+    features: &mut Vec<u64>,
+    history: &mut History,
+    choose: &mut impl FnMut(usize, &[u64]) -> Tag,
+) {
+    features.clear();
+    token_features(infos, tags, idx, features);
+    history_features(history.summary(infos[idx].word), &infos[idx], features);
+    tags[idx] = choose(idx, features);
+    history.record(infos[idx].word, tags[idx]);
 }
 
 fn best_of(scores: &[i32; N_TAGS]) -> Tag {
@@ -331,25 +380,34 @@ fn smooth(infos: &[TokenInfo], tags: &mut [Tag], scores: &[[i32; N_TAGS]]) {
             end += 1;
         }
         if end - idx > 1 && tags[idx..end].iter().any(|tag| *tag != tags[idx]) {
-            let mut sum = [0i64; N_TAGS];
-            for row in &scores[idx..end] {
-                for (total, score) in sum.iter_mut().zip(row) {
-                    *total += i64::from(*score);
-                }
-            }
-            // The best kind of name (not `None`: every word of the run is tagged).
-            let mut best = 1;
-            for tag in 2..N_TAGS {
-                if sum[tag] > sum[best] {
-                    best = tag;
-                }
-            }
+            let best = best_kind(&sum_scores(&scores[idx..end]));
             for slot in &mut tags[idx..end] {
-                *slot = TAGS[best];
+                *slot = best;
             }
         }
         idx = end;
     }
+}
+
+fn sum_scores(rows: &[[i32; N_TAGS]]) -> [i64; N_TAGS] {
+    let mut sum = [0i64; N_TAGS];
+    for row in rows {
+        for (total, score) in sum.iter_mut().zip(row) {
+            *total += i64::from(*score);
+        }
+    }
+    sum
+}
+
+/// The best kind of name by summed scores (not `None`: every word of a run is tagged).
+fn best_kind(sum: &[i64; N_TAGS]) -> Tag {
+    let mut best = 1;
+    for tag in 2..N_TAGS {
+        if sum[tag] > sum[best] {
+            best = tag;
+        }
+    }
+    TAGS[best]
 }
 
 /// The longest known form starting at each token (within its line), if any.
@@ -414,6 +472,7 @@ pub struct TagScratch {
     pub tags: Vec<Tag>,
     features: Vec<u64>,
     scores: Vec<[i32; N_TAGS]>,
+    history: History,
     /// Empty between texts; holds the words of the text being tagged.
     words: Vec<&'static str>,
     key: String,

@@ -267,3 +267,117 @@ fn empty_tagger_tags_nothing() {
             .all(|tag| *tag == Tag::None)
     );
 }
+
+#[test]
+fn history_summarises_the_tags_a_word_got_earlier() {
+    use super::features::History;
+    let mut history = History::default();
+    let word = 42;
+    assert_eq!(history.summary(word), 0, "an unseen word has no history");
+    history.record(word, Tag::Organisation);
+    let unanimous = history.summary(word);
+    history.record(word, Tag::Organisation);
+    assert_eq!(
+        history.summary(word),
+        unanimous,
+        "the same tag again changes nothing"
+    );
+    history.record(word, Tag::Person);
+    let mixed = history.summary(word);
+    assert_ne!(mixed, unanimous, "another tag ends the unanimity");
+    assert_ne!(mixed, 0);
+    history.record(word, Tag::Person);
+    history.record(word, Tag::Person);
+    assert_ne!(history.summary(word), mixed, "the majority moved to Person");
+    assert_eq!(history.summary(word + 1), 0, "other words keep none");
+    history.clear();
+    assert_eq!(
+        history.summary(word),
+        0,
+        "a new text starts without history"
+    );
+}
+
+#[test]
+fn a_line_in_capitals_is_tagged_after_the_rest_of_the_text() {
+    let gazetteer = Gazetteer::builtin();
+    let text = "SOCCER - ROTOR FANS LOCKED OUT\nMOSCOW 1996-08-30\nRussian club Rotor Volgograd were fined.";
+    let tokens = tokenize(text);
+    let matches = known_matches(&tokens, &gazetteer);
+    let infos = token_infos(&tokens, &matches, &gazetteer);
+    let body = tokens
+        .iter()
+        .position(|token| token.text == "Russian")
+        .unwrap();
+    for (idx, info) in infos.iter().enumerate() {
+        assert_eq!(
+            info.deferred,
+            info.candidate && idx < body,
+            "{} {}",
+            tokens[idx].text,
+            idx
+        );
+    }
+    let mut order = Vec::new();
+    let mut tags = vec![Tag::None; tokens.len()];
+    greedy_pass(
+        &infos,
+        &mut tags,
+        &mut Vec::new(),
+        &mut super::features::History::default(),
+        |idx, _| {
+            order.push(idx);
+            Tag::None
+        },
+    );
+    let first_headline = order.iter().position(|&idx| idx < body).unwrap();
+    assert!(order[..first_headline].iter().all(|&idx| idx >= body));
+    assert!(order[first_headline..].iter().all(|&idx| idx < body));
+    assert_eq!(
+        order.len(),
+        infos.iter().filter(|info| info.candidate).count()
+    );
+    // A text all in capitals is read in order.
+    let tokens = tokenize("ROTOR BEAT ALANIA\nSPARTAK DRAW");
+    let matches = known_matches(&tokens, &gazetteer);
+    let infos = token_infos(&tokens, &matches, &gazetteer);
+    assert!(infos.iter().all(|info| !info.deferred));
+}
+
+#[test]
+fn the_shipped_tagger_reads_the_history_of_a_word() {
+    // The same candidate, with and without an earlier mention of its word, scores differently.
+    let gazetteer = Gazetteer::builtin();
+    let tagger = builtin_tagger();
+    let alone = "Shares of Qorvex rose.";
+    let after = "Qorvex Corp chairman Tim Lang said. Shares of Qorvex rose.";
+    let scores_of_last = |text: &str| {
+        let tokens = tokenize(text);
+        let matches = known_matches(&tokens, &gazetteer);
+        let infos = token_infos(&tokens, &matches, &gazetteer);
+        let at = tokens
+            .iter()
+            .rposition(|token| token.text == "Qorvex")
+            .unwrap();
+        let mut scores = Vec::new();
+        let mut tags = vec![Tag::None; tokens.len()];
+        greedy_pass(
+            &infos,
+            &mut tags,
+            &mut Vec::new(),
+            &mut super::features::History::default(),
+            |idx, features| {
+                let row = tagger.scores(features);
+                if idx == at {
+                    scores.push(row);
+                }
+                best_of(&row)
+            },
+        );
+        scores[0]
+    };
+    let (a, b) = (scores_of_last(alone), scores_of_last(after));
+    assert_ne!(a, b);
+    let org = Tag::Organisation.idx();
+    assert!(b[org] - b[0] > a[org] - a[0], "{a:?} {b:?}");
+}

@@ -2,9 +2,9 @@
 
 use rustc_hash::FxHashMap;
 
-use super::features::{TokenInfo, token_features, token_infos};
+use super::features::{History, TokenInfo, token_infos};
 use super::tokenize::Token;
-use super::{N_TAGS, TAGS, Tag, known_matches};
+use super::{N_TAGS, TAGS, Tag, greedy_pass, known_matches};
 use crate::extract::feature_table::WeightMap;
 use crate::extract::gazetteer::{Gazetteer, has_uppercase};
 
@@ -28,6 +28,60 @@ struct Learning {
     domain_copy: bool,
 }
 
+/// The perceptron while it learns: each feature's `Learning`, and the number of decisions
+/// taken so far.
+#[derive(Default)]
+struct Learner {
+    learning: FxHashMap<u64, Learning>,
+    clock: u64,
+}
+
+impl Learner {
+    /// Scores a candidate's features (a domain other than 0 adds its own copy of each, see
+    /// `train`), updates the weights when the best tag is not `truth`, and returns the best.
+    fn learn(&mut self, features: &[u64], domain: u8, truth: usize) -> Tag {
+        self.clock += 1;
+        let salt = u64::from(domain).wrapping_mul(0xd6e8_feb8_6659_fd93);
+        let copies = if domain == 0 { 1 } else { 2 };
+        let all = || {
+            (0..copies).flat_map(move |copy| {
+                features.iter().map(move |&feature| {
+                    (copy == 1, if copy == 1 { feature ^ salt } else { feature })
+                })
+            })
+        };
+        let mut scores = [0.0f32; N_TAGS];
+        for (_, feature) in all() {
+            if let Some(entry) = self.learning.get(&feature) {
+                for (score, weight) in scores.iter_mut().zip(entry.weights) {
+                    *score += weight;
+                }
+            }
+        }
+        let mut guess = 0;
+        for tag in 1..N_TAGS {
+            if scores[tag] > scores[guess] {
+                guess = tag;
+            }
+        }
+        if guess != truth {
+            let clock = self.clock;
+            for (domain_copy, feature) in all() {
+                let entry = self.learning.entry(feature).or_insert(Learning {
+                    domain_copy,
+                    ..Learning::default()
+                });
+                for (tag, delta) in [(truth, 1.0), (guess, -1.0)] {
+                    entry.totals[tag] += (clock - entry.stamps[tag]) as f32 * entry.weights[tag];
+                    entry.stamps[tag] = clock;
+                    entry.weights[tag] += delta;
+                }
+            }
+        }
+        TAGS[guess]
+    }
+}
+
 /// Where a training sentence comes from, and how much it counts.
 #[derive(Debug, Clone, Copy)]
 pub struct Source {
@@ -47,26 +101,26 @@ impl Default for Source {
     }
 }
 
-/// Trains an averaged perceptron for `epochs` passes over `sentences` (shuffled with a fixed
-/// seed, so a run is reproducible), then drops the features whose weights all stay under
-/// `min_weight`. A sentence takes part in each pass with the probability of its source's share
-/// (`sources[idx]`, the default when `sources` is shorter), so that a large, noisier set can
-/// weigh less than a small, cleaner one. A sentence of another domain than 0 also trains a copy
+/// Trains an averaged perceptron for `epochs` passes over `documents` (shuffled with a fixed
+/// seed, so a run is reproducible; the sentences of a document in order, since a candidate reads
+/// the tags earlier ones of its word got in the document), then drops the features whose weights
+/// all stay under `min_weight`. A document takes part in each pass with the probability of its
+/// source's share (`sources[idx]`, the default when `sources` is shorter), so that a large, noisier set can
+/// weigh less than a small, cleaner one. A document of another domain than 0 also trains a copy
 /// of each of its features that only that domain has ("frustratingly easy" domain adaptation,
 /// Daumé 2007): the copies learn what is peculiar to the domain (its annotators' habits), the
 /// shared features what holds everywhere, and only the shared ones are kept. `seed` orders the
 /// passes (runs with different seeds can be averaged, `average_runs`).
 pub fn train(
-    sentences: &[TrainingSentence],
+    documents: &[Vec<TrainingSentence>],
     sources: &[Source],
     gazetteer: &Gazetteer,
     epochs: usize,
     min_weight: f32,
     seed: u64,
 ) -> WeightMap {
-    let mut learning: FxHashMap<u64, Learning> = FxHashMap::default();
-    let mut clock: u64 = 0;
-    let mut order: Vec<usize> = (0..sentences.len()).collect();
+    let mut learner = Learner::default();
+    let mut order: Vec<usize> = (0..documents.len()).collect();
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let mut next_random = move || {
         seed ^= seed << 13;
@@ -74,81 +128,61 @@ pub fn train(
         seed ^= seed << 17;
         seed
     };
-    let prepared: Vec<(Vec<TokenInfo>, &[Tag])> = sentences
+    // A document as the tagger reads a text: its sentences one stream, a line each.
+    let prepared: Vec<(Vec<TokenInfo>, Vec<Tag>)> = documents
         .iter()
-        .map(|sentence| {
-            let joined = sentence.words.join(" ");
-            let tokens = tokenize_given(&joined, &sentence.words);
+        .map(|document| {
+            let words: Vec<&str> = document
+                .iter()
+                .flat_map(|sentence| sentence.words.iter().map(String::as_str))
+                .collect();
+            let mut joined = String::new();
+            let mut line_starts = Vec::with_capacity(words.len());
+            for sentence in document {
+                for (idx, word) in sentence.words.iter().enumerate() {
+                    if !joined.is_empty() {
+                        joined.push(if idx == 0 { '\n' } else { ' ' });
+                    }
+                    line_starts.push(idx == 0);
+                    joined.push_str(word);
+                }
+            }
+            let tokens = tokens_of(&joined, &words, &line_starts);
             let matches = known_matches(&tokens, gazetteer);
-            (
-                token_infos(&tokens, &matches, gazetteer),
-                sentence.tags.as_slice(),
-            )
+            let gold = document
+                .iter()
+                .flat_map(|sentence| sentence.tags.iter().copied())
+                .collect();
+            (token_infos(&tokens, &matches, gazetteer), gold)
         })
         .collect();
     let mut features = Vec::with_capacity(48);
     let mut tags = Vec::new();
+    let mut history = History::default();
     for _ in 0..epochs {
         for idx in (1..order.len()).rev() {
             order.swap(idx, (next_random() % (idx as u64 + 1)) as usize);
         }
-        for &sentence_idx in &order {
-            let source = sources.get(sentence_idx).copied().unwrap_or_default();
+        for &document_idx in &order {
+            let source = sources.get(document_idx).copied().unwrap_or_default();
             let share = source.share;
             if share < 1.0 && (next_random() % 1_000_000) as f32 >= share * 1_000_000.0 {
                 continue;
             }
-            let (infos, gold) = &prepared[sentence_idx];
+            let (infos, gold) = &prepared[document_idx];
             tags.clear();
             tags.resize(infos.len(), Tag::None);
-            for idx in 0..infos.len() {
-                if !infos[idx].candidate {
-                    continue;
-                }
-                clock += 1;
-                features.clear();
-                token_features(infos, &tags, idx, &mut features);
-                let n_shared = features.len();
-                if source.domain != 0 {
-                    let salt = u64::from(source.domain).wrapping_mul(0xd6e8_feb8_6659_fd93);
-                    for at in 0..n_shared {
-                        features.push(features[at] ^ salt);
-                    }
-                }
-                let mut scores = [0.0f32; N_TAGS];
-                for feature in &features {
-                    if let Some(entry) = learning.get(feature) {
-                        for (score, weight) in scores.iter_mut().zip(entry.weights) {
-                            *score += weight;
-                        }
-                    }
-                }
-                let mut guess = 0;
-                for tag in 1..N_TAGS {
-                    if scores[tag] > scores[guess] {
-                        guess = tag;
-                    }
-                }
-                let truth = gold[idx].idx();
-                if guess != truth {
-                    for (at, &feature) in features.iter().enumerate() {
-                        let entry = learning.entry(feature).or_insert(Learning {
-                            domain_copy: at >= n_shared,
-                            ..Learning::default()
-                        });
-                        for (tag, delta) in [(truth, 1.0), (guess, -1.0)] {
-                            entry.totals[tag] +=
-                                (clock - entry.stamps[tag]) as f32 * entry.weights[tag];
-                            entry.stamps[tag] = clock;
-                            entry.weights[tag] += delta;
-                        }
-                    }
-                }
-                // Greedy decoding trains on its own guesses, as it will run.
-                tags[idx] = TAGS[guess];
-            }
+            // Greedy decoding trains on its own guesses, as it will run.
+            greedy_pass(
+                infos,
+                &mut tags,
+                &mut features,
+                &mut history,
+                |idx, features| learner.learn(features, source.domain, gold[idx].idx()),
+            );
         }
     }
+    let Learner { learning, clock } = learner;
     let mut averaged = WeightMap::default();
     for (feature, entry) in &learning {
         if entry.domain_copy {
@@ -193,15 +227,23 @@ pub fn average_runs(runs: &[WeightMap]) -> WeightMap {
 
 /// Tokens of a text made by joining already tokenised words with single spaces.
 pub fn tokenize_given<'a>(joined: &'a str, words: &[String]) -> Vec<Token<'a>> {
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let line_starts: Vec<bool> = (0..words.len()).map(|idx| idx == 0).collect();
+    tokens_of(joined, &words, &line_starts)
+}
+
+/// Tokens of a text made by joining already tokenised words with one character each (a line
+/// break before a word that starts a line).
+fn tokens_of<'a>(joined: &'a str, words: &[&str], line_starts: &[bool]) -> Vec<Token<'a>> {
     let mut tokens = Vec::with_capacity(words.len());
     let mut start = 0;
-    for (idx, word) in words.iter().enumerate() {
+    for (word, &starts_line) in words.iter().zip(line_starts) {
         let end = start + word.len();
         tokens.push(Token {
             text: &joined[start..end],
             start,
             end,
-            starts_line: idx == 0,
+            starts_line,
             capitalised: has_uppercase(word),
         });
         start = end + 1;
