@@ -552,6 +552,33 @@ impl EntityExtractor {
                 idx = run_end;
                 continue;
             }
+            // "Federal Reserve Governor Lawrence Lindsey", "Chrysler Chairman Lee Iacocca": an
+            // office inside the run ends the name of what holds it (an organisation, unless the
+            // tagger said a place) and starts its holder's.
+            if run_end - idx >= 3 {
+                let words: Vec<(&str, bool)> = tokens[idx..run_end]
+                    .iter()
+                    .map(|token| (token.text, token.capitalised))
+                    .collect();
+                if let Some((office, name)) = names::office_holder(&words) {
+                    spans.push(Span {
+                        first: idx,
+                        last: idx + office - 1,
+                        tag: if tag == Tag::Person {
+                            Tag::Organisation
+                        } else {
+                            tag
+                        },
+                    });
+                    spans.push(Span {
+                        first: idx + name,
+                        last: run_end - 1,
+                        tag: Tag::Person,
+                    });
+                    idx = run_end;
+                    continue;
+                }
+            }
             // "President Vučić", "Mr Blair": titles are not part of a person's name.
             let (mut first, mut tag) = (idx, tag);
             if names::may_start_with_title(tokens[idx].text) {

@@ -105,6 +105,50 @@ const NEVER_ALONE: &[&str] = &[
     "chairwoman",
 ];
 
+/// Titles that, inside a run of capitalised words, end an organisation's or a place's name and
+/// start a person's ("Federal Reserve Governor Lawrence Lindsey", "Chrysler Chairman Lee
+/// Iacocca"): they name an office of the words before them.
+const OFFICES: &[&str] = &[
+    "governor",
+    "chairman",
+    "chairwoman",
+    "president",
+    "minister",
+    "spokesman",
+    "spokeswoman",
+    "director",
+    "chancellor",
+    "premier",
+    "mayor",
+    "ambassador",
+    "senator",
+    "commissioner",
+    "secretary",
+    "chief",
+];
+
+/// Words that may follow an office in a title ("Chief Executive", "Finance Minister").
+const TITLE_WORDS: &[&str] = &["executive", "officer", "general"];
+
+/// Where a run of capitalised words (each with whether it holds a capital letter) that names
+/// an office holder after an organisation or place splits: the index of the office word and of
+/// the first word of the person's name, when a name follows the title. `None` when the run has
+/// no office inside it, or nothing capitalised before it or after it.
+pub fn office_holder(words: &[(&str, bool)]) -> Option<(usize, usize)> {
+    let office = (1..words.len().saturating_sub(1))
+        .find(|&at| listed(OFFICES, words[at].0) && words[at - 1].1 && words[at].1)?;
+    let mut name = office + 1;
+    while name < words.len()
+        && (listed(OFFICES, words[name].0)
+            || is_title(words[name].0)
+            || listed(TITLE_WORDS, words[name].0))
+    {
+        name += 1;
+    }
+    (name < words.len() && words[name..].iter().all(|(_, capital)| *capital))
+        .then_some((office, name))
+}
+
 /// Suffixes after a surname ("George Bush Jr"), skipped to find the surname.
 const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
 
@@ -333,5 +377,27 @@ mod tests {
             resolved[3],
             vec![person("Jordan"), person("Michael Jordan")]
         );
+    }
+
+    #[test]
+    fn an_office_inside_a_run_splits_it_before_the_holders_name() {
+        fn flag(text: &str) -> Vec<(&str, bool)> {
+            text.split(' ')
+                .map(|word| (word, word.chars().any(char::is_uppercase)))
+                .collect()
+        }
+        assert_eq!(
+            office_holder(&flag("Federal Reserve Governor Lawrence Lindsey")),
+            Some((2, 3))
+        );
+        assert_eq!(
+            office_holder(&flag("IBM Chief Executive John Akers")),
+            Some((1, 3))
+        );
+        // No name after the office, an office that starts the run, or a lower-case word.
+        assert_eq!(office_holder(&flag("Bank of England Governor")), None);
+        assert_eq!(office_holder(&flag("President George Bush")), None);
+        assert_eq!(office_holder(&flag("Board of Governors")), None);
+        assert_eq!(office_holder(&flag("Reserve Governor of Texas")), None);
     }
 }
