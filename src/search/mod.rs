@@ -239,6 +239,8 @@ impl Searcher {
         };
         let mut hits = Vec::with_capacity(page.len());
         for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
+            // Snippets of a query of many words cost; a page of them stops between hits.
+            request.cancel.check()?;
             let document: TantivyDocument = searcher
                 .doc(address)
                 .map_err(|source| self.tantivy_error(source))?;

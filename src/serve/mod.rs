@@ -371,6 +371,14 @@ async fn json_errors(response: Response) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // The request timeout answered first; the request's search stops with it.
+        return ApiError::new(
+            status,
+            "the request took longer than the server's time limit and was stopped; try a narrower query",
+        )
+        .into_response();
+    }
     let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
     ApiError::new(status, reason).into_response()
 }
