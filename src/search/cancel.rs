@@ -272,7 +272,7 @@ impl Weight for CancellableWeight {
             self.inner
                 .for_each_pruning(threshold, reader, &mut |doc, score| {
                     offered = offered.wrapping_add(1);
-                    if stopped || (offered % 64 == 0 && cancel.is_cancelled()) {
+                    if stopped || (offered.is_multiple_of(64) && cancel.is_cancelled()) {
                         stopped = true;
                         return Score::INFINITY;
                     }
