@@ -482,6 +482,13 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_search_is_a_503_that_says_why() {
+        let error = ApiError::from(IndexError::Cancelled);
+        assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(error.message.contains("stopped"), "{}", error.message);
+    }
+
+    #[test]
     fn an_ambiguous_entity_is_a_bad_request_that_lists_the_candidates() {
         let candidate = EntityCandidate {
             name: "Wagner Group".into(),
