@@ -713,7 +713,7 @@ fn expensive_queries_stop_at_the_request_timeout_and_ordinary_searches_keep_answ
             let target = if n % 4 == 3 {
                 format!("/api/search?q={issue}")
             } else {
-                format!("/api/search?q={within}&offset={n}&sort=relevance")
+                format!("/api/search?q={within}&limit=100&offset={}", 100 + n)
             };
             std::thread::spawn(move || {
                 let reply = get(addr, &target);
