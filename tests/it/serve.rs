@@ -707,7 +707,7 @@ fn expensive_queries_stop_at_the_request_timeout_and_ordinary_searches_keep_answ
     let refused = get(addr, &format!("/api/search?q={issue}"));
     assert!(refused.error(400).contains("expand to more than"));
     // More expensive searches at once than there are search threads on most machines, each
-    // asking for every match to be counted (the page's facets).
+    // asking for a deep page of 100 and for every match to be counted (the page's facets).
     let attack: Vec<_> = (0..12)
         .map(|n| {
             let target = if n % 4 == 3 {
