@@ -102,6 +102,10 @@ pub enum IndexError {
         name: String,
         problem: EntityNameProblem,
     },
+    /// The search was stopped before it finished: its deadline passed or its request was
+    /// dropped (a server's request timeout, a client gone).
+    #[error("the search was stopped: it took longer than the time a request is given")]
+    Cancelled,
     #[error("{}", tantivy_message(.path, .source))]
     Tantivy {
         path: PathBuf,

@@ -7,6 +7,7 @@
 //! (query types that keep top-k pruning), `rank` (result order, per-article grouping, counts,
 //! facets), `fetch` (stored fields, snippet, explanation -> `Hit`).
 
+pub mod cancel;
 mod compile;
 pub mod expand;
 mod fetch;
@@ -31,6 +32,8 @@ use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery};
 use crate::error::IndexError;
 use crate::query;
 use crate::snippet::HighlightTerms;
+pub use cancel::{Cancel, CancelOnDrop};
+use cancel::{CancellableQuery, PRUNE_MAX_EXPANDED_TERMS};
 use compile::{Compiler, IndexVocabulary, date_term, flatten_should};
 use expand::entity_expansion;
 pub use fetch::make_hit;
@@ -74,6 +77,7 @@ impl Searcher {
             query,
             highlight: compiler.highlight,
             node,
+            expanded_terms: compiler.expanded_terms,
         })
     }
 
@@ -137,17 +141,45 @@ impl Searcher {
         })
     }
 
-    /// Runs a search: compile, filter, rank, group, count, fetch and snippet.
+    /// Runs a search: compile, filter, rank, group, count, fetch and snippet. A search whose
+    /// `cancel` is set or past its deadline stops (before each segment and every
+    /// `cancel::CHECK_EVERY` documents of the loops that visit matches) with
+    /// `IndexError::Cancelled`.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+        let cancel = &request.cancel;
+        cancel.check()?;
+        let result = self.search_until_cancelled(request);
+        // A loop that was stopped ends early, so whatever it found is not an answer; an error
+        // raised because of the stop is the stop.
+        match result {
+            _ if cancel.is_cancelled() => Err(IndexError::Cancelled),
+            result => result,
+        }
+    }
+
+    fn search_until_cancelled(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         let started = Instant::now();
         let compiled = self.compile(&request.query, request.require_all, request.boosts)?;
         let filter = self.filter_query(&request.filters)?;
+        request.cancel.check()?;
         let searcher = self.reader.searcher();
         let ranked_query =
             self.with_entity_expansion(&searcher, &request.query, &*compiled.query)?;
         let query: Box<dyn Query> = match filter {
             None => ranked_query,
             Some(filter) => Box::new(FilteredQuery::new(ranked_query, filter)),
+        };
+        // Only a search that can be stopped pays for the checks. A query of many expanded
+        // terms is ranked by visiting its matches, which stops at the deadline, rather than by
+        // block-max WAND, which cannot be stopped inside a segment.
+        let query: Box<dyn Query> = if request.cancel.is_active() {
+            Box::new(CancellableQuery::new(
+                query,
+                request.cancel.clone(),
+                compiled.expanded_terms <= PRUNE_MAX_EXPANDED_TERMS,
+            ))
+        } else {
+            query
         };
         let wanted = request.offset + request.limit;
         // The footer's sample and the page come from one ranking: a query that cannot be
@@ -199,6 +231,7 @@ impl Searcher {
             }
             _ => None,
         };
+        request.cancel.check()?;
         let ranking_time = started.elapsed();
 
         let fetch_started = Instant::now();
@@ -215,6 +248,8 @@ impl Searcher {
             self.spellings(&searcher)
         };
         for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
+            // Snippets of a query of many words cost; a page of them stops between hits.
+            request.cancel.check()?;
             let document: TantivyDocument = searcher
                 .doc(address)
                 .map_err(|source| self.tantivy_error(source))?;

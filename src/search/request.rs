@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use tantivy::query::Query;
 use tantivy::schema::Field;
 
+use super::cancel::Cancel;
 use crate::facets::Facets;
 use crate::model::Hit;
 use crate::schema::Fields;
@@ -117,6 +118,9 @@ pub struct SearchRequest {
     /// passages only (0: not at all). Cheap, unlike counting every match.
     pub facet_sample: usize,
     pub boosts: FieldBoosts,
+    /// Stops the search when set or past its deadline (`IndexError::Cancelled`); the default
+    /// never stops. The server gives every search its request's deadline.
+    pub cancel: Cancel,
 }
 
 impl SearchRequest {
@@ -136,6 +140,7 @@ impl SearchRequest {
             count: false,
             facet_sample: 0,
             boosts: FieldBoosts::default(),
+            cancel: Cancel::default(),
         }
     }
 }
@@ -168,4 +173,6 @@ pub struct CompiledQuery {
     pub highlight: HighlightTerms,
     /// The query as parsed.
     pub node: Node,
+    /// Index terms its prefix and fuzzy words expanded to (at most `MAX_EXPANDED_TERMS`).
+    pub expanded_terms: usize,
 }

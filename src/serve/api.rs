@@ -21,8 +21,9 @@ use crate::error::IndexError;
 use crate::extract::date::{DayEnd, parse_date_arg};
 use crate::facets::Facets;
 use crate::model::{EntityCandidate, EntityKind, Hit};
+use crate::search::cancel::CancellableQuery;
 use crate::search::suggest::Suggestion;
-use crate::search::{Filters, SearchRequest, Searcher, SortOrder};
+use crate::search::{Cancel, Filters, SearchRequest, Searcher, SortOrder};
 
 /// Most passages one search returns.
 pub const MAX_LIMIT: usize = 100;
@@ -95,6 +96,7 @@ impl From<IndexError> for ApiError {
             | IndexError::Query(_)
             | IndexError::Filter(_)
             | IndexError::EntityName { .. } => StatusCode::BAD_REQUEST,
+            IndexError::Cancelled => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let candidates = match &error {
@@ -359,6 +361,10 @@ pub async fn search(
     let params = Params::parse(raw.as_deref(), SEARCH_PARAMS)?;
     let mut request = search_request(&params)?;
     let started = Instant::now();
+    // The search stops at the request's deadline, or as soon as this handler is dropped (the
+    // timeout answered first, or the client went away): a dropped request frees its thread.
+    request.cancel = Cancel::new(Some(started + state.search_deadline));
+    let _stop_when_dropped = request.cancel.guard();
     let cache = state.cache.clone();
     let (results, cached) = on_blocking_pool(&state, move |searcher| {
         if !cache.is_enabled() {
@@ -406,7 +412,11 @@ pub async fn entities(
     let kind = params.choice::<EntityKind>("kind")?;
     let top = params.number("top", 50, 1, MAX_TOP)?;
     let filters = params.filters()?;
+    // Counting stops at the request's deadline or when the request is dropped, as a search does.
+    let cancel = Cancel::new(Some(Instant::now() + state.search_deadline));
+    let _stop_when_dropped = cancel.guard();
     let counts = on_blocking_pool(&state, move |searcher| {
+        cancel.check()?;
         let compiled = query_text
             .as_deref()
             .map(|text| searcher.parse_query(text))
@@ -421,12 +431,13 @@ pub async fn entities(
                 (Occur::Must, Box::new(ConstScoreQuery::new(filter, 0.0))),
             ]))),
         };
-        Ok(browse::entity_counts(
-            searcher,
-            query.as_deref(),
-            kind,
-            top,
-        )?)
+        let query = query.map(|query| {
+            Box::new(CancellableQuery::new(query, cancel.clone(), false)) as Box<dyn Query>
+        });
+        let counts = browse::entity_counts(searcher, query.as_deref(), kind, top);
+        // Counts of a stopped pass are not an answer.
+        cancel.check()?;
+        Ok(counts?)
     })
     .await?;
     Ok(Json(counts))
@@ -476,6 +487,13 @@ mod tests {
             error.message,
             "unknown parameter `x`; this endpoint takes no parameters"
         );
+    }
+
+    #[test]
+    fn a_stopped_search_is_a_503_that_says_why() {
+        let error = ApiError::from(IndexError::Cancelled);
+        assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(error.message.contains("stopped"), "{}", error.message);
     }
 
     #[test]

@@ -59,7 +59,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 pub struct ServeOptions {
     /// A client must send the whole request head within this time, or the connection closes.
     pub header_timeout: Duration,
-    /// A request (head received) must be answered within this time, or it gets a 503.
+    /// A request (head received) must be answered within this time, or it gets a 503; its
+    /// search stops then too.
     pub request_timeout: Duration,
     /// Searches admitted at once (running or queued for a search thread); more wait their turn.
     pub concurrent_searches: usize,
@@ -107,6 +108,9 @@ pub struct AppState {
     pub pool: Arc<rayon::ThreadPool>,
     /// Facets and totals of recent searches on the loaded index.
     pub cache: Arc<FacetCache>,
+    /// A search stops when its request has run this long (the request timeout), or when its
+    /// request is dropped.
+    pub search_deadline: Duration,
 }
 
 /// A server bound to its socket, not yet serving.
@@ -167,6 +171,7 @@ impl Server {
                 permits: Arc::new(Semaphore::new(self.options.concurrent_searches.max(1))),
                 pool: Arc::new(pool),
                 cache: cache.clone(),
+                search_deadline: self.options.request_timeout,
             };
             tokio::spawn(reload_forever(self.searcher, cache));
             serve_connections(
@@ -365,6 +370,14 @@ async fn json_errors(response: Response) -> Response {
         .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // The request timeout answered first; the request's search stops with it.
+        return ApiError::new(
+            status,
+            "the request took longer than the server's time limit and was stopped; try a narrower query",
+        )
+        .into_response();
     }
     let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
     ApiError::new(status, reason).into_response()

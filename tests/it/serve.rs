@@ -28,20 +28,27 @@ fn serve() -> Served {
 
 /// `serve`, with `prepare` adding to the corpus before it is indexed.
 fn serve_with(prepare: impl FnOnce(&TestEnv)) -> Served {
+    serve_with_args(prepare, &[])
+}
+
+/// `serve_with`, with more arguments to `serve`.
+fn serve_with_args(prepare: impl FnOnce(&TestEnv), extra: &[&str]) -> Served {
     let env = TestEnv::with_fixture("serve");
     prepare(&env);
     let output = env.build();
     assert_eq!(output.status.code(), Some(0), "{}", crate::stderr(&output));
+    let mut args = vec![
+        "serve",
+        "--index",
+        "index",
+        "--addr",
+        "127.0.0.1:0",
+        "--header-timeout",
+        "1",
+    ];
+    args.extend_from_slice(extra);
     let mut child = env
-        .command(&[
-            "serve",
-            "--index",
-            "index",
-            "--addr",
-            "127.0.0.1:0",
-            "--header-timeout",
-            "1",
-        ])
+        .command(&args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -666,4 +673,92 @@ fn a_hit_carries_its_records_url_and_the_page_links_only_web_addresses() {
     // The API gives the data as it is; the page makes a link of http(s) addresses only.
     let zebra = get(served.addr, "/api/search?q=zebra").json();
     assert_eq!(zebra["hits"][0]["url"], "javascript:alert(1)");
+}
+
+/// Articles whose passages are made of 1,024 words, 64 for each letter from `a` to `p`: each of
+/// `a*` ... `p*` expands to 64 index terms, and the 16 of them to the whole budget.
+fn write_prefix_corpus(env: &TestEnv) {
+    let syllables = ["ra", "to", "mi", "ke", "lo", "san", "der", "vin"];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |bound: usize| {
+        // A fixed linear congruential generator: the same corpus on every run.
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 33) as usize) % bound
+    };
+    let mut lines = String::new();
+    for article in 0..800 {
+        let paragraphs: Vec<String> = (0..3)
+            .map(|_| {
+                let words: Vec<String> = (0..50)
+                    .map(|_| {
+                        let letter = char::from(b'a' + next(16) as u8);
+                        format!("{letter}{}{}", syllables[next(8)], syllables[next(8)])
+                    })
+                    .collect();
+                format!("{}.", words.join(" "))
+            })
+            .collect();
+        let record = serde_json::json!({
+            "id": format!("prefix-{article}"),
+            "title": "Gas prices",
+            "text": paragraphs.join("\n\n"),
+        });
+        lines.push_str(&format!("{record}\n"));
+    }
+    std::fs::write(env.corpus().join("prefixes.jsonl"), lines).expect("write the corpus");
+}
+
+#[test]
+fn expensive_queries_stop_at_the_request_timeout_and_ordinary_searches_keep_answering() {
+    let served = serve_with_args(
+        write_prefix_corpus,
+        &["--request-timeout", "1", "--cache-mb", "0"],
+    );
+    let addr = served.addr;
+    // Within the budget of expanded terms: 16 prefixes of 64 terms each, over every passage.
+    let within: Vec<String> = ('a'..='p').map(|letter| format!("{letter}*")).collect();
+    let within = within.join("+");
+    // The issue's request: `a* b* ... z*` ten times, 779 bytes; refused by the budget.
+    let issue: Vec<String> = ('a'..='z').map(|letter| format!("{letter}*")).collect();
+    let issue = vec![issue.join("+"); 10].join("+");
+    let refused = get(addr, &format!("/api/search?q={issue}"));
+    assert!(refused.error(400).contains("expand to more than"));
+    // More expensive searches at once than there are search threads on most machines, each
+    // asking for a deep page of 100 and for every match to be counted (the page's facets).
+    let attack: Vec<_> = (0..12)
+        .map(|n| {
+            let target = if n % 4 == 3 {
+                format!("/api/search?q={issue}")
+            } else {
+                format!("/api/search?q={within}&limit=100&offset={}", 100 + n)
+            };
+            std::thread::spawn(move || {
+                let reply = get(addr, &target);
+                (reply.status, reply.body)
+            })
+        })
+        .collect();
+    let replies: Vec<(u16, String)> = attack
+        .into_iter()
+        .map(|attacker| attacker.join().expect("attacker thread"))
+        .collect();
+    for (status, body) in &replies {
+        // Answered in time, refused, or stopped at the deadline: never a failure.
+        assert!([200, 400, 503].contains(status), "{status}: {body}");
+        let error: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+        if *status == 503 {
+            let message = error["error"].as_str().unwrap_or_default();
+            assert!(message.contains("stopped"), "{body}");
+        }
+    }
+    // Right after the attack's answers, an ordinary search answers: the searches of requests
+    // that timed out have stopped. (Without that, they would keep every search thread busy
+    // for seconds after their 503, and this search would wait past its own timeout.)
+    for _ in 0..3 {
+        let reply = get(addr, "/api/search?q=gas&limit=3");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(!reply.json()["hits"].as_array().unwrap().is_empty());
+    }
 }
