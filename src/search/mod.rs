@@ -8,6 +8,8 @@
 //! facets), `fetch` (stored fields, snippet, explanation -> `Hit`).
 
 pub mod cancel;
+#[cfg(test)]
+mod cancel_tests;
 mod compile;
 pub mod expand;
 mod fetch;
