@@ -156,6 +156,9 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
         if let Some(corrected) = &results.did_you_mean {
             render::json::write_suggestions(&mut out, corrected, &results.suggestions)?;
         }
+        if !results.notices.is_empty() {
+            render::json::write_notices(&mut out, &results.notices)?;
+        }
     } else {
         let options = TextOptions {
             facets: args.facets,

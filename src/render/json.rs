@@ -41,6 +41,13 @@ pub fn write_suggestions<W: Write>(
     out.write_all(b"\n")
 }
 
+/// The closing line when the query was run otherwise than written: `{"notices": ["`p*`
+/// matches 901 index words; the 64 most frequent are searched"]}`.
+pub fn write_notices<W: Write>(out: &mut W, notices: &[String]) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &serde_json::json!({ "notices": notices }))?;
+    out.write_all(b"\n")
+}
+
 /// An error for scripts, one line: `{"error": message, "candidates": [...]}` (the entities
 /// an ambiguous or unknown entity name could mean).
 pub fn write_error<W: Write>(

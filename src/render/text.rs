@@ -38,6 +38,9 @@ pub fn write_results<W: Write>(
     if let Some(facets) = &results.facets {
         write_facets(out, facets, results.facet_sample, theme, options)?;
     }
+    for notice in &results.notices {
+        writeln!(out, "{dim}note: {notice}{dim:#}")?;
+    }
     if let Some(corrected) = &results.did_you_mean {
         let words: Vec<String> = results
             .suggestions

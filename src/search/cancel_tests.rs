@@ -1,37 +1,9 @@
 //! Tests of stopping a search: deadlines, the flag, and that a stoppable search finds what a
 //! plain one does.
 
-use super::tests::article;
+use super::tests::many_passages;
 use super::*;
-use crate::extract::entities::EntityExtractor;
-use crate::index::{create_in_ram, passage_document};
-use crate::model::Passage;
 use tantivy::query::EnableScoring;
-
-/// An index of `n` one-sentence passages (no entities, so it is quick to build), each holding
-/// "gas" and one of many words that start with "p".
-fn many_passages(n: usize) -> Searcher {
-    let handle = create_in_ram();
-    // One indexing thread: one segment, whatever the machine.
-    let mut writer = handle.index.writer_with_num_threads(1, 50_000_000).unwrap();
-    for idx in 0..n {
-        let article = article(&format!("a{idx:05}"), (2024, 1, 1), "Gas");
-        let passage = Passage {
-            article_id: article.id.clone(),
-            ordinal: 0,
-            section: None,
-            text: format!("gas p{:03} prices rose", idx % 900),
-            entities: Vec::new(),
-        };
-        writer
-            .add_document(passage_document(&handle.fields, &article, &passage))
-            .unwrap();
-    }
-    writer.commit().unwrap();
-    let searcher = Searcher::new(handle, EntityExtractor::builtin()).unwrap();
-    searcher.reload().unwrap();
-    searcher
-}
 
 #[test]
 fn a_search_past_its_deadline_or_cancelled_stops_with_an_error() {

@@ -51,6 +51,8 @@ pub(super) struct Compiler<'a> {
     pub(super) highlight: HighlightTerms,
     /// Index terms the query's prefix and fuzzy words expanded to so far (`MAX_EXPANDED_TERMS`).
     pub(super) expanded_terms: usize,
+    /// What the user should know of how the query was run (a word's expansions cut).
+    pub(super) notices: Vec<String>,
 }
 
 impl Compiler<'_> {
@@ -70,6 +72,7 @@ impl Compiler<'_> {
             } => {
                 let prefixes: Vec<String> = std::iter::once(folded).chain(stem).cloned().collect();
                 let expansions = self.expand(
+                    &format!("{folded}*"),
                     targets,
                     |term| prefixes.iter().any(|p| term.starts_with(p.as_str())),
                     &prefixes,
@@ -91,8 +94,10 @@ impl Compiler<'_> {
                     .map(|word| word.chars().take(1).collect())
                     .collect();
                 scan_prefixes.dedup();
+                let word = format!("{folded}~{distance}");
                 let distance = usize::from(*distance);
                 let expansions = self.expand(
+                    &word,
                     targets,
                     |term| {
                         strsim::osa_distance(term, stem) <= distance
@@ -167,9 +172,11 @@ impl Compiler<'_> {
     }
 
     /// Terms of the target fields that pass `accept`, scanning only the terms that start with
-    /// one of `scan_prefixes`; the most frequent `MAX_EXPANSIONS` are kept.
+    /// one of `scan_prefixes`; the most frequent `MAX_EXPANSIONS` are kept, and a notice says
+    /// so when `word` has more.
     fn expand(
-        &self,
+        &mut self,
+        word: &str,
         targets: &[Target],
         accept: impl Fn(&str) -> bool,
         scan_prefixes: &[String],
@@ -204,6 +211,12 @@ impl Compiler<'_> {
         }
         let mut expansions: Vec<(String, u64)> = doc_freqs.into_iter().collect();
         expansions.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        if expansions.len() > MAX_EXPANSIONS {
+            self.notices.push(format!(
+                "`{word}` matches {} index words; the {MAX_EXPANSIONS} most frequent are searched",
+                expansions.len()
+            ));
+        }
         expansions.truncate(MAX_EXPANSIONS);
         expansions.into_iter().map(|(term, _)| term).collect()
     }

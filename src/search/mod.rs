@@ -73,6 +73,7 @@ impl Searcher {
             fields: self.handle.fields,
             highlight: plan.highlight,
             expanded_terms: 0,
+            notices: Vec::new(),
         };
         let query = compiler.clause(&plan.root)?;
         Ok(CompiledQuery {
@@ -80,6 +81,7 @@ impl Searcher {
             highlight: compiler.highlight,
             node,
             expanded_terms: compiler.expanded_terms,
+            notices: compiler.notices,
         })
     }
 
@@ -104,6 +106,7 @@ impl Searcher {
             fields,
             highlight: HighlightTerms::default(),
             expanded_terms: 0,
+            notices: Vec::new(),
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if plan.since.is_some() || plan.until.is_some() {
@@ -293,6 +296,7 @@ impl Searcher {
             facet_sample,
             search_time: ranking_time + counting_started.elapsed(),
             fetch_time,
+            notices: compiled.notices,
             did_you_mean: (!suggestions.is_empty())
                 .then(|| suggest::corrected_query(&request.query, &suggestions)),
             suggestions,

@@ -165,6 +165,8 @@ pub struct SearchResults {
     pub suggestions: Vec<Suggestion>,
     /// The query with the suggestions in place, when there are some.
     pub did_you_mean: Option<String>,
+    /// How the query was run, where the user should know (a prefix word's expansions cut).
+    pub notices: Vec<String>,
 }
 
 /// A compiled query with what to highlight.
@@ -175,4 +177,6 @@ pub struct CompiledQuery {
     pub node: Node,
     /// Index terms its prefix and fuzzy words expanded to (at most `MAX_EXPANDED_TERMS`).
     pub expanded_terms: usize,
+    /// How the query was run, where the user should know (a word's expansions cut).
+    pub notices: Vec<String>,
 }

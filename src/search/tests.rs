@@ -698,3 +698,44 @@ proptest! {
 thread_local! {
     static FIXTURE: std::rc::Rc<Searcher> = std::rc::Rc::new(fixture());
 }
+
+/// An index of `n` one-sentence passages (no entities, so it is quick to build), each holding
+/// "gas" and one of many words that start with "p".
+pub(super) fn many_passages(n: usize) -> Searcher {
+    let handle = create_in_ram();
+    // One indexing thread: one segment, whatever the machine.
+    let mut writer = handle.index.writer_with_num_threads(1, 50_000_000).unwrap();
+    for idx in 0..n {
+        let article = article(&format!("a{idx:05}"), (2024, 1, 1), "Gas");
+        let passage = Passage {
+            article_id: article.id.clone(),
+            ordinal: 0,
+            section: None,
+            text: format!("gas p{:03} prices rose", idx % 900),
+            entities: Vec::new(),
+        };
+        writer
+            .add_document(passage_document(&handle.fields, &article, &passage))
+            .unwrap();
+    }
+    writer.commit().unwrap();
+    let searcher = Searcher::new(handle, EntityExtractor::builtin()).unwrap();
+    searcher.reload().unwrap();
+    searcher
+}
+
+#[test]
+fn a_prefix_of_more_words_than_are_searched_says_so() {
+    let searcher = many_passages(1000);
+    let results = searcher.search(&SearchRequest::new("p* gas")).unwrap();
+    assert!(!results.hits.is_empty());
+    // p000 to p899, and "price".
+    assert_eq!(
+        results.notices,
+        [format!(
+            "`p*` matches 901 index words; the {MAX_EXPANSIONS} most frequent are searched"
+        )]
+    );
+    let narrow = searcher.search(&SearchRequest::new("p00* gas")).unwrap();
+    assert!(narrow.notices.is_empty(), "{:?}", narrow.notices);
+}

@@ -330,6 +330,9 @@ pub struct SearchResponse {
     pub did_you_mean: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<Suggestion>,
+    /// How the query was run, where the user should know (a prefix word's expansions cut).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
     pub took_ms: f64,
 }
 
@@ -394,6 +397,7 @@ pub async fn search(
         facets: results.facets,
         did_you_mean: results.did_you_mean,
         suggestions: results.suggestions,
+        notices: results.notices,
         took_ms: started.elapsed().as_secs_f64() * 1000.0,
     });
     Ok(([(CACHE_HEADER, cached)], body).into_response())

@@ -324,7 +324,7 @@ async function runSearch() {
     renderHistogram(body.facets ? body.facets.months : []);
     renderFacetList('entities', body.facets ? body.facets.entities : [], 'entity', (e) => e.name);
     renderFacetList('categories', body.facets ? body.facets.categories : [], 'category', (c) => c.value);
-    renderSuggestion(body.did_you_mean);
+    renderSuggestion(body.did_you_mean, body.notices);
     const total = body.total === null ? `${body.hits.length}+` : String(body.total);
     setStatus(`${total} matching passage${body.total === 1 ? '' : 's'} · ${body.took_ms.toFixed(1)} ms`);
     selectResult(-1);
@@ -337,13 +337,18 @@ async function runSearch() {
 }
 
 // "Did you mean": the query with suggestions for words few or no passages hold, one click away.
-function renderSuggestion(corrected) {
+// and the notes on how the query was run (a prefix word's expansions cut).
+function renderSuggestion(corrected, notices) {
   const line = $('suggestion');
-  line.hidden = !corrected;
-  if (!corrected) { line.replaceChildren(); return; }
-  line.replaceChildren('Did you mean ', el('button', {
-    type: 'button', class: 'link', onclick: () => commit({ q: corrected }),
-  }, corrected), '?');
+  const notes = (notices || []).join(' · ');
+  line.hidden = !corrected && !notes;
+  line.replaceChildren();
+  if (corrected) {
+    line.append('Did you mean ', el('button', {
+      type: 'button', class: 'link', onclick: () => commit({ q: corrected }),
+    }, corrected), '? ');
+  }
+  if (notes) line.append(el('span', { class: 'note' }, notes));
 }
 
 async function showOverview() {
