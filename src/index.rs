@@ -468,6 +468,9 @@ pub fn passage_document_without_entities(
         document.add_text(fields.all, &analyser.terms);
     });
     document.add_u64(fields.ordinal, u64::from(passage.ordinal));
+    if let Some(fingerprint) = crate::fingerprint::article_fingerprint(article) {
+        document.add_u64(fields.fingerprint, fingerprint);
+    }
     document
 }
 

@@ -88,6 +88,17 @@ pub enum SortOrder {
     Date,
 }
 
+/// What a search does with near-copies of an article (`fingerprint::is_near`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Duplicates {
+    /// One hit for the best of the copies, naming the others (`Hit::duplicates`).
+    #[default]
+    Collapse,
+    /// Every copy is a hit of its own.
+    Show,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchRequest {
     pub query: String,
@@ -115,6 +126,7 @@ pub struct SearchRequest {
     /// passages only (0: not at all). Cheap, unlike counting every match.
     pub facet_sample: usize,
     pub boosts: FieldBoosts,
+    pub duplicates: Duplicates,
 }
 
 impl SearchRequest {
@@ -134,6 +146,7 @@ impl SearchRequest {
             count: false,
             facet_sample: 0,
             boosts: FieldBoosts::default(),
+            duplicates: Duplicates::Collapse,
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::error::IndexError;
 use crate::extract::date::{DayEnd, parse_date_arg};
 use crate::facets::Facets;
 use crate::model::{EntityCandidate, EntityKind, Hit};
-use crate::search::{Filters, SearchRequest, Searcher, SortOrder};
+use crate::search::{Duplicates, Filters, SearchRequest, Searcher, SortOrder};
 
 /// Most passages one search returns.
 pub const MAX_LIMIT: usize = 100;
@@ -311,6 +311,7 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "per_article",
     "sort",
     "all",
+    "duplicates",
 ];
 
 /// What `/api/search` answers.
@@ -335,6 +336,7 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     request.offset = params.number("offset", 0, 0, MAX_OFFSET)?;
     request.per_article = params.number("per_article", DEFAULT_PER_ARTICLE, 0, MAX_LIMIT)?;
     request.sort = params.choice::<SortOrder>("sort")?.unwrap_or_default();
+    request.duplicates = params.choice::<Duplicates>("duplicates")?.unwrap_or_default();
     request.require_all = params.flag("all", false)?;
     request.filters = params.filters()?;
     // The page shows the total and the facets with every answer.

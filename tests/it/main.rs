@@ -3,6 +3,7 @@
 
 mod acronyms;
 mod bench;
+mod dedup;
 mod build_search;
 mod entities;
 mod eval;
