@@ -97,6 +97,7 @@ fn term_hashes<'a>(
 /// The text without a wire dateline at its start (`LONDON, March 3 - `, `PARIS (AP) -- `),
 /// which copies of one story change more often than any other words.
 pub fn strip_dateline(text: &str) -> &str {
+    let text = text.trim_start();
     let head = &text[..text.floor_char_boundary(60)];
     let Some(dash) = head.find(" - ").or_else(|| head.find(" -- ")) else {
         return text;

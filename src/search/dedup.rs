@@ -73,8 +73,11 @@ impl Searcher {
         loop {
             let (ranked, exhausted) =
                 self.ranked_passages(searcher, query, request, window, ranked_before)?;
+            // The matches ran out and every one of them is in `ranked` (it stops at one more
+            // than asked for even when they ran out).
+            let complete = exhausted && ranked.len() <= window;
             let folded = self.fold_ranked(searcher, ranked)?;
-            if folded.len() > wanted || exhausted {
+            if folded.len() > wanted || complete {
                 return Ok((folded, exhausted));
             }
             window = window.saturating_mul(2).max(window + 10);
