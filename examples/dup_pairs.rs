@@ -6,6 +6,8 @@
 
 use newsdex::fingerprint::{distance, text_fingerprint};
 
+newsdex::use_mimalloc!();
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("a Reuters JSON Lines file");
