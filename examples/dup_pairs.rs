@@ -34,7 +34,12 @@ fn main() {
             }
         }
     }
-    let short = |text: &str| text.chars().take(300).collect::<String>().replace('\n', " ");
+    let short = |text: &str| {
+        text.chars()
+            .take(300)
+            .collect::<String>()
+            .replace('\n', " ")
+    };
     for (d, at) in pairs.iter().enumerate() {
         println!("== distance {d}: {} pairs", at.len());
     }

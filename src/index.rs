@@ -572,6 +572,7 @@ mod tests {
             date: chrono::DateTime::from_timestamp(1_700_000_000, 0),
             categories: vec!["defence".into(), "trade".into()],
             url: Some("https://example.org/a".into()),
+            lead: "Serbia sells shells to the Czech Republic.".into(),
             ..Article::default()
         };
         let entity = |name: &str, kind| Entity {
@@ -597,7 +598,7 @@ mod tests {
         // This passage has a value for every field of the schema.
         let mut distinct = order.clone();
         distinct.dedup();
-        assert_eq!(distinct.len(), 11, "{order:?}");
+        assert_eq!(distinct.len(), 12, "{order:?}");
         let labels: Vec<&str> = stored_entity_labels(&fields, &document).collect();
         assert_eq!(labels, ["place:Serbia", "place:Czech Republic"]);
         assert_eq!(

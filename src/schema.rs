@@ -51,8 +51,8 @@ pub struct Fields {
     pub all: Field,
     pub ordinal: Field,
     /// The article's near-duplicate fingerprint (`fingerprint::article_fingerprint`, a 64-bit
-    /// SimHash), the same on each of its passages: fast only; absent for an article without
-    /// words.
+    /// SimHash), the same on each of its passages: fast only; absent for an article whose
+    /// lead and paragraphs hold no words.
     pub fingerprint: Field,
     /// The passage's entities as one value of tab-separated `kind:Canonical Name` labels:
     /// stored for display; indexed as folded names, for exact filters (`--entity`, `entity:`);

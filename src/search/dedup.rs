@@ -35,7 +35,9 @@ pub(crate) fn fold(candidates: &[Candidate]) -> Vec<(usize, Vec<usize>)> {
             kept.iter().position(|(at, _)| {
                 let other = &candidates[*at];
                 other.article_id != candidate.article_id
-                    && other.fingerprint.is_some_and(|near| is_near(near, fingerprint))
+                    && other
+                        .fingerprint
+                        .is_some_and(|near| is_near(near, fingerprint))
             })
         });
         match into {

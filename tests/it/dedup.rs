@@ -34,7 +34,10 @@ fn copies_collapse_into_one_hit_naming_the_others() {
     let env = built();
     let hits = env.search_json("Rotterdam strike grain", &["--per-article", "1"]);
     let ids = article_ids(&hits);
-    let copies_shown: Vec<&String> = ids.iter().filter(|id| COPIES.contains(&id.as_str())).collect();
+    let copies_shown: Vec<&String> = ids
+        .iter()
+        .filter(|id| COPIES.contains(&id.as_str()))
+        .collect();
     assert_eq!(copies_shown.len(), 1, "one hit for the copies: {ids:?}");
     let kept = hits
         .iter()
@@ -45,7 +48,10 @@ fn copies_collapse_into_one_hit_naming_the_others() {
     named.sort();
     assert_eq!(named, COPIES, "the hit names the other copies");
     // The story on the same topic, with the same names, is not a copy.
-    assert!(ids.contains(&"wire/harbour_talks.txt".to_string()), "{ids:?}");
+    assert!(
+        ids.contains(&"wire/harbour_talks.txt".to_string()),
+        "{ids:?}"
+    );
     let talks = hits
         .iter()
         .find(|hit| hit["article_id"] == "wire/harbour_talks.txt")
@@ -94,7 +100,10 @@ fn a_page_is_full_after_folding() {
         .collect();
     assert_eq!(hits.len(), 2, "{:?}", article_ids(&hits));
     let ids = article_ids(&hits);
-    assert!(ids.contains(&"wire/harbour_talks.txt".to_string()), "{ids:?}");
+    assert!(
+        ids.contains(&"wire/harbour_talks.txt".to_string()),
+        "{ids:?}"
+    );
 }
 
 #[test]

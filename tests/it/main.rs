@@ -3,8 +3,8 @@
 
 mod acronyms;
 mod bench;
-mod dedup;
 mod build_search;
+mod dedup;
 mod entities;
 mod eval;
 mod formats;
