@@ -145,6 +145,11 @@ thread_local! {
 /// a dateline). An article of a title alone has none: titles repeat across different stories
 /// ("U.S. TREASURY BALANCE"), so such an article is never anyone's copy.
 fn article_texts(article: &Article) -> Vec<&str> {
+    let no_paragraphs = article.sections.iter().all(|s| s.paragraphs.is_empty());
+    if no_paragraphs && article.lead.trim() == article.title.trim() {
+        // The reader made the lead of the title: a title alone.
+        return Vec::new();
+    }
     let mut texts: Vec<&str> = std::iter::once(article.lead.as_str())
         .chain(
             article
@@ -312,6 +317,23 @@ mod tests {
             strip_dateline("The bank - a lender - said"),
             "The bank - a lender - said"
         );
+    }
+
+    #[test]
+    fn an_article_of_a_title_alone_has_no_fingerprint() {
+        let title_alone = |id: &str| Article {
+            id: id.into(),
+            title: "U.S. TREASURY BALANCE".into(),
+            lead: "U.S. TREASURY BALANCE".into(),
+            title_repeats_text: true,
+            ..Article::default()
+        };
+        assert_eq!(article_fingerprint(&title_alone("a")), None);
+        let with_text = Article {
+            lead: STORY.into(),
+            ..title_alone("b")
+        };
+        assert_eq!(article_fingerprint(&with_text), text_fingerprint(STORY));
     }
 
     #[test]
