@@ -9,7 +9,7 @@ use crate::backend::BackendKind;
 use crate::backend::quickwit::mapping::DEFAULT_INDEX_ID;
 use crate::ingest::Format;
 use crate::ingest::mapping::FieldOverride;
-use crate::search::{FieldBoosts, SortOrder};
+use crate::search::{Duplicates, FieldBoosts, SortOrder};
 
 /// Search an archive of news and analysis articles by passage.
 #[derive(Debug, Parser)]
@@ -325,6 +325,11 @@ pub struct SearchArgs {
     /// Order of the results.
     #[arg(long, value_enum, default_value_t = SortOrder::Relevance)]
     pub sort: SortOrder,
+
+    /// Near-copies of an article (identical or lightly edited text): one hit naming the
+    /// others, or each a hit of its own.
+    #[arg(long, value_enum, default_value_t = Duplicates::Collapse)]
+    pub duplicates: Duplicates,
 
     /// Favour recent passages: the score of a passage one HALF-LIFE older than the newest
     /// article decays by a third of the way to 30% (e.g. 90d, 6m, 2y).

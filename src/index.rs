@@ -505,6 +505,9 @@ pub fn passage_document_without_entities(
         document.add_text(fields.all, &analyser.terms);
     });
     document.add_u64(fields.ordinal, u64::from(passage.ordinal));
+    if let Some(fingerprint) = crate::fingerprint::article_fingerprint(article) {
+        document.add_u64(fields.fingerprint, fingerprint);
+    }
     document
 }
 
@@ -606,6 +609,7 @@ mod tests {
             date: chrono::DateTime::from_timestamp(1_700_000_000, 0),
             categories: vec!["defence".into(), "trade".into()],
             url: Some("https://example.org/a".into()),
+            lead: "Serbia sells shells to the Czech Republic.".into(),
             ..Article::default()
         };
         let entity = |name: &str, kind| Entity {
@@ -631,7 +635,7 @@ mod tests {
         // This passage has a value for every field of the schema.
         let mut distinct = order.clone();
         distinct.dedup();
-        assert_eq!(distinct.len(), 11, "{order:?}");
+        assert_eq!(distinct.len(), 12, "{order:?}");
         let labels: Vec<&str> = stored_entity_labels(&fields, &document).collect();
         assert_eq!(labels, ["place:Serbia", "place:Czech Republic"]);
         assert_eq!(

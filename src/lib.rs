@@ -38,6 +38,7 @@ pub mod error;
 pub mod eval;
 pub mod extract;
 pub mod facets;
+pub mod fingerprint;
 pub mod index;
 pub mod ingest;
 pub mod manifest;

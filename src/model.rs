@@ -145,6 +145,13 @@ pub struct StoredFields {
     pub entities: Vec<Entity>,
 }
 
+/// A near-copy folded into a hit: the article and its file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DuplicateRef {
+    pub path: String,
+    pub article_id: String,
+}
+
 /// One ranked search result: data only, formatting happens in `render`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
@@ -170,6 +177,10 @@ pub struct Hit {
     pub entities: Vec<Entity>,
     /// Matching passages of the same article left out by `--per-article`.
     pub more_in_article: usize,
+    /// Near-copies of this passage's article folded into it (`--duplicates collapse`), best
+    /// first: other articles whose fingerprints are within `fingerprint::NEAR_DUPLICATE_DISTANCE`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<DuplicateRef>,
     /// Why the passage got its score (`--explain`): a tree of `value`, `description`, `details`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<serde_json::Value>,

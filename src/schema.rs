@@ -14,7 +14,7 @@ use crate::analysis::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -50,6 +50,10 @@ pub struct Fields {
     /// positions are those of the English analyser.
     pub all: Field,
     pub ordinal: Field,
+    /// The article's near-duplicate fingerprint (`fingerprint::article_fingerprint`, a 64-bit
+    /// SimHash), the same on each of its passages: fast only; absent for an article whose
+    /// lead and paragraphs hold no words.
+    pub fingerprint: Field,
     /// The passage's entities as one value of tab-separated `kind:Canonical Name` labels:
     /// stored for display; indexed as folded names, for exact filters (`--entity`, `entity:`);
     /// fast as labels, for facets.
@@ -119,6 +123,7 @@ pub fn build_schema() -> (Schema, Fields) {
         text: builder.add_text_field("text", STORED),
         all: builder.add_text_field("all", analysed_text()),
         ordinal: builder.add_u64_field("ordinal", INDEXED | STORED | FAST),
+        fingerprint: builder.add_u64_field("fingerprint", FAST),
         entity: builder.add_text_field("entity", entity_text()),
         url: builder.add_text_field("url", STORED),
     };
@@ -147,6 +152,7 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, MissingField> {
         text: field("text")?,
         all: field("all")?,
         ordinal: field("ordinal")?,
+        fingerprint: field("fingerprint")?,
         entity: field("entity")?,
         url: field("url")?,
     })

@@ -42,6 +42,9 @@ pub struct IndexStats {
     pub articles: u64,
     pub passages: u64,
     pub undated_articles: u64,
+    /// Articles that are near-copies of another (`fingerprint::count_near_copies`): the
+    /// articles minus the groups of copies they form.
+    pub duplicate_articles: u64,
     pub first_date: Option<DateTime<Utc>>,
     pub last_date: Option<DateTime<Utc>>,
     /// Articles per category, most first; ties by name.
@@ -77,6 +80,7 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
         category_field: field_name(&schema, fields.category).to_string(),
         section_field: field_name(&schema, fields.section).to_string(),
         date_field: field_name(&schema, fields.date).to_string(),
+        fingerprint_field: field_name(&schema, fields.fingerprint).to_string(),
     };
     let (tally, counts) = searcher
         .search(&AllQuery, &(facets, counts))
@@ -105,6 +109,7 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
         articles: counts.articles,
         passages: searcher.num_docs(),
         undated_articles: counts.undated_articles,
+        duplicate_articles: crate::fingerprint::count_near_copies(&counts.fingerprints),
         first_date: counts
             .first_date
             .and_then(|secs| DateTime::from_timestamp(secs, 0)),
@@ -156,11 +161,14 @@ struct CountCollector {
     category_field: String,
     section_field: String,
     date_field: String,
+    fingerprint_field: String,
 }
 
 #[derive(Debug, Default)]
 struct Counts {
     articles: u64,
+    /// The fingerprint of each article that has one.
+    fingerprints: Vec<u64>,
     undated_articles: u64,
     first_date: Option<i64>,
     last_date: Option<i64>,
@@ -173,6 +181,8 @@ struct CountSegmentCollector {
     categories: Option<StrColumn>,
     sections: Option<StrColumn>,
     dates: Option<Column<tantivy::DateTime>>,
+    fingerprints: Option<Column<u64>>,
+    fingerprint_values: Vec<u64>,
     category_counts: Vec<u64>,
     section_counts: Vec<u64>,
     articles: u64,
@@ -200,6 +210,8 @@ impl Collector for CountCollector {
             categories,
             sections,
             dates: fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?,
+            fingerprints: fast_fields.column_opt::<u64>(&self.fingerprint_field)?,
+            fingerprint_values: Vec::new(),
             articles: 0,
             undated_articles: 0,
             first_date: None,
@@ -216,6 +228,7 @@ impl Collector for CountCollector {
         for fruit in fruits {
             let fruit = fruit?;
             merged.articles += fruit.articles;
+            merged.fingerprints.extend(fruit.fingerprints);
             merged.undated_articles += fruit.undated_articles;
             merged.first_date = min_option(merged.first_date, fruit.first_date);
             merged.last_date = max_option(merged.last_date, fruit.last_date);
@@ -274,6 +287,9 @@ impl SegmentCollector for CountSegmentCollector {
             return;
         }
         self.articles += 1;
+        if let Some(fingerprint) = self.fingerprints.as_ref().and_then(|c| c.first(doc)) {
+            self.fingerprint_values.push(fingerprint);
+        }
         if let Some(column) = &self.categories {
             for ord in column.term_ords(doc) {
                 self.category_counts[ord as usize] += 1;
@@ -292,6 +308,7 @@ impl SegmentCollector for CountSegmentCollector {
     fn harvest(self) -> tantivy::Result<Counts> {
         Ok(Counts {
             articles: self.articles,
+            fingerprints: self.fingerprint_values,
             undated_articles: self.undated_articles,
             first_date: self.first_date,
             last_date: self.last_date,

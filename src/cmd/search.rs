@@ -109,6 +109,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.require_all = args.all;
     request.per_article = args.per_article;
     request.sort = args.sort;
+    request.duplicates = args.duplicates;
     request.recency_half_life = args
         .recency
         .as_deref()

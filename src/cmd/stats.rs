@@ -46,6 +46,11 @@ pub fn write_text<W: Write>(out: &mut W, stats: &IndexStats) -> std::io::Result<
     writeln!(out, "passages:    {}", stats.passages)?;
     writeln!(
         out,
+        "duplicates:  {} articles are near-copies of another",
+        stats.duplicate_articles
+    )?;
+    writeln!(
+        out,
         "dates:       {} to {} ({} undated articles)",
         date(stats.first_date),
         date(stats.last_date),

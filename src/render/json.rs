@@ -87,6 +87,7 @@ mod tests {
                 kind: EntityKind::Place,
             }],
             more_in_article: 0,
+            duplicates: Vec::new(),
             explanation: None,
         };
         let mut out = Vec::new();

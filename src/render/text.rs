@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::facets::Facets;
-use crate::model::Hit;
+use crate::model::{DuplicateRef, Hit};
 use crate::render::Theme;
 use crate::search::SearchResults;
 
@@ -240,10 +240,30 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
             hit.more_in_article
         )?;
     }
+    if !hit.duplicates.is_empty() {
+        writeln!(out, "     {dim}{}{dim:#}", duplicates_line(&hit.duplicates))?;
+    }
     if let Some(explanation) = &hit.explanation {
         write_explanation(out, explanation, 0, theme)?;
     }
     Ok(())
+}
+
+/// Paths named on a hit's line of folded copies; the rest are counted.
+pub const DUPLICATE_PATHS_SHOWN: usize = 3;
+
+/// `+2 copies: a.txt, b.txt` (at most `DUPLICATE_PATHS_SHOWN` paths, then `…`).
+pub fn duplicates_line(duplicates: &[DuplicateRef]) -> String {
+    let plural = if duplicates.len() == 1 { "y" } else { "ies" };
+    let mut paths: Vec<&str> = duplicates
+        .iter()
+        .take(DUPLICATE_PATHS_SHOWN)
+        .map(|copy| copy.article_id.as_str())
+        .collect();
+    if duplicates.len() > DUPLICATE_PATHS_SHOWN {
+        paths.push("…");
+    }
+    format!("+{} cop{plural}: {}", duplicates.len(), paths.join(", "))
 }
 
 fn write_highlighted<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result<()> {
@@ -292,6 +312,7 @@ mod tests {
             highlights: vec![0..6, 13..19],
             entities: vec![],
             more_in_article: 3,
+            duplicates: Vec::new(),
             explanation: None,
         }
     }

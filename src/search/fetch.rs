@@ -126,6 +126,7 @@ pub fn make_hit(
         highlights: snippet.highlights,
         entities: stored.entities,
         more_in_article: 0,
+        duplicates: Vec::new(),
         explanation: None,
     }
 }

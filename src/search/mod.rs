@@ -11,6 +11,7 @@ pub mod cancel;
 #[cfg(test)]
 mod cancel_tests;
 mod compile;
+mod dedup;
 pub mod expand;
 mod fetch;
 pub mod filtered;
@@ -195,17 +196,22 @@ impl Searcher {
                 .map(|top| (top, window))
         });
         let sample = sample.transpose()?;
-        let (ranked, exhausted) = self.ranked_passages(
-            &searcher,
-            &*query,
-            request,
-            wanted,
-            sample
-                .as_ref()
-                .map(|(top, window)| (top.as_slice(), *window)),
-        )?;
+        let sample_ranking = sample
+            .as_ref()
+            .map(|(top, window)| (top.as_slice(), *window));
+        let (ranked, exhausted) = match request.duplicates {
+            Duplicates::Collapse => {
+                self.ranked_folded(&searcher, &*query, request, wanted, sample_ranking)?
+            }
+            Duplicates::Show => {
+                let (ranked, exhausted) =
+                    self.ranked_passages(&searcher, &*query, request, wanted, sample_ranking)?;
+                let unfolded = ranked.into_iter().map(|passage| (passage, Vec::new()));
+                (unfolded.collect(), exhausted)
+            }
+        };
         let more = ranked.len() > wanted || !exhausted;
-        let page: Vec<RankedPassage> = ranked
+        let page: Vec<(RankedPassage, Vec<tantivy::DocAddress>)> = ranked
             .into_iter()
             .skip(request.offset)
             .take(request.limit)
@@ -252,7 +258,7 @@ impl Searcher {
         } else {
             self.spellings(&searcher)
         };
-        for (idx, RankedPassage { score, address }) in page.into_iter().enumerate() {
+        for (idx, (RankedPassage { score, address }, copies)) in page.into_iter().enumerate() {
             // Snippets of a query of many words cost; a page of them stops between hits.
             request.cancel.check()?;
             let document: TantivyDocument = searcher
@@ -266,6 +272,7 @@ impl Searcher {
                 &mut analyzer,
                 request.fragments,
             );
+            hit.duplicates = self.duplicate_refs(&searcher, &copies)?;
             if request.explain {
                 hit.explanation = Some(self.explain(&searcher, &*query, address, request, newest)?);
             }

@@ -91,6 +91,17 @@ pub enum SortOrder {
     Date,
 }
 
+/// What a search does with near-copies of an article (`fingerprint::is_near`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Duplicates {
+    /// One hit for the best of the copies, naming the others (`Hit::duplicates`).
+    #[default]
+    Collapse,
+    /// Every copy is a hit of its own.
+    Show,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchRequest {
     pub query: String,
@@ -121,6 +132,7 @@ pub struct SearchRequest {
     /// Stops the search when set or past its deadline (`IndexError::Cancelled`); the default
     /// never stops. The server gives every search its request's deadline.
     pub cancel: Cancel,
+    pub duplicates: Duplicates,
 }
 
 impl SearchRequest {
@@ -141,6 +153,7 @@ impl SearchRequest {
             facet_sample: 0,
             boosts: FieldBoosts::default(),
             cancel: Cancel::default(),
+            duplicates: Duplicates::Collapse,
         }
     }
 }

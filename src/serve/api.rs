@@ -23,7 +23,7 @@ use crate::facets::Facets;
 use crate::model::{EntityCandidate, EntityKind, Hit};
 use crate::search::cancel::CancellableQuery;
 use crate::search::suggest::Suggestion;
-use crate::search::{Cancel, Filters, SearchRequest, Searcher, SortOrder};
+use crate::search::{Cancel, Duplicates, Filters, SearchRequest, Searcher, SortOrder};
 
 /// Most passages one search returns.
 pub const MAX_LIMIT: usize = 100;
@@ -314,6 +314,7 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "per_article",
     "sort",
     "all",
+    "duplicates",
 ];
 
 /// What `/api/search` answers.
@@ -346,6 +347,9 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     request.offset = params.number("offset", 0, 0, MAX_OFFSET)?;
     request.per_article = params.number("per_article", DEFAULT_PER_ARTICLE, 0, MAX_LIMIT)?;
     request.sort = params.choice::<SortOrder>("sort")?.unwrap_or_default();
+    request.duplicates = params
+        .choice::<Duplicates>("duplicates")?
+        .unwrap_or_default();
     request.require_all = params.flag("all", false)?;
     request.filters = params.filters()?;
     // The page shows the total and the facets with every answer.
@@ -532,10 +536,13 @@ mod tests {
     #[test]
     fn a_full_query_string_becomes_a_request() {
         let request = search_request(
-            &params("q=ammunition+Serbia&limit=5&offset=10&since=2023-01-01&until=2024-12-31&section=exports&entity=Vucic&entity=EU&category=defence&per_article=0&sort=date&all=true").unwrap(),
+            &params("q=ammunition+Serbia&limit=5&offset=10&since=2023-01-01&until=2024-12-31&section=exports&entity=Vucic&entity=EU&category=defence&per_article=0&sort=date&all=true&duplicates=show").unwrap(),
         )
         .unwrap();
         assert_eq!(request.query, "ammunition Serbia");
+        assert_eq!(request.duplicates, Duplicates::Show);
+        let plain = search_request(&params("q=gas").unwrap()).unwrap();
+        assert_eq!(plain.duplicates, Duplicates::Collapse);
         assert_eq!(
             (request.limit, request.offset, request.per_article),
             (5, 10, 0)

@@ -44,7 +44,8 @@ fn stats(env: &TestEnv) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("stats are JSON")
 }
 
-/// Distinct articles with a passage that matches `query`.
+/// Distinct articles with a passage that matches `query` (the generated articles are alike:
+/// near-copies are not folded).
 fn n_hits(env: &TestEnv, query: &str) -> usize {
     let args = [
         "search",
@@ -56,6 +57,8 @@ fn n_hits(env: &TestEnv, query: &str) -> usize {
         "10000",
         "--per-article",
         "1",
+        "--duplicates",
+        "show",
     ];
     let output = env.run(&args);
     assert!(

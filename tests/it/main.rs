@@ -4,6 +4,7 @@
 mod acronyms;
 mod bench;
 mod build_search;
+mod dedup;
 mod entities;
 mod eval;
 mod formats;

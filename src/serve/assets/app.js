@@ -196,7 +196,9 @@ function renderResults(body) {
         el('button', { type: 'button', onclick: () => openArticle(articleId, first.ordinal) }, first.title || articleId)),
       meta);
     let more = 0;
+    const copies = new Map();
     for (const hit of hits) {
+      for (const copy of hit.duplicates || []) copies.set(copy.article_id, copy);
       const passage = el('div', {
         class: 'passage result', tabindex: '0', role: 'link',
         dataset: { article: articleId, ordinal: String(hit.ordinal) },
@@ -214,12 +216,20 @@ function renderResults(body) {
       more = Math.max(more, hit.more_in_article || 0);
     }
     if (more > 0) group.append(el('div', { class: 'more' }, `${more} more matching passage${more === 1 ? '' : 's'} in this article`));
+    if (copies.size > 0) group.append(el('div', { class: 'more duplicates' }, duplicatesLine([...copies.keys()])));
     results.append(group);
   }
   if (body.hits.length === 0) {
     results.append(el('p', { class: 'muted' }, state.offset > 0 ? 'No more passages.' : 'No passage matches.'));
   }
   renderPager(body);
+}
+
+// Near-copies folded into a hit (the API's `duplicates`), as the terminal says them:
+// `+4 copies: a.txt, b.txt, c.txt, …`. Text only.
+function duplicatesLine(ids) {
+  const shown = ids.slice(0, 3).join(', ');
+  return `+${ids.length} cop${ids.length === 1 ? 'y' : 'ies'}: ${shown}${ids.length > 3 ? ', …' : ''}`;
 }
 
 // Previous and next pages of PAGE_SIZE passages, through the API's offset; the offset is in the
