@@ -145,6 +145,7 @@ fn entity_overhead(c: &mut Criterion) {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let options = BuildOptions {
             corpus: corpus.clone(),
+            more_sources: Vec::new(),
             index: dir.path().join("index"),
             walk: WalkOptions::default(),
             memory_mb: index::DEFAULT_MEMORY_MB,

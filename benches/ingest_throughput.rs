@@ -132,6 +132,7 @@ fn passage_documents(path: &Path, extractor: &EntityExtractor) -> Vec<TantivyDoc
 fn newsdex_build(path: &Path, index_dir: &Path, extractor: &EntityExtractor) {
     let options = BuildOptions {
         corpus: path.to_path_buf(),
+        more_sources: Vec::new(),
         index: index_dir.to_path_buf(),
         walk: WalkOptions::default(),
         memory_mb: DEFAULT_MEMORY_MB,

@@ -61,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         eprintln!("building the newsdex index at `{}`", args.index.display());
         let options = BuildOptions {
             corpus: args.corpus.clone(),
+            more_sources: Vec::new(),
             index: args.index.clone(),
             walk: WalkOptions::default(),
             memory_mb: newsdex::index::DEFAULT_MEMORY_MB,

@@ -208,9 +208,11 @@ pub struct IndexArgs {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Folder (or single file) of articles to index.
-    #[arg(value_name = "CORPUS", default_value = "corpus")]
-    pub corpus: PathBuf,
+    /// Folders (or single files) of articles to index: one index may hold several sources,
+    /// each named by its folder in article ids (`reuters/…`); a build names every source the
+    /// index holds.
+    #[arg(value_name = "CORPUS", default_value = "corpus", num_args = 1..)]
+    pub corpus: Vec<PathBuf>,
 
     #[command(flatten)]
     pub index: IndexArgs,

@@ -65,9 +65,14 @@ impl Manifest {
 pub struct Payload {
     pub schema_version: u32,
     pub newsdex_version: String,
-    /// The corpus folder of the last build, as given on the command line.
+    /// The corpus folder of the last build, as given on the command line (its folders, joined
+    /// by `, `, for a build of several).
     #[serde(default)]
     pub corpus: String,
+    /// The canonical paths of the folders (or files) of the last build: one for most indexes,
+    /// several when one index holds several sources. Empty in indexes built before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
     /// The field mapping the records were read with: another mapping reads the same files
     /// differently, so it makes the next build a full one.
     #[serde(default)]
@@ -116,6 +121,7 @@ impl Payload {
             schema_version: crate::schema::SCHEMA_VERSION,
             newsdex_version: env!("CARGO_PKG_VERSION").to_string(),
             corpus: corpus.display().to_string(),
+            sources: Vec::new(),
             mapping: String::new(),
             manifest_file,
             files,

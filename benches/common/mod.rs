@@ -51,6 +51,7 @@ pub fn synth_corpus(dir: &Path, passages: usize) -> PathBuf {
 pub fn build(corpus: &Path, index: &Path) -> BuildReport {
     let options = BuildOptions {
         corpus: corpus.to_path_buf(),
+        more_sources: Vec::new(),
         index: index.to_path_buf(),
         walk: WalkOptions::default(),
         memory_mb: newsdex::index::DEFAULT_MEMORY_MB,

@@ -54,13 +54,27 @@ pub(super) fn probe_writable(dir: &Path) -> Result<(), IndexError> {
 pub fn commit_with_manifest(
     handle: &IndexHandle,
     mut writer: IndexWriter,
-    corpus: &Path,
+    sources: &[&Path],
     mapping: String,
     manifest: &Manifest,
     acronyms: &AcronymTable,
 ) -> Result<(), IndexError> {
     let manifest_file = store_manifest(handle, manifest)?;
-    let mut payload = Payload::new(corpus, manifest_file, manifest.files.len());
+    let shown = sources
+        .iter()
+        .map(|source| source.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut payload = Payload::new(Path::new(&shown), manifest_file, manifest.files.len());
+    payload.sources = sources
+        .iter()
+        .map(|source| {
+            std::fs::canonicalize(source)
+                .unwrap_or_else(|_| source.to_path_buf())
+                .display()
+                .to_string()
+        })
+        .collect();
     payload.mapping = mapping;
     if !acronyms.is_empty() {
         let (name, bytes) = acronyms.pack();

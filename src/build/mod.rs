@@ -269,7 +269,7 @@ fn build_into_index(
         commit_with_manifest(
             &handle,
             writer,
-            &options.corpus,
+            &options.sources(),
             mapping,
             &new_manifest,
             &acronyms,

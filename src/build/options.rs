@@ -1,7 +1,7 @@
 //! What a build is asked (`BuildOptions`), whom it tells as it goes (`BuildObserver`) and what it
 //! answers (`BuildReport`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::IngestError;
@@ -11,6 +11,9 @@ use crate::ingest::{Skipped, WalkOptions};
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
     pub corpus: PathBuf,
+    /// More sources to index beside `corpus`, each tracked as its own folder of the index
+    /// (article ids start with its name, as `reuters/…`); its `newsdex.toml` is `corpus`'s.
+    pub more_sources: Vec<PathBuf>,
     pub index: PathBuf,
     pub walk: WalkOptions,
     pub memory_mb: usize,
@@ -80,5 +83,23 @@ impl BuildReport {
     pub fn megabytes_per_second(&self) -> f64 {
         let seconds = self.elapsed.as_secs_f64().max(1e-9);
         self.bytes as f64 / 1e6 / seconds
+    }
+}
+
+impl BuildOptions {
+    /// Every source of the build, `corpus` first.
+    pub fn sources(&self) -> Vec<&Path> {
+        std::iter::once(self.corpus.as_path())
+            .chain(self.more_sources.iter().map(PathBuf::as_path))
+            .collect()
+    }
+
+    /// How the index's payload names the sources: as given, joined by `, `.
+    pub fn corpus_display(&self) -> String {
+        self.sources()
+            .iter()
+            .map(|source| source.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }

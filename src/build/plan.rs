@@ -2,6 +2,8 @@
 //! keep and remove against the last commit's manifest, with the walk's skips reported. A build
 //! that would remove every file of another corpus is refused here, before any work.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::bail;
 
 use super::options::{BuildObserver, BuildOptions, BuildReport, PlanSummary};
@@ -9,8 +11,8 @@ use super::read::{modified_ns, relative_to, skip_message};
 use crate::error::IngestError;
 use crate::index::{IndexHandle, last_payload};
 use crate::ingest::mapping::FieldMap;
-use crate::ingest::{self, CorpusFile, Format, SkipReason};
-use crate::manifest::{self, Manifest, Observed, Plan};
+use crate::ingest::{self, CorpusFile, Format, SkipReason, Walk};
+use crate::manifest::{self, Manifest, Observed, Payload, Plan};
 
 /// The files of a build and what to do with each.
 pub(super) struct Planned {
@@ -32,7 +34,7 @@ pub(super) fn plan_files(
     full_rebuild: bool,
     observer: &dyn BuildObserver,
 ) -> anyhow::Result<Planned> {
-    let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
+    let (walk, unreadable_roots) = walk_sources(options)?;
     let has_records = walk
         .files
         .iter()
@@ -50,8 +52,12 @@ pub(super) fn plan_files(
             SkipReason::Hidden => report.hidden += 1,
             SkipReason::UnknownExtension => report.unknown_extension += 1,
             _ => {
-                if matches!(skipped.reason, SkipReason::Unreadable(_)) {
-                    unreadable.push(relative_to(&options.corpus, &skipped.path));
+                if matches!(skipped.reason, SkipReason::Unreadable(_))
+                    && let Some((root, label)) = unreadable_roots
+                        .iter()
+                        .find(|(root, _)| skipped.path.starts_with(root))
+                {
+                    unreadable.push(format!("{label}{}", relative_to(root, &skipped.path)));
                 }
                 observer.error(&IngestError::new(
                     &skipped.path,
@@ -95,21 +101,32 @@ pub(super) fn plan_files(
     }
 
     let plan = manifest::plan(&observed, old_manifest, &unreadable);
-    // Another folder built into an index that holds one would silently remove all of it.
-    if !options.rebuild
-        && !observed.is_empty()
-        && !old_manifest.files.is_empty()
-        && plan.removed.len() == old_manifest.files.len()
-    {
+    // A build that leaves out a source the index holds would silently remove all of its files.
+    if !options.rebuild && !old_manifest.files.is_empty() && !plan.removed.is_empty() {
         let held = last_payload(handle)?
-            .map(|payload| payload.corpus)
-            .unwrap_or_default();
-        if held != options.corpus.display().to_string() {
+            // An index built before its sources were recorded knows its corpus only as given:
+            // it is taken for another only when the build would remove every file.
+            .filter(|payload| {
+                !payload.sources.is_empty() || plan.removed.len() == old_manifest.files.len()
+            });
+        let new_sources = canonical_sources(options);
+        let missing: Vec<String> = held
+            .map(|payload| held_sources(&payload))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(canonical, _)| !new_sources.contains(canonical))
+            .map(|(_, shown)| shown)
+            .collect();
+        if !missing.is_empty() {
             bail!(
-                "the index at `{}` holds the corpus `{held}`, which `{}` does not contain: building it would remove all {} of its files; pass --rebuild to replace them, or --index to build another index (nothing was written)",
+                "the index at `{}` also holds `{}`, which this build does not name: it would remove {} of its {} files; name every source to keep them (`newsdex index build {} {}`), pass --rebuild to keep only `{}`, or --index to build another index (nothing was written)",
                 handle.path.display(),
-                options.corpus.display(),
-                old_manifest.files.len()
+                missing.join("`, `"),
+                plan.removed.len(),
+                old_manifest.files.len(),
+                options.corpus_display().replace(", ", " "),
+                missing.join(" "),
+                options.corpus_display(),
             );
         }
     }
@@ -126,4 +143,73 @@ pub(super) fn plan_files(
         plan,
         report,
     })
+}
+
+/// The walk of every source of the build. With one, files are named relative to it; with
+/// several, relative to their source, after its label (`label/`): the name of its folder or
+/// file, numbered when two are alike. Also each source's root and label, for the paths of
+/// files the walk could not read.
+fn walk_sources(options: &BuildOptions) -> anyhow::Result<(Walk, Vec<(PathBuf, String)>)> {
+    let sources = options.sources();
+    if let [only] = sources.as_slice() {
+        let walk = ingest::walk_corpus(only, &options.walk)?;
+        return Ok((walk, vec![(only.to_path_buf(), String::new())]));
+    }
+    let mut walk = Walk::default();
+    let mut roots = Vec::with_capacity(sources.len());
+    let mut labels: Vec<String> = Vec::with_capacity(sources.len());
+    for source in sources {
+        let name = source
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "corpus".to_string());
+        let mut label = name.clone();
+        let mut n = 2;
+        while labels.contains(&label) {
+            label = format!("{name}-{n}");
+            n += 1;
+        }
+        let mut one = ingest::walk_corpus(source, &options.walk)?;
+        for file in &mut one.files {
+            file.relative = format!("{label}/{}", file.relative);
+        }
+        walk.files.extend(one.files);
+        walk.skipped.extend(one.skipped);
+        roots.push((source.to_path_buf(), format!("{label}/")));
+        labels.push(label);
+    }
+    Ok((walk, roots))
+}
+
+/// The build's sources as canonical paths (as given, when a source cannot be resolved).
+fn canonical_sources(options: &BuildOptions) -> Vec<String> {
+    options.sources().into_iter().map(canonical).collect()
+}
+
+fn canonical(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The sources an index holds: (canonical path, as the build named it).
+fn held_sources(payload: &Payload) -> Vec<(String, String)> {
+    if payload.sources.is_empty() {
+        // An index built before sources were recorded: its one corpus, as given.
+        return vec![(
+            canonical(Path::new(&payload.corpus)),
+            payload.corpus.clone(),
+        )];
+    }
+    let shown: Vec<&str> = payload.corpus.split(", ").collect();
+    payload
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(idx, source)| {
+            let name = shown.get(idx).map_or(source.as_str(), |shown| shown);
+            (source.clone(), name.to_string())
+        })
+        .collect()
 }

@@ -74,7 +74,7 @@ fn run_pipeline(
     commit_with_manifest(
         handle,
         writer,
-        Path::new("corpus"),
+        &[Path::new("corpus")],
         String::new(),
         &acc.manifest,
         &acronyms,

@@ -38,7 +38,8 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
     }
     let location = IndexLocation::from_args(&args.index);
     let options = BuildOptions {
-        corpus: args.corpus.clone(),
+        corpus: args.corpus[0].clone(),
+        more_sources: args.corpus[1..].to_vec(),
         index: location.path().to_path_buf(),
         walk: WalkOptions {
             forced_format: args.format,

@@ -40,9 +40,15 @@ pub fn backend(
 
 /// `newsdex index build CORPUS --backend quickwit`.
 pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Outcome> {
+    let [corpus] = args.corpus.as_slice() else {
+        anyhow::bail!(
+            "a Quickwit build takes one corpus folder at a time, not {}",
+            args.corpus.len()
+        );
+    };
     let client = client(settings)?;
     let options = UploadOptions {
-        corpus: args.corpus.clone(),
+        corpus: corpus.clone(),
         walk: WalkOptions {
             forced_format: args.format,
             max_file_size: args.max_file_size,

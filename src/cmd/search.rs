@@ -47,6 +47,7 @@ pub fn open_or_build_default_with(
             );
             let options = BuildOptions {
                 corpus: corpus.to_path_buf(),
+                more_sources: Vec::new(),
                 index: location.path().to_path_buf(),
                 walk: WalkOptions::default(),
                 memory_mb: index::DEFAULT_MEMORY_MB,

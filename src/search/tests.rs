@@ -302,6 +302,7 @@ fn a_reload_picks_up_the_acronym_table_of_the_new_commit() {
     .unwrap();
     let options = BuildOptions {
         corpus: corpus.clone(),
+        more_sources: Vec::new(),
         index: dir.path().join("index"),
         walk: crate::ingest::WalkOptions::default(),
         memory_mb: crate::index::DEFAULT_MEMORY_MB,

@@ -584,7 +584,9 @@ fn another_folder_built_into_an_index_is_refused_instead_of_replacing_it() {
         assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
         let message = stderr(&output);
         assert!(
-            message.contains("holds the corpus `corpus`") && message.contains("--rebuild"),
+            message.contains("also holds `corpus`")
+                && message.contains("newsdex index build other corpus")
+                && message.contains("--rebuild"),
             "{message}"
         );
     }
@@ -596,6 +598,55 @@ fn another_folder_built_into_an_index_is_refused_instead_of_replacing_it() {
         crate::article_ids(&env.search_json("wheat", &[])),
         ["grain.md"]
     );
+}
+
+#[test]
+fn one_index_holds_several_sources_and_a_build_that_leaves_one_out_is_refused() {
+    let env = TestEnv::with_fixture("basic");
+    let wire = env.dir.path().join("wire");
+    std::fs::create_dir_all(&wire).unwrap();
+    std::fs::write(
+        wire.join("grain.md"),
+        "---\ntitle: Grain\ndate: 2024-01-02\n---\n\nWheat prices rose as ammunition plants closed.\n",
+    )
+    .unwrap();
+    let output = env.run(&["index", "build", "corpus", "wire", "--index", "index"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Each source's articles are named by its folder.
+    let ids = crate::article_ids(&env.search_json("ammunition", &[]));
+    assert!(ids.contains(&"wire/grain.md".to_string()), "{ids:?}");
+    assert!(
+        ids.iter().any(|id| id.starts_with("corpus/defence/")),
+        "{ids:?}"
+    );
+    let both = ids.len();
+    // Building again with both changes nothing.
+    let again = env.run(&["index", "build", "corpus", "wire", "--index", "index"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("0 added, 0 updated, 0 removed"),
+        "{}",
+        stderr(&again)
+    );
+    // One source alone would drop the other's articles: refused, naming it, nothing lost.
+    let alone = env.run(&["index", "build", "corpus", "--index", "index"]);
+    assert_eq!(alone.status.code(), Some(2), "{}", stderr(&alone));
+    let message = stderr(&alone);
+    assert!(
+        message.contains("also holds `wire`")
+            && message.contains("newsdex index build corpus wire")
+            && message.contains("--rebuild"),
+        "{message}"
+    );
+    assert_eq!(
+        crate::article_ids(&env.search_json("ammunition", &[])).len(),
+        both
+    );
+    // --rebuild keeps only the sources named.
+    let rebuilt = env.run(&["index", "build", "corpus", "--index", "index", "--rebuild"]);
+    assert_eq!(rebuilt.status.code(), Some(0), "{}", stderr(&rebuilt));
+    let ids = crate::article_ids(&env.search_json("ammunition", &[]));
+    assert!(!ids.iter().any(|id| id.contains("grain")), "{ids:?}");
 }
 
 #[test]
