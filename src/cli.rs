@@ -210,8 +210,8 @@ pub struct IndexArgs {
 pub struct BuildArgs {
     /// Folders (or single files) of articles to index: one index may hold several sources,
     /// each named by its folder in article ids (`reuters/…`); a build names every source the
-    /// index holds.
-    #[arg(value_name = "CORPUS", default_value = "corpus", num_args = 1..)]
+    /// index holds [default: the `corpus` list of newsdex.toml, else corpus/]
+    #[arg(value_name = "CORPUS")]
     pub corpus: Vec<PathBuf>,
 
     #[command(flatten)]

@@ -104,17 +104,51 @@ pub const SETTINGS_FILE: &str = "newsdex.toml";
 /// index-id = "newsdex-passages"
 /// ```
 ///
-/// A `[fields]` table (a corpus's field mapping, read by `index build` from the corpus root) may
-/// stand in the same file and is not read here; any other key is an error.
+/// `corpus = ["corpus", "../wire"]` lists the sources `index build` reads when the command
+/// line names none (paths relative to the file's folder). A `[fields]` table (a corpus's field
+/// mapping, read by `index build` from the corpus root) may stand in the same file and is not
+/// read here; any other key is an error.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsFile {
     #[serde(default)]
     pub backend: Option<BackendKind>,
     #[serde(default)]
+    pub corpus: Option<CorpusList>,
+    #[serde(default)]
     pub quickwit: QuickwitSettings,
     #[serde(default, rename = "fields")]
     _fields: Option<serde::de::IgnoredAny>,
+}
+
+/// One source or several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum CorpusList {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+/// The sources of `index build`: those the command line names, else the settings file's
+/// `corpus` list (relative to its folder), else the default `corpus/`.
+pub fn build_sources(given: &[PathBuf], config: Option<&Path>) -> anyhow::Result<Vec<PathBuf>> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    if let Some((path, file)) = SettingsFile::load(config)?
+        && let Some(list) = file.corpus
+    {
+        let folder = path.parent().unwrap_or(Path::new(""));
+        let sources = match list {
+            CorpusList::One(source) => vec![source],
+            CorpusList::Many(sources) => sources,
+        };
+        if sources.is_empty() {
+            anyhow::bail!("{}: `corpus` lists no source", path.display());
+        }
+        return Ok(sources.iter().map(|source| folder.join(source)).collect());
+    }
+    Ok(vec![PathBuf::from(DEFAULT_CORPUS_DIR)])
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]

@@ -37,9 +37,10 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         return crate::cmd::quickwit::build(args, &backend);
     }
     let location = IndexLocation::from_args(&args.index);
+    let sources = crate::config::build_sources(&args.corpus, args.backend.config.as_deref())?;
     let options = BuildOptions {
-        corpus: args.corpus[0].clone(),
-        more_sources: args.corpus[1..].to_vec(),
+        corpus: sources[0].clone(),
+        more_sources: sources[1..].to_vec(),
         index: location.path().to_path_buf(),
         walk: WalkOptions {
             forced_format: args.format,

@@ -40,10 +40,11 @@ pub fn backend(
 
 /// `newsdex index build CORPUS --backend quickwit`.
 pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Outcome> {
-    let [corpus] = args.corpus.as_slice() else {
+    let sources = crate::config::build_sources(&args.corpus, args.backend.config.as_deref())?;
+    let [corpus] = sources.as_slice() else {
         anyhow::bail!(
             "a Quickwit build takes one corpus folder at a time, not {}",
-            args.corpus.len()
+            sources.len()
         );
     };
     let client = client(settings)?;

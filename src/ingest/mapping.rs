@@ -221,6 +221,8 @@ pub struct CorpusConfig {
     _backend: Option<serde::de::IgnoredAny>,
     #[serde(default, rename = "quickwit")]
     _quickwit: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "corpus")]
+    _corpus: Option<serde::de::IgnoredAny>,
 }
 
 impl CorpusConfig {
