@@ -99,11 +99,18 @@ pub fn suggest(
     suggestions
 }
 
-/// The query with each suggested word in place of the first occurrence of its word.
+/// The query with each suggested word in place of the first occurrence of its word as a whole
+/// word (not inside another: "interst" in "interstate interst" is the second).
 pub fn corrected_query(query: &str, suggestions: &[Suggestion]) -> String {
     let mut corrected = query.to_string();
     for Suggestion { word, suggestion } in suggestions {
-        if let Some(at) = corrected.find(word.as_str()) {
+        let is_word_char = |c: char| c.is_alphanumeric();
+        let at = corrected.match_indices(word.as_str()).find_map(|(at, _)| {
+            let before = corrected[..at].chars().next_back();
+            let after = corrected[at + word.len()..].chars().next();
+            (!before.is_some_and(is_word_char) && !after.is_some_and(is_word_char)).then_some(at)
+        });
+        if let Some(at) = at {
             corrected.replace_range(at..at + word.len(), suggestion);
         }
     }
@@ -271,6 +278,10 @@ mod tests {
         assert_eq!(
             corrected_query("interst rates +interst", &suggestions),
             "interest rates +interst"
+        );
+        assert_eq!(
+            corrected_query("interstate interst", &suggestions),
+            "interstate interest"
         );
     }
 }
