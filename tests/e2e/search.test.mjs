@@ -206,13 +206,26 @@ await step('a hit shows its URL as a link that gets no handle on the page; other
   assert.equal(await page.evaluate(() => window.__xss), undefined);
 });
 
+await step('a misspelt word offers the corrected query as a link that searches it', async () => {
+  await page.goto(`${BASE}?q=amunition+Serbia`);
+  await page.waitForSelector('#suggestion button');
+  const link = page.locator('#suggestion button');
+  assert.equal(await link.textContent(), 'ammunition Serbia');
+  await link.click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('q') === 'ammunition Serbia');
+  await page.waitForSelector('#results mark');
+  await page.waitForFunction(() => document.getElementById('suggestion').hidden);
+  assert.equal(await page.inputValue('#q'), 'ammunition Serbia');
+  await shot('08-suggestion');
+});
+
 await step('a narrow screen has no sideways scrolling', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${BASE}?q=gas+prices`);
   await page.waitForSelector('#results .passage');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `${overflow}px wider than the screen`);
-  await shot('08-narrow');
+  await shot('09-narrow');
 });
 
 await step('no script errors on the page', async () => {
