@@ -8,11 +8,24 @@ use std::path::Path;
 use tantivy::indexer::UserOperation;
 use tantivy::{IndexWriter, TantivyDocument};
 
+use super::options::{canonical, sources_display};
 use crate::error::IndexError;
 use crate::extract::acronyms::{ACRONYMS_PREFIX, ACRONYMS_SUFFIX, AcronymTable};
 use crate::extract::spelling::{SPELLINGS_PREFIX, SPELLINGS_SUFFIX, spellings_file};
 use crate::index::IndexHandle;
 use crate::manifest::{self, Manifest, Payload};
+
+/// A searcher of the index's last commit, opened without a reload policy (the build reads it
+/// once). Opening it checks every segment's files.
+pub(super) fn committed_searcher(handle: &IndexHandle) -> Result<tantivy::Searcher, IndexError> {
+    let reader: tantivy::IndexReader = handle
+        .index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .map_err(tantivy_error(handle))?;
+    Ok(reader.searcher())
+}
 
 pub(super) fn tantivy_error(
     handle: &IndexHandle,
@@ -60,21 +73,9 @@ pub fn commit_with_manifest(
     acronyms: &AcronymTable,
 ) -> Result<(), IndexError> {
     let manifest_file = store_manifest(handle, manifest)?;
-    let shown = sources
-        .iter()
-        .map(|source| source.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let shown = sources_display(sources);
     let mut payload = Payload::new(Path::new(&shown), manifest_file, manifest.files.len());
-    payload.sources = sources
-        .iter()
-        .map(|source| {
-            std::fs::canonicalize(source)
-                .unwrap_or_else(|_| source.to_path_buf())
-                .display()
-                .to_string()
-        })
-        .collect();
+    payload.sources = sources.iter().map(|source| canonical(source)).collect();
     payload.mapping = mapping;
     if !acronyms.is_empty() {
         let (name, bytes) = acronyms.pack();
@@ -134,13 +135,7 @@ pub(super) fn store_spellings(handle: &IndexHandle) -> Result<(), IndexError> {
     if !handle.path.is_dir() {
         return Ok(());
     }
-    let reader: tantivy::IndexReader = handle
-        .index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()
-        .map_err(tantivy_error(handle))?;
-    let searcher = reader.searcher();
+    let searcher = committed_searcher(handle)?;
     let key = crate::index::segments_key(&searcher);
     let name = spellings_file(&key);
     if !handle.path.join(&name).is_file() {

@@ -3,7 +3,7 @@
 //! without tagging them again; articles written before the table was known are read again
 //! (`Relabel`).
 
-use super::commit::{send_documents, tantivy_error};
+use super::commit::{committed_searcher, send_documents, tantivy_error};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -172,13 +172,7 @@ pub(super) fn labelled_with(
             (Occur::Should, query)
         })
         .collect();
-    let reader: tantivy::IndexReader = handle
-        .index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()
-        .map_err(tantivy_error(handle))?;
-    let searcher = reader.searcher();
+    let searcher = committed_searcher(handle)?;
     let addresses = searcher
         .search(&BooleanQuery::new(clauses), &DocSetCollector)
         .map_err(tantivy_error(handle))?;

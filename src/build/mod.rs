@@ -21,8 +21,8 @@ mod read;
 mod tests;
 
 use commit::{
-    commit_with_manifest, load_manifest, probe_writable, store_spellings, tantivy_error,
-    write_failed,
+    commit_with_manifest, committed_searcher, load_manifest, probe_writable, store_spellings,
+    tantivy_error, write_failed,
 };
 pub use hold::{HOLD_BYTES, acronyms_to_hold, corpus_table};
 use hold::{Relabel, corpus_acronyms, labelled_with, write_held};
@@ -90,13 +90,7 @@ fn build_into_index(
     if !options.rebuild {
         // Opening every segment checks its files, so that a damaged index is reported by file
         // before the build, rather than kept as it is when nothing in the corpus changed.
-        handle
-            .index
-            .reader_builder()
-            .reload_policy(tantivy::ReloadPolicy::Manual)
-            .try_into()
-            .map(drop)
-            .map_err(tantivy_error(&handle))?;
+        committed_searcher(&handle).map(drop)?;
     }
     // Without its manifest (lost, damaged, or never written) nothing is known to be indexed.
     let old_manifest = previous.and_then(|payload| load_manifest(&handle, &payload));

@@ -96,10 +96,28 @@ impl BuildOptions {
 
     /// How the index's payload names the sources: as given, joined by `, `.
     pub fn corpus_display(&self) -> String {
-        self.sources()
-            .iter()
-            .map(|source| source.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        sources_display(&self.sources())
     }
+
+    /// The sources as canonical paths (as given, when a source cannot be resolved).
+    pub fn canonical_sources(&self) -> Vec<String> {
+        self.sources().into_iter().map(canonical).collect()
+    }
+}
+
+/// Sources as given, joined by `, `.
+pub(super) fn sources_display(sources: &[&Path]) -> String {
+    sources
+        .iter()
+        .map(|source| source.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A path made canonical, or as given when it cannot be resolved.
+pub(super) fn canonical(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }

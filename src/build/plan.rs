@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
-use super::options::{BuildObserver, BuildOptions, BuildReport, PlanSummary};
+use super::options::{BuildObserver, BuildOptions, BuildReport, PlanSummary, canonical};
 use super::read::{modified_ns, relative_to, skip_message};
 use crate::error::IngestError;
 use crate::index::{IndexHandle, last_payload};
@@ -109,7 +109,7 @@ pub(super) fn plan_files(
             .filter(|payload| {
                 !payload.sources.is_empty() || plan.removed.len() == old_manifest.files.len()
             });
-        let new_sources = canonical_sources(options);
+        let new_sources = options.canonical_sources();
         let missing: Vec<String> = held
             .map(|payload| held_sources(&payload))
             .unwrap_or_default()
@@ -179,18 +179,6 @@ fn walk_sources(options: &BuildOptions) -> anyhow::Result<(Walk, Vec<(PathBuf, S
         labels.push(label);
     }
     Ok((walk, roots))
-}
-
-/// The build's sources as canonical paths (as given, when a source cannot be resolved).
-fn canonical_sources(options: &BuildOptions) -> Vec<String> {
-    options.sources().into_iter().map(canonical).collect()
-}
-
-fn canonical(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
 }
 
 /// The sources an index holds: (canonical path, as the build named it).

@@ -13,6 +13,7 @@ use tantivy::{
     TantivyError, Term,
 };
 
+use super::filtered::for_each_over_threshold;
 use crate::error::IndexError;
 
 /// Documents a loop visits between two checks of the flag: an atomic load (and, with a
@@ -280,15 +281,7 @@ impl Weight for CancellableWeight {
                 })?;
         } else {
             let mut scorer = self.scorer(reader, 1.0)?;
-            let mut threshold = threshold;
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                let score = scorer.score();
-                if score > threshold {
-                    threshold = callback(doc, score);
-                }
-                doc = scorer.advance();
-            }
+            for_each_over_threshold(&mut *scorer, threshold, callback);
         }
         self.check()
     }

@@ -92,15 +92,7 @@ impl Weight for FilteredWeight {
             // only its passages, where the ranked loop would find few of them to raise its
             // threshold with and prune little.
             let mut scorer = self.intersection(reader, 1.0, filter)?;
-            let mut threshold = threshold;
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                let score = scorer.score();
-                if score > threshold {
-                    threshold = callback(doc, score);
-                }
-                doc = scorer.advance();
-            }
+            for_each_over_threshold(&mut *scorer, threshold, callback);
             return Ok(());
         }
         let mut threshold = threshold;
@@ -120,6 +112,23 @@ impl Weight for FilteredWeight {
                 }
                 threshold
             })
+    }
+}
+
+/// Offers every document of `scorer` scoring over the threshold to `callback`, which returns
+/// the new threshold: top-k collection without skipping, for scorers that cannot prune.
+pub(super) fn for_each_over_threshold(
+    scorer: &mut dyn Scorer,
+    mut threshold: Score,
+    callback: &mut dyn FnMut(DocId, Score) -> Score,
+) {
+    let mut doc = scorer.doc();
+    while doc != TERMINATED {
+        let score = scorer.score();
+        if score > threshold {
+            threshold = callback(doc, score);
+        }
+        doc = scorer.advance();
     }
 }
 
