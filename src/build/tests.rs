@@ -18,22 +18,27 @@ use crate::manifest::{self, FileEntry, Manifest, Observed};
 use crate::model::{Article, Entity};
 use crate::passage::split_passages;
 
-fn corpus_file(dir: &Path, text: &str) -> (CorpusFile, Observed) {
-    let path = dir.join("a.txt");
+/// Writes `text` as `name` in `dir` and returns the file as the walk and the plan see it.
+fn written_file(dir: &Path, name: &str, format: Format, text: &str) -> (CorpusFile, Observed) {
+    let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     let metadata = std::fs::metadata(&path).unwrap();
     let file = CorpusFile {
         path,
-        relative: "a.txt".to_string(),
-        format: Format::Seed,
+        relative: name.to_string(),
+        format,
         size: metadata.len(),
     };
     let observed = Observed {
-        relative: "a.txt".to_string(),
+        relative: name.to_string(),
         size: metadata.len(),
         mtime_ns: modified_ns(&metadata),
     };
     (file, observed)
+}
+
+fn corpus_file(dir: &Path, text: &str) -> (CorpusFile, Observed) {
+    written_file(dir, "a.txt", Format::Seed, text)
 }
 
 /// Runs the pipeline over `files` against `old` (labelled with no acronym table), writes the
@@ -155,7 +160,6 @@ fn a_file_that_changed_while_it_was_read_is_reported_and_not_indexed() {
 }
 
 fn jsonl_file(dir: &Path, records: &[(usize, &str)]) -> (CorpusFile, Observed) {
-    let path = dir.join("feed.jsonl");
     let text: String = records
         .iter()
         .map(|(id, body)| {
@@ -164,20 +168,7 @@ fn jsonl_file(dir: &Path, records: &[(usize, &str)]) -> (CorpusFile, Observed) {
             )
         })
         .collect();
-    std::fs::write(&path, text).unwrap();
-    let metadata = std::fs::metadata(&path).unwrap();
-    let file = CorpusFile {
-        path,
-        relative: "feed.jsonl".to_string(),
-        format: Format::Jsonl,
-        size: metadata.len(),
-    };
-    let observed = Observed {
-        relative: "feed.jsonl".to_string(),
-        size: metadata.len(),
-        mtime_ns: modified_ns(&metadata),
-    };
-    (file, observed)
+    written_file(dir, "feed.jsonl", Format::Jsonl, &text)
 }
 
 #[test]
@@ -235,7 +226,6 @@ fn a_streamed_file_is_written_chunk_by_chunk_and_tracked_article_by_article() {
 /// A JSON Lines file of `n` records whose text is in `copy`, and in `body` from record `body_at`
 /// on (1-based; never when past `n`).
 fn copy_feed(dir: &Path, n: usize, body_at: usize) -> (CorpusFile, Observed) {
-    let path = dir.join("copy.jsonl");
     let text: String = (1..=n)
         .map(|id| {
             let text_field = if id >= body_at { "body" } else { "copy" };
@@ -244,20 +234,7 @@ fn copy_feed(dir: &Path, n: usize, body_at: usize) -> (CorpusFile, Observed) {
             )
         })
         .collect();
-    std::fs::write(&path, text).unwrap();
-    let metadata = std::fs::metadata(&path).unwrap();
-    let file = CorpusFile {
-        path,
-        relative: "copy.jsonl".to_string(),
-        format: Format::Jsonl,
-        size: metadata.len(),
-    };
-    let observed = Observed {
-        relative: "copy.jsonl".to_string(),
-        size: metadata.len(),
-        mtime_ns: modified_ns(&metadata),
-    };
-    (file, observed)
+    written_file(dir, "copy.jsonl", Format::Jsonl, &text)
 }
 
 #[test]
