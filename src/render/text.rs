@@ -317,6 +317,13 @@ mod tests {
         }
     }
 
+    /// The text output of `results` with default options, without its styles.
+    fn plain_text(results: &SearchResults) -> String {
+        let mut out = Vec::new();
+        write_results(&mut out, results, &Theme::default(), TextOptions::default()).unwrap();
+        anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string()
+    }
+
     #[test]
     fn a_suggestion_is_shown_before_the_footer() {
         let results = SearchResults {
@@ -327,16 +334,7 @@ mod tests {
             did_you_mean: Some("interest rates".into()),
             ..SearchResults::default()
         };
-        let mut out = Vec::new();
-        write_results(
-            &mut out,
-            &results,
-            &Theme::default(),
-            TextOptions::default(),
-        )
-        .unwrap();
-        let text = String::from_utf8(out).unwrap();
-        let plain = anstream::adapter::strip_str(&text).to_string();
+        let plain = plain_text(&results);
         assert!(
             plain.starts_with(
                 "did you mean: interest rates?  (interst -> interest)\nno passage matches"
@@ -357,15 +355,7 @@ mod tests {
             fetch_time: Duration::from_micros(200),
             ..SearchResults::default()
         };
-        let mut out = Vec::new();
-        write_results(
-            &mut out,
-            &results,
-            &Theme::default(),
-            TextOptions::default(),
-        )
-        .unwrap();
-        let plain = anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string();
+        let plain = plain_text(&results);
         assert!(plain.contains("  1. [3.25] undated  Shells"), "{plain}");
         assert!(plain.contains("defence/a.txt › Exports"));
         assert!(plain.contains("Serbia sells shells."));
@@ -395,15 +385,7 @@ mod tests {
                 fetch_time: Duration::ZERO,
                 ..SearchResults::default()
             };
-            let mut out = Vec::new();
-            write_results(
-                &mut out,
-                &results,
-                &Theme::default(),
-                TextOptions::default(),
-            )
-            .unwrap();
-            anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string()
+            plain_text(&results)
         };
         let sampled = render(Some(100));
         assert!(
