@@ -1,6 +1,6 @@
 //! Fetching: a ranked passage -> its stored fields, snippet and explanation -> `Hit`.
 
-use super::rank::recency_factor;
+use super::rank::{date_column, recency_factor};
 use super::request::SearchRequest;
 use super::searcher::Searcher;
 
@@ -34,13 +34,11 @@ impl Searcher {
         let Some(half_life) = request.recency_half_life else {
             return Ok(bm25);
         };
-        let date = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .column_opt::<tantivy::DateTime>(field_name(searcher.schema(), self.handle.fields.date))
-            .ok()
-            .flatten()
-            .and_then(|column| column.first(address.doc_id));
+        let date = date_column(
+            searcher.segment_reader(address.segment_ord),
+            field_name(searcher.schema(), self.handle.fields.date),
+        )
+        .and_then(|column| column.first(address.doc_id));
         let factor = recency_factor(date, newest, half_life.num_seconds().max(1) as f64);
         Ok(serde_json::json!({
             "value": explanation.value() * factor,

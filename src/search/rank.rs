@@ -156,11 +156,7 @@ impl Searcher {
                 let half_life_secs = half_life.num_seconds().max(1) as f64;
                 let collector =
                     TopDocs::with_limit(window).tweak_score(move |segment: &SegmentReader| {
-                        let dates = segment
-                            .fast_fields()
-                            .column_opt::<tantivy::DateTime>(&date_field)
-                            .ok()
-                            .flatten();
+                        let dates = date_column(segment, &date_field);
                         move |doc, score: Score| {
                             let date = dates.as_ref().and_then(|column| column.first(doc));
                             score * recency_factor(date, newest, half_life_secs)
@@ -171,11 +167,7 @@ impl Searcher {
             (SortOrder::Date, _) => {
                 let collector =
                     TopDocs::with_limit(window).tweak_score(move |segment: &SegmentReader| {
-                        let dates = segment
-                            .fast_fields()
-                            .column_opt::<tantivy::DateTime>(&date_field)
-                            .ok()
-                            .flatten();
+                        let dates = date_column(segment, &date_field);
                         move |doc, score: Score| {
                             let seconds = dates
                                 .as_ref()
@@ -285,13 +277,7 @@ impl Searcher {
             .segment_readers()
             .iter()
             .filter(|segment| segment.num_docs() > 0)
-            .filter_map(|segment| {
-                segment
-                    .fast_fields()
-                    .column_opt::<tantivy::DateTime>(date_field)
-                    .ok()
-                    .flatten()
-            })
+            .filter_map(|segment| date_column(segment, date_field))
             .map(|column| column.max_value().into_timestamp_secs())
             .max()
     }
@@ -451,4 +437,16 @@ impl<'a> PassageKeys<'a> {
         self.articles.insert(address, key.clone());
         Ok(key)
     }
+}
+
+/// A segment's date column, when its passages have dates.
+pub(super) fn date_column(
+    segment: &SegmentReader,
+    date_field: &str,
+) -> Option<tantivy::columnar::Column<tantivy::DateTime>> {
+    segment
+        .fast_fields()
+        .column_opt::<tantivy::DateTime>(date_field)
+        .ok()
+        .flatten()
 }
