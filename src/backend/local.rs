@@ -62,39 +62,32 @@ impl SearchBackend for Searcher {
 
 #[cfg(test)]
 mod tests {
-    use crate::build::process_file;
+    use crate::build::{Silent, WriterSink, stream_corpus};
     use crate::extract::entities::EntityExtractor;
-    use crate::index::{self, passage_document};
-    use crate::ingest::{CorpusFile, Format};
+    use crate::index;
+    use crate::ingest::{WalkOptions, walk_corpus};
 
     use super::*;
 
     #[test]
     fn the_local_backend_gives_what_the_searcher_gives() {
         let folder = tempfile::tempdir().unwrap();
-        let path = folder.path().join("note.md");
         std::fs::write(
-            &path,
+            folder.path().join("note.md"),
             "# Shells for Ukraine\n\nSerbian factories exported shells in 2024.\n\nThe weather was mild.\n",
         )
         .unwrap();
-        let file = CorpusFile {
-            path: path.clone(),
-            relative: "note.md".to_string(),
-            format: Format::Markdown,
-            size: std::fs::metadata(&path).unwrap().len(),
-        };
         let extractor = EntityExtractor::builtin();
         let handle = index::create_in_ram();
         let mut writer = index::writer(&handle, 50).unwrap();
+        let walk = walk_corpus(folder.path(), &WalkOptions::default()).unwrap();
         let map = crate::ingest::mapping::FieldMap::default();
-        for (article, passages) in process_file(&file, &map, &extractor).articles {
-            for passage in &passages {
-                writer
-                    .add_document(passage_document(&handle.fields, &article, passage))
-                    .unwrap();
-            }
-        }
+        let mut sink = WriterSink {
+            handle: &handle,
+            writer: &writer,
+        };
+        let report = stream_corpus(walk, &map, &extractor, &Silent, &mut sink).unwrap();
+        assert_eq!(report.articles, 1);
         writer.commit().unwrap();
         let searcher = Searcher::new(handle, extractor).unwrap();
         searcher.reload().unwrap();

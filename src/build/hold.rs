@@ -51,10 +51,6 @@ pub(super) struct HeldArticle {
     /// Without their entities.
     pub(super) documents: Vec<TantivyDocument>,
     pub(super) as_written: AsWritten,
-    /// Its `ArticleAcronyms::used`.
-    pub(super) used: Vec<String>,
-    /// Its share of the hold budget (`PipelineSizes::hold_bytes`).
-    pub(super) cost: usize,
 }
 
 /// Documents held back from the writer at most, in bytes (as `held_cost` estimates them), so
@@ -283,18 +279,18 @@ pub(super) fn complete_documents(
 pub(super) fn write_held(
     handle: &IndexHandle,
     writer: &IndexWriter,
-    held: BTreeMap<String, HeldArticle>,
+    held: AcronymHold<HeldArticle>,
     changed: &BTreeSet<String>,
     labelling: &EntityExtractor,
 ) -> Result<usize, IndexError> {
     let fields = &handle.fields;
     let mut relabelled = 0;
-    let documents = held.into_values().flat_map(|mut held| {
-        relabelled += usize::from(held.used.iter().any(|key| changed.contains(key)));
+    let documents = held.release().flat_map(|(_, mut held, used)| {
+        relabelled += usize::from(used.iter().any(|key| changed.contains(key)));
         complete_documents(
             fields,
             labelling,
-            &held.used,
+            &used,
             &mut held.documents,
             held.as_written,
         );
@@ -427,5 +423,158 @@ impl Relabel<'_> {
             done.insert(id);
         }
         Ok(())
+    }
+}
+
+/// The one acronym-hold policy of every build, whatever it writes to: an article that uses an
+/// acronym whose meaning may change by the end of the build (`acronyms_to_hold`) waits for the
+/// final table while the held articles' cost stays within the budget (`HOLD_BYTES`); past it,
+/// the article is written at once, labelled with the table of the definitions read so far
+/// (`TableSoFar`), and what it was labelled with is kept (`Resolution`) so that the end of the
+/// build knows whether the final table labels it otherwise. `T` is what the build holds of an
+/// article (documents waiting for their entities, or the article and its passages).
+pub struct AcronymHold<T> {
+    keys: std::sync::Arc<FxHashSet<String>>,
+    budget: usize,
+    bytes: usize,
+    /// Article id -> (order held, what is held, the acronyms it uses, its cost).
+    held: HashMap<String, (usize, T, Vec<String>, usize)>,
+    next: usize,
+}
+
+impl<T> Default for AcronymHold<T> {
+    /// Holds nothing.
+    fn default() -> AcronymHold<T> {
+        AcronymHold::new(std::sync::Arc::default(), 0)
+    }
+}
+
+impl<T> AcronymHold<T> {
+    /// Holding the articles that use one of the acronyms `keys` (`acronyms_to_hold`), up to
+    /// `budget` bytes (`held_cost`).
+    pub fn new(keys: std::sync::Arc<FxHashSet<String>>, budget: usize) -> AcronymHold<T> {
+        AcronymHold {
+            keys,
+            budget,
+            bytes: 0,
+            held: HashMap::new(),
+            next: 0,
+        }
+    }
+
+    /// Whether an article that uses the acronyms `used` waits for the final table.
+    pub fn waits(&self, used: &[String]) -> bool {
+        waits_for(&self.keys, used)
+    }
+
+    /// Holds an article that `waits` when its `cost` fits in what is left of the budget and
+    /// no article of its id is held; else gives it back, to be written at once.
+    pub fn hold(
+        &mut self,
+        id: &str,
+        item: T,
+        used: Vec<String>,
+        cost: usize,
+    ) -> Result<(), (T, Vec<String>)> {
+        if self.bytes + cost > self.budget || self.held.contains_key(id) {
+            return Err((item, used));
+        }
+        self.bytes += cost;
+        self.held
+            .insert(id.to_string(), (self.next, item, used, cost));
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Takes back the article held under `id` (its id came again in the same file: it is
+    /// written at once, as any article that is not held).
+    pub fn take(&mut self, id: &str) -> Option<(T, Vec<String>)> {
+        let (_, item, used, cost) = self.held.remove(id)?;
+        self.bytes -= cost;
+        Some((item, used))
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.held.contains_key(id)
+    }
+
+    /// The held articles, in the order they were held, with the acronyms each uses.
+    pub fn release(self) -> impl Iterator<Item = (String, T, Vec<String>)> {
+        let mut held: Vec<_> = self.held.into_iter().collect();
+        held.sort_unstable_by_key(|(_, (order, ..))| *order);
+        held.into_iter()
+            .map(|(id, (_, item, used, _))| (id, item, used))
+    }
+}
+
+/// Whether an article that uses the acronyms `used` waits for the final table, when the
+/// acronyms `keys` may change by then (`acronyms_to_hold`).
+pub fn waits_for(keys: &FxHashSet<String>, used: &[String]) -> bool {
+    used.iter().any(|key| keys.contains(key))
+}
+
+/// What the acronyms of an article written before the final table was known resolved to, as
+/// written: compared with the final table at the end of the build (`differs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution(Vec<(String, Option<Entity>)>);
+
+impl Resolution {
+    /// How `table` resolves the acronyms `used`.
+    pub fn of(table: &AcronymTable, used: &[String]) -> Resolution {
+        Resolution(
+            used.iter()
+                .map(|key| (key.clone(), table.get(key).cloned()))
+                .collect(),
+        )
+    }
+
+    /// Whether `table` resolves one of the acronyms otherwise.
+    pub fn differs(&self, table: &AcronymTable) -> bool {
+        self.0
+            .iter()
+            .any(|(key, entity)| table.get(key) != entity.as_ref())
+    }
+}
+
+/// The extractor that labels an article past the hold budget: it resolves acronyms with the
+/// table of the definitions known so far (those of the files the build keeps, then those read
+/// in order).
+pub struct TableSoFar {
+    base: EntityExtractor,
+    pairs: Vec<AcronymPair>,
+    made_with: usize,
+    current: EntityExtractor,
+}
+
+impl TableSoFar {
+    /// Starting from the definitions `known` before any file is read.
+    pub fn new(base: &EntityExtractor, known: Vec<AcronymPair>) -> TableSoFar {
+        let current = base
+            .clone()
+            .with_acronyms(std::sync::Arc::new(corpus_table(base, &known)));
+        TableSoFar {
+            base: base.clone(),
+            made_with: known.len(),
+            pairs: known,
+            current,
+        }
+    }
+
+    /// Definitions read since.
+    pub fn define(&mut self, pairs: impl IntoIterator<Item = AcronymPair>) {
+        self.pairs.extend(pairs);
+    }
+
+    /// The extractor with the table of the definitions known now, made again once those read
+    /// since it was made are an eighth of those it was made with (or any, under eight), so
+    /// that remaking it costs time linear in the corpus's definitions, not quadratic.
+    pub fn extractor(&mut self) -> &EntityExtractor {
+        let since = self.pairs.len() - self.made_with;
+        if since > 0 && since >= (self.made_with / 8).max(1) {
+            let table = corpus_table(&self.base, &self.pairs);
+            self.current = self.base.clone().with_acronyms(std::sync::Arc::new(table));
+            self.made_with = self.pairs.len();
+        }
+        &self.current
     }
 }

@@ -9,7 +9,8 @@
 //! completed with it; articles relabelled) -> `commit` (one commit with the manifest; then the
 //! spelling table of the committed segments). `read`
 //! reads one file into articles (also for `inspect`, benches and the Quickwit build);
-//! `options` holds what a build is asked and answers. This module drives them (`build_index`).
+//! `options` holds what a build is asked and answers. `stream` is the same read, label and
+//! hold in order, one file after another, into a `Sink` (the Quickwit build and export). This module drives them (`build_index`).
 
 mod commit;
 mod hold;
@@ -17,6 +18,7 @@ mod options;
 mod pipeline;
 mod plan;
 mod read;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -33,6 +35,9 @@ use plan::{Planned, plan_files};
 pub use read::{
     FileArticles, field_map, process_file, process_file_with, record_place, skip_message,
 };
+#[cfg(test)]
+pub(crate) use stream::stream_corpus_holding;
+pub use stream::{Sink, WriterSink, stream_corpus};
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -156,7 +161,7 @@ fn build_into_index(
     to_read.sort_unstable();
     let total_bytes = to_read.iter().map(|&index| observed[index].size).sum();
     observer.started(to_read.len(), total_bytes);
-    let hold_keys = acronyms_to_hold(extractor, &files, &to_read, &old_acronyms);
+    let hold_keys = Arc::new(acronyms_to_hold(extractor, &files, &to_read, &old_acronyms));
     let pipeline = Pipeline {
         handle: &handle,
         writer: &writer,
@@ -197,9 +202,9 @@ fn build_into_index(
         manifest: mut new_manifest,
         seen_fields,
         read_records,
-        acronyms_used,
-        held,
-        held_bytes: _,
+        written,
+        hold,
+        so_far: _,
     } = acc;
 
     let missing = map.missing(seen_fields);
@@ -219,27 +224,20 @@ fn build_into_index(
     let acronyms = Arc::new(corpus_acronyms(extractor, &new_manifest));
     let changed = acronyms.changed_keys(&old_acronyms);
     let labelling = extractor.clone().with_acronyms(acronyms.clone());
-    // Articles written before the table was known are read again from their files.
-    let mut ids: HashSet<String> = HashSet::new();
-    if !changed.is_empty() {
-        ids.extend(
-            acronyms_used
-                .into_iter()
-                .filter(|(_, used)| used.iter().any(|key| changed.contains(key)))
-                .map(|(id, _)| id),
-        );
-        if !full_rebuild {
-            // A held article replaces its version of the last commit: it is labelled below.
-            let in_last_commit = labelled_with(&handle, &changed, &old_acronyms)?;
-            ids.extend(
-                in_last_commit
-                    .into_iter()
-                    .filter(|id| !held.contains_key(id)),
-            );
-        }
+    // Articles written with a table that resolves their acronyms otherwise are read again
+    // from their files.
+    let mut ids: HashSet<String> = written
+        .into_iter()
+        .filter(|(_, resolution)| resolution.differs(&acronyms))
+        .map(|(id, _)| id)
+        .collect();
+    if !changed.is_empty() && !full_rebuild {
+        // A held article replaces its version of the last commit: it is labelled below.
+        let in_last_commit = labelled_with(&handle, &changed, &old_acronyms)?;
+        ids.extend(in_last_commit.into_iter().filter(|id| !hold.contains(id)));
     }
     report.articles_relabelled =
-        write_held(&handle, &writer, held, &changed, &labelling).map_err(write_failed)?;
+        write_held(&handle, &writer, hold, &changed, &labelling).map_err(write_failed)?;
     if !ids.is_empty() {
         let relabel = Relabel {
             handle: &handle,

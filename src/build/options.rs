@@ -69,6 +69,10 @@ pub struct BuildReport {
     /// Articles labelled again because the corpus acronym table changed (an acronym defined in
     /// a file read after them, or a definition that is gone).
     pub articles_relabelled: usize,
+    /// Articles a build that cannot replace what it wrote (the Quickwit build) wrote past the
+    /// hold budget with the acronym table known then, which the final table resolves
+    /// otherwise: labelled with an acronym as written, or with another long form.
+    pub articles_provisional: usize,
     pub elapsed: Duration,
     /// Articles and files added, updated, removed and unchanged.
     pub changes: crate::manifest::ChangeCounts,

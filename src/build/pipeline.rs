@@ -4,8 +4,8 @@
 
 use super::commit::{PASSAGES_PER_BATCH, send_documents, tantivy_error};
 use super::hold::{
-    ArticleDocuments, AsWritten, HOLD_BYTES, HeldArticle, article_documents, complete_documents,
-    held_cost,
+    AcronymHold, ArticleDocuments, AsWritten, HOLD_BYTES, HeldArticle, Resolution, TableSoFar,
+    article_documents, complete_documents, held_cost, waits_for,
 };
 use super::options::{BuildObserver, BuildReport};
 use super::read::{changed_since_walk, is_streamed, stream_hash};
@@ -116,7 +116,7 @@ pub(super) struct Pipeline<'a> {
     pub(super) extractor: &'a EntityExtractor,
     /// Acronyms whose meaning may change by the end of the build (`acronyms_to_hold`): an
     /// article that uses one is held.
-    pub(super) hold_keys: &'a FxHashSet<String>,
+    pub(super) hold_keys: &'a std::sync::Arc<FxHashSet<String>>,
     pub(super) observer: &'a dyn BuildObserver,
     pub(super) sizes: PipelineSizes,
 }
@@ -129,16 +129,16 @@ pub(super) struct Accumulated {
     pub(super) manifest: Manifest,
     pub(super) seen_fields: u64,
     pub(super) read_records: bool,
-    /// Article id -> the acronym-like names it uses (`ArticleAcronyms::used`), for the
-    /// articles read in this build that use any and are not held: those to read again if the
-    /// table changes.
-    pub(super) acronyms_used: Vec<(String, Vec<String>)>,
+    /// Article id -> how the index has its acronyms resolved, for the articles read in this
+    /// build that use any and are not held: those to read again if the final table resolves
+    /// them otherwise.
+    pub(super) written: Vec<(String, Resolution)>,
     /// Articles added or updated in this build that use acronyms, by id, not yet written (the
     /// delete of an updated one's old version is sent at once): written once the final table
     /// is known.
-    pub(super) held: BTreeMap<String, HeldArticle>,
-    /// The sum of the held articles' `cost`, at most `PipelineSizes::hold_bytes`.
-    pub(super) held_bytes: usize,
+    pub(super) hold: AcronymHold<HeldArticle>,
+    /// Labels the articles past the hold budget (set when the pipeline starts).
+    pub(super) so_far: Option<TableSoFar>,
 }
 
 impl Pipeline<'_> {
@@ -288,7 +288,7 @@ impl Pipeline<'_> {
                         acronyms,
                         text_bytes,
                     } = article_documents(fields, self.extractor, &article);
-                    let may_change = acronyms.used.iter().any(|key| self.hold_keys.contains(key));
+                    let may_change = waits_for(self.hold_keys, &acronyms.used);
                     let as_written = match as_written {
                         Some(as_written) if may_change => {
                             // A document reserves a kilobyte, twice what a passage usually
@@ -371,6 +371,9 @@ impl Pipeline<'_> {
         let (job_sender, job_receiver) = sync_channel::<Job>(workers * 2);
         let (output_sender, output_receiver) = sync_channel::<Output>(workers * 2);
         let job_receiver = std::sync::Arc::new(std::sync::Mutex::new(job_receiver));
+        acc.hold = AcronymHold::new(self.hold_keys.clone(), self.sizes.hold_bytes);
+        let known = acc.manifest.acronym_pairs().cloned().collect();
+        acc.so_far = Some(TableSoFar::new(self.extractor, known));
         std::thread::scope(|scope| {
             let reader_outputs = output_sender.clone();
             scope.spawn(move || self.produce(to_read, &job_sender, &reader_outputs));
@@ -496,24 +499,19 @@ impl Pipeline<'_> {
             .map_or(&empty, |entry| &entry.articles);
         let article_id = self.handle.fields.article_id;
         for mut article in chunk.articles {
-            state
-                .acronyms
-                .extend(std::mem::take(&mut article.acronyms.defined));
+            let defined = std::mem::take(&mut article.acronyms.defined);
+            if let Some(so_far) = acc.so_far.as_mut() {
+                so_far.define(defined.iter().cloned());
+            }
+            state.acronyms.extend(defined);
             let used = std::mem::take(&mut article.acronyms.used);
             let first = !state.articles.contains_key(&article.id);
-            if !first && let Some(mut held) = acc.held.remove(&article.id) {
+            if !first && let Some((held, used)) = acc.hold.take(&article.id) {
                 // The same id again in one file: its first occurrence is written as it would
-                // have been, and both are read again if need be, as any article not held.
-                acc.held_bytes -= held.cost;
-                complete_documents(
-                    &self.handle.fields,
-                    self.extractor,
-                    &held.used,
-                    &mut held.documents,
-                    held.as_written,
-                );
-                acc.acronyms_used.push((article.id.clone(), held.used));
-                self.send_documents(held.documents)?;
+                // have been past the budget, and both are read again if need be.
+                let documents =
+                    self.at_once(acc, &article.id, held.documents, held.as_written, used);
+                self.send_documents(documents)?;
             }
             let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH + 1);
             let add = if !first {
@@ -549,38 +547,41 @@ impl Pipeline<'_> {
                     acc.report.warnings += 1;
                 }
             }
-            let fits = |cost: usize| add && first && acc.held_bytes + cost <= self.sizes.hold_bytes;
-            match article.as_written {
-                Some((as_written, cost)) if fits(cost) => {
-                    acc.held_bytes += cost;
+            let documents = match article.as_written {
+                Some((as_written, cost)) if add && first => {
                     let held = HeldArticle {
                         documents: article.documents,
                         as_written,
-                        used,
-                        cost,
                     };
-                    acc.held.insert(article.id.clone(), held);
-                }
-                as_written => {
-                    if let Some((as_written, _)) = as_written {
-                        complete_documents(
-                            &self.handle.fields,
-                            self.extractor,
-                            &used,
-                            &mut article.documents,
-                            as_written,
-                        );
-                    }
-                    if !used.is_empty() {
-                        acc.acronyms_used.push((article.id.clone(), used));
-                    }
-                    if add {
-                        for document in article.documents {
-                            operations.push(UserOperation::Add(document));
-                            if operations.len() >= PASSAGES_PER_BATCH {
-                                self.send(std::mem::take(&mut operations))?;
-                            }
+                    match acc.hold.hold(&article.id, held, used, cost) {
+                        Ok(()) => Vec::new(),
+                        Err((held, used)) => {
+                            self.at_once(acc, &article.id, held.documents, held.as_written, used)
                         }
+                    }
+                }
+                Some(_) if !add => {
+                    // Left in the index as the last commit's table labelled it.
+                    let resolution = Resolution::of(self.extractor.acronyms(), &used);
+                    acc.written.push((article.id.clone(), resolution));
+                    Vec::new()
+                }
+                Some((as_written, _)) => {
+                    self.at_once(acc, &article.id, article.documents, as_written, used)
+                }
+                None => {
+                    if !used.is_empty() {
+                        let resolution = Resolution::of(self.extractor.acronyms(), &used);
+                        acc.written.push((article.id.clone(), resolution));
+                    }
+                    article.documents
+                }
+            };
+            if add {
+                for document in documents {
+                    operations.push(UserOperation::Add(document));
+                    if operations.len() >= PASSAGES_PER_BATCH {
+                        self.send(std::mem::take(&mut operations))?;
                     }
                 }
             }
@@ -590,6 +591,28 @@ impl Pipeline<'_> {
             state.articles.insert(article.id, article.hash);
         }
         Ok(())
+    }
+
+    /// The documents of an article that waits for the final table but is written now (past
+    /// the hold budget, or its id came again): completed with the table of the definitions
+    /// read so far, which is kept to compare with the final one.
+    fn at_once(
+        &self,
+        acc: &mut Accumulated,
+        id: &str,
+        mut documents: Vec<TantivyDocument>,
+        as_written: AsWritten,
+        used: Vec<String>,
+    ) -> Vec<TantivyDocument> {
+        let labelling = match acc.so_far.as_mut() {
+            Some(so_far) => so_far.extractor(),
+            None => self.extractor,
+        };
+        let fields = &self.handle.fields;
+        complete_documents(fields, labelling, &used, &mut documents, as_written);
+        let resolution = Resolution::of(labelling.acronyms(), &used);
+        acc.written.push((id.to_string(), resolution));
+        documents
     }
 
     pub(super) fn send(&self, operations: Vec<UserOperation>) -> Result<(), IndexError> {

@@ -55,7 +55,12 @@ fn run_pipeline(
     let extractor = EntityExtractor::builtin();
     let map = FieldMap::default();
     let to_read: Vec<usize> = (0..files.len()).collect();
-    let hold_keys = acronyms_to_hold(&extractor, files, &to_read, &AcronymTable::default());
+    let hold_keys = Arc::new(acronyms_to_hold(
+        &extractor,
+        files,
+        &to_read,
+        &AcronymTable::default(),
+    ));
     let pipeline = Pipeline {
         handle,
         writer: &writer,
@@ -73,7 +78,7 @@ fn run_pipeline(
     let acronyms = Arc::new(corpus_acronyms(&extractor, &acc.manifest));
     let changed = acronyms.changed_keys(&AcronymTable::default());
     let labelling = extractor.clone().with_acronyms(acronyms.clone());
-    let held = std::mem::take(&mut acc.held);
+    let held = std::mem::take(&mut acc.hold);
     acc.report.articles_relabelled =
         write_held(handle, &writer, held, &changed, &labelling).unwrap();
     commit_with_manifest(
@@ -354,10 +359,7 @@ fn build_bamg_feed(first_id: usize, sizes: PipelineSizes) -> (IndexHandle, Accum
 
 /// The articles left to be read again if the table changes.
 fn left_to_read_again(acc: &Accumulated) -> Vec<&str> {
-    acc.acronyms_used
-        .iter()
-        .map(|(id, _)| id.as_str())
-        .collect()
+    acc.written.iter().map(|(id, _)| id.as_str()).collect()
 }
 
 #[test]
@@ -425,6 +427,42 @@ fn past_the_hold_budget_articles_are_written_at_once_and_left_to_read_again() {
     // Written with the table it was read with: `Relabel` is left to label it again.
     let (entities, _) = entities_and_deleted(&handle, "feed.jsonl#r1");
     assert!(entities.contains("BAMG"), "{entities:?}");
+}
+
+#[test]
+fn past_the_hold_budget_an_article_takes_the_definitions_read_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, observed) = jsonl_file(
+        dir.path(),
+        &[
+            (
+                1,
+                "The Balkan Arms Monitoring Group (BAMG) counted artillery shells.",
+            ),
+            (2, "Exports of artillery shells slowed, BAMG said."),
+        ],
+    );
+    let handle = index::create_in_ram();
+    let sizes = PipelineSizes {
+        hold_bytes: 0,
+        ..PipelineSizes::default()
+    };
+    let acc = run_pipeline(&handle, &[file], &[observed], &Manifest::default(), sizes);
+    // Written at once, with the table of what was read before it: the final one here.
+    let (entities, _) = entities_and_deleted(&handle, "feed.jsonl#r2");
+    assert!(
+        entities.contains("Balkan Arms Monitoring Group"),
+        "{entities:?}"
+    );
+    let table = corpus_acronyms(&EntityExtractor::builtin(), &acc.manifest);
+    let differ: Vec<&str> = acc
+        .written
+        .iter()
+        .filter(|(_, resolution)| resolution.differs(&table))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert!(differ.is_empty(), "{differ:?}");
+    assert_eq!(left_to_read_again(&acc), ["feed.jsonl#r2"]);
 }
 
 #[test]

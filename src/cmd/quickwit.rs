@@ -161,5 +161,13 @@ pub fn print_summary<W: Write>(
     if build.warnings > 0 {
         writeln!(out, "{} warnings (listed above)", build.warnings)?;
     }
+    if build.articles_provisional > 0 {
+        writeln!(
+            out,
+            "warning: {} articles went out before the corpus acronym table was complete (past the hold of {} MB of articles): an acronym of theirs is labelled as the files read before them define it, not as the whole corpus does",
+            build.articles_provisional,
+            crate::build::HOLD_BYTES >> 20
+        )?;
+    }
     Ok(())
 }

@@ -1,20 +1,16 @@
-//! Quickwit build: corpus -> the same pipeline as the local build (`build::process_file_with`,
-//! and the corpus acronym table: articles that use an acronym another may define wait for it)
-//! -> NDJSON batches of bounded size -> a Quickwit index newsdex created from its own mapping.
+//! Quickwit build: corpus -> the build's stream (`build::stream_corpus`: read, label, the same
+//! acronym hold as the local build) -> `NdjsonSink` -> NDJSON batches of bounded size -> a Quickwit index newsdex created from its own mapping.
 //! Replaces changed files through delete tasks (asynchronous) or the whole index with
 //! `rebuild`. Reports rejected documents by article path; prints nothing itself.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::build::{BuildObserver, BuildReport, process_file_with, skip_message};
-use crate::build::{HOLD_BYTES, acronyms_to_hold, corpus_table};
+use crate::build::{BuildObserver, BuildReport, Sink, stream_corpus};
 use crate::error::IngestError;
-use crate::extract::acronyms::AcronymTable;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
-use crate::ingest::{self, SkipReason, Walk, WalkOptions};
+use crate::ingest::{self, Walk, WalkOptions};
 use crate::model::{Article, Passage};
 
 use super::client::{Commit, QuickwitClient, QuickwitError};
@@ -156,136 +152,41 @@ pub fn corpus_field_map(
     FieldMap::new(overrides, config.as_ref()).map_err(|reason| IngestError::new(corpus, reason))
 }
 
-/// Runs the pipeline over the walked corpus and hands each document, as an NDJSON line, to
-/// `sink` with its article's path. Files that cannot be read are reported and counted, never
-/// fatal.
+/// Runs the build's stream (`build::stream_corpus`) over the walked corpus and hands each
+/// document, as an NDJSON line, to `send` with its article's path. Files that cannot be read
+/// are reported and counted, never fatal.
 pub fn encode_corpus<E>(
     walk: Walk,
     map: &FieldMap,
     extractor: &EntityExtractor,
     observer: &dyn BuildObserver,
-    sink: impl FnMut(String, &str) -> Result<(), E>,
+    send: impl FnMut(String, &str) -> Result<(), E>,
 ) -> Result<BuildReport, E> {
-    encode_corpus_holding(walk, map, extractor, observer, HOLD_BYTES, sink)
-}
-
-/// `encode_corpus`, holding articles that wait for the corpus acronym table up to `hold_bytes`
-/// of their text; past it, an article is labelled with the table of the files read so far.
-fn encode_corpus_holding<E>(
-    walk: Walk,
-    map: &FieldMap,
-    extractor: &EntityExtractor,
-    observer: &dyn BuildObserver,
-    hold_bytes: usize,
-    mut sink: impl FnMut(String, &str) -> Result<(), E>,
-) -> Result<BuildReport, E> {
-    let started = Instant::now();
-    let mut report = BuildReport::default();
-    for skipped in walk.skipped {
-        match skipped.reason {
-            SkipReason::Hidden => report.hidden += 1,
-            SkipReason::UnknownExtension => report.unknown_extension += 1,
-            _ => {
-                observer.error(&IngestError::new(
-                    &skipped.path,
-                    skip_message(&skipped.reason),
-                ));
-                report.skipped.push(skipped);
-            }
-        }
-    }
-    let total_bytes = walk.files.iter().map(|file| file.size).sum();
-    observer.started(walk.files.len(), total_bytes);
-    // As the local build does: an article that uses an acronym some file may define is held
-    // until every file is read and the corpus table is known (up to `hold_bytes`); the others
-    // go out at once.
-    let all: Vec<usize> = (0..walk.files.len()).collect();
-    let hold_keys = acronyms_to_hold(extractor, &walk.files, &all, &AcronymTable::default());
-    let mut pairs = Vec::new();
-    let mut held = Vec::new();
-    let mut held_bytes = 0;
-    // For articles past the hold budget: an extractor with the table of the definitions read
-    // so far, made again only when more have been read.
-    let (mut so_far, mut so_far_pairs) = (extractor.clone(), 0);
-    let mut out = Encoder {
+    let mut sink = NdjsonSink {
         analysers: Analysers::default(),
-        observer,
-        report: &mut report,
-        sink: &mut sink,
+        send,
     };
-    for file in &walk.files {
-        let mut acronyms = Vec::new();
-        let read = process_file_with(file, map, |article, passages| {
-            acronyms.push(extractor.annotate_article_as_written(article, passages));
-        });
-        observer.progress(file.size);
-        for error in read.errors {
-            observer.error(&error);
-            out.report.errors.push(error);
-        }
-        if read.failed && read.articles.is_empty() {
-            continue;
-        }
-        out.report.files_read += 1;
-        out.report.bytes += file.size;
-        for ((article, mut passages), acronyms) in read.articles.into_iter().zip(acronyms) {
-            pairs.extend(acronyms.defined);
-            if acronyms.used.iter().any(|key| hold_keys.contains(key)) {
-                let cost: usize = passages.iter().map(|passage| passage.text.len()).sum();
-                if held_bytes + cost <= hold_bytes {
-                    held_bytes += cost;
-                    held.push((article, passages, acronyms.used));
-                    continue;
-                }
-                if so_far_pairs != pairs.len() {
-                    let table = Arc::new(corpus_table(extractor, &pairs));
-                    so_far = extractor.clone().with_acronyms(table);
-                    so_far_pairs = pairs.len();
-                }
-                let lists = passages.iter_mut().map(|passage| &mut passage.entities);
-                so_far.resolve_used_acronyms(&acronyms.used, lists);
-            }
-            out.article(&article, &passages)?;
-        }
-    }
-    let labelling = extractor
-        .clone()
-        .with_acronyms(Arc::new(corpus_table(extractor, &pairs)));
-    for (article, mut passages, used) in held {
-        labelling.resolve_used_acronyms(&used, passages.iter_mut().map(|p| &mut p.entities));
-        out.article(&article, &passages)?;
-    }
-    report.elapsed = started.elapsed();
-    Ok(report)
+    stream_corpus(walk, map, extractor, observer, &mut sink)
 }
 
-/// Where `encode_corpus` sends the documents of each article, and what it counts.
-struct Encoder<'a, S> {
-    analysers: Analysers,
-    observer: &'a dyn BuildObserver,
-    report: &'a mut BuildReport,
-    sink: &'a mut S,
+/// The Quickwit sink: each passage as the NDJSON line of its document.
+pub(super) struct NdjsonSink<F> {
+    pub(super) analysers: Analysers,
+    pub(super) send: F,
 }
 
-impl<S> Encoder<'_, S> {
-    fn article<E>(&mut self, article: &Article, passages: &[Passage]) -> Result<(), E>
-    where
-        S: FnMut(String, &str) -> Result<(), E>,
-    {
+impl<F, E> Sink for NdjsonSink<F>
+where
+    F: FnMut(String, &str) -> Result<(), E>,
+{
+    type Error = E;
+
+    fn article(&mut self, article: &Article, passages: &[Passage]) -> Result<(), E> {
         let article_path = article.path.to_string_lossy();
         for passage in passages {
-            (self.sink)(
-                to_ndjson_line(&encode(&mut self.analysers, article, passage)),
-                &article_path,
-            )?;
+            let line = to_ndjson_line(&encode(&mut self.analysers, article, passage));
+            (self.send)(line, &article_path)?;
         }
-        let place = crate::build::record_place(&article_path, &article.id);
-        for warning in &article.warnings {
-            self.observer.warning(&place, warning);
-            self.report.warnings += 1;
-        }
-        self.report.articles += 1;
-        self.report.passages += passages.len();
         Ok(())
     }
 }

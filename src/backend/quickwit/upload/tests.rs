@@ -5,7 +5,7 @@ use serde_json::json;
 use super::super::client::ClientOptions;
 use super::super::replay::{Canned, ReceivedRequest, ReplayServer, Route};
 use super::*;
-use crate::build::Silent;
+use crate::build::{HOLD_BYTES, Silent};
 
 fn corpus() -> tempfile::TempDir {
     let corpus = tempfile::tempdir().unwrap();
@@ -357,21 +357,25 @@ fn labels_of(documents: &[serde_json::Value], path: &str) -> Vec<String> {
         .collect()
 }
 
-/// The documents `encode_corpus_holding` makes of `corpus`, in the order it sends them.
+/// The documents the stream makes of `corpus`, in the order it sends them.
 fn encoded(corpus: &std::path::Path, hold_bytes: usize) -> Vec<serde_json::Value> {
     let walk = ingest::walk_corpus(corpus, &WalkOptions::default()).unwrap();
     let map = corpus_field_map(corpus, &[]).unwrap();
     let mut documents = Vec::new();
-    encode_corpus_holding(
+    let mut sink = NdjsonSink {
+        analysers: Default::default(),
+        send: |line: String, _: &str| {
+            documents.push(serde_json::from_str(&line).unwrap());
+            Ok::<(), ()>(())
+        },
+    };
+    crate::build::stream_corpus_holding(
         walk,
         &map,
         &EntityExtractor::builtin(),
         &Silent,
         hold_bytes,
-        |line, _| {
-            documents.push(serde_json::from_str(&line).unwrap());
-            Ok::<(), ()>(())
-        },
+        &mut sink,
     )
     .unwrap();
     documents
