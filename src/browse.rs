@@ -57,6 +57,11 @@ pub struct IndexStats {
     pub undated_passages: u64,
     /// Most passages first.
     pub categories: Vec<FacetCount>,
+    /// Outlets and authors, most passages first; absent when the index knows none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<FacetCount>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<FacetCount>,
     /// Passages per month (`YYYY-MM`), in calendar order.
     pub months: Vec<FacetCount>,
 }
@@ -71,11 +76,7 @@ pub struct EntityCounts {
 
 fn facet_collector(searcher: &Searcher, schema: &tantivy::schema::Schema) -> FacetCollector {
     let fields = searcher.handle().fields;
-    FacetCollector {
-        entity_label_field: field_name(schema, fields.entity).to_string(),
-        category_field: field_name(schema, fields.category).to_string(),
-        date_field: field_name(schema, fields.date).to_string(),
-    }
+    FacetCollector::new(schema, &fields)
 }
 
 fn tantivy_error(searcher: &Searcher) -> impl Fn(tantivy::TantivyError) -> IndexError + '_ {
@@ -213,6 +214,8 @@ pub fn index_stats(searcher: &Searcher) -> Result<IndexStats, IndexError> {
         last_date: last.and_then(|secs| DateTime::from_timestamp(secs, 0)),
         undated_passages: facets.total.saturating_sub(dated),
         categories: facets.categories,
+        sources: facets.sources,
+        authors: facets.authors,
         months: facets.months,
     })
 }

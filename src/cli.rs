@@ -29,7 +29,7 @@ pub enum Command {
     #[command(subcommand)]
     Index(IndexCommand),
     /// Search the index for passages.
-    Search(SearchArgs),
+    Search(Box<SearchArgs>),
     /// Measure ranking quality on an IR test collection (MAP, nDCG@10, P@10, Recall@100).
     Eval(EvalArgs),
     /// Write the corpus in another engine's load format.
@@ -223,7 +223,7 @@ pub struct BuildArgs {
 
     /// Map a record field of JSON, JSON Lines or CSV input to an article field, as ROLE=NAME
     /// (repeatable; a role given twice takes both fields). Roles: title, date, body, category,
-    /// url, id, places, people, orgs. Overrides `newsdex.toml` at the corpus root.
+    /// url, id, places, people, orgs, source, author, language, subtitle. Overrides `newsdex.toml` at the corpus root.
     #[arg(long = "field", value_name = "ROLE=NAME")]
     pub fields: Vec<FieldOverride>,
 
@@ -278,7 +278,8 @@ pub struct StatsArgs {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The query: words (any may match, ranked), "exact phrases", +required, -excluded,
-    /// field:value (title, section, text, entity, category, date), AND, OR, NOT, parentheses.
+    /// field:value (title, section, text, entity, category, source, author, language, date), AND,
+    /// OR, NOT, parentheses.
     #[arg(value_name = "QUERY")]
     pub query: String,
 
@@ -315,6 +316,18 @@ pub struct SearchArgs {
     /// Only passages of articles in this category (repeatable; any may match).
     #[arg(long, value_name = "NAME")]
     pub category: Vec<String>,
+
+    /// Only passages of articles from this outlet, any case or accents (repeatable; any may match).
+    #[arg(long, value_name = "NAME")]
+    pub source: Vec<String>,
+
+    /// Only passages of articles by this author, any case or accents (repeatable; any may match).
+    #[arg(long, value_name = "NAME")]
+    pub author: Vec<String>,
+
+    /// Only passages of articles in this language as the source gives it, e.g. en (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub language: Vec<String>,
 
     /// Require every word (words without an operator are optional by default).
     #[arg(long)]

@@ -89,6 +89,7 @@ pub fn filters(
         sections: sections.to_vec(),
         entities: entities.to_vec(),
         categories: categories.to_vec(),
+        ..Filters::default()
     })
 }
 

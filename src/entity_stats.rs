@@ -13,7 +13,7 @@ use crate::extract::entities::entity_key;
 use crate::extract::spelling::{Spellings, prefer};
 use crate::facets::{FacetCollector, parse_entity_label};
 use crate::model::{Entity, EntityKind};
-use crate::schema::{Fields, field_name};
+use crate::schema::Fields;
 
 /// One entity and the number of matching passages that mention it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,11 +76,7 @@ fn label_counts(
     query: &dyn Query,
 ) -> Result<HashMap<String, u64>, IndexError> {
     let schema = searcher.schema();
-    let collector = FacetCollector {
-        entity_label_field: field_name(schema, fields.entity).to_string(),
-        category_field: field_name(schema, fields.category).to_string(),
-        date_field: field_name(schema, fields.date).to_string(),
-    };
+    let collector = FacetCollector::entities(schema, fields);
     Ok(searcher
         .search(query, &collector)
         .map_err(|source| IndexError::Tantivy {

@@ -21,7 +21,7 @@ use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::extract::spelling::Spellings;
-use crate::model::{Entity, EntityKind};
+use crate::model::{Entity, EntityKind, Keyword};
 
 /// One value and the number of matching passages that have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,9 +46,19 @@ pub struct Facets {
     /// Most mentioned first; ties by name.
     pub entities: Vec<EntityCount>,
     pub categories: Vec<FacetCount>,
+    /// Outlets, authors and languages, most frequent first (absent when none is known).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<FacetCount>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<FacetCount>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<FacetCount>,
     /// `YYYY-MM`, in calendar order; undated passages are not counted here.
     pub months: Vec<FacetCount>,
 }
+
+/// Distinct values of one field and the passages that hold each.
+type ValueCounts = Vec<(Arc<str>, u64)>;
 
 /// Raw counts as the collector gathers them.
 #[derive(Debug, Default)]
@@ -56,7 +66,8 @@ pub struct FacetTally {
     total: u64,
     /// Distinct labels and their counts.
     entity_labels: Vec<(Arc<str>, u64)>,
-    categories: Vec<(Arc<str>, u64)>,
+    /// The values of each keyword field the collector counts, in its order.
+    keywords: Vec<(Keyword, ValueCounts)>,
     months: BTreeMap<i32, u64>,
 }
 
@@ -89,6 +100,14 @@ impl FacetTally {
         self
     }
 
+    /// How many distinct values a keyword field holds among the matching passages.
+    pub fn distinct(&self, keyword: Keyword) -> usize {
+        self.keywords
+            .iter()
+            .find(|(k, _)| *k == keyword)
+            .map_or(0, |(_, values)| values.len())
+    }
+
     /// Keeps the `top` most frequent entities (optionally of one kind) and categories.
     pub fn into_facets(self, top: usize, kind: Option<EntityKind>) -> Facets {
         let mut entities: Vec<(&str, EntityKind, u64)> = self
@@ -112,21 +131,21 @@ impl FacetTally {
                 count,
             })
             .collect();
-        let mut categories: Vec<(&str, u64)> = self
-            .categories
-            .iter()
-            .map(|(value, count)| (&**value, *count))
-            .collect();
-        keep_top(&mut categories, top, |a, b| {
-            b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
-        });
-        let categories = categories
-            .into_iter()
-            .map(|(value, count)| FacetCount {
+        let mut facets = Facets::default();
+        for (keyword, values) in &self.keywords {
+            let mut values: Vec<(&str, u64)> = values
+                .iter()
+                .map(|(value, count)| (&**value, *count))
+                .collect();
+            keep_top(&mut values, top, |a, b| {
+                b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0))
+            });
+            let counts = values.into_iter().map(|(value, count)| FacetCount {
                 value: value.to_string(),
                 count,
-            })
-            .collect();
+            });
+            facets.keyword_mut(*keyword).extend(counts);
+        }
         let months = self
             .months
             .into_iter()
@@ -142,8 +161,29 @@ impl FacetTally {
         Facets {
             total: self.total,
             entities,
-            categories,
             months,
+            ..facets
+        }
+    }
+}
+
+impl Facets {
+    /// The counts of a keyword field's values.
+    pub fn keyword(&self, keyword: Keyword) -> &[FacetCount] {
+        match keyword {
+            Keyword::Category => &self.categories,
+            Keyword::Source => &self.sources,
+            Keyword::Author => &self.authors,
+            Keyword::Language => &self.languages,
+        }
+    }
+
+    pub fn keyword_mut(&mut self, keyword: Keyword) -> &mut Vec<FacetCount> {
+        match keyword {
+            Keyword::Category => &mut self.categories,
+            Keyword::Source => &mut self.sources,
+            Keyword::Author => &mut self.authors,
+            Keyword::Language => &mut self.languages,
         }
     }
 }
@@ -187,8 +227,35 @@ fn split_entity_label(label: &str) -> Option<(EntityKind, &str)> {
 /// Counts entities, categories and months of every matching passage.
 pub struct FacetCollector {
     pub entity_label_field: String,
-    pub category_field: String,
+    /// The keyword fields counted, with their names in the schema.
+    pub keyword_fields: Vec<(Keyword, String)>,
     pub date_field: String,
+}
+
+impl FacetCollector {
+    /// Counting entities, every keyword field and months.
+    pub fn new(schema: &tantivy::schema::Schema, fields: &crate::schema::Fields) -> FacetCollector {
+        let name = |field| crate::schema::field_name(schema, field).to_string();
+        FacetCollector {
+            entity_label_field: name(fields.entity),
+            keyword_fields: Keyword::ALL
+                .into_iter()
+                .map(|keyword| (keyword, name(fields.keyword(keyword))))
+                .collect(),
+            date_field: name(fields.date),
+        }
+    }
+
+    /// Counting entities and months only.
+    pub fn entities(
+        schema: &tantivy::schema::Schema,
+        fields: &crate::schema::Fields,
+    ) -> FacetCollector {
+        FacetCollector {
+            keyword_fields: Vec::new(),
+            ..FacetCollector::new(schema, fields)
+        }
+    }
 }
 
 /// Past this many terms a segment's column is resolved by walking its dictionary per search
@@ -586,7 +653,7 @@ fn merge_segment_counts(field: &str, mut parts: Vec<SegmentCounts>) -> Vec<(Arc<
 
 pub struct FacetSegmentCollector {
     entity_labels: Option<OrdCounts>,
-    categories: Option<OrdCounts>,
+    keywords: Vec<(Keyword, OrdCounts)>,
     dates: Option<Column<tantivy::DateTime>>,
     months: BTreeMap<i32, u64>,
     /// The month of the last date seen, as (first second, last second, month index).
@@ -598,7 +665,7 @@ pub struct FacetSegmentCollector {
 pub struct SegmentTally {
     total: u64,
     entity_labels: Option<SegmentCounts>,
-    categories: Option<SegmentCounts>,
+    keywords: Vec<(Keyword, SegmentCounts)>,
     months: BTreeMap<i32, u64>,
 }
 
@@ -621,7 +688,13 @@ impl Collector for FacetCollector {
         };
         Ok(FacetSegmentCollector {
             entity_labels: counts(&self.entity_label_field)?,
-            categories: counts(&self.category_field)?,
+            keywords: self
+                .keyword_fields
+                .iter()
+                .filter_map(|(keyword, field)| {
+                    counts(field).transpose().map(|c| c.map(|c| (*keyword, c)))
+                })
+                .collect::<tantivy::Result<_>>()?,
             dates: fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?,
             months: BTreeMap::new(),
             last_month: None,
@@ -639,13 +712,18 @@ impl Collector for FacetCollector {
     ) -> tantivy::Result<FacetTally> {
         let mut total = 0;
         let mut entity_labels = Vec::new();
-        let mut categories = Vec::new();
+        let mut keywords: Vec<Vec<SegmentCounts>> =
+            self.keyword_fields.iter().map(|_| Vec::new()).collect();
         let mut months: BTreeMap<i32, u64> = BTreeMap::new();
         for fruit in fruits {
             let fruit = fruit?;
             total += fruit.total;
             entity_labels.extend(fruit.entity_labels);
-            categories.extend(fruit.categories);
+            for (keyword, counts) in fruit.keywords {
+                if let Some(at) = self.keyword_fields.iter().position(|(k, _)| *k == keyword) {
+                    keywords[at].push(counts);
+                }
+            }
             for (month, count) in fruit.months {
                 *months.entry(month).or_default() += count;
             }
@@ -653,7 +731,12 @@ impl Collector for FacetCollector {
         Ok(FacetTally {
             total,
             entity_labels: merge_segment_counts(&self.entity_label_field, entity_labels),
-            categories: merge_segment_counts(&self.category_field, categories),
+            keywords: self
+                .keyword_fields
+                .iter()
+                .zip(keywords)
+                .map(|((keyword, field), parts)| (*keyword, merge_segment_counts(field, parts)))
+                .collect(),
             months,
         })
     }
@@ -683,7 +766,7 @@ impl SegmentCollector for FacetSegmentCollector {
         if let Some(counts) = &mut self.entity_labels {
             counts.collect(doc);
         }
-        if let Some(counts) = &mut self.categories {
+        for (_, counts) in &mut self.keywords {
             counts.collect(doc);
         }
         if let Some(seconds) = self
@@ -710,7 +793,11 @@ impl SegmentCollector for FacetSegmentCollector {
         Ok(SegmentTally {
             total: self.total,
             entity_labels: self.entity_labels.map(OrdCounts::harvest).transpose()?,
-            categories: self.categories.map(OrdCounts::harvest).transpose()?,
+            keywords: self
+                .keywords
+                .into_iter()
+                .map(|(keyword, counts)| Ok((keyword, counts.harvest()?)))
+                .collect::<std::io::Result<_>>()?,
             months: self.months,
         })
     }

@@ -479,6 +479,15 @@ pub fn passage_document_without_entities(
     for category in &article.categories {
         document.add_text(fields.category, category);
     }
+    if let Some(source) = &article.source {
+        document.add_text(fields.source, source);
+    }
+    for author in &article.authors {
+        document.add_text(fields.author, author);
+    }
+    if let Some(language) = &article.language {
+        document.add_text(fields.language, language);
+    }
     if let Some(section) = &passage.section {
         document.add_text(fields.section, section);
     }

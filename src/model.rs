@@ -26,6 +26,13 @@ pub struct Article {
     pub categories: Vec<String>,
     /// The article's address (`url`, `link`) when the source gives one; stored, not searched.
     pub url: Option<String>,
+    /// The outlet that published it (`source`, `og:site_name`; else the host of its URL, without
+    /// `www.`). Filterable and facetable, as written.
+    pub source: Option<String>,
+    /// Its authors (`author`, `byline`), in the order given. Filterable and facetable.
+    pub authors: Vec<String>,
+    /// Its language as the source gives it (`language`, `lang`, `<html lang>`).
+    pub language: Option<String>,
     /// The opening paragraph, which sits under no heading.
     pub lead: String,
     pub sections: Vec<Section>,
@@ -53,6 +60,36 @@ pub struct Passage {
     pub section: Option<String>,
     pub text: String,
     pub entities: Vec<Entity>,
+}
+
+/// The fields of an article that hold exact values: filtered (`--source`, `author:`) and
+/// counted in facets, matched case- and accent-insensitively, never ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Keyword {
+    Category,
+    Source,
+    Author,
+    Language,
+}
+
+impl Keyword {
+    pub const ALL: [Keyword; 4] = [
+        Keyword::Category,
+        Keyword::Source,
+        Keyword::Author,
+        Keyword::Language,
+    ];
+
+    /// Its name in the query language, the schema and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Keyword::Category => "category",
+            Keyword::Source => "source",
+            Keyword::Author => "author",
+            Keyword::Language => "language",
+        }
+    }
 }
 
 /// A named entity under its canonical name.
@@ -139,6 +176,9 @@ pub struct StoredFields {
     pub date: Option<DateTime<Utc>>,
     pub categories: Vec<String>,
     pub url: Option<String>,
+    pub source: Option<String>,
+    pub authors: Vec<String>,
+    pub language: Option<String>,
     pub section: Option<String>,
     pub ordinal: u32,
     pub text: String,
@@ -167,6 +207,15 @@ pub struct Hit {
     /// The article's address, when the source gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The outlet that published the article, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The article's authors, when the source names them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// The article's language, when the source gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     pub section: Option<String>,
     pub ordinal: u32,
     /// The whole passage text.

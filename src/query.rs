@@ -11,6 +11,7 @@ use std::ops::Bound;
 use chrono::{DateTime, Utc};
 
 use crate::extract::date::{DayEnd, parse_date_arg};
+pub use crate::model::Keyword;
 
 pub use tantivy::query::Occur;
 
@@ -21,17 +22,21 @@ pub enum FieldName {
     Section,
     Text,
     Entity,
-    Category,
+    /// `category:`, `source:`, `author:`, `language:`: an exact value.
+    Keyword(Keyword),
     Date,
 }
 
 impl FieldName {
-    pub const ALL: [FieldName; 6] = [
+    pub const ALL: [FieldName; 9] = [
         FieldName::Title,
         FieldName::Section,
         FieldName::Text,
         FieldName::Entity,
-        FieldName::Category,
+        FieldName::Keyword(Keyword::Category),
+        FieldName::Keyword(Keyword::Source),
+        FieldName::Keyword(Keyword::Author),
+        FieldName::Keyword(Keyword::Language),
         FieldName::Date,
     ];
 
@@ -41,9 +46,11 @@ impl FieldName {
             "section" => Some(FieldName::Section),
             "text" | "body" => Some(FieldName::Text),
             "entity" => Some(FieldName::Entity),
-            "category" => Some(FieldName::Category),
             "date" => Some(FieldName::Date),
-            _ => None,
+            _ => Keyword::ALL
+                .into_iter()
+                .find(|keyword| keyword.as_str() == name)
+                .map(FieldName::Keyword),
         }
     }
 
@@ -53,7 +60,7 @@ impl FieldName {
             FieldName::Section => "section",
             FieldName::Text => "text",
             FieldName::Entity => "entity",
-            FieldName::Category => "category",
+            FieldName::Keyword(keyword) => keyword.as_str(),
             FieldName::Date => "date",
         }
     }

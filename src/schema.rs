@@ -14,7 +14,7 @@ use crate::analysis::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -60,10 +60,30 @@ pub struct Fields {
     pub entity: Field,
     /// The article's address as the source gave it: stored, not searched.
     pub url: Field,
+    /// The article's outlet, its authors (one value each) and its language: indexed as folded
+    /// keys (`keyword_analyzer`) for filters, stored, fast as written for facets.
+    pub source: Field,
+    pub author: Field,
+    pub language: Field,
+}
+
+impl Fields {
+    /// The field of a keyword.
+    pub fn keyword(&self, keyword: crate::model::Keyword) -> Field {
+        use crate::model::Keyword;
+        match keyword {
+            Keyword::Category => self.category,
+            Keyword::Source => self.source,
+            Keyword::Author => self.author,
+            Keyword::Language => self.language,
+        }
+    }
 }
 
 /// The user-facing names of the fields a query may name (`title:serbia`).
-pub const QUERY_FIELDS: &[&str] = &["title", "section", "text", "entity", "category", "date"];
+pub const QUERY_FIELDS: &[&str] = &[
+    "title", "section", "text", "entity", "category", "source", "author", "language", "date",
+];
 
 /// Stored, and indexed with the English analyser with positions.
 fn english_text() -> TextOptions {
@@ -126,6 +146,9 @@ pub fn build_schema() -> (Schema, Fields) {
         fingerprint: builder.add_u64_field("fingerprint", FAST),
         entity: builder.add_text_field("entity", entity_text()),
         url: builder.add_text_field("url", STORED),
+        source: builder.add_text_field("source", keyword_text().set_stored().set_fast("raw")),
+        author: builder.add_text_field("author", keyword_text().set_stored().set_fast("raw")),
+        language: builder.add_text_field("language", keyword_text().set_stored().set_fast("raw")),
     };
     (builder.build(), fields)
 }
@@ -155,6 +178,9 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, MissingField> {
         fingerprint: field("fingerprint")?,
         entity: field("entity")?,
         url: field("url")?,
+        source: field("source")?,
+        author: field("author")?,
+        language: field("language")?,
     })
 }
 
@@ -171,6 +197,9 @@ pub fn query_field(fields: &Fields, name: &str) -> Option<Field> {
         "text" | "body" => Some(fields.all),
         "entity" => Some(fields.entity),
         "category" => Some(fields.category),
+        "source" => Some(fields.source),
+        "author" => Some(fields.author),
+        "language" => Some(fields.language),
         "date" => Some(fields.date),
         _ => None,
     }

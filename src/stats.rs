@@ -16,6 +16,7 @@ use crate::error::IndexError;
 use crate::facets::{EntityCount, FacetCollector, FacetCount};
 use crate::index::IndexHandle;
 use crate::index::last_payload;
+use crate::model::Keyword;
 use crate::schema::field_name;
 
 /// One segment of the index.
@@ -26,6 +27,15 @@ pub struct SegmentStats {
     pub passages: u32,
     /// Passages deleted but not yet merged away.
     pub deleted: u32,
+}
+
+/// One keyword field of an index: its distinct values and the most common ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeywordStats {
+    pub field: Keyword,
+    pub values: usize,
+    /// Passages per value, most first; ties by value.
+    pub top: Vec<FacetCount>,
 }
 
 /// What an index holds.
@@ -55,6 +65,9 @@ pub struct IndexStats {
     pub top_sections: Vec<FacetCount>,
     /// Passages that mention each entity, most first.
     pub top_entities: Vec<EntityCount>,
+    /// The article metadata fields beside the categories (source, author, language): how
+    /// many distinct values each holds and the most common, by passages.
+    pub fields: Vec<KeywordStats>,
     pub segments: Vec<SegmentStats>,
     /// Bytes of every file in the index directory.
     pub size_bytes: u64,
@@ -70,11 +83,7 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
     let searcher = reader.searcher();
     let schema = handle.index.schema();
     let fields = handle.fields;
-    let facets = FacetCollector {
-        entity_label_field: field_name(&schema, fields.entity).to_string(),
-        category_field: field_name(&schema, fields.category).to_string(),
-        date_field: field_name(&schema, fields.date).to_string(),
-    };
+    let facets = FacetCollector::new(&schema, &fields);
     let counts = CountCollector {
         ordinal_field: field_name(&schema, fields.ordinal).to_string(),
         category_field: field_name(&schema, fields.category).to_string(),
@@ -86,7 +95,19 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
         .search(&AllQuery, &(facets, counts))
         .map_err(tantivy_error)?;
     let spellings = crate::index::load_spellings(handle, &searcher);
-    let entities = tally.canonical(&spellings).into_facets(top, None).entities;
+    let keywords = [Keyword::Source, Keyword::Author, Keyword::Language];
+    let distinct: Vec<usize> = keywords.iter().map(|k| tally.distinct(*k)).collect();
+    let facets = tally.canonical(&spellings).into_facets(top, None);
+    let fields = keywords
+        .into_iter()
+        .zip(distinct)
+        .map(|(field, values)| KeywordStats {
+            field,
+            values,
+            top: facets.keyword(field).to_vec(),
+        })
+        .collect();
+    let entities = facets.entities;
     let segments = searcher
         .segment_readers()
         .iter()
@@ -120,6 +141,7 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
         n_sections,
         top_sections,
         top_entities: entities,
+        fields,
         segments,
         size_bytes: dir_size(&handle.path)?,
     })

@@ -178,6 +178,7 @@ fn requests() -> Vec<SearchRequest> {
         sections: vec!["Grain".to_string()],
         entities: vec!["USA".to_string()],
         categories: vec!["grain".to_string(), "wheat".to_string()],
+        ..Filters::default()
     };
     requests.push(filtered);
     let mut everything = SearchRequest::new("trade");
@@ -744,15 +745,36 @@ fn session_every_request_newsdex_sends_has_a_recorded_answer() {
         keys
     };
     // The index config, byte for byte, and its creation answer (002).
-    // newsdex now adds one field, the passage as the local `all` holds it, with the options
-    // the server accepted for `text_stems` and the type it accepted for the entity lists.
+    // newsdex now adds fields the recording predates: the passage as the local `all` holds
+    // it, with the options the server accepted for `text_stems` and the type it accepted for
+    // the entity lists; and the outlet, authors and language, folded and as written, with the
+    // options it accepted for `category` and `category_name`.
     let created = exchange(2);
     let all_stems = "  - name: all_stems\n    type: array<text>\n    tokenizer: whitespace\n    record: position\n    stored: false\n    fieldnorms: true\n";
-    let recorded_yaml = request_text(&created).replacen(
-        "  timestamp_field:",
-        &format!("{all_stems}  timestamp_field:"),
-        1,
-    );
+    let keywords: String = [
+        "source",
+        "source_name",
+        "author",
+        "author_name",
+        "language",
+        "language_name",
+    ]
+    .iter()
+    .map(|name| {
+        format!("  - name: {name}\n    type: array<text>\n    tokenizer: raw\n    stored: true\n    fast: true\n")
+    })
+    .collect();
+    let recorded_yaml = request_text(&created)
+        .replacen(
+            "  timestamp_field:",
+            &format!("{all_stems}  timestamp_field:"),
+            1,
+        )
+        .replacen(
+            "  - name: entities\n",
+            &format!("{keywords}  - name: entities\n"),
+            1,
+        );
     assert_eq!(
         mapping::to_yaml(&mapping::index_config(SESSION_INDEX)),
         recorded_yaml
@@ -848,7 +870,8 @@ fn session_incremental_build_waits_for_its_commit_and_delete_tasks() {
     };
     let only_new =
         json!({"num_hits": ingested, "hits": [], "elapsed_time_micros": 1, "errors": []});
-    // The recorded index (030) predates `all_stems`: an update is refused with what to do...
+    // The recorded index (030) predates `all_stems` and the outlet, author and language
+    // fields: an update is refused with what to do...
     let server = ReplayServer::start(vec![session_route(&[30])]).unwrap();
     let client = QuickwitClient::new(&server.url(), ClientOptions::default());
     let mut options = UploadOptions {
@@ -867,19 +890,34 @@ fn session_incremental_build_waits_for_its_commit_and_delete_tasks() {
     let error =
         upload::upload(&options, &EntityExtractor::builtin(), &client, &Silent).unwrap_err();
     assert!(
-        error.to_string().contains("fields missing: all_stems")
+        error.to_string().contains(
+            "fields missing: source, source_name, author, author_name, language, language_name, all_stems"
+        )
             && error.to_string().contains("--rebuild"),
         "{error}"
     );
-    // ...so the index is answered as the recorded one with that field.
+    // ...so the index is answered as the recorded one with those fields.
     let mut metadata = response_json(&exchange(30));
-    metadata["index_config"]["doc_mapping"]["field_mappings"]
+    let mappings = metadata["index_config"]["doc_mapping"]["field_mappings"]
         .as_array_mut()
-        .unwrap()
-        .push(
-            json!({"name": "all_stems", "type": "array<text>", "tokenizer": "whitespace",
-                     "record": "position", "fieldnorms": true, "stored": false}),
+        .unwrap();
+    mappings.push(
+        json!({"name": "all_stems", "type": "array<text>", "tokenizer": "whitespace",
+                 "record": "position", "fieldnorms": true, "stored": false}),
+    );
+    for name in [
+        "source",
+        "source_name",
+        "author",
+        "author_name",
+        "language",
+        "language_name",
+    ] {
+        mappings.push(
+            json!({"name": name, "type": "array<text>", "tokenizer": "raw",
+                             "stored": true, "fast": true}),
         );
+    }
     let current_index = Route::new(
         "GET",
         "/api/v1/indexes/reuters3k",

@@ -96,13 +96,16 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     let backend = open_backend(&settings, &args.index, || {
         Ok(EntityExtractor::from_option(entities_file)?)
     })?;
-    let filters = config::filters(
+    let mut filters = config::filters(
         args.since.as_deref(),
         args.until.as_deref(),
         &args.section,
         &args.entity,
         &args.category,
     )?;
+    filters.sources.clone_from(&args.source);
+    filters.authors.clone_from(&args.author);
+    filters.languages.clone_from(&args.language);
     let mut request = SearchRequest::new(args.query.clone());
     request.limit = usize::try_from(args.limit).context("--limit is too large")?;
     request.offset = args.offset;

@@ -72,6 +72,21 @@ pub fn write_text<W: Write>(out: &mut W, stats: &IndexStats) -> std::io::Result<
         categories.push(format!("and {} more", stats.categories.len() - shown));
     }
     writeln!(out, "categories:  {}", categories.join(", "))?;
+    for field in &stats.fields {
+        if field.values == 0 {
+            continue;
+        }
+        let mut values: Vec<String> = field
+            .top
+            .iter()
+            .map(|value| format!("{} {}", value.value, value.count))
+            .collect();
+        if field.values > field.top.len() {
+            values.push(format!("and {} more", field.values - field.top.len()));
+        }
+        let label = format!("{}:", field.field.as_str());
+        writeln!(out, "{label:<12} {}", values.join(", "))?;
+    }
     let sections: Vec<String> = stats
         .top_sections
         .iter()

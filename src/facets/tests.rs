@@ -82,11 +82,7 @@ fn index() -> (crate::index::IndexHandle, tantivy::Searcher) {
 
 fn collector(handle: &crate::index::IndexHandle) -> FacetCollector {
     let schema = handle.index.schema();
-    FacetCollector {
-        entity_label_field: field_name(&schema, handle.fields.entity).to_string(),
-        category_field: field_name(&schema, handle.fields.category).to_string(),
-        date_field: field_name(&schema, handle.fields.date).to_string(),
-    }
+    FacetCollector::new(&schema, &handle.fields)
 }
 
 type Counts = Vec<(String, u64)>;

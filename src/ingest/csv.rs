@@ -263,6 +263,23 @@ mod tests {
     }
 
     #[test]
+    fn outlet_authors_language_and_subtitle_columns_are_read() {
+        let found = read(
+            b"source,author,title,date,text,subtitle,lang\nReuters,Jane Doe,Sanctions,2024-03-28,Banks were hit.,The EU acts.,en\n,,Plain,2024-03-28,Text.,,\n",
+        );
+        let first = found[0].as_ref().unwrap();
+        assert_eq!(first.source.as_deref(), Some("Reuters"));
+        assert_eq!(first.authors, ["Jane Doe"]);
+        assert_eq!(first.language.as_deref(), Some("en"));
+        // The subtitle is read first, the body after it.
+        assert_eq!(first.lead, "The EU acts.");
+        assert_eq!(first.sections[0].paragraphs, ["Banks were hit."]);
+        let second = found[1].as_ref().unwrap();
+        assert_eq!((second.source.as_ref(), second.authors.len()), (None, 0));
+        assert_eq!(second.lead, "Text.");
+    }
+
+    #[test]
     fn rows_become_articles_and_a_short_row_names_its_line() {
         let found = read(
             b"id,title,date,body,topics\n7,First,2024-03-28,\"One.\n\nTwo.\",politics;trade\n8,Short\n9,Third,28 Mar 2024,Three.,\n",

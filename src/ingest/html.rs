@@ -12,6 +12,12 @@ pub struct HtmlParts {
     pub title: Option<String>,
     pub date: Option<String>,
     pub categories: Vec<String>,
+    /// `og:site_name` (else `application-name`).
+    pub source: Option<String>,
+    /// `author` and `article:author` meta tags.
+    pub authors: Vec<String>,
+    /// `<html lang>`, else `og:locale` or `content-language`.
+    pub language: Option<String>,
     pub lead: String,
     pub sections: Vec<Section>,
 }
@@ -207,6 +213,24 @@ pub fn parse_html(text: &str) -> HtmlParts {
                     .map(str::to_string)
             }),
         categories: meta_values(&document, SECTION_META),
+        source: meta_values(&document, &["og:site_name", "application-name"])
+            .into_iter()
+            .next(),
+        // `article:author` is often the author's page: an address is no name.
+        authors: meta_values(&document, &["author", "article:author", "dc.creator"])
+            .into_iter()
+            .filter(|author| !author.contains("://"))
+            .collect(),
+        language: document
+            .root_element()
+            .attr("lang")
+            .map(collapse_spaces)
+            .filter(|lang| !lang.is_empty())
+            .or_else(|| {
+                meta_values(&document, &["og:locale", "content-language"])
+                    .into_iter()
+                    .next()
+            }),
         ..HtmlParts::default()
     };
     for block in collector.blocks {
@@ -276,6 +300,17 @@ mod tests {
             parts.sections[0].paragraphs,
             ["Exports rose.", "Loose text in a div.", "An item"]
         );
+    }
+
+    #[test]
+    fn outlet_authors_and_language_come_from_meta_tags_and_the_lang_attribute() {
+        let parts = parse_html(
+            "<html lang=\"en-GB\"><head><meta property=\"og:site_name\" content=\"The Balkan Desk\"><meta name=\"author\" content=\"Jane Doe\"><meta property=\"article:author\" content=\"https://example.org/jane\"><meta property=\"article:author\" content=\"Ana Vučić\"></head><body><p>One.</p></body></html>",
+        );
+        assert_eq!(parts.source.as_deref(), Some("The Balkan Desk"));
+        // An author's page address is not a name.
+        assert_eq!(parts.authors, ["Jane Doe", "Ana Vučić"]);
+        assert_eq!(parts.language.as_deref(), Some("en-GB"));
     }
 
     #[test]

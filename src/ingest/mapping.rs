@@ -33,10 +33,17 @@ pub enum Role {
     Places,
     People,
     Orgs,
+    /// The outlet (`source`, `outlet`, `publisher`).
+    Source,
+    /// Multi-valued: the authors.
+    Author,
+    Language,
+    /// A standfirst: read as the article's first paragraph, before the body.
+    Subtitle,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 13] = [
         Role::Title,
         Role::Date,
         Role::Body,
@@ -46,6 +53,10 @@ impl Role {
         Role::Places,
         Role::People,
         Role::Orgs,
+        Role::Source,
+        Role::Author,
+        Role::Language,
+        Role::Subtitle,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +70,10 @@ impl Role {
             Role::Places => "places",
             Role::People => "people",
             Role::Orgs => "orgs",
+            Role::Source => "source",
+            Role::Author => "author",
+            Role::Language => "language",
+            Role::Subtitle => "subtitle",
         }
     }
 
@@ -76,11 +91,15 @@ impl Role {
             ],
             Role::Body => &["body", "text", "content", "story", "article", "full_text"],
             Role::Category => &["section", "category", "categories", "desk", "topics"],
-            Role::Url => &["url", "link"],
+            Role::Url => &["url", "link", "article_url", "article_source_link"],
             Role::Id => &["id", "_id", "guid", "uuid"],
             Role::Places => &["places", "locations"],
             Role::People => &["people", "persons"],
             Role::Orgs => &["orgs", "organisations", "organizations"],
+            Role::Source => &["source", "outlet", "publisher", "source_name", "site_name"],
+            Role::Author => &["author", "authors", "byline", "creator", "writer"],
+            Role::Language => &["language", "lang", "locale"],
+            Role::Subtitle => &["subtitle", "subheadline", "standfirst", "dek"],
         }
     }
 
@@ -88,7 +107,7 @@ impl Role {
     pub fn is_multi_valued(self) -> bool {
         matches!(
             self,
-            Role::Category | Role::Places | Role::People | Role::Orgs
+            Role::Category | Role::Places | Role::People | Role::Orgs | Role::Author
         )
     }
 

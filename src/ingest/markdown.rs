@@ -12,6 +12,16 @@ pub struct FrontMatter {
     pub date: Option<String>,
     /// Every value of the first of `section`, `category`, `categories`, `topics` present.
     pub categories: Vec<String>,
+    /// `source`, `outlet`, `publisher` or `site_name`.
+    pub source: Option<String>,
+    /// Every value of `author`, `authors` or `byline`.
+    pub authors: Vec<String>,
+    /// `language` or `lang`.
+    pub language: Option<String>,
+    /// `subtitle`, `standfirst` or `dek`: read as the first paragraph.
+    pub subtitle: Option<String>,
+    /// `url` or `link`.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,14 +93,23 @@ fn parse_front_matter(yaml: &str) -> Result<FrontMatter, String> {
                 .and_then(yaml_scalar)
         })
     };
-    Ok(FrontMatter {
-        title: field(&["title", "headline"]),
-        date: field(&["date", "published", "publish_date", "pubDate"]),
-        categories: ["section", "category", "categories", "topics"]
+    // Every value of the first of `names` present.
+    let list = |names: &[&str]| {
+        names
             .iter()
             .find_map(|name| mapping.get(serde_yaml_ng::Value::String((*name).to_string())))
             .map(yaml_list)
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    };
+    Ok(FrontMatter {
+        title: field(&["title", "headline"]),
+        date: field(&["date", "published", "publish_date", "pubDate"]),
+        categories: list(&["section", "category", "categories", "topics"]),
+        source: field(&["source", "outlet", "publisher", "site_name"]),
+        authors: list(&["author", "authors", "byline"]),
+        language: field(&["language", "lang"]),
+        subtitle: field(&["subtitle", "standfirst", "dek"]),
+        url: field(&["url", "link"]),
     })
 }
 

@@ -558,11 +558,52 @@ fn article_from_html(file: &CorpusFile, text: &str) -> Article {
         date,
         categories,
         url: None,
+        source: parts.source,
+        authors: parts.authors,
+        language: parts.language,
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
         warnings,
     }
+}
+
+/// The outlet of an article: as its source names it, else the host of its URL without
+/// `www.` (`https://www.reuters.com/x` -> `reuters.com`).
+pub fn source_or_host(given: Option<String>, url: Option<&str>) -> Option<String> {
+    given
+        .filter(|source| !source.trim().is_empty())
+        .or_else(|| {
+            let parsed = url::Url::parse(url?.trim()).ok()?;
+            let host = parsed.host_str()?;
+            let host = host.strip_prefix("www.").unwrap_or(host);
+            (!host.is_empty()).then(|| host.to_string())
+        })
+}
+
+/// The lead and sections of an article with a subtitle (standfirst): the subtitle is its first
+/// paragraph, searched and shown as the lead, and the lead it had follows it.
+pub fn with_subtitle(
+    subtitle: Option<String>,
+    lead: String,
+    mut sections: Vec<Section>,
+) -> (String, Vec<Section>) {
+    let Some(subtitle) = subtitle.filter(|s| !s.trim().is_empty()) else {
+        return (lead, sections);
+    };
+    if !lead.is_empty() {
+        match sections.first_mut() {
+            Some(first) if first.heading.is_none() => first.paragraphs.insert(0, lead),
+            _ => sections.insert(
+                0,
+                Section {
+                    heading: None,
+                    paragraphs: vec![lead],
+                },
+            ),
+        }
+    }
+    (subtitle, sections)
 }
 
 /// The first folder under the corpus root names the desk when the metadata has none.
@@ -606,6 +647,9 @@ fn article_from_seed(file: &CorpusFile, text: &str) -> Article {
         date,
         categories: folder_category(&file.relative).into_iter().collect(),
         url: None,
+        source: None,
+        authors: Vec::new(),
+        language: None,
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
@@ -618,23 +662,29 @@ fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, Inges
         markdown::parse_markdown(text).map_err(|reason| IngestError::new(&file.path, reason))?;
     let mut warnings = Vec::new();
     let date = resolve_date(parts.front_matter.date.as_deref(), &mut warnings);
-    let given_title = parts.front_matter.title.or(parts.heading_title);
+    let mut front = parts.front_matter;
+    let given_title = front.title.take().or(parts.heading_title);
     let title_repeats_text = given_title.is_none();
     let title = given_title.unwrap_or_else(|| title_from_lead(&parts.lead, &parts.sections));
+    let (lead, sections) = with_subtitle(front.subtitle, parts.lead, parts.sections);
+    let source = source_or_host(front.source, front.url.as_deref());
     Ok(Article {
         id: file.relative.clone(),
         path: PathBuf::from(&file.relative),
         title,
         title_repeats_text,
         date,
-        categories: if parts.front_matter.categories.is_empty() {
+        categories: if front.categories.is_empty() {
             folder_category(&file.relative).into_iter().collect()
         } else {
-            parts.front_matter.categories
+            front.categories
         },
-        url: None,
-        lead: parts.lead,
-        sections: parts.sections,
+        url: front.url,
+        source,
+        authors: front.authors,
+        language: front.language,
+        lead,
+        sections,
         given_entities: Vec::new(),
         warnings,
     })
@@ -677,6 +727,47 @@ pub fn title_from_lead(lead: &str, sections: &[Section]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_outlet_is_the_source_given_else_the_host_of_the_url() {
+        let host = |url: &str| source_or_host(None, Some(url));
+        assert_eq!(
+            host("https://www.reuters.com/world/x").as_deref(),
+            Some("reuters.com")
+        );
+        assert_eq!(
+            host("http://apnews.com:8080/a").as_deref(),
+            Some("apnews.com")
+        );
+        assert_eq!(host("not a url"), None);
+        assert_eq!(
+            source_or_host(Some("Reuters".into()), Some("https://www.rt.com/x")).as_deref(),
+            Some("Reuters")
+        );
+        assert_eq!(source_or_host(Some(" ".into()), None), None);
+    }
+
+    #[test]
+    fn a_markdown_front_matter_maps_outlet_authors_language_subtitle_and_url() {
+        let file = CorpusFile {
+            path: "/c/a.md".into(),
+            relative: "a.md".into(),
+            format: Format::Markdown,
+            size: 0,
+        };
+        let text = "---\ntitle: Shells\nauthors: [Jane Doe, Ana Vučić]\nlang: sr\nsubtitle: Belgrade weighs its options.\nurl: https://www.balkaninsight.com/x\n---\nSerbia exports shells.\n\n## Outlook\n\nMore to come.\n";
+        let article = article_from_markdown(&file, text).unwrap();
+        assert_eq!(article.source.as_deref(), Some("balkaninsight.com"));
+        assert_eq!(article.authors, ["Jane Doe", "Ana Vučić"]);
+        assert_eq!(article.language.as_deref(), Some("sr"));
+        assert_eq!(article.lead, "Belgrade weighs its options.");
+        assert_eq!(article.sections[0].paragraphs, ["Serbia exports shells."]);
+        assert_eq!(article.sections[1].heading.as_deref(), Some("Outlook"));
+        assert_eq!(
+            article.url.as_deref(),
+            Some("https://www.balkaninsight.com/x")
+        );
+    }
 
     #[test]
     fn formats_come_from_extensions() {

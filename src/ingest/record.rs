@@ -9,7 +9,7 @@ use crate::extract::date::{is_storable, parse_date, unstorable_warning};
 use crate::ingest::body::{longest_text_field, unmapped_text_fields};
 use crate::ingest::mapping::{FieldMap, Role, same_field_name};
 use crate::ingest::seed::split_paragraphs;
-use crate::ingest::{CorpusFile, folder_category, title_from_lead};
+use crate::ingest::{CorpusFile, folder_category, source_or_host, title_from_lead};
 use crate::model::{Article, Entity, Section};
 
 /// Where a record sits in its file, for ids and error messages.
@@ -233,10 +233,14 @@ pub fn article_and_body(
     } else {
         paragraphs_of(first_value(record, map, Role::Body))
     };
-    let mut paragraphs = body_paragraphs.into_iter();
+    let has_body = !body_paragraphs.is_empty();
+    // A subtitle (standfirst) is the first paragraph, before the body.
+    let subtitle = single_text(Role::Subtitle)
+        .map(|subtitle| collapse_spaces(&subtitle))
+        .filter(|subtitle| !subtitle.is_empty() && has_body);
+    let mut paragraphs = subtitle.into_iter().chain(body_paragraphs);
     let lead = paragraphs.next();
     let rest: Vec<String> = paragraphs.collect();
-    let has_body = lead.is_some();
     let title_repeats_text = !matches!((&title_given, &lead), (Some(_), Some(_)));
     if lead.is_none() {
         // The text may sit in a field the mapping does not read: say which, where, and how to
@@ -311,6 +315,10 @@ pub fn article_and_body(
             paragraphs: rest,
         }]
     };
+    let source = source_or_host(single_text(Role::Source), url.as_deref());
+    let language = single_text(Role::Language)
+        .map(|language| language.trim().to_string())
+        .filter(|language| !language.is_empty());
     let article = Article {
         id,
         path: file.relative.clone().into(),
@@ -318,6 +326,9 @@ pub fn article_and_body(
         title_repeats_text,
         date,
         categories,
+        source,
+        authors: all_values(record, map, Role::Author, style),
+        language,
         url,
         lead,
         sections,

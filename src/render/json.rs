@@ -77,6 +77,9 @@ mod tests {
             date: Some(Utc.with_ymd_and_hms(2024, 3, 28, 0, 0, 0).unwrap()),
             categories: vec![],
             url: None,
+            source: Some("Reuters".into()),
+            authors: vec!["Jane Doe".into()],
+            language: None,
             section: Some("S".into()),
             ordinal: 3,
             passage: "Serbia \"quoted\"\nline".into(),
@@ -101,6 +104,10 @@ mod tests {
         assert_eq!(value["entities"][0]["kind"], "place");
         assert_eq!(value["highlights"][0]["start"], 0);
         assert_eq!(value["categories"], serde_json::json!([]));
+        assert_eq!(value["source"], "Reuters");
+        assert_eq!(value["authors"], serde_json::json!(["Jane Doe"]));
+        // Unknown metadata is left out rather than written as null.
+        assert!(value.get("language").is_none());
         assert!(value.get("explanation").is_none());
     }
 }

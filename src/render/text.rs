@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::facets::Facets;
-use crate::model::{DuplicateRef, Hit};
+use crate::model::{DuplicateRef, Hit, Keyword};
 use crate::render::Theme;
 use crate::search::SearchResults;
 
@@ -121,13 +121,21 @@ fn write_facets<W: Write>(
     if !options.facets {
         return Ok(());
     }
-    if !facets.categories.is_empty() {
-        let categories: Vec<String> = facets
-            .categories
+    for (keyword, label) in [
+        (Keyword::Category, "categories"),
+        (Keyword::Source, "sources"),
+        (Keyword::Author, "authors"),
+        (Keyword::Language, "languages"),
+    ] {
+        let counts = facets.keyword(keyword);
+        if counts.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = counts
             .iter()
-            .map(|c| format!("{} {dim}{}{dim:#}", c.value, c.count))
+            .map(|c| format!("{} {dim}{}{dim:#}", printable(&c.value), c.count))
             .collect();
-        writeln!(out, "{title}categories:{title:#} {}", categories.join(", "))?;
+        writeln!(out, "{title}{label}:{title:#} {}", values.join(", "))?;
     }
     if !facets.months.is_empty() {
         writeln!(out, "{title}by month:{title:#}")?;
@@ -218,6 +226,9 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
         write!(out, " {dim}›{dim:#} {section}{heading}{section:#}")?;
     }
     writeln!(out)?;
+    if let Some(byline) = byline(hit) {
+        writeln!(out, "     {byline}")?;
+    }
     if let Some(url) = &hit.url {
         writeln!(out, "     {dim}{url}{dim:#}")?;
     }
@@ -247,6 +258,14 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
         write_explanation(out, explanation, 0, theme)?;
     }
     Ok(())
+}
+
+/// `Reuters · by Jane Doe, John Roe`: the outlet and the authors of a hit's article, when
+/// known.
+pub fn byline(hit: &Hit) -> Option<String> {
+    let authors = (!hit.authors.is_empty()).then(|| format!("by {}", hit.authors.join(", ")));
+    let parts: Vec<String> = hit.source.iter().cloned().chain(authors).collect();
+    (!parts.is_empty()).then(|| printable(&parts.join(" · ")).into_owned())
 }
 
 /// Paths named on a hit's line of folded copies; the rest are counted.
@@ -305,6 +324,9 @@ mod tests {
             date: None,
             categories: vec![],
             url: None,
+            source: Some("Reuters".into()),
+            authors: vec!["Jane Doe".into(), "Ana Vučić".into()],
+            language: None,
             section: Some("Exports".into()),
             ordinal: 0,
             passage: "Serbia sells shells.".into(),
@@ -358,6 +380,10 @@ mod tests {
         let plain = plain_text(&results);
         assert!(plain.contains("  1. [3.25] undated  Shells"), "{plain}");
         assert!(plain.contains("defence/a.txt › Exports"));
+        assert!(
+            plain.contains("     Reuters · by Jane Doe, Ana Vučić\n"),
+            "{plain}"
+        );
         assert!(plain.contains("Serbia sells shells."));
         assert!(plain.contains("passages 1-1 of 7 matching (0.5 ms)"));
         assert!(plain.contains("+3 more passages in this article"));

@@ -108,7 +108,7 @@ impl Compiler<'_> {
                 self.expanded_query(targets, expansions, *highlight)?
             }
             Clause::Entities(keys) => entity_terms_query(fields.entity, keys),
-            Clause::Category(key) => term_query(fields.category, key),
+            Clause::Keyword(keyword, key) => term_query(fields.keyword(*keyword), key),
             Clause::Dates { lower, upper } => self.dates(*lower, *upper),
             Clause::Bool(clauses) => {
                 let mut compiled: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(clauses.len());

@@ -63,6 +63,13 @@ impl Searcher {
                 .and_then(|value| value.as_str())
                 .map(str::to_string)
         };
+        let texts_of = |field| {
+            document
+                .get_all(field)
+                .filter_map(|value| value.as_str())
+                .map(str::to_string)
+                .collect()
+        };
         let mut entities: Vec<Entity> = Vec::new();
         for entity in crate::index::stored_entity_labels(&fields, document)
             .filter_map(parse_entity_label)
@@ -80,12 +87,11 @@ impl Searcher {
                 .get_first(fields.date)
                 .and_then(|value| value.as_datetime())
                 .and_then(|date| DateTime::from_timestamp(date.into_timestamp_secs(), 0)),
-            categories: document
-                .get_all(fields.category)
-                .filter_map(|value| value.as_str())
-                .map(str::to_string)
-                .collect(),
+            categories: texts_of(fields.category),
             url: text_of(fields.url),
+            source: text_of(fields.source),
+            authors: texts_of(fields.author),
+            language: text_of(fields.language),
             section: text_of(fields.section),
             ordinal: document
                 .get_first(fields.ordinal)
@@ -117,6 +123,9 @@ pub fn make_hit(
         date: stored.date,
         categories: stored.categories,
         url: stored.url,
+        source: stored.source,
+        authors: stored.authors,
+        language: stored.language,
         section: stored.section,
         ordinal: stored.ordinal,
         passage: stored.text,

@@ -14,7 +14,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::request::{FieldBoosts, Filters};
 use crate::analysis::{analyse, analyse_with_positions, english_analyzer, keyword_analyzer};
 use crate::error::IndexError;
-use crate::query::{FieldName, Node, Occur};
+use crate::query::{FieldName, Keyword, Node, Occur};
 use crate::snippet::HighlightTerms;
 
 /// The part of a passage a word searches.
@@ -66,8 +66,8 @@ pub enum Clause {
     },
     /// Passages that name any of these entities (keys of the entity field).
     Entities(Vec<String>),
-    /// Passages of this category (folded).
-    Category(String),
+    /// Passages whose keyword field holds this value (folded).
+    Keyword(Keyword, String),
     /// Passages dated within the bounds.
     Dates {
         lower: Bound<DateTime<Utc>>,
@@ -126,7 +126,7 @@ pub fn plan_query(
     })
 }
 
-/// Plans the filters: each section word, entity name and the categories (any of them) are
+/// Plans the filters: each section word, entity name and keyword (any of its values) are
 /// required clauses; the dates a window, refused when it is inverted.
 pub fn plan_filters(
     filters: &Filters,
@@ -165,17 +165,19 @@ pub fn plan_filters(
     for name in &filters.entities {
         clauses.push(Clause::Entities(vocabulary.entity_keys(name, true)?));
     }
-    let mut categories: Vec<(Occur, Clause)> = filters
-        .categories
-        .iter()
-        .map(|category| analyse(&mut keyword, category).join(" "))
-        .filter(|key| !key.is_empty())
-        .map(|key| (Occur::Should, Clause::Category(key)))
-        .collect();
-    match categories.len() {
-        0 => {}
-        1 => clauses.push(categories.remove(0).1),
-        _ => clauses.push(Clause::Bool(categories)),
+    // Any of the values of one keyword; every keyword given.
+    for (field, values) in filters.keywords() {
+        let mut any: Vec<(Occur, Clause)> = values
+            .iter()
+            .map(|value| analyse(&mut keyword, value).join(" "))
+            .filter(|key| !key.is_empty())
+            .map(|key| (Occur::Should, Clause::Keyword(field, key)))
+            .collect();
+        match any.len() {
+            0 => {}
+            1 => clauses.push(any.remove(0).1),
+            _ => clauses.push(Clause::Bool(any)),
+        }
     }
     Ok(FilterPlan {
         clauses,
@@ -222,7 +224,7 @@ impl Planner<'_> {
                 prefix,
             } => self.term(*field, text, *fuzzy, *prefix, negated),
             Node::Phrase { field, text, slop } => match field {
-                Some(FieldName::Entity | FieldName::Category | FieldName::Date) => {
+                Some(FieldName::Entity | FieldName::Keyword(_) | FieldName::Date) => {
                     self.term(*field, text, None, false, negated)
                 }
                 _ => {
@@ -261,14 +263,15 @@ impl Planner<'_> {
                     self.vocabulary.entity_keys(text, false)?,
                 )));
             }
-            Some(FieldName::Category) => {
+            Some(FieldName::Keyword(keyword)) => {
                 let key = analyse(&mut self.keyword, text).join(" ");
                 if key.is_empty() {
-                    return Err(IndexError::Query(
-                        "`category:` needs a value with letters or digits".to_string(),
-                    ));
+                    return Err(IndexError::Query(format!(
+                        "`{}:` needs a value with letters or digits",
+                        keyword.as_str()
+                    )));
                 }
-                return Ok(Some(Clause::Category(key)));
+                return Ok(Some(Clause::Keyword(keyword, key)));
             }
             // The parser makes a `date:` value a range of dates.
             _ => {}
@@ -451,7 +454,7 @@ mod tests {
         );
         assert_eq!(
             plan("category:\"Grain Prices\"").root,
-            Clause::Category("grain prices".into())
+            Clause::Keyword(Keyword::Category, "grain prices".into())
         );
     }
 

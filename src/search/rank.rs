@@ -22,11 +22,7 @@ impl Searcher {
     pub(super) fn facet_collector(&self, searcher: &tantivy::Searcher) -> FacetCollector {
         let schema = searcher.schema();
         let fields = self.handle.fields;
-        FacetCollector {
-            entity_label_field: field_name(schema, fields.entity).to_string(),
-            category_field: field_name(schema, fields.category).to_string(),
-            date_field: field_name(schema, fields.date).to_string(),
-        }
+        FacetCollector::new(schema, &fields)
     }
 
     /// Facets of the best `sample` passages, and whether those are all the matches.

@@ -10,7 +10,7 @@ use tantivy::schema::Field;
 
 use super::cancel::Cancel;
 use crate::facets::Facets;
-use crate::model::Hit;
+use crate::model::{Hit, Keyword};
 use crate::schema::Fields;
 use crate::snippet::{self, HighlightTerms};
 
@@ -78,6 +78,27 @@ pub struct Filters {
     pub entities: Vec<String>,
     /// Any of them.
     pub categories: Vec<String>,
+    /// Outlets: any of them.
+    pub sources: Vec<String>,
+    /// Authors: any of them.
+    pub authors: Vec<String>,
+    /// Languages: any of them.
+    pub languages: Vec<String>,
+}
+
+impl Filters {
+    /// The values each keyword field is filtered on (any of them), for the keywords given.
+    pub fn keywords(&self) -> impl Iterator<Item = (Keyword, &[String])> {
+        [
+            (Keyword::Category, &self.categories),
+            (Keyword::Source, &self.sources),
+            (Keyword::Author, &self.authors),
+            (Keyword::Language, &self.languages),
+        ]
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(keyword, values)| (keyword, values.as_slice()))
+    }
 }
 
 /// How results are ordered.

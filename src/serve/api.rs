@@ -33,7 +33,7 @@ pub const MAX_OFFSET: usize = 10_000;
 pub const MAX_QUERY_BYTES: usize = 1_024;
 /// Longest value of any other parameter, in bytes.
 pub const MAX_VALUE_BYTES: usize = 256;
-/// Most values of one repeatable filter (section, category, entity).
+/// Most values of one repeatable filter (section, category, source, author, language, entity).
 pub const MAX_FILTER_VALUES: usize = 8;
 /// Most entities `/api/entities` lists.
 pub const MAX_TOP: usize = 500;
@@ -243,7 +243,8 @@ impl Params {
         })
     }
 
-    /// The date and section/category/entity filters shared by search and entities.
+    /// The date, section, entity and keyword (category, source, author, language) filters
+    /// shared by search and entities.
     pub fn filters(&self) -> Result<Filters, ApiError> {
         let now = Utc::now();
         let date = |name: &str, day_end: DayEnd| -> Result<_, ApiError> {
@@ -261,6 +262,9 @@ impl Params {
             sections: self.all("section")?,
             entities: self.all("entity")?,
             categories: self.all("category")?,
+            sources: self.all("source")?,
+            authors: self.all("author")?,
+            languages: self.all("language")?,
         })
     }
 }
@@ -310,6 +314,9 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "until",
     "section",
     "category",
+    "source",
+    "author",
+    "language",
     "entity",
     "per_article",
     "sort",
@@ -408,7 +415,8 @@ pub async fn search(
 }
 
 pub const ENTITY_PARAMS: &[&str] = &[
-    "q", "kind", "top", "since", "until", "section", "category", "entity",
+    "q", "kind", "top", "since", "until", "section", "category", "source", "author", "language",
+    "entity",
 ];
 
 pub async fn entities(
@@ -536,7 +544,7 @@ mod tests {
     #[test]
     fn a_full_query_string_becomes_a_request() {
         let request = search_request(
-            &params("q=ammunition+Serbia&limit=5&offset=10&since=2023-01-01&until=2024-12-31&section=exports&entity=Vucic&entity=EU&category=defence&per_article=0&sort=date&all=true&duplicates=show").unwrap(),
+            &params("q=ammunition+Serbia&limit=5&offset=10&since=2023-01-01&until=2024-12-31&section=exports&entity=Vucic&entity=EU&category=defence&source=Reuters&source=AP&author=Jane+Doe&language=en&per_article=0&sort=date&all=true&duplicates=show").unwrap(),
         )
         .unwrap();
         assert_eq!(request.query, "ammunition Serbia");
@@ -551,6 +559,9 @@ mod tests {
         assert!(request.require_all && request.facets);
         assert_eq!(request.filters.entities, ["Vucic", "EU"]);
         assert_eq!(request.filters.categories, ["defence"]);
+        assert_eq!(request.filters.sources, ["Reuters", "AP"]);
+        assert_eq!(request.filters.authors, ["Jane Doe"]);
+        assert_eq!(request.filters.languages, ["en"]);
         assert_eq!(
             request.filters.until.unwrap().to_rfc3339(),
             "2024-12-31T23:59:59+00:00"

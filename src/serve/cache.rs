@@ -20,7 +20,7 @@ pub const DEFAULT_CACHE_MB: u64 = 64;
 /// What decides the set of matching passages, normalised: the words of the query (runs of
 /// white space are one space), whether every word is required, and the filters (order of
 /// repeated filters and repeats do not matter: sections and entities must all match, any
-/// category may). Paging, sort order and recency do not change the set.
+/// value of a keyword field may). Paging, sort order and recency do not change the set.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FacetKey {
     generation: u64,
@@ -30,7 +30,8 @@ pub struct FacetKey {
     until: Option<i64>,
     sections: Vec<String>,
     entities: Vec<String>,
-    categories: Vec<String>,
+    /// Each keyword field filtered, with its values.
+    keywords: Vec<(crate::model::Keyword, Vec<String>)>,
 }
 
 impl FacetKey {
@@ -57,7 +58,10 @@ impl FacetKey {
             until: filters.until.map(|date| date.timestamp()),
             sections: set(&filters.sections),
             entities: set(&filters.entities),
-            categories: set(&filters.categories),
+            keywords: filters
+                .keywords()
+                .map(|(keyword, values)| (keyword, set(values)))
+                .collect(),
         }
     }
 }
@@ -79,8 +83,9 @@ struct FacetWeight;
 impl Weighter<FacetKey, Arc<Facets>> for FacetWeight {
     fn weight(&self, key: &FacetKey, facets: &Arc<Facets>) -> u64 {
         let key_bytes: usize = key.query.len()
-            + [&key.sections, &key.entities, &key.categories]
-                .iter()
+            + [&key.sections, &key.entities]
+                .into_iter()
+                .chain(key.keywords.iter().map(|(_, values)| values))
                 .flat_map(|values| values.iter())
                 .map(|value| value.len() + 24)
                 .sum::<usize>();
@@ -89,9 +94,9 @@ impl Weighter<FacetKey, Arc<Facets>> for FacetWeight {
             .iter()
             .map(|entity| entity.name.len() + 48)
             .chain(
-                facets
-                    .categories
-                    .iter()
+                crate::model::Keyword::ALL
+                    .into_iter()
+                    .flat_map(|keyword| facets.keyword(keyword))
                     .chain(&facets.months)
                     .map(|count| count.value.len() + 32),
             )

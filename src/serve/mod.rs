@@ -235,7 +235,13 @@ fn index_loaded(searcher: &Searcher, cache: &FacetCache) {
     let schema = tantivy_searcher.schema();
     let fields = searcher.handle().fields;
     for segment in tantivy_searcher.segment_readers() {
-        for field in [fields.entity, fields.category, fields.article_id] {
+        for field in [
+            fields.entity,
+            fields.category,
+            fields.source,
+            fields.author,
+            fields.article_id,
+        ] {
             // Best effort: a table that cannot be decoded now is decoded on first use.
             let _ = crate::facets::segment_terms(segment, field_name(schema, field));
         }

@@ -429,3 +429,62 @@ fn inspect_previews_a_record_mapping_with_field() {
         crate::stderr(&output)
     );
 }
+
+/// A CSV export with outlet and author columns.
+fn outlets_env() -> TestEnv {
+    let env = TestEnv::empty();
+    std::fs::create_dir_all(env.corpus()).unwrap();
+    std::fs::write(
+        env.corpus().join("news.csv"),
+        "source,author,title,date,text\n\
+         Reuters,Jane Doe,EU sanctions,2024-03-01,New sanctions hit Russian banks.\n\
+         Reuters,Ana Vučić,Oil sanctions,2024-03-02,Sanctions cut oil exports.\n\
+         AP,Jane Doe,Sanctions bite,2024-03-03,Sanctions hit grain traders.\n\
+         ,,Weather,2024-03-04,Rain fell in Belgrade.\n",
+    )
+    .unwrap();
+    let build = env.build();
+    assert_eq!(build.status.code(), Some(0), "{}", stderr(&build));
+    env
+}
+
+#[test]
+fn a_source_filter_and_source_and_author_facets_in_text_and_json() {
+    let env = outlets_env();
+    let output = env.run(&[
+        "search",
+        "sanctions",
+        "--index",
+        "index",
+        "--source",
+        "reuters",
+        "--facets",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("Reuters · by Jane Doe"), "{text}");
+    assert!(
+        !text.contains("Sanctions bite"),
+        "AP's story is filtered out: {text}"
+    );
+    assert!(text.contains("sources: Reuters 2"), "{text}");
+    assert!(text.contains("authors: "), "{text}");
+    assert!(text.contains("Ana Vučić 1"), "{text}");
+
+    let lines = env.search_json("sanctions", &["--author", "JANE DOE", "--facets"]);
+    let (facets, hits) = lines.split_last().unwrap();
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    for hit in hits {
+        assert_eq!(hit["authors"], serde_json::json!(["Jane Doe"]));
+    }
+    let sources: Vec<&str> = facets["facets"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|count| count["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["AP", "Reuters"]);
+    // The query language names the same fields.
+    let hits = env.search_json("source:AP OR author:\"ana vucic\"", &[]);
+    assert_eq!(hits.len(), 2, "{hits:?}");
+}

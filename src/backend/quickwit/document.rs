@@ -32,6 +32,19 @@ pub struct QuickwitDocument {
     /// The categories as written.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub category_name: Vec<String>,
+    /// Folded keys and values as written of the outlet, the authors and the language.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub source_name: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub author: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub author_name: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub language: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub language_name: Vec<String>,
     pub entities: Vec<String>,
     pub entity_labels: Vec<String>,
     pub ordinal: u64,
@@ -83,6 +96,14 @@ fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     out
 }
 
+/// Each value folded (`Analysers::fold`).
+fn fold_all<'a>(
+    analysers: &mut Analysers,
+    values: impl Iterator<Item = &'a String>,
+) -> Vec<String> {
+    values.map(|value| analysers.fold(value)).collect()
+}
+
 /// The id of a passage: its article's id and its ordinal.
 pub fn passage_id(article_id: &str, ordinal: u32) -> String {
     format!("{article_id}-{ordinal}")
@@ -127,12 +148,14 @@ pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -
         date: article.date.map(format_date),
         section: passage.section.clone(),
         section_stems,
-        category: article
-            .categories
-            .iter()
-            .map(|category| analysers.fold(category))
-            .collect(),
+        category: fold_all(analysers, article.categories.iter()),
         category_name: article.categories.clone(),
+        source: fold_all(analysers, article.source.iter()),
+        source_name: article.source.iter().cloned().collect(),
+        author: fold_all(analysers, article.authors.iter()),
+        author_name: article.authors.clone(),
+        language: fold_all(analysers, article.language.iter()),
+        language_name: article.language.iter().cloned().collect(),
         entities,
         entity_labels: passage
             .entities
@@ -165,6 +188,9 @@ pub struct StoredPassage {
     pub section: Option<String>,
     pub category: Option<OneOrMany>,
     pub category_name: Option<OneOrMany>,
+    pub source_name: Vec<String>,
+    pub author_name: Vec<String>,
+    pub language_name: Vec<String>,
     pub entities: Vec<String>,
     pub entity_labels: Vec<String>,
     pub ordinal: u64,
@@ -181,13 +207,16 @@ pub enum OneOrMany {
 
 impl StoredPassage {
     /// The fields a hit shows (Quickwit's documents carry no URL).
-    pub fn into_stored_fields(self) -> StoredFields {
+    pub fn into_stored_fields(mut self) -> StoredFields {
         StoredFields {
             categories: self.categories(),
             section: self.section(),
             entities: self.entities(),
             ordinal: u32::try_from(self.ordinal).unwrap_or(u32::MAX),
             url: None,
+            source: self.source_name.first().cloned(),
+            authors: std::mem::take(&mut self.author_name),
+            language: self.language_name.first().cloned(),
             article_id: self.article_id,
             path: self.path,
             title: self.title,
@@ -338,6 +367,36 @@ mod tests {
         assert_eq!(
             document.entity_labels,
             ["person:Aleksandar Vučić", "place:United States"]
+        );
+    }
+
+    #[test]
+    fn outlet_authors_and_language_go_out_folded_and_as_written_and_come_back() {
+        let mut article = article();
+        article.source = Some("Balkan Insight".to_string());
+        article.authors = vec!["Ana Vučić".to_string(), "Jane Doe".to_string()];
+        article.language = Some("en".to_string());
+        let document = encode(&mut Analysers::default(), &article, &passage());
+        assert_eq!(document.source, ["balkan insight"]);
+        assert_eq!(document.source_name, ["Balkan Insight"]);
+        assert_eq!(document.author, ["ana vucic", "jane doe"]);
+        assert_eq!(document.author_name, ["Ana Vučić", "Jane Doe"]);
+        assert_eq!(document.language, ["en"]);
+        let line = to_ndjson_line(&document);
+        let stored: StoredPassage = serde_json::from_str(&line).unwrap();
+        let fields = stored.into_stored_fields();
+        assert_eq!(fields.source.as_deref(), Some("Balkan Insight"));
+        assert_eq!(fields.authors, ["Ana Vučić", "Jane Doe"]);
+        assert_eq!(fields.language.as_deref(), Some("en"));
+        // Unknown, they are left out of the document.
+        let bare = to_ndjson_line(&encode(
+            &mut Analysers::default(),
+            &self::article(),
+            &passage(),
+        ));
+        assert!(
+            !bare.contains("source") && !bare.contains("author"),
+            "{bare}"
         );
     }
 

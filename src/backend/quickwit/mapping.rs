@@ -23,6 +23,37 @@ pub mod field {
     pub const CATEGORY: &str = "category";
     /// The category as written, for display and facets.
     pub const CATEGORY_NAME: &str = "category_name";
+    /// Folded outlet, author and language keys, for exact filters.
+    pub const SOURCE: &str = "source";
+    pub const AUTHOR: &str = "author";
+    pub const LANGUAGE: &str = "language";
+    /// The outlet, authors and language as written, for display and facets.
+    pub const SOURCE_NAME: &str = "source_name";
+    pub const AUTHOR_NAME: &str = "author_name";
+    pub const LANGUAGE_NAME: &str = "language_name";
+
+    /// The field of a keyword's folded keys (filters).
+    pub fn keyword_key(keyword: crate::model::Keyword) -> &'static str {
+        use crate::model::Keyword;
+        match keyword {
+            Keyword::Category => CATEGORY,
+            Keyword::Source => SOURCE,
+            Keyword::Author => AUTHOR,
+            Keyword::Language => LANGUAGE,
+        }
+    }
+
+    /// The field of a keyword's values as written (display, facets).
+    pub fn keyword_name(keyword: crate::model::Keyword) -> &'static str {
+        use crate::model::Keyword;
+        match keyword {
+            Keyword::Category => CATEGORY_NAME,
+            Keyword::Source => SOURCE_NAME,
+            Keyword::Author => AUTHOR_NAME,
+            Keyword::Language => LANGUAGE_NAME,
+        }
+    }
+
     /// Folded canonical entity names, for exact filters.
     pub const ENTITIES: &str = "entities";
     /// `kind:Canonical Name`, for display and facets.
@@ -155,6 +186,12 @@ pub fn index_config(index_id: &str) -> IndexConfig {
         stems(field::SECTION_STEMS),
         raw(field::CATEGORY, "array<text>"),
         raw(field::CATEGORY_NAME, "array<text>"),
+        raw(field::SOURCE, "array<text>"),
+        raw(field::SOURCE_NAME, "array<text>"),
+        raw(field::AUTHOR, "array<text>"),
+        raw(field::AUTHOR_NAME, "array<text>"),
+        raw(field::LANGUAGE, "array<text>"),
+        raw(field::LANGUAGE_NAME, "array<text>"),
         raw(field::ENTITIES, "array<text>"),
         raw(field::ENTITY_LABELS, "array<text>"),
         FieldMapping {
@@ -249,6 +286,11 @@ mod tests {
             field::ARTICLE_ID,
             field::SECTION,
             field::CATEGORY,
+            field::SOURCE,
+            field::AUTHOR,
+            field::LANGUAGE,
+            field::SOURCE_NAME,
+            field::AUTHOR_NAME,
             field::ENTITIES,
             field::ENTITY_LABELS,
         ] {

@@ -518,6 +518,8 @@ pub fn facets_from_aggregations(
             .into_iter()
             .map(|(value, count)| FacetCount { value, count })
             .collect(),
+        // Outlets, authors and languages are not aggregated on Quickwit yet.
+        ..Facets::default()
     })
 }
 

@@ -237,7 +237,9 @@ fn emit(clause: &Clause) -> Result<String, TranslateError> {
                 _ => bool_clause(parts).unwrap_or_default(),
             }
         }
-        Clause::Category(key) => format!("{}:{}", field::CATEGORY, quoted(key)),
+        Clause::Keyword(keyword, key) => {
+            format!("{}:{}", field::keyword_key(*keyword), quoted(key))
+        }
         Clause::Dates { lower, upper } => {
             let (open, lower) = match lower {
                 Bound::Unbounded => ('[', "*".to_string()),

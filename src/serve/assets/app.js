@@ -3,7 +3,7 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const LIST_KEYS = ['section', 'category', 'entity'];
+const LIST_KEYS = ['section', 'category', 'source', 'author', 'entity'];
 const DEBOUNCE_MS = 150;
 const PAGE_SIZE = 30;
 // The API's deepest offset (`MAX_OFFSET` in src/serve/api.rs).
@@ -33,7 +33,7 @@ function el(tag, props, ...children) {
 // ---- state <-> URL ------------------------------------------------------------------------
 
 function emptyState() {
-  return { q: '', since: '', until: '', sort: 'relevance', section: [], category: [], entity: [], offset: 0, article: '', p: '' };
+  return { q: '', since: '', until: '', sort: 'relevance', section: [], category: [], source: [], author: [], entity: [], offset: 0, article: '', p: '' };
 }
 
 function stateFromUrl() {
@@ -176,11 +176,17 @@ function renderResults(body) {
   for (const [articleId, hits] of groups) {
     const first = hits[0];
     const meta = el('div', { class: 'meta' }, formatDate(first.date));
-    for (const category of first.categories || []) {
-      meta.append(' · ', el('button', {
-        type: 'button', class: 'linkish', title: 'Only this category',
-        onclick: () => addFilter('category', category),
-      }, category));
+    const filterLinks = [
+      ['category', 'Only this category', first.categories || []],
+      ['source', 'Only this outlet', first.source ? [first.source] : []],
+      ['author', 'Only this author', first.authors || []],
+    ];
+    for (const [key, title, values] of filterLinks) {
+      for (const value of values) {
+        meta.append(' · ', el('button', {
+          type: 'button', class: 'linkish', title, onclick: () => addFilter(key, value),
+        }, key === 'author' ? `by ${value}` : value));
+      }
     }
     meta.append(` · ${first.path}`);
     if (first.url) {
@@ -296,6 +302,15 @@ function renderHistogram(months) {
     : 'No dated passages.';
 }
 
+// Outlets and authors: a list each, shown only when the index knows some.
+function renderKeywordFacets(facets) {
+  for (const [listId, key] of [['sources', 'source'], ['authors', 'author']]) {
+    const items = facets ? facets[listId] || [] : [];
+    $(`${listId}-section`).hidden = items.length === 0;
+    renderFacetList(listId, items, key, (c) => c.value);
+  }
+}
+
 function renderFacetList(listId, items, key, labelOf) {
   const list = $(listId);
   list.replaceChildren();
@@ -334,6 +349,7 @@ async function runSearch() {
     renderHistogram(body.facets ? body.facets.months : []);
     renderFacetList('entities', body.facets ? body.facets.entities : [], 'entity', (e) => e.name);
     renderFacetList('categories', body.facets ? body.facets.categories : [], 'category', (c) => c.value);
+    renderKeywordFacets(body.facets);
     renderSuggestion(body.did_you_mean, body.notices);
     const total = body.total === null ? `${body.hits.length}+` : String(body.total);
     setStatus(`${total} matching passage${body.total === 1 ? '' : 's'} · ${body.took_ms.toFixed(1)} ms`);
@@ -372,6 +388,7 @@ async function showOverview() {
     renderHistogram(stats.months);
     renderFacetList('entities', entities.entities, 'entity', (e) => e.name);
     renderFacetList('categories', stats.categories, 'category', (c) => c.value);
+    renderKeywordFacets(stats);
   } catch (error) {
     setStatus(error.message, true);
   }

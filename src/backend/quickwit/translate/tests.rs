@@ -187,11 +187,14 @@ fn filters_become_required_clauses_and_a_timestamp_window() {
         sections: vec!["Grain Markets".to_string()],
         entities: vec!["USA".to_string()],
         categories: vec!["Grain".to_string(), "Wheat".to_string()],
+        sources: vec!["Reuters".to_string()],
+        authors: vec!["Jane Doe".to_string(), "Ana Vučić".to_string()],
+        languages: Vec::new(),
     };
     let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
     assert_eq!(
         body.query,
-        "+text_stems:wheat +section_stems:grain +section_stems:market +entities:\"united states\" +(category:\"grain\" OR category:\"wheat\")"
+        "+text_stems:wheat +section_stems:grain +section_stems:market +entities:\"united states\" +(category:\"grain\" OR category:\"wheat\") +source:\"reuters\" +(author:\"jane doe\" OR author:\"ana vucic\")"
     );
     assert_eq!(body.start_timestamp, Some(541_036_800));
     assert_eq!(body.end_timestamp, Some(543_628_800));
