@@ -206,6 +206,24 @@ await step('a hit shows its URL as a link that gets no handle on the page; other
   assert.equal(await page.evaluate(() => window.__xss), undefined);
 });
 
+await step('outlet and author facets list what the hits carry, and a click filters on it', async () => {
+  await page.goto(`${BASE}?q=pipeline+Gdansk`);
+  await page.waitForSelector('#sources button[data-facet="source"]');
+  assert.equal(await page.locator('#sources-section').isVisible(), true);
+  assert.equal(await page.locator('#authors button[data-facet="author"]').first().textContent(), 'Jane Doe');
+  const outlet = page.locator('#sources button[data-facet="source"]').first();
+  assert.equal(await outlet.textContent(), 'example.com');
+  assert.match(await page.locator('#results .meta').first().textContent(), /example\.com · by Jane Doe/);
+  await outlet.click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.getAll('source').includes('example.com'));
+  assert.match(await page.locator('#chips').textContent(), /source: example\.com/);
+  await shot('08-outlet-facet');
+  // A corpus without outlets shows no outlet list.
+  await page.goto(`${BASE}?q=ammunition+Serbia`);
+  await page.waitForSelector('#results mark');
+  assert.equal(await page.locator('#sources-section').isVisible(), false);
+});
+
 await step('a misspelt word offers the corrected query as a link that searches it', async () => {
   await page.goto(`${BASE}?q=amunition+Serbia`);
   await page.waitForSelector('#suggestion button');
@@ -216,7 +234,7 @@ await step('a misspelt word offers the corrected query as a link that searches i
   await page.waitForSelector('#results mark');
   await page.waitForFunction(() => document.getElementById('suggestion').hidden);
   assert.equal(await page.inputValue('#q'), 'ammunition Serbia');
-  await shot('08-suggestion');
+  await shot('09-suggestion');
 });
 
 await step('a narrow screen has no sideways scrolling', async () => {
@@ -225,7 +243,7 @@ await step('a narrow screen has no sideways scrolling', async () => {
   await page.waitForSelector('#results .passage');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `${overflow}px wider than the screen`);
-  await shot('09-narrow');
+  await shot('10-narrow');
 });
 
 await step('no script errors on the page', async () => {
