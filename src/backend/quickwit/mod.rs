@@ -25,7 +25,7 @@ use crate::analysis::english_analyzer;
 use crate::entity_stats::{EntityCounts, rank_entities};
 use crate::extract::entities::EntityExtractor;
 use crate::facets::{EntityCount, FacetCount, Facets, parse_entity_label};
-use crate::model::{Entity, EntityKind};
+use crate::model::{Entity, EntityKind, Keyword};
 use crate::search::{
     FACET_TOP, FieldBoosts, SearchRequest, SearchResults, SortOrder, make_hit, recency_factor_secs,
 };
@@ -34,8 +34,8 @@ use crate::snippet::HighlightTerms;
 use self::client::{AnswerError, ElasticResponse, QuickwitClient, QuickwitError, SearchResponse};
 use self::document::StoredPassage;
 use self::translate::{
-    AGG_CATEGORIES, AGG_ENTITIES, AGG_MONTHS, MAX_HITS, SearchBody, elastic_body,
-    entity_count_body, fetch_window, search_body, translate_query,
+    AGG_ENTITIES, AGG_MONTHS, MAX_HITS, SearchBody, elastic_body, entity_count_body, fetch_window,
+    keyword_aggregation, search_body, translate_query,
 };
 use super::{BackendError, BackendInfo, SearchBackend};
 
@@ -479,17 +479,22 @@ pub fn facets_from_aggregations(
         .collect();
     entities.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     entities.truncate(FACET_TOP);
-    let mut categories: Vec<FacetCount> = buckets(aggregations, AGG_CATEGORIES)?
-        .into_iter()
-        .filter_map(|bucket| {
-            Some(FacetCount {
-                value: bucket.key.as_str()?.to_string(),
-                count: bucket.doc_count,
+    let mut facets = Facets::default();
+    // An index made before a keyword field was mapped answers without its aggregation.
+    for keyword in Keyword::ALL {
+        let mut counts: Vec<FacetCount> = buckets(aggregations, keyword_aggregation(keyword))?
+            .into_iter()
+            .filter_map(|bucket| {
+                Some(FacetCount {
+                    value: bucket.key.as_str()?.to_string(),
+                    count: bucket.doc_count,
+                })
             })
-        })
-        .collect();
-    categories.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    categories.truncate(FACET_TOP);
+            .collect();
+        counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        counts.truncate(FACET_TOP);
+        *facets.keyword_mut(keyword) = counts;
+    }
     let mut months: BTreeMap<String, u64> = BTreeMap::new();
     for bucket in buckets(aggregations, AGG_MONTHS)? {
         if bucket.doc_count == 0 {
@@ -513,13 +518,11 @@ pub fn facets_from_aggregations(
     Ok(Facets {
         total,
         entities,
-        categories,
         months: months
             .into_iter()
             .map(|(value, count)| FacetCount { value, count })
             .collect(),
-        // Outlets, authors and languages are not aggregated on Quickwit yet.
-        ..Facets::default()
+        ..facets
     })
 }
 

@@ -173,6 +173,8 @@ fn aggregations_become_facets_in_calendar_months() {
             {"key": "usa", "doc_count": 3},
         ]},
         "categories": {"buckets": [{"key": "Defense", "doc_count": 4}]},
+        "sources": {"buckets": [{"key": "AP", "doc_count": 2}, {"key": "Reuters", "doc_count": 7}]},
+        "authors": {"buckets": [{"key": "Jane Doe", "doc_count": 3}]},
         "months": {"buckets": [
             {"key": 1_709_251_200_000.0_f64, "doc_count": 2},
             {"key": 1_709_337_600_000.0_f64, "doc_count": 0},
@@ -202,6 +204,15 @@ fn aggregations_become_facets_in_calendar_months() {
         .collect();
     assert_eq!(months, [("2024-03", 3), ("2024-04", 4)]);
     assert_eq!(facets.categories[0].value, "Defense");
+    // Most passages first, whatever order the buckets came in; no languages aggregated.
+    let sources: Vec<_> = facets
+        .sources
+        .iter()
+        .map(|s| (s.value.as_str(), s.count))
+        .collect();
+    assert_eq!(sources, [("Reuters", 7), ("AP", 2)]);
+    assert_eq!(facets.authors[0].value, "Jane Doe");
+    assert!(facets.languages.is_empty());
     assert!(
         facets_from_aggregations(
             1,

@@ -10,6 +10,7 @@ use std::ops::Bound;
 
 use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
+use crate::model::Keyword;
 use crate::query::{self, Occur};
 use crate::search::expand::{ENTITY_EXPANSION_SCORE, named_entities};
 use crate::search::plan::{Clause, Part, Target, Vocabulary, plan_filters, plan_query};
@@ -336,14 +337,29 @@ pub fn translate_filters(
     })
 }
 
-/// The aggregations behind `--facets`: top entities and categories, and passages per day
-/// (folded into calendar months by newsdex; Quickwit 0.9 has fixed intervals only).
+/// The aggregation of a keyword field's values, named as its facet list is.
+pub fn keyword_aggregation(keyword: Keyword) -> &'static str {
+    match keyword {
+        Keyword::Category => AGG_CATEGORIES,
+        Keyword::Source => "sources",
+        Keyword::Author => "authors",
+        Keyword::Language => "languages",
+    }
+}
+
+/// The aggregations behind `--facets`: top entities and values of each keyword field, and
+/// passages per day (folded into calendar months by newsdex; Quickwit 0.9 has fixed intervals
+/// only).
 pub fn facet_aggregations() -> serde_json::Value {
-    json!({
+    let mut aggregations = json!({
         AGG_ENTITIES: {"terms": {"field": field::ENTITY_LABELS, "size": FACET_TOP}},
-        AGG_CATEGORIES: {"terms": {"field": field::CATEGORY_NAME, "size": FACET_TOP}},
         AGG_MONTHS: {"date_histogram": {"field": field::DATE, "fixed_interval": "1d", "min_doc_count": 1}},
-    })
+    });
+    for keyword in Keyword::ALL {
+        aggregations[keyword_aggregation(keyword)] =
+            json!({"terms": {"field": field::keyword_name(keyword), "size": FACET_TOP}});
+    }
+    aggregations
 }
 
 /// Entity labels `newsdex entities` asks Quickwit for (more when `--top` is larger): enough

@@ -344,3 +344,16 @@ fn delete_tasks_name_each_article() {
         "article_id:\"a/b.md\" OR article_id:\"c.md#2\""
     );
 }
+
+#[test]
+fn facets_aggregate_every_keyword_field_as_written() {
+    let aggregations = facet_aggregations();
+    for (name, field) in [
+        ("categories", "category_name"),
+        ("sources", "source_name"),
+        ("authors", "author_name"),
+        ("languages", "language_name"),
+    ] {
+        assert_eq!(aggregations[name]["terms"]["field"], field, "{name}");
+    }
+}
