@@ -575,19 +575,30 @@ pub fn commit(handle: &IndexHandle, mut writer: IndexWriter) -> Result<(), Index
         .map_err(tantivy_error(&handle.path))
 }
 
+/// The share of deleted passages past which a build's one segment is rewritten without them.
+pub const MERGE_DELETED_SHARE: f64 = 0.05;
+
 /// Merges every segment of the index into one and waits until the merged segment is in
 /// `meta.json` (the commit payload is kept). One segment is what a search reads fastest: the
 /// top-k pruning works over one set of postings, and articles are told apart by the ordinal of
-/// their id instead of the id. A build that cannot take the writer (another build started in
-/// the meantime) leaves the segments as they are.
+/// their id instead of the id. A single segment is merged again (rewritten) when more than
+/// `MERGE_DELETED_SHARE` of its passages are deleted (articles the build replaced): they cost
+/// space, and BM25 counts them until they are gone. A build that cannot take the writer
+/// (another build started in the meantime) leaves the segments as they are.
 pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
-    let segments = handle
+    let metas = handle
         .index
-        .searchable_segment_ids()
+        .searchable_segment_metas()
         .map_err(tantivy_error(&handle.path))?;
-    if segments.len() <= 1 {
+    let mostly_live = |meta: &tantivy::index::SegmentMeta| {
+        f64::from(meta.num_deleted_docs()) <= MERGE_DELETED_SHARE * f64::from(meta.max_doc())
+    };
+    if metas.len() <= 1 && metas.iter().all(mostly_live) {
         return Ok(());
     }
+    let segments: Vec<tantivy::index::SegmentId> = metas.iter().map(|meta| meta.id()).collect();
+    // A live `SegmentMeta` keeps its segment's files from the garbage collection.
+    drop(metas);
     let mut writer = match writer(handle, DEFAULT_MEMORY_MB) {
         Ok(writer) => writer,
         Err(IndexError::Locked(_)) => return Ok(()),
@@ -595,6 +606,11 @@ pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
     };
     writer
         .merge(&segments)
+        .wait()
+        .map_err(tantivy_error(&handle.path))?;
+    // The merged segments' files are removed now that no commit names them.
+    writer
+        .garbage_collect_files()
         .wait()
         .map_err(tantivy_error(&handle.path))?;
     writer
@@ -605,6 +621,72 @@ pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Segments named in `meta.json`, with their deleted passages, and the segments with files
+    /// in the folder.
+    fn segments_and_files(handle: &IndexHandle) -> (Vec<u32>, usize) {
+        let deleted = handle
+            .index
+            .searchable_segment_metas()
+            .unwrap()
+            .iter()
+            .map(|meta| meta.num_deleted_docs())
+            .collect();
+        let stores = std::fs::read_dir(&handle.path)
+            .unwrap()
+            .filter(|entry| {
+                let name = entry.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(".store")
+            })
+            .count();
+        (deleted, stores)
+    }
+
+    #[test]
+    fn one_segment_is_rewritten_without_its_deleted_passages_only_past_a_share() {
+        let dir = tempfile::tempdir().unwrap();
+        let handle = open_or_create(&dir.path().join("index"), false).unwrap();
+        // One indexing thread: one segment.
+        let mut writer = writer_with_threads(&handle, 50, 1).unwrap();
+        for n in 0..40 {
+            let article = Article {
+                id: format!("a{n}"),
+                path: format!("a{n}.md").into(),
+                title: "Shells".into(),
+                ..Article::default()
+            };
+            let passage = Passage {
+                article_id: article.id.clone(),
+                ordinal: 0,
+                section: None,
+                text: format!("Passage number {n} about shells."),
+                entities: Vec::new(),
+            };
+            writer
+                .add_document(passage_document(&handle.fields, &article, &passage))
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        let delete = |writer: &mut IndexWriter, id: &str| {
+            writer.delete_term(tantivy::Term::from_field_text(handle.fields.article_id, id));
+            writer.commit().unwrap();
+        };
+        // One deleted in 40 is under the share: left as it is.
+        delete(&mut writer, "a0");
+        drop(writer);
+        merge_segments(&handle).unwrap();
+        assert_eq!(segments_and_files(&handle), (vec![1], 1));
+        // Three more, 4 in 40, is over it: rewritten, and the old segment's files are gone.
+        let mut writer = writer_with_threads(&handle, 50, 1).unwrap();
+        for id in ["a1", "a2", "a3"] {
+            delete(&mut writer, id);
+        }
+        drop(writer);
+        merge_segments(&handle).unwrap();
+        assert_eq!(segments_and_files(&handle), (vec![0], 1));
+        let reader = handle.index.reader().unwrap();
+        assert_eq!(reader.searcher().num_docs(), 36);
+    }
 
     #[test]
     fn a_passage_document_lists_its_values_in_field_order() {
