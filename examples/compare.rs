@@ -47,12 +47,16 @@ struct Args {
     per_class: usize,
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Queries given to ripgrep (each one reads the whole corpus).
+    /// Queries given to ripgrep (each one reads the whole corpus); 0 leaves it out.
     #[arg(long, default_value_t = 20)]
     rg_queries: usize,
     /// Skip SQLite (its database takes minutes to build at a million passages).
     #[arg(long)]
     no_sqlite: bool,
+    /// Also time newsdex with this proximity weight, query by query beside the same search
+    /// with proximity off (the first row, then): before and after under the same load.
+    #[arg(long, value_name = "WEIGHT")]
+    proximity: Option<f32>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -100,8 +104,12 @@ fn main() -> anyhow::Result<()> {
     eprintln!("{} queries, {} rounds", queries.len(), args.rounds);
 
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
-    let (search, whole, raw) = time_newsdex_and_tantivy(&searcher, &queries, args.rounds)?;
+    let (search, whole, raw, proximity) =
+        time_newsdex_and_tantivy(&searcher, &queries, args.rounds, args.proximity)?;
     rows.push(("newsdex search (top-10)".into(), search));
+    if let Some(weight) = args.proximity {
+        rows.push((format!("newsdex, proximity {weight}"), proximity));
+    }
     rows.push(("newsdex + fetch + snippets".into(), whole));
     rows.push(("tantivy raw top-10".into(), raw));
     // The same with an exact count beside the top 10, which switches off block-max pruning.
@@ -120,11 +128,14 @@ fn main() -> anyhow::Result<()> {
             time_sqlite(&db, &args.corpus, &queries, args.rounds)?,
         ));
     }
-    let rg_queries: Vec<&BenchQuery> = spread(&queries, args.rg_queries);
-    rows.push((
-        "ripgrep -l (floor)".into(),
-        time_ripgrep(&args.corpus, &rg_queries)?,
-    ));
+    // `--rg-queries 0` leaves ripgrep out.
+    if args.rg_queries > 0 {
+        let rg_queries: Vec<&BenchQuery> = spread(&queries, args.rg_queries);
+        rows.push((
+            "ripgrep -l (floor)".into(),
+            time_ripgrep(&args.corpus, &rg_queries)?,
+        ));
+    }
 
     // p50 per query class, for the engines that ran every query.
     let classes: Vec<QueryClass> = {
@@ -198,33 +209,54 @@ fn time_newsdex_and_tantivy(
     searcher: &Searcher,
     queries: &[BenchQuery],
     rounds: usize,
-) -> anyhow::Result<(Vec<Duration>, Vec<Duration>, Vec<Duration>)> {
+    proximity: Option<f32>,
+) -> anyhow::Result<Timings> {
     let (mut search, mut whole, mut raw) = (Vec::new(), Vec::new(), Vec::new());
+    let mut with_proximity = Vec::new();
     let mut tantivy = RawTantivy::new(searcher)?;
     for round in 0..=rounds {
         for (idx, query) in queries.iter().enumerate() {
-            let request = SearchRequest::new(query.query.to_string());
+            let mut request = SearchRequest::new(query.query.to_string());
             let tantivy_first = (round + idx) % 2 == 0;
             let mut raw_time = Duration::ZERO;
             if tantivy_first {
                 raw_time = tantivy.time(query, false)?;
+            }
+            // With a weight to compare, the first row is proximity off, and which of the two
+            // runs first alternates too.
+            let after = proximity.map(|weight| {
+                request.proximity = 0.0;
+                let mut after = request.clone();
+                after.proximity = weight;
+                after
+            });
+            let mut after_time = None;
+            if let Some(after) = after.as_ref().filter(|_| tantivy_first) {
+                after_time = Some(searcher.search(after)?.search_time);
             }
             let started = Instant::now();
             let results = searcher.search(&request)?;
             let elapsed = started.elapsed();
             if !tantivy_first {
                 raw_time = tantivy.time(query, false)?;
+                if let Some(after) = &after {
+                    after_time = Some(searcher.search(after)?.search_time);
+                }
             }
             // Round 0 warms the caches and is not counted.
             if round > 0 {
                 search.push(results.search_time);
                 whole.push(elapsed);
                 raw.push(raw_time);
+                with_proximity.extend(after_time);
             }
         }
     }
-    Ok((search, whole, raw))
+    Ok((search, whole, raw, with_proximity))
 }
+
+/// newsdex's search times, its whole calls, raw tantivy's, and newsdex's with proximity.
+type Timings = (Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>);
 
 /// Raw tantivy on the newsdex index: tantivy's own query parser over the same field (`all`: the
 /// passage with its title and heading) that a plain newsdex word searches.

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::query::Query;
 use tantivy::{DocId, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
 
@@ -25,6 +25,7 @@ use crate::index::{self, IndexHandle, passage_document};
 use crate::passage::split_passages;
 use crate::schema::field_name;
 use crate::search::FieldBoosts;
+use crate::search::proximity::{ProximityTerms, RERANK_DEPTH};
 
 use self::collection::{Qrels, TestDoc, TestQuery, doc_to_article};
 use self::metrics::{Measures, mean, measure_query, n_relevant};
@@ -202,18 +203,44 @@ impl EvalIndex {
     /// order trec_eval uses (document id, descending), so that measures computed here and by
     /// trec_eval agree.
     pub fn rank(&self, query: &dyn Query, depth: usize) -> Result<Vec<RankedDoc>, IndexError> {
+        self.rank_with_proximity(query, depth, None)
+    }
+
+    /// `rank`, with the best `proximity::RERANK_DEPTH` passages rescored by the closeness of
+    /// the query's words, as `search` rescores them, when given the words and a weight.
+    pub fn rank_with_proximity(
+        &self,
+        query: &dyn Query,
+        depth: usize,
+        proximity: Option<(&ProximityTerms, f32)>,
+    ) -> Result<Vec<RankedDoc>, IndexError> {
         let collector = BestPassageCollector {
             doc_of_passage: Arc::clone(&self.doc_of_passage),
             n_docs: self.doc_ids.len(),
         };
-        let best = self
-            .reader
-            .searcher()
-            .search(query, &collector)
-            .map_err(|source| IndexError::Tantivy {
-                path: self.handle.path.clone(),
-                source,
-            })?;
+        let tantivy_error = |source| IndexError::Tantivy {
+            path: self.handle.path.clone(),
+            source,
+        };
+        let searcher = self.reader.searcher();
+        let mut best = searcher.search(query, &collector).map_err(tantivy_error)?;
+        if let Some((terms, weight)) = proximity {
+            let mut top = searcher
+                .search(query, &TopDocs::with_limit(RERANK_DEPTH).order_by_score())
+                .map_err(tantivy_error)?;
+            terms
+                .rerank(&searcher, &mut top, weight)
+                .map_err(tantivy_error)?;
+            for (score, address) in top {
+                let doc_idx = self.doc_of_passage[address.segment_ord as usize]
+                    .get(address.doc_id as usize)
+                    .copied()
+                    .unwrap_or(NO_DOC);
+                if let Some(slot) = best.get_mut(doc_idx as usize) {
+                    *slot = slot.max(score);
+                }
+            }
+        }
         let mut ranked: Vec<(usize, Score)> = best
             .into_iter()
             .enumerate()
@@ -360,6 +387,7 @@ pub fn evaluate(
     collection: &TestCollection,
     index_dir: Option<&Path>,
     boosts: FieldBoosts,
+    proximity: f32,
 ) -> Result<EvalReport, EvalError> {
     let started = Instant::now();
     let eval_index = EvalIndex::build(&collection.docs, &collection.docs_path, index_dir)?;
@@ -372,7 +400,22 @@ pub fn evaluate(
         .iter()
         .map(|test_query| {
             let ranking = match query::bag_of_words_query(&fields, &test_query.text, boosts) {
-                Some(query) => eval_index.rank(&*query, RUN_DEPTH)?,
+                Some(query) => {
+                    let terms = if proximity > 0.0 {
+                        let words = query::query_words(&test_query.text)
+                            .into_iter()
+                            .map(|word| tantivy::Term::from_field_text(fields.all, &word));
+                        ProximityTerms::new(&eval_index.reader.searcher(), fields.all, words)
+                            .map_err(|source| IndexError::Tantivy {
+                                path: eval_index.handle.path.clone(),
+                                source,
+                            })?
+                    } else {
+                        None
+                    };
+                    let proximity = terms.as_ref().map(|terms| (terms, proximity));
+                    eval_index.rank_with_proximity(&*query, RUN_DEPTH, proximity)?
+                }
                 None => Vec::new(),
             };
             Ok(QueryRun {
@@ -543,7 +586,7 @@ mod tests {
 
     #[test]
     fn evaluate_averages_over_judged_queries_and_counts_empty_ones() {
-        let report = evaluate(&collection(), None, FieldBoosts::default()).unwrap();
+        let report = evaluate(&collection(), None, FieldBoosts::default(), 0.0).unwrap();
         // q3 has no relevant document and is left out; q2 has only stop words.
         assert_eq!(report.summary.queries, 2);
         assert_eq!(report.summary.queries_without_results, 1);

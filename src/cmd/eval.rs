@@ -16,7 +16,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<Outcome> {
         queries: args.queries.clone(),
         qrels: args.qrels.clone(),
     })?;
-    let report = eval::evaluate(&collection, args.index.as_deref(), args.boosts.boosts())?;
+    let report = eval::evaluate(
+        &collection,
+        args.index.as_deref(),
+        args.boosts.boosts(),
+        args.boosts.proximity,
+    )?;
 
     if let Some(path) = &args.run {
         let file = std::fs::File::create(path)

@@ -124,6 +124,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.count = args.count;
     request.fragments = args.fragments;
     request.boosts = args.boosts.boosts();
+    request.proximity = args.boosts.proximity;
     // The text output closes with the most mentioned entities: of the best passages on a
     // local index (counting them over every match would visit every match), of every match
     // on Quickwit (its aggregations run on the cluster).

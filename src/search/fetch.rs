@@ -25,6 +25,7 @@ impl Searcher {
         address: DocAddress,
         request: &SearchRequest,
         newest: Option<i64>,
+        score: tantivy::Score,
     ) -> Result<serde_json::Value, IndexError> {
         let explanation = query
             .explain(searcher, address)
@@ -32,6 +33,19 @@ impl Searcher {
         let bm25: serde_json::Value =
             serde_json::from_str(&explanation.to_pretty_json()).unwrap_or(serde_json::Value::Null);
         let Some(half_life) = request.recency_half_life else {
+            // A passage rescored for proximity (`proximity::rerank`) scores over its BM25.
+            let bonus = score - explanation.value();
+            if request.proximity > 0.0 && bonus > 1e-4 {
+                return Ok(serde_json::json!({
+                    "value": score,
+                    "description": format!(
+                        "proximity: BM25 + {bonus:.4} ({} x the closeness of the query's words, within {} positions)",
+                        request.proximity,
+                        super::proximity::PROXIMITY_WINDOW
+                    ),
+                    "details": [bm25],
+                }));
+            }
             return Ok(bm25);
         };
         let date = date_column(

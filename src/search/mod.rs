@@ -5,7 +5,8 @@
 //! with its entity expansion), `compile` (the `Node` tree -> tantivy queries, fuzzy and prefix
 //! words expanded to index terms), `expand` (the entities a query names), `filtered` and `union`
 //! (query types that keep top-k pruning), `rank` (result order, per-article grouping, counts,
-//! facets), `fetch` (stored fields, snippet, explanation -> `Hit`).
+//! facets), `proximity` (the first passages rescored by how close the query's words stand),
+//! `fetch` (stored fields, snippet, explanation -> `Hit`).
 
 pub mod cancel;
 #[cfg(test)]
@@ -16,6 +17,7 @@ pub mod expand;
 mod fetch;
 pub mod filtered;
 pub mod plan;
+pub mod proximity;
 mod rank;
 mod request;
 mod searcher;
@@ -274,7 +276,8 @@ impl Searcher {
             );
             hit.duplicates = self.duplicate_refs(&searcher, &copies)?;
             if request.explain {
-                hit.explanation = Some(self.explain(&searcher, &*query, address, request, newest)?);
+                hit.explanation =
+                    Some(self.explain(&searcher, &*query, address, request, newest, score)?);
             }
             hits.push(hit);
         }

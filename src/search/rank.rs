@@ -1,6 +1,7 @@
 //! Ranking: the passages of a query in result order (score, date or recency), grouped per
 //! article when asked, counted, and the facets of the matches.
 
+use super::proximity::{ProximityTerms, RERANK_DEPTH};
 use super::request::{FACET_TOP, RECENCY_FLOOR, SearchRequest, SortOrder};
 use super::searcher::{KeyColumns, Searcher};
 use std::collections::HashMap;
@@ -144,9 +145,23 @@ impl Searcher {
         };
         let date_field = field_name(searcher.schema(), self.handle.fields.date).to_string();
         let result = match (request.sort, request.recency_half_life) {
-            (SortOrder::Relevance, None) => searcher
-                .search(query, &TopDocs::with_limit(window).order_by_score())
-                .map(by_score),
+            (SortOrder::Relevance, None) => {
+                let proximity = self.proximity_terms(searcher, query, request)?;
+                let depth = match proximity {
+                    Some(_) => window.max(RERANK_DEPTH),
+                    None => window,
+                };
+                searcher
+                    .search(query, &TopDocs::with_limit(depth).order_by_score())
+                    .and_then(|mut top| {
+                        if let Some(terms) = &proximity {
+                            terms.rerank(searcher, &mut top, request.proximity)?;
+                            top.truncate(window);
+                        }
+                        Ok(top)
+                    })
+                    .map(by_score)
+            }
             (SortOrder::Relevance, Some(half_life)) => {
                 let newest = self.newest_date(searcher);
                 let half_life_secs = half_life.num_seconds().max(1) as f64;
@@ -182,6 +197,23 @@ impl Searcher {
             }
         };
         result.map_err(|source| self.tantivy_error(source))
+    }
+
+    /// The words whose closeness a relevance search rewards (`proximity`), when it does: a
+    /// positive `request.proximity` and two or more distinct words of the passage (`all`).
+    fn proximity_terms(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        request: &SearchRequest,
+    ) -> Result<Option<ProximityTerms>, IndexError> {
+        if request.proximity <= 0.0 {
+            return Ok(None);
+        }
+        let mut terms = Vec::new();
+        query.query_terms(&mut |term, _| terms.push(term.clone()));
+        ProximityTerms::new(searcher, self.handle.fields.all, terms)
+            .map_err(|source| self.tantivy_error(source))
     }
 
     /// For each article on the page, how many of its matching passages are not shown. One

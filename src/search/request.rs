@@ -154,6 +154,10 @@ pub struct SearchRequest {
     /// never stops. The server gives every search its request's deadline.
     pub cancel: Cancel,
     pub duplicates: Duplicates,
+    /// Weight of the proximity bonus (`proximity`): in relevance order without recency, the
+    /// best `proximity::RERANK_DEPTH` passages of a query of two or more words score extra
+    /// where those words stand close together. 0 turns it off.
+    pub proximity: f32,
 }
 
 impl SearchRequest {
@@ -175,6 +179,7 @@ impl SearchRequest {
             boosts: FieldBoosts::default(),
             cancel: Cancel::default(),
             duplicates: Duplicates::Collapse,
+            proximity: super::proximity::PROXIMITY_WEIGHT,
         }
     }
 }

@@ -29,6 +29,8 @@ use crate::search::{Cancel, Duplicates, Filters, SearchRequest, Searcher, SortOr
 pub const MAX_LIMIT: usize = 100;
 /// Deepest page: offsets past this cost more than a browser user needs.
 pub const MAX_OFFSET: usize = 10_000;
+/// Largest `proximity` weight a request may ask for (`search::proximity`; 0 turns it off).
+pub const MAX_PROXIMITY: f32 = 10.0;
 /// Longest query text, in bytes.
 pub const MAX_QUERY_BYTES: usize = 1_024;
 /// Longest value of any other parameter, in bytes.
@@ -211,6 +213,20 @@ impl Params {
         Ok(value)
     }
 
+    /// A number in `0..=max` (a weight), or `default` when absent.
+    pub fn weight(&self, name: &str, default: f32, max: f32) -> Result<f32, ApiError> {
+        let Some(text) = self.one(name)? else {
+            return Ok(default);
+        };
+        match text.parse::<f32>() {
+            Ok(value) if (0.0..=max).contains(&value) => Ok(value),
+            _ => Err(ApiError::bad_request(format!(
+                "`{name}` must be a number between 0 and {max}, not `{}`",
+                truncate(text, 40)
+            ))),
+        }
+    }
+
     /// `true`/`false`/`1`/`0`, or `default` when absent.
     pub fn flag(&self, name: &str, default: bool) -> Result<bool, ApiError> {
         match self.one(name)? {
@@ -322,6 +338,7 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "sort",
     "all",
     "duplicates",
+    "proximity",
 ];
 
 /// What `/api/search` answers.
@@ -358,6 +375,7 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
         .choice::<Duplicates>("duplicates")?
         .unwrap_or_default();
     request.require_all = params.flag("all", false)?;
+    request.proximity = params.weight("proximity", request.proximity, MAX_PROXIMITY)?;
     request.filters = params.filters()?;
     // The page shows the total and the facets with every answer.
     request.facets = true;
@@ -551,6 +569,9 @@ mod tests {
         assert_eq!(request.duplicates, Duplicates::Show);
         let plain = search_request(&params("q=gas").unwrap()).unwrap();
         assert_eq!(plain.duplicates, Duplicates::Collapse);
+        assert_eq!(plain.proximity, crate::search::proximity::PROXIMITY_WEIGHT);
+        let off = search_request(&params("q=gas&proximity=0").unwrap()).unwrap();
+        assert_eq!(off.proximity, 0.0);
         assert_eq!(
             (request.limit, request.offset, request.per_article),
             (5, 10, 0)
@@ -588,6 +609,10 @@ mod tests {
         assert!(
             message(search_request(&params("q=a&all=maybe").unwrap())).contains("true or false")
         );
+        for bad in ["-1", "11", "NaN", "close"] {
+            let query = format!("q=a&proximity={bad}");
+            assert!(message(search_request(&params(&query).unwrap())).contains("between 0 and 10"));
+        }
         assert!(message(params("q=a&colour=red")).contains("unknown parameter `colour`"));
         let long = format!("q={}", "a".repeat(MAX_QUERY_BYTES + 1));
         assert!(message(params(&long)).contains("bytes long"));

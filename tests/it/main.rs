@@ -9,6 +9,7 @@ mod entities;
 mod eval;
 mod formats;
 mod incremental;
+mod proximity;
 mod quickwit;
 mod serve;
 mod spelling;
