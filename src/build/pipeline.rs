@@ -141,6 +141,16 @@ pub(super) struct Accumulated {
     pub(super) so_far: Option<TableSoFar>,
 }
 
+impl Accumulated {
+    /// The definitions of a file kept as the last commit had it (unchanged, or unreadable
+    /// now) are known from here on to the articles past the hold budget.
+    fn define_kept(&mut self, entry: &FileEntry) {
+        if let Some(so_far) = self.so_far.as_mut() {
+            so_far.define(entry.acronyms.iter().cloned());
+        }
+    }
+}
+
 impl Pipeline<'_> {
     pub(super) fn old_entry(&self, index: usize) -> Option<&FileEntry> {
         self.old_manifest.files.get(&self.files[index].relative)
@@ -642,6 +652,7 @@ impl Pipeline<'_> {
             // time differ from the file's, so the next build reads it again.
             if let Some(old) = old {
                 acc.counts.articles_unchanged += old.articles.len();
+                acc.define_kept(old);
                 acc.manifest
                     .files
                     .insert(file.relative.clone(), old.clone());
@@ -658,6 +669,7 @@ impl Pipeline<'_> {
         {
             acc.counts.files_unchanged += 1;
             acc.counts.articles_unchanged += old.articles.len();
+            acc.define_kept(old);
             let entry = FileEntry {
                 size: observed.size,
                 mtime_ns: observed.mtime_ns,
