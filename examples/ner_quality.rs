@@ -34,9 +34,9 @@ use newsdex::extract::entities::{EntityExtractor, entity_key};
 use newsdex::extract::tagger::{Tag, Tagger};
 use newsdex::model::{Entity, EntityKind};
 
-/// Typed F1 over all kinds on eng.testb must reach this: a floor under today's figure, so
-/// that a change that loses quality fails CI (the goal for entities on news is 0.85).
-const TARGET_F1: f64 = 0.84;
+/// Typed F1 over all kinds on eng.testb must reach this: the goal for entities on news, which
+/// today's figure meets (0.8502), so that a change that loses quality fails CI.
+const TARGET_F1: f64 = 0.85;
 /// On every measured set, precision may be at most this much below recall.
 const MAX_PRECISION_GAP: f64 = 0.08;
 /// Recall of Reuters place labels must reach this.

@@ -15,7 +15,8 @@ use crate::extract::gazetteer::{FormKind, Gazetteer, push_entity_key, strip_poss
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
 use crate::extract::names;
 use crate::extract::tagger::{
-    KnownMatches, Tag, TagScratch, Tagger, Token, builtin_tagger, recycle, tokenize_into,
+    Affixed, KnownMatches, Tag, TagScratch, Tagger, Token, affixed_name, builtin_tagger, recycle,
+    tokenize_into,
 };
 use crate::model::{Article, Entity, EntityKind, Passage};
 
@@ -443,8 +444,16 @@ impl EntityExtractor {
         if entity.kind == EntityKind::Person && !single_word {
             // "Aleksandar Vucic" makes a later "Vucic" mean him.
             let entity = entity.clone();
-            let surname = tokens[span.last].text;
-            context.aliases.insert(entity_key(surname), entity);
+            // The surname is the last word but a suffix ("George Bush Jr", not "Elizabeth I").
+            let mut last = span.last;
+            while last > span.first + 1 && names::is_suffix(tokens[last].text) {
+                last -= 1;
+            }
+            if !names::is_suffix(tokens[last].text) {
+                context
+                    .aliases
+                    .insert(entity_key(tokens[last].text), entity);
+            }
         } else if !single_word {
             let entity = entity.clone();
             self.note_head_word(&entity, &tokens[span.first], context);
@@ -502,7 +511,11 @@ impl EntityExtractor {
             let mut run_end = idx;
             if tag != Tag::None {
                 run_end = idx + 1;
-                while run_end < tokens.len() && tags[run_end] == tag && !tokens[run_end].starts_line
+                // A hyphenated adjective of a name ends the name ("Ontario-based" "Magna").
+                while run_end < tokens.len()
+                    && tags[run_end] == tag
+                    && !tokens[run_end].starts_line
+                    && affixed_name(tokens[run_end - 1].text) == Affixed::No
                 {
                     run_end += 1;
                 }
@@ -525,6 +538,21 @@ impl EntityExtractor {
                 // A span does not end on a connector ("Bank of").
                 while run_end > idx + 1 && !tokens[run_end - 1].capitalised {
                     run_end -= 1;
+                }
+                // "Elizabeth I", "Charles VI": a regnal number is of a person's name ("I" only
+                // before punctuation or "of", not "Clinton I said"; "ENGLAND V AUSTRALIA" is no
+                // person).
+                if tag == Tag::Person
+                    && let Some(next) = tokens.get(run_end)
+                    && !next.starts_line
+                    && tokens[run_end - 1].capitalised
+                    && names::is_regnal_number(next.text)
+                    && (next.text != "I"
+                        || tokens.get(run_end + 1).is_none_or(|after| {
+                            !after.text.chars().any(char::is_alphanumeric) || after.text == "of"
+                        }))
+                {
+                    run_end += 1;
                 }
             }
             // Known forms never run across lines (a headline into a dateline).
@@ -574,6 +602,22 @@ impl EntityExtractor {
                         first: idx + name,
                         last: run_end - 1,
                         tag: Tag::Person,
+                    });
+                    idx = run_end;
+                    continue;
+                }
+            }
+            // "Democrat Walter Mondale": a title inside a person's run starts the name.
+            if tag == Tag::Person && run_end - idx >= 3 {
+                let words: Vec<&str> = tokens[idx..run_end]
+                    .iter()
+                    .map(|token| token.text)
+                    .collect();
+                if let Some(name) = names::after_inner_title(&words) {
+                    spans.push(Span {
+                        first: idx + name,
+                        last: run_end - 1,
+                        tag,
                     });
                     idx = run_end;
                     continue;

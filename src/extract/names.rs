@@ -149,8 +149,70 @@ pub fn office_holder(words: &[(&str, bool)]) -> Option<(usize, usize)> {
         .then_some((office, name))
 }
 
-/// Suffixes after a surname ("George Bush Jr"), skipped to find the surname.
-const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
+/// Suffixes after a surname ("George Bush Jr", "Elizabeth I"), skipped to find the surname.
+const SUFFIXES: &[&str] = &[
+    "jr", "sr", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
+    "xiv", "xv", "xvi",
+];
+
+/// Whether `word` is a suffix after a surname (`SUFFIXES`).
+pub fn is_suffix(word: &str) -> bool {
+    listed(SUFFIXES, word)
+}
+
+/// Whether `word` is a regnal number in capitals ("Elizabeth I", "Charles VI", "Benedict XVI").
+pub fn is_regnal_number(word: &str) -> bool {
+    word.len() <= 5
+        && word.bytes().all(|byte| matches!(byte, b'I' | b'V' | b'X'))
+        && listed(SUFFIXES, word)
+}
+
+/// Words inside a person's run of capitalised words that are no part of the name, which
+/// starts after them ("Democrat Walter Mondale", "Chicago Cardinal Joseph Bernardin",
+/// "Secretary of State John Kornblum"): the titles and honorifics, but those that are also
+/// names ("King", "Lord") or end a name ("Justice").
+const INNER_TITLES: &[&str] = &[
+    "democrat",
+    "republican",
+    "fullback",
+    "striker",
+    "midfielder",
+    "defender",
+    "goalkeeper",
+    "coach",
+    "cardinal",
+    "archbishop",
+    "bishop",
+    "president",
+    "senator",
+    "minister",
+    "secretary",
+    "governor",
+    "chairman",
+    "ambassador",
+    "general",
+    "colonel",
+    "captain",
+    "commander",
+    "mayor",
+    "premier",
+    "chancellor",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "sir",
+];
+
+/// Where the person's name starts in a person's run of `words` that holds a title
+/// (`INNER_TITLES`) before its last word: after the last such word, when a name that is not
+/// only a suffix follows it.
+pub fn after_inner_title(words: &[&str]) -> Option<usize> {
+    let title = (0..words.len().saturating_sub(1))
+        .rev()
+        .find(|&at| listed(INNER_TITLES, words[at]))?;
+    (!words[title + 1..].iter().all(|word| listed(SUFFIXES, word))).then_some(title + 1)
+}
 
 /// Whether `list` holds the word, in any case, without its final period.
 fn listed(list: &[&str], word: &str) -> bool {
@@ -208,7 +270,7 @@ pub fn surname(name: &str) -> Option<&str> {
     while end > 2 && listed(SUFFIXES, words[end - 1]) {
         end -= 1;
     }
-    (end >= 2).then(|| words[end - 1])
+    (end >= 2 && !listed(SUFFIXES, words[end - 1])).then(|| words[end - 1])
 }
 
 /// Replaces, in an article's entity lists (one a passage), every one-word name that is the
@@ -399,5 +461,24 @@ mod tests {
         assert_eq!(office_holder(&flag("President George Bush")), None);
         assert_eq!(office_holder(&flag("Board of Governors")), None);
         assert_eq!(office_holder(&flag("Reserve Governor of Texas")), None);
+    }
+
+    #[test]
+    fn inner_titles_start_the_name_and_regnal_numbers_end_it() {
+        let words = |text: &'static str| text.split(' ').collect::<Vec<_>>();
+        assert_eq!(
+            after_inner_title(&words("Democrat Walter Mondale")),
+            Some(1)
+        );
+        assert_eq!(
+            after_inner_title(&words("Chicago Cardinal Joseph Bernardin")),
+            Some(2)
+        );
+        assert_eq!(after_inner_title(&words("Martin Luther King Jr")), None);
+        assert_eq!(after_inner_title(&words("Bill Clinton")), None);
+        assert!(is_regnal_number("VI") && is_regnal_number("I"));
+        assert!(!is_regnal_number("vi") && !is_regnal_number("IVX"));
+        assert_eq!(surname("Charles VI"), None);
+        assert_eq!(surname("George Bush Jr"), Some("Bush"));
     }
 }

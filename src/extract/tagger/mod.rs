@@ -18,6 +18,7 @@ pub use crate::extract::feature_table::N_TAGS;
 use crate::extract::feature_table::{FeatureTable, Slot, WeightMap, parse_tsv};
 use crate::extract::gazetteer::{Form, Gazetteer};
 use crate::model::EntityKind;
+pub(crate) use features::{Affixed, affixed_name};
 use features::{
     History, TokenInfo, hash_infos, history_features, mark_gazetteer, may_start_form,
     scan_token_infos, scan_tokens, token_features, token_infos,
@@ -361,7 +362,8 @@ fn smooth(infos: &[TokenInfo], tags: &mut [Tag], scores: &[[i32; N_TAGS]]) {
     let n = infos.len();
     fill_gaps(infos, tags);
     let boundary = |tags: &[Tag], a: usize, b: usize| -> bool {
-        (tags[a] == Tag::Other && tags[b] == Tag::Person)
+        infos[a].affixed != Affixed::No
+            || (tags[a] == Tag::Other && tags[b] == Tag::Person)
             || ((is_adjective(&infos[a]) || is_adjective(&infos[b])) && !continues_form(&infos[b]))
     };
     let mut idx = 0;
@@ -386,6 +388,32 @@ fn smooth(infos: &[TokenInfo], tags: &mut [Tag], scores: &[[i32; N_TAGS]]) {
             }
         }
         idx = end;
+    }
+    mark_affixed_names(infos, tags);
+}
+
+/// A hyphenated adjective of a name ("Bergamo-based", "ex-England") is a name of kind other,
+/// whatever the tagger said, with the capitalised words of its name before it ("New York-based").
+fn mark_affixed_names(infos: &[TokenInfo], tags: &mut [Tag]) {
+    for idx in 0..infos.len() {
+        if !infos[idx].candidate || infos[idx].affixed == Affixed::No {
+            continue;
+        }
+        tags[idx] = Tag::Other;
+        if infos[idx].affixed == Affixed::Suffix && !infos[idx].sentence_start {
+            let mut first = idx;
+            while first > 0
+                && tags[first - 1] != Tag::None
+                && infos[first - 1].capitalised
+                && infos[first - 1].affixed == Affixed::No
+            {
+                first -= 1;
+                tags[first] = Tag::Other;
+                if infos[first].sentence_start {
+                    break;
+                }
+            }
+        }
     }
 }
 

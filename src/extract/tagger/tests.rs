@@ -205,6 +205,7 @@ fn reference_infos(
         if info.candidate {
             info.prefix = affix_hash(token.text, 2, false, 3);
             info.suffix = affix_hash(token.text, 3, true, 3);
+            info.affixed = affixed_name(token.text);
         }
     }
     mark_gazetteer(matches, gazetteer, &mut infos);
@@ -380,4 +381,14 @@ fn the_shipped_tagger_reads_the_history_of_a_word() {
     assert_ne!(a, b);
     let org = Tag::Organisation.idx();
     assert!(b[org] - b[0] > a[org] - a[0], "{a:?} {b:?}");
+}
+
+#[test]
+fn hyphenated_adjectives_of_names_are_names_of_their_own() {
+    assert_eq!(affixed_name("Bergamo-based"), Affixed::Suffix);
+    assert_eq!(affixed_name("U.S.-led"), Affixed::Suffix);
+    assert_eq!(affixed_name("ex-England"), Affixed::Prefix);
+    assert_eq!(affixed_name("PRE-SALE"), Affixed::No);
+    assert_eq!(affixed_name("Coca-Cola"), Affixed::No);
+    assert_eq!(affixed_name("well-based"), Affixed::No);
 }

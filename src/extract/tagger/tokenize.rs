@@ -183,11 +183,22 @@ pub(crate) fn keeps_period(word: &str) -> bool {
     {
         return true;
     }
-    word.len() <= 4
+    (word.len() <= 4
         && ABBREVIATIONS
             .iter()
-            .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word))
+            .any(|abbreviation| abbreviation.eq_ignore_ascii_case(word)))
+        || (word.len() <= 5
+            && word.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            && STATE_ABBREVIATIONS.contains(&word))
 }
+
+/// The wire services' abbreviations of US states ("SAN JOSE, Calif."), which keep their period
+/// as written (capitalised: "ill." and "mass." end sentences).
+const STATE_ABBREVIATIONS: &[&str] = &[
+    "Ala", "Ariz", "Ark", "Calif", "Colo", "Conn", "Del", "Fla", "Ga", "Ill", "Ind", "Kan", "Kans",
+    "Ky", "La", "Md", "Mass", "Mich", "Minn", "Miss", "Mo", "Mont", "Neb", "Nev", "Okla", "Ore",
+    "Pa", "Tenn", "Tex", "Va", "Vt", "Wash", "Wis", "Wyo",
+];
 
 /// Splits a chunk that is not one plain word (see `tokenize`).
 pub(crate) fn split_chunk<'a>(
