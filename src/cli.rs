@@ -370,12 +370,28 @@ pub struct SearchArgs {
     #[arg(long, value_name = "N", default_value_t = crate::snippet::DEFAULT_FRAGMENTS)]
     pub fragments: usize,
 
-    /// Write JSON Lines, one object per passage, instead of text.
+    /// Show each passage on its own (default), or each article once with its best passages
+    /// under it, best article first.
+    #[arg(long, value_enum, default_value_t = Group::Passage)]
+    pub group: Group,
+
+    /// Write JSON Lines, one object per passage (per article with `--group article`), instead
+    /// of text.
     #[arg(long)]
     pub json: bool,
 
     #[command(flatten)]
     pub entities: EntitiesFileArgs,
+}
+
+/// How `search` lays out its hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Group {
+    /// One result per passage.
+    #[default]
+    Passage,
+    /// One result per article, its passages under it.
+    Article,
 }
 
 /// A user's entities file; shared by every command that finds or resolves entities.

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::backend::{BackendKind, SearchBackend};
 use crate::build::BuildOptions;
-use crate::cli::{IndexArgs, SearchArgs};
+use crate::cli::{Group, IndexArgs, SearchArgs};
 use crate::cmd::Outcome;
 use crate::config::{self, DEFAULT_CORPUS_DIR, IndexLocation};
 use crate::extract::entities::EntityExtractor;
@@ -153,7 +153,10 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
 
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);
     if args.json {
-        render::json::write_hits(&mut out, &results.hits)?;
+        match args.group {
+            Group::Passage => render::json::write_hits(&mut out, &results.hits)?,
+            Group::Article => render::json::write_articles(&mut out, &results.hits)?,
+        }
         if let (true, Some(facets)) = (args.facets, &results.facets) {
             render::json::write_facets(&mut out, facets)?;
         } else if let (true, Some(total)) = (args.count, results.total) {
@@ -169,6 +172,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
         let options = TextOptions {
             facets: args.facets,
             offset: request.offset,
+            by_article: args.group == Group::Article,
         };
         render::text::write_results(&mut out, &results, &Theme::default(), options)?;
     }

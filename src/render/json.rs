@@ -3,14 +3,60 @@
 
 use std::io::Write;
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
 use crate::facets::Facets;
 use crate::model::{EntityCandidate, Hit};
+use crate::render::group_by_article;
 use crate::search::suggest::Suggestion;
 
 /// Writes each hit as one line of JSON.
 pub fn write_hits<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()> {
     for hit in hits {
         serde_json::to_writer(&mut *out, hit)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// One line of `--group article --json`: an article's fields once, its best passage's score,
+/// and its passages as `write_hits` writes them.
+#[derive(Serialize)]
+struct ArticleLine<'a> {
+    rank: usize,
+    article_id: &'a str,
+    path: &'a str,
+    title: &'a str,
+    date: Option<DateTime<Utc>>,
+    categories: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    authors: &'a [String],
+    score: f32,
+    more_in_article: usize,
+    passages: &'a [&'a Hit],
+}
+
+/// Writes one line of JSON per article (`--group article`), best article first.
+pub fn write_articles<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()> {
+    for group in group_by_article(hits) {
+        let best = group.best();
+        let line = ArticleLine {
+            rank: group.rank,
+            article_id: &best.article_id,
+            path: &best.path,
+            title: &best.title,
+            date: best.date,
+            categories: &best.categories,
+            source: best.source.as_deref(),
+            authors: &best.authors,
+            score: best.score,
+            more_in_article: best.more_in_article,
+            passages: &group.hits,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -66,9 +112,8 @@ mod tests {
     use crate::model::{Entity, EntityKind};
     use chrono::{TimeZone, Utc};
 
-    #[test]
-    fn hits_are_one_object_per_line_with_the_documented_fields() {
-        let hit = Hit {
+    fn hit() -> Hit {
+        Hit {
             rank: 1,
             score: 2.5,
             article_id: "a.txt".into(),
@@ -92,7 +137,12 @@ mod tests {
             more_in_article: 0,
             duplicates: Vec::new(),
             explanation: None,
-        };
+        }
+    }
+
+    #[test]
+    fn hits_are_one_object_per_line_with_the_documented_fields() {
+        let hit = hit();
         let mut out = Vec::new();
         write_hits(&mut out, &[hit.clone(), hit]).unwrap();
         let text = String::from_utf8(out).unwrap();
@@ -109,5 +159,51 @@ mod tests {
         // Unknown metadata is left out rather than written as null.
         assert!(value.get("language").is_none());
         assert!(value.get("explanation").is_none());
+    }
+
+    #[test]
+    fn grouped_hits_are_one_object_per_article_best_first() {
+        let of = |article: &str, rank: usize, score: f32| Hit {
+            article_id: article.into(),
+            path: format!("{article}.txt"),
+            title: article.to_uppercase(),
+            rank,
+            score,
+            more_in_article: usize::from(article == "b") * 4,
+            ..hit()
+        };
+        let hits = [of("b", 1, 9.0), of("a", 2, 8.0), of("b", 3, 7.0)];
+        let mut out = Vec::new();
+        write_articles(&mut out, &hits).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["rank"], 1);
+        assert_eq!(lines[0]["article_id"], "b");
+        assert_eq!(lines[0]["title"], "B");
+        assert_eq!(lines[0]["path"], "b.txt");
+        assert_eq!(lines[0]["score"], 9.0);
+        assert_eq!(lines[0]["more_in_article"], 4);
+        assert_eq!(lines[0]["source"], "Reuters");
+        assert_eq!(lines[0]["authors"], serde_json::json!(["Jane Doe"]));
+        assert_eq!(lines[0]["date"], "2024-03-28T00:00:00Z");
+        let ranks: Vec<&serde_json::Value> = lines[0]["passages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|passage| &passage["rank"])
+            .collect();
+        assert_eq!(ranks, [1, 3]);
+        // Each passage is the object `write_hits` writes.
+        assert_eq!(
+            lines[0]["passages"][1]["passage"],
+            "Serbia \"quoted\"\nline"
+        );
+        assert_eq!(lines[1]["article_id"], "a");
+        assert_eq!(lines[1]["rank"], 2);
+        assert_eq!(lines[1]["passages"].as_array().unwrap().len(), 1);
     }
 }

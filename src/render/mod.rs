@@ -7,6 +7,41 @@ pub mod text;
 
 use anstyle::{AnsiColor, Style};
 
+use crate::model::Hit;
+
+/// The hits of one article (`--group article`), in result order: the first is its best.
+pub struct ArticleGroup<'a> {
+    /// 1-based position among the articles shown.
+    pub rank: usize,
+    pub hits: Vec<&'a Hit>,
+}
+
+impl ArticleGroup<'_> {
+    /// The hit whose article fields head the group, and whose score ranks it.
+    pub fn best(&self) -> &Hit {
+        self.hits[0]
+    }
+}
+
+/// The hits grouped by article, each article where its first (best-placed) hit stands; the
+/// passages of an article keep their order. `per_article` already limits them.
+pub fn group_by_article(hits: &[Hit]) -> Vec<ArticleGroup<'_>> {
+    let mut groups: Vec<ArticleGroup<'_>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for hit in hits {
+        let next = groups.len();
+        let slot = *index.entry(hit.article_id.as_str()).or_insert(next);
+        if slot == next {
+            groups.push(ArticleGroup {
+                rank: next + 1,
+                hits: Vec::new(),
+            });
+        }
+        groups[slot].hits.push(hit);
+    }
+    groups
+}
+
 /// The styles of the text output; a stream that does not take colour strips them.
 pub struct Theme {
     pub rank: Style,

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::facets::Facets;
 use crate::model::{DuplicateRef, Hit, Keyword};
-use crate::render::Theme;
+use crate::render::{ArticleGroup, Theme, group_by_article};
 use crate::search::SearchResults;
 
 /// What to print besides the hits.
@@ -16,6 +16,8 @@ pub struct TextOptions {
     pub facets: bool,
     /// The passages skipped (`--offset`), to say so when none is left.
     pub offset: usize,
+    /// One block per article, its passages under it (`--group article`).
+    pub by_article: bool,
 }
 
 /// Entities named in the closing lines of the text output.
@@ -28,9 +30,16 @@ pub fn write_results<W: Write>(
     theme: &Theme,
     options: TextOptions,
 ) -> std::io::Result<()> {
-    for hit in &results.hits {
-        write_hit(out, hit, theme)?;
-        writeln!(out)?;
+    if options.by_article {
+        for group in group_by_article(&results.hits) {
+            write_article(out, &group, theme)?;
+            writeln!(out)?;
+        }
+    } else {
+        for hit in &results.hits {
+            write_hit(out, hit, theme)?;
+            writeln!(out)?;
+        }
     }
     let shown = results.hits.len();
     let elapsed_ms = (results.search_time + results.fetch_time).as_secs_f64() * 1e3;
@@ -260,6 +269,81 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
     Ok(())
 }
 
+/// An article's block (`--group article`): its rank, best score, date and title, its path and
+/// byline once, then each of its passages indented, with section, score and snippet.
+fn write_article<W: Write>(
+    out: &mut W,
+    group: &ArticleGroup<'_>,
+    theme: &Theme,
+) -> std::io::Result<()> {
+    let Theme {
+        rank,
+        score,
+        date,
+        title,
+        path,
+        section,
+        entity,
+        dim,
+        ..
+    } = theme;
+    let best = group.best();
+    let date_text = best.date.map_or_else(
+        || "undated".to_string(),
+        |d| d.format("%Y-%m-%d").to_string(),
+    );
+    writeln!(
+        out,
+        "{rank}{:>3}.{rank:#} {score}[{:.2}]{score:#} {date}{date_text}{date:#}  {title}{}{title:#}",
+        group.rank, best.score, best.title
+    )?;
+    writeln!(out, "     {path}{}{path:#}", printable(&best.path))?;
+    if let Some(byline) = byline(best) {
+        writeln!(out, "     {byline}")?;
+    }
+    if let Some(url) = &best.url {
+        writeln!(out, "     {dim}{url}{dim:#}")?;
+    }
+    for hit in &group.hits {
+        let heading = hit.section.as_deref().unwrap_or("lead");
+        writeln!(
+            out,
+            "       {dim}›{dim:#} {section}{heading}{section:#} {score}[{:.2}]{score:#}",
+            hit.score
+        )?;
+        write!(out, "         ")?;
+        write_highlighted(out, hit, theme)?;
+        writeln!(out)?;
+        if !hit.entities.is_empty() {
+            let names: Vec<String> = hit
+                .entities
+                .iter()
+                .map(|e| format!("{entity}{}{entity:#}{dim}({}){dim:#}", e.name, e.kind))
+                .collect();
+            writeln!(out, "         {}", names.join(", "))?;
+        }
+        if let Some(explanation) = &hit.explanation {
+            write_explanation(out, explanation, 2, theme)?;
+        }
+    }
+    if best.more_in_article > 0 {
+        let plural = if best.more_in_article == 1 { "" } else { "s" };
+        writeln!(
+            out,
+            "     {dim}+{} more passage{plural} in this article{dim:#}",
+            best.more_in_article
+        )?;
+    }
+    if !best.duplicates.is_empty() {
+        writeln!(
+            out,
+            "     {dim}{}{dim:#}",
+            duplicates_line(&best.duplicates)
+        )?;
+    }
+    Ok(())
+}
+
 /// `Reuters · by Jane Doe, John Roe`: the outlet and the authors of a hit's article, when
 /// known.
 pub fn byline(hit: &Hit) -> Option<String> {
@@ -387,6 +471,41 @@ mod tests {
         assert!(plain.contains("Serbia sells shells."));
         assert!(plain.contains("passages 1-1 of 7 matching (0.5 ms)"));
         assert!(plain.contains("+3 more passages in this article"));
+    }
+
+    #[test]
+    fn grouped_output_is_one_block_per_article_with_its_passages_under_it() {
+        let passage = |article: &str, rank: usize, heading: &str, snippet: &str| Hit {
+            article_id: article.into(),
+            path: format!("{article}.txt"),
+            title: format!("Title {article}"),
+            rank,
+            score: 10.0 - rank as f32,
+            section: Some(heading.into()),
+            snippet: snippet.into(),
+            highlights: vec![],
+            more_in_article: usize::from(article == "b") * 3,
+            ..hit()
+        };
+        let results = SearchResults {
+            hits: vec![
+                passage("b", 1, "Exports", "First of b."),
+                passage("a", 2, "Prices", "Only of a."),
+                passage("b", 3, "Imports", "Second of b."),
+            ],
+            ..SearchResults::default()
+        };
+        let mut out = Vec::new();
+        let options = TextOptions {
+            by_article: true,
+            ..TextOptions::default()
+        };
+        write_results(&mut out, &results, &Theme::default(), options).unwrap();
+        let plain = anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string();
+        let expected = "  1. [9.00] undated  Title b\n     b.txt\n     Reuters · by Jane Doe, Ana Vučić\n       › Exports [9.00]\n         First of b.\n       › Imports [7.00]\n         Second of b.\n     +3 more passages in this article\n\n  2. [8.00] undated  Title a\n     a.txt\n     Reuters · by Jane Doe, Ana Vučić\n       › Prices [8.00]\n         Only of a.\n\npassages 1-3";
+        assert!(plain.starts_with(expected), "{plain}");
+        // The header of an article is written once.
+        assert_eq!(plain.matches("Title b").count(), 1, "{plain}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod dedup;
 mod entities;
 mod eval;
 mod formats;
+mod group;
 mod incremental;
 mod proximity;
 mod quickwit;
