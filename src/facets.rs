@@ -21,7 +21,8 @@ use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::extract::spelling::Spellings;
-use crate::model::{Entity, EntityKind, Keyword};
+pub use crate::model::parse_entity_label;
+use crate::model::{EntityKind, Keyword, split_entity_label};
 
 /// One value and the number of matching passages that have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -199,29 +200,6 @@ fn keep_top<T>(items: &mut Vec<T>, top: usize, order: impl Fn(&T, &T) -> std::cm
         items.truncate(top);
     }
     items.sort_unstable_by(order);
-}
-
-/// Parses a stored `kind:Name` entity label.
-pub fn parse_entity_label(label: &str) -> Option<Entity> {
-    let (kind, name) = split_entity_label(label)?;
-    Some(Entity {
-        name: name.to_string(),
-        kind,
-    })
-}
-
-/// A stored `kind:Name` label as its kind and name, without copying the name.
-fn split_entity_label(label: &str) -> Option<(EntityKind, &str)> {
-    let (kind, name) = label.split_once(':')?;
-    // The stored kinds first: `EntityKind::parse` allocates to fold case.
-    let kind = match kind {
-        "person" => EntityKind::Person,
-        "place" => EntityKind::Place,
-        "organisation" => EntityKind::Organisation,
-        "other" => EntityKind::Other,
-        _ => EntityKind::parse(kind)?,
-    };
-    Some((kind, name))
 }
 
 /// Counts entities, categories and months of every matching passage.

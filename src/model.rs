@@ -150,6 +150,29 @@ impl EntityKind {
     }
 }
 
+/// Parses a stored `kind:Name` entity label.
+pub fn parse_entity_label(label: &str) -> Option<Entity> {
+    let (kind, name) = split_entity_label(label)?;
+    Some(Entity {
+        name: name.to_string(),
+        kind,
+    })
+}
+
+/// A stored `kind:Name` label as its kind and name, without copying the name.
+pub fn split_entity_label(label: &str) -> Option<(EntityKind, &str)> {
+    let (kind, name) = label.split_once(':')?;
+    // The stored kinds first: `EntityKind::parse` allocates to fold case.
+    let kind = match kind {
+        "person" => EntityKind::Person,
+        "place" => EntityKind::Place,
+        "organisation" => EntityKind::Organisation,
+        "other" => EntityKind::Other,
+        _ => EntityKind::parse(kind)?,
+    };
+    Some((kind, name))
+}
+
 /// An entity of an index that a name a user typed may mean: for messages that list
 /// candidates or suggestions, and for `entities --like`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,6 +1,6 @@
 use super::*;
 use crate::index::{create_in_ram, passage_document};
-use crate::model::{Article, Passage};
+use crate::model::{Article, Entity, Passage};
 use crate::schema::field_name;
 use chrono::{TimeZone, Utc};
 use tantivy::query::{AllQuery, TermQuery};

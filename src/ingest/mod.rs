@@ -11,8 +11,11 @@ pub mod json;
 pub mod jsonl;
 pub mod mapping;
 pub mod markdown;
+pub mod meta;
 pub mod record;
 pub mod seed;
+
+pub use meta::{source_or_host, with_subtitle};
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -568,44 +571,6 @@ fn article_from_html(file: &CorpusFile, text: &str) -> Article {
     }
 }
 
-/// The outlet of an article: as its source names it, else the host of its URL without
-/// `www.` (`https://www.reuters.com/x` -> `reuters.com`).
-pub fn source_or_host(given: Option<String>, url: Option<&str>) -> Option<String> {
-    given
-        .filter(|source| !source.trim().is_empty())
-        .or_else(|| {
-            let parsed = url::Url::parse(url?.trim()).ok()?;
-            let host = parsed.host_str()?;
-            let host = host.strip_prefix("www.").unwrap_or(host);
-            (!host.is_empty()).then(|| host.to_string())
-        })
-}
-
-/// The lead and sections of an article with a subtitle (standfirst): the subtitle is its first
-/// paragraph, searched and shown as the lead, and the lead it had follows it.
-pub fn with_subtitle(
-    subtitle: Option<String>,
-    lead: String,
-    mut sections: Vec<Section>,
-) -> (String, Vec<Section>) {
-    let Some(subtitle) = subtitle.filter(|s| !s.trim().is_empty()) else {
-        return (lead, sections);
-    };
-    if !lead.is_empty() {
-        match sections.first_mut() {
-            Some(first) if first.heading.is_none() => first.paragraphs.insert(0, lead),
-            _ => sections.insert(
-                0,
-                Section {
-                    heading: None,
-                    paragraphs: vec![lead],
-                },
-            ),
-        }
-    }
-    (subtitle, sections)
-}
-
 /// The first folder under the corpus root names the desk when the metadata has none.
 pub fn folder_category(relative: &str) -> Option<String> {
     let (folder, _) = relative.split_once('/')?;
@@ -727,25 +692,6 @@ pub fn title_from_lead(lead: &str, sections: &[Section]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_outlet_is_the_source_given_else_the_host_of_the_url() {
-        let host = |url: &str| source_or_host(None, Some(url));
-        assert_eq!(
-            host("https://www.reuters.com/world/x").as_deref(),
-            Some("reuters.com")
-        );
-        assert_eq!(
-            host("http://apnews.com:8080/a").as_deref(),
-            Some("apnews.com")
-        );
-        assert_eq!(host("not a url"), None);
-        assert_eq!(
-            source_or_host(Some("Reuters".into()), Some("https://www.rt.com/x")).as_deref(),
-            Some("Reuters")
-        );
-        assert_eq!(source_or_host(Some(" ".into()), None), None);
-    }
 
     #[test]
     fn a_markdown_front_matter_maps_outlet_authors_language_subtitle_and_url() {

@@ -16,6 +16,8 @@ mod dedup;
 pub mod expand;
 mod fetch;
 pub mod filtered;
+#[cfg(test)]
+mod keyword_tests;
 pub mod plan;
 pub mod proximity;
 mod rank;

@@ -27,7 +27,7 @@ pub(super) fn article(id: &str, date: (i32, u32, u32), title: &str) -> Article {
 /// An article and its passages as (section, text).
 type FixtureArticle<'a> = (Article, Vec<(Option<&'a str>, &'a str)>);
 
-fn searcher_with(docs: &[FixtureArticle]) -> Searcher {
+pub(super) fn searcher_with(docs: &[FixtureArticle]) -> Searcher {
     let handle = create_in_ram();
     let extractor = EntityExtractor::builtin();
     let mut writer = handle.index.writer(50_000_000).unwrap();
@@ -81,7 +81,7 @@ fn fixture() -> Searcher {
     ])
 }
 
-fn ids(searcher: &Searcher, request: &SearchRequest) -> Vec<(String, u32)> {
+pub(super) fn ids(searcher: &Searcher, request: &SearchRequest) -> Vec<(String, u32)> {
     searcher
         .search(request)
         .unwrap()
@@ -97,7 +97,7 @@ fn sorted_ids(searcher: &Searcher, query: &str) -> Vec<(String, u32)> {
     found
 }
 
-fn id(article: &str, ordinal: u32) -> (String, u32) {
+pub(super) fn id(article: &str, ordinal: u32) -> (String, u32) {
     (article.to_string(), ordinal)
 }
 
@@ -362,66 +362,6 @@ fn section_entity_and_category_filters_cut_results() {
     assert!(ids(&searcher, &request).is_empty());
     request.filters.categories = vec!["DEFENCE".into()];
     assert_eq!(ids(&searcher, &request).len(), 2);
-}
-
-/// Two articles on sanctions from two outlets, by two and by one author.
-fn outlets_fixture() -> Searcher {
-    let mut reuters = article("r", (2024, 3, 1), "Sanctions widen");
-    reuters.source = Some("Reuters".into());
-    reuters.authors = vec!["Jane Doe".into(), "Ana Vučić".into()];
-    reuters.language = Some("en".into());
-    let mut ap = article("p", (2024, 3, 2), "Sanctions bite");
-    ap.source = Some("AP".into());
-    ap.authors = vec!["Jane Doe".into()];
-    searcher_with(&[
-        (reuters, vec![(None, "New sanctions hit Russian banks.")]),
-        (ap, vec![(None, "Sanctions hit exports of oil.")]),
-    ])
-}
-
-#[test]
-fn source_author_and_language_filter_any_case_and_accents_and_are_counted_in_facets() {
-    let searcher = outlets_fixture();
-    let mut request = SearchRequest::new("sanctions");
-    request.filters.sources = vec!["REUTERS".into()];
-    assert_eq!(ids(&searcher, &request), [id("r", 0)]);
-    request.filters.sources = vec!["reuters".into(), "ap".into()];
-    assert_eq!(ids(&searcher, &request).len(), 2);
-    request.filters.sources.clear();
-    request.filters.authors = vec!["ana vucic".into()];
-    assert_eq!(ids(&searcher, &request), [id("r", 0)]);
-    request.filters.authors.clear();
-    request.filters.languages = vec!["EN".into()];
-    assert_eq!(ids(&searcher, &request), [id("r", 0)]);
-    // The same in the query language.
-    let request = SearchRequest::new("sanctions AND source:ap");
-    assert_eq!(ids(&searcher, &request), [id("p", 0)]);
-    let request = SearchRequest::new("sanctions AND author:\"Jane Doe\" AND NOT source:AP");
-    assert_eq!(ids(&searcher, &request), [id("r", 0)]);
-    let mut request = SearchRequest::new("sanctions");
-    request.facets = true;
-    let results = searcher.search(&request).unwrap();
-    let facets = results.facets.unwrap();
-    let counts = |values: &[crate::facets::FacetCount]| -> Vec<(String, u64)> {
-        values.iter().map(|c| (c.value.clone(), c.count)).collect()
-    };
-    assert_eq!(
-        counts(&facets.sources),
-        [("AP".to_string(), 1), ("Reuters".to_string(), 1)]
-    );
-    assert_eq!(
-        counts(&facets.authors),
-        [("Jane Doe".to_string(), 2), ("Ana Vučić".to_string(), 1)]
-    );
-    assert_eq!(counts(&facets.languages), [("en".to_string(), 1)]);
-    let hit = &results
-        .hits
-        .iter()
-        .find(|hit| hit.article_id == "r")
-        .unwrap();
-    assert_eq!(hit.source.as_deref(), Some("Reuters"));
-    assert_eq!(hit.authors, ["Jane Doe", "Ana Vučić"]);
-    assert_eq!(hit.language.as_deref(), Some("en"));
 }
 
 #[test]
