@@ -574,7 +574,8 @@ fn article_from_html(file: &CorpusFile, text: &str) -> Article {
 /// The first folder under the corpus root names the desk when the metadata has none.
 pub fn folder_category(relative: &str) -> Option<String> {
     let (folder, _) = relative.split_once('/')?;
-    Some(folder.to_string())
+    // An absolute path (a file given to `inspect`) has no first folder.
+    (!folder.is_empty()).then(|| folder.to_string())
 }
 
 fn resolve_date(
@@ -772,5 +773,6 @@ mod tests {
             Some("defence")
         );
         assert_eq!(folder_category("001_x.txt"), None);
+        assert_eq!(folder_category("/tmp/001_x.txt"), None);
     }
 }

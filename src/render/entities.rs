@@ -66,6 +66,14 @@ pub struct ArticleView<'a> {
     pub title: &'a str,
     pub date: Option<DateTime<Utc>>,
     pub categories: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub authors: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<&'a str>,
     pub given_entities: &'a [Entity],
     pub warnings: &'a [String],
     pub passages: Vec<PassageView<'a>>,
@@ -87,6 +95,10 @@ impl<'a> ArticleView<'a> {
             title: &article.title,
             date: article.date,
             categories: &article.categories,
+            source: article.source.as_deref(),
+            authors: &article.authors,
+            language: article.language.as_deref(),
+            url: article.url.as_deref(),
             given_entities: &article.given_entities,
             warnings: &article.warnings,
             passages: passages
@@ -136,6 +148,20 @@ pub fn write_article_text<W: Write>(
         view.categories.join(", ")
     };
     writeln!(out, "  categories: {categories}")?;
+    let fields = [
+        ("source:  ", view.source.map(str::to_string)),
+        (
+            "authors: ",
+            (!view.authors.is_empty()).then(|| view.authors.join(", ")),
+        ),
+        ("language:", view.language.map(str::to_string)),
+        ("url:     ", view.url.map(str::to_string)),
+    ];
+    for (label, value) in fields {
+        if let Some(value) = value {
+            writeln!(out, "  {label} {value}")?;
+        }
+    }
     if !view.given_entities.is_empty() {
         writeln!(
             out,

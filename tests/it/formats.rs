@@ -487,4 +487,9 @@ fn a_source_filter_and_source_and_author_facets_in_text_and_json() {
     // The query language names the same fields.
     let hits = env.search_json("source:AP OR author:\"ana vucic\"", &[]);
     assert_eq!(hits.len(), 2, "{hits:?}");
+    // `inspect` shows them as the build reads them.
+    let output = env.run(&["inspect", "corpus/news.csv"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("source:   Reuters"), "{text}");
+    assert!(text.contains("authors:  Ana Vučić"), "{text}");
 }
