@@ -210,59 +210,21 @@ fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 
 fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result<()> {
     let Theme {
-        rank,
-        score,
-        date,
-        title,
-        path,
-        section,
-        entity,
-        dim,
-        ..
+        path, section, dim, ..
     } = theme;
-    let date_text = hit.date.map_or_else(
-        || "undated".to_string(),
-        |d| d.format("%Y-%m-%d").to_string(),
-    );
-    writeln!(
-        out,
-        "{rank}{:>3}.{rank:#} {score}[{:.2}]{score:#} {date}{date_text}{date:#}  {title}{}{title:#}",
-        hit.rank, hit.score, hit.title
-    )?;
+    write_title_line(out, hit.rank, hit, theme)?;
     // A control character in a file name (a newline) must not break the layout.
     write!(out, "     {path}{}{path:#}", printable(&hit.path))?;
     if let Some(heading) = &hit.section {
         write!(out, " {dim}›{dim:#} {section}{heading}{section:#}")?;
     }
     writeln!(out)?;
-    if let Some(byline) = byline(hit) {
-        writeln!(out, "     {byline}")?;
-    }
-    if let Some(url) = &hit.url {
-        writeln!(out, "     {dim}{url}{dim:#}")?;
-    }
+    write_byline_and_url(out, hit, theme)?;
     write!(out, "     ")?;
     write_highlighted(out, hit, theme)?;
     writeln!(out)?;
-    if !hit.entities.is_empty() {
-        let names: Vec<String> = hit
-            .entities
-            .iter()
-            .map(|e| format!("{entity}{}{entity:#}{dim}({}){dim:#}", e.name, e.kind))
-            .collect();
-        writeln!(out, "     {}", names.join(", "))?;
-    }
-    if hit.more_in_article > 0 {
-        let plural = if hit.more_in_article == 1 { "" } else { "s" };
-        writeln!(
-            out,
-            "     {dim}+{} more passage{plural} in this article{dim:#}",
-            hit.more_in_article
-        )?;
-    }
-    if !hit.duplicates.is_empty() {
-        writeln!(out, "     {dim}{}{dim:#}", duplicates_line(&hit.duplicates))?;
-    }
+    write_entities(out, hit, "     ", theme)?;
+    write_more_and_copies(out, hit, theme)?;
     if let Some(explanation) = &hit.explanation {
         write_explanation(out, explanation, 0, theme)?;
     }
@@ -277,33 +239,16 @@ fn write_article<W: Write>(
     theme: &Theme,
 ) -> std::io::Result<()> {
     let Theme {
-        rank,
         score,
-        date,
-        title,
         path,
         section,
-        entity,
         dim,
         ..
     } = theme;
     let best = group.best();
-    let date_text = best.date.map_or_else(
-        || "undated".to_string(),
-        |d| d.format("%Y-%m-%d").to_string(),
-    );
-    writeln!(
-        out,
-        "{rank}{:>3}.{rank:#} {score}[{:.2}]{score:#} {date}{date_text}{date:#}  {title}{}{title:#}",
-        group.rank, best.score, best.title
-    )?;
+    write_title_line(out, group.rank, best, theme)?;
     writeln!(out, "     {path}{}{path:#}", printable(&best.path))?;
-    if let Some(byline) = byline(best) {
-        writeln!(out, "     {byline}")?;
-    }
-    if let Some(url) = &best.url {
-        writeln!(out, "     {dim}{url}{dim:#}")?;
-    }
+    write_byline_and_url(out, best, theme)?;
     for hit in &group.hits {
         let heading = hit.section.as_deref().unwrap_or("lead");
         writeln!(
@@ -314,32 +259,83 @@ fn write_article<W: Write>(
         write!(out, "         ")?;
         write_highlighted(out, hit, theme)?;
         writeln!(out)?;
-        if !hit.entities.is_empty() {
-            let names: Vec<String> = hit
-                .entities
-                .iter()
-                .map(|e| format!("{entity}{}{entity:#}{dim}({}){dim:#}", e.name, e.kind))
-                .collect();
-            writeln!(out, "         {}", names.join(", "))?;
-        }
+        write_entities(out, hit, "         ", theme)?;
         if let Some(explanation) = &hit.explanation {
             write_explanation(out, explanation, 2, theme)?;
         }
     }
-    if best.more_in_article > 0 {
-        let plural = if best.more_in_article == 1 { "" } else { "s" };
+    write_more_and_copies(out, best, theme)
+}
+
+/// `  1. [3.25] 2024-03-28  Title`: a rank, the hit's score, date and title.
+fn write_title_line<W: Write>(
+    out: &mut W,
+    number: usize,
+    hit: &Hit,
+    theme: &Theme,
+) -> std::io::Result<()> {
+    let Theme {
+        rank,
+        score,
+        date,
+        title,
+        ..
+    } = theme;
+    let date_text = hit.date.map_or_else(
+        || "undated".to_string(),
+        |d| d.format("%Y-%m-%d").to_string(),
+    );
+    writeln!(
+        out,
+        "{rank}{number:>3}.{rank:#} {score}[{:.2}]{score:#} {date}{date_text}{date:#}  {title}{}{title:#}",
+        hit.score, hit.title
+    )
+}
+
+/// The article's outlet and authors, then its address, a line each when known.
+fn write_byline_and_url<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result<()> {
+    let dim = theme.dim;
+    if let Some(byline) = byline(hit) {
+        writeln!(out, "     {byline}")?;
+    }
+    if let Some(url) = &hit.url {
+        writeln!(out, "     {dim}{url}{dim:#}")?;
+    }
+    Ok(())
+}
+
+/// The passage's entities on one line after `indent`, when it has any.
+fn write_entities<W: Write>(
+    out: &mut W,
+    hit: &Hit,
+    indent: &str,
+    theme: &Theme,
+) -> std::io::Result<()> {
+    let Theme { entity, dim, .. } = theme;
+    if hit.entities.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = hit
+        .entities
+        .iter()
+        .map(|e| format!("{entity}{}{entity:#}{dim}({}){dim:#}", e.name, e.kind))
+        .collect();
+    writeln!(out, "{indent}{}", names.join(", "))
+}
+
+/// The passages of the article left out by `--per-article`, and the copies folded into it.
+fn write_more_and_copies<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result<()> {
+    let dim = theme.dim;
+    if hit.more_in_article > 0 {
+        let plural = if hit.more_in_article == 1 { "" } else { "s" };
         writeln!(
             out,
             "     {dim}+{} more passage{plural} in this article{dim:#}",
-            best.more_in_article
+            hit.more_in_article
         )?;
     }
-    if !best.duplicates.is_empty() {
-        writeln!(
-            out,
-            "     {dim}{}{dim:#}",
-            duplicates_line(&best.duplicates)
-        )?;
+    if !hit.duplicates.is_empty() {
+        writeln!(out, "     {dim}{}{dim:#}", duplicates_line(&hit.duplicates))?;
     }
     Ok(())
 }

@@ -492,4 +492,12 @@ fn a_source_filter_and_source_and_author_facets_in_text_and_json() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("source:   Reuters"), "{text}");
     assert!(text.contains("authors:  Ana Vučić"), "{text}");
+    // `index stats` lists each field with its most common values, by passages.
+    let output = env.run(&["index", "stats", "--index", "index"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("source:      Reuters 2, AP 1"), "{text}");
+    assert!(
+        text.contains("author:      Jane Doe 2, Ana Vučić 1"),
+        "{text}"
+    );
 }
