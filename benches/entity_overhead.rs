@@ -151,6 +151,7 @@ fn entity_overhead(c: &mut Criterion) {
             memory_mb: index::DEFAULT_MEMORY_MB,
             rebuild: true,
             fields: Vec::new(),
+            extras: Vec::new(),
         };
         build_index(&options, extractor, &Silent).expect("the corpus builds");
     };

@@ -138,6 +138,7 @@ fn newsdex_build(path: &Path, index_dir: &Path, extractor: &EntityExtractor) {
         memory_mb: DEFAULT_MEMORY_MB,
         rebuild: true,
         fields: Vec::new(),
+        extras: Vec::new(),
     };
     let report = build_index(&options, extractor, &Silent).expect("build");
     assert_eq!(report.articles, 21_578, "every story goes in");

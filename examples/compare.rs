@@ -71,6 +71,7 @@ fn main() -> anyhow::Result<()> {
             memory_mb: newsdex::index::DEFAULT_MEMORY_MB,
             rebuild: true,
             fields: Vec::new(),
+            extras: Vec::new(),
         };
         build_index(&options, &EntityExtractor::builtin(), &Silent)?;
     }

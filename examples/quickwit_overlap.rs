@@ -160,7 +160,7 @@ impl QuickwitLike {
     /// Indexes the NDJSON lines newsdex sends for the corpus, as one split.
     fn ingest(&self, args: &Args, extractor: &EntityExtractor) -> anyhow::Result<usize> {
         let walk = walk_corpus(&args.corpus, &WalkOptions::default())?;
-        let map = corpus_field_map(&args.corpus, &[])?;
+        let map = corpus_field_map(&args.corpus, &[], &[])?;
         let mut writer: IndexWriter = self.index.writer_with_num_threads(1, 200_000_000)?;
         let mut n_docs = 0;
         encode_corpus(walk, &map, extractor, &Silent, |line, _path| {
@@ -254,6 +254,7 @@ fn main() -> anyhow::Result<()> {
             memory_mb: newsdex::index::DEFAULT_MEMORY_MB,
             rebuild: true,
             fields: Vec::new(),
+            extras: Vec::new(),
         };
         build_index(&options, &extractor, &Silent)?;
     }

@@ -14,7 +14,7 @@ cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WOR
 trap cleanup EXIT
 mkdir -p "$WORK/corpus"
 cp -r corpus/* tests/fixtures/serve/hostile tests/fixtures/e2e-links "$WORK/corpus/"
-"$BIN" index build "$WORK/corpus" --index "$WORK/index" --quiet
+"$BIN" index build "$WORK/corpus" --index "$WORK/index" --extra beat --quiet
 "$BIN" serve --index "$WORK/index" --addr 127.0.0.1:0 > "$WORK/serve.out" &
 SERVER_PID=$!
 for _ in $(seq 50); do grep -q 'http://' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done

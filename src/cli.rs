@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::backend::BackendKind;
 use crate::backend::quickwit::mapping::DEFAULT_INDEX_ID;
 use crate::ingest::Format;
-use crate::ingest::mapping::FieldOverride;
+use crate::ingest::mapping::{FieldOverride, parse_extra};
+use crate::model::ExtraField;
 use crate::search::{Duplicates, FieldBoosts, SortOrder};
 
 /// Search an archive of news and analysis articles by passage.
@@ -227,6 +228,13 @@ pub struct BuildArgs {
     #[arg(long = "field", value_name = "ROLE=NAME")]
     pub fields: Vec<FieldOverride>,
 
+    /// Keep another record field (JSON, JSON Lines, CSV, Markdown front matter) as a field of
+    /// its own, as NAME or NAME:TYPE (repeatable). Types: keyword (the default: exact,
+    /// filtered with `NAME:value`, faceted), text (searched with `NAME:word`), number and date
+    /// (ranges: `NAME:[500 TO *]`). Adds to `[fields.extra]` of `newsdex.toml`.
+    #[arg(long = "extra", value_name = "NAME[:TYPE]", value_parser = parse_extra)]
+    pub extras: Vec<ExtraField>,
+
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_file_size: u64,
@@ -341,6 +349,11 @@ pub struct SearchArgs {
     #[arg(long, value_enum, default_value_t = SortOrder::Relevance)]
     pub sort: SortOrder,
 
+    /// Order by a declared number or date field instead (`[fields.extra]`, `--extra`),
+    /// largest or newest first, or smallest first with `NAME:asc`; passages without it last.
+    #[arg(long, value_name = "NAME[:asc]")]
+    pub sort_by: Option<crate::search::SortField>,
+
     /// Near-copies of an article (identical or lightly edited text): one hit naming the
     /// others, or each a hit of its own.
     #[arg(long, value_enum, default_value_t = Duplicates::Collapse)]
@@ -454,6 +467,11 @@ pub struct InspectArgs {
     /// (repeatable), to preview the mapping of `index build --field`.
     #[arg(long = "field", value_name = "ROLE=NAME")]
     pub fields: Vec<FieldOverride>,
+
+    /// Keep another record field as a field of its own, as NAME[:TYPE] (repeatable), to
+    /// preview `index build --extra`.
+    #[arg(long = "extra", value_name = "NAME[:TYPE]", value_parser = parse_extra)]
+    pub extras: Vec<ExtraField>,
 
     #[command(flatten)]
     pub entities: EntitiesFileArgs,

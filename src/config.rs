@@ -118,8 +118,13 @@ pub struct SettingsFile {
     pub corpus: Option<CorpusList>,
     #[serde(default)]
     pub quickwit: QuickwitSettings,
-    #[serde(default, rename = "fields")]
-    _fields: Option<serde::de::IgnoredAny>,
+    /// The corpus's field mapping; only its declared fields (`[fields.extra]`) are read here.
+    #[serde(default)]
+    fields: Option<toml::Value>,
+    /// The declared fields of `[fields.extra]`: what a Quickwit index fed from this corpus
+    /// holds, so that its searches know `name:`.
+    #[serde(skip)]
+    pub extras: Vec<crate::model::ExtraField>,
 }
 
 /// One source or several.
@@ -162,7 +167,7 @@ pub struct QuickwitSettings {
 impl SettingsFile {
     /// Parses a settings file; errors name the file, line and column.
     pub fn parse(path: &Path, text: &str) -> anyhow::Result<SettingsFile> {
-        toml::from_str(text).map_err(|error| {
+        let mut file: SettingsFile = toml::from_str(text).map_err(|error| {
             let place = match error.span() {
                 Some(span) => {
                     let before = &text[..span.start.min(text.len())];
@@ -173,7 +178,20 @@ impl SettingsFile {
                 None => path.display().to_string(),
             };
             anyhow::anyhow!("{place}: {}", error.message().trim())
-        })
+        })?;
+        if let Some(fields) = &file.fields {
+            let mut table = toml::Table::new();
+            table.insert("fields".to_string(), fields.clone());
+            let config: crate::ingest::mapping::CorpusConfig = toml::Value::Table(table)
+                .try_into()
+                .map_err(|error: toml::de::Error| {
+                    anyhow::anyhow!("{}: {}", path.display(), error.message().trim())
+                })?;
+            let map = crate::ingest::mapping::FieldMap::new(&[], &[], Some(&config))
+                .map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()))?;
+            file.extras = map.extras().to_vec();
+        }
+        Ok(file)
     }
 
     /// Reads `--config FILE` (which must exist), or `newsdex.toml` in the current directory
@@ -217,6 +235,8 @@ pub struct BackendSettings {
     pub kind: BackendKind,
     pub url: Option<(String, Origin)>,
     pub index_id: String,
+    /// The settings file's declared fields (`[fields.extra]`).
+    pub extras: Vec<crate::model::ExtraField>,
 }
 
 impl BackendSettings {
@@ -267,6 +287,9 @@ pub fn resolve_backend(
         kind,
         url,
         index_id,
+        extras: settings
+            .map(|settings| settings.extras.clone())
+            .unwrap_or_default(),
     }
 }
 

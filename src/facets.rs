@@ -8,12 +8,12 @@
 //! decompresses dictionary blocks.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Datelike};
+use quick_cache::Weighter;
 use quick_cache::sync::Cache;
-use quick_cache::{Equivalent, Weighter};
 use serde::Serialize;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
@@ -22,7 +22,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::extract::spelling::Spellings;
 pub use crate::model::parse_entity_label;
-use crate::model::{EntityKind, Keyword, split_entity_label};
+use crate::model::{EntityKind, ExtraField, ExtraType, Keyword, split_entity_label};
 
 /// One value and the number of matching passages that have it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,8 +54,18 @@ pub struct Facets {
     pub authors: Vec<FacetCount>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<FacetCount>,
+    /// The declared keyword fields' values (`[fields.extra]`), by field name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, Vec<FacetCount>>,
     /// `YYYY-MM`, in calendar order; undated passages are not counted here.
     pub months: Vec<FacetCount>,
+}
+
+/// A field whose values facets count: a built-in keyword, or a declared keyword field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FacetField {
+    Keyword(Keyword),
+    Extra(String),
 }
 
 /// Distinct values of one field and the passages that hold each.
@@ -68,7 +78,7 @@ pub struct FacetTally {
     /// Distinct labels and their counts.
     entity_labels: Vec<(Arc<str>, u64)>,
     /// The values of each keyword field the collector counts, in its order.
-    keywords: Vec<(Keyword, ValueCounts)>,
+    keywords: Vec<(FacetField, ValueCounts)>,
     months: BTreeMap<i32, u64>,
 }
 
@@ -103,9 +113,14 @@ impl FacetTally {
 
     /// How many distinct values a keyword field holds among the matching passages.
     pub fn distinct(&self, keyword: Keyword) -> usize {
+        self.distinct_of(&FacetField::Keyword(keyword))
+    }
+
+    /// How many distinct values a counted field holds among the matching passages.
+    pub fn distinct_of(&self, field: &FacetField) -> usize {
         self.keywords
             .iter()
-            .find(|(k, _)| *k == keyword)
+            .find(|(k, _)| k == field)
             .map_or(0, |(_, values)| values.len())
     }
 
@@ -145,7 +160,12 @@ impl FacetTally {
                 value: value.to_string(),
                 count,
             });
-            facets.keyword_mut(*keyword).extend(counts);
+            match keyword {
+                FacetField::Keyword(keyword) => facets.keyword_mut(*keyword).extend(counts),
+                FacetField::Extra(name) => {
+                    facets.extra.insert(name.clone(), counts.collect());
+                }
+            }
         }
         let months = self
             .months
@@ -205,8 +225,8 @@ fn keep_top<T>(items: &mut Vec<T>, top: usize, order: impl Fn(&T, &T) -> std::cm
 /// Counts entities, categories and months of every matching passage.
 pub struct FacetCollector {
     pub entity_label_field: String,
-    /// The keyword fields counted, with their names in the schema.
-    pub keyword_fields: Vec<(Keyword, String)>,
+    /// The keyword fields counted, with their column names.
+    pub keyword_fields: Vec<(FacetField, String)>,
     pub date_field: String,
 }
 
@@ -218,10 +238,32 @@ impl FacetCollector {
             entity_label_field: name(fields.entity),
             keyword_fields: Keyword::ALL
                 .into_iter()
-                .map(|keyword| (keyword, name(fields.keyword(keyword))))
+                .map(|keyword| (FacetField::Keyword(keyword), name(fields.keyword(keyword))))
                 .collect(),
             date_field: name(fields.date),
         }
+    }
+
+    /// Counting the declared keyword fields too (`extra.NAME` columns).
+    pub fn with_extras(
+        mut self,
+        schema: &tantivy::schema::Schema,
+        fields: &crate::schema::Fields,
+        extras: &[ExtraField],
+    ) -> FacetCollector {
+        let object = crate::schema::field_name(schema, fields.extra);
+        self.keyword_fields.extend(
+            extras
+                .iter()
+                .filter(|extra| extra.kind == ExtraType::Keyword)
+                .map(|extra| {
+                    (
+                        FacetField::Extra(extra.name.clone()),
+                        format!("{object}.{}", extra.name),
+                    )
+                }),
+        );
+        self
     }
 
     /// Counting entities and months only.
@@ -234,133 +276,6 @@ impl FacetCollector {
             ..FacetCollector::new(schema, fields)
         }
     }
-}
-
-/// Past this many terms a segment's column is resolved by walking its dictionary per search
-/// instead of being decoded into a table.
-const MAX_TABLE_TERMS: usize = 4_000_000;
-/// Bytes of decoded term tables kept in memory, over all segments and fields.
-const TERM_TABLES_BYTES: u64 = 256 << 20;
-
-/// The terms of one segment's string column, by ordinal.
-pub struct TermTable {
-    terms: Box<[Arc<str>]>,
-    bytes: u64,
-}
-
-impl TermTable {
-    /// The term of ordinal `ord`.
-    pub fn term(&self, ord: u64) -> Option<&str> {
-        self.terms
-            .get(usize::try_from(ord).ok()?)
-            .map(|term| &**term)
-    }
-}
-
-/// The decoded term table of the string column `field` of `segment` (decoded on first use and
-/// kept: see the module doc), or `None` when the segment has no such column or it has too many
-/// terms to keep decoded. Turning ordinals into strings through it costs no decompression.
-pub fn segment_terms(
-    segment: &SegmentReader,
-    field: &str,
-) -> tantivy::Result<Option<Arc<TermTable>>> {
-    // The common case first: the table is held, and the column need not be opened.
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment.segment_id(), field)) {
-        return Ok(Some(table));
-    }
-    let Some(column) = segment.fast_fields().str(field)? else {
-        return Ok(None);
-    };
-    Ok(term_table(segment.segment_id(), field, &column)?)
-}
-
-type TermTableKey = (SegmentId, String);
-
-/// A `TermTableKey` without an owned field name, for lookups (hashes the same way).
-#[derive(Hash)]
-struct BorrowedKey<'a>(SegmentId, &'a str);
-
-impl Equivalent<TermTableKey> for BorrowedKey<'_> {
-    fn equivalent(&self, key: &TermTableKey) -> bool {
-        self.0 == key.0 && self.1 == key.1
-    }
-}
-
-#[derive(Clone)]
-struct TermTableWeight;
-
-impl Weighter<TermTableKey, Arc<TermTable>> for TermTableWeight {
-    fn weight(&self, _key: &TermTableKey, table: &Arc<TermTable>) -> u64 {
-        table.bytes
-    }
-}
-
-/// Decoded term tables keyed by segment id and field. A segment id names one immutable
-/// segment, so an entry never goes stale; tables of segments merged away are evicted as the
-/// bound is reached.
-static TERM_TABLES: LazyLock<Cache<TermTableKey, Arc<TermTable>, TermTableWeight>> =
-    LazyLock::new(|| Cache::with_weighter(256, TERM_TABLES_BYTES, TermTableWeight));
-
-/// The decoded term table of `column` (decoding it on first use), or `None` when the column
-/// has too many terms to keep decoded.
-fn term_table(
-    segment: SegmentId,
-    field: &str,
-    column: &StrColumn,
-) -> std::io::Result<Option<Arc<TermTable>>> {
-    let n_terms = column.num_terms();
-    if n_terms > MAX_TABLE_TERMS {
-        return Ok(None);
-    }
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
-        return Ok(Some(table));
-    }
-    TERM_TABLES
-        .get_or_insert_with(&(segment, field.to_string()), || {
-            let mut terms = Vec::with_capacity(n_terms);
-            let mut bytes = 0u64;
-            let mut stream = column.dictionary().stream()?;
-            while stream.advance() {
-                let term: Arc<str> = String::from_utf8_lossy(stream.key()).into();
-                bytes += term.len() as u64 + 32;
-                terms.push(term);
-            }
-            Ok(Arc::new(TermTable {
-                terms: terms.into_boxed_slice(),
-                bytes,
-            }))
-        })
-        .map(Some)
-}
-
-/// Dictionaries that facets asked for once without decoding them.
-static ASKED_ONCE: LazyLock<Mutex<HashSet<TermTableKey>>> =
-    LazyLock::new(|| Mutex::new(HashSet::new()));
-
-/// The term table of `column` for counting facets: the cached one, or a new one when this
-/// dictionary was asked for before in this process. Decoding a whole dictionary pays off only
-/// when it is read again (a server, a benchmark); a single search (one `newsdex search`
-/// process) resolves its few ordinals in one sorted pass instead (`OrdCounts::harvest`).
-fn repeated_term_table(
-    segment: SegmentId,
-    field: &str,
-    column: &StrColumn,
-) -> std::io::Result<Option<Arc<TermTable>>> {
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
-        return Ok(Some(table));
-    }
-    let first_time = {
-        let mut asked = ASKED_ONCE.lock().unwrap_or_else(PoisonError::into_inner);
-        if asked.len() >= 4096 {
-            // Keys of segments merged away; forgetting them costs one more sorted pass each.
-            asked.clear();
-        }
-        asked.insert((segment, field.to_string()))
-    };
-    if first_time {
-        return Ok(None);
-    }
-    term_table(segment, field, column)
 }
 
 thread_local! {
@@ -631,7 +546,8 @@ fn merge_segment_counts(field: &str, mut parts: Vec<SegmentCounts>) -> Vec<(Arc<
 
 pub struct FacetSegmentCollector {
     entity_labels: Option<OrdCounts>,
-    keywords: Vec<(Keyword, OrdCounts)>,
+    /// By place in `FacetCollector::keyword_fields`.
+    keywords: Vec<(usize, OrdCounts)>,
     dates: Option<Column<tantivy::DateTime>>,
     months: BTreeMap<i32, u64>,
     /// The month of the last date seen, as (first second, last second, month index).
@@ -643,7 +559,7 @@ pub struct FacetSegmentCollector {
 pub struct SegmentTally {
     total: u64,
     entity_labels: Option<SegmentCounts>,
-    keywords: Vec<(Keyword, SegmentCounts)>,
+    keywords: Vec<(usize, SegmentCounts)>,
     months: BTreeMap<i32, u64>,
 }
 
@@ -669,8 +585,9 @@ impl Collector for FacetCollector {
             keywords: self
                 .keyword_fields
                 .iter()
-                .filter_map(|(keyword, field)| {
-                    counts(field).transpose().map(|c| c.map(|c| (*keyword, c)))
+                .enumerate()
+                .filter_map(|(at, (_, field))| {
+                    counts(field).transpose().map(|c| c.map(|c| (at, c)))
                 })
                 .collect::<tantivy::Result<_>>()?,
             dates: fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?,
@@ -697,10 +614,8 @@ impl Collector for FacetCollector {
             let fruit = fruit?;
             total += fruit.total;
             entity_labels.extend(fruit.entity_labels);
-            for (keyword, counts) in fruit.keywords {
-                if let Some(at) = self.keyword_fields.iter().position(|(k, _)| *k == keyword) {
-                    keywords[at].push(counts);
-                }
+            for (at, counts) in fruit.keywords {
+                keywords[at].push(counts);
             }
             for (month, count) in fruit.months {
                 *months.entry(month).or_default() += count;
@@ -713,7 +628,9 @@ impl Collector for FacetCollector {
                 .keyword_fields
                 .iter()
                 .zip(keywords)
-                .map(|((keyword, field), parts)| (*keyword, merge_segment_counts(field, parts)))
+                .map(|((keyword, field), parts)| {
+                    (keyword.clone(), merge_segment_counts(field, parts))
+                })
                 .collect(),
             months,
         })
@@ -780,6 +697,10 @@ impl SegmentCollector for FacetSegmentCollector {
         })
     }
 }
+
+mod terms;
+use terms::{TERM_TABLES_BYTES, repeated_term_table};
+pub use terms::{TermTable, segment_terms};
 
 #[cfg(test)]
 mod tests;

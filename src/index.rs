@@ -18,6 +18,8 @@ use crate::extract::spelling::Spellings;
 use crate::model::{Article, Entity, Passage};
 use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
 
+pub mod extra;
+
 /// The file beside tantivy's own that records which newsdex wrote the index.
 const VERSION_FILE: &str = "newsdex.json";
 
@@ -488,6 +490,7 @@ pub fn passage_document_without_entities(
     if let Some(language) = &article.language {
         document.add_text(fields.language, language);
     }
+    extra::add_extras(fields, &mut document, &article.extras);
     if let Some(section) = &passage.section {
         document.add_text(fields.section, section);
     }

@@ -88,6 +88,10 @@ pub struct Payload {
     /// so that a search reads it without the manifest; empty when no article defines one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub acronyms_file: String,
+    /// The fields declared for this build (`[fields.extra]`, `--extra`), so that a search
+    /// knows the index's own fields and their types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<crate::model::ExtraField>,
 }
 
 /// Prefix and suffix of manifest file names, for finding stale ones.
@@ -126,6 +130,7 @@ impl Payload {
             manifest_file,
             files,
             acronyms_file: String::new(),
+            extras: Vec::new(),
         }
     }
 

@@ -38,6 +38,9 @@ pub struct Article {
     pub sections: Vec<Section>,
     /// Entity names given by the source itself (for instance a wire service's place labels).
     pub given_entities: Vec<Entity>,
+    /// Values of the fields the user declared (`[fields.extra]`, `--extra`), in declaration
+    /// order; a field may give several keyword values.
+    pub extras: Vec<ExtraValue>,
     /// Problems found while reading that did not stop the article from going in.
     pub warnings: Vec<String>,
 }
@@ -60,6 +63,91 @@ pub struct Passage {
     pub section: Option<String>,
     pub text: String,
     pub entities: Vec<Entity>,
+}
+
+/// The type of a field the user declares (`[fields.extra]`, `--extra NAME:TYPE`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtraType {
+    /// An exact value, matched case- and accent-insensitively: filtered and faceted.
+    Keyword,
+    /// Words, searched with the English analyser by `name:word` and shown.
+    Text,
+    /// A number: range filters (`words:[500 TO *]`) and sorting.
+    Number,
+    /// A date: range filters (`filed:[2024-01-01 TO *]`) and sorting.
+    Date,
+}
+
+impl ExtraType {
+    pub const ALL: [ExtraType; 4] = [
+        ExtraType::Keyword,
+        ExtraType::Text,
+        ExtraType::Number,
+        ExtraType::Date,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtraType::Keyword => "keyword",
+            ExtraType::Text => "text",
+            ExtraType::Number => "number",
+            ExtraType::Date => "date",
+        }
+    }
+}
+
+impl fmt::Display for ExtraType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A field the user declared: the record field `name`, read as `kind`. The index keeps the
+/// list (in its commit payload), so that a search knows the fields it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ExtraField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ExtraType,
+}
+
+impl ExtraField {
+    /// Whether `name` can name a field in the query language (`name:value`): lower-case ASCII
+    /// letters, digits and `_`, starting with a letter.
+    pub fn is_valid_name(name: &str) -> bool {
+        name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }
+}
+
+/// One value of a declared field, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraValue {
+    pub name: String,
+    pub value: ExtraData,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraData {
+    Keyword(String),
+    Text(String),
+    Number(f64),
+    Date(DateTime<Utc>),
 }
 
 /// The fields of an article that hold exact values: filtered (`--source`, `author:`) and
@@ -206,6 +294,9 @@ pub struct StoredFields {
     pub ordinal: u32,
     pub text: String,
     pub entities: Vec<Entity>,
+    /// The values of the declared fields (`[fields.extra]`), by name: a string, a number, a
+    /// date as RFC 3339, or a list of them.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A near-copy folded into a hit: the article and its file.
@@ -247,6 +338,9 @@ pub struct Hit {
     pub snippet: String,
     pub highlights: Vec<std::ops::Range<usize>>,
     pub entities: Vec<Entity>,
+    /// The values of the fields the user declared (`[fields.extra]`), by name.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
     /// Matching passages of the same article left out by `--per-article`.
     pub more_in_article: usize,
     /// Near-copies of this passage's article folded into it (`--duplicates collapse`), best

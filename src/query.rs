@@ -1,9 +1,9 @@
 //! Query language: query text -> `Node` tree. Words (ranked, any may match, or all with
 //! `--all`), "phrases" (with `~N` slop), `+must`, `-mustnot`, `NOT`, `AND`, `OR`, parentheses,
 //! `field:value`, `date:[A TO B]` ranges, `word~N` fuzziness and `prefix*`. It knows the field
-//! names a user may type but not the index; dates are parsed here, once, into typed bounds (an
-//! age such as `30d` counts back from the `now` it is given). `search::plan` turns nodes into
-//! the clauses both backends emit.
+//! names a user may type, and the index's declared fields (`[fields.extra]`) when given them;
+//! dates and numbers are parsed here, once, into typed bounds (an age such as `30d` counts back
+//! from the `now` it is given). `search::plan` turns nodes into the clauses both backends emit.
 
 use std::fmt;
 use std::ops::Bound;
@@ -11,6 +11,7 @@ use std::ops::Bound;
 use chrono::{DateTime, Utc};
 
 use crate::extract::date::{DayEnd, parse_date_arg};
+use crate::model::ExtraField;
 pub use crate::model::Keyword;
 
 pub use tantivy::query::Occur;
@@ -75,7 +76,23 @@ enum RangeEnd {
     Excluded(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a query asks of a declared field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraTest {
+    /// A keyword field's exact value, or a text field's words (a phrase when several).
+    Value { text: String, slop: u32 },
+    Numbers {
+        lower: Bound<f64>,
+        upper: Bound<f64>,
+    },
+    /// Like `Node::Dates`: a bare lower day from its start, a bare upper day to its end.
+    Dates {
+        lower: Bound<DateTime<Utc>>,
+        upper: Bound<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     /// A word; `fuzzy` is an edit distance, `prefix` matches every word that starts with it.
     Term {
@@ -94,6 +111,11 @@ pub enum Node {
     Dates {
         lower: Bound<DateTime<Utc>>,
         upper: Bound<DateTime<Utc>>,
+    },
+    /// A declared field's value or range (`desk:metro`, `words:[500 TO *]`).
+    Extra {
+        field: ExtraField,
+        test: ExtraTest,
     },
     Bool(Vec<(Occur, Node)>),
 }
@@ -134,15 +156,28 @@ enum Token {
     Or,
     Not,
     Field(FieldName),
+    /// A declared field, by its place in the list the parser was given.
+    Extra(usize),
     Word(String),
     Phrase(String, u32),
     Range(FieldName, RangeEnd, RangeEnd),
+    ExtraRange(usize, RangeEnd, RangeEnd),
 }
 
 struct Lexer<'a> {
     query: &'a str,
     chars: Vec<char>,
     pos: usize,
+    extras: &'a [ExtraField],
+}
+
+/// Whether `name` is written as a field name: lower-case ASCII letters, digits and `_`,
+/// starting with a letter or `_`.
+fn is_field_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn error_at(query: &str, column: usize, message: impl Into<String>) -> ParseError {
@@ -160,11 +195,12 @@ fn is_word_end(character: char) -> bool {
 }
 
 impl<'a> Lexer<'a> {
-    fn new(query: &'a str) -> Lexer<'a> {
+    fn new(query: &'a str, extras: &'a [ExtraField]) -> Lexer<'a> {
         Lexer {
             query,
             chars: query.chars().collect(),
             pos: 0,
+            extras,
         }
     }
 
@@ -226,7 +262,7 @@ impl<'a> Lexer<'a> {
             // A field name ends at its colon, so that `title:"a phrase"` lexes as two tokens.
             if self.chars[self.pos] == ':' {
                 let name: String = self.chars[start..self.pos].iter().collect();
-                if !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                if is_field_name(&name) {
                     self.pos += 1;
                     return self.chars[start..self.pos].iter().collect();
                 }
@@ -240,27 +276,46 @@ impl<'a> Lexer<'a> {
         let Some(name) = word.strip_suffix(':') else {
             return Ok(Token::Word(word));
         };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        if !is_field_name(name) {
             return Ok(Token::Word(word));
         }
-        let Some(field) = FieldName::parse(name) else {
-            let known: Vec<&str> = FieldName::ALL.iter().map(|f| f.as_str()).collect();
-            return Err(self.error(
-                start,
-                format!(
-                    "unknown field `{name}`; the fields are {}",
-                    known.join(", ")
-                ),
-            ));
+        let field = match FieldName::parse(name) {
+            Some(field) => Ok(field),
+            None => match self.extras.iter().position(|extra| extra.name == name) {
+                Some(idx) => Err(idx),
+                None => {
+                    let known: Vec<&str> = FieldName::ALL
+                        .iter()
+                        .map(|f| f.as_str())
+                        .chain(self.extras.iter().map(|extra| extra.name.as_str()))
+                        .collect();
+                    return Err(self.error(
+                        start,
+                        format!(
+                            "unknown field `{name}`; the fields are {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+            },
         };
         match self.chars.get(self.pos) {
-            Some('[' | '{') => self.range(start, field),
-            Some(c) if !c.is_whitespace() => Ok(Token::Field(field)),
+            Some('[' | '{') => {
+                let (lower, upper) = self.range(start)?;
+                Ok(match field {
+                    Ok(field) => Token::Range(field, lower, upper),
+                    Err(idx) => Token::ExtraRange(idx, lower, upper),
+                })
+            }
+            Some(c) if !c.is_whitespace() => Ok(match field {
+                Ok(field) => Token::Field(field),
+                Err(idx) => Token::Extra(idx),
+            }),
             _ => Err(self.error(start, format!("`{name}:` needs a value"))),
         }
     }
 
-    fn range(&mut self, field_start: usize, field: FieldName) -> Result<Token, ParseError> {
+    fn range(&mut self, field_start: usize) -> Result<(RangeEnd, RangeEnd), ParseError> {
         let open = self.chars[self.pos];
         let open_pos = self.pos;
         let Some(close_offset) = self.chars[self.pos..]
@@ -285,11 +340,7 @@ impl<'a> Lexer<'a> {
             value if included => RangeEnd::Included(value.to_string()),
             value => RangeEnd::Excluded(value.to_string()),
         };
-        Ok(Token::Range(
-            field,
-            end(lower, open == '['),
-            end(upper, close == ']'),
-        ))
+        Ok((end(lower, open == '['), end(upper, close == ']')))
     }
 
     fn phrase(&mut self) -> Result<Token, ParseError> {
@@ -325,7 +376,17 @@ pub fn parse(query: &str, default_occur: Occur) -> Result<Node, ParseError> {
 
 /// `parse`, with ages in dates (`date:[30d TO *]`) counted back from `now`.
 pub fn parse_at(query: &str, default_occur: Occur, now: DateTime<Utc>) -> Result<Node, ParseError> {
-    let tokens = Lexer::new(query).tokens()?;
+    parse_with(query, default_occur, now, &[])
+}
+
+/// `parse_at`, knowing the index's declared fields (`name:value`, `name:[A TO B]`).
+pub fn parse_with(
+    query: &str,
+    default_occur: Occur,
+    now: DateTime<Utc>,
+    extras: &[ExtraField],
+) -> Result<Node, ParseError> {
+    let tokens = Lexer::new(query, extras).tokens()?;
     let mut parser = Parser {
         query,
         tokens,
@@ -333,6 +394,7 @@ pub fn parse_at(query: &str, default_occur: Occur, now: DateTime<Utc>) -> Result
         default_occur,
         n_clauses: 0,
         now,
+        extras,
     };
     let node = parser.sequence(0)?;
     if let Some((column, _)) = parser.tokens.get(parser.pos) {
@@ -358,6 +420,7 @@ struct Parser<'a> {
     default_occur: Occur,
     n_clauses: usize,
     now: DateTime<Utc>,
+    extras: &'a [ExtraField],
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -493,6 +556,10 @@ impl Parser<'_> {
             },
             Token::Field(field) => self.field_value(column, field)?,
             Token::Range(field, lower, upper) => self.dates(column, field, &lower, &upper)?,
+            Token::Extra(idx) => self.extra_value(column, idx)?,
+            Token::ExtraRange(idx, lower, upper) => {
+                self.extra_range(column, idx, &lower, &upper)?
+            }
             Token::RightParen => return Err(self.error(column, "`)` without a matching `(`")),
             Token::Plus | Token::Minus | Token::Not | Token::And | Token::Or => {
                 return Err(self.error(column, "expected a word"));
@@ -553,9 +620,24 @@ impl Parser<'_> {
         if field != FieldName::Date {
             return Err(self.error(
                 column,
-                format!("ranges work on `date:` only, not on `{}:`", field.as_str()),
+                format!(
+                    "ranges work on `date:` and on declared number and date fields, not on `{}:`",
+                    field.as_str()
+                ),
             ));
         }
+        let (lower, upper) = self.date_bounds(column, lower, upper)?;
+        Ok(Node::Dates { lower, upper })
+    }
+
+    /// The ends of a date range, parsed: a bare lower day from its start, a bare upper day to
+    /// its end.
+    fn date_bounds(
+        &self,
+        column: usize,
+        lower: &RangeEnd,
+        upper: &RangeEnd,
+    ) -> Result<DateBounds, ParseError> {
         let bound = |end: &RangeEnd, day_end: DayEnd| -> Result<Bound<DateTime<Utc>>, ParseError> {
             let parse = |text: &str| {
                 parse_date_arg(text, day_end, self.now).map_err(|_| {
@@ -571,12 +653,11 @@ impl Parser<'_> {
                 RangeEnd::Excluded(text) => Bound::Excluded(parse(text)?),
             })
         };
-        Ok(Node::Dates {
-            lower: bound(lower, DayEnd::Start)?,
-            upper: bound(upper, DayEnd::End)?,
-        })
+        Ok((bound(lower, DayEnd::Start)?, bound(upper, DayEnd::End)?))
     }
 }
+
+type DateBounds = (Bound<DateTime<Utc>>, Bound<DateTime<Utc>>);
 
 /// The range a bare `date:` value stands for: `2024` the whole year, `2024-03` the month,
 /// anything else itself (a day, checked where it is parsed as a date).
@@ -642,5 +723,6 @@ fn word_node(field: Option<FieldName>, word: &str) -> Node {
     }
 }
 
+mod extra;
 #[cfg(test)]
 mod tests;

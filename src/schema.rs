@@ -2,8 +2,8 @@
 //! schema once, hands out `Fields`, and registers the analysers every opened index needs.
 
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING,
-    Schema, TextFieldIndexing, TextOptions,
+    DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions,
+    STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 use tantivy::tokenizer::TextAnalyzer;
@@ -14,7 +14,7 @@ use crate::analysis::{
 
 /// Bumped whenever a change to the schema or the analysers makes older indexes unreadable or
 /// subtly different. Stored beside the index and checked on every open.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// English analyser: words, lower-cased, ASCII-folded, stop words dropped, Snowball-stemmed.
 pub const TOKENIZER_EN: &str = "newsdex_en";
@@ -65,6 +65,13 @@ pub struct Fields {
     pub source: Field,
     pub author: Field,
     pub language: Field,
+    /// The declared keyword, number and date fields (`[fields.extra]`) of the passage's
+    /// article, one JSON object `{name: value}`: strings indexed as folded keys and fast as
+    /// written (filters, facets), numbers and dates indexed and fast (ranges, sorting); stored.
+    pub extra: Field,
+    /// The declared text fields, one JSON object analysed with the English analyser
+    /// (`name:word`); stored.
+    pub extra_text: Field,
 }
 
 impl Fields {
@@ -113,6 +120,30 @@ fn keyword_text() -> TextOptions {
     )
 }
 
+/// The options of `extra`: keys folded like the keyword fields, values as written in the
+/// fast columns.
+fn extra_object() -> JsonObjectOptions {
+    JsonObjectOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER_KEYWORD)
+                .set_index_option(IndexRecordOption::Basic),
+        )
+        .set_stored()
+        .set_fast("raw")
+}
+
+/// The options of `extra_text`: the English analyser with positions, stored.
+fn extra_text_object() -> JsonObjectOptions {
+    JsonObjectOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER_EN)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored()
+}
+
 /// The options of `entity`: see `TOKENIZER_ENTITY_NAMES`.
 fn entity_text() -> TextOptions {
     TextOptions::default()
@@ -149,6 +180,8 @@ pub fn build_schema() -> (Schema, Fields) {
         source: builder.add_text_field("source", keyword_text().set_stored().set_fast("raw")),
         author: builder.add_text_field("author", keyword_text().set_stored().set_fast("raw")),
         language: builder.add_text_field("language", keyword_text().set_stored().set_fast("raw")),
+        extra: builder.add_json_field("extra", extra_object()),
+        extra_text: builder.add_json_field("extra_text", extra_text_object()),
     };
     (builder.build(), fields)
 }
@@ -181,6 +214,8 @@ pub fn fields_of(schema: &Schema) -> Result<Fields, MissingField> {
         source: field("source")?,
         author: field("author")?,
         language: field("language")?,
+        extra: field("extra")?,
+        extra_text: field("extra_text")?,
     })
 }
 

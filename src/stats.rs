@@ -13,10 +13,10 @@ use tantivy::query::AllQuery;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::error::IndexError;
-use crate::facets::{EntityCount, FacetCollector, FacetCount};
+use crate::facets::{EntityCount, FacetCollector, FacetCount, FacetField};
 use crate::index::IndexHandle;
 use crate::index::last_payload;
-use crate::model::Keyword;
+use crate::model::{ExtraType, Keyword};
 use crate::schema::field_name;
 
 /// One segment of the index.
@@ -36,6 +36,26 @@ pub struct KeywordStats {
     pub values: usize,
     /// Passages per value, most first; ties by value.
     pub top: Vec<FacetCount>,
+}
+
+/// A declared field of an index (`[fields.extra]`): its type and its most common values
+/// (keyword fields), or its smallest and largest values (number and date fields).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExtraStats {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ExtraType,
+    /// Distinct values (keyword fields).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values: Option<usize>,
+    /// Passages per value, most first (keyword fields).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top: Vec<FacetCount>,
+    /// The smallest and largest values (number and date fields; dates as RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<serde_json::Value>,
 }
 
 /// What an index holds.
@@ -68,6 +88,9 @@ pub struct IndexStats {
     /// The article metadata fields beside the categories (source, author, language): how
     /// many distinct values each holds and the most common, by passages.
     pub fields: Vec<KeywordStats>,
+    /// The fields declared when it was built, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<ExtraStats>,
     pub segments: Vec<SegmentStats>,
     /// Bytes of every file in the index directory.
     pub size_bytes: u64,
@@ -83,7 +106,8 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
     let searcher = reader.searcher();
     let schema = handle.index.schema();
     let fields = handle.fields;
-    let facets = FacetCollector::new(&schema, &fields);
+    let declared = crate::index::extra::declared_extras(handle)?;
+    let facets = FacetCollector::new(&schema, &fields).with_extras(&schema, &fields, &declared);
     let counts = CountCollector {
         ordinal_field: field_name(&schema, fields.ordinal).to_string(),
         category_field: field_name(&schema, fields.category).to_string(),
@@ -97,7 +121,28 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
     let spellings = crate::index::load_spellings(handle, &searcher);
     let keywords = [Keyword::Source, Keyword::Author, Keyword::Language];
     let distinct: Vec<usize> = keywords.iter().map(|k| tally.distinct(*k)).collect();
-    let facets = tally.canonical(&spellings).into_facets(top, None);
+    let extra_distinct: Vec<usize> = declared
+        .iter()
+        .map(|extra| tally.distinct_of(&FacetField::Extra(extra.name.clone())))
+        .collect();
+    let mut facets = tally.canonical(&spellings).into_facets(top, None);
+    let object = field_name(&schema, fields.extra).to_string();
+    let extras = declared
+        .iter()
+        .zip(extra_distinct)
+        .map(|(extra, values)| {
+            let (min, max) =
+                value_range(&searcher, &format!("{object}.{}", extra.name), extra.kind);
+            ExtraStats {
+                name: extra.name.clone(),
+                kind: extra.kind,
+                values: (extra.kind == ExtraType::Keyword).then_some(values),
+                top: facets.extra.remove(&extra.name).unwrap_or_default(),
+                min,
+                max,
+            }
+        })
+        .collect();
     let fields = keywords
         .into_iter()
         .zip(distinct)
@@ -107,7 +152,7 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
             top: facets.keyword(field).to_vec(),
         })
         .collect();
-    let entities = facets.entities;
+    let entities = std::mem::take(&mut facets.entities);
     let segments = searcher
         .segment_readers()
         .iter()
@@ -142,9 +187,61 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
         top_sections,
         top_entities: entities,
         fields,
+        extras,
         segments,
         size_bytes: dir_size(&handle.path)?,
     })
+}
+
+/// The smallest and largest values of a declared number or date column, as JSON; `None` for
+/// other fields and for a column no passage fills.
+fn value_range(
+    searcher: &tantivy::Searcher,
+    column: &str,
+    kind: ExtraType,
+) -> (Option<serde_json::Value>, Option<serde_json::Value>) {
+    let mut range: Option<(f64, f64)> = None;
+    for segment in searcher.segment_readers() {
+        let found = match kind {
+            ExtraType::Number => segment
+                .fast_fields()
+                .column_opt::<f64>(column)
+                .ok()
+                .flatten()
+                .filter(|column| column.values.num_vals() > 0)
+                .map(|column| (column.min_value(), column.max_value())),
+            ExtraType::Date => segment
+                .fast_fields()
+                .column_opt::<tantivy::DateTime>(column)
+                .ok()
+                .flatten()
+                .filter(|column| column.values.num_vals() > 0)
+                .map(|column| {
+                    (
+                        column.min_value().into_timestamp_secs() as f64,
+                        column.max_value().into_timestamp_secs() as f64,
+                    )
+                }),
+            ExtraType::Keyword | ExtraType::Text => None,
+        };
+        if let Some((low, high)) = found {
+            range = Some(match range {
+                None => (low, high),
+                Some((min, max)) => (min.min(low), max.max(high)),
+            });
+        }
+    }
+    let Some((min, max)) = range else {
+        return (None, None);
+    };
+    let json = |value: f64| match kind {
+        ExtraType::Date => DateTime::from_timestamp(value as i64, 0)
+            .map_or(serde_json::Value::Null, |date| {
+                serde_json::Value::from(date.to_rfc3339())
+            }),
+        _ => crate::index::extra::number_json(value),
+    };
+    (Some(json(min)), Some(json(max)))
 }
 
 fn sorted_counts(counts: HashMap<String, u64>) -> Vec<FacetCount> {

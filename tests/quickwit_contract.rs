@@ -116,6 +116,26 @@ fn the_index_config_is_valid() {
         serde_yaml_ng::from_str(&read("01-create-index.request-body.yaml")).unwrap();
     recorded.as_object_mut().unwrap().remove("version");
     assert_valid(&validator, &recorded, "the recorded config");
+    // With declared fields, their four JSON objects are valid in Quickwit's own schema.
+    let extras: Vec<newsdex::model::ExtraField> = ["desk:keyword", "summary:text", "words:number"]
+        .iter()
+        .map(|declared| newsdex::ingest::mapping::parse_extra(declared).unwrap())
+        .collect();
+    let yaml = mapping::to_yaml(&mapping::index_config_with(DEFAULT_INDEX_ID, &extras));
+    let mut with_extras: Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    let mapped = with_extras["doc_mapping"]["field_mappings"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        mapped
+            .iter()
+            .filter(|field| field["type"] == "json")
+            .count(),
+        4,
+        "{yaml}"
+    );
+    with_extras.as_object_mut().unwrap().remove("version");
+    assert_valid(&validator, &with_extras, "the config with declared fields");
 }
 
 #[test]
@@ -495,6 +515,7 @@ fn recorded_rejections_are_counted_by_article() {
         max_batch_bytes: upload::MAX_BATCH_BYTES,
         max_batch_docs: upload::MAX_BATCH_DOCS,
         fields: Vec::new(),
+        extras: Vec::new(),
         // The recorded server answered the ingest at once; waiting is tested on the session.
         wait: None,
     };
@@ -885,6 +906,7 @@ fn session_incremental_build_waits_for_its_commit_and_delete_tasks() {
         max_batch_bytes: upload::MAX_BATCH_BYTES,
         max_batch_docs: upload::MAX_BATCH_DOCS,
         fields: Vec::new(),
+        extras: Vec::new(),
         wait: Some(upload::WaitOptions {
             poll_interval: Duration::from_millis(10),
             ..upload::WaitOptions::default()

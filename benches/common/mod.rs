@@ -57,6 +57,7 @@ pub fn build(corpus: &Path, index: &Path) -> BuildReport {
         memory_mb: newsdex::index::DEFAULT_MEMORY_MB,
         rebuild: true,
         fields: Vec::new(),
+        extras: Vec::new(),
     };
     build_index(&options, &EntityExtractor::builtin(), &Silent).expect("the index builds")
 }

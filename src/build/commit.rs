@@ -2,6 +2,7 @@
 //! writer's work with the manifest and the acronym table it names (side files written before
 //! it, removed after the next one); then the spelling table counted on the committed segments.
 
+use crate::ingest::mapping::FieldMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -68,7 +69,7 @@ pub fn commit_with_manifest(
     handle: &IndexHandle,
     mut writer: IndexWriter,
     sources: &[&Path],
-    mapping: String,
+    map: &FieldMap,
     manifest: &Manifest,
     acronyms: &AcronymTable,
 ) -> Result<(), IndexError> {
@@ -76,7 +77,8 @@ pub fn commit_with_manifest(
     let shown = sources_display(sources);
     let mut payload = Payload::new(Path::new(&shown), manifest_file, manifest.files.len());
     payload.sources = sources.iter().map(|source| canonical(source)).collect();
-    payload.mapping = mapping;
+    payload.mapping = map.fingerprint();
+    payload.extras = map.extras().to_vec();
     if !acronyms.is_empty() {
         let (name, bytes) = acronyms.pack();
         payload.acronyms_file = store_side_file(handle, &name, &bytes)?;

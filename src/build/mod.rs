@@ -262,7 +262,7 @@ fn build_into_index(
             &handle,
             writer,
             &options.sources(),
-            mapping,
+            &map,
             &new_manifest,
             &acronyms,
         )

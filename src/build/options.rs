@@ -21,6 +21,8 @@ pub struct BuildOptions {
     pub rebuild: bool,
     /// `--field ROLE=NAME` overrides for structured input.
     pub fields: Vec<FieldOverride>,
+    /// `--extra NAME[:TYPE]`: record fields kept as fields of their own.
+    pub extras: Vec<crate::model::ExtraField>,
 }
 
 /// Hears about the build as it goes; the command line shows a progress bar with it.

@@ -30,7 +30,7 @@ pub struct FileArticles {
 /// The field mapping of a build: defaults, `newsdex.toml` at the corpus root, `--field`.
 pub fn field_map(options: &BuildOptions) -> anyhow::Result<FieldMap> {
     let config = CorpusConfig::load(&options.corpus)?;
-    FieldMap::new(&options.fields, config.as_ref()).map_err(anyhow::Error::msg)
+    FieldMap::new(&options.fields, &options.extras, config.as_ref()).map_err(anyhow::Error::msg)
 }
 
 /// Reads, splits and annotates the articles of one file; JSON Lines and CSV are read in

@@ -85,7 +85,7 @@ fn run_pipeline(
         handle,
         writer,
         &[Path::new("corpus")],
-        String::new(),
+        &crate::ingest::mapping::FieldMap::default(),
         &acc.manifest,
         &acronyms,
     )

@@ -31,11 +31,10 @@ pub fn backend(
     settings: &BackendSettings,
     extractor: EntityExtractor,
 ) -> anyhow::Result<QuickwitBackend> {
-    Ok(QuickwitBackend::new(
-        client(settings)?,
-        &settings.index_id,
-        extractor,
-    ))
+    Ok(
+        QuickwitBackend::new(client(settings)?, &settings.index_id, extractor)
+            .with_extras(settings.extras.clone()),
+    )
 }
 
 /// `newsdex index build CORPUS --backend quickwit`.
@@ -59,6 +58,7 @@ pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Out
         max_batch_bytes: MAX_BATCH_BYTES,
         max_batch_docs: MAX_BATCH_DOCS,
         fields: args.fields.clone(),
+        extras: args.extras.clone(),
         wait: (!args.no_wait).then(WaitOptions::default),
     };
     let reporter = Reporter::new(args.quiet, args.verbose);

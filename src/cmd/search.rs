@@ -53,6 +53,7 @@ pub fn open_or_build_default_with(
                 memory_mb: index::DEFAULT_MEMORY_MB,
                 rebuild: false,
                 fields: Vec::new(),
+                extras: Vec::new(),
             };
             crate::cmd::build::build(&options, true, false, &extractor)?;
             return Ok(Searcher::new(open_index(location.path())?, extractor)?);
@@ -113,6 +114,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.require_all = args.all;
     request.per_article = args.per_article;
     request.sort = args.sort;
+    request.sort_field = args.sort_by.clone();
     request.duplicates = args.duplicates;
     request.recency_half_life = args
         .recency

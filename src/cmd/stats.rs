@@ -87,6 +87,30 @@ pub fn write_text<W: Write>(out: &mut W, stats: &IndexStats) -> std::io::Result<
         let label = format!("{}:", field.field.as_str());
         writeln!(out, "{label:<12} {}", values.join(", "))?;
     }
+    for extra in &stats.extras {
+        let mut values: Vec<String> = extra
+            .top
+            .iter()
+            .map(|value| format!("{} {}", value.value, value.count))
+            .collect();
+        if let Some(distinct) = extra.values
+            && distinct > extra.top.len()
+        {
+            values.push(format!("and {} more", distinct - extra.top.len()));
+        }
+        if let (Some(min), Some(max)) = (&extra.min, &extra.max) {
+            let plain = |value: &serde_json::Value| match value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            values.push(format!("{} to {}", plain(min), plain(max)));
+        }
+        if extra.kind == crate::model::ExtraType::Text {
+            values.push("searched with the text's words".to_string());
+        }
+        let label = format!("{} ({}):", extra.name, extra.kind);
+        writeln!(out, "{label:<12} {}", values.join(", "))?;
+    }
     let sections: Vec<String> = stats
         .top_sections
         .iter()

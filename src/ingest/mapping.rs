@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use crate::error::IngestError;
-use crate::model::EntityKind;
+use crate::model::{EntityKind, ExtraField, ExtraType};
 
 /// The name of the per-corpus settings file, read from the corpus root.
 pub const CORPUS_CONFIG_FILE: &str = "newsdex.toml";
@@ -165,6 +165,58 @@ impl FromStr for FieldOverride {
     }
 }
 
+/// One `--extra NAME[:TYPE]` from the command line: a record field kept as a field of its own
+/// (`keyword` when no type is given).
+pub fn parse_extra(text: &str) -> Result<ExtraField, String> {
+    let types = || {
+        ExtraType::ALL
+            .iter()
+            .map(|kind| kind.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (name, kind) = match text.split_once(':') {
+        Some((name, kind)) => {
+            let kind =
+                <ExtraType as clap::ValueEnum>::from_str(kind.trim(), true).map_err(|_| {
+                    format!("unknown type `{}`; the types are {}", kind.trim(), types())
+                })?;
+            (name.trim(), kind)
+        }
+        None => (text.trim(), ExtraType::Keyword),
+    };
+    check_extra_name(name)?;
+    Ok(ExtraField {
+        name: name.to_string(),
+        kind,
+    })
+}
+
+/// A declared field's name must be one a query can write (`name:value`) and must not be a
+/// field newsdex already has.
+fn check_extra_name(name: &str) -> Result<(), String> {
+    if !ExtraField::is_valid_name(name) {
+        return Err(format!(
+            "`{name}` cannot name a field: use lower-case letters, digits and `_`, starting with a letter"
+        ));
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(format!(
+            "`{name}` is a field newsdex already has; declare another name or map it with --field"
+        ));
+    }
+    Ok(())
+}
+
+/// Names a declared field cannot take: newsdex's own fields and the query language's.
+const RESERVED_NAMES: &[&str] = &[
+    "title", "section", "text", "body", "entity", "category", "source", "author", "language",
+    "date", "url", "id", "path", "lead", "subtitle", "extra",
+];
+
+/// Most fields a corpus may declare.
+pub const MAX_EXTRA_FIELDS: usize = 32;
+
 /// Where an explicitly named field came from, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -172,22 +224,37 @@ pub enum Origin {
     CorpusConfig,
 }
 
+/// What a named record field feeds: an article field, or a declared field of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feeds {
+    Role(Role),
+    Extra(ExtraType),
+}
+
 /// A record field named by the user rather than by the defaults; it must exist in some record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExplicitField {
-    pub role: Role,
+    pub feeds: Feeds,
     pub name: String,
     pub origin: Origin,
 }
 
 impl fmt::Display for ExplicitField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.origin {
-            Origin::CommandLine => write!(f, "`--field {}={}`", self.role, self.name),
-            Origin::CorpusConfig => write!(
+        match (self.feeds, self.origin) {
+            (Feeds::Role(role), Origin::CommandLine) => {
+                write!(f, "`--field {role}={}`", self.name)
+            }
+            (Feeds::Role(role), Origin::CorpusConfig) => {
+                write!(f, "`{role} = \"{}\"` in {CORPUS_CONFIG_FILE}", self.name)
+            }
+            (Feeds::Extra(kind), Origin::CommandLine) => {
+                write!(f, "`--extra {}:{kind}`", self.name)
+            }
+            (Feeds::Extra(kind), Origin::CorpusConfig) => write!(
                 f,
-                "`{} = \"{}\"` in {CORPUS_CONFIG_FILE}",
-                self.role, self.name
+                "`{} = \"{kind}\"` in [fields.extra] of {CORPUS_CONFIG_FILE}",
+                self.name
             ),
         }
     }
@@ -200,33 +267,72 @@ pub const MAX_EXPLICIT_FIELDS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldMap {
     names: BTreeMap<Role, Vec<String>>,
+    /// The declared fields, in the order declared (the corpus config's, then `--extra`).
+    extras: Vec<ExtraField>,
     explicit: Vec<ExplicitField>,
 }
 
 impl FieldMap {
     /// A stable description of the mapping, to tell whether two builds read records alike.
     pub fn fingerprint(&self) -> String {
-        let roles: Vec<String> = self
+        let mut parts: Vec<String> = self
             .names
             .iter()
             .map(|(role, names)| format!("{role:?}={}", names.join(",")))
             .collect();
-        roles.join(";")
+        parts.extend(
+            self.extras
+                .iter()
+                .map(|extra| format!("extra:{}={}", extra.name, extra.kind)),
+        );
+        parts.join(";")
+    }
+
+    /// The declared fields (`[fields.extra]`, `--extra`), in order.
+    pub fn extras(&self) -> &[ExtraField] {
+        &self.extras
     }
 }
 
 impl Default for FieldMap {
     fn default() -> FieldMap {
-        FieldMap::new(&[], None).expect("the defaults name no explicit fields")
+        FieldMap::new(&[], &[], None).expect("the defaults name no explicit fields")
     }
 }
 
-/// A string or a list of strings in `newsdex.toml`.
+/// A key of the `[fields]` table: a role, or `extra` (the declared fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum FieldsKey {
+    Role(Role),
+    Extra,
+}
+
+impl<'de> Deserialize<'de> for FieldsKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<FieldsKey, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name == "extra" {
+            return Ok(FieldsKey::Extra);
+        }
+        <Role as clap::ValueEnum>::from_str(&name, false)
+            .map(FieldsKey::Role)
+            .map_err(|_| {
+                let roles: Vec<&str> = Role::ALL.iter().map(|role| role.as_str()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown role `{name}`; the roles are {}, and `[fields.extra]` declares fields of one's own",
+                    roles.join(", ")
+                ))
+            })
+    }
+}
+
+/// A value of the `[fields]` table: a string or a list of strings for a role, a table of
+/// `name = "type"` for `extra`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-enum OneOrMany {
+enum FieldsValue {
     One(String),
     Many(Vec<String>),
+    Extra(BTreeMap<String, ExtraType>),
 }
 
 /// The contents of `newsdex.toml`.
@@ -234,7 +340,7 @@ enum OneOrMany {
 #[serde(deny_unknown_fields)]
 pub struct CorpusConfig {
     #[serde(default)]
-    fields: BTreeMap<Role, OneOrMany>,
+    fields: BTreeMap<FieldsKey, FieldsValue>,
     /// Backend settings may share the file; `crate::config` reads them.
     #[serde(default, rename = "backend")]
     _backend: Option<serde::de::IgnoredAny>,
@@ -275,9 +381,12 @@ impl CorpusConfig {
 
 impl FieldMap {
     /// The defaults, overridden per role by the corpus config, overridden per role by the
-    /// command line. A role named several times takes every name, in the order given.
+    /// command line. A role named several times takes every name, in the order given. The
+    /// declared fields are the corpus config's and then `extras`; one declared twice takes
+    /// the last type.
     pub fn new(
         overrides: &[FieldOverride],
+        extras: &[ExtraField],
         config: Option<&CorpusConfig>,
     ) -> Result<FieldMap, String> {
         let mut names: BTreeMap<Role, Vec<String>> = Role::ALL
@@ -290,50 +399,98 @@ impl FieldMap {
             })
             .collect();
         let mut explicit = Vec::new();
+        let mut declared: Vec<(ExtraField, Origin)> = Vec::new();
         if let Some(config) = config {
-            for (role, value) in &config.fields {
-                let given = match value {
-                    OneOrMany::One(name) => vec![name.clone()],
-                    OneOrMany::Many(list) => list.clone(),
+            for (key, value) in &config.fields {
+                let given = match (key, value) {
+                    (FieldsKey::Role(_), FieldsValue::One(name)) => vec![name.clone()],
+                    (FieldsKey::Role(_), FieldsValue::Many(list)) => list.clone(),
+                    (FieldsKey::Extra, FieldsValue::Extra(table)) => {
+                        for (name, kind) in table {
+                            check_extra_name(name)?;
+                            let field = ExtraField {
+                                name: name.clone(),
+                                kind: *kind,
+                            };
+                            declared.push((field, Origin::CorpusConfig));
+                        }
+                        continue;
+                    }
+                    (FieldsKey::Role(role), FieldsValue::Extra(_)) => {
+                        return Err(format!(
+                            "`{role}` in [fields] of {CORPUS_CONFIG_FILE} takes a field name or a list of them"
+                        ));
+                    }
+                    (FieldsKey::Extra, _) => {
+                        return Err(format!(
+                            "[fields.extra] of {CORPUS_CONFIG_FILE} is a table of `name = \"type\"`"
+                        ));
+                    }
+                };
+                let FieldsKey::Role(role) = *key else {
+                    continue;
                 };
                 for name in &given {
                     explicit.push(ExplicitField {
-                        role: *role,
+                        feeds: Feeds::Role(role),
                         name: name.clone(),
                         origin: Origin::CorpusConfig,
                     });
                 }
-                names.insert(*role, given);
+                names.insert(role, given);
             }
+        }
+        for extra in extras {
+            check_extra_name(&extra.name)?;
+            declared.retain(|(known, _)| known.name != extra.name);
+            declared.push((extra.clone(), Origin::CommandLine));
+        }
+        if declared.len() > MAX_EXTRA_FIELDS {
+            return Err(format!(
+                "{} fields are declared; at most {MAX_EXTRA_FIELDS} are allowed",
+                declared.len()
+            ));
         }
         let mut replaced_by_command_line = Vec::new();
         for field in overrides {
             if !replaced_by_command_line.contains(&field.role) {
                 replaced_by_command_line.push(field.role);
                 names.insert(field.role, Vec::new());
-                explicit.retain(|known: &ExplicitField| known.role != field.role);
+                explicit.retain(|known: &ExplicitField| known.feeds != Feeds::Role(field.role));
             }
             if let Some(list) = names.get_mut(&field.role) {
                 list.push(field.name.clone());
             }
             explicit.push(ExplicitField {
-                role: field.role,
+                feeds: Feeds::Role(field.role),
                 name: field.name.clone(),
                 origin: Origin::CommandLine,
             });
         }
+        explicit.extend(declared.iter().map(|(field, origin)| ExplicitField {
+            feeds: Feeds::Extra(field.kind),
+            name: field.name.clone(),
+            origin: *origin,
+        }));
+        let extras = declared.into_iter().map(|(field, _)| field).collect();
         if explicit.len() > MAX_EXPLICIT_FIELDS {
             return Err(format!(
                 "the mapping names {} fields; at most {MAX_EXPLICIT_FIELDS} are allowed",
                 explicit.len()
             ));
         }
-        Ok(FieldMap { names, explicit })
+        Ok(FieldMap {
+            names,
+            extras,
+            explicit,
+        })
     }
 
     /// True when the user named the fields of `role` (rather than the defaults).
     pub fn is_explicit(&self, role: Role) -> bool {
-        self.explicit.iter().any(|field| field.role == role)
+        self.explicit
+            .iter()
+            .any(|field| field.feeds == Feeds::Role(role))
     }
 
     /// The record fields that feed `role`, in order.
@@ -404,7 +561,7 @@ mod tests {
         )
         .unwrap();
         let overrides = ["date=published_at".parse().unwrap()];
-        let map = FieldMap::new(&overrides, Some(&config)).unwrap();
+        let map = FieldMap::new(&overrides, &[], Some(&config)).unwrap();
         assert_eq!(map.names(Role::Date), ["published_at"]);
         assert_eq!(map.names(Role::Body), ["lede", "story"]);
         assert_eq!(map.names(Role::Title), ["title", "headline"]);
@@ -421,7 +578,7 @@ mod tests {
         let text = "backend = \"quickwit\"\n[quickwit]\nurl = \"http://127.0.0.1:7280\"\n\
                     [fields]\ndate = \"when\"\n";
         let config = CorpusConfig::parse(Path::new("newsdex.toml"), text).unwrap();
-        let map = FieldMap::new(&[], Some(&config)).unwrap();
+        let map = FieldMap::new(&[], &[], Some(&config)).unwrap();
         assert_eq!(map.names(Role::Date), ["when"]);
         let error =
             CorpusConfig::parse(Path::new("newsdex.toml"), "backnd = \"quickwit\"\n").unwrap_err();
@@ -437,5 +594,83 @@ mod tests {
         let error =
             CorpusConfig::parse(Path::new("newsdex.toml"), "[feilds]\ndate = \"x\"\n").unwrap_err();
         assert!(error.reason.contains("feilds"), "{error}");
+    }
+
+    #[test]
+    fn declared_fields_come_from_the_config_then_the_command_line() {
+        let config = CorpusConfig::parse(
+            Path::new("newsdex.toml"),
+            "[fields]\ndate = \"when\"\n[fields.extra]\nwords = \"number\"\ndesk = \"keyword\"\n",
+        )
+        .unwrap();
+        let cli = [
+            parse_extra("desk:text").unwrap(),
+            parse_extra("filed:date").unwrap(),
+        ];
+        let map = FieldMap::new(&[], &cli, Some(&config)).unwrap();
+        let declared: Vec<(&str, ExtraType)> = map
+            .extras()
+            .iter()
+            .map(|field| (field.name.as_str(), field.kind))
+            .collect();
+        assert_eq!(
+            declared,
+            [
+                ("words", ExtraType::Number),
+                ("desk", ExtraType::Text),
+                ("filed", ExtraType::Date)
+            ]
+        );
+        assert_eq!(map.names(Role::Date), ["when"]);
+        // Each declared field must occur in some record, and says where it was declared.
+        let missing: Vec<String> = map
+            .missing(map.present_mask(|name| name == "when" || name == "desk"))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                "`words = \"number\"` in [fields.extra] of newsdex.toml",
+                "`--extra filed:date`"
+            ]
+        );
+        assert!(map.fingerprint().contains("extra:words=number"));
+        assert_ne!(map.fingerprint(), FieldMap::default().fingerprint());
+    }
+
+    #[test]
+    fn bad_declarations_are_refused_with_the_reason() {
+        assert_eq!(parse_extra("tags").unwrap().kind, ExtraType::Keyword);
+        assert!(
+            parse_extra("words:integer")
+                .unwrap_err()
+                .contains("unknown type `integer`")
+        );
+        assert!(
+            parse_extra("Word Count")
+                .unwrap_err()
+                .contains("cannot name a field")
+        );
+        assert!(
+            parse_extra("title:text")
+                .unwrap_err()
+                .contains("already has")
+        );
+        let config = CorpusConfig::parse(
+            Path::new("newsdex.toml"),
+            "[fields.extra]\nwords = \"integer\"\n",
+        );
+        assert!(config.is_err());
+        let config = CorpusConfig::parse(
+            Path::new("newsdex.toml"),
+            "[fields.extra]\nsource = \"text\"\n",
+        )
+        .unwrap();
+        assert!(
+            FieldMap::new(&[], &[], Some(&config))
+                .unwrap_err()
+                .contains("already has")
+        );
     }
 }

@@ -5,7 +5,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use crate::model::Section;
 
-/// Front matter fields newsdex reads; other keys are ignored.
+/// Front matter fields newsdex reads; every key is kept in `all` for the declared fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FrontMatter {
     pub title: Option<String>,
@@ -22,6 +22,8 @@ pub struct FrontMatter {
     pub subtitle: Option<String>,
     /// `url` or `link`.
     pub url: Option<String>,
+    /// Every key, as JSON, for the declared fields (`[fields.extra]`).
+    pub all: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +112,14 @@ fn parse_front_matter(yaml: &str) -> Result<FrontMatter, String> {
         language: field(&["language", "lang"]),
         subtitle: field(&["subtitle", "standfirst", "dek"]),
         url: field(&["url", "link"]),
+        all: mapping
+            .iter()
+            .filter_map(|(key, value)| {
+                let key = key.as_str()?;
+                let value = serde_json::to_value(value).ok()?;
+                Some((key.to_string(), value))
+            })
+            .collect(),
     })
 }
 

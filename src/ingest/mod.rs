@@ -509,7 +509,7 @@ fn parse_whole_file(
     let mut body = BodyCheck::default();
     let (mut articles, seen) = match file.format {
         Format::Seed => (vec![Ok(article_from_seed(file, &text))], 0),
-        Format::Markdown => (vec![Ok(article_from_markdown(file, &text)?)], 0),
+        Format::Markdown => (vec![Ok(article_from_markdown(file, &text, map)?)], 0),
         Format::Html => (vec![Ok(article_from_html(file, &text))], 0),
         Format::Json => json::parse_json(file, &text, map, &mut body),
         // Streamed formats never come here; reading them whole is still correct.
@@ -567,6 +567,7 @@ fn article_from_html(file: &CorpusFile, text: &str) -> Article {
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
+        extras: Vec::new(),
         warnings,
     }
 }
@@ -619,15 +620,27 @@ fn article_from_seed(file: &CorpusFile, text: &str) -> Article {
         lead: parts.lead,
         sections: parts.sections,
         given_entities: Vec::new(),
+        extras: Vec::new(),
         warnings,
     }
 }
 
-fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, IngestError> {
+fn article_from_markdown(
+    file: &CorpusFile,
+    text: &str,
+    map: &FieldMap,
+) -> Result<Article, IngestError> {
     let parts =
         markdown::parse_markdown(text).map_err(|reason| IngestError::new(&file.path, reason))?;
     let mut warnings = Vec::new();
     let date = resolve_date(parts.front_matter.date.as_deref(), &mut warnings);
+    let extras = record::extras_of(
+        &parts.front_matter.all,
+        map,
+        record::ValueStyle::Json,
+        &file.relative,
+        &mut warnings,
+    );
     let mut front = parts.front_matter;
     let given_title = front.title.take().or(parts.heading_title);
     let title_repeats_text = given_title.is_none();
@@ -652,6 +665,7 @@ fn article_from_markdown(file: &CorpusFile, text: &str) -> Result<Article, Inges
         lead,
         sections,
         given_entities: Vec::new(),
+        extras,
         warnings,
     })
 }
@@ -703,7 +717,7 @@ mod tests {
             size: 0,
         };
         let text = "---\ntitle: Shells\nauthors: [Jane Doe, Ana Vučić]\nlang: sr\nsubtitle: Belgrade weighs its options.\nurl: https://www.balkaninsight.com/x\n---\nSerbia exports shells.\n\n## Outlook\n\nMore to come.\n";
-        let article = article_from_markdown(&file, text).unwrap();
+        let article = article_from_markdown(&file, text, &FieldMap::default()).unwrap();
         assert_eq!(article.source.as_deref(), Some("balkaninsight.com"));
         assert_eq!(article.authors, ["Jane Doe", "Ana Vučić"]);
         assert_eq!(article.language.as_deref(), Some("sr"));

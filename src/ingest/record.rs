@@ -10,7 +10,7 @@ use crate::ingest::body::{longest_text_field, unmapped_text_fields};
 use crate::ingest::mapping::{FieldMap, Role, same_field_name};
 use crate::ingest::seed::split_paragraphs;
 use crate::ingest::{CorpusFile, folder_category, source_or_host, title_from_lead};
-use crate::model::{Article, Entity, Section};
+use crate::model::{Article, Entity, ExtraData, ExtraType, ExtraValue, Section};
 
 /// Where a record sits in its file, for ids and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,6 +319,11 @@ pub fn article_and_body(
     let language = single_text(Role::Language)
         .map(|language| language.trim().to_string())
         .filter(|language| !language.is_empty());
+    let at = match place.line {
+        Some(line) => format!("{}:{line}", file.relative),
+        None => file.relative.clone(),
+    };
+    let extras = extras_of(record, map, style, &at, &mut warnings);
     let article = Article {
         id,
         path: file.relative.clone().into(),
@@ -333,9 +338,96 @@ pub fn article_and_body(
         lead,
         sections,
         given_entities,
+        extras,
         warnings,
     };
     (article, has_body)
+}
+
+/// The values of the declared fields (`FieldMap::extras`) in a record. A value that is not of
+/// its field's type is left out with a warning that names the record (`at`: `path:line`).
+pub fn extras_of(
+    record: &Map<String, Value>,
+    map: &FieldMap,
+    style: ValueStyle,
+    at: &str,
+    warnings: &mut Vec<String>,
+) -> Vec<ExtraValue> {
+    let mut extras = Vec::new();
+    for field in map.extras() {
+        let Some(value) = lookup(record, &field.name).filter(|value| !is_empty(value)) else {
+            continue;
+        };
+        let mut push = |value| {
+            extras.push(ExtraValue {
+                name: field.name.clone(),
+                value,
+            })
+        };
+        match field.kind {
+            ExtraType::Keyword => {
+                let mut seen: Vec<String> = Vec::new();
+                for text in texts(value, style, true) {
+                    if !seen.contains(&text) {
+                        seen.push(text.clone());
+                        push(ExtraData::Keyword(text));
+                    }
+                }
+            }
+            ExtraType::Text => {
+                let text = collapse_spaces(&texts(value, style, false).join(" "));
+                if !text.is_empty() {
+                    push(ExtraData::Text(text));
+                }
+            }
+            ExtraType::Number => match number_of(value) {
+                Some(number) => push(ExtraData::Number(number)),
+                None => warnings.push(wrong_type(at, &field.name, field.kind, value)),
+            },
+            ExtraType::Date => match date_of(value).filter(is_storable) {
+                Some(date) => push(ExtraData::Date(date)),
+                None => warnings.push(wrong_type(at, &field.name, field.kind, value)),
+            },
+        }
+    }
+    extras
+}
+
+/// A number as a record writes it: a JSON number, or text such as `1234`, `1,234` or `-0.5`.
+fn number_of(value: &Value) -> Option<f64> {
+    let number = match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => {
+            let text = text.trim();
+            // Thousands separators, only between groups of three digits.
+            let plain = if text.contains(',') && is_grouped(text) {
+                text.replace(',', "")
+            } else {
+                text.to_string()
+            };
+            plain.parse::<f64>().ok()
+        }
+        _ => None,
+    };
+    number.filter(|number| number.is_finite())
+}
+
+/// `1,234,567` or `-12,345.5`: commas only between groups of three digits.
+fn is_grouped(text: &str) -> bool {
+    let integer = text.split('.').next().unwrap_or("");
+    let integer = integer.strip_prefix('-').unwrap_or(integer);
+    let mut groups = integer.split(',');
+    let first = groups.next().unwrap_or("");
+    (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && groups.all(|group| group.len() == 3 && group.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn wrong_type(at: &str, name: &str, kind: ExtraType, value: &Value) -> String {
+    format!(
+        "`{name}` at {at}: `{}` is not a {kind}; the article goes in without it",
+        scalar_text(value)
+    )
 }
 
 fn scalar_text(value: &Value) -> String {
@@ -522,7 +614,7 @@ mod tests {
             "body=content".parse().unwrap(),
             "date=published_at".parse().unwrap(),
         ];
-        let map = FieldMap::new(&overrides, None).unwrap();
+        let map = FieldMap::new(&overrides, &[], None).unwrap();
         let article = article(
             json!({"id": "abc", "headline": "H", "content": ["One.", "Two."], "published_at": 1711584000,
                    "body": "ignored"}),
@@ -576,7 +668,7 @@ mod tests {
         else {
             unreachable!()
         };
-        let map = FieldMap::new(&["date=meta.when".parse().unwrap()], None).unwrap();
+        let map = FieldMap::new(&["date=meta.when".parse().unwrap()], &[], None).unwrap();
         let article = article_from_record(
             &file(),
             &record,

@@ -154,7 +154,7 @@ fn errors_say_what_and_where() {
     );
     check_error(
         "title:[a TO b]",
-        "ranges work on `date:` only, not on `title:`",
+        "ranges work on `date:` and on declared number and date fields, not on `title:`",
     );
     check_error(
         "grain date:2024-13",

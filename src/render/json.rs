@@ -134,6 +134,7 @@ mod tests {
                 name: "Serbia".into(),
                 kind: EntityKind::Place,
             }],
+            extra: serde_json::Map::new(),
             more_in_article: 0,
             duplicates: Vec::new(),
             explanation: None,

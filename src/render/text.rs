@@ -146,6 +146,16 @@ fn write_facets<W: Write>(
             .collect();
         writeln!(out, "{title}{label}:{title:#} {}", values.join(", "))?;
     }
+    for (name, counts) in &facets.extra {
+        if counts.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = counts
+            .iter()
+            .map(|c| format!("{} {dim}{}{dim:#}", printable(&c.value), c.count))
+            .collect();
+        writeln!(out, "{title}{name}:{title:#} {}", values.join(", "))?;
+    }
     if !facets.months.is_empty() {
         writeln!(out, "{title}by month:{title:#}")?;
         let widest = facets
@@ -292,11 +302,32 @@ fn write_title_line<W: Write>(
     )
 }
 
-/// The article's outlet and authors, then its address, a line each when known.
+/// The article's outlet and authors, its declared fields, then its address, a line each when
+/// known.
 fn write_byline_and_url<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result<()> {
     let dim = theme.dim;
     if let Some(byline) = byline(hit) {
         writeln!(out, "     {byline}")?;
+    }
+    if !hit.extra.is_empty() {
+        let plain = |value: &serde_json::Value| match value {
+            serde_json::Value::String(text) => printable(text).into_owned(),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|item| match item {
+                    serde_json::Value::String(text) => printable(text).into_owned(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        };
+        let fields: Vec<String> = hit
+            .extra
+            .iter()
+            .map(|(name, value)| format!("{dim}{name}:{dim:#} {}", plain(value)))
+            .collect();
+        writeln!(out, "     {}", fields.join(" · "))?;
     }
     if let Some(url) = &hit.url {
         writeln!(out, "     {dim}{url}{dim:#}")?;
@@ -413,6 +444,7 @@ mod tests {
             snippet: "Serbia sells shells.".into(),
             highlights: vec![0..6, 13..19],
             entities: vec![],
+            extra: serde_json::Map::new(),
             more_in_article: 3,
             duplicates: Vec::new(),
             explanation: None,

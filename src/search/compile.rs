@@ -14,7 +14,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::plan::{Clause, Part, Target, Vocabulary};
+use super::plan::{Clause, ExtraClause, Part, Target, Vocabulary};
 use super::request::{MAX_EXPANDED_TERMS, MAX_EXPANSIONS};
 use crate::entity_names;
 use crate::error::{EntityNameProblem, IndexError};
@@ -110,6 +110,7 @@ impl Compiler<'_> {
             Clause::Entities(keys) => entity_terms_query(fields.entity, keys),
             Clause::Keyword(keyword, key) => term_query(fields.keyword(*keyword), key),
             Clause::Dates { lower, upper } => self.dates(*lower, *upper),
+            Clause::Extra { name, test } => self.extra(name, test),
             Clause::Bool(clauses) => {
                 let mut compiled: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(clauses.len());
                 for (occur, child) in clauses {
@@ -169,6 +170,68 @@ impl Compiler<'_> {
         }
         let term = |bound: Bound<DateTime<Utc>>| bound.map(|date| date_term(date_field, date));
         Box::new(RangeQuery::new(term(lower), term(upper)))
+    }
+
+    /// A declared field's clause: a folded key or a range in `extra`, words in `extra_text`.
+    fn extra(&self, name: &str, test: &ExtraClause) -> Box<dyn Query> {
+        let path_term = |field: Field| Term::from_field_json_path(field, name, false);
+        let range = |lower: Bound<Term>, upper: Bound<Term>| -> Box<dyn Query> {
+            if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
+                // `name:[* TO *]`: every passage that has the field.
+                let column = format!(
+                    "{}.{name}",
+                    field_name(self.searcher.schema(), self.fields.extra)
+                );
+                return Box::new(ExistsQuery::new(column, false));
+            }
+            Box::new(RangeQuery::new(lower, upper))
+        };
+        match test {
+            ExtraClause::Key(key) => {
+                let mut term = path_term(self.fields.extra);
+                term.append_type_and_str(key);
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+            }
+            ExtraClause::Words { tokens, slop } => {
+                let term = |word: &str| {
+                    let mut term = path_term(self.fields.extra_text);
+                    term.append_type_and_str(word);
+                    term
+                };
+                match tokens.as_slice() {
+                    [(_, word)] => {
+                        Box::new(TermQuery::new(term(word), IndexRecordOption::WithFreqs))
+                    }
+                    _ => {
+                        let terms = tokens
+                            .iter()
+                            .map(|(offset, word)| (*offset, term(word)))
+                            .collect();
+                        let mut phrase = PhraseQuery::new_with_offset(terms);
+                        phrase.set_slop(*slop);
+                        Box::new(phrase)
+                    }
+                }
+            }
+            ExtraClause::Numbers { lower, upper } => {
+                let term = |number: &f64| {
+                    let mut term = path_term(self.fields.extra);
+                    term.append_type_and_fast_value(*number);
+                    term
+                };
+                range(lower.as_ref().map(term), upper.as_ref().map(term))
+            }
+            ExtraClause::Dates { lower, upper } => {
+                let term = |date: &DateTime<Utc>| {
+                    let mut term = path_term(self.fields.extra);
+                    term.append_type_and_fast_value(tantivy::DateTime::from_timestamp_secs(
+                        date.timestamp(),
+                    ));
+                    term
+                };
+                range(lower.as_ref().map(term), upper.as_ref().map(term))
+            }
+        }
     }
 
     /// Terms of the target fields that pass `accept`, scanning only the terms that start with

@@ -113,6 +113,7 @@ impl Searcher {
                 .map_or(0, |ordinal| u32::try_from(ordinal).unwrap_or(u32::MAX)),
             text: text_of(fields.text).unwrap_or_default(),
             entities,
+            extra: crate::index::extra::stored_extras(&fields, document),
         }
     }
 }
@@ -146,6 +147,7 @@ pub fn make_hit(
         snippet: snippet.text,
         highlights: snippet.highlights,
         entities: stored.entities,
+        extra: stored.extra,
         more_in_article: 0,
         duplicates: Vec::new(),
         explanation: None,

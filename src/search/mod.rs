@@ -64,7 +64,8 @@ impl Searcher {
         } else {
             Occur::Should
         };
-        let node = query::parse(text, default_occur).map_err(IndexError::Parse)?;
+        let node = query::parse_with(text, default_occur, Utc::now(), &self.extras())
+            .map_err(IndexError::Parse)?;
         let searcher = self.reader.searcher();
         let extractor = self.extractor();
         let vocabulary = IndexVocabulary {

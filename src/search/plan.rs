@@ -14,7 +14,8 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::request::{FieldBoosts, Filters};
 use crate::analysis::{analyse, analyse_with_positions, english_analyzer, keyword_analyzer};
 use crate::error::IndexError;
-use crate::query::{FieldName, Keyword, Node, Occur};
+use crate::model::ExtraType;
+use crate::query::{ExtraTest, FieldName, Keyword, Node, Occur};
 use crate::snippet::HighlightTerms;
 
 /// The part of a passage a word searches.
@@ -73,8 +74,30 @@ pub enum Clause {
         lower: Bound<DateTime<Utc>>,
         upper: Bound<DateTime<Utc>>,
     },
+    /// A declared field (`[fields.extra]`) holds what `test` asks.
+    Extra { name: String, test: ExtraClause },
     /// Clauses with their occurrence; never empty.
     Bool(Vec<(Occur, Clause)>),
+}
+
+/// What a clause asks of a declared field, analysed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraClause {
+    /// A keyword field holds this value (folded).
+    Key(String),
+    /// A text field holds these stems in a row (positions relative to the first).
+    Words {
+        tokens: Vec<(usize, String)>,
+        slop: u32,
+    },
+    Numbers {
+        lower: Bound<f64>,
+        upper: Bound<f64>,
+    },
+    Dates {
+        lower: Bound<DateTime<Utc>>,
+        upper: Bound<DateTime<Utc>>,
+    },
 }
 
 /// A query's plan: its clauses and the words to highlight.
@@ -236,6 +259,45 @@ impl Planner<'_> {
                 lower: *lower,
                 upper: *upper,
             })),
+            Node::Extra { field, test } => {
+                let test = match (field.kind, test) {
+                    (ExtraType::Keyword, ExtraTest::Value { text, .. }) => {
+                        let key = analyse(&mut self.keyword, text).join(" ");
+                        if key.is_empty() {
+                            return Err(IndexError::Query(format!(
+                                "`{}:` needs a value with letters or digits",
+                                field.name
+                            )));
+                        }
+                        ExtraClause::Key(key)
+                    }
+                    (_, ExtraTest::Value { text, slop }) => {
+                        let tokens = analyse_with_positions(&mut self.english, text);
+                        let Some(first) = tokens.first().map(|(position, _)| *position) else {
+                            return Ok(None);
+                        };
+                        ExtraClause::Words {
+                            tokens: tokens
+                                .into_iter()
+                                .map(|(position, word)| (position - first, word))
+                                .collect(),
+                            slop: *slop,
+                        }
+                    }
+                    (_, ExtraTest::Numbers { lower, upper }) => ExtraClause::Numbers {
+                        lower: *lower,
+                        upper: *upper,
+                    },
+                    (_, ExtraTest::Dates { lower, upper }) => ExtraClause::Dates {
+                        lower: *lower,
+                        upper: *upper,
+                    },
+                };
+                Ok(Some(Clause::Extra {
+                    name: field.name.clone(),
+                    test,
+                }))
+            }
             Node::Bool(children) => {
                 let mut clauses = Vec::with_capacity(children.len());
                 for (occur, child) in children {

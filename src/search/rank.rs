@@ -2,8 +2,9 @@
 //! article when asked, counted, and the facets of the matches.
 
 use super::proximity::{ProximityTerms, RERANK_DEPTH};
-use super::request::{FACET_TOP, RECENCY_FLOOR, SearchRequest, SortOrder};
+use super::request::{FACET_TOP, RECENCY_FLOOR, SearchRequest, SortField, SortOrder};
 use super::searcher::{KeyColumns, Searcher};
+use crate::model::ExtraType;
 use std::collections::HashMap;
 
 use tantivy::collector::{Collector, SegmentCollector, TopDocs};
@@ -23,7 +24,7 @@ impl Searcher {
     pub(super) fn facet_collector(&self, searcher: &tantivy::Searcher) -> FacetCollector {
         let schema = searcher.schema();
         let fields = self.handle.fields;
-        FacetCollector::new(schema, &fields)
+        FacetCollector::new(schema, &fields).with_extras(schema, &fields, &self.extras())
     }
 
     /// Facets of the best `sample` passages, and whether those are all the matches.
@@ -143,6 +144,9 @@ impl Searcher {
                 .map(|(score, address)| ((f64::from(score), 0.0), score, address))
                 .collect()
         };
+        if let Some(sort_field) = &request.sort_field {
+            return self.top_by_field(searcher, query, sort_field, window);
+        }
         let date_field = field_name(searcher.schema(), self.handle.fields.date).to_string();
         let result = match (request.sort, request.recency_half_life) {
             (SortOrder::Relevance, None) => {
@@ -197,6 +201,80 @@ impl Searcher {
             }
         };
         result.map_err(|source| self.tantivy_error(source))
+    }
+
+    /// The best `window` passages by a declared number or date field: largest first (smallest
+    /// with `ascending`), ties by score, passages without a value last.
+    fn top_by_field(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        sort_field: &SortField,
+        window: usize,
+    ) -> Result<Vec<(OrderKey, Score, DocAddress)>, IndexError> {
+        let extras = self.extras();
+        let Some(field) = extras.iter().find(|extra| {
+            extra.name == sort_field.name
+                && matches!(extra.kind, ExtraType::Number | ExtraType::Date)
+        }) else {
+            let sortable: Vec<&str> = extras
+                .iter()
+                .filter(|extra| matches!(extra.kind, ExtraType::Number | ExtraType::Date))
+                .map(|extra| extra.name.as_str())
+                .collect();
+            return Err(IndexError::Query(format!(
+                "cannot sort by `{}`: {}",
+                sort_field.name,
+                if sortable.is_empty() {
+                    "the index declares no number or date field".to_string()
+                } else {
+                    format!(
+                        "the index's number and date fields are {}",
+                        sortable.join(", ")
+                    )
+                }
+            )));
+        };
+        let column = format!(
+            "{}.{}",
+            field_name(searcher.schema(), self.handle.fields.extra),
+            field.name
+        );
+        let (kind, ascending) = (field.kind, sort_field.ascending);
+        let collector = TopDocs::with_limit(window).tweak_score(move |segment: &SegmentReader| {
+            let fast = segment.fast_fields();
+            let numbers = match kind {
+                ExtraType::Date => None,
+                _ => fast.column_opt::<f64>(&column).ok().flatten(),
+            };
+            let dates = match kind {
+                ExtraType::Date => fast.column_opt::<tantivy::DateTime>(&column).ok().flatten(),
+                _ => None,
+            };
+            move |doc, score: Score| {
+                let value = match (&numbers, &dates) {
+                    (Some(column), _) => column.first(doc),
+                    (_, Some(column)) => column
+                        .first(doc)
+                        .map(|date| date.into_timestamp_secs() as f64),
+                    _ => None,
+                };
+                // Passages without a value sort last either way.
+                let key = match value {
+                    Some(value) if ascending => -value,
+                    Some(value) => value,
+                    None => f64::NEG_INFINITY,
+                };
+                (key, score)
+            }
+        });
+        let top = searcher
+            .search(query, &collector)
+            .map_err(|source| self.tantivy_error(source))?;
+        Ok(top
+            .into_iter()
+            .map(|((key, score), address)| ((key, f64::from(score)), score, address))
+            .collect())
     }
 
     /// The words whose closeness a relevance search rewards (`proximity`), when it does: a

@@ -158,6 +158,37 @@ pub struct SearchRequest {
     /// best `proximity::RERANK_DEPTH` passages of a query of two or more words score extra
     /// where those words stand close together. 0 turns it off.
     pub proximity: f32,
+    /// Order by a declared number or date field (`[fields.extra]`) instead of `sort`:
+    /// passages without a value last.
+    pub sort_field: Option<SortField>,
+}
+
+/// A declared number or date field to order by, largest (newest) first unless `ascending`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortField {
+    pub name: String,
+    pub ascending: bool,
+}
+
+impl std::str::FromStr for SortField {
+    type Err = String;
+
+    /// `NAME`, or `NAME:asc` / `NAME:desc`.
+    fn from_str(text: &str) -> Result<SortField, String> {
+        let (name, ascending) = match text.rsplit_once(':') {
+            Some((name, "asc")) => (name, true),
+            Some((name, "desc")) => (name, false),
+            Some((_, order)) => return Err(format!("unknown order `{order}`; use asc or desc")),
+            None => (text, false),
+        };
+        if name.is_empty() {
+            return Err("expected a field name, as NAME or NAME:asc".to_string());
+        }
+        Ok(SortField {
+            name: name.to_string(),
+            ascending,
+        })
+    }
 }
 
 impl SearchRequest {
@@ -178,6 +209,7 @@ impl SearchRequest {
             facet_sample: 0,
             boosts: FieldBoosts::default(),
             cancel: Cancel::default(),
+            sort_field: None,
             duplicates: Duplicates::Collapse,
             proximity: super::proximity::PROXIMITY_WEIGHT,
         }

@@ -14,6 +14,7 @@ use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
 use crate::extract::spelling::Spellings;
 use crate::index::IndexHandle;
+use crate::model::ExtraField;
 
 /// A segment's article id and passage ordinal columns.
 pub(super) type KeyColumns = (
@@ -35,6 +36,8 @@ pub struct Searcher {
     /// The spelling table of the segments last read (`index::segments_key`), loaded when
     /// first needed: a search that shows no entity never reads it.
     pub(super) spellings: std::sync::Mutex<Option<(String, Arc<Spellings>)>>,
+    /// The fields declared when the loaded commit was built (`[fields.extra]`).
+    pub(super) extras: std::sync::RwLock<Vec<ExtraField>>,
 }
 
 impl Searcher {
@@ -51,6 +54,7 @@ impl Searcher {
         // Names resolve with the acronyms that the index's articles define, too.
         let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&handle));
         let extractor = extractor.with_acronyms(acronyms);
+        let extras = crate::index::extra::declared_extras(&handle)?;
         Ok(Searcher {
             handle,
             reader,
@@ -58,6 +62,7 @@ impl Searcher {
             english: english_analyzer(),
             key_columns: std::sync::Mutex::new(HashMap::new()),
             spellings: std::sync::Mutex::new(None),
+            extras: std::sync::RwLock::new(extras),
         })
     }
 
@@ -103,6 +108,14 @@ impl Searcher {
             .clone()
     }
 
+    /// The fields declared when the loaded commit was built, in order.
+    pub fn extras(&self) -> Vec<ExtraField> {
+        self.extras
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// A tantivy searcher on the loaded state of the index, for counts and aggregations.
     pub fn tantivy_searcher(&self) -> tantivy::Searcher {
         self.reader.searcher()
@@ -126,6 +139,11 @@ impl Searcher {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *extractor = extractor.clone().with_acronyms(acronyms);
+        let extras = crate::index::extra::declared_extras(&self.handle)?;
+        *self
+            .extras
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = extras;
         Ok(())
     }
 }

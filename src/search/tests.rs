@@ -308,6 +308,7 @@ fn a_reload_picks_up_the_acronym_table_of_the_new_commit() {
         memory_mb: crate::index::DEFAULT_MEMORY_MB,
         rebuild: false,
         fields: Vec::new(),
+        extras: Vec::new(),
     };
     let extractor = EntityExtractor::builtin();
     build_index(&options, &extractor, &Silent).unwrap();
@@ -600,7 +601,9 @@ fn bad_queries_get_messages() {
     assert!(message("the of and").contains("no searchable words"));
     assert!(message("?!, ...").contains("no searchable words"));
     assert!(message("date:[2024-13-01 TO *]").contains("not a date"));
-    assert!(message("title:[a TO b]").contains("ranges work on `date:` only"));
+    assert!(message("title:[a TO b]").contains(
+        "ranges work on `date:` and on declared number and date fields, not on `title:`"
+    ));
 }
 
 #[test]

@@ -224,6 +224,18 @@ await step('outlet and author facets list what the hits carry, and a click filte
   assert.equal(await page.locator('#sources-section').isVisible(), false);
 });
 
+await step('a declared keyword field is a facet list, and a click adds it to the query', async () => {
+  await page.goto(`${BASE}?q=pipeline+zebra`);
+  await page.waitForSelector('#extra-facets button[data-facet="beat"]');
+  const beat = page.locator('#extra-facets button[data-facet="beat"]').first();
+  assert.equal(await beat.textContent(), 'Energy');
+  await beat.click();
+  await page.waitForFunction(() => (new URL(location.href).searchParams.get('q') || '').includes('+beat:"Energy"'));
+  await page.waitForFunction(() => !document.getElementById('results').textContent.includes('Zebra crossing'));
+  assert.match(await page.locator('#results').textContent(), /Pipeline deal signed/);
+  await shot('08b-declared-field-facet');
+});
+
 await step('a misspelt word offers the corrected query as a link that searches it', async () => {
   await page.goto(`${BASE}?q=amunition+Serbia`);
   await page.waitForSelector('#suggestion button');

@@ -7,6 +7,7 @@ mod build_search;
 mod dedup;
 mod entities;
 mod eval;
+mod extras;
 mod formats;
 mod group;
 mod incremental;

@@ -10,10 +10,10 @@ use tantivy::tokenizer::TextAnalyzer;
 use crate::analysis::{english_analyzer, keyword_analyzer};
 use crate::facets::parse_entity_label;
 use crate::index::TITLE_WEIGHT;
-use crate::model::{Article, Entity, EntityKind, Passage, StoredFields};
+use crate::model::{Article, Entity, EntityKind, ExtraData, ExtraValue, Passage, StoredFields};
 
 /// One passage as Quickwit stores it. Field names match `mapping::field`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct QuickwitDocument {
     pub passage_id: String,
     pub article_id: String,
@@ -53,6 +53,15 @@ pub struct QuickwitDocument {
     /// The title (`index::TITLE_WEIGHT` times, unless it repeats the text), the heading and
     /// the text, analysed, one value each: the terms and length of the local `all`.
     pub all_stems: Vec<String>,
+    /// The declared fields (`mapping::field::EXTRA` and its twins), by name.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra_keys: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra_numbers: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra_stems: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The analysers a document needs, made once and reused.
@@ -166,7 +175,59 @@ pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -
         text: passage.text.clone(),
         text_stems,
         all_stems,
+        ..extra_objects(analysers, &article.extras)
     }
+}
+
+/// The declared values of an article in the four `extra` objects; the rest of the document
+/// left empty.
+fn extra_objects(analysers: &mut Analysers, extras: &[ExtraValue]) -> QuickwitDocument {
+    use serde_json::Value;
+    let mut document = QuickwitDocument::default();
+    let push = |object: &mut serde_json::Map<String, Value>, name: &str, value: Value| match object
+        .get_mut(name)
+    {
+        None => {
+            object.insert(name.to_string(), value);
+        }
+        Some(Value::Array(list)) => list.push(value),
+        Some(first) => *first = Value::Array(vec![first.take(), value]),
+    };
+    for extra in extras {
+        let name = extra.name.as_str();
+        match &extra.value {
+            ExtraData::Keyword(text) => {
+                push(&mut document.extra, name, Value::from(text.as_str()));
+                push(
+                    &mut document.extra_keys,
+                    name,
+                    Value::from(analysers.fold(text)),
+                );
+            }
+            ExtraData::Text(text) => {
+                push(&mut document.extra, name, Value::from(text.as_str()));
+                push(
+                    &mut document.extra_stems,
+                    name,
+                    Value::from(analysers.stem_text(text)),
+                );
+            }
+            ExtraData::Number(number) => {
+                let number = crate::index::extra::number_json(*number);
+                push(&mut document.extra, name, number.clone());
+                push(&mut document.extra_numbers, name, number);
+            }
+            ExtraData::Date(date) => {
+                push(&mut document.extra, name, Value::from(format_date(*date)));
+                push(
+                    &mut document.extra_numbers,
+                    name,
+                    Value::from(date.timestamp()),
+                );
+            }
+        }
+    }
+    document
 }
 
 /// One NDJSON line (without the newline).
@@ -195,6 +256,8 @@ pub struct StoredPassage {
     pub entity_labels: Vec<String>,
     pub ordinal: u64,
     pub text: String,
+    /// The declared fields' values as written (`QuickwitDocument::extra`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A value Quickwit returns as a string or as a list of strings.
@@ -222,6 +285,7 @@ impl StoredPassage {
             title: self.title,
             date: self.date,
             text: self.text,
+            extra: std::mem::take(&mut self.extra),
         }
     }
 
@@ -508,5 +572,44 @@ mod tests {
         let second = batcher.push("c", "z").unwrap();
         assert_eq!(second.n_docs, 1);
         assert_eq!(batcher.finish().unwrap().body, "c\n");
+    }
+
+    #[test]
+    fn declared_fields_go_into_their_json_objects() {
+        let mut article = article();
+        let value = |name: &str, value| ExtraValue {
+            name: name.to_string(),
+            value,
+        };
+        article.extras = vec![
+            value("desk", ExtraData::Keyword("Métro".into())),
+            value("desk", ExtraData::Keyword("Foreign".into())),
+            value("words", ExtraData::Number(850.0)),
+            value(
+                "filed",
+                ExtraData::Date(Utc.with_ymd_and_hms(2024, 4, 6, 0, 0, 0).unwrap()),
+            ),
+            value("summary", ExtraData::Text("Wheat shipments".into())),
+        ];
+        let document = encode(&mut Analysers::default(), &article, &passage());
+        assert_eq!(
+            document.extra["desk"],
+            serde_json::json!(["Métro", "Foreign"])
+        );
+        assert_eq!(
+            document.extra_keys["desk"],
+            serde_json::json!(["metro", "foreign"])
+        );
+        assert_eq!(document.extra_numbers["words"], 850);
+        assert_eq!(document.extra_numbers["filed"], 1_712_361_600);
+        assert_eq!(document.extra["filed"], "2024-04-06T00:00:00Z");
+        assert_eq!(document.extra_stems["summary"], "wheat shipment");
+        // An article without declared fields sends none of the four objects.
+        let line = to_ndjson_line(&encode(
+            &mut Analysers::default(),
+            &super::tests::article(),
+            &passage(),
+        ));
+        assert!(!line.contains("extra"), "{line}");
     }
 }

@@ -89,7 +89,8 @@ pub fn export(
     std::fs::create_dir_all(&options.out).map_err(write_error(&options.out))?;
     remove_earlier_files(&options.out)?;
     let config_path = options.out.join(CONFIG_FILE);
-    let yaml = mapping::to_yaml(&mapping::index_config(&options.index_id));
+    let map = crate::backend::quickwit::upload::corpus_field_map(&options.corpus, &[], &[])?;
+    let yaml = mapping::to_yaml(&mapping::index_config_with(&options.index_id, map.extras()));
     std::fs::write(&config_path, yaml).map_err(write_error(&config_path))?;
 
     let mut ndjson_files = Vec::new();
@@ -102,7 +103,6 @@ pub fn export(
         Ok(())
     };
     let mut batcher = Batcher::new(options.max_file_bytes, usize::MAX);
-    let map = crate::backend::quickwit::upload::corpus_field_map(&options.corpus, &[])?;
     let build = encode_corpus(walk, &map, extractor, observer, |line, path| match batcher
         .push(&line, path)
     {

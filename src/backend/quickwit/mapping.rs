@@ -64,6 +64,13 @@ pub mod field {
     /// The passage as the local `all` holds it (title twice, heading, text: one value each),
     /// what a plain word searches, so that Quickwit's BM25 is the local BM25F.
     pub const ALL_STEMS: &str = "all_stems";
+    /// The declared fields (`[fields.extra]`), one JSON object each, keyed by field name:
+    /// values as written (display, facets), folded keyword keys (filters), numbers and dates
+    /// as numbers (dates in Unix seconds; ranges), text as stems.
+    pub const EXTRA: &str = "extra";
+    pub const EXTRA_KEYS: &str = "extra_keys";
+    pub const EXTRA_NUMBERS: &str = "extra_numbers";
+    pub const EXTRA_STEMS: &str = "extra_stems";
 }
 
 /// A Quickwit 0.9 index config, as much of it as newsdex sets.
@@ -160,7 +167,13 @@ fn display_text(name: &'static str) -> FieldMapping {
 
 /// The index config newsdex creates, generated from the fields newsdex indexes locally.
 pub fn index_config(index_id: &str) -> IndexConfig {
-    let field_mappings = vec![
+    index_config_with(index_id, &[])
+}
+
+/// The index config for a corpus with declared fields (`[fields.extra]`): their four JSON
+/// objects are mapped only when some field is declared.
+pub fn index_config_with(index_id: &str, extras: &[crate::model::ExtraField]) -> IndexConfig {
+    let mut field_mappings = vec![
         FieldMapping {
             fast: Some(false),
             ..raw(field::PASSAGE_ID, "text")
@@ -208,6 +221,30 @@ pub fn index_config(index_id: &str) -> IndexConfig {
             ..stems(field::ALL_STEMS)
         },
     ];
+    let declared = [
+        FieldMapping {
+            indexed: Some(false),
+            ..raw(field::EXTRA, "json")
+        },
+        FieldMapping {
+            stored: Some(false),
+            ..raw(field::EXTRA_KEYS, "json")
+        },
+        FieldMapping {
+            name: field::EXTRA_NUMBERS,
+            kind: "json",
+            stored: Some(false),
+            fast: Some(true),
+            ..FieldMapping::default()
+        },
+        FieldMapping {
+            kind: "json",
+            ..stems(field::EXTRA_STEMS)
+        },
+    ];
+    if !extras.is_empty() {
+        field_mappings.extend(declared);
+    }
     IndexConfig {
         version: "0.9",
         index_id: index_id.to_string(),
@@ -343,5 +380,37 @@ mod tests {
         assert!(check_index_id("ab").is_err());
         assert!(check_index_id("has space").is_err());
         assert!(check_index_id("x/../y").is_err());
+    }
+
+    #[test]
+    fn declared_fields_have_json_objects_for_display_filters_ranges_and_words() {
+        let without = index_config(DEFAULT_INDEX_ID);
+        assert!(
+            without
+                .doc_mapping
+                .field_mappings
+                .iter()
+                .all(|field| !field.name.starts_with("extra")),
+            "a corpus without declared fields maps none of their objects"
+        );
+        let extras = [crate::model::ExtraField {
+            name: "desk".into(),
+            kind: crate::model::ExtraType::Keyword,
+        }];
+        let config = index_config_with(DEFAULT_INDEX_ID, &extras);
+        let extra = mapping(&config, field::EXTRA);
+        assert_eq!(
+            (extra.kind, extra.stored, extra.indexed),
+            ("json", Some(true), Some(false))
+        );
+        let keys = mapping(&config, field::EXTRA_KEYS);
+        assert_eq!(
+            (keys.kind, keys.tokenizer, keys.fast),
+            ("json", Some("raw"), Some(true))
+        );
+        let numbers = mapping(&config, field::EXTRA_NUMBERS);
+        assert_eq!((numbers.kind, numbers.fast), ("json", Some(true)));
+        let stems = mapping(&config, field::EXTRA_STEMS);
+        assert_eq!((stems.kind, stems.tokenizer), ("json", Some("whitespace")));
     }
 }

@@ -25,7 +25,7 @@ use crate::analysis::english_analyzer;
 use crate::entity_stats::{EntityCounts, rank_entities};
 use crate::extract::entities::EntityExtractor;
 use crate::facets::{EntityCount, FacetCount, Facets, parse_entity_label};
-use crate::model::{Entity, EntityKind, Keyword};
+use crate::model::{Entity, EntityKind, ExtraField, Keyword};
 use crate::search::{
     FACET_TOP, FieldBoosts, SearchRequest, SearchResults, SortOrder, make_hit, recency_factor_secs,
 };
@@ -34,8 +34,8 @@ use crate::snippet::HighlightTerms;
 use self::client::{AnswerError, ElasticResponse, QuickwitClient, QuickwitError, SearchResponse};
 use self::document::StoredPassage;
 use self::translate::{
-    AGG_ENTITIES, AGG_MONTHS, MAX_HITS, SearchBody, elastic_body, entity_count_body, fetch_window,
-    keyword_aggregation, search_body, translate_query,
+    AGG_ENTITIES, AGG_MONTHS, EXTRA_AGGREGATION_PREFIX, MAX_HITS, SearchBody, elastic_body_with,
+    entity_count_body, fetch_window, keyword_aggregation, search_body_with, translate_query_with,
 };
 use super::{BackendError, BackendInfo, SearchBackend};
 
@@ -44,6 +44,8 @@ pub struct QuickwitBackend {
     client: QuickwitClient,
     index_id: String,
     extractor: EntityExtractor,
+    /// The declared fields (`[fields.extra]` of the settings file) the index was fed with.
+    extras: Vec<ExtraField>,
 }
 
 impl QuickwitBackend {
@@ -52,7 +54,15 @@ impl QuickwitBackend {
             client,
             index_id: index_id.to_string(),
             extractor,
+            extras: Vec::new(),
         }
+    }
+
+    /// The same backend on an index fed with these declared fields: `name:` in queries, and
+    /// facets of the keyword ones.
+    pub fn with_extras(mut self, extras: Vec<ExtraField>) -> Self {
+        self.extras = extras;
+        self
     }
 
     pub fn client(&self) -> &QuickwitClient {
@@ -94,7 +104,12 @@ impl QuickwitBackend {
     /// scores), decayed by `--recency` when asked, then counts and facets from the native
     /// endpoint when asked (with no hits).
     fn ranked(&self, request: &SearchRequest) -> Result<(Fetched, HighlightTerms), BackendError> {
-        let (body, highlight) = elastic_body(request, &self.extractor, ranked_depth(request))?;
+        let (body, highlight) = elastic_body_with(
+            request,
+            &self.extractor,
+            &self.extras,
+            ranked_depth(request),
+        )?;
         let url = format!(
             "{}{}",
             self.client.base_url(),
@@ -126,7 +141,7 @@ impl QuickwitBackend {
             let mut counting = request.clone();
             counting.limit = 0;
             counting.offset = 0;
-            let (mut native, _) = search_body(&counting, &self.extractor)?;
+            let (mut native, _) = search_body_with(&counting, &self.extractor, &self.extras)?;
             native.max_hits = 0;
             let response = self.client.search(&self.index_id, &native)?;
             if let Some(error) = response.errors.first() {
@@ -141,7 +156,7 @@ impl QuickwitBackend {
 
     /// A page sorted newest first by the native endpoint (which gives no scores).
     fn by_date(&self, request: &SearchRequest) -> Result<(Fetched, HighlightTerms), BackendError> {
-        let (body, highlight) = search_body(request, &self.extractor)?;
+        let (body, highlight) = search_body_with(request, &self.extractor, &self.extras)?;
         let response = self.client.search(&self.index_id, &body)?;
         let fetched =
             fetched_from_native(&body, response).map_err(|reason| QuickwitError::Answer {
@@ -177,7 +192,7 @@ impl SearchBackend for QuickwitBackend {
         request.facets = true;
         request.limit = 0;
         request.offset = 0;
-        let (mut body, _) = search_body(&request, &self.extractor)?;
+        let (mut body, _) = search_body_with(&request, &self.extractor, &self.extras)?;
         body.max_hits = 0;
         let response = self.client.search(&self.index_id, &body)?;
         fetched_from_native(&body, response)
@@ -219,9 +234,15 @@ impl SearchBackend for QuickwitBackend {
     }
 
     fn check_query(&self, query: &str) -> Result<(), BackendError> {
-        translate_query(query, false, FieldBoosts::default(), &self.extractor)
-            .map(drop)
-            .map_err(BackendError::from)
+        translate_query_with(
+            query,
+            false,
+            FieldBoosts::default(),
+            &self.extractor,
+            &self.extras,
+        )
+        .map(drop)
+        .map_err(BackendError::from)
     }
 
     fn describe(&self) -> Result<BackendInfo, BackendError> {
@@ -494,6 +515,26 @@ pub fn facets_from_aggregations(
         counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         counts.truncate(FACET_TOP);
         *facets.keyword_mut(keyword) = counts;
+    }
+    // Declared keyword fields, one aggregation each (`EXTRA_AGGREGATION_PREFIX` and the name).
+    if let Some(object) = aggregations.as_object() {
+        for name in object.keys() {
+            let Some(field) = name.strip_prefix(EXTRA_AGGREGATION_PREFIX) else {
+                continue;
+            };
+            let mut counts: Vec<FacetCount> = buckets(aggregations, name)?
+                .into_iter()
+                .filter_map(|bucket| {
+                    Some(FacetCount {
+                        value: bucket.key.as_str()?.to_string(),
+                        count: bucket.doc_count,
+                    })
+                })
+                .collect();
+            counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            counts.truncate(FACET_TOP);
+            facets.extra.insert(field.to_string(), counts);
+        }
     }
     let mut months: BTreeMap<String, u64> = BTreeMap::new();
     for bucket in buckets(aggregations, AGG_MONTHS)? {

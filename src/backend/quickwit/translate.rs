@@ -10,10 +10,12 @@ use std::ops::Bound;
 
 use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
-use crate::model::Keyword;
+use crate::model::{ExtraField, ExtraType, Keyword};
 use crate::query::{self, Occur};
 use crate::search::expand::{ENTITY_EXPANSION_SCORE, named_entities};
-use crate::search::plan::{Clause, Part, Target, Vocabulary, plan_filters, plan_query};
+use crate::search::plan::{
+    Clause, ExtraClause, Part, Target, Vocabulary, plan_filters, plan_query,
+};
 use crate::search::{FACET_TOP, FieldBoosts, Filters, SearchRequest, SortOrder};
 use crate::snippet::HighlightTerms;
 
@@ -254,6 +256,25 @@ fn emit(clause: &Clause) -> Result<String, TranslateError> {
             };
             format!("{}:{open}{lower} TO {upper}{close}", field::DATE)
         }
+        Clause::Extra { name, test } => match test {
+            ExtraClause::Key(key) => format!("{}.{name}:{}", field::EXTRA_KEYS, quoted(key)),
+            ExtraClause::Words { tokens, slop } => {
+                let stems: Vec<&str> = tokens.iter().map(|(_, stem)| stem.as_str()).collect();
+                let mut value = quoted(&stems.join(" "));
+                if *slop > 0 {
+                    value.push_str(&format!("~{slop}"));
+                }
+                format!("{}.{name}:{value}", field::EXTRA_STEMS)
+            }
+            ExtraClause::Numbers { lower, upper } => {
+                number_range(&format!("{}.{name}", field::EXTRA_NUMBERS), *lower, *upper)
+            }
+            ExtraClause::Dates { lower, upper } => number_range(
+                &format!("{}.{name}", field::EXTRA_NUMBERS),
+                lower.map(|date| date.timestamp() as f64),
+                upper.map(|date| date.timestamp() as f64),
+            ),
+        },
         Clause::Bool(clauses) => {
             let mut parts = Vec::with_capacity(clauses.len());
             for (occur, child) in clauses {
@@ -262,6 +283,22 @@ fn emit(clause: &Clause) -> Result<String, TranslateError> {
             bool_clause(parts).unwrap_or_default()
         }
     })
+}
+
+/// `field:[lower TO upper]` over numbers (`*` for an open end).
+fn number_range(field: &str, lower: Bound<f64>, upper: Bound<f64>) -> String {
+    let number = |number: f64| crate::index::extra::number_json(number).to_string();
+    let (open, lower) = match lower {
+        Bound::Unbounded => ('[', "*".to_string()),
+        Bound::Included(value) => ('[', number(value)),
+        Bound::Excluded(value) => ('{', number(value)),
+    };
+    let (close, upper) = match upper {
+        Bound::Unbounded => (']', "*".to_string()),
+        Bound::Included(value) => (']', number(value)),
+        Bound::Excluded(value) => ('}', number(value)),
+    };
+    format!("{field}:{open}{lower} TO {upper}{close}")
 }
 
 /// The low-weighted clauses on the entity field for the entities the query's plain words name
@@ -297,12 +334,23 @@ pub fn translate_query(
     boosts: FieldBoosts,
     extractor: &EntityExtractor,
 ) -> Result<Translation, TranslateError> {
+    translate_query_with(text, require_all, boosts, extractor, &[])
+}
+
+/// `translate_query`, knowing the index's declared fields (`[fields.extra]`).
+pub fn translate_query_with(
+    text: &str,
+    require_all: bool,
+    boosts: FieldBoosts,
+    extractor: &EntityExtractor,
+    extras: &[ExtraField],
+) -> Result<Translation, TranslateError> {
     let default_occur = if require_all {
         Occur::Must
     } else {
         Occur::Should
     };
-    let node = query::parse(text, default_occur)
+    let node = query::parse_with(text, default_occur, chrono::Utc::now(), extras)
         .map_err(|error| TranslateError::Query(error.to_string()))?;
     let plan = plan_query(&node, boosts, &ListVocabulary { extractor }).map_err(refused)?;
     Ok(Translation {
@@ -350,6 +398,9 @@ pub fn keyword_aggregation(keyword: Keyword) -> &'static str {
 /// The aggregations behind `--facets`: top entities and values of each keyword field, and
 /// passages per day (folded into calendar months by newsdex; Quickwit 0.9 has fixed intervals
 /// only).
+/// The aggregation of a declared keyword field is named this and the field's name.
+pub const EXTRA_AGGREGATION_PREFIX: &str = "extra:";
+
 pub fn facet_aggregations() -> serde_json::Value {
     let mut aggregations = json!({
         AGG_ENTITIES: {"terms": {"field": field::ENTITY_LABELS, "size": FACET_TOP}},
@@ -431,15 +482,20 @@ struct Composed {
 fn compose(
     request: &SearchRequest,
     extractor: &EntityExtractor,
+    extras: &[ExtraField],
 ) -> Result<Composed, TranslateError> {
     if request.explain {
         return Err(TranslateError::Unsupported("--explain".to_string()));
     }
-    let translation = translate_query(
+    if request.sort_field.is_some() {
+        return Err(TranslateError::Unsupported("--sort-by".to_string()));
+    }
+    let translation = translate_query_with(
         &request.query,
         request.require_all,
         request.boosts,
         extractor,
+        extras,
     )?;
     let ranked = match entity_expansion(&request.query, extractor) {
         Some(expansion) => format!("({} OR {expansion})", translation.query),
@@ -479,7 +535,17 @@ pub fn search_body(
     request: &SearchRequest,
     extractor: &EntityExtractor,
 ) -> Result<(SearchBody, HighlightTerms), TranslateError> {
-    let composed = compose(request, extractor)?;
+    search_body_with(request, extractor, &[])
+}
+
+/// `search_body` on an index with declared fields: `name:` in the query, and facets of its
+/// keyword fields.
+pub fn search_body_with(
+    request: &SearchRequest,
+    extractor: &EntityExtractor,
+    extras: &[ExtraField],
+) -> Result<(SearchBody, HighlightTerms), TranslateError> {
+    let composed = compose(request, extractor, extras)?;
     let body = SearchBody {
         query: composed.query,
         max_hits: fetch_window(request),
@@ -488,7 +554,15 @@ pub fn search_body(
         end_timestamp: composed.end_timestamp,
         sort_by: Some(sort_by(request.sort)),
         count_all: request.count || request.facets,
-        aggs: request.facets.then(facet_aggregations),
+        aggs: request.facets.then(|| {
+            let mut aggregations = facet_aggregations();
+            for extra in extras.iter().filter(|extra| extra.kind == ExtraType::Keyword) {
+                aggregations[format!("{EXTRA_AGGREGATION_PREFIX}{}", extra.name)] = json!({
+                    "terms": {"field": format!("{}.{}", field::EXTRA, extra.name), "size": FACET_TOP}
+                });
+            }
+            aggregations
+        }),
     };
     Ok((body, composed.highlight))
 }
@@ -521,7 +595,17 @@ pub fn elastic_body(
     extractor: &EntityExtractor,
     size: usize,
 ) -> Result<(ElasticBody, HighlightTerms), TranslateError> {
-    let composed = compose(request, extractor)?;
+    elastic_body_with(request, extractor, &[], size)
+}
+
+/// `elastic_body` on an index with declared fields.
+pub fn elastic_body_with(
+    request: &SearchRequest,
+    extractor: &EntityExtractor,
+    extras: &[ExtraField],
+    size: usize,
+) -> Result<(ElasticBody, HighlightTerms), TranslateError> {
+    let composed = compose(request, extractor, extras)?;
     let bound = |seconds: Option<i64>| {
         seconds
             .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))

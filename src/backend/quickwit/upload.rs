@@ -11,7 +11,7 @@ use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, Walk, WalkOptions};
-use crate::model::{Article, Passage};
+use crate::model::{Article, ExtraField, Passage};
 
 use super::client::{Commit, QuickwitClient, QuickwitError};
 use super::document::{Analysers, Batch, Batcher, encode, to_ndjson_line};
@@ -35,6 +35,8 @@ pub struct UploadOptions {
     pub max_batch_docs: usize,
     /// `--field ROLE=NAME`: record field names, over the corpus's `newsdex.toml`.
     pub fields: Vec<FieldOverride>,
+    /// `--extra NAME[:TYPE]`: record fields kept as fields of their own.
+    pub extras: Vec<ExtraField>,
     /// Wait until what was sent is searchable (`None`: `--no-wait`, for feeds).
     pub wait: Option<WaitOptions>,
 }
@@ -147,9 +149,11 @@ pub enum UploadError {
 pub fn corpus_field_map(
     corpus: &std::path::Path,
     overrides: &[FieldOverride],
+    extras: &[ExtraField],
 ) -> Result<FieldMap, IngestError> {
     let config = CorpusConfig::load(corpus)?;
-    FieldMap::new(overrides, config.as_ref()).map_err(|reason| IngestError::new(corpus, reason))
+    FieldMap::new(overrides, extras, config.as_ref())
+        .map_err(|reason| IngestError::new(corpus, reason))
 }
 
 /// Runs the build's stream (`build::stream_corpus`) over the walked corpus and hands each
@@ -209,8 +213,10 @@ fn prepare_index(
     client: &QuickwitClient,
     options: &UploadOptions,
     corpus_paths: &[String],
+    extras: &[ExtraField],
 ) -> Result<IndexAction, UploadError> {
-    let config_yaml = mapping::to_yaml(&mapping::index_config(&options.index_id));
+    let config = mapping::index_config_with(&options.index_id, extras);
+    let config_yaml = mapping::to_yaml(&config);
     let existing = client.get_index(&options.index_id)?;
     match existing {
         None => {
@@ -224,7 +230,7 @@ fn prepare_index(
         }
         Some(metadata) => {
             let present = mapped_fields(&metadata.index_config);
-            let missing: Vec<&str> = mapping::index_config(&options.index_id)
+            let missing: Vec<&str> = config
                 .doc_mapping
                 .field_mappings
                 .iter()
@@ -268,9 +274,9 @@ pub fn upload(
     mapping::check_index_id(&options.index_id).map_err(UploadError::IndexId)?;
     // The walk runs first so that a missing corpus fails before the index is touched.
     let walk = ingest::walk_corpus(&options.corpus, &options.walk)?;
-    let map = corpus_field_map(&options.corpus, &options.fields)?;
+    let map = corpus_field_map(&options.corpus, &options.fields, &options.extras)?;
     let corpus_paths: Vec<String> = walk.files.iter().map(|f| f.relative.clone()).collect();
-    let action = prepare_index(client, options, &corpus_paths)?;
+    let action = prepare_index(client, options, &corpus_paths, map.extras())?;
     let mut batcher = Batcher::new(options.max_batch_bytes, options.max_batch_docs);
     let mut state = IngestState::default();
     let send = |batch: Batch, state: &mut IngestState, commit: Commit| -> Result<(), UploadError> {

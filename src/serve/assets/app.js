@@ -309,6 +309,28 @@ function renderKeywordFacets(facets) {
     $(`${listId}-section`).hidden = items.length === 0;
     renderFacetList(listId, items, key, (c) => c.value);
   }
+  renderExtraFacets(facets ? facets.extra || {} : {});
+}
+
+// The index's declared keyword fields (`[fields.extra]`): a list each; a value adds
+// `+name:"value"` to the query.
+function renderExtraFacets(extra) {
+  const box = $('extra-facets');
+  box.replaceChildren();
+  for (const [name, items] of Object.entries(extra)) {
+    if (items.length === 0) continue;
+    const list = el('ul', { class: 'facet-list', dataset: { field: name } });
+    for (const item of items) {
+      const clause = `+${name}:"${item.value.replaceAll('"', ' ')}"`;
+      const button = el('button', {
+        type: 'button',
+        dataset: { facet: name, value: item.value },
+        onclick: () => { if (!state.q.includes(clause)) commit({ q: `${state.q} ${clause}`.trim() }); },
+      }, item.value);
+      list.append(el('li', {}, el('span', {}, button), el('span', { class: 'muted' }, String(item.count))));
+    }
+    box.append(el('section', {}, el('h2', {}, name), list));
+  }
 }
 
 function renderFacetList(listId, items, key, labelOf) {

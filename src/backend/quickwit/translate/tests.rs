@@ -357,3 +357,64 @@ fn facets_aggregate_every_keyword_field_as_written() {
         assert_eq!(aggregations[name]["terms"]["field"], field, "{name}");
     }
 }
+
+#[test]
+fn declared_fields_translate_to_their_json_objects() {
+    use crate::model::{ExtraField, ExtraType};
+    let extras = [
+        ExtraField {
+            name: "desk".into(),
+            kind: ExtraType::Keyword,
+        },
+        ExtraField {
+            name: "words".into(),
+            kind: ExtraType::Number,
+        },
+        ExtraField {
+            name: "filed".into(),
+            kind: ExtraType::Date,
+        },
+        ExtraField {
+            name: "summary".into(),
+            kind: ExtraType::Text,
+        },
+    ];
+    let translate = |text: &str| {
+        translate_query_with(
+            text,
+            false,
+            FieldBoosts::default(),
+            &EntityExtractor::builtin(),
+            &extras,
+        )
+        .unwrap()
+        .query
+    };
+    assert_eq!(translate("desk:Métro"), "extra_keys.desk:\"metro\"");
+    assert_eq!(
+        translate("words:[500 TO *]"),
+        "extra_numbers.words:[500 TO *]"
+    );
+    assert_eq!(
+        translate("words:{1.5 TO 9]"),
+        "extra_numbers.words:{1.5 TO 9]"
+    );
+    assert_eq!(
+        translate("filed:2024-04"),
+        "extra_numbers.filed:[1711929600 TO 1714521599]"
+    );
+    assert_eq!(
+        translate("summary:\"wheat shipments\""),
+        "extra_stems.summary:\"wheat shipment\""
+    );
+    // Without the declarations the same field is unknown.
+    assert!(
+        translate_query(
+            "desk:metro",
+            false,
+            FieldBoosts::default(),
+            &EntityExtractor::builtin()
+        )
+        .is_err()
+    );
+}

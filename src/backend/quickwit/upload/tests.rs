@@ -30,6 +30,7 @@ fn options(corpus: &std::path::Path, rebuild: bool) -> UploadOptions {
         max_batch_bytes: MAX_BATCH_BYTES,
         max_batch_docs: 3,
         fields: Vec::new(),
+        extras: Vec::new(),
         wait: Some(fast_wait()),
     }
 }
@@ -360,7 +361,7 @@ fn labels_of(documents: &[serde_json::Value], path: &str) -> Vec<String> {
 /// The documents the stream makes of `corpus`, in the order it sends them.
 fn encoded(corpus: &std::path::Path, hold_bytes: usize) -> Vec<serde_json::Value> {
     let walk = ingest::walk_corpus(corpus, &WalkOptions::default()).unwrap();
-    let map = corpus_field_map(corpus, &[]).unwrap();
+    let map = corpus_field_map(corpus, &[], &[]).unwrap();
     let mut documents = Vec::new();
     let mut sink = NdjsonSink {
         analysers: Default::default(),
