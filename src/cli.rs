@@ -503,6 +503,13 @@ pub struct EvalArgs {
     #[arg(long = "index", value_name = "DIR")]
     pub index: Option<PathBuf>,
 
+    /// How a document scores: `best` (its best passage), `sum` (all its matching passages),
+    /// `article` (BM25 of its whole story as one document), or weighted parts joined by `+`:
+    /// `best+0.3rest` (rest: its other matching passages), `best+0.5article`. The default adds
+    /// the whole story's score to its best passage's.
+    #[arg(long, value_name = "SPEC", default_value_t = crate::eval::StoryScore::default())]
+    pub story: crate::eval::StoryScore,
+
     #[command(flatten)]
     pub boosts: BoostArgs,
 }
@@ -636,6 +643,26 @@ mod tests {
         };
         assert_eq!(args.qrels, PathBuf::from("r"));
         assert!(args.json && args.run.is_none() && args.index.is_none());
+        assert_eq!(args.story, crate::eval::StoryScore::default());
+        let story = |spec: &str| {
+            Cli::try_parse_from([
+                "newsdex",
+                "eval",
+                "--docs",
+                "d",
+                "--queries",
+                "q",
+                "--qrels",
+                "r",
+                "--story",
+                spec,
+            ])
+        };
+        let Command::Eval(args) = story("best+0.5article").unwrap().command else {
+            panic!("not an eval");
+        };
+        assert_eq!(args.story.article, 0.5);
+        assert!(story("worst").is_err());
         assert!(Cli::try_parse_from(["newsdex", "eval", "--docs", "d", "--queries", "q"]).is_err());
     }
 }

@@ -1,12 +1,14 @@
 //! Evaluation stage: an IR test collection (docs, queries, judgements) -> a fresh index built
 //! through newsdex's own pipeline (`Article` -> passages -> entities -> documents) -> one ranked
-//! list of documents per query (a document scores as its best passage) -> trec_eval measures
+//! list of documents per query (a document scores as its best passage, or as `StoryScore`
+//! combines its passages and its whole story) -> trec_eval measures
 //! and a TREC run. It never touches the user's index unless given its directory, does not
 //! tune anything per collection, and does not print.
 
 pub mod collection;
 pub mod metrics;
 pub mod query;
+pub mod story;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -15,13 +17,14 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use tantivy::collector::{Collector, SegmentCollector, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::Query;
-use tantivy::{DocId, IndexReader, ReloadPolicy, Score, SegmentOrdinal, SegmentReader};
+use tantivy::{DocId, IndexReader, ReloadPolicy, Score};
 
 use crate::error::{IndexError, IngestError};
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle, passage_document};
+use crate::model::Passage;
 use crate::passage::split_passages;
 use crate::schema::field_name;
 use crate::search::FieldBoosts;
@@ -29,6 +32,8 @@ use crate::search::proximity::{ProximityTerms, RERANK_DEPTH};
 
 use self::collection::{Qrels, TestDoc, TestQuery, doc_to_article};
 use self::metrics::{Measures, mean, measure_query, n_relevant};
+pub use self::story::StoryScore;
+use self::story::{NO_DOC, PassageScoreCollector, PassageScores};
 
 /// Documents ranked per query, as in TREC runs.
 pub const RUN_DEPTH: usize = 1000;
@@ -139,15 +144,28 @@ pub struct EvalIndex {
     pub n_passages: usize,
 }
 
-/// Marks a passage without a known document in `doc_of_passage`.
-const NO_DOC: u32 = u32::MAX;
-
 impl EvalIndex {
-    /// Indexes the documents as articles, in RAM or (replacing what was there) in `dir`.
+    /// Indexes the documents as articles, one tantivy document a passage, in RAM or (replacing
+    /// what was there) in `dir`.
     pub fn build(
         docs: &[TestDoc],
         source: &Path,
         dir: Option<&Path>,
+    ) -> Result<EvalIndex, IndexError> {
+        EvalIndex::build_as(docs, source, dir, false)
+    }
+
+    /// Indexes each document in RAM as one tantivy document holding its whole story (title and
+    /// every passage), for the story's own BM25.
+    pub fn build_stories(docs: &[TestDoc], source: &Path) -> Result<EvalIndex, IndexError> {
+        EvalIndex::build_as(docs, source, None, true)
+    }
+
+    fn build_as(
+        docs: &[TestDoc],
+        source: &Path,
+        dir: Option<&Path>,
+        whole: bool,
     ) -> Result<EvalIndex, IndexError> {
         let handle = match dir {
             None => index::create_in_ram(),
@@ -163,7 +181,11 @@ impl EvalIndex {
             .flat_map_iter(|doc| {
                 let article = doc_to_article(doc, source);
                 let mut passages = split_passages(&article);
-                extractor.annotate(&article, &mut passages);
+                if whole && !passages.is_empty() {
+                    passages = vec![whole_story(&passages)];
+                } else {
+                    extractor.annotate(&article, &mut passages);
+                }
                 passages
                     .iter()
                     .map(|passage| passage_document(&handle.fields, &article, passage))
@@ -203,18 +225,19 @@ impl EvalIndex {
     /// order trec_eval uses (document id, descending), so that measures computed here and by
     /// trec_eval agree.
     pub fn rank(&self, query: &dyn Query, depth: usize) -> Result<Vec<RankedDoc>, IndexError> {
-        self.rank_with_proximity(query, depth, None)
+        let scores = self.passage_scores(query, None)?;
+        Ok(self.ranked(scores.combine(StoryScore::BEST, None), depth))
     }
 
-    /// `rank`, with the best `proximity::RERANK_DEPTH` passages rescored by the closeness of
-    /// the query's words, as `search` rescores them, when given the words and a weight.
-    pub fn rank_with_proximity(
+    /// The best score and the sum of the matching passages of every document, with the best
+    /// `proximity::RERANK_DEPTH` passages rescored by the closeness of the query's words, as
+    /// `search` rescores them, when given the words and a weight.
+    pub fn passage_scores(
         &self,
         query: &dyn Query,
-        depth: usize,
         proximity: Option<(&ProximityTerms, f32)>,
-    ) -> Result<Vec<RankedDoc>, IndexError> {
-        let collector = BestPassageCollector {
+    ) -> Result<PassageScores, IndexError> {
+        let collector = PassageScoreCollector {
             doc_of_passage: Arc::clone(&self.doc_of_passage),
             n_docs: self.doc_ids.len(),
         };
@@ -223,25 +246,55 @@ impl EvalIndex {
             source,
         };
         let searcher = self.reader.searcher();
-        let mut best = searcher.search(query, &collector).map_err(tantivy_error)?;
+        let mut scores = searcher.search(query, &collector).map_err(tantivy_error)?;
         if let Some((terms, weight)) = proximity {
-            let mut top = searcher
+            let top = searcher
                 .search(query, &TopDocs::with_limit(RERANK_DEPTH).order_by_score())
                 .map_err(tantivy_error)?;
-            terms
-                .rerank(&searcher, &mut top, weight)
+            let addresses: Vec<_> = top.iter().map(|&(_, address)| address).collect();
+            let bonuses = terms
+                .bonuses(&searcher, &addresses)
                 .map_err(tantivy_error)?;
-            for (score, address) in top {
+            for ((score, address), bonus) in top.into_iter().zip(bonuses) {
                 let doc_idx = self.doc_of_passage[address.segment_ord as usize]
                     .get(address.doc_id as usize)
                     .copied()
                     .unwrap_or(NO_DOC);
-                if let Some(slot) = best.get_mut(doc_idx as usize) {
-                    *slot = slot.max(score);
-                }
+                scores.rescore(doc_idx, score, score + weight * bonus);
             }
         }
-        let mut ranked: Vec<(usize, Score)> = best
+        Ok(scores)
+    }
+
+    /// `passage_scores` for the query made of `text`, rescored with the proximity of its words
+    /// when `proximity` (the weight) is above 0.
+    pub fn scores(
+        &self,
+        query: &dyn Query,
+        text: &str,
+        proximity: f32,
+    ) -> Result<PassageScores, IndexError> {
+        let terms = if proximity > 0.0 {
+            let all = self.handle.fields.all;
+            let words = query::query_words(text)
+                .into_iter()
+                .map(|word| tantivy::Term::from_field_text(all, &word));
+            ProximityTerms::new(&self.reader.searcher(), all, words).map_err(|source| {
+                IndexError::Tantivy {
+                    path: self.handle.path.clone(),
+                    source,
+                }
+            })?
+        } else {
+            None
+        };
+        self.passage_scores(query, terms.as_ref().map(|terms| (terms, proximity)))
+    }
+
+    /// The `depth` best of the documents' scores (-inf: not matched), best first, ties by
+    /// document id descending.
+    pub fn ranked(&self, scores: Vec<Score>, depth: usize) -> Vec<RankedDoc> {
+        let mut ranked: Vec<(usize, Score)> = scores
             .into_iter()
             .enumerate()
             .filter(|(_, score)| score.is_finite())
@@ -252,13 +305,25 @@ impl EvalIndex {
                 .then_with(|| self.doc_ids[*b_idx].cmp(&self.doc_ids[*a_idx]))
         });
         ranked.truncate(depth);
-        Ok(ranked
+        ranked
             .into_iter()
             .map(|(doc_idx, score)| RankedDoc {
                 doc_id: self.doc_ids[doc_idx].clone(),
                 score,
             })
-            .collect())
+            .collect()
+    }
+}
+
+/// One passage holding a whole story: its passages' text, paragraphs apart.
+fn whole_story(passages: &[Passage]) -> Passage {
+    let text: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
+    Passage {
+        article_id: passages[0].article_id.clone(),
+        ordinal: 0,
+        section: None,
+        text: text.join("\n\n"),
+        entities: Vec::new(),
     }
 }
 
@@ -311,86 +376,24 @@ fn passage_table(
     Ok(table)
 }
 
-/// Collects, for every document, the best score of its matching passages (-inf when none
-/// matched). Scores every matching passage: test collections are small, and an exact best
-/// passage matters more here than the pruning a top-k collector would do.
-struct BestPassageCollector {
-    doc_of_passage: Arc<Vec<Arc<[u32]>>>,
-    n_docs: usize,
-}
-
-struct BestPassageSegment {
-    doc_of_passage: Arc<[u32]>,
-    best: Vec<Score>,
-}
-
-impl Collector for BestPassageCollector {
-    type Fruit = Vec<Score>;
-    type Child = BestPassageSegment;
-
-    fn for_segment(
-        &self,
-        segment_local_id: SegmentOrdinal,
-        _segment: &SegmentReader,
-    ) -> tantivy::Result<BestPassageSegment> {
-        let doc_of_passage = self
-            .doc_of_passage
-            .get(segment_local_id as usize)
-            .cloned()
-            .ok_or_else(|| {
-                tantivy::TantivyError::InternalError(format!(
-                    "segment {segment_local_id} was not in the index when it was opened"
-                ))
-            })?;
-        Ok(BestPassageSegment {
-            doc_of_passage,
-            best: vec![Score::NEG_INFINITY; self.n_docs],
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        true
-    }
-
-    fn merge_fruits(&self, segment_fruits: Vec<Vec<Score>>) -> tantivy::Result<Vec<Score>> {
-        let mut best = vec![Score::NEG_INFINITY; self.n_docs];
-        for fruit in segment_fruits {
-            for (slot, score) in best.iter_mut().zip(fruit) {
-                *slot = slot.max(score);
-            }
-        }
-        Ok(best)
-    }
-}
-
-impl SegmentCollector for BestPassageSegment {
-    type Fruit = Vec<Score>;
-
-    fn collect(&mut self, doc: DocId, score: Score) {
-        let doc_idx = self
-            .doc_of_passage
-            .get(doc as usize)
-            .copied()
-            .unwrap_or(NO_DOC);
-        if let Some(slot) = self.best.get_mut(doc_idx as usize) {
-            *slot = slot.max(score);
-        }
-    }
-
-    fn harvest(self) -> Vec<Score> {
-        self.best
-    }
-}
-
 /// Indexes the collection, runs every query and measures the runs against the judgements.
 pub fn evaluate(
     collection: &TestCollection,
     index_dir: Option<&Path>,
     boosts: FieldBoosts,
     proximity: f32,
+    story: StoryScore,
 ) -> Result<EvalReport, EvalError> {
     let started = Instant::now();
     let eval_index = EvalIndex::build(&collection.docs, &collection.docs_path, index_dir)?;
+    let story_index = if story.needs_article() {
+        Some(EvalIndex::build_stories(
+            &collection.docs,
+            &collection.docs_path,
+        )?)
+    } else {
+        None
+    };
     let index_time = started.elapsed();
 
     let search_started = Instant::now();
@@ -401,20 +404,13 @@ pub fn evaluate(
         .map(|test_query| {
             let ranking = match query::bag_of_words_query(&fields, &test_query.text, boosts) {
                 Some(query) => {
-                    let terms = if proximity > 0.0 {
-                        let words = query::query_words(&test_query.text)
-                            .into_iter()
-                            .map(|word| tantivy::Term::from_field_text(fields.all, &word));
-                        ProximityTerms::new(&eval_index.reader.searcher(), fields.all, words)
-                            .map_err(|source| IndexError::Tantivy {
-                                path: eval_index.handle.path.clone(),
-                                source,
-                            })?
-                    } else {
-                        None
+                    let text = &test_query.text;
+                    let passages = eval_index.scores(&*query, text, proximity)?;
+                    let article = match &story_index {
+                        Some(stories) => Some(stories.scores(&*query, text, proximity)?.best),
+                        None => None,
                     };
-                    let proximity = terms.as_ref().map(|terms| (terms, proximity));
-                    eval_index.rank_with_proximity(&*query, RUN_DEPTH, proximity)?
+                    eval_index.ranked(passages.combine(story, article.as_deref()), RUN_DEPTH)
                 }
                 None => Vec::new(),
             };
@@ -565,6 +561,48 @@ mod tests {
     }
 
     #[test]
+    fn a_story_of_two_matching_passages_outranks_one_slightly_better_passage_only_when_summed() {
+        let docs = vec![
+            doc("one", "", "Reactor news."),
+            doc(
+                "two",
+                "",
+                "Reactor news from the plant.\n\nReactor news from the plant.",
+            ),
+            doc("other", "", "Gardening tips."),
+        ];
+        let eval_index = EvalIndex::build(&docs, Path::new("d"), None).unwrap();
+        assert_eq!(eval_index.n_passages, 4, "a blank line starts a passage");
+        let fields = eval_index.handle().fields;
+        let query = query::bag_of_words_query(&fields, "reactor", FieldBoosts::default()).unwrap();
+        let scores = eval_index.passage_scores(&*query, None).unwrap();
+        let ids = |story: &str| -> Vec<String> {
+            let combined = scores.combine(story.parse().unwrap(), None);
+            eval_index
+                .ranked(combined, 10)
+                .into_iter()
+                .map(|r| r.doc_id)
+                .collect()
+        };
+        assert!(
+            scores.best[0] > scores.best[1],
+            "the short passage scores higher"
+        );
+        assert!((scores.sum[1] - 2.0 * scores.best[1]).abs() < 1e-5);
+        assert_eq!(ids("best"), ["one", "two"]);
+        assert_eq!(ids("sum"), ["two", "one"]);
+        // The whole story, indexed as one document, sees both of its passages.
+        let stories = EvalIndex::build_stories(&docs, Path::new("d")).unwrap();
+        assert_eq!(stories.n_passages, 3);
+        let article = stories.scores(&*query, "reactor", 0.75).unwrap().best;
+        assert!(article[0].is_finite() && article[1].is_finite());
+        assert_eq!(article[2], Score::NEG_INFINITY);
+        let combined = scores.combine(StoryScore::BEST_AND_ARTICLE, Some(&article));
+        assert_eq!(combined[0], scores.best[0] + article[0]);
+        assert_eq!(combined[1], scores.best[1] + article[1]);
+    }
+
+    #[test]
     fn ties_are_broken_by_document_id_descending_as_trec_eval_does() {
         let docs = vec![
             doc("a", "", "same words"),
@@ -586,7 +624,29 @@ mod tests {
 
     #[test]
     fn evaluate_averages_over_judged_queries_and_counts_empty_ones() {
-        let report = evaluate(&collection(), None, FieldBoosts::default(), 0.0).unwrap();
+        let with_stories = evaluate(
+            &collection(),
+            None,
+            FieldBoosts::default(),
+            0.75,
+            StoryScore::default(),
+        )
+        .unwrap();
+        assert_eq!(with_stories.summary.queries, 2);
+        assert!(
+            with_stories
+                .per_query
+                .iter()
+                .any(|(id, m)| id == "q1" && m.map > 0.5)
+        );
+        let report = evaluate(
+            &collection(),
+            None,
+            FieldBoosts::default(),
+            0.0,
+            StoryScore::BEST,
+        )
+        .unwrap();
         // q3 has no relevant document and is left out; q2 has only stop words.
         assert_eq!(report.summary.queries, 2);
         assert_eq!(report.summary.queries_without_results, 1);

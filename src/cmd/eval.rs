@@ -21,6 +21,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<Outcome> {
         args.index.as_deref(),
         args.boosts.boosts(),
         args.boosts.proximity,
+        args.story,
     )?;
 
     if let Some(path) = &args.run {

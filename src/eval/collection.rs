@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::IngestError;
-use crate::model::Article;
+use crate::model::{Article, Section};
 
 /// One document of a test collection, as `docs.jsonl` holds it (one JSON object a line).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -146,19 +146,34 @@ pub fn parse_qrels(path: &Path, content: &str) -> Result<Qrels, IngestError> {
 }
 
 /// A test document as an article: its title is the article's title, searched with every
-/// passage as a news title is, and its text is the lead, which the passage stage splits like any
-/// long paragraph. A document with no text (half of CACM) is its title: it still gets a passage
-/// to be found by.
+/// passage as a news title is; the text's first paragraph is the lead and the paragraphs after it
+/// (apart by a blank line, as in a news story) are paragraphs under no heading, each split by the
+/// passage stage like any long paragraph. A document with no text (half of CACM) is its title: it
+/// still gets a passage to be found by.
 pub fn doc_to_article(doc: &TestDoc, source: &Path) -> Article {
     let title = doc.title.trim();
     let text = doc.text.trim();
-    let lead = if text.is_empty() { title } else { text };
+    let mut paragraphs = text
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|paragraph| !paragraph.is_empty())
+        .map(str::to_string);
+    let lead = paragraphs.next().unwrap_or_else(|| title.to_string());
+    let rest: Vec<String> = paragraphs.collect();
     Article {
         id: doc.id.clone(),
         path: PathBuf::from(source),
         title: title.to_string(),
         title_repeats_text: text.is_empty() || title.is_empty(),
-        lead: lead.to_string(),
+        lead,
+        sections: if rest.is_empty() {
+            Vec::new()
+        } else {
+            vec![Section {
+                heading: None,
+                paragraphs: rest,
+            }]
+        },
         ..Article::default()
     }
 }
@@ -166,6 +181,36 @@ pub fn doc_to_article(doc: &TestDoc, source: &Path) -> Article {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paragraphs_after_a_blank_line_are_passages_of_their_own() {
+        let doc = TestDoc {
+            id: "7".into(),
+            title: "Grain".into(),
+            text: "Lead paragraph.\n\nSecond one.\n\n\n  Third one. ".into(),
+        };
+        let article = doc_to_article(&doc, Path::new("d.jsonl"));
+        assert_eq!(article.lead, "Lead paragraph.");
+        assert_eq!(article.sections.len(), 1);
+        assert_eq!(article.sections[0].heading, None);
+        assert_eq!(
+            article.sections[0].paragraphs,
+            ["Second one.", "Third one."]
+        );
+        assert_eq!(crate::passage::split_passages(&article).len(), 3);
+        let one = TestDoc {
+            text: "Only one paragraph.".into(),
+            ..doc.clone()
+        };
+        assert!(doc_to_article(&one, Path::new("d")).sections.is_empty());
+        let untitled_text = TestDoc {
+            text: String::new(),
+            ..doc
+        };
+        let article = doc_to_article(&untitled_text, Path::new("d"));
+        assert_eq!(article.lead, "Grain");
+        assert!(article.title_repeats_text);
+    }
 
     #[test]
     fn docs_parse_with_and_without_title() {
