@@ -441,6 +441,27 @@ mod tests {
     }
 
     #[test]
+    fn the_settings_file_declares_the_fields_a_quickwit_search_knows() {
+        let path = Path::new("newsdex.toml");
+        let file = SettingsFile::parse(
+            path,
+            "backend = \"quickwit\"\n[fields]\ndate = \"published\"\n[fields.extra]\nwords = \"number\"\n",
+        )
+        .unwrap();
+        let settings = resolve_backend(&args(None, None, None), Some((path, &file)));
+        let declared: Vec<(&str, crate::model::ExtraType)> = settings
+            .extras
+            .iter()
+            .map(|extra| (extra.name.as_str(), extra.kind))
+            .collect();
+        assert_eq!(declared, [("words", crate::model::ExtraType::Number)]);
+        let error = SettingsFile::parse(path, "[fields.extra]\nwords = \"integer\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("newsdex.toml"), "{error}");
+    }
+
+    #[test]
     fn an_explicit_settings_file_must_exist() {
         let folder = tempfile::tempdir().unwrap();
         let missing = folder.path().join("nope.toml");

@@ -175,6 +175,7 @@ fn aggregations_become_facets_in_calendar_months() {
         "categories": {"buckets": [{"key": "Defense", "doc_count": 4}]},
         "sources": {"buckets": [{"key": "AP", "doc_count": 2}, {"key": "Reuters", "doc_count": 7}]},
         "authors": {"buckets": [{"key": "Jane Doe", "doc_count": 3}]},
+        "extra:desk": {"buckets": [{"key": "Metro", "doc_count": 2}, {"key": "Foreign", "doc_count": 5}]},
         "months": {"buckets": [
             {"key": 1_709_251_200_000.0_f64, "doc_count": 2},
             {"key": 1_709_337_600_000.0_f64, "doc_count": 0},
@@ -184,6 +185,12 @@ fn aggregations_become_facets_in_calendar_months() {
     });
     let facets = facets_from_aggregations(9, &aggregations).unwrap();
     assert_eq!(facets.total, 9);
+    // A declared keyword field's aggregation is its facet, most passages first.
+    let desks: Vec<_> = facets.extra["desk"]
+        .iter()
+        .map(|c| (c.value.as_str(), c.count))
+        .collect();
+    assert_eq!(desks, [("Foreign", 5), ("Metro", 2)]);
     let entities: Vec<_> = facets
         .entities
         .iter()

@@ -418,3 +418,22 @@ fn declared_fields_translate_to_their_json_objects() {
         .is_err()
     );
 }
+
+#[test]
+fn declared_keyword_fields_are_aggregated_as_written() {
+    let extras = [
+        crate::ingest::mapping::parse_extra("desk").unwrap(),
+        crate::ingest::mapping::parse_extra("words:number").unwrap(),
+    ];
+    let mut request = SearchRequest::new("grain");
+    request.facets = true;
+    let (body, _) = search_body_with(&request, &EntityExtractor::builtin(), &extras).unwrap();
+    let aggregations = body.aggs.unwrap();
+    assert_eq!(aggregations["extra:desk"]["terms"]["field"], "extra.desk");
+    assert!(
+        aggregations.get("extra:words").is_none(),
+        "only keyword fields have facets"
+    );
+    let (body, _) = search_body(&request, &EntityExtractor::builtin()).unwrap();
+    assert!(body.aggs.unwrap().get("extra:desk").is_none());
+}
