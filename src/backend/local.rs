@@ -62,7 +62,7 @@ impl SearchBackend for Searcher {
 
 #[cfg(test)]
 mod tests {
-    use crate::build::{Silent, WriterSink, stream_corpus};
+    use crate::build::{IndexSink, Silent, stream_corpus};
     use crate::extract::entities::EntityExtractor;
     use crate::index;
     use crate::ingest::{WalkOptions, walk_corpus};
@@ -82,10 +82,7 @@ mod tests {
         let mut writer = index::writer(&handle, 50).unwrap();
         let walk = walk_corpus(folder.path(), &WalkOptions::default()).unwrap();
         let map = crate::ingest::mapping::FieldMap::default();
-        let mut sink = WriterSink {
-            handle: &handle,
-            writer: &writer,
-        };
+        let mut sink = IndexSink::new(&handle, &writer);
         let report = stream_corpus(walk, &map, &extractor, &Silent, &mut sink).unwrap();
         assert_eq!(report.articles, 1);
         writer.commit().unwrap();

@@ -6,8 +6,7 @@ use crate::ingest::mapping::FieldMap;
 use std::io::Write;
 use std::path::Path;
 
-use tantivy::indexer::UserOperation;
-use tantivy::{IndexWriter, TantivyDocument};
+use tantivy::IndexWriter;
 
 use super::options::{canonical, sources_display};
 use crate::error::IndexError;
@@ -193,21 +192,3 @@ pub(super) fn remove_stale_manifests(handle: &IndexHandle, keep: &str, keep_acro
 /// Passages handed to the writer in one operation batch: a batch wakes an indexing thread
 /// once instead of once per passage, and tantivy's queue of batches stays bounded in passages.
 pub(super) const PASSAGES_PER_BATCH: usize = 8;
-
-/// Adds documents to the index, `PASSAGES_PER_BATCH` at a time.
-pub(super) fn send_documents(
-    writer: &IndexWriter,
-    documents: impl IntoIterator<Item = TantivyDocument>,
-) -> tantivy::Result<()> {
-    let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH);
-    for document in documents {
-        operations.push(UserOperation::Add(document));
-        if operations.len() >= PASSAGES_PER_BATCH {
-            writer.run(std::mem::take(&mut operations))?;
-        }
-    }
-    if !operations.is_empty() {
-        writer.run(operations)?;
-    }
-    Ok(())
-}

@@ -1,23 +1,24 @@
 //! The acronym hold: articles that use an acronym some file of the corpus may define wait
 //! (`AsWritten`, up to `HOLD_BYTES`) for the final corpus table and are completed with it
-//! without tagging them again; articles written before the table was known are read again
-//! (`Relabel`).
+//! without tagging them again (`release_held`); articles written before the table was known
+//! are read again and replaced through the sink (`Relabel`). Articles are labelled and
+//! encoded once (`encode_article`), for any sink.
 
-use super::commit::{committed_searcher, send_documents, tantivy_error};
+use super::commit::{committed_searcher, tantivy_error};
+use super::sink::{Encoder, Item, Sink};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use rustc_hash::FxHashSet;
-use tantivy::indexer::UserOperation;
-use tantivy::{IndexWriter, TantivyDocument, Term};
+use tantivy::{TantivyDocument, Term};
 
 use crate::error::IndexError;
 use crate::extract::acronyms::{
     AcronymPair, AcronymTable, ArticleAcronyms, read_bracketed_acronyms,
 };
 use crate::extract::entities::EntityExtractor;
-use crate::index::{self, IndexHandle};
+use crate::index::IndexHandle;
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{self, CorpusFile};
 use crate::manifest::{self, Manifest};
@@ -38,7 +39,7 @@ impl AsWritten {
 }
 
 /// What the documents of an article that uses acronyms it does not define lack until a table
-/// resolves them (`complete_documents`): its passages' entities with those acronyms as
+/// resolves them (`complete_item`): its passages' entities with those acronyms as
 /// written, and its URL, the value that follows them in field order.
 pub(super) struct AsWritten {
     pub(super) entities: Vec<Vec<Entity>>,
@@ -47,40 +48,18 @@ pub(super) struct AsWritten {
 
 /// An article read in this build and not yet written: it uses acronyms, and the table that
 /// resolves them may not be the final one.
-pub(super) struct HeldArticle {
-    /// Without their entities.
-    pub(super) documents: Vec<TantivyDocument>,
+pub(super) struct HeldArticle<T> {
+    /// The sink's item, without its entities.
+    pub(super) item: T,
     pub(super) as_written: AsWritten,
 }
 
-/// Documents held back from the writer at most, in bytes (as `held_cost` estimates them), so
-/// that memory stays bounded whatever the size of the corpus. Articles that fit are completed
-/// from memory with the final table (Reuters-21578 holds 1,750 of its 21,578 stories); past
-/// it, articles are written at once, and read again from their files (`Relabel`) if the final
-/// table labels them otherwise.
+/// Items held back from the sink at most, in bytes (as `Encoder::hold` and `AsWritten::cost`
+/// estimate them), so that memory stays bounded whatever the size of the corpus. Articles that
+/// fit are completed from memory with the final table (Reuters-21578 holds 1,750 of its 21,578
+/// stories); past it, articles are written at once, and read again from their files
+/// (`Relabel`) if the final table labels them otherwise.
 pub const HOLD_BYTES: usize = 64 << 20;
-
-/// What holding an article costs, about: its documents' values (each passage's text twice, as
-/// stored and as analysed; the title, stored and `TITLE_WEIGHT` times analysed; the id and
-/// the path; not the short section headings and categories), its entities, and a few words of
-/// bookkeeping per value. Estimated from the article, not read back from the documents, whose
-/// values would each have to be decoded.
-pub(super) fn held_cost(
-    article: &Article,
-    documents: &[TantivyDocument],
-    text_bytes: u64,
-    as_written: &AsWritten,
-) -> usize {
-    let title = article.title.len();
-    let per_document = article.id.len()
-        + article.path.as_os_str().len()
-        + title * (1 + index::TITLE_WEIGHT)
-        + 16 * documents.first().map_or(0, TantivyDocument::len);
-    // `text_bytes` holds the title once, then each passage's text.
-    let texts = usize::try_from(text_bytes.saturating_sub(title as u64))
-        .map_or(usize::MAX, |bytes| bytes.saturating_mul(2));
-    documents.len() * per_document + texts + as_written.cost()
-}
 
 /// Bytes of a file the acronym scan reads at a time.
 pub(super) const SCAN_BLOCK_BYTES: usize = 1 << 20;
@@ -185,11 +164,12 @@ pub(super) fn labelled_with(
     Ok(ids)
 }
 
-/// One article's passages as tantivy documents (`article_documents`).
-pub(super) struct ArticleDocuments {
-    pub(super) documents: Vec<TantivyDocument>,
-    /// When the article uses acronyms it does not define (`acronyms.used`): what its documents
-    /// lack until `complete_documents`.
+/// One article's passages as a sink's item (`encode_article`).
+pub(super) struct Encoded<T> {
+    pub(super) item: T,
+    pub(super) passages: usize,
+    /// When the article uses acronyms it does not define (`acronyms.used`): what its item
+    /// lacks until `complete_item`.
     pub(super) as_written: Option<AsWritten>,
     /// What it defines and uses.
     pub(super) acronyms: ArticleAcronyms,
@@ -197,113 +177,95 @@ pub(super) struct ArticleDocuments {
     pub(super) text_bytes: u64,
 }
 
-impl ArticleDocuments {
-    /// The documents, complete, the acronyms resolved with `labelling`'s table.
-    pub(super) fn completed(
+impl<T> Encoded<T> {
+    /// The item, complete, the acronyms resolved with `labelling`'s table.
+    pub(super) fn completed<E: Encoder<Item = T>>(
         mut self,
-        fields: &crate::schema::Fields,
+        encoder: &mut E,
         labelling: &EntityExtractor,
-    ) -> Vec<TantivyDocument> {
+    ) -> T {
         if let Some(as_written) = self.as_written {
-            complete_documents(
-                fields,
-                labelling,
-                &self.acronyms.used,
-                &mut self.documents,
-                as_written,
-            );
+            let used = &self.acronyms.used;
+            complete_item(encoder, labelling, used, &mut self.item, as_written);
         }
-        self.documents
+        self.item
     }
 }
 
-/// Splits and labels one article once: an article that uses acronyms is labelled as written
-/// (`EntityExtractor::annotate_article_as_written`), and whichever table is final resolves them
-/// later without tagging it again.
-pub(super) fn article_documents(
-    fields: &crate::schema::Fields,
+/// Splits and labels one article once and encodes it: an article that uses acronyms is
+/// labelled as written (`EntityExtractor::annotate_article_as_written`), and whichever table
+/// is final resolves them later without tagging it again.
+pub(super) fn encode_article<E: Encoder>(
+    encoder: &mut E,
     extractor: &EntityExtractor,
     article: &Article,
-) -> ArticleDocuments {
+) -> Encoded<E::Item> {
     let mut passages = split_passages(article);
     let acronyms = extractor.annotate_article_as_written(article, &mut passages);
     let text_bytes =
         article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
-    let mut documents: Vec<TantivyDocument> = passages
-        .iter()
-        .map(|passage| index::passage_document_without_entities(fields, article, passage))
+    let entities = passages
+        .iter_mut()
+        .map(|passage| std::mem::take(&mut passage.entities))
         .collect();
-    let entities = passages.into_iter().map(|passage| passage.entities);
+    let mut item = encoder.encode(article, &passages);
     let as_written = AsWritten {
-        entities: entities.collect(),
+        entities,
         url: article.url.clone(),
     };
-    if acronyms.used.is_empty() {
+    let as_written = if acronyms.used.is_empty() {
         // Nothing for a table to resolve: complete at once.
-        complete_documents(fields, extractor, &[], &mut documents, as_written);
-        return ArticleDocuments {
-            documents,
-            as_written: None,
-            acronyms,
-            text_bytes,
-        };
-    }
-    ArticleDocuments {
-        documents,
-        as_written: Some(as_written),
+        complete_item(encoder, extractor, &[], &mut item, as_written);
+        None
+    } else {
+        Some(as_written)
+    };
+    Encoded {
+        item,
+        passages: passages.len(),
+        as_written,
         acronyms,
         text_bytes,
     }
 }
 
-/// Adds to the documents of an article that uses the acronyms `used` what they lack
-/// (`as_written`), the acronyms resolved with `labelling`'s table.
-pub(super) fn complete_documents(
-    fields: &crate::schema::Fields,
+/// Adds to the item of an article that uses the acronyms `used` what it lacks (`as_written`),
+/// the acronyms resolved with `labelling`'s table.
+pub(super) fn complete_item<E: Encoder>(
+    encoder: &mut E,
     labelling: &EntityExtractor,
     used: &[String],
-    documents: &mut [TantivyDocument],
+    item: &mut E::Item,
     mut as_written: AsWritten,
 ) {
     labelling.resolve_used_acronyms(used, as_written.entities.iter_mut());
-    let url = as_written.url.as_deref();
-    for (document, entities) in documents.iter_mut().zip(&as_written.entities) {
-        index::add_entities_and_url(fields, document, entities, url);
-    }
+    encoder.complete(item, &as_written.entities, as_written.url.as_deref());
 }
 
-/// Writes the articles held back by the pipeline once the final acronym table is known,
+/// Hands the sink the articles held back by the stream once the final acronym table is known,
 /// completed with it (`labelling`). None was written before, so none is deleted. Returns the
 /// articles that use one of the `changed` acronyms: labelled otherwise than the table they
 /// were read with would have.
-pub(super) fn write_held(
-    handle: &IndexHandle,
-    writer: &IndexWriter,
-    held: AcronymHold<HeldArticle>,
+pub(super) fn release_held<S: Sink>(
+    sink: &mut S,
+    held: AcronymHold<HeldArticle<Item<S>>>,
     changed: &BTreeSet<String>,
     labelling: &EntityExtractor,
-) -> Result<usize, IndexError> {
-    let fields = &handle.fields;
+) -> Result<usize, S::Error> {
+    let mut encoder = sink.encoder();
     let mut relabelled = 0;
-    let documents = held.release().flat_map(|(_, mut held, used)| {
+    for (_, held, used) in held.release() {
         relabelled += usize::from(used.iter().any(|key| changed.contains(key)));
-        complete_documents(
-            fields,
-            labelling,
-            &used,
-            &mut held.documents,
-            held.as_written,
-        );
-        held.documents
-    });
-    send_documents(writer, documents).map_err(tantivy_error(handle))?;
+        let mut item = held.item;
+        complete_item(&mut encoder, labelling, &used, &mut item, held.as_written);
+        sink.add(item)?;
+    }
     Ok(relabelled)
 }
 
-/// Labels articles of the index again with the final acronym table of a build.
+/// Labels articles again with the final acronym table of a build, through a sink that
+/// replaces by id (the tantivy index).
 pub(super) struct Relabel<'a> {
-    pub(super) handle: &'a IndexHandle,
-    pub(super) writer: &'a IndexWriter,
     pub(super) files: &'a [CorpusFile],
     pub(super) map: &'a FieldMap,
     /// With the final table.
@@ -315,11 +277,15 @@ impl Relabel<'_> {
     /// replaces them by id in this build's commit. An article its file no longer holds as the
     /// manifest says (the file changed, or cannot be read now) is marked in the manifest so
     /// that the next build reads its file and replaces it. Returns the articles replaced.
-    pub(super) fn run(
+    pub(super) fn run<S: Sink>(
         &self,
+        sink: &mut S,
         manifest: &mut Manifest,
         ids: &HashSet<String>,
-    ) -> Result<usize, IndexError> {
+    ) -> Result<usize, S::Error>
+    where
+        S::Encoder: Clone + Sync,
+    {
         // File -> its articles to label again, with their hashes in the manifest.
         let mut wanted: BTreeMap<String, HashMap<String, u64>> = BTreeMap::new();
         for (relative, entry) in &manifest.files {
@@ -354,13 +320,14 @@ impl Relabel<'_> {
             ingest::split_file((*file).clone(), ingest::CHUNK_BYTES, &mut |chunk| {
                 batch.push(chunk);
                 if batch.len() >= batch_len {
-                    result = self.relabel_chunks(std::mem::take(&mut batch), &hashes, &mut done);
+                    result =
+                        self.relabel_chunks(sink, std::mem::take(&mut batch), &hashes, &mut done);
                 }
                 result.is_ok()
             });
             result?;
         }
-        self.relabel_chunks(batch, &hashes, &mut done)?;
+        self.relabel_chunks(sink, batch, &hashes, &mut done)?;
         for (relative, articles) in &wanted {
             if articles.keys().all(|id| done.contains(id)) {
                 continue;
@@ -379,47 +346,48 @@ impl Relabel<'_> {
 
     /// Reads chunks in parallel and replaces the articles of `hashes` (id -> hash in the
     /// manifest) they hold unchanged; their ids go into `done`.
-    pub(super) fn relabel_chunks(
+    fn relabel_chunks<S: Sink>(
         &self,
+        sink: &mut S,
         chunks: Vec<ingest::Chunk>,
         hashes: &HashMap<&str, u64>,
         done: &mut HashSet<String>,
-    ) -> Result<(), IndexError> {
+    ) -> Result<(), S::Error>
+    where
+        S::Encoder: Clone + Sync,
+    {
         use rayon::prelude::*;
-        let fields = &self.handle.fields;
-        let labelled: Vec<Vec<(String, Vec<TantivyDocument>)>> = chunks
+        let encoder = sink.encoder();
+        let labelled: Vec<Vec<(String, Item<S>)>> = chunks
             .into_par_iter()
-            .map(|chunk| {
-                let output = ingest::read_chunk(chunk, self.map);
-                output
-                    .articles
-                    .into_iter()
-                    .flatten()
-                    .filter(|article| {
-                        hashes.get(article.id.as_str()) == Some(&manifest::article_hash(article))
-                    })
-                    .map(|article| {
-                        let documents = article_documents(fields, self.extractor, &article)
-                            .completed(fields, self.extractor);
-                        (article.id, documents)
-                    })
-                    .collect()
-            })
+            .map_init(
+                || encoder.clone(),
+                |encoder, chunk| {
+                    let output = ingest::read_chunk(chunk, self.map);
+                    output
+                        .articles
+                        .into_iter()
+                        .flatten()
+                        .filter(|article| {
+                            hashes.get(article.id.as_str())
+                                == Some(&manifest::article_hash(article))
+                        })
+                        .map(|article| {
+                            let item = encode_article(encoder, self.extractor, &article)
+                                .completed(encoder, self.extractor);
+                            (article.id, item)
+                        })
+                        .collect()
+                },
+            )
             .collect();
-        for (id, documents) in labelled.into_iter().flatten() {
+        for (id, item) in labelled.into_iter().flatten() {
             if done.contains(&id) {
                 // The same id again in one file: the first one stands, as when it was read.
                 continue;
             }
-            let mut operations = Vec::with_capacity(documents.len() + 1);
-            operations.push(UserOperation::Delete(Term::from_field_text(
-                fields.article_id,
-                &id,
-            )));
-            operations.extend(documents.into_iter().map(UserOperation::Add));
-            self.writer
-                .run(operations)
-                .map_err(tantivy_error(self.handle))?;
+            sink.delete(&id)?;
+            sink.add(item)?;
             done.insert(id);
         }
         Ok(())
@@ -427,14 +395,13 @@ impl Relabel<'_> {
 }
 
 /// The one acronym-hold policy of every build, whatever it writes to: an article that uses an
-/// acronym whose meaning may change by the end of the build (`acronyms_to_hold`) waits for the
-/// final table while the held articles' cost stays within the budget (`HOLD_BYTES`); past it,
+/// acronym whose meaning may change by the end of the build (`acronyms_to_hold`, `waits_for`,
+/// which the stream's workers ask) waits for the final table while the held articles' cost stays within the budget (`HOLD_BYTES`); past it,
 /// the article is written at once, labelled with the table of the definitions read so far
 /// (`TableSoFar`), and what it was labelled with is kept (`Resolution`) so that the end of the
 /// build knows whether the final table labels it otherwise. `T` is what the build holds of an
-/// article (documents waiting for their entities, or the article and its passages).
+/// article (a sink's item waiting for its entities).
 pub struct AcronymHold<T> {
-    keys: std::sync::Arc<FxHashSet<String>>,
     budget: usize,
     bytes: usize,
     /// Article id -> (order held, what is held, the acronyms it uses, its cost).
@@ -445,26 +412,19 @@ pub struct AcronymHold<T> {
 impl<T> Default for AcronymHold<T> {
     /// Holds nothing.
     fn default() -> AcronymHold<T> {
-        AcronymHold::new(std::sync::Arc::default(), 0)
+        AcronymHold::new(0)
     }
 }
 
 impl<T> AcronymHold<T> {
-    /// Holding the articles that use one of the acronyms `keys` (`acronyms_to_hold`), up to
-    /// `budget` bytes (`held_cost`).
-    pub fn new(keys: std::sync::Arc<FxHashSet<String>>, budget: usize) -> AcronymHold<T> {
+    /// Holding up to `budget` bytes (`Encoder::hold`).
+    pub fn new(budget: usize) -> AcronymHold<T> {
         AcronymHold {
-            keys,
             budget,
             bytes: 0,
             held: HashMap::new(),
             next: 0,
         }
-    }
-
-    /// Whether an article that uses the acronyms `used` waits for the final table.
-    pub fn waits(&self, used: &[String]) -> bool {
-        waits_for(&self.keys, used)
     }
 
     /// Holds an article that `waits` when its `cost` fits in what is left of the budget and

@@ -3,14 +3,15 @@
 //! file or record never stops it, and it writes nothing outside tantivy's commit, so a build
 //! killed at any moment leaves the previous commit as it was.
 //!
-//! The stream, one module per step: `plan` (walk, observe, plan against the manifest) ->
-//! `pipeline` (read in chunks on every core: parse, split passages, find entities, make
-//! documents -> the single writer) -> `hold` (articles waiting for the corpus acronym table,
-//! completed with it; articles relabelled) -> `commit` (one commit with the manifest; then the
-//! spelling table of the committed segments). `read`
-//! reads one file into articles (also for `inspect`, benches and the Quickwit build);
-//! `options` holds what a build is asked and answers. `stream` is the same read, label and
-//! hold in order, one file after another, into a `Sink` (the Quickwit build and export). This module drives them (`build_index`).
+//! One stream, one module per step: `plan` (walk, observe, plan against the manifest) ->
+//! `pipeline` (read in chunks on every core: parse, split passages, find entities, encode;
+//! in order on the driver: the acronym hold, manifest entries, deletes by id) -> `sink` (the
+//! `Sink` the stream feeds: `IndexSink`, the tantivy index, or the Quickwit NDJSON sink) ->
+//! `hold` (articles waiting for the corpus acronym table, completed with it; articles
+//! relabelled) -> `commit` (one commit with the manifest; then the spelling table of the
+//! committed segments). `build_index` drives it into the index; `stream` runs it over a walked
+//! corpus without a manifest (the Quickwit build and export). `read` reads one file into
+//! articles (`inspect`, benches); `options` holds what a build is asked and answers.
 
 mod commit;
 mod hold;
@@ -18,6 +19,7 @@ mod options;
 mod pipeline;
 mod plan;
 mod read;
+mod sink;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -27,7 +29,7 @@ use commit::{
     tantivy_error, write_failed,
 };
 pub use hold::{HOLD_BYTES, acronyms_to_hold, corpus_table};
-use hold::{Relabel, corpus_acronyms, labelled_with, write_held};
+use hold::{Relabel, corpus_acronyms, labelled_with, release_held};
 pub use options::{BuildObserver, BuildOptions, BuildReport, PlanSummary, Silent};
 pub use pipeline::STREAM_ABOVE_BYTES;
 use pipeline::{Accumulated, Pipeline, PipelineSizes};
@@ -35,9 +37,10 @@ use plan::{Planned, plan_files};
 pub use read::{
     FileArticles, field_map, process_file, process_file_with, record_place, skip_message,
 };
+pub use sink::{DocumentEncoder, Encoder, IndexSink, Item, Sink};
+pub use stream::stream_corpus;
 #[cfg(test)]
 pub(crate) use stream::stream_corpus_holding;
-pub use stream::{Sink, WriterSink, stream_corpus};
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -163,8 +166,6 @@ fn build_into_index(
     observer.started(to_read.len(), total_bytes);
     let hold_keys = Arc::new(acronyms_to_hold(extractor, &files, &to_read, &old_acronyms));
     let pipeline = Pipeline {
-        handle: &handle,
-        writer: &writer,
         files: &files,
         observed: &observed,
         old_manifest: &old_manifest,
@@ -180,9 +181,11 @@ fn build_into_index(
         manifest: new_manifest,
         ..Accumulated::default()
     };
-    if let Err(error) = pipeline.run(&to_read, &mut acc) {
+    let mut sink = IndexSink::new(&handle, &writer);
+    if let Err(error) = pipeline.run(&to_read, &mut acc, &mut sink) {
         // A batch the writer refused means one of its indexing threads stopped; its own error
         // (a full disk, say) comes out when its work is collected. Nothing is committed.
+        drop(sink);
         let mut writer = writer;
         let cause = match writer.prepare_commit() {
             Err(source) => IndexError::Tantivy {
@@ -237,17 +240,18 @@ fn build_into_index(
         ids.extend(in_last_commit.into_iter().filter(|id| !hold.contains(id)));
     }
     report.articles_relabelled =
-        write_held(&handle, &writer, hold, &changed, &labelling).map_err(write_failed)?;
+        release_held(&mut sink, hold, &changed, &labelling).map_err(write_failed)?;
     if !ids.is_empty() {
         let relabel = Relabel {
-            handle: &handle,
-            writer: &writer,
             files: &files,
             map: &map,
             extractor: &labelling,
         };
-        report.articles_relabelled += relabel.run(&mut new_manifest, &ids).map_err(write_failed)?;
+        report.articles_relabelled += relabel
+            .run(&mut sink, &mut new_manifest, &ids)
+            .map_err(write_failed)?;
     }
+    sink.flush().map_err(write_failed)?;
     report
         .errors
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));

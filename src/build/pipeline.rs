@@ -1,25 +1,26 @@
-//! The pipeline: a reader thread cuts the files to read into chunks, one worker per core
-//! parses, splits, annotates and makes documents, and the driver thread feeds the single
-//! index writer in small batches and keeps the manifest entries.
+//! The build's one stream, for every sink: a reader thread cuts the files to read into
+//! chunks, one worker per core parses, splits, labels and encodes them (`Encoder`), and the
+//! driver thread takes the results in the files' order, applies the acronym hold
+//! (`AcronymHold`), hands the sink the complete items (`Sink`), and keeps the manifest
+//! entries: against the last commit's manifest, unchanged articles are passed over and changed
+//! or removed ones deleted by id.
 
-use super::commit::{PASSAGES_PER_BATCH, send_documents, tantivy_error};
 use super::hold::{
-    AcronymHold, ArticleDocuments, AsWritten, HOLD_BYTES, HeldArticle, Resolution, TableSoFar,
-    article_documents, complete_documents, held_cost, waits_for,
+    AcronymHold, AsWritten, Encoded, HOLD_BYTES, HeldArticle, Resolution, TableSoFar,
+    complete_item, encode_article, waits_for,
 };
 use super::options::{BuildObserver, BuildReport};
 use super::read::{changed_since_walk, is_streamed, stream_hash};
+use super::sink::{Encoder, Item, Sink};
 
 use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use rustc_hash::FxHashSet;
-use tantivy::indexer::UserOperation;
-use tantivy::{IndexWriter, TantivyDocument, Term};
 
-use crate::error::{IndexError, IngestError};
+use crate::error::IngestError;
 use crate::extract::acronyms::{AcronymPair, ArticleAcronyms};
 use crate::extract::entities::EntityExtractor;
-use crate::index::IndexHandle;
 use crate::ingest::body::BodyCheck;
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{self, CorpusFile, Format};
@@ -30,27 +31,29 @@ use crate::manifest::{self, ChangeCounts, FileEntry, Manifest, Observed};
 /// they are read whole, so that one that changes while it is read keeps its old articles.
 pub const STREAM_ABOVE_BYTES: u64 = 8 << 20;
 
-/// One article read, split, annotated and turned into documents by a worker.
-pub(super) struct ReadArticle {
+/// One article read, split, annotated and encoded by a worker.
+pub(super) struct ReadArticle<T> {
     pub(super) id: String,
     pub(super) hash: u64,
     pub(super) path: String,
-    pub(super) documents: Vec<TantivyDocument>,
+    /// The sink's item.
+    pub(super) item: T,
+    pub(super) passages: usize,
     pub(super) text_bytes: u64,
     pub(super) warnings: Vec<String>,
     /// Acronyms it defines and uses, for the corpus table.
     pub(super) acronyms: ArticleAcronyms,
-    /// When it uses acronyms the final table may resolve otherwise, what its documents lack
-    /// and what holding it costs (`held_cost`): held back (`HeldArticle`), the final table
-    /// completes them; written at once, the table of this build's reading does.
+    /// When it uses acronyms the final table may resolve otherwise, what its item lacks and
+    /// what holding it costs: held back (`HeldArticle`), the final table completes it; written
+    /// at once, the table of this build's reading does.
     pub(super) as_written: Option<(AsWritten, usize)>,
 }
 
 /// What a worker made of one chunk of a file (or of a whole file).
-pub(super) struct ChunkResult {
+pub(super) struct ChunkResult<T> {
     pub(super) file: usize,
     pub(super) bytes: u64,
-    pub(super) articles: Vec<ReadArticle>,
+    pub(super) articles: Vec<ReadArticle<T>>,
     pub(super) errors: Vec<IngestError>,
     pub(super) seen_fields: u64,
     /// How many of its records yielded a body.
@@ -63,9 +66,10 @@ pub(super) struct ChunkResult {
     pub(super) same_content: bool,
 }
 
-/// What flows from the reader and the workers to the writing thread.
-pub(super) enum Output {
-    Chunk(ChunkResult),
+/// What flows from the reader to the driver, in the files' order: the result of a job (which
+/// a worker sends when it is done), or the end of a file.
+pub(super) enum Output<T> {
+    Chunk(Receiver<ChunkResult<T>>),
     /// Every chunk of the file has been handed out.
     Done {
         file: usize,
@@ -76,8 +80,10 @@ pub(super) enum Output {
     },
 }
 
-/// A unit of work for the workers.
-pub(super) enum Job {
+/// A unit of work for the workers, and where its result goes.
+type Job<T> = (Work, SyncSender<ChunkResult<T>>);
+
+pub(super) enum Work {
     Whole(usize),
     Chunk(usize, ingest::Chunk),
 }
@@ -107,8 +113,6 @@ impl Default for PipelineSizes {
 
 /// Everything the pipeline reads.
 pub(super) struct Pipeline<'a> {
-    pub(super) handle: &'a IndexHandle,
-    pub(super) writer: &'a IndexWriter,
     pub(super) files: &'a [CorpusFile],
     pub(super) observed: &'a [Observed],
     pub(super) old_manifest: &'a Manifest,
@@ -122,8 +126,7 @@ pub(super) struct Pipeline<'a> {
 }
 
 /// Everything the pipeline produces.
-#[derive(Default)]
-pub(super) struct Accumulated {
+pub(super) struct Accumulated<T> {
     pub(super) counts: ChangeCounts,
     pub(super) report: BuildReport,
     pub(super) manifest: Manifest,
@@ -136,12 +139,27 @@ pub(super) struct Accumulated {
     /// Articles added or updated in this build that use acronyms, by id, not yet written (the
     /// delete of an updated one's old version is sent at once): written once the final table
     /// is known.
-    pub(super) hold: AcronymHold<HeldArticle>,
+    pub(super) hold: AcronymHold<HeldArticle<T>>,
     /// Labels the articles past the hold budget (set when the pipeline starts).
     pub(super) so_far: Option<TableSoFar>,
 }
 
-impl Accumulated {
+impl<T> Default for Accumulated<T> {
+    fn default() -> Accumulated<T> {
+        Accumulated {
+            counts: ChangeCounts::default(),
+            report: BuildReport::default(),
+            manifest: Manifest::default(),
+            seen_fields: 0,
+            read_records: false,
+            written: Vec::new(),
+            hold: AcronymHold::default(),
+            so_far: None,
+        }
+    }
+}
+
+impl<T> Accumulated<T> {
     /// The definitions of a file kept as the last commit had it (unchanged, or unreadable
     /// now) are known from here on to the articles past the hold budget.
     fn define_kept(&mut self, entry: &FileEntry) {
@@ -156,17 +174,22 @@ impl Pipeline<'_> {
         self.old_manifest.files.get(&self.files[index].relative)
     }
 
-    /// The reader: hashes streamed files, cuts them into chunks, hands out the work in order.
-    pub(super) fn produce(
+    /// The reader: hashes streamed files, cuts them into chunks, hands out the work in order,
+    /// and tells the driver, in the same order, where each result will come.
+    pub(super) fn produce<T>(
         &self,
         to_read: &[usize],
-        jobs: &std::sync::mpsc::SyncSender<Job>,
-        outputs: &std::sync::mpsc::SyncSender<Output>,
+        jobs: &SyncSender<Job<T>>,
+        outputs: &SyncSender<Output<T>>,
     ) {
+        let hand_out = |work: Work| {
+            let (reply, result) = std::sync::mpsc::sync_channel(1);
+            jobs.send((work, reply)).is_ok() && outputs.send(Output::Chunk(result)).is_ok()
+        };
         for &index in to_read {
             let file = &self.files[index];
             if !is_streamed(file.format) {
-                if jobs.send(Job::Whole(index)).is_err() {
+                if !hand_out(Work::Whole(index)) {
                     return;
                 }
                 let done = Output::Done {
@@ -214,7 +237,7 @@ impl Pipeline<'_> {
             let mut n_chunks = 0;
             let mut open = true;
             ingest::split_file(file.clone(), self.sizes.chunk_bytes, &mut |chunk| {
-                open = jobs.send(Job::Chunk(index, chunk)).is_ok();
+                open = hand_out(Work::Chunk(index, chunk));
                 n_chunks += 1;
                 open
             });
@@ -231,11 +254,11 @@ impl Pipeline<'_> {
         }
     }
 
-    /// A worker: parse, split passages, find entities, make the documents.
-    pub(super) fn work(&self, job: Job) -> ChunkResult {
-        let (index, output, hash) = match job {
-            Job::Chunk(index, chunk) => (index, ingest::read_chunk(chunk, self.map), None),
-            Job::Whole(index) => {
+    /// A worker: parse, split passages, find entities, encode.
+    pub(super) fn work<E: Encoder>(&self, encoder: &mut E, work: Work) -> ChunkResult<E::Item> {
+        let (index, output, hash) = match work {
+            Work::Chunk(index, chunk) => (index, ingest::read_chunk(chunk, self.map), None),
+            Work::Whole(index) => {
                 let file = &self.files[index];
                 let bytes = match std::fs::read(&file.path) {
                     Ok(bytes) => bytes,
@@ -288,38 +311,28 @@ impl Pipeline<'_> {
             hash,
             same_content: false,
         };
-        let fields = &self.handle.fields;
         for article in output.articles {
             match article {
                 Ok(mut article) => {
-                    let ArticleDocuments {
-                        mut documents,
+                    let Encoded {
+                        mut item,
+                        passages,
                         as_written,
                         acronyms,
                         text_bytes,
-                    } = article_documents(fields, self.extractor, &article);
+                    } = encode_article(encoder, self.extractor, &article);
                     let may_change = waits_for(self.hold_keys, &acronyms.used);
                     let as_written = match as_written {
                         Some(as_written) if may_change => {
-                            // A document reserves a kilobyte, twice what a passage usually
-                            // needs.
-                            for document in &mut documents {
-                                document.shrink_to_fit();
-                            }
-                            let cost = held_cost(&article, &documents, text_bytes, &as_written);
+                            let cost = encoder.hold(&article, &mut item, text_bytes);
+                            let cost = cost + as_written.cost();
                             Some((as_written, cost))
                         }
                         Some(as_written) => {
                             // The final table resolves its acronyms as the table of this
                             // build's reading does.
                             let used = &acronyms.used;
-                            complete_documents(
-                                fields,
-                                self.extractor,
-                                used,
-                                &mut documents,
-                                as_written,
-                            );
+                            complete_item(encoder, self.extractor, used, &mut item, as_written);
                             None
                         }
                         None => None,
@@ -329,7 +342,8 @@ impl Pipeline<'_> {
                         path: article.path.to_string_lossy().into_owned(),
                         warnings: std::mem::take(&mut article.warnings),
                         id: article.id,
-                        documents,
+                        item,
+                        passages,
                         text_bytes,
                         acronyms,
                         as_written,
@@ -342,16 +356,15 @@ impl Pipeline<'_> {
     }
 }
 
-/// What the writing thread knows of a file while its chunks come in.
-#[derive(Default)]
-pub(super) struct FileState {
+/// What the driver knows of a file while its chunks come in.
+pub(super) struct FileState<T> {
     pub(super) received: usize,
     pub(super) n_chunks: Option<usize>,
     pub(super) hash: Option<u64>,
     pub(super) same_content: bool,
     pub(super) cannot_read: Option<IngestError>,
     /// Chunks held until the file is complete (files that are not streamed).
-    pub(super) pending: Vec<ChunkResult>,
+    pub(super) pending: Vec<ChunkResult<T>>,
     /// Article id -> hash of what this build read, in the manifest's form.
     pub(super) articles: BTreeMap<String, u64>,
     /// Ids left in the index as they were.
@@ -371,24 +384,63 @@ pub(super) struct FileState {
     pub(super) acronyms: Vec<AcronymPair>,
 }
 
+impl<T> Default for FileState<T> {
+    fn default() -> FileState<T> {
+        FileState {
+            received: 0,
+            n_chunks: None,
+            hash: None,
+            same_content: false,
+            cannot_read: None,
+            pending: Vec::new(),
+            articles: BTreeMap::new(),
+            unchanged: std::collections::HashSet::new(),
+            errors: Vec::new(),
+            seen_fields: 0,
+            body: BodyCheck::default(),
+            pending_bytes: 0,
+            no_body: false,
+            failed: false,
+            n_read: 0,
+            acronyms: Vec::new(),
+        }
+    }
+}
+
+/// The driver's end of the stream: the sink, and an encoder to complete items with.
+pub(super) struct Out<'s, S: Sink> {
+    pub(super) sink: &'s mut S,
+    pub(super) encoder: S::Encoder,
+}
+
 impl Pipeline<'_> {
-    /// Reads the planned files on all cores and writes their articles as they come: a reader
-    /// thread cuts files into chunks, workers parse and annotate them, and this thread feeds
-    /// the single index writer, whose own threads index while the next chunks are read.
-    pub(super) fn run(&self, to_read: &[usize], acc: &mut Accumulated) -> Result<(), IndexError> {
+    /// Reads the planned files on all cores and hands their articles to `sink` as they come:
+    /// a reader thread cuts files into chunks, workers parse, label and encode them, and this
+    /// thread takes their results in order and feeds the sink (whose own threads, for the
+    /// tantivy index, index while the next chunks are read). The held articles stay in
+    /// `acc.hold` for the final table; the sink is not flushed.
+    pub(super) fn run<S: Sink>(
+        &self,
+        to_read: &[usize],
+        acc: &mut Accumulated<Item<S>>,
+        sink: &mut S,
+    ) -> Result<(), S::Error> {
         use std::sync::mpsc::sync_channel;
         let workers = self.sizes.workers;
-        let (job_sender, job_receiver) = sync_channel::<Job>(workers * 2);
-        let (output_sender, output_receiver) = sync_channel::<Output>(workers * 2);
+        let (job_sender, job_receiver) = sync_channel::<Job<Item<S>>>(workers * 2);
+        let (output_sender, output_receiver) = sync_channel::<Output<Item<S>>>(workers * 2);
         let job_receiver = std::sync::Arc::new(std::sync::Mutex::new(job_receiver));
-        acc.hold = AcronymHold::new(self.hold_keys.clone(), self.sizes.hold_bytes);
+        acc.hold = AcronymHold::new(self.sizes.hold_bytes);
         let known = acc.manifest.acronym_pairs().cloned().collect();
         acc.so_far = Some(TableSoFar::new(self.extractor, known));
+        let encoders: Vec<S::Encoder> = (0..workers).map(|_| sink.encoder()).collect();
+        let mut out = Out {
+            encoder: sink.encoder(),
+            sink,
+        };
         std::thread::scope(|scope| {
-            let reader_outputs = output_sender.clone();
-            scope.spawn(move || self.produce(to_read, &job_sender, &reader_outputs));
-            for _ in 0..workers {
-                let outputs = output_sender.clone();
+            scope.spawn(move || self.produce(to_read, &job_sender, &output_sender));
+            for mut encoder in encoders {
                 let job_receiver = job_receiver.clone();
                 scope.spawn(move || {
                     loop {
@@ -396,23 +448,23 @@ impl Pipeline<'_> {
                             Ok(receiver) => receiver.recv(),
                             Err(_) => return,
                         };
-                        let Ok(job) = job else { return };
-                        if outputs.send(Output::Chunk(self.work(job))).is_err() {
-                            return;
-                        }
+                        let Ok((work, reply)) = job else { return };
+                        // The driver may have stopped: then nobody waits for the result.
+                        let _ = reply.send(self.work(&mut encoder, work));
                     }
                 });
             }
-            // Only the workers hold the jobs' receiver, and only they and the reader hold the
-            // outputs' sender: when this thread stops reading, they all stop.
+            // Only the workers hold the jobs' receiver, and only the reader the outputs'
+            // sender: when this thread stops reading, they all stop.
             drop(job_receiver);
-            drop(output_sender);
-            let mut states: std::collections::HashMap<usize, FileState> =
+            let mut states: std::collections::HashMap<usize, FileState<Item<S>>> =
                 std::collections::HashMap::new();
             // On an error the receiver is dropped, which stops the reader and the workers.
             for output in output_receiver {
                 let index = match output {
-                    Output::Chunk(mut chunk) => {
+                    Output::Chunk(result) => {
+                        // Only a worker that panicked drops its reply: the scope reports it.
+                        let Ok(mut chunk) = result.recv() else { break };
                         let index = chunk.file;
                         self.observer.progress(chunk.bytes);
                         let state = states.entry(index).or_default();
@@ -428,7 +480,7 @@ impl Pipeline<'_> {
                         if self.files[index].size > self.sizes.stream_above
                             && is_streamed(self.files[index].format)
                         {
-                            self.stream_chunk(index, state, chunk, acc)?;
+                            self.stream_chunk(index, state, chunk, acc, &mut out)?;
                         } else {
                             state.pending.push(chunk);
                         }
@@ -455,7 +507,7 @@ impl Pipeline<'_> {
                     .get(&index)
                     .is_some_and(|state| state.n_chunks == Some(state.received));
                 if complete && let Some(state) = states.remove(&index) {
-                    self.finish_file(index, state, acc)?;
+                    self.finish_file(index, state, acc, &mut out)?;
                 }
             }
             Ok(())
@@ -465,13 +517,14 @@ impl Pipeline<'_> {
     /// A chunk of a file written as it is read: its chunks are held until one of its records
     /// yields a body (a file none of whose records does fails whole, and keeps what the index
     /// had of it), for at most `stream_above` bytes, as much as a file read whole.
-    pub(super) fn stream_chunk(
+    pub(super) fn stream_chunk<S: Sink>(
         &self,
         index: usize,
-        state: &mut FileState,
-        chunk: ChunkResult,
-        acc: &mut Accumulated,
-    ) -> Result<(), IndexError> {
+        state: &mut FileState<Item<S>>,
+        chunk: ChunkResult<Item<S>>,
+        acc: &mut Accumulated<Item<S>>,
+        out: &mut Out<S>,
+    ) -> Result<(), S::Error> {
         if state.no_body {
             return Ok(());
         }
@@ -485,20 +538,21 @@ impl Pipeline<'_> {
             return Ok(());
         }
         for held in std::mem::take(&mut state.pending) {
-            self.apply_chunk(index, state, held, acc)?;
+            self.apply_chunk(index, state, held, acc, out)?;
         }
-        self.apply_chunk(index, state, chunk, acc)
+        self.apply_chunk(index, state, chunk, acc, out)
     }
 
-    /// Sends the articles of one chunk to the writer: new ones are added, changed ones replaced
-    /// by id, unchanged ones left alone.
-    pub(super) fn apply_chunk(
+    /// Hands the articles of one chunk to the sink: new ones are added, changed ones replaced
+    /// by id, unchanged ones left alone, those that wait for the final table held.
+    pub(super) fn apply_chunk<S: Sink>(
         &self,
         index: usize,
-        state: &mut FileState,
-        chunk: ChunkResult,
-        acc: &mut Accumulated,
-    ) -> Result<(), IndexError> {
+        state: &mut FileState<Item<S>>,
+        chunk: ChunkResult<Item<S>>,
+        acc: &mut Accumulated<Item<S>>,
+        out: &mut Out<S>,
+    ) -> Result<(), S::Error> {
         state.seen_fields |= chunk.seen_fields;
         state.failed |= chunk.failed;
         state.errors.extend(chunk.errors);
@@ -507,7 +561,6 @@ impl Pipeline<'_> {
         let old = self
             .old_entry(index)
             .map_or(&empty, |entry| &entry.articles);
-        let article_id = self.handle.fields.article_id;
         for mut article in chunk.articles {
             let defined = std::mem::take(&mut article.acronyms.defined);
             if let Some(so_far) = acc.so_far.as_mut() {
@@ -519,11 +572,9 @@ impl Pipeline<'_> {
             if !first && let Some((held, used)) = acc.hold.take(&article.id) {
                 // The same id again in one file: its first occurrence is written as it would
                 // have been past the budget, and both are read again if need be.
-                let documents =
-                    self.at_once(acc, &article.id, held.documents, held.as_written, used);
-                self.send_documents(documents)?;
+                let item = self.at_once(acc, out, &article.id, held, used);
+                out.sink.add(item)?;
             }
-            let mut operations = Vec::with_capacity(PASSAGES_PER_BATCH + 1);
             let add = if !first {
                 // The same id again in one file: it follows its first occurrence.
                 !state.unchanged.contains(&article.id)
@@ -540,16 +591,13 @@ impl Pipeline<'_> {
                     }
                     Some(_) => {
                         acc.counts.articles_updated += 1;
-                        operations.push(UserOperation::Delete(Term::from_field_text(
-                            article_id,
-                            &article.id,
-                        )));
+                        out.sink.delete(&article.id)?;
                         true
                     }
                 }
             };
             if add {
-                acc.report.passages += article.documents.len();
+                acc.report.passages += article.passages;
                 acc.report.text_bytes += article.text_bytes;
                 let place = super::read::record_place(&article.path, &article.id);
                 for warning in &article.warnings {
@@ -557,97 +605,81 @@ impl Pipeline<'_> {
                     acc.report.warnings += 1;
                 }
             }
-            let documents = match article.as_written {
-                Some((as_written, cost)) if add && first => {
-                    let held = HeldArticle {
-                        documents: article.documents,
-                        as_written,
-                    };
-                    match acc.hold.hold(&article.id, held, used, cost) {
-                        Ok(()) => Vec::new(),
-                        Err((held, used)) => {
-                            self.at_once(acc, &article.id, held.documents, held.as_written, used)
-                        }
-                    }
-                }
+            let item = match article.as_written {
                 Some(_) if !add => {
                     // Left in the index as the last commit's table labelled it.
                     let resolution = Resolution::of(self.extractor.acronyms(), &used);
                     acc.written.push((article.id.clone(), resolution));
-                    Vec::new()
+                    None
                 }
-                Some((as_written, _)) => {
-                    self.at_once(acc, &article.id, article.documents, as_written, used)
+                Some((as_written, cost)) => {
+                    let item = article.item;
+                    let held = HeldArticle { item, as_written };
+                    // The same id again in one file is written at once.
+                    let held = if first {
+                        acc.hold.hold(&article.id, held, used, cost)
+                    } else {
+                        Err((held, used))
+                    };
+                    match held {
+                        Ok(()) => None,
+                        Err((held, used)) => Some(self.at_once(acc, out, &article.id, held, used)),
+                    }
                 }
                 None => {
                     if !used.is_empty() {
                         let resolution = Resolution::of(self.extractor.acronyms(), &used);
                         acc.written.push((article.id.clone(), resolution));
                     }
-                    article.documents
+                    Some(article.item)
                 }
             };
-            if add {
-                for document in documents {
-                    operations.push(UserOperation::Add(document));
-                    if operations.len() >= PASSAGES_PER_BATCH {
-                        self.send(std::mem::take(&mut operations))?;
-                    }
-                }
-            }
-            if !operations.is_empty() {
-                self.send(operations)?;
+            if add && let Some(item) = item {
+                out.sink.add(item)?;
             }
             state.articles.insert(article.id, article.hash);
         }
         Ok(())
     }
 
-    /// The documents of an article that waits for the final table but is written now (past
-    /// the hold budget, or its id came again): completed with the table of the definitions
-    /// read so far, which is kept to compare with the final one.
-    fn at_once(
+    /// The item of an article that waits for the final table but is written now (past the
+    /// hold budget, or its id came again): completed with the table of the definitions read
+    /// so far, which is kept to compare with the final one.
+    fn at_once<S: Sink>(
         &self,
-        acc: &mut Accumulated,
+        acc: &mut Accumulated<Item<S>>,
+        out: &mut Out<S>,
         id: &str,
-        mut documents: Vec<TantivyDocument>,
-        as_written: AsWritten,
+        held: HeldArticle<Item<S>>,
         used: Vec<String>,
-    ) -> Vec<TantivyDocument> {
+    ) -> Item<S> {
+        let HeldArticle {
+            mut item,
+            as_written,
+        } = held;
         let labelling = match acc.so_far.as_mut() {
             Some(so_far) => so_far.extractor(),
             None => self.extractor,
         };
-        let fields = &self.handle.fields;
-        complete_documents(fields, labelling, &used, &mut documents, as_written);
+        complete_item(&mut out.encoder, labelling, &used, &mut item, as_written);
         let resolution = Resolution::of(labelling.acronyms(), &used);
         acc.written.push((id.to_string(), resolution));
-        documents
-    }
-
-    pub(super) fn send(&self, operations: Vec<UserOperation>) -> Result<(), IndexError> {
-        self.writer
-            .run(operations)
-            .map(drop)
-            .map_err(tantivy_error(self.handle))
-    }
-
-    pub(super) fn send_documents(&self, documents: Vec<TantivyDocument>) -> Result<(), IndexError> {
-        send_documents(self.writer, documents).map_err(tantivy_error(self.handle))
+        item
     }
 
     /// Settles a file once all its chunks are in: its manifest entry, the articles it no longer
     /// has, its errors and counts.
-    pub(super) fn finish_file(
+    pub(super) fn finish_file<S: Sink>(
         &self,
         index: usize,
-        mut state: FileState,
-        acc: &mut Accumulated,
-    ) -> Result<(), IndexError> {
+        mut state: FileState<Item<S>>,
+        acc: &mut Accumulated<Item<S>>,
+        out: &mut Out<S>,
+    ) -> Result<(), S::Error> {
         let file = &self.files[index];
         let observed = &self.observed[index];
         let old = self.old_entry(index);
-        let keep_old = |acc: &mut Accumulated, error: IngestError| {
+        let keep_old = |acc: &mut Accumulated<Item<S>>, error: IngestError| {
             // Nothing already indexed is lost: the old entry (if any) stays, and its size and
             // time differ from the file's, so the next build reads it again.
             if let Some(old) = old {
@@ -715,7 +747,7 @@ impl Pipeline<'_> {
             return Ok(());
         }
         for chunk in pending {
-            self.apply_chunk(index, &mut state, chunk, acc)?;
+            self.apply_chunk(index, &mut state, chunk, acc, out)?;
         }
         let removed: Vec<&String> = old
             .map(|old| {
@@ -726,13 +758,8 @@ impl Pipeline<'_> {
             })
             .unwrap_or_default();
         acc.counts.articles_removed += removed.len();
-        let article_id = self.handle.fields.article_id;
-        let deletes: Vec<UserOperation> = removed
-            .into_iter()
-            .map(|id| UserOperation::Delete(Term::from_field_text(article_id, id)))
-            .collect();
-        if !deletes.is_empty() {
-            self.send(deletes)?;
+        for id in removed {
+            out.sink.delete(id)?;
         }
         if old.is_some_and(|old| !old.articles.is_empty()) {
             acc.counts.files_updated += 1;

@@ -1,38 +1,30 @@
-//! The build's stream for a sink that takes a corpus in order, once: walk -> read and split
-//! each file (`read`) -> label as written -> the acronym hold (`hold::AcronymHold`, the same
-//! policy as the index build's pipeline) -> passages completed with the corpus table ->
-//! `Sink`. The Quickwit build and export send NDJSON lines from it; `WriterSink` writes a
-//! tantivy index from it without a manifest (for tests and comparisons).
+//! The stream for a walked corpus without a manifest (the Quickwit build and export, a
+//! tantivy index for tests and comparisons): every file is read through the same pipeline as
+//! the index build (`pipeline`, all cores, the same acronym hold), its articles handed to the
+//! sink in the files' order; the held articles are completed with the corpus table and handed
+//! on last.
 
-use super::hold::{AcronymHold, HOLD_BYTES, Resolution, TableSoFar, acronyms_to_hold};
+use super::hold::{Resolution, acronyms_to_hold, corpus_acronyms, release_held};
 use super::options::{BuildObserver, BuildReport};
-use super::read::{process_file_with, record_place, skip_message};
+use super::pipeline::{Accumulated, Pipeline, PipelineSizes};
+use super::read::{modified_ns, skip_message};
+use super::sink::Sink;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tantivy::IndexWriter;
-
 use crate::error::IngestError;
-use crate::extract::acronyms::AcronymTable;
 use crate::extract::entities::EntityExtractor;
-use crate::index::{IndexHandle, passage_document};
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{SkipReason, Walk};
-use crate::model::{Article, Passage};
+use crate::manifest::{Manifest, Observed};
 
-/// Where a stream of labelled articles goes.
-pub trait Sink {
-    type Error;
-    /// One article, complete: its passages' entities found, its acronyms resolved with the
-    /// corpus table (the final one, or past the hold budget the one known so far).
-    fn article(&mut self, article: &Article, passages: &[Passage]) -> Result<(), Self::Error>;
-}
-
-/// Reads the walked corpus in order and hands `sink` each article, labelled: articles that
-/// wait for the corpus acronym table are held up to `HOLD_BYTES` and written last. Files and
-/// records that cannot be read are reported and counted, never fatal; the sink's error stops
-/// the stream.
+/// Reads the walked corpus and hands `sink` each article, labelled: articles that wait for
+/// the corpus acronym table are held up to `HOLD_BYTES` and handed on last; past the budget
+/// they are counted (`BuildReport::articles_provisional`) when the final table labels them
+/// otherwise. Files and records that cannot be read are reported and counted, never fatal;
+/// the sink's error stops the stream.
 pub fn stream_corpus<S: Sink>(
     walk: Walk,
     map: &FieldMap,
@@ -40,16 +32,34 @@ pub fn stream_corpus<S: Sink>(
     observer: &dyn BuildObserver,
     sink: &mut S,
 ) -> Result<BuildReport, S::Error> {
-    stream_corpus_holding(walk, map, extractor, observer, HOLD_BYTES, sink)
+    let sizes = PipelineSizes::default();
+    stream_corpus_sized(walk, map, extractor, observer, sizes, sink)
 }
 
 /// `stream_corpus` with a hold budget of `hold_bytes`.
+#[cfg(test)]
 pub(crate) fn stream_corpus_holding<S: Sink>(
     walk: Walk,
     map: &FieldMap,
     extractor: &EntityExtractor,
     observer: &dyn BuildObserver,
     hold_bytes: usize,
+    sink: &mut S,
+) -> Result<BuildReport, S::Error> {
+    let sizes = PipelineSizes {
+        hold_bytes,
+        ..PipelineSizes::default()
+    };
+    stream_corpus_sized(walk, map, extractor, observer, sizes, sink)
+}
+
+/// `stream_corpus` with the pipeline's `sizes`.
+pub(super) fn stream_corpus_sized<S: Sink>(
+    walk: Walk,
+    map: &FieldMap,
+    extractor: &EntityExtractor,
+    observer: &dyn BuildObserver,
+    sizes: PipelineSizes,
     sink: &mut S,
 ) -> Result<BuildReport, S::Error> {
     let started = Instant::now();
@@ -67,110 +77,70 @@ pub(crate) fn stream_corpus_holding<S: Sink>(
             }
         }
     }
-    let total_bytes = walk.files.iter().map(|file| file.size).sum();
-    observer.started(walk.files.len(), total_bytes);
-    let all: Vec<usize> = (0..walk.files.len()).collect();
-    let keys = acronyms_to_hold(extractor, &walk.files, &all, &AcronymTable::default());
-    let mut hold = AcronymHold::new(Arc::new(keys), hold_bytes);
-    let mut so_far = TableSoFar::new(extractor, Vec::new());
-    let mut written: Vec<Resolution> = Vec::new();
-    let mut out = Counting {
+    let mut files = Vec::with_capacity(walk.files.len());
+    let mut observed = Vec::with_capacity(walk.files.len());
+    for file in walk.files {
+        match std::fs::metadata(&file.path) {
+            Ok(metadata) => {
+                observed.push(Observed {
+                    relative: file.relative.clone(),
+                    size: metadata.len(),
+                    mtime_ns: modified_ns(&metadata),
+                });
+                files.push(file);
+            }
+            Err(error) => {
+                let error = IngestError::new(&file.path, format!("cannot read: {error}"));
+                observer.error(&error);
+                report.errors.push(error);
+            }
+        }
+    }
+    let to_read: Vec<usize> = (0..files.len()).collect();
+    observer.started(files.len(), files.iter().map(|file| file.size).sum());
+    let no_table = Default::default();
+    let hold_keys = Arc::new(acronyms_to_hold(extractor, &files, &to_read, &no_table));
+    let none = Manifest::default();
+    let pipeline = Pipeline {
+        files: &files,
+        observed: &observed,
+        old_manifest: &none,
+        map,
+        extractor,
+        hold_keys: &hold_keys,
         observer,
-        report: &mut report,
-        sink,
+        sizes,
     };
-    for file in &walk.files {
-        let mut acronyms = Vec::new();
-        let read = process_file_with(file, map, |article, passages| {
-            acronyms.push(extractor.annotate_article_as_written(article, passages));
-        });
-        observer.progress(file.size);
-        for error in read.errors {
-            observer.error(&error);
-            out.report.errors.push(error);
-        }
-        if read.failed && read.articles.is_empty() {
-            continue;
-        }
-        out.report.files_read += 1;
-        out.report.bytes += file.size;
-        for ((article, passages), acronyms) in read.articles.into_iter().zip(acronyms) {
-            so_far.define(acronyms.defined);
-            let used = acronyms.used;
-            if !hold.waits(&used) {
-                out.article(&article, &passages)?;
-                continue;
-            }
-            let cost = passages.iter().map(|passage| passage.text.len()).sum();
-            let id = article.id.clone();
-            if let Err(((article, mut passages), used)) =
-                hold.hold(&id, (article, passages), used, cost)
-            {
-                let labelling = so_far.extractor();
-                let lists = passages.iter_mut().map(|passage| &mut passage.entities);
-                labelling.resolve_used_acronyms(&used, lists);
-                written.push(Resolution::of(labelling.acronyms(), &used));
-                out.article(&article, &passages)?;
-            }
-        }
-    }
-    let labelling = so_far.extractor().clone();
-    for (_, (article, mut passages), used) in hold.release() {
-        labelling.resolve_used_acronyms(&used, passages.iter_mut().map(|p| &mut p.entities));
-        out.article(&article, &passages)?;
-    }
-    let table = labelling.acronyms();
-    report.articles_provisional = written.iter().filter(|r| r.differs(table)).count();
+    let mut acc = Accumulated {
+        report,
+        ..Accumulated::default()
+    };
+    pipeline.run(&to_read, &mut acc, sink)?;
+    let table = Arc::new(corpus_acronyms(extractor, &acc.manifest));
+    let labelling = extractor.clone().with_acronyms(table.clone());
+    let hold = std::mem::take(&mut acc.hold);
+    release_held(sink, hold, &BTreeSet::new(), &labelling)?;
+    sink.flush()?;
+    let mut report = acc.report;
+    report.articles = acc.counts.articles_added + acc.counts.articles_updated;
+    report.articles_provisional = acc
+        .written
+        .iter()
+        .filter(|(_, resolution): &&(String, Resolution)| resolution.differs(&table))
+        .count();
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     report.elapsed = started.elapsed();
     Ok(report)
-}
-
-/// A sink, and what the stream counts of what it sends.
-struct Counting<'a, S> {
-    observer: &'a dyn BuildObserver,
-    report: &'a mut BuildReport,
-    sink: &'a mut S,
-}
-
-impl<S: Sink> Counting<'_, S> {
-    fn article(&mut self, article: &Article, passages: &[Passage]) -> Result<(), S::Error> {
-        self.sink.article(article, passages)?;
-        let place = record_place(&article.path.to_string_lossy(), &article.id);
-        for warning in &article.warnings {
-            self.observer.warning(&place, warning);
-            self.report.warnings += 1;
-        }
-        self.report.articles += 1;
-        self.report.passages += passages.len();
-        self.report.text_bytes +=
-            article.title.len() as u64 + passages.iter().map(|p| p.text.len() as u64).sum::<u64>();
-        Ok(())
-    }
-}
-
-/// A tantivy index written straight from the stream: one document per passage, no manifest
-/// (the incremental build is `build_index`).
-pub struct WriterSink<'a> {
-    pub handle: &'a IndexHandle,
-    pub writer: &'a IndexWriter,
-}
-
-impl Sink for WriterSink<'_> {
-    type Error = tantivy::TantivyError;
-
-    fn article(&mut self, article: &Article, passages: &[Passage]) -> Result<(), Self::Error> {
-        for passage in passages {
-            let document = passage_document(&self.handle.fields, article, passage);
-            self.writer.add_document(document)?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::build::HOLD_BYTES;
     use crate::build::Silent;
+    use crate::build::sink::IndexSink;
     use crate::index;
     use crate::ingest::{WalkOptions, walk_corpus};
 
@@ -197,10 +167,7 @@ mod tests {
         let writer = index::writer(&handle, 50).unwrap();
         let walk = walk_corpus(corpus, &WalkOptions::default()).unwrap();
         let extractor = EntityExtractor::builtin();
-        let mut sink = WriterSink {
-            handle: &handle,
-            writer: &writer,
-        };
+        let mut sink = IndexSink::new(&handle, &writer);
         let report = stream_corpus_holding(
             walk,
             &FieldMap::default(),

@@ -50,7 +50,7 @@ fn run_pipeline(
     observed: &[Observed],
     old: &Manifest,
     sizes: PipelineSizes,
-) -> Accumulated {
+) -> Accumulated<Vec<TantivyDocument>> {
     let writer = index::writer(handle, 50).unwrap();
     let extractor = EntityExtractor::builtin();
     let map = FieldMap::default();
@@ -62,8 +62,6 @@ fn run_pipeline(
         &AcronymTable::default(),
     ));
     let pipeline = Pipeline {
-        handle,
-        writer: &writer,
         files,
         observed,
         old_manifest: old,
@@ -74,13 +72,14 @@ fn run_pipeline(
         sizes,
     };
     let mut acc = Accumulated::default();
-    pipeline.run(&to_read, &mut acc).unwrap();
+    let mut sink = IndexSink::new(handle, &writer);
+    pipeline.run(&to_read, &mut acc, &mut sink).unwrap();
     let acronyms = Arc::new(corpus_acronyms(&extractor, &acc.manifest));
     let changed = acronyms.changed_keys(&AcronymTable::default());
     let labelling = extractor.clone().with_acronyms(acronyms.clone());
     let held = std::mem::take(&mut acc.hold);
-    acc.report.articles_relabelled =
-        write_held(handle, &writer, held, &changed, &labelling).unwrap();
+    acc.report.articles_relabelled = release_held(&mut sink, held, &changed, &labelling).unwrap();
+    sink.flush().unwrap();
     commit_with_manifest(
         handle,
         writer,
@@ -349,7 +348,10 @@ fn bamg_feed(dir: &Path, first_id: usize) -> (CorpusFile, Observed) {
 }
 
 /// Builds `bamg_feed(first_id)` into a fresh index with `sizes`.
-fn build_bamg_feed(first_id: usize, sizes: PipelineSizes) -> (IndexHandle, Accumulated) {
+fn build_bamg_feed(
+    first_id: usize,
+    sizes: PipelineSizes,
+) -> (IndexHandle, Accumulated<Vec<TantivyDocument>>) {
     let dir = tempfile::tempdir().unwrap();
     let (file, observed) = bamg_feed(dir.path(), first_id);
     let handle = index::create_in_ram();
@@ -358,7 +360,7 @@ fn build_bamg_feed(first_id: usize, sizes: PipelineSizes) -> (IndexHandle, Accum
 }
 
 /// The articles left to be read again if the table changes.
-fn left_to_read_again(acc: &Accumulated) -> Vec<&str> {
+fn left_to_read_again(acc: &Accumulated<Vec<TantivyDocument>>) -> Vec<&str> {
     acc.written.iter().map(|(id, _)| id.as_str()).collect()
 }
 
@@ -503,11 +505,11 @@ fn documents_completed_with_a_table_equal_those_made_with_it_at_once() {
         }],
         ..Article::default()
     };
-    let made = article_documents(fields, &extractor, &article);
+    let made = encode_article(&mut DocumentEncoder(*fields), &extractor, &article);
     assert_eq!(made.acronyms.used, ["bamg"]);
     let missing = made.as_written.as_ref().expect("it uses BAMG");
     assert!(missing.entities.iter().flatten().any(|e| e.name == "BAMG"));
-    let completed = made.completed(fields, &extractor);
+    let completed = made.completed(&mut DocumentEncoder(*fields), &extractor);
     let mut passages = split_passages(&article);
     extractor.annotate_article(&article, &mut passages);
     assert!(passages.iter().all(|p| p.entities.contains(&long_form)));
@@ -542,13 +544,14 @@ fn the_held_cost_estimates_what_the_documents_hold() {
         ..Article::default()
     };
     let extractor = EntityExtractor::builtin();
-    let made = article_documents(&handle.fields, &extractor, &article);
+    let encoder = DocumentEncoder(handle.fields);
+    let mut made = encode_article(&mut encoder.clone(), &extractor, &article);
     let as_written = made.as_written.as_ref().expect("it uses BAMG");
-    assert!(made.documents.len() > 2);
-    let estimate = held_cost(&article, &made.documents, made.text_bytes, as_written);
+    assert!(made.item.len() > 2);
+    let estimate = encoder.hold(&article, &mut made.item, made.text_bytes) + as_written.cost();
     // What the values hold, read back from the documents.
     let values: usize = made
-        .documents
+        .item
         .iter()
         .flat_map(|document| document.field_values())
         .map(|(_, value)| 16 + value.as_str().map_or(8, str::len))

@@ -125,12 +125,34 @@ pub fn format_date(date: DateTime<Utc>) -> String {
 
 /// Encodes one passage of an article.
 pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -> QuickwitDocument {
-    let mut entities: Vec<String> = passage
-        .entities
+    let mut document = encode_without_entities(analysers, article, passage);
+    set_entities(analysers, &mut document, &passage.entities);
+    document
+}
+
+/// Sets a document's entities: folded keys (`entities`) and `kind:Name` labels.
+pub fn set_entities(
+    analysers: &mut Analysers,
+    document: &mut QuickwitDocument,
+    entities: &[Entity],
+) {
+    document.entities = entities
         .iter()
         .map(|entity| analysers.fold(&entity.name))
         .collect();
-    entities.dedup();
+    document.entities.dedup();
+    document.entity_labels = entities
+        .iter()
+        .map(|entity| format!("{}:{}", entity.kind.as_str(), entity.name))
+        .collect();
+}
+
+/// `encode` without the passage's entities (`set_entities` adds them).
+pub fn encode_without_entities(
+    analysers: &mut Analysers,
+    article: &Article,
+    passage: &Passage,
+) -> QuickwitDocument {
     let title_stems = analysers.stem_text(&article.title);
     let section_stems = passage
         .section
@@ -165,12 +187,8 @@ pub fn encode(analysers: &mut Analysers, article: &Article, passage: &Passage) -
         author_name: article.authors.clone(),
         language: fold_all(analysers, article.language.iter()),
         language_name: article.language.iter().cloned().collect(),
-        entities,
-        entity_labels: passage
-            .entities
-            .iter()
-            .map(|entity| format!("{}:{}", entity.kind.as_str(), entity.name))
-            .collect(),
+        entities: Vec::new(),
+        entity_labels: Vec::new(),
         ordinal: u64::from(passage.ordinal),
         text: passage.text.clone(),
         text_stems,

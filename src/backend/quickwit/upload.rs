@@ -1,20 +1,25 @@
-//! Quickwit build: corpus -> the build's stream (`build::stream_corpus`: read, label, the same
-//! acronym hold as the local build) -> `NdjsonSink` -> NDJSON batches of bounded size -> a Quickwit index newsdex created from its own mapping.
+//! Quickwit build: corpus -> the build's stream (`build::stream_corpus`: the local build's
+//! pipeline and acronym hold) -> `NdjsonSink`, the stream's second sink (documents encoded on
+//! its workers) -> NDJSON batches of bounded size -> a Quickwit index newsdex created from its
+//! own mapping.
 //! Replaces changed files through delete tasks (asynchronous) or the whole index with
 //! `rebuild`. Reports rejected documents by article path; prints nothing itself.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::build::{BuildObserver, BuildReport, Sink, stream_corpus};
+use crate::build::{BuildObserver, BuildReport, Encoder, Sink, stream_corpus};
 use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::mapping::{CorpusConfig, FieldMap, FieldOverride};
 use crate::ingest::{self, Walk, WalkOptions};
-use crate::model::{Article, ExtraField, Passage};
+use crate::model::{Article, Entity, ExtraField, Passage};
 
 use super::client::{Commit, QuickwitClient, QuickwitError};
-use super::document::{Analysers, Batch, Batcher, encode, to_ndjson_line};
+use super::document::{
+    Analysers, Batch, Batcher, QuickwitDocument, encode_without_entities, set_entities,
+    to_ndjson_line,
+};
 use super::mapping::{self, COMMIT_TIMEOUT_SECS, field};
 use super::translate::{DeleteQuery, SearchBody, quoted};
 
@@ -166,16 +171,14 @@ pub fn encode_corpus<E>(
     observer: &dyn BuildObserver,
     send: impl FnMut(String, &str) -> Result<(), E>,
 ) -> Result<BuildReport, E> {
-    let mut sink = NdjsonSink {
-        analysers: Analysers::default(),
-        send,
-    };
+    let mut sink = NdjsonSink { send };
     stream_corpus(walk, map, extractor, observer, &mut sink)
 }
 
-/// The Quickwit sink: each passage as the NDJSON line of its document.
+/// The Quickwit sink: each passage as the NDJSON line of its document, handed to `send` with
+/// its article's path. Quickwit deletes whole files (delete tasks, before the stream), never
+/// an article by id.
 pub(super) struct NdjsonSink<F> {
-    pub(super) analysers: Analysers,
     pub(super) send: F,
 }
 
@@ -183,15 +186,70 @@ impl<F, E> Sink for NdjsonSink<F>
 where
     F: FnMut(String, &str) -> Result<(), E>,
 {
+    type Encoder = NdjsonEncoder;
     type Error = E;
 
-    fn article(&mut self, article: &Article, passages: &[Passage]) -> Result<(), E> {
-        let article_path = article.path.to_string_lossy();
-        for passage in passages {
-            let line = to_ndjson_line(&encode(&mut self.analysers, article, passage));
-            (self.send)(line, &article_path)?;
+    fn encoder(&self) -> NdjsonEncoder {
+        NdjsonEncoder(Analysers::default())
+    }
+
+    fn add(&mut self, documents: Vec<QuickwitDocument>) -> Result<(), E> {
+        for document in documents {
+            (self.send)(to_ndjson_line(&document), &document.path)?;
         }
         Ok(())
+    }
+
+    /// A stream without a manifest never deletes.
+    fn delete(&mut self, _id: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Passages -> Quickwit documents, analysed (`document::encode`).
+pub struct NdjsonEncoder(Analysers);
+
+impl Encoder for NdjsonEncoder {
+    type Item = Vec<QuickwitDocument>;
+
+    fn encode(&mut self, article: &Article, passages: &[Passage]) -> Vec<QuickwitDocument> {
+        passages
+            .iter()
+            .map(|passage| encode_without_entities(&mut self.0, article, passage))
+            .collect()
+    }
+
+    fn complete(
+        &mut self,
+        documents: &mut Vec<QuickwitDocument>,
+        entities: &[Vec<Entity>],
+        _url: Option<&str>,
+    ) {
+        for (document, entities) in documents.iter_mut().zip(entities) {
+            set_entities(&mut self.0, document, entities);
+        }
+    }
+
+    /// Each passage's text three times (as written and analysed twice) and the title
+    /// `2 + TITLE_WEIGHT` times per document, with a few words per value.
+    fn hold(
+        &self,
+        article: &Article,
+        documents: &mut Vec<QuickwitDocument>,
+        text_bytes: u64,
+    ) -> usize {
+        let title = article.title.len();
+        let per_document = 2 * article.id.len()
+            + article.path.as_os_str().len()
+            + title * (2 + crate::index::TITLE_WEIGHT)
+            + 16 * 16;
+        let texts = usize::try_from(text_bytes.saturating_sub(title as u64))
+            .map_or(usize::MAX, |bytes| bytes.saturating_mul(3));
+        documents.len() * per_document + texts
     }
 }
 

@@ -364,7 +364,6 @@ fn encoded(corpus: &std::path::Path, hold_bytes: usize) -> Vec<serde_json::Value
     let map = corpus_field_map(corpus, &[], &[]).unwrap();
     let mut documents = Vec::new();
     let mut sink = NdjsonSink {
-        analysers: Default::default(),
         send: |line: String, _: &str| {
             documents.push(serde_json::from_str(&line).unwrap());
             Ok::<(), ()>(())
@@ -501,4 +500,97 @@ fn a_server_that_is_down_fails_before_anything_is_read() {
     let corpus = corpus();
     let error = upload_to(&url, corpus.path(), false).unwrap_err();
     assert!(error.to_string().contains(&url), "{error}");
+}
+
+/// A corpus of `n` files cut into passages, every third using the acronym the last one
+/// defines, and a JSON Lines file of several records.
+fn many_files(n: usize) -> tempfile::TempDir {
+    let corpus = tempfile::tempdir().unwrap();
+    for idx in 0..n {
+        let acronym = if idx % 3 == 0 { " The ICCO met." } else { "" };
+        let text = format!(
+            "# Report {idx}\n\nShells went to Kyiv on day {idx}.{acronym}\n\nPrices rose in Belgrade.\n"
+        );
+        std::fs::write(corpus.path().join(format!("f{idx:02}.md")), text).unwrap();
+    }
+    let last = "# Council\n\nThe International Cocoa Organization (ICCO) met in London.\n";
+    std::fs::write(corpus.path().join("zz.md"), last).unwrap();
+    let records: Vec<String> = (0..5)
+        .map(|idx| json!({"id": format!("r{idx}"), "title": "Wire", "body": format!("Record {idx} from Belgrade.")}).to_string())
+        .collect();
+    std::fs::write(corpus.path().join("wire.jsonl"), records.join("\n")).unwrap();
+    corpus
+}
+
+/// (article id, ordinal) of every passage of a tantivy index.
+fn index_passages(handle: &crate::index::IndexHandle) -> Vec<(String, u64)> {
+    use tantivy::schema::Value;
+    let searcher = handle.index.reader().unwrap().searcher();
+    let mut passages = Vec::new();
+    for segment in searcher.segment_readers() {
+        let store = segment.get_store_reader(1).unwrap();
+        for document in store.iter::<tantivy::TantivyDocument>(None) {
+            let document = document.unwrap();
+            let id = document.get_first(handle.fields.article_id);
+            let ordinal = document.get_first(handle.fields.ordinal);
+            passages.push((
+                id.and_then(|v| v.as_str()).unwrap().to_string(),
+                ordinal.and_then(|v| v.as_u64()).unwrap(),
+            ));
+        }
+    }
+    passages.sort();
+    passages
+}
+
+#[test]
+fn both_sinks_get_every_article_of_the_one_stream_once_in_the_files_order() {
+    let corpus = many_files(24);
+    let walk = || ingest::walk_corpus(corpus.path(), &WalkOptions::default()).unwrap();
+    let map = corpus_field_map(corpus.path(), &[], &[]).unwrap();
+    let extractor = EntityExtractor::builtin();
+    let mut lines = Vec::new();
+    let ndjson = encode_corpus(walk(), &map, &extractor, &Silent, |line, _: &str| {
+        lines.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    let handle = crate::index::create_in_ram();
+    let mut writer = crate::index::writer(&handle, 50).unwrap();
+    let mut sink = crate::build::IndexSink::new(&handle, &writer);
+    let local = crate::build::stream_corpus(walk(), &map, &extractor, &Silent, &mut sink).unwrap();
+    writer.commit().unwrap();
+
+    // 24 files, the defining one, and 5 records.
+    assert_eq!((ndjson.articles, local.articles), (30, 30));
+    assert_eq!(ndjson.passages, lines.len());
+    let mut sent: Vec<(String, u64)> = lines
+        .iter()
+        .map(|d| {
+            (
+                d["article_id"].as_str().unwrap().to_string(),
+                d["ordinal"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Articles that wait for the corpus table come last; the others in the walk's order.
+    let mut order: Vec<&str> = sent.iter().map(|(id, _)| id.as_str()).collect();
+    order.dedup();
+    let waiting = |id: &&str| id.starts_with('f') && id[1..3].parse::<usize>().unwrap() % 3 == 0;
+    let (held, at_once): (Vec<&str>, Vec<&str>) = order.iter().copied().partition(waiting);
+    assert_eq!(order[..at_once.len()], at_once[..], "{order:?}");
+    assert_eq!((order.len(), held.len()), (30, 8), "{order:?}");
+    assert!(held.is_sorted() && at_once.is_sorted(), "{order:?}");
+    sent.sort();
+    let unique = sent.len();
+    sent.dedup();
+    assert_eq!(unique, sent.len(), "a passage was sent twice");
+    assert_eq!(sent, index_passages(&handle));
+    // The held articles took the final table, on both sinks.
+    assert!(
+        labels_of(&lines, "f03.md")
+            .iter()
+            .any(|l| l.ends_with(":International Cocoa Organization"))
+    );
+    assert_eq!(local.articles_provisional, 0);
 }
