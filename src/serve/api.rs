@@ -336,6 +336,7 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "entity",
     "per_article",
     "sort",
+    "sort_by",
     "all",
     "duplicates",
     "proximity",
@@ -371,6 +372,13 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     request.offset = params.number("offset", 0, 0, MAX_OFFSET)?;
     request.per_article = params.number("per_article", DEFAULT_PER_ARTICLE, 0, MAX_LIMIT)?;
     request.sort = params.choice::<SortOrder>("sort")?.unwrap_or_default();
+    if let Some(field) = params.one("sort_by")? {
+        request.sort_field = Some(
+            field
+                .parse()
+                .map_err(|reason: String| ApiError::bad_request(format!("`sort_by`: {reason}")))?,
+        );
+    }
     request.duplicates = params
         .choice::<Duplicates>("duplicates")?
         .unwrap_or_default();
@@ -572,6 +580,11 @@ mod tests {
         assert_eq!(plain.proximity, crate::search::proximity::PROXIMITY_WEIGHT);
         let off = search_request(&params("q=gas&proximity=0").unwrap()).unwrap();
         assert_eq!(off.proximity, 0.0);
+        let by_words = search_request(&params("q=gas&sort_by=words:asc").unwrap()).unwrap();
+        let field = by_words.sort_field.unwrap();
+        assert_eq!((field.name.as_str(), field.ascending), ("words", true));
+        assert!(search_request(&params("q=gas&sort_by=words:up").unwrap()).is_err());
+        assert_eq!(plain.sort_field, None);
         assert_eq!(
             (request.limit, request.offset, request.per_article),
             (5, 10, 0)
