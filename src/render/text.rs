@@ -130,13 +130,19 @@ fn write_facets<W: Write>(
     if !options.facets {
         return Ok(());
     }
-    for (keyword, label) in [
+    let keywords = [
         (Keyword::Category, "categories"),
         (Keyword::Source, "sources"),
         (Keyword::Author, "authors"),
         (Keyword::Language, "languages"),
-    ] {
-        let counts = facets.keyword(keyword);
+    ]
+    .map(|(keyword, label)| (label, facets.keyword(keyword)));
+    // The built-in keyword fields, then the declared ones, a line each when counted.
+    let declared = facets
+        .extra
+        .iter()
+        .map(|(name, counts)| (name.as_str(), counts.as_slice()));
+    for (label, counts) in keywords.into_iter().chain(declared) {
         if counts.is_empty() {
             continue;
         }
@@ -145,16 +151,6 @@ fn write_facets<W: Write>(
             .map(|c| format!("{} {dim}{}{dim:#}", printable(&c.value), c.count))
             .collect();
         writeln!(out, "{title}{label}:{title:#} {}", values.join(", "))?;
-    }
-    for (name, counts) in &facets.extra {
-        if counts.is_empty() {
-            continue;
-        }
-        let values: Vec<String> = counts
-            .iter()
-            .map(|c| format!("{} {dim}{}{dim:#}", printable(&c.value), c.count))
-            .collect();
-        writeln!(out, "{title}{name}:{title:#} {}", values.join(", "))?;
     }
     if !facets.months.is_empty() {
         writeln!(out, "{title}by month:{title:#}")?;

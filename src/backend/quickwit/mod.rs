@@ -448,6 +448,26 @@ fn aggregation(
         .transpose()
 }
 
+/// The values of a `terms` aggregation on a field as written, most passages first, the top
+/// `FACET_TOP` kept.
+fn value_counts(
+    aggregations: &serde_json::Value,
+    name: &str,
+) -> Result<Vec<FacetCount>, AnswerError> {
+    let mut counts: Vec<FacetCount> = buckets(aggregations, name)?
+        .into_iter()
+        .filter_map(|bucket| {
+            Some(FacetCount {
+                value: bucket.key.as_str()?.to_string(),
+                count: bucket.doc_count,
+            })
+        })
+        .collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    counts.truncate(FACET_TOP);
+    Ok(counts)
+}
+
 fn buckets(aggregations: &serde_json::Value, name: &str) -> Result<Vec<Bucket>, AnswerError> {
     Ok(aggregation(aggregations, name)?
         .map(|aggregation| aggregation.buckets)
@@ -503,37 +523,16 @@ pub fn facets_from_aggregations(
     let mut facets = Facets::default();
     // An index made before a keyword field was mapped answers without its aggregation.
     for keyword in Keyword::ALL {
-        let mut counts: Vec<FacetCount> = buckets(aggregations, keyword_aggregation(keyword))?
-            .into_iter()
-            .filter_map(|bucket| {
-                Some(FacetCount {
-                    value: bucket.key.as_str()?.to_string(),
-                    count: bucket.doc_count,
-                })
-            })
-            .collect();
-        counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        counts.truncate(FACET_TOP);
-        *facets.keyword_mut(keyword) = counts;
+        *facets.keyword_mut(keyword) = value_counts(aggregations, keyword_aggregation(keyword))?;
     }
     // Declared keyword fields, one aggregation each (`EXTRA_AGGREGATION_PREFIX` and the name).
     if let Some(object) = aggregations.as_object() {
         for name in object.keys() {
-            let Some(field) = name.strip_prefix(EXTRA_AGGREGATION_PREFIX) else {
-                continue;
-            };
-            let mut counts: Vec<FacetCount> = buckets(aggregations, name)?
-                .into_iter()
-                .filter_map(|bucket| {
-                    Some(FacetCount {
-                        value: bucket.key.as_str()?.to_string(),
-                        count: bucket.doc_count,
-                    })
-                })
-                .collect();
-            counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            counts.truncate(FACET_TOP);
-            facets.extra.insert(field.to_string(), counts);
+            if let Some(field) = name.strip_prefix(EXTRA_AGGREGATION_PREFIX) {
+                facets
+                    .extra
+                    .insert(field.to_string(), value_counts(aggregations, name)?);
+            }
         }
     }
     let mut months: BTreeMap<String, u64> = BTreeMap::new();
