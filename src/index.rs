@@ -19,6 +19,8 @@ use crate::model::{Article, Entity, Passage};
 use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
 
 pub mod extra;
+mod payload;
+pub use payload::{acronyms_of, last_payload, load_acronyms};
 
 /// The file beside tantivy's own that records which newsdex wrote the index.
 const VERSION_FILE: &str = "newsdex.json";
@@ -123,35 +125,6 @@ fn handle(index: Index, path: &Path) -> Result<IndexHandle, IndexError> {
         fields,
         path: path.to_path_buf(),
     })
-}
-
-/// The payload of the last commit (the manifest's and the acronym table's file names, the
-/// schema version, the field mapping), or `None` when the index has none newsdex can use.
-pub fn last_payload(handle: &IndexHandle) -> Result<Option<crate::manifest::Payload>, IndexError> {
-    let metas = handle
-        .index
-        .load_metas()
-        .map_err(tantivy_error(&handle.path))?;
-    Ok(metas
-        .payload
-        .as_deref()
-        .and_then(crate::manifest::Payload::from_json))
-}
-
-/// The corpus acronym table of the index's last commit (empty when it has none, or when its
-/// file is missing or damaged: searches then resolve with the lists alone). Reads `meta.json`
-/// and the small table file, never the manifest.
-pub fn load_acronyms(handle: &IndexHandle) -> crate::extract::acronyms::AcronymTable {
-    let Ok(Some(payload)) = last_payload(handle) else {
-        return crate::extract::acronyms::AcronymTable::default();
-    };
-    if payload.acronyms_file.is_empty() {
-        return crate::extract::acronyms::AcronymTable::default();
-    }
-    std::fs::read(handle.path.join(&payload.acronyms_file))
-        .ok()
-        .and_then(|bytes| crate::extract::acronyms::AcronymTable::unpack(&bytes).ok())
-        .unwrap_or_default()
 }
 
 /// The key of the segments a tantivy searcher reads, and of the spelling table counted on them

@@ -51,10 +51,12 @@ impl Searcher {
                 path: handle.path.clone(),
                 source,
             })?;
-        // Names resolve with the acronyms that the index's articles define, too.
-        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&handle));
+        // Names resolve with the acronyms that the index's articles define, too; the commit
+        // payload names their table and lists the declared fields.
+        let payload = crate::index::last_payload(&handle).ok().flatten();
+        let acronyms = Arc::new(crate::index::acronyms_of(&handle, payload.as_ref()));
         let extractor = extractor.with_acronyms(acronyms);
-        let extras = crate::index::extra::declared_extras(&handle)?;
+        let extras = payload.map(|payload| payload.extras).unwrap_or_default();
         Ok(Searcher {
             handle,
             reader,
@@ -133,13 +135,14 @@ impl Searcher {
         self.reader
             .reload()
             .map_err(|source| self.tantivy_error(source))?;
-        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&self.handle));
+        let payload = crate::index::last_payload(&self.handle).ok().flatten();
+        let acronyms = Arc::new(crate::index::acronyms_of(&self.handle, payload.as_ref()));
         let mut extractor = self
             .extractor
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *extractor = extractor.clone().with_acronyms(acronyms);
-        let extras = crate::index::extra::declared_extras(&self.handle)?;
+        let extras = payload.map(|payload| payload.extras).unwrap_or_default();
         *self
             .extras
             .write()
