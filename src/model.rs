@@ -150,6 +150,20 @@ pub enum ExtraData {
     Date(DateTime<Utc>),
 }
 
+impl fmt::Display for ExtraData {
+    /// The value as a reader writes it: whole numbers without a fraction, dates in RFC 3339.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExtraData::Keyword(text) | ExtraData::Text(text) => f.write_str(text),
+            ExtraData::Number(number) if number.fract() == 0.0 && number.abs() < 9e15 => {
+                write!(f, "{}", *number as i64)
+            }
+            ExtraData::Number(number) => write!(f, "{number}"),
+            ExtraData::Date(date) => f.write_str(&date.to_rfc3339()),
+        }
+    }
+}
+
 /// The fields of an article that hold exact values: filtered (`--source`, `author:`) and
 /// counted in facets, matched case- and accent-insensitively, never ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -75,6 +75,9 @@ pub struct ArticleView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<&'a str>,
     pub given_entities: &'a [Entity],
+    /// The declared fields' values (`[fields.extra]`, `--extra`), as `name: value`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(&'a str, String)>,
     pub warnings: &'a [String],
     pub passages: Vec<PassageView<'a>>,
 }
@@ -100,6 +103,11 @@ impl<'a> ArticleView<'a> {
             language: article.language.as_deref(),
             url: article.url.as_deref(),
             given_entities: &article.given_entities,
+            extra: article
+                .extras
+                .iter()
+                .map(|extra| (extra.name.as_str(), extra.value.to_string()))
+                .collect(),
             warnings: &article.warnings,
             passages: passages
                 .iter()
@@ -168,6 +176,9 @@ pub fn write_article_text<W: Write>(
             "  labels:   {}",
             entity_list(view.given_entities, theme)
         )?;
+    }
+    for (name, value) in &view.extra {
+        writeln!(out, "  {:<9} {value}", format!("{name}:"))?;
     }
     for warning in view.warnings {
         writeln!(out, "  warning:  {warning}")?;

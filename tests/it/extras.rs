@@ -187,6 +187,26 @@ fn declared_fields_are_shown_faceted_and_listed() {
 }
 
 #[test]
+fn inspect_shows_the_declared_fields_as_read() {
+    let env = extras_env();
+    let output = env.run(&[
+        "inspect",
+        "corpus/news.csv",
+        "--extra",
+        "desk",
+        "--extra",
+        "words:number",
+    ]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("  desk:     Métro"), "{text}");
+    assert!(text.contains("  words:    850"), "{text}");
+    assert!(
+        text.contains("news.csv:4: `many` is not a number"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_declared_field_no_record_has_is_an_error() {
     let env = TestEnv::empty();
     std::fs::create_dir_all(env.corpus()).unwrap();
