@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 use chrono::{DateTime, Datelike};
 use quick_cache::sync::Cache;
@@ -207,7 +207,8 @@ pub struct FacetCollector {
     pub entity_label_field: String,
     /// The keyword fields counted, with their names in the schema.
     pub keyword_fields: Vec<(Keyword, String)>,
-    pub date_field: String,
+    /// The date field passages are counted by month of (`None`: not by month).
+    pub date_field: Option<String>,
 }
 
 impl FacetCollector {
@@ -220,7 +221,7 @@ impl FacetCollector {
                 .into_iter()
                 .map(|keyword| (keyword, name(fields.keyword(keyword))))
                 .collect(),
-            date_field: name(fields.date),
+            date_field: Some(name(fields.date)),
         }
     }
 
@@ -265,7 +266,7 @@ pub fn segment_terms(
     field: &str,
 ) -> tantivy::Result<Option<Arc<TermTable>>> {
     // The common case first: the table is held, and the column need not be opened.
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment.segment_id(), field)) {
+    if let Some(table) = held_table(segment.segment_id(), field) {
         return Ok(Some(table));
     }
     let Some(column) = segment.fast_fields().str(field)? else {
@@ -297,9 +298,14 @@ impl Weighter<TermTableKey, Arc<TermTable>> for TermTableWeight {
 
 /// Decoded term tables keyed by segment id and field. A segment id names one immutable
 /// segment, so an entry never goes stale; tables of segments merged away are evicted as the
-/// bound is reached.
-static TERM_TABLES: LazyLock<Cache<TermTableKey, Arc<TermTable>, TermTableWeight>> =
-    LazyLock::new(|| Cache::with_weighter(256, TERM_TABLES_BYTES, TermTableWeight));
+/// bound is reached. Made on first insert: making it asks the system for its core count.
+static TERM_TABLES: OnceLock<Cache<TermTableKey, Arc<TermTable>, TermTableWeight>> =
+    OnceLock::new();
+
+/// The decoded table held for `field` of `segment`, if any.
+fn held_table(segment: SegmentId, field: &str) -> Option<Arc<TermTable>> {
+    TERM_TABLES.get()?.get(&BorrowedKey(segment, field))
+}
 
 /// The decoded term table of `column` (decoding it on first use), or `None` when the column
 /// has too many terms to keep decoded.
@@ -312,10 +318,11 @@ fn term_table(
     if n_terms > MAX_TABLE_TERMS {
         return Ok(None);
     }
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
+    if let Some(table) = held_table(segment, field) {
         return Ok(Some(table));
     }
     TERM_TABLES
+        .get_or_init(|| Cache::with_weighter(256, TERM_TABLES_BYTES, TermTableWeight))
         .get_or_insert_with(&(segment, field.to_string()), || {
             let mut terms = Vec::with_capacity(n_terms);
             let mut bytes = 0u64;
@@ -346,7 +353,7 @@ fn repeated_term_table(
     field: &str,
     column: &StrColumn,
 ) -> std::io::Result<Option<Arc<TermTable>>> {
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
+    if let Some(table) = held_table(segment, field) {
         return Ok(Some(table));
     }
     let first_time = {
@@ -673,7 +680,10 @@ impl Collector for FacetCollector {
                     counts(field).transpose().map(|c| c.map(|c| (*keyword, c)))
                 })
                 .collect::<tantivy::Result<_>>()?,
-            dates: fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?,
+            dates: match &self.date_field {
+                Some(field) => fast_fields.column_opt::<tantivy::DateTime>(field)?,
+                None => None,
+            },
             months: BTreeMap::new(),
             last_month: None,
             total: 0,

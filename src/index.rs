@@ -138,18 +138,22 @@ pub fn last_payload(handle: &IndexHandle) -> Result<Option<crate::manifest::Payl
 
 /// The corpus acronym table of the index's last commit (empty when it has none, or when its
 /// file is missing or damaged: searches then resolve with the lists alone). Reads `meta.json`
-/// and the small table file, never the manifest.
-pub fn load_acronyms(handle: &IndexHandle) -> crate::extract::acronyms::AcronymTable {
+/// now and the small table file on first use, never the manifest.
+pub fn load_acronyms(handle: &IndexHandle) -> crate::extract::acronyms::CorpusAcronyms {
+    use crate::extract::acronyms::{AcronymTable, CorpusAcronyms};
     let Ok(Some(payload)) = last_payload(handle) else {
-        return crate::extract::acronyms::AcronymTable::default();
+        return CorpusAcronyms::default();
     };
     if payload.acronyms_file.is_empty() {
-        return crate::extract::acronyms::AcronymTable::default();
+        return CorpusAcronyms::default();
     }
-    std::fs::read(handle.path.join(&payload.acronyms_file))
-        .ok()
-        .and_then(|bytes| crate::extract::acronyms::AcronymTable::unpack(&bytes).ok())
-        .unwrap_or_default()
+    let file = handle.path.join(&payload.acronyms_file);
+    CorpusAcronyms::on_first_use(move || {
+        std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| AcronymTable::unpack(&bytes).ok())
+            .unwrap_or_default()
+    })
 }
 
 /// The key of the segments a tantivy searcher reads, and of the spelling table counted on them

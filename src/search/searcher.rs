@@ -48,9 +48,9 @@ impl Searcher {
                 path: handle.path.clone(),
                 source,
             })?;
-        // Names resolve with the acronyms that the index's articles define, too.
-        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&handle));
-        let extractor = extractor.with_acronyms(acronyms);
+        // Names resolve with the acronyms that the index's articles define, too (read when a
+        // search first needs them).
+        let extractor = extractor.with_corpus_acronyms(crate::index::load_acronyms(&handle));
         Ok(Searcher {
             handle,
             reader,
@@ -83,7 +83,7 @@ impl Searcher {
     /// The same searcher with another extractor (query expansion and `--entity` resolve
     /// names with it).
     pub fn with_extractor(self, extractor: EntityExtractor) -> Searcher {
-        let extractor = extractor.with_acronyms(self.extractor().acronyms().clone());
+        let extractor = extractor.with_corpus_acronyms(self.extractor().corpus_acronyms().clone());
         Searcher {
             extractor: std::sync::RwLock::new(extractor),
             ..self
@@ -120,12 +120,12 @@ impl Searcher {
         self.reader
             .reload()
             .map_err(|source| self.tantivy_error(source))?;
-        let acronyms = std::sync::Arc::new(crate::index::load_acronyms(&self.handle));
+        let acronyms = crate::index::load_acronyms(&self.handle);
         let mut extractor = self
             .extractor
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *extractor = extractor.clone().with_acronyms(acronyms);
+        *extractor = extractor.clone().with_corpus_acronyms(acronyms);
         Ok(())
     }
 }
