@@ -380,9 +380,10 @@ const MAX_POOLED_COUNTS: usize = 1 << 20;
 
 /// A zeroed buffer of at least `len` counts.
 fn take_counts(len: usize) -> Vec<u32> {
-    let mut counts = COUNT_BUFFERS
-        .with(|pool| pool.borrow_mut().pop())
-        .unwrap_or_default();
+    let Some(mut counts) = COUNT_BUFFERS.with(|pool| pool.borrow_mut().pop()) else {
+        // Zeroed by the allocator: fresh pages are zero without being written.
+        return vec![0; len];
+    };
     if counts.len() < len {
         counts.resize(len, 0);
     }

@@ -225,9 +225,17 @@ fn builtin_may_know(key: &str) -> bool {
     let Some(first) = key.split(' ').next().filter(|word| !word.is_empty()) else {
         return false;
     };
-    let folded = folded.as_bytes();
-    memchr::memmem::find_iter(folded, first.as_bytes())
-        .any(|at| at == 0 || !folded[at - 1].is_ascii_alphanumeric())
+    // Every occurrence, overlapping ones too (the folded text is ASCII: any byte is a char
+    // boundary).
+    let mut from = 0;
+    while let Some(found) = folded[from..].find(first) {
+        let at = from + found;
+        if at == 0 || !folded.as_bytes()[at - 1].is_ascii_alphanumeric() {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 impl Gazetteer {
