@@ -227,7 +227,8 @@ pub struct FacetCollector {
     pub entity_label_field: String,
     /// The keyword fields counted, with their column names.
     pub keyword_fields: Vec<(FacetField, String)>,
-    pub date_field: String,
+    /// The date field passages are counted by month of (`None`: not by month).
+    pub date_field: Option<String>,
 }
 
 impl FacetCollector {
@@ -240,7 +241,7 @@ impl FacetCollector {
                 .into_iter()
                 .map(|keyword| (FacetField::Keyword(keyword), name(fields.keyword(keyword))))
                 .collect(),
-            date_field: name(fields.date),
+            date_field: Some(name(fields.date)),
         }
     }
 
@@ -288,9 +289,10 @@ const MAX_POOLED_COUNTS: usize = 1 << 20;
 
 /// A zeroed buffer of at least `len` counts.
 fn take_counts(len: usize) -> Vec<u32> {
-    let mut counts = COUNT_BUFFERS
-        .with(|pool| pool.borrow_mut().pop())
-        .unwrap_or_default();
+    let Some(mut counts) = COUNT_BUFFERS.with(|pool| pool.borrow_mut().pop()) else {
+        // Zeroed by the allocator: fresh pages are zero without being written.
+        return vec![0; len];
+    };
     if counts.len() < len {
         counts.resize(len, 0);
     }
@@ -590,7 +592,10 @@ impl Collector for FacetCollector {
                     counts(field).transpose().map(|c| c.map(|c| (at, c)))
                 })
                 .collect::<tantivy::Result<_>>()?,
-            dates: fast_fields.column_opt::<tantivy::DateTime>(&self.date_field)?,
+            dates: match &self.date_field {
+                Some(field) => fast_fields.column_opt::<tantivy::DateTime>(field)?,
+                None => None,
+            },
             months: BTreeMap::new(),
             last_month: None,
             total: 0,

@@ -8,15 +8,11 @@ use anyhow::Context;
 use crate::cli::EntitiesArgs;
 use crate::cmd::Outcome;
 use crate::cmd::search::open_backend;
-use crate::extract::entities::EntityExtractor;
 use crate::render::{self, Theme};
 
 pub fn run(args: &EntitiesArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
     let settings = crate::config::backend_settings(&args.backend)?;
-    let entities_file = args.entities.file.as_deref();
-    let backend = open_backend(&settings, &args.index, || {
-        Ok(EntityExtractor::from_option(entities_file)?)
-    })?;
+    let backend = open_backend(&settings, &args.index, args.entities.file.as_deref())?;
     let query = args
         .query
         .as_deref()

@@ -2,6 +2,7 @@
 //! query and writes text or JSON Lines.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -22,22 +23,19 @@ pub const FOOTER_SAMPLE: usize = 100;
 
 /// Opens the index, building the default one from the default corpus when it does not exist.
 pub fn open_or_build_default(location: &IndexLocation) -> anyhow::Result<Searcher> {
-    open_or_build_default_with(location, || Ok(EntityExtractor::builtin()))
+    open_or_build_default_with(location, None)
 }
 
-/// What makes the extractor (the built-in one, or with a user's `--entities` file).
-pub trait MakeExtractor: FnOnce() -> anyhow::Result<EntityExtractor> + Send {}
-impl<F: FnOnce() -> anyhow::Result<EntityExtractor> + Send> MakeExtractor for F {}
-
-/// `open_or_build_default` with a given extractor (built-in plus a user's `--entities` file).
-/// The extractor's knowledge loads on a second thread while the index opens, so that a
-/// one-shot search waits for the longer of the two rather than for both.
+/// `open_or_build_default` with the built-in extractor plus a user's `--entities` file, if
+/// given. The built-in lists are read on first use; a user's file loads on a second thread
+/// while the index opens, so that a search waits for the longer of the two rather than both.
 pub fn open_or_build_default_with(
     location: &IndexLocation,
-    make_extractor: impl MakeExtractor,
+    entities_file: Option<&Path>,
 ) -> anyhow::Result<Searcher> {
+    let make_extractor = || EntityExtractor::from_option(entities_file);
     if location.is_default && !index::index_exists(location.path()) {
-        let corpus = std::path::Path::new(DEFAULT_CORPUS_DIR);
+        let corpus = Path::new(DEFAULT_CORPUS_DIR);
         if corpus.is_dir() {
             let extractor = make_extractor()?;
             eprintln!(
@@ -59,6 +57,12 @@ pub fn open_or_build_default_with(
             return Ok(Searcher::new(open_index(location.path())?, extractor)?);
         }
     }
+    if entities_file.is_none() {
+        return Ok(Searcher::new(
+            open_index(location.path())?,
+            make_extractor()?,
+        )?);
+    }
     std::thread::scope(|scope| {
         let extractor = scope.spawn(make_extractor);
         let opened = open_index(location.path())
@@ -73,30 +77,28 @@ pub fn open_or_build_default_with(
 }
 
 /// The backend the settings choose: the local index (the default one built on first use), or
-/// a Quickwit index.
+/// a Quickwit index; names resolve with the built-in lists plus `entities_file`, if given.
 pub fn open_backend(
     settings: &config::BackendSettings,
     index: &IndexArgs,
-    make_extractor: impl MakeExtractor,
+    entities_file: Option<&Path>,
 ) -> anyhow::Result<Box<dyn SearchBackend>> {
     Ok(match settings.kind {
         BackendKind::Local => Box::new(open_or_build_default_with(
             &IndexLocation::from_args(index),
-            make_extractor,
+            entities_file,
         )?),
-        BackendKind::Quickwit => {
-            Box::new(crate::cmd::quickwit::backend(settings, make_extractor()?)?)
-        }
+        BackendKind::Quickwit => Box::new(crate::cmd::quickwit::backend(
+            settings,
+            EntityExtractor::from_option(entities_file)?,
+        )?),
     })
 }
 
 pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Outcome> {
     let settings = config::backend_settings(&args.backend)?;
     let on_quickwit = settings.kind == BackendKind::Quickwit;
-    let entities_file = args.entities.file.as_deref();
-    let backend = open_backend(&settings, &args.index, || {
-        Ok(EntityExtractor::from_option(entities_file)?)
-    })?;
+    let backend = open_backend(&settings, &args.index, args.entities.file.as_deref())?;
     let mut filters = config::filters(
         args.since.as_deref(),
         args.until.as_deref(),

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -33,6 +34,46 @@ pub struct ArticleAcronyms {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AcronymTable {
     pairs: FxHashMap<String, Entity>,
+}
+
+/// A corpus acronym table, or how to read it on first use: a search whose words hold no
+/// acronym and name no entity never reads it. Clones share the table once read.
+#[derive(Clone, Default)]
+pub struct CorpusAcronyms {
+    table: Arc<OnceLock<Arc<AcronymTable>>>,
+    read: Option<Arc<dyn Fn() -> AcronymTable + Send + Sync>>,
+}
+
+impl CorpusAcronyms {
+    /// A table already read.
+    pub fn of(table: Arc<AcronymTable>) -> CorpusAcronyms {
+        CorpusAcronyms {
+            table: Arc::new(OnceLock::from(table)),
+            read: None,
+        }
+    }
+
+    /// A table that `read` reads when it is first asked for.
+    pub fn on_first_use(read: impl Fn() -> AcronymTable + Send + Sync + 'static) -> CorpusAcronyms {
+        CorpusAcronyms {
+            table: Arc::default(),
+            read: Some(Arc::new(read)),
+        }
+    }
+
+    pub fn table(&self) -> &Arc<AcronymTable> {
+        self.table
+            .get_or_init(|| Arc::new(self.read.as_ref().map(|read| read()).unwrap_or_default()))
+    }
+}
+
+impl std::fmt::Debug for CorpusAcronyms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.table.get() {
+            Some(table) => f.debug_tuple("CorpusAcronyms").field(table).finish(),
+            None => f.write_str("CorpusAcronyms(not read yet)"),
+        }
+    }
 }
 
 /// Prefix and suffix of the table's file in the index directory.

@@ -10,8 +10,10 @@ use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 
-use crate::extract::acronyms::{AcronymTable, ArticleAcronyms, is_acronym, spells_acronym};
-use crate::extract::gazetteer::{FormKind, Gazetteer, push_entity_key, strip_possessive};
+use crate::extract::acronyms::{
+    AcronymTable, ArticleAcronyms, CorpusAcronyms, is_acronym, spells_acronym,
+};
+use crate::extract::gazetteer::{FormKind, Gazetteer, Lists, push_entity_key, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
 use crate::extract::names;
 use crate::extract::tagger::{
@@ -46,13 +48,13 @@ struct ArticleContext {
 /// The gazetteer and the tagger that turn text into canonical entities.
 #[derive(Debug, Clone)]
 pub struct EntityExtractor {
-    gazetteer: Arc<Gazetteer>,
+    gazetteer: Lists,
     /// Loaded on first use: searching resolves names with the gazetteer alone.
     tagger: fn() -> &'static Tagger,
     /// Known forms that the tagger did not mark still count as mentions.
     match_untagged_forms: bool,
     /// Acronyms defined in some article of the corpus (`with_acronyms`); empty by default.
-    acronyms: Arc<AcronymTable>,
+    acronyms: CorpusAcronyms,
 }
 
 fn empty_tagger() -> &'static Tagger {
@@ -63,14 +65,11 @@ fn empty_tagger() -> &'static Tagger {
 impl EntityExtractor {
     /// The extractor with newsdex's built-in knowledge and tagger.
     pub fn builtin() -> EntityExtractor {
-        static BUILTIN: OnceLock<Arc<Gazetteer>> = OnceLock::new();
         EntityExtractor {
-            gazetteer: BUILTIN
-                .get_or_init(|| Arc::new(Gazetteer::builtin()))
-                .clone(),
+            gazetteer: Lists::Builtin,
             tagger: builtin_tagger,
             match_untagged_forms: true,
-            acronyms: Arc::default(),
+            acronyms: CorpusAcronyms::default(),
         }
     }
 
@@ -80,7 +79,7 @@ impl EntityExtractor {
         let mut extractor = EntityExtractor::builtin();
         let mut gazetteer = (*extractor.gazetteer).clone();
         gazetteer.load_file(path)?;
-        extractor.gazetteer = Arc::new(gazetteer);
+        extractor.gazetteer = Lists::Own(Arc::new(gazetteer));
         Ok(extractor)
     }
 
@@ -96,10 +95,10 @@ impl EntityExtractor {
     /// entity-overhead benchmark.
     pub fn none() -> EntityExtractor {
         EntityExtractor {
-            gazetteer: Arc::new(Gazetteer::default()),
+            gazetteer: Lists::Own(Arc::new(Gazetteer::default())),
             tagger: empty_tagger,
             match_untagged_forms: false,
-            acronyms: Arc::default(),
+            acronyms: CorpusAcronyms::default(),
         }
     }
 
@@ -128,6 +127,12 @@ impl EntityExtractor {
 
     pub fn gazetteer(&self) -> &Gazetteer {
         &self.gazetteer
+    }
+
+    /// Whether some known form may have this folded key (`entity_key`): false only when none
+    /// can. Cheaper than `gazetteer().form` while the built-in lists are not read yet.
+    pub fn may_know(&self, key: &str) -> bool {
+        self.gazetteer.may_know(key)
     }
 
     /// The canonical entity for a name as a user typed it; unknown names keep their spelling
@@ -244,7 +249,7 @@ impl EntityExtractor {
         used: &[String],
         lists: impl Iterator<Item = &'e mut Vec<Entity>>,
     ) {
-        if used.is_empty() || self.acronyms.is_empty() {
+        if used.is_empty() || self.acronyms().is_empty() {
             return;
         }
         let mut key = String::new();
@@ -256,7 +261,7 @@ impl EntityExtractor {
                 if !used.contains(&key) {
                     continue;
                 }
-                if let Some(corpus) = self.acronyms.get(&key) {
+                if let Some(corpus) = self.acronyms().get(&key) {
                     *entity = corpus.clone();
                     replaced = true;
                 }
@@ -269,24 +274,34 @@ impl EntityExtractor {
     }
 
     /// The same extractor, resolving the acronyms that articles of the corpus defined.
-    pub fn with_acronyms(mut self, table: Arc<AcronymTable>) -> EntityExtractor {
-        self.acronyms = table;
+    pub fn with_acronyms(self, table: Arc<AcronymTable>) -> EntityExtractor {
+        self.with_corpus_acronyms(CorpusAcronyms::of(table))
+    }
+
+    /// `with_acronyms`, with a table that may be read on first use.
+    pub fn with_corpus_acronyms(mut self, acronyms: CorpusAcronyms) -> EntityExtractor {
+        self.acronyms = acronyms;
         self
     }
 
     /// The corpus acronym table this extractor resolves with.
     pub fn acronyms(&self) -> &Arc<AcronymTable> {
+        self.acronyms.table()
+    }
+
+    /// The corpus acronyms, read or still to read.
+    pub fn corpus_acronyms(&self) -> &CorpusAcronyms {
         &self.acronyms
     }
 
     /// The entity an article of the corpus defined the acronym `name` as (any case, as the
     /// lists' forms are looked up).
     pub fn corpus_acronym(&self, name: &str) -> Option<&Entity> {
-        if self.acronyms.is_empty() {
+        let acronyms = self.acronyms();
+        if acronyms.is_empty() {
             return None;
         }
-        self.acronyms
-            .get(&entity_key(strip_possessive(name.trim())))
+        acronyms.get(&entity_key(strip_possessive(name.trim())))
     }
 
     /// Settles an article's acronyms once its passages are extracted: the pairs it defined

@@ -4,6 +4,7 @@
 //! `entities` does.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -155,6 +156,86 @@ fn is_acronym(form: &str) -> bool {
             .chars()
             .filter(|c| c.is_alphabetic())
             .all(char::is_uppercase)
+}
+
+/// The built-in knowledge, read from the data files on first use and then shared.
+pub fn builtin_gazetteer() -> &'static Gazetteer {
+    BUILTIN.get_or_init(Gazetteer::builtin)
+}
+
+static BUILTIN: OnceLock<Gazetteer> = OnceLock::new();
+
+/// The lists an extractor resolves names with: the built-in ones, read only when first
+/// consulted (a search whose words start no known form never reads them), or lists of its own
+/// (the built-in ones plus a user's file).
+#[derive(Debug, Clone)]
+pub enum Lists {
+    Builtin,
+    Own(Arc<Gazetteer>),
+}
+
+impl std::ops::Deref for Lists {
+    type Target = Gazetteer;
+
+    fn deref(&self) -> &Gazetteer {
+        match self {
+            Lists::Builtin => builtin_gazetteer(),
+            Lists::Own(gazetteer) => gazetteer,
+        }
+    }
+}
+
+impl Lists {
+    /// Whether some form may have this folded key: false only when none can, decided without
+    /// reading the built-in lists when they are not read yet.
+    pub fn may_know(&self, key: &str) -> bool {
+        match self {
+            Lists::Builtin if BUILTIN.get().is_none() => builtin_may_know(key),
+            _ => true,
+        }
+    }
+}
+
+/// Whether a built-in form may have the folded key `key`. A form's key starts with its first
+/// word as `entity_key` folds it, and that word starts a word of its line folded the same way
+/// (transliterated, lower case); so a key whose first word starts no word of the folded data
+/// lines names no built-in form. Folding the data costs a fraction of building the lists.
+fn builtin_may_know(key: &str) -> bool {
+    static FOLDED: OnceLock<String> = OnceLock::new();
+    let folded = FOLDED.get_or_init(|| {
+        let mut folded = String::with_capacity(PLACES.len() + ORGANISATIONS.len());
+        for line in PLACES.lines().chain(ORGANISATIONS.lines()) {
+            if line.trim_start().starts_with('#') {
+                continue;
+            }
+            if line.is_ascii() {
+                folded.push_str(line);
+                folded.push('\n');
+                continue;
+            }
+            // Cell by cell, as `entity_key` folds a form: transliterating drops tabs.
+            for cell in line.split(['\t', ';']) {
+                folded.push_str(&deunicode::deunicode(cell));
+                folded.push('\n');
+            }
+        }
+        folded.make_ascii_lowercase();
+        folded
+    });
+    let Some(first) = key.split(' ').next().filter(|word| !word.is_empty()) else {
+        return false;
+    };
+    // Every occurrence, overlapping ones too (the folded text is ASCII: any byte is a char
+    // boundary).
+    let mut from = 0;
+    while let Some(found) = folded[from..].find(first) {
+        let at = from + found;
+        if at == 0 || !folded.as_bytes()[at - 1].is_ascii_alphanumeric() {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 impl Gazetteer {
@@ -384,6 +465,17 @@ impl Gazetteer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_rules_out_no_key_of_a_builtin_form() {
+        let gazetteer = Gazetteer::builtin();
+        for key in gazetteer.forms.keys() {
+            assert!(builtin_may_know(key), "{key}");
+        }
+        assert!(!builtin_may_know("grain"));
+        assert!(!builtin_may_know(""));
+        assert!(builtin_may_know("serbian"));
+    }
 
     #[test]
     fn builtin_files_load_without_errors() {

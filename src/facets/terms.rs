@@ -2,7 +2,7 @@
 //! module's doc): ordinals become strings without decompressing dictionary blocks.
 
 use std::collections::HashSet;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 
 use quick_cache::sync::Cache;
 use quick_cache::{Equivalent, Weighter};
@@ -39,7 +39,7 @@ pub fn segment_terms(
     field: &str,
 ) -> tantivy::Result<Option<Arc<TermTable>>> {
     // The common case first: the table is held, and the column need not be opened.
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment.segment_id(), field)) {
+    if let Some(table) = held_table(segment.segment_id(), field) {
         return Ok(Some(table));
     }
     let Some(column) = segment.fast_fields().str(field)? else {
@@ -71,9 +71,14 @@ impl Weighter<TermTableKey, Arc<TermTable>> for TermTableWeight {
 
 /// Decoded term tables keyed by segment id and field. A segment id names one immutable
 /// segment, so an entry never goes stale; tables of segments merged away are evicted as the
-/// bound is reached.
-static TERM_TABLES: LazyLock<Cache<TermTableKey, Arc<TermTable>, TermTableWeight>> =
-    LazyLock::new(|| Cache::with_weighter(256, TERM_TABLES_BYTES, TermTableWeight));
+/// bound is reached. Made on first insert: making it asks the system for its core count.
+static TERM_TABLES: OnceLock<Cache<TermTableKey, Arc<TermTable>, TermTableWeight>> =
+    OnceLock::new();
+
+/// The decoded table held for `field` of `segment`, if any.
+fn held_table(segment: SegmentId, field: &str) -> Option<Arc<TermTable>> {
+    TERM_TABLES.get()?.get(&BorrowedKey(segment, field))
+}
 
 /// The decoded term table of `column` (decoding it on first use), or `None` when the column
 /// has too many terms to keep decoded.
@@ -86,10 +91,11 @@ pub(super) fn term_table(
     if n_terms > MAX_TABLE_TERMS {
         return Ok(None);
     }
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
+    if let Some(table) = held_table(segment, field) {
         return Ok(Some(table));
     }
     TERM_TABLES
+        .get_or_init(|| Cache::with_weighter(256, TERM_TABLES_BYTES, TermTableWeight))
         .get_or_insert_with(&(segment, field.to_string()), || {
             let mut terms = Vec::with_capacity(n_terms);
             let mut bytes = 0u64;
@@ -120,7 +126,7 @@ pub(super) fn repeated_term_table(
     field: &str,
     column: &StrColumn,
 ) -> std::io::Result<Option<Arc<TermTable>>> {
-    if let Some(table) = TERM_TABLES.get(&BorrowedKey(segment, field)) {
+    if let Some(table) = held_table(segment, field) {
         return Ok(Some(table));
     }
     let first_time = {

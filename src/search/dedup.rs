@@ -7,11 +7,14 @@
 //! (window x kept) comparisons of two integers. Passages of one article never fold into each
 //! other (`--per-article` decides those). A passage without a fingerprint is always kept.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use tantivy::DocAddress;
 use tantivy::TantivyDocument;
 use tantivy::query::Query;
 
-use super::rank::{Ranked, RankedPassage};
+use super::rank::{PassageKeys, Ranked, RankedPassage};
 use super::request::SearchRequest;
 use super::searcher::Searcher;
 use crate::error::IndexError;
@@ -58,6 +61,12 @@ pub(crate) fn fold(candidates: &[Candidate]) -> Vec<(usize, Vec<usize>)> {
     kept
 }
 
+/// A segment's fingerprint and article id columns.
+type SegmentColumns = (
+    Option<tantivy::columnar::Column<u64>>,
+    Option<tantivy::columnar::StrColumn>,
+);
+
 /// A kept passage and the passages of the copies folded into it.
 pub(super) type FoldedPassage = (RankedPassage, Vec<DocAddress>);
 
@@ -95,19 +104,31 @@ impl Searcher {
     ) -> Result<Vec<FoldedPassage>, IndexError> {
         let schema = searcher.schema();
         let fingerprint_field = field_name(schema, self.handle.fields.fingerprint);
-        let article_field = field_name(schema, self.handle.fields.article_id);
         let tantivy_error = |source| self.tantivy_error(source);
         let mut candidates = Vec::with_capacity(ranked.len());
         let mut buffer = String::new();
+        // Each segment's columns, opened once: opening a column reads its whole index. The
+        // article ids are the searcher's key column, kept from one search to the next.
+        let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
+        let mut columns: HashMap<u32, SegmentColumns> = HashMap::new();
         for passage in &ranked {
-            let segment = searcher.segment_reader(passage.address.segment_ord);
-            let fast_fields = segment.fast_fields();
-            let fingerprint = fast_fields
-                .column_opt::<u64>(fingerprint_field)
-                .map_err(tantivy_error)?
+            let segment_ord = passage.address.segment_ord;
+            let (fingerprints, articles) = match columns.entry(segment_ord) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => entry.insert((
+                    searcher
+                        .segment_reader(segment_ord)
+                        .fast_fields()
+                        .column_opt::<u64>(fingerprint_field)
+                        .map_err(tantivy_error)?,
+                    keys.columns(segment_ord).0.clone(),
+                )),
+            };
+            let fingerprint = fingerprints
+                .as_ref()
                 .and_then(|column| column.first(passage.address.doc_id));
             buffer.clear();
-            if let Some(column) = fast_fields.str(article_field).map_err(tantivy_error)?
+            if let Some(column) = articles
                 && let Some(ord) = column.term_ords(passage.address.doc_id).next()
             {
                 column

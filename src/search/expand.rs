@@ -67,7 +67,6 @@ pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Enti
     let Some(words) = query_words(query_text) else {
         return Vec::new();
     };
-    let gazetteer = extractor.gazetteer();
     let mut entities: Vec<Entity> = Vec::new();
     let mut idx = 0;
     while idx < words.len() {
@@ -75,7 +74,12 @@ pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Enti
         for n_words in (1..=MAX_NAME_WORDS.min(words.len() - idx)).rev() {
             let run = &words[idx..idx + n_words];
             let key = entity_key(&run.join(" "));
-            let Some(form) = gazetteer.form(&key) else {
+            // Ruled out without reading the entity lists, for most query words.
+            let form = match extractor.may_know(&key) {
+                true => extractor.gazetteer().form(&key),
+                false => None,
+            };
+            let Some(form) = form else {
                 // An acronym an article of the index defines, written in capitals.
                 if let [word] = run
                     && is_acronym(word)
@@ -92,7 +96,7 @@ pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Enti
             if form.acronym && !in_capitals {
                 continue;
             }
-            entities.push(gazetteer.known(form.entity).entity.clone());
+            entities.push(extractor.gazetteer().known(form.entity).entity.clone());
             matched = n_words;
             break;
         }

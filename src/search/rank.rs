@@ -27,7 +27,9 @@ impl Searcher {
         FacetCollector::new(schema, &fields).with_extras(schema, &fields, &self.extras())
     }
 
-    /// Facets of the best `sample` passages, and whether those are all the matches.
+    /// The entities of the best `sample` passages (and how many passages those are), and
+    /// whether those are all the matches. Categories, outlets and months are not counted: the
+    /// footer that shows a sample names entities only.
     pub(super) fn sampled_facets(
         &self,
         searcher: &tantivy::Searcher,
@@ -39,7 +41,10 @@ impl Searcher {
         for &(_, _, address) in top.iter().take(sample) {
             by_segment[address.segment_ord as usize].push(address.doc_id);
         }
-        let collector = self.facet_collector(searcher);
+        let collector = FacetCollector {
+            date_field: None,
+            ..FacetCollector::entities(searcher.schema(), &self.handle.fields)
+        };
         let mut fruits = Vec::new();
         for (segment_ord, mut docs) in by_segment.into_iter().enumerate() {
             if docs.is_empty() {
@@ -459,7 +464,7 @@ pub(super) struct PassageKeys<'a> {
 }
 
 impl<'a> PassageKeys<'a> {
-    fn new(
+    pub(super) fn new(
         searcher: &'a tantivy::Searcher,
         handle: &IndexHandle,
         shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
@@ -474,7 +479,7 @@ impl<'a> PassageKeys<'a> {
         }
     }
 
-    fn columns(&mut self, segment_ord: u32) -> &KeyColumns {
+    pub(super) fn columns(&mut self, segment_ord: u32) -> &KeyColumns {
         let searcher = self.searcher;
         let (article_field, ordinal_field) = (&self.article_field, &self.ordinal_field);
         let shared = self.shared;

@@ -146,8 +146,8 @@ pub struct SearchRequest {
     /// Count every matching passage. Off by default: counting visits every match, while the
     /// top-k search alone skips blocks that cannot enter the top.
     pub count: bool,
-    /// Without `facets`: count entities, categories and months over the best this many
-    /// passages only (0: not at all). Cheap, unlike counting every match.
+    /// Without `facets`: count the entities of the best this many passages only (0: not at
+    /// all), and no categories, outlets or months. Cheap, unlike counting every match.
     pub facet_sample: usize,
     pub boosts: FieldBoosts,
     /// Stops the search when set or past its deadline (`IndexError::Cancelled`); the default

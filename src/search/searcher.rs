@@ -51,11 +51,12 @@ impl Searcher {
                 path: handle.path.clone(),
                 source,
             })?;
-        // Names resolve with the acronyms that the index's articles define, too; the commit
-        // payload names their table and lists the declared fields.
+        // Names resolve with the acronyms that the index's articles define, too (their table
+        // read when a search first needs it); the commit payload names it and lists the
+        // declared fields.
         let payload = crate::index::last_payload(&handle).ok().flatten();
-        let acronyms = Arc::new(crate::index::acronyms_of(&handle, payload.as_ref()));
-        let extractor = extractor.with_acronyms(acronyms);
+        let acronyms = crate::index::acronyms_of(&handle, payload.as_ref());
+        let extractor = extractor.with_corpus_acronyms(acronyms);
         let extras = payload.map(|payload| payload.extras).unwrap_or_default();
         Ok(Searcher {
             handle,
@@ -90,7 +91,7 @@ impl Searcher {
     /// The same searcher with another extractor (query expansion and `--entity` resolve
     /// names with it).
     pub fn with_extractor(self, extractor: EntityExtractor) -> Searcher {
-        let extractor = extractor.with_acronyms(self.extractor().acronyms().clone());
+        let extractor = extractor.with_corpus_acronyms(self.extractor().corpus_acronyms().clone());
         Searcher {
             extractor: std::sync::RwLock::new(extractor),
             ..self
@@ -136,12 +137,12 @@ impl Searcher {
             .reload()
             .map_err(|source| self.tantivy_error(source))?;
         let payload = crate::index::last_payload(&self.handle).ok().flatten();
-        let acronyms = Arc::new(crate::index::acronyms_of(&self.handle, payload.as_ref()));
+        let acronyms = crate::index::acronyms_of(&self.handle, payload.as_ref());
         let mut extractor = self
             .extractor
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *extractor = extractor.clone().with_acronyms(acronyms);
+        *extractor = extractor.clone().with_corpus_acronyms(acronyms);
         let extras = payload.map(|payload| payload.extras).unwrap_or_default();
         *self
             .extras
