@@ -69,36 +69,7 @@ pub(super) fn plan_files(
     }
 
     // Observe every file: size and time decide what is read again.
-    let mut files = Vec::with_capacity(walk.files.len());
-    let mut observed = Vec::with_capacity(walk.files.len());
-    for file in walk.files {
-        if file.path.to_str().is_none() {
-            // An article id is text; a lossy conversion could merge two names silently.
-            let error = IngestError::new(
-                &file.path,
-                "the path is not valid UTF-8; rename the file to index it",
-            );
-            observer.error(&error);
-            report.errors.push(error);
-            continue;
-        }
-        match std::fs::metadata(&file.path) {
-            Ok(metadata) => {
-                observed.push(Observed {
-                    relative: file.relative.clone(),
-                    size: metadata.len(),
-                    mtime_ns: modified_ns(&metadata),
-                });
-                files.push(file);
-            }
-            Err(error) => {
-                unreadable.push(file.relative.clone());
-                let error = IngestError::new(&file.path, format!("cannot read: {error}"));
-                observer.error(&error);
-                report.errors.push(error);
-            }
-        }
-    }
+    let (files, observed) = observe_files(walk.files, observer, &mut report, &mut unreadable);
 
     let plan = manifest::plan(&observed, old_manifest, &unreadable);
     // A build that leaves out a source the index holds would silently remove all of its files.
@@ -149,6 +120,48 @@ pub(super) fn plan_files(
 /// several, relative to their source, after its label (`label/`): the name of its folder or
 /// file, numbered when two are alike. Also each source's root and label, for the paths of
 /// files the walk could not read.
+/// Each walked file's size and modification time, for the manifest's plan. A file whose path
+/// is not UTF-8 (an article id is text: a lossy conversion could merge two names) or whose
+/// metadata cannot be read is reported, counted and left out; the latter's relative path is
+/// added to `unreadable`, so that its articles are kept rather than removed.
+pub(super) fn observe_files(
+    walked: Vec<CorpusFile>,
+    observer: &dyn BuildObserver,
+    report: &mut BuildReport,
+    unreadable: &mut Vec<String>,
+) -> (Vec<CorpusFile>, Vec<Observed>) {
+    let mut files = Vec::with_capacity(walked.len());
+    let mut observed = Vec::with_capacity(walked.len());
+    for file in walked {
+        if file.path.to_str().is_none() {
+            let error = IngestError::new(
+                &file.path,
+                "the path is not valid UTF-8; rename the file to index it",
+            );
+            observer.error(&error);
+            report.errors.push(error);
+            continue;
+        }
+        match std::fs::metadata(&file.path) {
+            Ok(metadata) => {
+                observed.push(Observed {
+                    relative: file.relative.clone(),
+                    size: metadata.len(),
+                    mtime_ns: modified_ns(&metadata),
+                });
+                files.push(file);
+            }
+            Err(error) => {
+                unreadable.push(file.relative.clone());
+                let error = IngestError::new(&file.path, format!("cannot read: {error}"));
+                observer.error(&error);
+                report.errors.push(error);
+            }
+        }
+    }
+    (files, observed)
+}
+
 fn walk_sources(options: &BuildOptions) -> anyhow::Result<(Walk, Vec<(PathBuf, String)>)> {
     let sources = options.sources();
     if let [only] = sources.as_slice() {

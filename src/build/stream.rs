@@ -7,7 +7,7 @@
 use super::hold::{Resolution, acronyms_to_hold, corpus_acronyms, release_held};
 use super::options::{BuildObserver, BuildReport};
 use super::pipeline::{Accumulated, Pipeline, PipelineSizes};
-use super::read::{modified_ns, skip_message};
+use super::read::skip_message;
 use super::sink::Sink;
 
 use std::collections::BTreeSet;
@@ -18,7 +18,7 @@ use crate::error::IngestError;
 use crate::extract::entities::EntityExtractor;
 use crate::ingest::mapping::FieldMap;
 use crate::ingest::{SkipReason, Walk};
-use crate::manifest::{Manifest, Observed};
+use crate::manifest::Manifest;
 
 /// Reads the walked corpus and hands `sink` each article, labelled: articles that wait for
 /// the corpus acronym table are held up to `HOLD_BYTES` and handed on last; past the budget
@@ -77,25 +77,8 @@ pub(super) fn stream_corpus_sized<S: Sink>(
             }
         }
     }
-    let mut files = Vec::with_capacity(walk.files.len());
-    let mut observed = Vec::with_capacity(walk.files.len());
-    for file in walk.files {
-        match std::fs::metadata(&file.path) {
-            Ok(metadata) => {
-                observed.push(Observed {
-                    relative: file.relative.clone(),
-                    size: metadata.len(),
-                    mtime_ns: modified_ns(&metadata),
-                });
-                files.push(file);
-            }
-            Err(error) => {
-                let error = IngestError::new(&file.path, format!("cannot read: {error}"));
-                observer.error(&error);
-                report.errors.push(error);
-            }
-        }
-    }
+    let (files, observed) =
+        super::plan::observe_files(walk.files, observer, &mut report, &mut Vec::new());
     let to_read: Vec<usize> = (0..files.len()).collect();
     observer.started(files.len(), files.iter().map(|file| file.size).sum());
     let no_table = Default::default();
