@@ -20,8 +20,15 @@ fn main() {
             2
         }
     };
-    // A reader that stopped early is not an error here either.
-    let _ = std::io::stdout().flush();
+    // Output that could not be written (a full disk) is an error; a reader that stopped early
+    // is not.
+    let status = match std::io::stdout().flush() {
+        Err(error) if status != 2 && error.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("newsdex: error: cannot write the output: {error}");
+            2
+        }
+        _ => status,
+    };
     exit_now(status)
 }
 

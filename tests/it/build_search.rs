@@ -28,6 +28,30 @@ fn top_passage_for_ammunition_serbia_holds_both_words() {
     );
 }
 
+/// Output that cannot be written is an error with status 2, said once; a reader that stops
+/// early is not an error.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let env = TestEnv::with_fixture("basic");
+    assert_eq!(env.build().status.code(), Some(0));
+    for args in [
+        &["search", "ammunition", "--index", "index"][..],
+        &["search", "ammunition", "--index", "index", "--json"][..],
+    ] {
+        let full = std::fs::File::create("/dev/full").expect("/dev/full");
+        let output = env
+            .command(args)
+            .stdout(full)
+            .output()
+            .expect("run newsdex");
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = stderr(&output);
+        assert_eq!(err.matches("newsdex: error:").count(), 1, "{err}");
+        assert!(err.contains("No space left on device"), "{err}");
+    }
+}
+
 #[test]
 fn json_hits_carry_every_documented_field() {
     let env = TestEnv::with_fixture("basic");
