@@ -150,18 +150,50 @@ pub enum ExtraData {
     Date(DateTime<Utc>),
 }
 
-impl fmt::Display for ExtraData {
-    /// The value as a reader writes it: whole numbers without a fraction, dates in RFC 3339.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ExtraData {
+    /// The value as hits, `inspect` and Quickwit show it: text as written, a whole number
+    /// without a fraction (`number_json`), a date in RFC 3339 (`date_json`).
+    pub fn to_json(&self) -> serde_json::Value {
         match self {
-            ExtraData::Keyword(text) | ExtraData::Text(text) => f.write_str(text),
-            ExtraData::Number(number) if number.fract() == 0.0 && number.abs() < 9e15 => {
-                write!(f, "{}", *number as i64)
+            ExtraData::Keyword(text) | ExtraData::Text(text) => {
+                serde_json::Value::from(text.as_str())
             }
-            ExtraData::Number(number) => write!(f, "{number}"),
-            ExtraData::Date(date) => f.write_str(&date.to_rfc3339()),
+            ExtraData::Number(number) => number_json(*number),
+            ExtraData::Date(date) => date_json(*date),
         }
     }
+}
+
+/// A number as JSON: a whole number as an integer (`1200`, not `1200.0`), others as they are.
+pub fn number_json(number: f64) -> serde_json::Value {
+    if number.fract() == 0.0 && number.abs() < 9e15 {
+        serde_json::Value::from(number as i64)
+    } else {
+        serde_json::Number::from_f64(number)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number)
+    }
+}
+
+/// A date as JSON: RFC 3339 in UTC with whole seconds (`2024-04-06T00:00:00Z`).
+pub fn date_json(date: DateTime<Utc>) -> serde_json::Value {
+    serde_json::Value::from(date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// An article's declared values by name, as JSON (`ExtraData::to_json`): a field with several
+/// values holds a list of them.
+pub fn extras_json(extras: &[ExtraValue]) -> serde_json::Map<String, serde_json::Value> {
+    let mut object = serde_json::Map::new();
+    for extra in extras {
+        let value = extra.value.to_json();
+        match object.get_mut(&extra.name) {
+            None => {
+                object.insert(extra.name.clone(), value);
+            }
+            Some(serde_json::Value::Array(list)) => list.push(value),
+            Some(first) => *first = serde_json::Value::Array(vec![first.take(), value]),
+        }
+    }
+    object
 }
 
 /// The fields of an article that hold exact values: filtered (`--source`, `author:`) and

@@ -80,7 +80,16 @@ enum RangeEnd {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExtraTest {
     /// A keyword field's exact value, or a text field's words (a phrase when several).
-    Value { text: String, slop: u32 },
+    Value {
+        text: String,
+        slop: u32,
+    },
+    Range(ExtraRange),
+}
+
+/// A range of a declared number or date field, its ends typed; the plan carries it as it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ExtraRange {
     Numbers {
         lower: Bound<f64>,
         upper: Bound<f64>,

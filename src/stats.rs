@@ -106,7 +106,12 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
     let searcher = reader.searcher();
     let schema = handle.index.schema();
     let fields = handle.fields;
-    let declared = crate::index::extra::declared_extras(handle)?;
+    // The commit payload: what the build recorded, the declared fields among it.
+    let payload = last_payload(handle)?;
+    let declared = payload
+        .as_ref()
+        .map(|payload| payload.extras.clone())
+        .unwrap_or_default();
     let facets = FacetCollector::new(&schema, &fields).with_extras(&schema, &fields, &declared);
     let counts = CountCollector {
         ordinal_field: field_name(&schema, fields.ordinal).to_string(),
@@ -162,7 +167,6 @@ pub fn index_stats(handle: &IndexHandle, top: usize) -> Result<IndexStats, Index
             deleted: segment.num_deleted_docs(),
         })
         .collect();
-    let payload = last_payload(handle)?;
     let mut top_sections = sorted_counts(counts.sections);
     let n_sections = top_sections.len();
     top_sections.truncate(top);
@@ -236,10 +240,8 @@ fn value_range(
     };
     let json = |value: f64| match kind {
         ExtraType::Date => DateTime::from_timestamp(value as i64, 0)
-            .map_or(serde_json::Value::Null, |date| {
-                serde_json::Value::from(date.to_rfc3339())
-            }),
-        _ => crate::index::extra::number_json(value),
+            .map_or(serde_json::Value::Null, crate::model::date_json),
+        _ => crate::model::number_json(value),
     };
     (Some(json(min)), Some(json(max)))
 }

@@ -7,6 +7,7 @@ use crate::cli::StatsArgs;
 use crate::cmd::Outcome;
 use crate::config::IndexLocation;
 use crate::index::open_index;
+use crate::render;
 use crate::stats::{IndexStats, index_stats};
 
 pub fn run(args: &StatsArgs) -> anyhow::Result<Outcome> {
@@ -99,11 +100,8 @@ pub fn write_text<W: Write>(out: &mut W, stats: &IndexStats) -> std::io::Result<
             values.push(format!("and {} more", distinct - extra.top.len()));
         }
         if let (Some(min), Some(max)) = (&extra.min, &extra.max) {
-            let plain = |value: &serde_json::Value| match value {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            values.push(format!("{} to {}", plain(min), plain(max)));
+            let (min, max) = (render::json_text(min), render::json_text(max));
+            values.push(format!("{min} to {max}"));
         }
         if extra.kind == crate::model::ExtraType::Text {
             values.push("searched with the text's words".to_string());

@@ -1,17 +1,14 @@
 //! The declared fields (`[fields.extra]`) in a passage's document: their values written into
-//! the `extra` and `extra_text` JSON objects, read back for display, and the list of declared
-//! fields an index keeps in its commit payload.
+//! the `extra` and `extra_text` JSON objects, and read back for display (the list of declared
+//! fields is in the commit payload, `manifest::Payload::extras`).
 
 use std::collections::BTreeMap;
 
 use tantivy::schema::{OwnedValue, Value};
 use tantivy::{DateTime, TantivyDocument};
 
-use crate::error::IndexError;
-use crate::model::{ExtraData, ExtraField, ExtraValue};
+use crate::model::{ExtraData, ExtraValue, date_json, number_json};
 use crate::schema::Fields;
-
-use super::IndexHandle;
 
 /// Adds an article's declared values to a passage's document: keyword, number and date values
 /// into `extra`, text into `extra_text`, one key a field (a list when it has several values).
@@ -80,31 +77,9 @@ fn to_json<'a>(value: impl Value<'a>) -> serde_json::Value {
         OwnedValue::F64(number) => number_json(number),
         OwnedValue::I64(number) => serde_json::Value::from(number),
         OwnedValue::U64(number) => serde_json::Value::from(number),
-        OwnedValue::Date(date) => {
-            match chrono::DateTime::from_timestamp(date.into_timestamp_secs(), 0) {
-                Some(date) => serde_json::Value::String(date.to_rfc3339()),
-                None => serde_json::Value::Null,
-            }
-        }
+        OwnedValue::Date(date) => chrono::DateTime::from_timestamp(date.into_timestamp_secs(), 0)
+            .map_or(serde_json::Value::Null, date_json),
         OwnedValue::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
         _ => serde_json::Value::Null,
     }
-}
-
-/// A whole number as an integer (`1200`, not `1200.0`), others as they are.
-pub fn number_json(number: f64) -> serde_json::Value {
-    if number.fract() == 0.0 && number.abs() < 9e15 {
-        serde_json::Value::from(number as i64)
-    } else {
-        serde_json::Number::from_f64(number)
-            .map_or(serde_json::Value::Null, serde_json::Value::Number)
-    }
-}
-
-/// The fields declared when the index was built (its last commit's payload); none for an index
-/// built without any.
-pub fn declared_extras(handle: &IndexHandle) -> Result<Vec<ExtraField>, IndexError> {
-    Ok(super::last_payload(handle)?
-        .map(|payload| payload.extras)
-        .unwrap_or_default())
 }

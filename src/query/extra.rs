@@ -3,7 +3,7 @@
 
 use std::ops::Bound;
 
-use super::{ExtraTest, Node, ParseError, Parser, RangeEnd, Token, date_value_range};
+use super::{ExtraRange, ExtraTest, Node, ParseError, Parser, RangeEnd, Token, date_value_range};
 use crate::model::ExtraType;
 
 impl Parser<'_> {
@@ -71,14 +71,14 @@ impl Parser<'_> {
                         RangeEnd::Excluded(text) => Bound::Excluded(parse(text)?),
                     })
                 };
-                ExtraTest::Numbers {
+                ExtraTest::Range(ExtraRange::Numbers {
                     lower: bound(lower)?,
                     upper: bound(upper)?,
-                }
+                })
             }
             ExtraType::Date => {
                 let (lower, upper) = self.date_bounds(column, lower, upper)?;
-                ExtraTest::Dates { lower, upper }
+                ExtraTest::Range(ExtraRange::Dates { lower, upper })
             }
             ExtraType::Keyword | ExtraType::Text => {
                 return Err(self.error(

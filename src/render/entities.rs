@@ -75,9 +75,9 @@ pub struct ArticleView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<&'a str>,
     pub given_entities: &'a [Entity],
-    /// The declared fields' values (`[fields.extra]`, `--extra`), as `name: value`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub extra: Vec<(&'a str, String)>,
+    /// The declared fields' values (`[fields.extra]`, `--extra`), by name, as hits show them.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
     pub warnings: &'a [String],
     pub passages: Vec<PassageView<'a>>,
 }
@@ -103,11 +103,7 @@ impl<'a> ArticleView<'a> {
             language: article.language.as_deref(),
             url: article.url.as_deref(),
             given_entities: &article.given_entities,
-            extra: article
-                .extras
-                .iter()
-                .map(|extra| (extra.name.as_str(), extra.value.to_string()))
-                .collect(),
+            extra: crate::model::extras_json(&article.extras),
             warnings: &article.warnings,
             passages: passages
                 .iter()
@@ -178,7 +174,12 @@ pub fn write_article_text<W: Write>(
         )?;
     }
     for (name, value) in &view.extra {
-        writeln!(out, "  {:<9} {value}", format!("{name}:"))?;
+        writeln!(
+            out,
+            "  {:<9} {}",
+            format!("{name}:"),
+            super::json_text(value)
+        )?;
     }
     for warning in view.warnings {
         writeln!(out, "  warning:  {warning}")?;

@@ -9,6 +9,18 @@ use anstyle::{AnsiColor, Style};
 
 use crate::model::Hit;
 
+/// A declared field's JSON value (`model::ExtraData::to_json`) as text: a string as written,
+/// a number or date as it stands, a list joined by `, `.
+pub fn json_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(json_text).collect::<Vec<_>>().join(", ")
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The hits of one article (`--group article`), in result order: the first is its best.
 pub struct ArticleGroup<'a> {
     /// 1-based position among the articles shown.

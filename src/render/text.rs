@@ -306,18 +306,7 @@ fn write_byline_and_url<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std:
         writeln!(out, "     {byline}")?;
     }
     if !hit.extra.is_empty() {
-        let plain = |value: &serde_json::Value| match value {
-            serde_json::Value::String(text) => printable(text).into_owned(),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .map(|item| match item {
-                    serde_json::Value::String(text) => printable(text).into_owned(),
-                    other => other.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-            other => other.to_string(),
-        };
+        let plain = |value| printable(&super::json_text(value)).into_owned();
         let fields: Vec<String> = hit
             .extra
             .iter()

@@ -19,6 +19,7 @@ use super::request::{MAX_EXPANDED_TERMS, MAX_EXPANSIONS};
 use crate::entity_names;
 use crate::error::{EntityNameProblem, IndexError};
 use crate::extract::entities::EntityExtractor;
+use crate::query::ExtraRange;
 use crate::schema::{Fields, field_name};
 use crate::search::union::LazyUnionQuery;
 use crate::snippet::HighlightTerms;
@@ -213,7 +214,7 @@ impl Compiler<'_> {
                     }
                 }
             }
-            ExtraClause::Numbers { lower, upper } => {
+            ExtraClause::Range(ExtraRange::Numbers { lower, upper }) => {
                 let term = |number: &f64| {
                     let mut term = path_term(self.fields.extra);
                     term.append_type_and_fast_value(*number);
@@ -221,7 +222,7 @@ impl Compiler<'_> {
                 };
                 range(lower.as_ref().map(term), upper.as_ref().map(term))
             }
-            ExtraClause::Dates { lower, upper } => {
+            ExtraClause::Range(ExtraRange::Dates { lower, upper }) => {
                 let term = |date: &DateTime<Utc>| {
                     let mut term = path_term(self.fields.extra);
                     term.append_type_and_fast_value(tantivy::DateTime::from_timestamp_secs(

@@ -15,7 +15,7 @@ use super::request::{FieldBoosts, Filters};
 use crate::analysis::{analyse, analyse_with_positions, english_analyzer, keyword_analyzer};
 use crate::error::IndexError;
 use crate::model::ExtraType;
-use crate::query::{ExtraTest, FieldName, Keyword, Node, Occur};
+use crate::query::{ExtraRange, ExtraTest, FieldName, Keyword, Node, Occur};
 use crate::snippet::HighlightTerms;
 
 /// The part of a passage a word searches.
@@ -90,14 +90,8 @@ pub enum ExtraClause {
         tokens: Vec<(usize, String)>,
         slop: u32,
     },
-    Numbers {
-        lower: Bound<f64>,
-        upper: Bound<f64>,
-    },
-    Dates {
-        lower: Bound<DateTime<Utc>>,
-        upper: Bound<DateTime<Utc>>,
-    },
+    /// A number or date field holds a value within the range.
+    Range(ExtraRange),
 }
 
 /// A query's plan: its clauses and the words to highlight.
@@ -284,14 +278,7 @@ impl Planner<'_> {
                             slop: *slop,
                         }
                     }
-                    (_, ExtraTest::Numbers { lower, upper }) => ExtraClause::Numbers {
-                        lower: *lower,
-                        upper: *upper,
-                    },
-                    (_, ExtraTest::Dates { lower, upper }) => ExtraClause::Dates {
-                        lower: *lower,
-                        upper: *upper,
-                    },
+                    (_, ExtraTest::Range(range)) => ExtraClause::Range(*range),
                 };
                 Ok(Some(Clause::Extra {
                     name: field.name.clone(),

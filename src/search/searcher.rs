@@ -37,7 +37,7 @@ pub struct Searcher {
     /// first needed: a search that shows no entity never reads it.
     pub(super) spellings: std::sync::Mutex<Option<(String, Arc<Spellings>)>>,
     /// The fields declared when the loaded commit was built (`[fields.extra]`).
-    pub(super) extras: std::sync::RwLock<Vec<ExtraField>>,
+    pub(super) extras: std::sync::RwLock<Arc<[ExtraField]>>,
 }
 
 impl Searcher {
@@ -57,7 +57,10 @@ impl Searcher {
         let payload = crate::index::last_payload(&handle).ok().flatten();
         let acronyms = crate::index::acronyms_of(&handle, payload.as_ref());
         let extractor = extractor.with_corpus_acronyms(acronyms);
-        let extras = payload.map(|payload| payload.extras).unwrap_or_default();
+        let extras: Arc<[ExtraField]> = payload
+            .map(|payload| payload.extras)
+            .unwrap_or_default()
+            .into();
         Ok(Searcher {
             handle,
             reader,
@@ -111,8 +114,8 @@ impl Searcher {
             .clone()
     }
 
-    /// The fields declared when the loaded commit was built, in order.
-    pub fn extras(&self) -> Vec<ExtraField> {
+    /// The fields declared when the loaded commit was built, in order (a cheap clone).
+    pub fn extras(&self) -> Arc<[ExtraField]> {
         self.extras
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -143,7 +146,10 @@ impl Searcher {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *extractor = extractor.clone().with_corpus_acronyms(acronyms);
-        let extras = payload.map(|payload| payload.extras).unwrap_or_default();
+        let extras: Arc<[ExtraField]> = payload
+            .map(|payload| payload.extras)
+            .unwrap_or_default()
+            .into();
         *self
             .extras
             .write()

@@ -10,7 +10,10 @@ use tantivy::tokenizer::TextAnalyzer;
 use crate::analysis::{english_analyzer, keyword_analyzer};
 use crate::facets::parse_entity_label;
 use crate::index::TITLE_WEIGHT;
-use crate::model::{Article, Entity, EntityKind, ExtraData, ExtraValue, Passage, StoredFields};
+use crate::model::{
+    Article, Entity, EntityKind, ExtraData, ExtraValue, Passage, StoredFields, extras_json,
+    number_json,
+};
 
 /// One passage as Quickwit stores it. Field names match `mapping::field`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -153,6 +156,32 @@ pub fn encode_without_entities(
     article: &Article,
     passage: &Passage,
 ) -> QuickwitDocument {
+    let extras = extra_objects(analysers, &article.extras);
+    passage_without_entities(analysers, article, passage, &extras)
+}
+
+/// `encode_without_entities` for every passage of an article, its declared values analysed
+/// once for all of them.
+pub fn encode_article_without_entities(
+    analysers: &mut Analysers,
+    article: &Article,
+    passages: &[Passage],
+) -> Vec<QuickwitDocument> {
+    let extras = extra_objects(analysers, &article.extras);
+    passages
+        .iter()
+        .map(|passage| passage_without_entities(analysers, article, passage, &extras))
+        .collect()
+}
+
+/// One passage's document, the article's declared values taken from `extras`
+/// (`extra_objects`).
+fn passage_without_entities(
+    analysers: &mut Analysers,
+    article: &Article,
+    passage: &Passage,
+    extras: &QuickwitDocument,
+) -> QuickwitDocument {
     let title_stems = analysers.stem_text(&article.title);
     let section_stems = passage
         .section
@@ -193,56 +222,40 @@ pub fn encode_without_entities(
         text: passage.text.clone(),
         text_stems,
         all_stems,
-        ..extra_objects(analysers, &article.extras)
+        extra: extras.extra.clone(),
+        extra_keys: extras.extra_keys.clone(),
+        extra_numbers: extras.extra_numbers.clone(),
+        extra_stems: extras.extra_stems.clone(),
     }
 }
 
-/// The declared values of an article in the four `extra` objects; the rest of the document
-/// left empty.
+/// The declared values of an article in the four `extra` objects (the display one is
+/// `model::extras_json`; each value's twin goes into the object its type is searched in); the
+/// rest of the document left empty.
 fn extra_objects(analysers: &mut Analysers, extras: &[ExtraValue]) -> QuickwitDocument {
     use serde_json::Value;
-    let mut document = QuickwitDocument::default();
-    let push = |object: &mut serde_json::Map<String, Value>, name: &str, value: Value| match object
-        .get_mut(name)
-    {
-        None => {
-            object.insert(name.to_string(), value);
-        }
-        Some(Value::Array(list)) => list.push(value),
-        Some(first) => *first = Value::Array(vec![first.take(), value]),
+    let mut document = QuickwitDocument {
+        extra: extras_json(extras),
+        ..QuickwitDocument::default()
     };
     for extra in extras {
-        let name = extra.name.as_str();
-        match &extra.value {
+        let (object, value) = match &extra.value {
             ExtraData::Keyword(text) => {
-                push(&mut document.extra, name, Value::from(text.as_str()));
-                push(
-                    &mut document.extra_keys,
-                    name,
-                    Value::from(analysers.fold(text)),
-                );
+                (&mut document.extra_keys, Value::from(analysers.fold(text)))
             }
-            ExtraData::Text(text) => {
-                push(&mut document.extra, name, Value::from(text.as_str()));
-                push(
-                    &mut document.extra_stems,
-                    name,
-                    Value::from(analysers.stem_text(text)),
-                );
+            ExtraData::Text(text) => (
+                &mut document.extra_stems,
+                Value::from(analysers.stem_text(text)),
+            ),
+            ExtraData::Number(number) => (&mut document.extra_numbers, number_json(*number)),
+            ExtraData::Date(date) => (&mut document.extra_numbers, Value::from(date.timestamp())),
+        };
+        match object.get_mut(&extra.name) {
+            None => {
+                object.insert(extra.name.clone(), value);
             }
-            ExtraData::Number(number) => {
-                let number = crate::index::extra::number_json(*number);
-                push(&mut document.extra, name, number.clone());
-                push(&mut document.extra_numbers, name, number);
-            }
-            ExtraData::Date(date) => {
-                push(&mut document.extra, name, Value::from(format_date(*date)));
-                push(
-                    &mut document.extra_numbers,
-                    name,
-                    Value::from(date.timestamp()),
-                );
-            }
+            Some(Value::Array(list)) => list.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
         }
     }
     document

@@ -11,7 +11,7 @@ use std::ops::Bound;
 use crate::error::IndexError;
 use crate::extract::entities::EntityExtractor;
 use crate::model::{ExtraField, ExtraType, Keyword};
-use crate::query::{self, Occur};
+use crate::query::{self, ExtraRange, Occur};
 use crate::search::expand::{ENTITY_EXPANSION_SCORE, named_entities};
 use crate::search::plan::{
     Clause, ExtraClause, Part, Target, Vocabulary, plan_filters, plan_query,
@@ -266,10 +266,10 @@ fn emit(clause: &Clause) -> Result<String, TranslateError> {
                 }
                 format!("{}.{name}:{value}", field::EXTRA_STEMS)
             }
-            ExtraClause::Numbers { lower, upper } => {
+            ExtraClause::Range(ExtraRange::Numbers { lower, upper }) => {
                 number_range(&format!("{}.{name}", field::EXTRA_NUMBERS), *lower, *upper)
             }
-            ExtraClause::Dates { lower, upper } => number_range(
+            ExtraClause::Range(ExtraRange::Dates { lower, upper }) => number_range(
                 &format!("{}.{name}", field::EXTRA_NUMBERS),
                 lower.map(|date| date.timestamp() as f64),
                 upper.map(|date| date.timestamp() as f64),
@@ -287,7 +287,7 @@ fn emit(clause: &Clause) -> Result<String, TranslateError> {
 
 /// `field:[lower TO upper]` over numbers (`*` for an open end).
 fn number_range(field: &str, lower: Bound<f64>, upper: Bound<f64>) -> String {
-    let number = |number: f64| crate::index::extra::number_json(number).to_string();
+    let number = |number: f64| crate::model::number_json(number).to_string();
     let (open, lower) = match lower {
         Bound::Unbounded => ('[', "*".to_string()),
         Bound::Included(value) => ('[', number(value)),

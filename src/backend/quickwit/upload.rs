@@ -17,7 +17,7 @@ use crate::model::{Article, Entity, ExtraField, Passage};
 
 use super::client::{Commit, QuickwitClient, QuickwitError};
 use super::document::{
-    Analysers, Batch, Batcher, QuickwitDocument, encode_without_entities, set_entities,
+    Analysers, Batch, Batcher, QuickwitDocument, encode_article_without_entities, set_entities,
     to_ndjson_line,
 };
 use super::mapping::{self, COMMIT_TIMEOUT_SECS, field};
@@ -217,10 +217,7 @@ impl Encoder for NdjsonEncoder {
     type Item = Vec<QuickwitDocument>;
 
     fn encode(&mut self, article: &Article, passages: &[Passage]) -> Vec<QuickwitDocument> {
-        passages
-            .iter()
-            .map(|passage| encode_without_entities(&mut self.0, article, passage))
-            .collect()
+        encode_article_without_entities(&mut self.0, article, passages)
     }
 
     fn complete(
