@@ -10,6 +10,7 @@ use crate::backend::quickwit::mapping::DEFAULT_INDEX_ID;
 use crate::ingest::Format;
 use crate::ingest::mapping::{FieldOverride, parse_extra};
 use crate::model::ExtraField;
+pub use crate::search::Group;
 use crate::search::{Duplicates, FieldBoosts, SortOrder};
 
 /// Search an archive of news and analysis articles by passage.
@@ -384,7 +385,8 @@ pub struct SearchArgs {
     pub fragments: usize,
 
     /// Show each passage on its own (default), or each article once with its best passages
-    /// under it, best article first.
+    /// under it, the articles ranked as stories (in relevance order: the best passage plus the
+    /// BM25 of the whole article).
     #[arg(long, value_enum, default_value_t = Group::Passage)]
     pub group: Group,
 
@@ -395,16 +397,6 @@ pub struct SearchArgs {
 
     #[command(flatten)]
     pub entities: EntitiesFileArgs,
-}
-
-/// How `search` lays out its hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Group {
-    /// One result per passage.
-    #[default]
-    Passage,
-    /// One result per article, its passages under it.
-    Article,
 }
 
 /// A user's entities file; shared by every command that finds or resolves entities.

@@ -24,11 +24,11 @@ use tantivy::{DocId, IndexReader, ReloadPolicy, Score};
 use crate::error::{IndexError, IngestError};
 use crate::extract::entities::EntityExtractor;
 use crate::index::{self, IndexHandle, passage_document};
-use crate::model::Passage;
 use crate::passage::split_passages;
 use crate::schema::field_name;
 use crate::search::FieldBoosts;
 use crate::search::proximity::{ProximityTerms, RERANK_DEPTH};
+use crate::search::story::StoryScorer;
 
 use self::collection::{Qrels, TestDoc, TestQuery, doc_to_article};
 use self::metrics::{Measures, mean, measure_query, n_relevant};
@@ -152,21 +152,6 @@ impl EvalIndex {
         source: &Path,
         dir: Option<&Path>,
     ) -> Result<EvalIndex, IndexError> {
-        EvalIndex::build_as(docs, source, dir, false)
-    }
-
-    /// Indexes each document in RAM as one tantivy document holding its whole story (title and
-    /// every passage), for the story's own BM25.
-    pub fn build_stories(docs: &[TestDoc], source: &Path) -> Result<EvalIndex, IndexError> {
-        EvalIndex::build_as(docs, source, None, true)
-    }
-
-    fn build_as(
-        docs: &[TestDoc],
-        source: &Path,
-        dir: Option<&Path>,
-        whole: bool,
-    ) -> Result<EvalIndex, IndexError> {
         let handle = match dir {
             None => index::create_in_ram(),
             Some(dir) => index::open_or_create(dir, true)?,
@@ -181,11 +166,7 @@ impl EvalIndex {
             .flat_map_iter(|doc| {
                 let article = doc_to_article(doc, source);
                 let mut passages = split_passages(&article);
-                if whole && !passages.is_empty() {
-                    passages = vec![whole_story(&passages)];
-                } else {
-                    extractor.annotate(&article, &mut passages);
-                }
+                extractor.annotate(&article, &mut passages);
                 passages
                     .iter()
                     .map(|passage| passage_document(&handle.fields, &article, passage))
@@ -291,6 +272,46 @@ impl EvalIndex {
         self.passage_scores(query, terms.as_ref().map(|terms| (terms, proximity)))
     }
 
+    /// The BM25 of each whole story that has a matching passage (-inf for the others), read
+    /// from its passages' postings as `search` reads it (`StoryScorer`).
+    pub fn story_scores(
+        &self,
+        query: &dyn Query,
+        passages: &PassageScores,
+    ) -> Result<Vec<Score>, IndexError> {
+        let tantivy_error = |source| IndexError::Tantivy {
+            path: self.handle.path.clone(),
+            source,
+        };
+        let searcher = self.reader.searcher();
+        let mut terms = Vec::new();
+        query.query_terms(&mut |term, _| terms.push(term.clone()));
+        let Some(scorer) =
+            StoryScorer::new(&searcher, &self.handle.fields, terms).map_err(tantivy_error)?
+        else {
+            return Ok(vec![Score::NEG_INFINITY; self.doc_ids.len()]);
+        };
+        let mut tally = scorer.tally(self.doc_ids.len());
+        for (segment_ord, doc_of_passage) in self.doc_of_passage.iter().enumerate() {
+            let matched: Vec<(DocId, u32)> = doc_of_passage
+                .iter()
+                .enumerate()
+                .filter(|&(_, &doc_idx)| {
+                    passages
+                        .best
+                        .get(doc_idx as usize)
+                        .is_some_and(|best| best.is_finite())
+                })
+                .map(|(doc, &doc_idx)| (doc as DocId, doc_idx))
+                .collect();
+            let segment = searcher.segment_reader(segment_ord as u32);
+            scorer
+                .add_segment(segment, &matched, &mut tally)
+                .map_err(tantivy_error)?;
+        }
+        Ok(scorer.scores(&tally))
+    }
+
     /// The `depth` best of the documents' scores (-inf: not matched), best first, ties by
     /// document id descending.
     pub fn ranked(&self, scores: Vec<Score>, depth: usize) -> Vec<RankedDoc> {
@@ -312,18 +333,6 @@ impl EvalIndex {
                 score,
             })
             .collect()
-    }
-}
-
-/// One passage holding a whole story: its passages' text, paragraphs apart.
-fn whole_story(passages: &[Passage]) -> Passage {
-    let text: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
-    Passage {
-        article_id: passages[0].article_id.clone(),
-        ordinal: 0,
-        section: None,
-        text: text.join("\n\n"),
-        entities: Vec::new(),
     }
 }
 
@@ -386,14 +395,6 @@ pub fn evaluate(
 ) -> Result<EvalReport, EvalError> {
     let started = Instant::now();
     let eval_index = EvalIndex::build(&collection.docs, &collection.docs_path, index_dir)?;
-    let story_index = if story.needs_article() {
-        Some(EvalIndex::build_stories(
-            &collection.docs,
-            &collection.docs_path,
-        )?)
-    } else {
-        None
-    };
     let index_time = started.elapsed();
 
     let search_started = Instant::now();
@@ -406,9 +407,10 @@ pub fn evaluate(
                 Some(query) => {
                     let text = &test_query.text;
                     let passages = eval_index.scores(&*query, text, proximity)?;
-                    let article = match &story_index {
-                        Some(stories) => Some(stories.scores(&*query, text, proximity)?.best),
-                        None => None,
+                    let article = if story.needs_article() {
+                        Some(eval_index.story_scores(&*query, &passages)?)
+                    } else {
+                        None
                     };
                     eval_index.ranked(passages.combine(story, article.as_deref()), RUN_DEPTH)
                 }
@@ -591,15 +593,19 @@ mod tests {
         assert!((scores.sum[1] - 2.0 * scores.best[1]).abs() < 1e-5);
         assert_eq!(ids("best"), ["one", "two"]);
         assert_eq!(ids("sum"), ["two", "one"]);
-        // The whole story, indexed as one document, sees both of its passages.
-        let stories = EvalIndex::build_stories(&docs, Path::new("d")).unwrap();
-        assert_eq!(stories.n_passages, 3);
-        let article = stories.scores(&*query, "reactor", 0.75).unwrap().best;
-        assert!(article[0].is_finite() && article[1].is_finite());
-        assert_eq!(article[2], Score::NEG_INFINITY);
+        // The whole story sees both of its passages: `two` says it twice, `three` (the same
+        // passage alone) once, so their best passages tie and their stories do not.
+        let docs = [docs, vec![doc("three", "", "Reactor news from the plant.")]].concat();
+        let eval_index = EvalIndex::build(&docs, Path::new("d"), None).unwrap();
+        let scores = eval_index.passage_scores(&*query, None).unwrap();
+        assert_eq!(scores.best[1], scores.best[3]);
+        let article = eval_index.story_scores(&*query, &scores).unwrap();
+        assert!(article[0].is_finite() && article[3].is_finite());
+        assert_eq!(article[2], Score::NEG_INFINITY, "no word of the query");
+        assert!(article[1] > article[3], "{article:?}");
         let combined = scores.combine(StoryScore::BEST_AND_ARTICLE, Some(&article));
         assert_eq!(combined[0], scores.best[0] + article[0]);
-        assert_eq!(combined[1], scores.best[1] + article[1]);
+        assert!(combined[1] > combined[3]);
     }
 
     #[test]

@@ -389,6 +389,11 @@ pub struct Hit {
     pub extra: serde_json::Map<String, serde_json::Value>,
     /// Matching passages of the same article left out by `--per-article`.
     pub more_in_article: usize,
+    /// In the story view (`--group article`), the score its article ranks by: its best
+    /// passage's plus the BM25 of its whole text. Absent where articles rank by their best
+    /// passage alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub story_score: Option<f32>,
     /// Near-copies of this passage's article folded into it (`--duplicates collapse`), best
     /// first: other articles whose fingerprints are within `fingerprint::NEAR_DUPLICATE_DISTANCE`.
     #[serde(skip_serializing_if = "Vec::is_empty")]

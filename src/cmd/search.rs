@@ -115,6 +115,7 @@ pub fn run(args: &SearchArgs, color: anstream::ColorChoice) -> anyhow::Result<Ou
     request.filters = filters;
     request.require_all = args.all;
     request.per_article = args.per_article;
+    request.group = args.group;
     request.sort = args.sort;
     request.sort_field = args.sort_by.clone();
     request.duplicates = args.duplicates;

@@ -1,143 +1,17 @@
 //! Story-level scoring for `eval`: a document's matching passages (the best score and the sum
-//! of them all) and, when asked, the BM25 of the whole story as one document -> one document
-//! score. `StoryScore` (`--story`) says how they combine; `PassageScoreCollector` gathers the
-//! passage part. It builds no index and does not sort.
+//! of them all) and, when asked, the BM25 of the whole story (`search::story::StoryScorer`) ->
+//! one document score. `StoryScore` (`--story`) says how they combine; `PassageScoreCollector`
+//! gathers the passage part. It builds no index and does not sort.
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+pub use crate::search::story::StoryScore;
+
 /// Marks a passage without a known document in a passage -> document table.
 pub const NO_DOC: u32 = u32::MAX;
-
-/// A document's score as weights of its parts:
-/// `best × best passage + rest × (sum of its other matching passages) + article × BM25 of the
-/// whole story`. Written `best`, `sum` (best + rest), `article`, or terms joined by `+`, each
-/// an optional weight and a part: `best+0.3rest`, `best+article`, `best+0.5article`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StoryScore {
-    pub best: f32,
-    pub rest: f32,
-    pub article: f32,
-}
-
-impl StoryScore {
-    /// A document scores as its best passage.
-    pub const BEST: StoryScore = StoryScore {
-        best: 1.0,
-        rest: 0.0,
-        article: 0.0,
-    };
-
-    /// A document scores as its best passage plus its whole story's BM25, with equal weights:
-    /// the default, measured in `docs/ranking.md`.
-    pub const BEST_AND_ARTICLE: StoryScore = StoryScore {
-        best: 1.0,
-        rest: 0.0,
-        article: 1.0,
-    };
-
-    /// Whether the whole story's BM25 is needed (an index of whole stories).
-    pub fn needs_article(&self) -> bool {
-        self.article != 0.0
-    }
-
-    /// The document's score from its best passage and the sum of its matching passages (-inf
-    /// and 0 when none matched) and its whole story's score (-inf when it did not match); -inf
-    /// when nothing matched.
-    pub fn combine(&self, best: Score, sum: Score, article: Score) -> Score {
-        if !best.is_finite() && !article.is_finite() {
-            return Score::NEG_INFINITY;
-        }
-        let (best, rest) = if best.is_finite() {
-            (best, sum - best)
-        } else {
-            (0.0, 0.0)
-        };
-        let article = if article.is_finite() { article } else { 0.0 };
-        self.best * best + self.rest * rest + self.article * article
-    }
-}
-
-impl Default for StoryScore {
-    fn default() -> Self {
-        StoryScore::BEST_AND_ARTICLE
-    }
-}
-
-impl FromStr for StoryScore {
-    type Err = String;
-
-    fn from_str(spec: &str) -> Result<Self, Self::Err> {
-        let mut score = StoryScore {
-            best: 0.0,
-            rest: 0.0,
-            article: 0.0,
-        };
-        for term in spec.split('+').map(str::trim) {
-            let split = term
-                .find(|c: char| c.is_ascii_alphabetic())
-                .unwrap_or(term.len());
-            let (weight, part) = term.split_at(split);
-            let weight = weight.trim().trim_end_matches('*').trim();
-            let weight: f32 = if weight.is_empty() {
-                1.0
-            } else {
-                weight
-                    .parse()
-                    .map_err(|_| format!("`{weight}` in `{term}` is not a number"))?
-            };
-            if !weight.is_finite() || weight < 0.0 {
-                return Err(format!("the weight in `{term}` must be 0 or more"));
-            }
-            match part {
-                "best" => score.best += weight,
-                "rest" => score.rest += weight,
-                "sum" => {
-                    score.best += weight;
-                    score.rest += weight;
-                }
-                "article" => score.article += weight,
-                _ => {
-                    return Err(format!(
-                        "`{term}`: expected best, rest, sum or article, each with an optional weight, joined by + (best+0.3rest)"
-                    ));
-                }
-            }
-        }
-        if score.best == 0.0 && score.rest == 0.0 && score.article == 0.0 {
-            return Err(format!("`{spec}` weighs nothing"));
-        }
-        Ok(score)
-    }
-}
-
-impl fmt::Display for StoryScore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for (weight, part) in [
-            (self.best, "best"),
-            (self.rest, "rest"),
-            (self.article, "article"),
-        ] {
-            if weight == 0.0 {
-                continue;
-            }
-            if !first {
-                f.write_str("+")?;
-            }
-            first = false;
-            if weight != 1.0 {
-                write!(f, "{weight}")?;
-            }
-            f.write_str(part)?;
-        }
-        Ok(())
-    }
-}
 
 /// Per document (by position): the best score of its matching passages (-inf when none
 /// matched) and the sum of their scores.
@@ -260,34 +134,6 @@ impl SegmentCollector for PassageScoreSegment {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn specs_parse_and_print_back() {
-        for (spec, best, rest, article, printed) in [
-            ("best", 1.0, 0.0, 0.0, "best"),
-            ("sum", 1.0, 1.0, 0.0, "best+rest"),
-            ("best+0.3rest", 1.0, 0.3, 0.0, "best+0.3rest"),
-            ("article", 0.0, 0.0, 1.0, "article"),
-            ("best + 0.5*article", 1.0, 0.0, 0.5, "best+0.5article"),
-        ] {
-            let score: StoryScore = spec.parse().unwrap();
-            assert_eq!(
-                score,
-                StoryScore {
-                    best,
-                    rest,
-                    article
-                },
-                "{spec}"
-            );
-            assert_eq!(score.to_string(), printed);
-            assert_eq!(printed.parse::<StoryScore>().unwrap(), score);
-        }
-        for bad in ["", "worst", "best+x", "-1best", "0best", "best+"] {
-            assert!(bad.parse::<StoryScore>().is_err(), "{bad}");
-        }
-        assert_eq!(StoryScore::default().to_string(), "best+article");
-    }
 
     #[test]
     fn two_moderate_passages_beat_one_slightly_better_under_sum_but_not_best() {

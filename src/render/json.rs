@@ -36,6 +36,9 @@ struct ArticleLine<'a> {
     authors: &'a [String],
     score: f32,
     more_in_article: usize,
+    /// The score the article ranks by, in the story view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    story_score: Option<f32>,
     passages: &'a [&'a Hit],
 }
 
@@ -54,6 +57,7 @@ pub fn write_articles<W: Write>(out: &mut W, hits: &[Hit]) -> std::io::Result<()
             authors: &best.authors,
             score: best.score,
             more_in_article: best.more_in_article,
+            story_score: best.story_score,
             passages: &group.hits,
         };
         serde_json::to_writer(&mut *out, &line)?;
@@ -136,6 +140,7 @@ mod tests {
             }],
             extra: serde_json::Map::new(),
             more_in_article: 0,
+            story_score: None,
             duplicates: Vec::new(),
             explanation: None,
         }
@@ -171,6 +176,7 @@ mod tests {
             rank,
             score,
             more_in_article: usize::from(article == "b") * 4,
+            story_score: None,
             ..hit()
         };
         let hits = [of("b", 1, 9.0), of("a", 2, 8.0), of("b", 3, 7.0)];

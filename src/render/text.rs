@@ -237,7 +237,7 @@ fn write_hit<W: Write>(out: &mut W, hit: &Hit, theme: &Theme) -> std::io::Result
     Ok(())
 }
 
-/// An article's block (`--group article`): its rank, best score, date and title, its path and
+/// An article's block (`--group article`): its rank, story score, date and title, its path and
 /// byline once, then each of its passages indented, with section, score and snippet.
 fn write_article<W: Write>(
     out: &mut W,
@@ -273,7 +273,8 @@ fn write_article<W: Write>(
     write_more_and_copies(out, best, theme)
 }
 
-/// `  1. [3.25] 2024-03-28  Title`: a rank, the hit's score, date and title.
+/// `  1. [3.25] 2024-03-28  Title`: a rank, the hit's score (its article's, in the story view),
+/// date and title.
 fn write_title_line<W: Write>(
     out: &mut W,
     number: usize,
@@ -294,7 +295,8 @@ fn write_title_line<W: Write>(
     writeln!(
         out,
         "{rank}{number:>3}.{rank:#} {score}[{:.2}]{score:#} {date}{date_text}{date:#}  {title}{}{title:#}",
-        hit.score, hit.title
+        hit.story_score.unwrap_or(hit.score),
+        hit.title
     )
 }
 
@@ -431,6 +433,7 @@ mod tests {
             entities: vec![],
             extra: serde_json::Map::new(),
             more_in_article: 3,
+            story_score: None,
             duplicates: Vec::new(),
             explanation: None,
         }
@@ -498,6 +501,7 @@ mod tests {
             snippet: snippet.into(),
             highlights: vec![],
             more_in_article: usize::from(article == "b") * 3,
+            story_score: None,
             ..hit()
         };
         let results = SearchResults {

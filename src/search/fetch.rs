@@ -149,6 +149,7 @@ pub fn make_hit(
         entities: stored.entities,
         extra: stored.extra,
         more_in_article: 0,
+        story_score: None,
         duplicates: Vec::new(),
         explanation: None,
     }

@@ -23,6 +23,7 @@ pub mod proximity;
 mod rank;
 mod request;
 mod searcher;
+pub mod story;
 pub mod suggest;
 #[cfg(test)]
 mod tests;
@@ -263,7 +264,12 @@ impl Searcher {
         } else {
             self.spellings(&searcher)
         };
-        for (idx, (RankedPassage { score, address }, copies)) in page.into_iter().enumerate() {
+        for (idx, (passage, copies)) in page.into_iter().enumerate() {
+            let RankedPassage {
+                score,
+                address,
+                story_score,
+            } = passage;
             // Snippets of a query of many words cost; a page of them stops between hits.
             request.cancel.check()?;
             let document: TantivyDocument = searcher
@@ -278,6 +284,7 @@ impl Searcher {
                 request.fragments,
             );
             hit.duplicates = self.duplicate_refs(&searcher, &copies)?;
+            hit.story_score = story_score;
             if request.explain {
                 hit.explanation =
                     Some(self.explain(&searcher, &*query, address, request, newest, score)?);

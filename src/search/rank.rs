@@ -2,8 +2,9 @@
 //! article when asked, counted, and the facets of the matches.
 
 use super::proximity::{ProximityTerms, RERANK_DEPTH};
-use super::request::{FACET_TOP, RECENCY_FLOOR, SearchRequest, SortField, SortOrder};
+use super::request::{FACET_TOP, Group, RECENCY_FLOOR, SearchRequest, SortField, SortOrder};
 use super::searcher::{KeyColumns, Searcher};
+use super::story::{STORY_DEPTH, StoryScore, StoryScorer, article_passages};
 use crate::model::ExtraType;
 use std::collections::HashMap;
 
@@ -11,8 +12,7 @@ use tantivy::collector::{Collector, SegmentCollector, TopDocs};
 use tantivy::index::SegmentId;
 use tantivy::query::EnableScoring;
 use tantivy::query::Query;
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentReader, TERMINATED};
 
 use crate::error::IndexError;
 use crate::facets::{FacetCollector, Facets};
@@ -114,9 +114,17 @@ impl Searcher {
                 }
                 start = end;
             }
+            let stories = match request.group == Group::Article && ranks_by_score(request) {
+                true => self.story_order(searcher, query, &mut ordered, &mut keys)?,
+                false => HashMap::new(),
+            };
             let mut per_article: HashMap<ArticleKey, usize> = HashMap::new();
             let mut kept = Vec::with_capacity(wanted + 1);
             for (_, score, address) in ordered {
+                let story_score = match stories.is_empty() {
+                    true => None,
+                    false => stories.get(&keys.article(address)?).copied(),
+                };
                 if request.per_article > 0 {
                     let shown = per_article.entry(keys.article(address)?).or_default();
                     if *shown >= request.per_article {
@@ -124,7 +132,11 @@ impl Searcher {
                     }
                     *shown += 1;
                 }
-                kept.push(RankedPassage { score, address });
+                kept.push(RankedPassage {
+                    score,
+                    address,
+                    story_score,
+                });
                 if kept.len() > wanted {
                     break;
                 }
@@ -325,35 +337,12 @@ impl Searcher {
             let weight = query
                 .weight(EnableScoring::disabled_from_searcher(searcher))
                 .map_err(|source| self.tantivy_error(source))?;
-            let article_field = self.handle.fields.article_id;
-            let io_error = |source| IndexError::Io {
-                path: self.handle.path.clone(),
-                source,
-            };
             for segment in searcher.segment_readers() {
-                let inverted_index = segment
-                    .inverted_index(article_field)
-                    .map_err(|source| self.tantivy_error(source))?;
-                let mut passages: Vec<(DocId, usize)> = Vec::new();
-                for (idx, article_id) in articles.iter().enumerate() {
-                    let term = Term::from_field_text(article_field, article_id);
-                    let Some(mut postings) = inverted_index
-                        .read_postings(&term, IndexRecordOption::Basic)
-                        .map_err(io_error)?
-                    else {
-                        continue;
-                    };
-                    while postings.doc() != TERMINATED {
-                        if !segment.is_deleted(postings.doc()) {
-                            passages.push((postings.doc(), idx));
-                        }
-                        postings.advance();
-                    }
-                }
+                let passages = article_passages(segment, self.handle.fields.article_id, &articles)
+                    .map_err(|source| self.io_error(source))?;
                 if passages.is_empty() {
                     continue;
                 }
-                passages.sort_unstable();
                 let mut matcher = weight
                     .scorer(segment, 1.0)
                     .map_err(|source| self.tantivy_error(source))?;
@@ -366,7 +355,7 @@ impl Searcher {
                         break;
                     }
                     if at == doc {
-                        matching[idx] += 1;
+                        matching[idx as usize] += 1;
                     }
                 }
             }
@@ -378,6 +367,86 @@ impl Searcher {
                 (article_id.to_string(), n_matching.saturating_sub(n_shown))
             })
             .collect())
+    }
+
+    /// Reorders ranked passages as stories: the articles of the best passages (at most
+    /// `STORY_DEPTH`) rank by their best passage's score plus the BM25 of their whole text
+    /// (`StoryScorer`), each article's passages together in their own order; the articles
+    /// past that depth follow as they were. Returns the articles' story scores.
+    fn story_order(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        ordered: &mut Vec<Ranked>,
+        keys: &mut PassageKeys<'_>,
+    ) -> Result<HashMap<ArticleKey, Score>, IndexError> {
+        let tantivy_error = |source| self.tantivy_error(source);
+        // Articles in order of their best passage, with their passages.
+        let mut articles: Vec<(ArticleKey, Vec<Ranked>)> = Vec::new();
+        let mut position: HashMap<ArticleKey, usize> = HashMap::new();
+        for entry in ordered.drain(..) {
+            let key = keys.article(entry.2)?;
+            let slot = *position.entry(key.clone()).or_insert(articles.len());
+            if slot == articles.len() {
+                articles.push((key, Vec::new()));
+            }
+            articles[slot].1.push(entry);
+        }
+        let n_stories = articles.len().min(STORY_DEPTH);
+        let mut terms = Vec::new();
+        query.query_terms(&mut |term, _| terms.push(term.clone()));
+        let fields = &self.handle.fields;
+        let mut scores = vec![Score::NEG_INFINITY; n_stories];
+        if let Some(scorer) = StoryScorer::new(searcher, fields, terms).map_err(tantivy_error)? {
+            let mut ids = Vec::with_capacity(n_stories);
+            for (_, passages) in &articles[..n_stories] {
+                ids.push(keys.article_id(passages[0].2)?);
+            }
+            let mut tally = scorer.tally(n_stories);
+            for segment in searcher.segment_readers() {
+                let passages = article_passages(segment, fields.article_id, &ids)
+                    .map_err(|source| self.io_error(source))?;
+                scorer
+                    .add_segment(segment, &passages, &mut tally)
+                    .map_err(tantivy_error)?;
+            }
+            scores = scorer.scores(&tally);
+        }
+        let mut stories: Vec<(Score, usize)> = articles[..n_stories]
+            .iter()
+            .zip(&scores)
+            .enumerate()
+            .map(|(idx, ((_, passages), &story))| {
+                let best = passages[0].1;
+                let combined = StoryScore::BEST_AND_ARTICLE.combine(best, best, story);
+                (combined, idx)
+            })
+            .collect();
+        // Stable: equal stories keep the order of their best passages.
+        stories.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut story_scores = HashMap::with_capacity(n_stories);
+        let mut slots: Vec<Option<(ArticleKey, Vec<Ranked>)>> =
+            articles.into_iter().map(Some).collect();
+        for (combined, idx) in stories {
+            if let Some((key, passages)) = slots[idx].take() {
+                story_scores.insert(key, combined);
+                ordered.extend(passages);
+            }
+        }
+        ordered.extend(
+            slots
+                .into_iter()
+                .flatten()
+                .flat_map(|(_, passages)| passages),
+        );
+        Ok(story_scores)
+    }
+
+    fn io_error(&self, source: std::io::Error) -> IndexError {
+        IndexError::Io {
+            path: self.handle.path.clone(),
+            source,
+        }
     }
 
     /// The date of the newest article in the index: recency is measured from it, so that an
@@ -414,6 +483,15 @@ pub(super) fn first_window(request: &SearchRequest, wanted: usize) -> usize {
 pub(super) struct RankedPassage {
     pub(super) score: Score,
     pub(super) address: DocAddress,
+    /// Its article's score in the story view (`Searcher::story_order`).
+    pub(super) story_score: Option<Score>,
+}
+
+/// Whether results are in relevance order, by score alone (no recency, no field to sort by).
+fn ranks_by_score(request: &SearchRequest) -> bool {
+    request.sort == SortOrder::Relevance
+        && request.recency_half_life.is_none()
+        && request.sort_field.is_none()
 }
 
 /// What tells articles apart while ranking: in an index of one segment the ordinal of the
@@ -514,6 +592,20 @@ impl<'a> PassageKeys<'a> {
             .as_ref()
             .and_then(|column| column.first(address.doc_id))
             .unwrap_or(0)
+    }
+
+    /// The passage's article id, as stored.
+    fn article_id(&mut self, address: DocAddress) -> Result<String, IndexError> {
+        let mut article_id = String::new();
+        let path = std::path::PathBuf::from(&self.article_field);
+        if let Some(column) = &self.columns(address.segment_ord).0
+            && let Some(ord) = column.term_ords(address.doc_id).next()
+        {
+            column
+                .ord_to_str(ord, &mut article_id)
+                .map_err(|source| IndexError::Io { path, source })?;
+        }
+        Ok(article_id)
     }
 
     /// The passage's article: its id, or in an index of one segment the id's ordinal.

@@ -112,6 +112,17 @@ pub enum SortOrder {
     Date,
 }
 
+/// How a search lays out its hits: one result per passage, or the story view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Group {
+    /// One result per passage.
+    #[default]
+    Passage,
+    /// One result per article, its passages under it.
+    Article,
+}
+
 /// What a search does with near-copies of an article (`fingerprint::is_near`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +146,11 @@ pub struct SearchRequest {
     pub require_all: bool,
     /// At most this many passages of one article; 0 for no limit.
     pub per_article: usize,
+    /// `Group::Article`, the story view: in relevance order (without recency or
+    /// `sort_field`), the articles of the best passages rank as stories
+    /// (`story::StoryScore::BEST_AND_ARTICLE`: the best passage plus the BM25 of the whole
+    /// article), each article's passages together.
+    pub group: Group,
     pub sort: SortOrder,
     /// With a half-life, older passages lose score: one half-life before the newest article
     /// a passage keeps `RECENCY_FLOOR + (1 - RECENCY_FLOOR) / 2` of it.
@@ -201,6 +217,7 @@ impl SearchRequest {
             fragments: snippet::DEFAULT_FRAGMENTS,
             require_all: false,
             per_article: 0,
+            group: Group::Passage,
             sort: SortOrder::Relevance,
             recency_half_life: None,
             explain: false,

@@ -23,7 +23,7 @@ use crate::facets::Facets;
 use crate::model::{EntityCandidate, EntityKind, Hit};
 use crate::search::cancel::CancellableQuery;
 use crate::search::suggest::Suggestion;
-use crate::search::{Cancel, Duplicates, Filters, SearchRequest, Searcher, SortOrder};
+use crate::search::{Cancel, Duplicates, Filters, Group, SearchRequest, Searcher, SortOrder};
 
 /// Most passages one search returns.
 pub const MAX_LIMIT: usize = 100;
@@ -335,6 +335,7 @@ pub const SEARCH_PARAMS: &[&str] = &[
     "language",
     "entity",
     "per_article",
+    "group",
     "sort",
     "sort_by",
     "all",
@@ -371,6 +372,7 @@ pub fn search_request(params: &Params) -> Result<SearchRequest, ApiError> {
     request.limit = params.number("limit", 10, 1, MAX_LIMIT)?;
     request.offset = params.number("offset", 0, 0, MAX_OFFSET)?;
     request.per_article = params.number("per_article", DEFAULT_PER_ARTICLE, 0, MAX_LIMIT)?;
+    request.group = params.choice::<Group>("group")?.unwrap_or_default();
     request.sort = params.choice::<SortOrder>("sort")?.unwrap_or_default();
     if let Some(field) = params.one("sort_by")? {
         request.sort_field = Some(
@@ -570,13 +572,18 @@ mod tests {
     #[test]
     fn a_full_query_string_becomes_a_request() {
         let request = search_request(
-            &params("q=ammunition+Serbia&limit=5&offset=10&since=2023-01-01&until=2024-12-31&section=exports&entity=Vucic&entity=EU&category=defence&source=Reuters&source=AP&author=Jane+Doe&language=en&per_article=0&sort=date&all=true&duplicates=show").unwrap(),
+            &params("q=ammunition+Serbia&limit=5&offset=10&since=2023-01-01&until=2024-12-31&section=exports&entity=Vucic&entity=EU&category=defence&source=Reuters&source=AP&author=Jane+Doe&language=en&per_article=0&group=article&sort=date&all=true&duplicates=show").unwrap(),
         )
         .unwrap();
         assert_eq!(request.query, "ammunition Serbia");
         assert_eq!(request.duplicates, Duplicates::Show);
         let plain = search_request(&params("q=gas").unwrap()).unwrap();
         assert_eq!(plain.duplicates, Duplicates::Collapse);
+        assert_eq!(
+            (request.group, plain.group),
+            (Group::Article, Group::Passage)
+        );
+        assert!(search_request(&params("q=gas&group=story").unwrap()).is_err());
         assert_eq!(plain.proximity, crate::search::proximity::PROXIMITY_WEIGHT);
         let off = search_request(&params("q=gas&proximity=0").unwrap()).unwrap();
         assert_eq!(off.proximity, 0.0);

@@ -356,6 +356,7 @@ async function runSearch() {
   params.set('q', state.q);
   params.set('limit', String(PAGE_SIZE));
   params.set('per_article', '3');
+  params.set('group', 'article');
   if (state.offset > 0) params.set('offset', String(state.offset));
   if (state.sort !== 'relevance') params.set('sort', state.sort);
   const key = params.toString();
