@@ -273,7 +273,8 @@ impl EvalIndex {
     }
 
     /// The BM25 of each whole story that has a matching passage (-inf for the others), read
-    /// from its passages' postings as `search` reads it (`StoryScorer`).
+    /// from its passages' postings as `search` reads it (`StoryScorer`), plus the proximity
+    /// bonus of its closest-worded rescored passage.
     pub fn story_scores(
         &self,
         query: &dyn Query,
@@ -309,7 +310,14 @@ impl EvalIndex {
                 .add_segment(segment, &matched, &mut tally)
                 .map_err(tantivy_error)?;
         }
-        Ok(scorer.scores(&tally))
+        let mut scores = scorer.scores(&tally);
+        // The story is as close-worded as its closest rescored passage.
+        for (score, bonus) in scores.iter_mut().zip(&passages.proximity) {
+            if score.is_finite() {
+                *score += bonus;
+            }
+        }
+        Ok(scores)
     }
 
     /// The `depth` best of the documents' scores (-inf: not matched), best first, ties by

@@ -19,6 +19,8 @@ pub const NO_DOC: u32 = u32::MAX;
 pub struct PassageScores {
     pub best: Vec<Score>,
     pub sum: Vec<Score>,
+    /// The largest proximity bonus (weighted) of its rescored passages, 0 when none was.
+    pub proximity: Vec<Score>,
 }
 
 impl PassageScores {
@@ -26,6 +28,7 @@ impl PassageScores {
         PassageScores {
             best: vec![Score::NEG_INFINITY; n_docs],
             sum: vec![0.0; n_docs],
+            proximity: vec![0.0; n_docs],
         }
     }
 
@@ -43,6 +46,8 @@ impl PassageScores {
         if let Some(best) = self.best.get_mut(doc_idx as usize) {
             *best = best.max(new);
             self.sum[doc_idx as usize] += new - old;
+            let proximity = &mut self.proximity[doc_idx as usize];
+            *proximity = proximity.max(new - old);
         }
     }
 

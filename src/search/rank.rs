@@ -115,7 +115,7 @@ impl Searcher {
                 start = end;
             }
             let stories = match request.group == Group::Article && ranks_by_score(request) {
-                true => self.story_order(searcher, query, &mut ordered, &mut keys)?,
+                true => self.story_order(searcher, query, request, &mut ordered, &mut keys)?,
                 false => HashMap::new(),
             };
             let mut per_article: HashMap<ArticleKey, usize> = HashMap::new();
@@ -371,12 +371,14 @@ impl Searcher {
 
     /// Reorders ranked passages as stories: the articles of the best passages (at most
     /// `STORY_DEPTH`) rank by their best passage's score plus the BM25 of their whole text
-    /// (`StoryScorer`), each article's passages together in their own order; the articles
-    /// past that depth follow as they were. Returns the articles' story scores.
+    /// (`StoryScorer`) and the proximity bonus of their closest-worded rescored passage, as
+    /// `eval` scores a story; each article's passages stay together in their own order, and
+    /// the articles past that depth follow as they were. Returns the articles' scores.
     fn story_order(
         &self,
         searcher: &tantivy::Searcher,
         query: &dyn Query,
+        request: &SearchRequest,
         ordered: &mut Vec<Ranked>,
         keys: &mut PassageKeys<'_>,
     ) -> Result<HashMap<ArticleKey, Score>, IndexError> {
@@ -384,11 +386,16 @@ impl Searcher {
         // Articles in order of their best passage, with their passages.
         let mut articles: Vec<(ArticleKey, Vec<Ranked>)> = Vec::new();
         let mut position: HashMap<ArticleKey, usize> = HashMap::new();
-        for entry in ordered.drain(..) {
+        // The passages the ranking rescored for proximity (the first `RERANK_DEPTH`), by article.
+        let mut rescored: Vec<(DocAddress, usize)> = Vec::new();
+        for (rank, entry) in ordered.drain(..).enumerate() {
             let key = keys.article(entry.2)?;
             let slot = *position.entry(key.clone()).or_insert(articles.len());
             if slot == articles.len() {
                 articles.push((key, Vec::new()));
+            }
+            if rank < RERANK_DEPTH {
+                rescored.push((entry.2, slot));
             }
             articles[slot].1.push(entry);
         }
@@ -412,12 +419,28 @@ impl Searcher {
             }
             scores = scorer.scores(&tally);
         }
+        // A story is as close-worded as its closest rescored passage.
+        let mut closest = vec![0.0 as Score; n_stories];
+        rescored.retain(|&(_, slot)| slot < n_stories);
+        if !rescored.is_empty()
+            && let Some(terms) = self.proximity_terms(searcher, query, request)?
+        {
+            let addresses: Vec<DocAddress> = rescored.iter().map(|&(address, _)| address).collect();
+            let bonuses = terms.bonuses(searcher, &addresses).map_err(tantivy_error)?;
+            for ((_, slot), bonus) in rescored.into_iter().zip(bonuses) {
+                closest[slot] = closest[slot].max(request.proximity * bonus);
+            }
+        }
         let mut stories: Vec<(Score, usize)> = articles[..n_stories]
             .iter()
-            .zip(&scores)
+            .zip(scores.iter().zip(&closest))
             .enumerate()
-            .map(|(idx, ((_, passages), &story))| {
+            .map(|(idx, ((_, passages), (&story, &bonus)))| {
                 let best = passages[0].1;
+                let story = match story.is_finite() {
+                    true => story + bonus,
+                    false => story,
+                };
                 let combined = StoryScore::BEST_AND_ARTICLE.combine(best, best, story);
                 (combined, idx)
             })

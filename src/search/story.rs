@@ -188,7 +188,8 @@ impl StoryScorer {
     /// The scorer of the query's words in `all` (other fields' terms are left out; each word
     /// once), or `None` when the query has none. The idf is the passages' (the index knows
     /// how many passages hold a word, not how many stories); the mean story length is the
-    /// index's `all` tokens over its articles, less the titles each passage repeats.
+    /// index's `all` tokens less the titles each passage repeats, over its articles (its lead
+    /// passages).
     pub fn new(
         searcher: &tantivy::Searcher,
         fields: &Fields,
@@ -224,16 +225,12 @@ impl StoryScorer {
         if words.is_empty() {
             return Ok(None);
         }
-        let (mut all_tokens, mut title_tokens, mut n_articles) = (0u64, 0u64, 0u64);
+        let (mut all_tokens, mut title_tokens) = (0u64, 0u64);
         for segment in searcher.segment_readers() {
             all_tokens += segment.inverted_index(fields.all)?.total_num_tokens();
             title_tokens += segment.inverted_index(fields.title)?.total_num_tokens();
-            n_articles += segment
-                .inverted_index(fields.article_id)?
-                .terms()
-                .num_terms() as u64;
         }
-        let n_articles = n_articles.max(1) as f64;
+        let n_articles = count_articles(searcher, fields)?.max(1) as f64;
         let mean_title = title_tokens as f64 / n_passages.max(1) as f64;
         let repeated_titles =
             (n_passages as f64 - n_articles).max(0.0) * TITLE_WEIGHT as f64 * mean_title;
@@ -347,6 +344,31 @@ impl StoryScorer {
     }
 }
 
+/// How many articles the index holds: its live lead passages (ordinal 0), one an article in
+/// whichever segment it landed. Read from the postings, as a term's document frequency counts
+/// deleted documents too.
+pub fn count_articles(searcher: &tantivy::Searcher, fields: &Fields) -> tantivy::Result<u64> {
+    let lead = Term::from_field_u64(fields.ordinal, 0);
+    let mut n_articles = 0u64;
+    for segment in searcher.segment_readers() {
+        let inverted_index = segment.inverted_index(fields.ordinal)?;
+        let Some(mut postings) = inverted_index.read_postings(&lead, IndexRecordOption::Basic)?
+        else {
+            continue;
+        };
+        match segment.alive_bitset() {
+            None => n_articles += u64::from(postings.doc_freq()),
+            Some(alive) => {
+                while postings.doc() != TERMINATED {
+                    n_articles += u64::from(alive.is_alive(postings.doc()));
+                    postings.advance();
+                }
+            }
+        }
+    }
+    Ok(n_articles)
+}
+
 /// The live passages of the articles `ids` in one segment, `(doc, position in ids)` in
 /// document order: every passage, matching or not, read from the article id's postings.
 pub fn article_passages<S: AsRef<str>>(
@@ -378,6 +400,69 @@ pub fn article_passages<S: AsRef<str>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::FieldBoosts;
+    use crate::search::tests::{article, searcher_with};
+
+    #[test]
+    fn a_story_counts_its_passages_words_and_its_title_once() {
+        let searcher = searcher_with(&[
+            (
+                article("x", (2024, 1, 1), "Turbine news"),
+                vec![
+                    (None, "The turbine stopped."),
+                    (None, "A turbine restarted later."),
+                    (None, "Another turbine was ordered."),
+                ],
+            ),
+            (
+                article("y", (2024, 1, 2), "Other news"),
+                vec![(None, "Nothing of the kind here.")],
+            ),
+            (
+                article("z", (2024, 1, 3), "Gone"),
+                vec![(None, "A turbine story removed later.")],
+            ),
+        ]);
+        let mut writer: tantivy::IndexWriter = searcher.handle.index.writer(15_000_000).unwrap();
+        let fields = searcher.handle.fields;
+        writer.delete_term(Term::from_field_text(fields.article_id, "z"));
+        writer.commit().unwrap();
+        searcher.reload().unwrap();
+        let tantivy_searcher = searcher.reader.searcher();
+        assert_eq!(count_articles(&tantivy_searcher, &fields).unwrap(), 2);
+
+        let compiled = searcher
+            .compile("turbine", false, FieldBoosts::default())
+            .unwrap();
+        let mut terms = Vec::new();
+        compiled
+            .query
+            .query_terms(&mut |term, _| terms.push(term.clone()));
+        let scorer = StoryScorer::new(&tantivy_searcher, &fields, terms)
+            .unwrap()
+            .expect("a word in `all`");
+        assert_eq!(scorer.words.len(), 1);
+        let ids = ["x", "y"];
+        let mut tally = scorer.tally(ids.len());
+        for segment in tantivy_searcher.segment_readers() {
+            let passages = article_passages(segment, fields.article_id, &ids).unwrap();
+            scorer.add_segment(segment, &passages, &mut tally).unwrap();
+        }
+        assert_eq!(tally.passages, [3, 1]);
+        // Each passage of `x` holds the title twice and the word once: 9 in all, of which the
+        // story keeps the title once (2) and the three mentions.
+        assert_eq!((tally.tf[0], tally.title_tf[0], tally.most[0]), (9, 1, 3));
+        let scores = scorer.scores(&tally);
+        assert!(scores[0].is_finite() && scores[0] > 0.0);
+        assert_eq!(scores[1], Score::NEG_INFINITY, "no word of the query");
+        let norm =
+            K1 * (1.0 - B + B * ((tally.length[0] - 2 * 2 * 2) as Score) / scorer.mean_length);
+        let expected = scorer.words[0].idf * 5.0 * (K1 + 1.0) / (5.0 + norm);
+        assert!(
+            (scores[0] - expected).abs() < 1e-4,
+            "{scores:?} vs {expected}"
+        );
+    }
 
     #[test]
     fn specs_parse_and_print_back() {
