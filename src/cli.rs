@@ -223,18 +223,8 @@ pub struct BuildArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// Map a record field of JSON, JSON Lines or CSV input to an article field, as ROLE=NAME
-    /// (repeatable; a role given twice takes both fields). Roles: title, date, body, category,
-    /// url, id, places, people, orgs, source, author, language, subtitle. Overrides `newsdex.toml` at the corpus root.
-    #[arg(long = "field", value_name = "ROLE=NAME")]
-    pub fields: Vec<FieldOverride>,
-
-    /// Keep another record field (JSON, JSON Lines, CSV, Markdown front matter) as a field of
-    /// its own, as NAME or NAME:TYPE (repeatable). Types: keyword (the default: exact,
-    /// filtered with `NAME:value`, faceted), text (searched with `NAME:word`), number and date
-    /// (ranges: `NAME:[500 TO *]`). Adds to `[fields.extra]` of `newsdex.toml`.
-    #[arg(long = "extra", value_name = "NAME[:TYPE]", value_parser = parse_extra)]
-    pub extras: Vec<ExtraField>,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
 
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
@@ -399,6 +389,24 @@ pub struct SearchArgs {
     pub entities: EntitiesFileArgs,
 }
 
+/// How records map to articles: `index build` applies it, `inspect` previews it.
+#[derive(Debug, Clone, Args)]
+pub struct MappingArgs {
+    /// Map a record field of JSON, JSON Lines or CSV input to an article field, as ROLE=NAME
+    /// (repeatable; a role given twice takes both fields). Roles: title, date, body, category,
+    /// url, id, places, people, orgs, source, author, language, subtitle. Overrides
+    /// `newsdex.toml` at the corpus root.
+    #[arg(long = "field", value_name = "ROLE=NAME")]
+    pub fields: Vec<FieldOverride>,
+
+    /// Keep another record field (JSON, JSON Lines, CSV, Markdown front matter) as a field of
+    /// its own, as NAME or NAME:TYPE (repeatable). Types: keyword (the default: exact,
+    /// filtered with `NAME:value`, faceted), text (searched with `NAME:word`), number and date
+    /// (ranges: `NAME:[500 TO *]`). Adds to `[fields.extra]` of `newsdex.toml`.
+    #[arg(long = "extra", value_name = "NAME[:TYPE]", value_parser = parse_extra)]
+    pub extras: Vec<ExtraField>,
+}
+
 /// A user's entities file; shared by every command that finds or resolves entities.
 #[derive(Debug, Clone, Args)]
 pub struct EntitiesFileArgs {
@@ -455,15 +463,8 @@ pub struct InspectArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Map a record field of JSON, JSON Lines or CSV input to an article field, as ROLE=NAME
-    /// (repeatable), to preview the mapping of `index build --field`.
-    #[arg(long = "field", value_name = "ROLE=NAME")]
-    pub fields: Vec<FieldOverride>,
-
-    /// Keep another record field as a field of its own, as NAME[:TYPE] (repeatable), to
-    /// preview `index build --extra`.
-    #[arg(long = "extra", value_name = "NAME[:TYPE]", value_parser = parse_extra)]
-    pub extras: Vec<ExtraField>,
+    #[command(flatten)]
+    pub mapping: MappingArgs,
 
     #[command(flatten)]
     pub entities: EntitiesFileArgs,

@@ -48,8 +48,8 @@ pub fn run(args: &BuildArgs, _color: anstream::ColorChoice) -> anyhow::Result<Ou
         },
         memory_mb: args.memory_mb,
         rebuild: args.rebuild,
-        fields: args.fields.clone(),
-        extras: args.extras.clone(),
+        fields: args.mapping.fields.clone(),
+        extras: args.mapping.extras.clone(),
     };
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
     let report = build(&options, args.quiet, args.verbose, &extractor)?;

@@ -17,7 +17,8 @@ pub fn run(args: &InspectArgs, color: anstream::ColorChoice) -> anyhow::Result<O
     let extractor = EntityExtractor::from_option(args.entities.file.as_deref())?;
     let mut out = anstream::AutoStream::new(std::io::stdout().lock(), color);
     let theme = Theme::default();
-    let map = FieldMap::new(&args.fields, &args.extras, None).map_err(anyhow::Error::msg)?;
+    let map = FieldMap::new(&args.mapping.fields, &args.mapping.extras, None)
+        .map_err(anyhow::Error::msg)?;
     let mut outcome = Outcome::Success;
     for (file_idx, path) in args.files.iter().enumerate() {
         let Some(format) = args.format.or_else(|| Format::from_path(path)) else {

@@ -57,8 +57,8 @@ pub fn build(args: &BuildArgs, settings: &BackendSettings) -> anyhow::Result<Out
         rebuild: args.rebuild,
         max_batch_bytes: MAX_BATCH_BYTES,
         max_batch_docs: MAX_BATCH_DOCS,
-        fields: args.fields.clone(),
-        extras: args.extras.clone(),
+        fields: args.mapping.fields.clone(),
+        extras: args.mapping.extras.clone(),
         wait: (!args.no_wait).then(WaitOptions::default),
     };
     let reporter = Reporter::new(args.quiet, args.verbose);
