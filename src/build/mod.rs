@@ -4,6 +4,7 @@
 //! killed at any moment leaves the previous commit as it was.
 //!
 //! One stream, one module per step: `plan` (walk, observe, plan against the manifest) ->
+//! `predict` (a full build's corpus acronym table, from the passages that may define one) ->
 //! `pipeline` (read in chunks on every core: parse, split passages, find entities, encode;
 //! in order on the driver: the acronym hold, manifest entries, deletes by id) -> `sink` (the
 //! `Sink` the stream feeds: `IndexSink`, the tantivy index, or the Quickwit NDJSON sink) ->
@@ -18,6 +19,7 @@ mod hold;
 mod options;
 mod pipeline;
 mod plan;
+mod predict;
 mod read;
 mod sink;
 mod stream;
@@ -34,6 +36,7 @@ pub use options::{BuildObserver, BuildOptions, BuildReport, PlanSummary, Silent}
 pub use pipeline::STREAM_ABOVE_BYTES;
 use pipeline::{Accumulated, Pipeline, PipelineSizes};
 use plan::{Planned, plan_files};
+use predict::predicted_table;
 pub use read::{
     FileArticles, field_map, process_file, process_file_with, record_place, skip_message,
 };
@@ -107,7 +110,6 @@ fn build_into_index(
     // The acronym table of the last commit: its articles were labelled with it, and this
     // build's articles are labelled with it first (most builds leave it as it is).
     let old_acronyms = Arc::new(corpus_acronyms(extractor, &old_manifest));
-    let reading_extractor = extractor.clone().with_acronyms(old_acronyms.clone());
     if full_rebuild {
         // Applied with the commit: a build that fails leaves the previous index as it was.
         writer
@@ -164,7 +166,18 @@ fn build_into_index(
     to_read.sort_unstable();
     let total_bytes = to_read.iter().map(|&index| observed[index].size).sum();
     observer.started(to_read.len(), total_bytes);
-    let hold_keys = Arc::new(acronyms_to_hold(extractor, &files, &to_read, &old_acronyms));
+    let (reading_extractor, hold_keys) = if full_rebuild {
+        // Every article is read: its definitions are labelled first, and every article is
+        // labelled with that table, held back for none.
+        let kept = new_manifest.acronym_pairs();
+        let table = predicted_table(extractor, &files, &to_read, &map, kept);
+        let reading = extractor.clone().with_acronyms(Arc::new(table));
+        (reading, Arc::new(rustc_hash::FxHashSet::default()))
+    } else {
+        let reading = extractor.clone().with_acronyms(old_acronyms.clone());
+        let keys = acronyms_to_hold(extractor, &files, &to_read, &old_acronyms);
+        (reading, Arc::new(keys))
+    };
     let pipeline = Pipeline {
         files: &files,
         observed: &observed,

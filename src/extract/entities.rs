@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use rustc_hash::FxHashMap;
 
 use crate::extract::acronyms::{
-    AcronymTable, ArticleAcronyms, CorpusAcronyms, is_acronym, spells_acronym,
+    AcronymPair, AcronymTable, ArticleAcronyms, CorpusAcronyms, is_acronym, spells_acronym,
 };
 use crate::extract::gazetteer::{FormKind, Gazetteer, Lists, push_entity_key, strip_possessive};
 pub use crate::extract::gazetteer::{GazetteerError, entity_key};
@@ -238,6 +238,21 @@ impl EntityExtractor {
             first.entities.sort();
         }
         acronyms
+    }
+
+    /// The acronyms texts define (`ArticleAcronyms::defined`), read as passages of one
+    /// article: those of an article's passages that may define one give what
+    /// `annotate_article_as_written` of the article finds, but for a name the other passages
+    /// resolve (a build's first guess at the corpus table, checked at its end).
+    pub fn acronyms_defined<'t>(
+        &self,
+        texts: impl IntoIterator<Item = &'t str>,
+    ) -> Vec<AcronymPair> {
+        let mut context = ArticleContext::default();
+        for text in texts {
+            self.visit_mentions(text, &mut context, &mut |_, _, _, _| {});
+        }
+        self.own_acronyms(context, &mut []).defined
     }
 
     /// Resolves, in an article's entity lists (one a passage) labelled as written
