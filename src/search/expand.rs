@@ -52,7 +52,9 @@ pub fn entity_expansion(
         } else {
             ENTITY_EXPANSION_SCORE
         };
-        let query = TermQuery::new(term, IndexRecordOption::Basic);
+        // With frequencies, or tantivy's block-max WAND leaves the whole union (an index
+        // built before `entity` kept them reads without, as before).
+        let query = TermQuery::new(term, IndexRecordOption::WithFreqs);
         clauses.push((
             Occur::Should,
             Box::new(BoostQuery::new(Box::new(query), boost)),
@@ -180,6 +182,22 @@ mod tests {
         );
         assert!(expanded_keys_with(&extractor, "bamg shells").is_empty());
         assert!(expanded_keys("BAMG shells").is_empty());
+    }
+
+    #[test]
+    fn the_entity_field_keeps_frequencies_for_block_max_wand() {
+        // tantivy prunes a union of term queries only when every term reads frequencies.
+        let handle = crate::index::create_in_ram();
+        let entry = handle
+            .index
+            .schema()
+            .get_field_entry(handle.fields.entity)
+            .clone();
+        let option = entry
+            .field_type()
+            .get_index_record_option()
+            .expect("indexed");
+        assert!(option.has_freq());
     }
 
     #[test]
