@@ -4,6 +4,7 @@
 //! floor. It builds what is missing (the index, the SQLite database) and never deletes anything.
 //!
 //! cargo run --release --example compare -- --corpus DIR --index DIR [--queries FILE]
+//!     [--pairs 30 --terms 5] [--write-queries FILE] [--write-passages FILE] [--per-query FILE]
 
 newsdex::use_mimalloc!();
 
@@ -13,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use newsdex::bench::{BenchQuery, QueryClass, generate_queries, percentile, read_query_file};
+use newsdex::bench::{
+    BenchQuery, QueryClass, generate_pair_set, generate_queries, percentile, read_query_file,
+};
 use newsdex::build::build_index;
 use newsdex::build::{BuildOptions, Silent, process_file};
 use newsdex::extract::entities::EntityExtractor;
@@ -53,6 +56,25 @@ struct Args {
     /// Skip SQLite (its database takes minutes to build at a million passages).
     #[arg(long)]
     no_sqlite: bool,
+    /// Instead of the per-class mix, draw this many single words (with `--pairs`).
+    #[arg(long, default_value_t = 5)]
+    terms: usize,
+    /// Instead of the per-class mix, draw `--terms` words and this many word pairs, each pair
+    /// asked as AND, OR and phrase (issue 25's set: `--terms 5 --pairs 30`, 95 queries).
+    #[arg(long)]
+    pairs: Option<usize>,
+    /// Write every passage as `title<TAB>section<TAB>text` a line (the title empty when the
+    /// index does not search it in `all`), for a peer engine to index the same passages; then
+    /// stop.
+    #[arg(long, value_name = "FILE")]
+    write_passages: Option<PathBuf>,
+    /// Write each query's median and maximum newsdex search time (µs) and its class, worst
+    /// maximum first, to find what makes the tail.
+    #[arg(long, value_name = "FILE")]
+    per_query: Option<PathBuf>,
+    /// Leave out the tantivy top-10 + Count row.
+    #[arg(long)]
+    no_count: bool,
     /// Also time newsdex with this proximity weight, query by query beside the same search
     /// with proximity off (the first row, then): before and after under the same load.
     #[arg(long, value_name = "WEIGHT")]
@@ -75,6 +97,9 @@ fn main() -> anyhow::Result<()> {
         };
         build_index(&options, &EntityExtractor::builtin(), &Silent)?;
     }
+    if let Some(path) = &args.write_passages {
+        return write_passages(&args.corpus, path);
+    }
     let searcher = Searcher::new(open_index(&args.index)?, EntityExtractor::builtin())?;
     searcher.reload()?;
     let queries: Vec<BenchQuery> = match &args.queries {
@@ -88,6 +113,9 @@ fn main() -> anyhow::Result<()> {
                 )
             })?
             .0
+        }
+        None if args.pairs.is_some() => {
+            generate_pair_set(&searcher, args.terms, args.pairs.unwrap_or(0), args.seed)?
         }
         None => generate_queries(&searcher, args.per_class, args.seed)?
             .into_iter()
@@ -107,6 +135,9 @@ fn main() -> anyhow::Result<()> {
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
     let (search, whole, raw, proximity) =
         time_newsdex_and_tantivy(&searcher, &queries, args.rounds, args.proximity)?;
+    if let Some(path) = &args.per_query {
+        write_per_query(path, &queries, &search)?;
+    }
     rows.push(("newsdex search (top-10)".into(), search));
     if let Some(weight) = args.proximity {
         rows.push((format!("newsdex, proximity {weight}"), proximity));
@@ -114,10 +145,12 @@ fn main() -> anyhow::Result<()> {
     rows.push(("newsdex + fetch + snippets".into(), whole));
     rows.push(("tantivy raw top-10".into(), raw));
     // The same with an exact count beside the top 10, which switches off block-max pruning.
-    rows.push((
-        "tantivy top-10 + Count".into(),
-        time_tantivy(&searcher, &queries, args.rounds, true)?,
-    ));
+    if !args.no_count {
+        rows.push((
+            "tantivy top-10 + Count".into(),
+            time_tantivy(&searcher, &queries, args.rounds, true)?,
+        ));
+    }
     if !args.no_sqlite {
         let db = args.sqlite.clone().unwrap_or_else(|| {
             let mut name = args.index.clone().into_os_string();
@@ -145,28 +178,30 @@ fn main() -> anyhow::Result<()> {
         classes.dedup();
         classes
     };
-    print!("{:<28}", "p50 µs by class");
-    for class in &classes {
-        print!(" {:>11}", class.to_string());
-    }
-    println!();
-    for (name, samples) in rows
-        .iter()
-        .filter(|(_, samples)| samples.len() % queries.len() == 0)
-    {
-        print!("{name:<28}");
+    for percent in [50.0, 99.0] {
+        print!("{:<28}", format!("p{percent} µs by class"));
         for class in &classes {
-            let of_class: Vec<Duration> = samples
-                .iter()
-                .enumerate()
-                .filter(|(idx, _)| queries[idx % queries.len()].class == *class)
-                .map(|(_, sample)| *sample)
-                .collect();
-            print!(" {:>11.1}", p(&of_class, 50.0));
+            print!(" {:>11}", class.to_string());
+        }
+        println!();
+        for (name, samples) in rows
+            .iter()
+            .filter(|(_, samples)| samples.len() % queries.len() == 0)
+        {
+            print!("{name:<28}");
+            for class in &classes {
+                let of_class: Vec<Duration> = samples
+                    .iter()
+                    .enumerate()
+                    .filter(|(idx, _)| queries[idx % queries.len()].class == *class)
+                    .map(|(_, sample)| *sample)
+                    .collect();
+                print!(" {:>11.1}", p(&of_class, percent));
+            }
+            println!();
         }
         println!();
     }
-    println!();
 
     let base = p(&rows[0].1, 50.0).max(1e-3);
     let base99 = p(&rows[0].1, 99.0).max(1e-3);
@@ -185,6 +220,69 @@ fn main() -> anyhow::Result<()> {
             p(samples, 99.0) / base99
         );
     }
+    Ok(())
+}
+
+/// Each query's median and maximum time over the rounds (the samples round after round),
+/// the worst maximum first: `max_us<TAB>median_us<TAB>class<TAB>query`.
+fn write_per_query(
+    path: &Path,
+    queries: &[BenchQuery],
+    samples: &[Duration],
+) -> anyhow::Result<()> {
+    let mut lines: Vec<(f64, f64, &BenchQuery)> = queries
+        .iter()
+        .enumerate()
+        .map(|(idx, query)| {
+            let of_query: Vec<Duration> = samples
+                .iter()
+                .skip(idx)
+                .step_by(queries.len())
+                .copied()
+                .collect();
+            (p(&of_query, 100.0), p(&of_query, 50.0), query)
+        })
+        .collect();
+    lines.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let text: String = lines
+        .iter()
+        .map(|(max, median, query)| {
+            format!("{max:.1}\t{median:.1}\t{}\t{}\n", query.class, query.query)
+        })
+        .collect();
+    std::fs::write(path, text).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// Every passage of the corpus as newsdex indexes it in `all`, one a line:
+/// `title<TAB>section<TAB>text`, the title empty when it repeats the text (and so is not in
+/// `all`), tabs and line breaks as spaces: what a peer engine indexes to search the same
+/// passages.
+fn write_passages(corpus: &Path, path: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let clean = |text: &str| text.replace(['\t', '\n', '\r'], " ");
+    let walk = walk_corpus(corpus, &WalkOptions::default())?;
+    let extractor = EntityExtractor::builtin();
+    let map = newsdex::ingest::mapping::FieldMap::default();
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let mut n = 0;
+    for file in &walk.files {
+        for (article, passages) in process_file(file, &map, &extractor).articles {
+            let title = if article.title_repeats_text {
+                String::new()
+            } else {
+                clean(&article.title)
+            };
+            for passage in passages {
+                let section = passage.section.as_deref().map(clean).unwrap_or_default();
+                writeln!(out, "{title}\t{section}\t{}", clean(&passage.text))?;
+                n += 1;
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!("wrote {n} passages to `{}`", path.display());
     Ok(())
 }
 

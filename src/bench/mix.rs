@@ -67,11 +67,7 @@ pub fn generate_mix(
             building: build_in_progress(&handle.path),
         });
     }
-    // Mid document frequency: neither rare names nor near-stop words.
-    let low = (n_docs / 10_000).max(2);
-    // (A small index gets a band of at least 20 passages: there every word of a title is on
-    // every passage of its article.)
-    let high = (n_docs / 50).max(low * 4).max(20);
+    let (low, high) = mid_band(n_docs);
     let is_mid = |doc_freq: u64| (low..=high).contains(&doc_freq);
 
     // Without a single date no date class can be drawn: those classes are left out (and said
@@ -246,6 +242,16 @@ pub fn generate_mix(
         queries,
         skipped_classes,
     })
+}
+
+/// The document frequencies of a mid-frequency word in an index of `n_docs` passages, both
+/// ends included: neither rare names nor near-stop words.
+pub(super) fn mid_band(n_docs: u64) -> (u64, u64) {
+    let low = (n_docs / 10_000).max(2);
+    // (A small index gets a band of at least 20 passages: there every word of a title is on
+    // every passage of its article.)
+    let high = (n_docs / 50).max(low * 4).max(20);
+    (low, high)
 }
 
 fn pick_word<'a>(

@@ -5,13 +5,15 @@
 //! or the Quickwit cluster's caches, are whatever the caller left).
 //!
 //! `class` (query classes, `BenchQuery`), `file` (query files), `mix` (the seeded mix drawn from
-//! an index), `stats` (percentiles) and `error` sit below this module, which runs the passes and
-//! makes the report; none of them imports it.
+//! an index), `pairs` (the seeded set of words and word pairs asked three ways), `stats`
+//! (percentiles) and `error` sit below this module, which runs the passes and makes the report;
+//! none of them imports it.
 
 mod class;
 mod error;
 mod file;
 mod mix;
+mod pairs;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -20,6 +22,7 @@ pub use class::{BenchQuery, QueryClass};
 pub use error::{BenchError, build_in_progress};
 pub use file::{QueryLine, SkippedQuery, parse_query_line, read_query_file};
 pub use mix::{NO_DATES, QueryMix, generate_mix, generate_queries};
+pub use pairs::generate_pair_set;
 pub use stats::{Stats, percentile, stats};
 
 use std::collections::BTreeMap;
