@@ -144,17 +144,13 @@ fn extra_text_object() -> JsonObjectOptions {
         .set_stored()
 }
 
-/// The options of `entity`: see `TOKENIZER_ENTITY_NAMES`. Term frequencies are kept (a
-/// passage's entities are distinct, so they are 1 but for two kinds of one name): tantivy's
-/// block-max WAND reads them, and a query's entity expansion joins its flat union of terms
-/// (`search::expand`); without them any query that names an entity scored every passage of
-/// its union. An index built before keeps its options, and its expanded queries their old cost.
+/// The options of `entity`: see `TOKENIZER_ENTITY_NAMES`.
 fn entity_text() -> TextOptions {
     TextOptions::default()
         .set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(TOKENIZER_ENTITY_NAMES)
-                .set_index_option(IndexRecordOption::WithFreqs),
+                .set_index_option(IndexRecordOption::Basic),
         )
         .set_stored()
         .set_fast(TOKENIZER_ENTITY_LABELS)

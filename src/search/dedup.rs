@@ -23,25 +23,20 @@ use crate::fingerprint::is_near;
 use crate::model::DuplicateRef;
 use crate::schema::field_name;
 
-/// A ranked passage as folding sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Candidate {
-    pub fingerprint: Option<u64>,
-    pub article_id: String,
-}
-
-/// For candidates in result order: the indexes of the kept ones, each with the indexes of the
-/// passages folded into it, one per other article (its best passage).
-pub(crate) fn fold(candidates: &[Candidate]) -> Vec<(usize, Vec<usize>)> {
+/// For passages in result order, by their articles' fingerprints and whether two of them are
+/// of one article (`same_article`, asked only of passages with near fingerprints): the
+/// indexes of the kept ones, each with the indexes of the passages folded into it, one per
+/// other article (its best passage).
+pub(crate) fn fold(
+    fingerprints: &[Option<u64>],
+    mut same_article: impl FnMut(usize, usize) -> bool,
+) -> Vec<(usize, Vec<usize>)> {
     let mut kept: Vec<(usize, Vec<usize>)> = Vec::new();
-    for (idx, candidate) in candidates.iter().enumerate() {
-        let into = candidate.fingerprint.and_then(|fingerprint| {
+    for (idx, fingerprint) in fingerprints.iter().enumerate() {
+        let into = fingerprint.and_then(|fingerprint| {
             kept.iter().position(|(at, _)| {
-                let other = &candidates[*at];
-                other.article_id != candidate.article_id
-                    && other
-                        .fingerprint
-                        .is_some_and(|near| is_near(near, fingerprint))
+                fingerprints[*at].is_some_and(|near| is_near(near, fingerprint))
+                    && !same_article(*at, idx)
             })
         });
         match into {
@@ -50,7 +45,7 @@ pub(crate) fn fold(candidates: &[Candidate]) -> Vec<(usize, Vec<usize>)> {
                 let known = folded
                     .iter()
                     .chain(std::iter::once(&*at))
-                    .any(|other| candidates[*other].article_id == candidate.article_id);
+                    .any(|other| same_article(*other, idx));
                 if !known {
                     folded.push(idx);
                 }
@@ -105,15 +100,18 @@ impl Searcher {
         let schema = searcher.schema();
         let fingerprint_field = field_name(schema, self.handle.fields.fingerprint);
         let tantivy_error = |source| self.tantivy_error(source);
-        let mut candidates = Vec::with_capacity(ranked.len());
-        let mut buffer = String::new();
+        let mut fingerprints = Vec::with_capacity(ranked.len());
+        // Each passage's article as the ordinal of its id in its segment's column: within a
+        // segment, equal ordinals are one article; across segments the ids themselves are
+        // compared, read only for passages whose fingerprints are near.
+        let mut articles: Vec<(u32, Option<u64>)> = Vec::with_capacity(ranked.len());
         // Each segment's columns, opened once: opening a column reads its whole index. The
         // article ids are the searcher's key column, kept from one search to the next.
         let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
         let mut columns: HashMap<u32, SegmentColumns> = HashMap::new();
         for passage in &ranked {
             let segment_ord = passage.address.segment_ord;
-            let (fingerprints, articles) = match columns.entry(segment_ord) {
+            let (fingerprint_column, article_column) = match columns.entry(segment_ord) {
                 Entry::Occupied(entry) => entry.into_mut(),
                 Entry::Vacant(entry) => entry.insert((
                     searcher
@@ -124,26 +122,42 @@ impl Searcher {
                     keys.columns(segment_ord).0.clone(),
                 )),
             };
-            let fingerprint = fingerprints
+            fingerprints.push(
+                fingerprint_column
+                    .as_ref()
+                    .and_then(|column| column.first(passage.address.doc_id)),
+            );
+            let ord = article_column
                 .as_ref()
-                .and_then(|column| column.first(passage.address.doc_id));
-            buffer.clear();
-            if let Some(column) = articles
-                && let Some(ord) = column.term_ords(passage.address.doc_id).next()
-            {
-                column
-                    .ord_to_str(ord, &mut buffer)
-                    .map_err(|source| IndexError::Io {
-                        path: self.handle.path.clone(),
-                        source,
-                    })?;
+                .and_then(|column| column.term_ords(passage.address.doc_id).next());
+            articles.push((segment_ord, ord));
+        }
+        let mut ids: Vec<Option<String>> = vec![None; ranked.len()];
+        let mut io_error = None;
+        let mut article_id = |idx: usize| -> String {
+            if let Some(id) = &ids[idx] {
+                return id.clone();
             }
-            candidates.push(Candidate {
-                fingerprint,
-                article_id: buffer.clone(),
+            let mut id = String::new();
+            let (segment_ord, ord) = articles[idx];
+            if let (Some(ord), Some((_, Some(column)))) = (ord, columns.get(&segment_ord))
+                && let Err(source) = column.ord_to_str(ord, &mut id)
+            {
+                io_error.get_or_insert(source);
+            }
+            ids[idx] = Some(id.clone());
+            id
+        };
+        let groups = fold(&fingerprints, |a, b| match (articles[a], articles[b]) {
+            ((segment_a, ord_a), (segment_b, ord_b)) if segment_a == segment_b => ord_a == ord_b,
+            _ => article_id(a) == article_id(b),
+        });
+        if let Some(source) = io_error {
+            return Err(IndexError::Io {
+                path: self.handle.path.clone(),
+                source,
             });
         }
-        let groups = fold(&candidates);
         let mut passages: Vec<Option<RankedPassage>> = ranked.into_iter().map(Some).collect();
         Ok(groups
             .into_iter()
@@ -184,11 +198,16 @@ impl Searcher {
 mod tests {
     use super::*;
 
-    fn candidate(fingerprint: Option<u64>, article_id: &str) -> Candidate {
-        Candidate {
-            fingerprint,
-            article_id: article_id.to_string(),
-        }
+    /// A passage as folding sees it: its article's fingerprint and id.
+    type Candidate = (Option<u64>, &'static str);
+
+    fn candidate(fingerprint: Option<u64>, article_id: &'static str) -> Candidate {
+        (fingerprint, article_id)
+    }
+
+    fn fold_candidates(candidates: &[Candidate]) -> Vec<(usize, Vec<usize>)> {
+        let fingerprints: Vec<Option<u64>> = candidates.iter().map(|c| c.0).collect();
+        fold(&fingerprints, |a, b| candidates[a].1 == candidates[b].1)
     }
 
     #[test]
@@ -206,7 +225,7 @@ mod tests {
             candidate(None, "undated.txt"),
         ];
         assert_eq!(
-            fold(&candidates),
+            fold_candidates(&candidates),
             vec![(0, vec![2, 3]), (1, vec![]), (5, vec![]), (6, vec![])]
         );
     }
@@ -214,6 +233,6 @@ mod tests {
     #[test]
     fn without_fingerprints_nothing_folds() {
         let candidates = [candidate(None, "a"), candidate(None, "b")];
-        assert_eq!(fold(&candidates), vec![(0, vec![]), (1, vec![])]);
+        assert_eq!(fold_candidates(&candidates), vec![(0, vec![]), (1, vec![])]);
     }
 }

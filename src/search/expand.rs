@@ -2,7 +2,9 @@
 //! every entity a query word (or run of words) names, so that "Serbia" also finds a passage that
 //! says only "Serbian ammunition", ranked below passages with the word itself. It leaves
 //! queries with operators (`+`, `-`, AND, NOT, `field:`) alone, so as not to change what they
-//! require, and it does not parse the query language itself.
+//! require, and it does not parse the query language itself. A quoted phrase expands only when
+//! it names an entity as a whole: "british cars" asks for the words together, and a union with
+//! every passage that mentions the United Kingdom would only cost time.
 
 use tantivy::Term;
 use tantivy::query::{
@@ -10,8 +12,7 @@ use tantivy::query::{
 };
 use tantivy::schema::IndexRecordOption;
 
-use crate::analysis::{analyse, english_analyzer};
-use crate::analysis::keyword_analyzer;
+use crate::analysis::{analyse, keyword_analyzer};
 use crate::extract::acronyms::is_acronym;
 use crate::extract::entities::{EntityExtractor, entity_key};
 use crate::model::Entity;
@@ -25,28 +26,22 @@ pub const ENTITY_EXPANSION_SCORE: f32 = 0.05;
 const MAX_NAME_WORDS: usize = 6;
 
 /// The extra clauses for the entities the query names, or `None` when it names none (or uses
-/// operators that an added SHOULD clause could weaken). Each is a BM25 term query on the
-/// `entity` field scaled so that it never scores more than `ENTITY_EXPANSION_SCORE`: as plain
-/// (boosted) term queries they join the query's flat union of terms, where tantivy can skip
-/// the postings that cannot reach the top (block-max WAND, when `wand_wins`); a constant-score
-/// clause would switch that off for the whole query.
+/// operators that an added SHOULD clause could weaken), with the most they add to a passage's
+/// score. Each is a BM25 term query on the `entity` field scaled so that it never scores more
+/// than `ENTITY_EXPANSION_SCORE`; a search ranks the query with them as one
+/// `expanded::ExpandedQuery`, which seeks their postings rather than visiting them.
 pub fn entity_expansion(
     extractor: &EntityExtractor,
     fields: &Fields,
     query_text: &str,
     statistics: &dyn Bm25StatisticsProvider,
-) -> tantivy::Result<Option<Box<dyn Query>>> {
+) -> tantivy::Result<Option<(Box<dyn Query>, f32)>> {
     let mut keys: Vec<String> = named_entities(extractor, query_text)
         .iter()
         .flat_map(|entity| analyse(&mut keyword_analyzer(), &entity.name))
         .collect();
     keys.sort();
     keys.dedup();
-    let record_option = if keys.is_empty() || !wand_wins(fields, query_text, statistics)? {
-        IndexRecordOption::Basic
-    } else {
-        IndexRecordOption::WithFreqs
-    };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(keys.len());
     for key in keys {
         let term = Term::from_field_text(fields.entity, &key);
@@ -57,65 +52,49 @@ pub fn entity_expansion(
         } else {
             ENTITY_EXPANSION_SCORE
         };
-        let query = TermQuery::new(term, record_option);
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
         clauses.push((
             Occur::Should,
             Box::new(BoostQuery::new(Box::new(query), boost)),
         ));
     }
-    Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
-}
-
-/// How many times more passages the most frequent word of a query must match than the rarest
-/// for block-max WAND to rank it faster than tantivy's exhaustive union.
-const WAND_SKEW: u64 = 8;
-
-/// Whether the expansion should read frequencies, so that the query's flat union of terms is
-/// ranked by block-max WAND (tantivy uses it only when every term reads them) rather than
-/// exhaustively. WAND wins when one word leads: a query of one word ("japan" and its entity:
-/// 650 -> 226 µs at a million passages), or a rare word beside a frequent one ("usa OR
-/// african", 186,731 and 3,677 passages: 1,250 -> 300 µs); it reads words of like frequency
-/// slower than the union ("japan OR trade", 56,842 and 100,232: 1,175 -> 1,800 µs). Without
-/// frequencies the expansion scores as it always did (an index built before `entity` kept them
-/// reads without them in any case).
-fn wand_wins(
-    fields: &Fields,
-    query_text: &str,
-    statistics: &dyn Bm25StatisticsProvider,
-) -> tantivy::Result<bool> {
-    let Some(words) = query_words(query_text) else {
-        return Ok(false);
-    };
-    if words.len() == 1 {
-        return Ok(true);
-    }
-    let mut analyzer = english_analyzer();
-    let mut doc_freqs = Vec::with_capacity(words.len());
-    for word in words {
-        for token in analyse(&mut analyzer, word) {
-            doc_freqs.push(statistics.doc_freq(&Term::from_field_text(fields.all, &token))?);
-        }
-    }
-    let (Some(&rarest), Some(&commonest)) = (doc_freqs.iter().min(), doc_freqs.iter().max())
-    else {
-        return Ok(false);
-    };
-    Ok(commonest >= rarest.max(1).saturating_mul(WAND_SKEW))
+    let max_bonus = ENTITY_EXPANSION_SCORE * clauses.len() as f32;
+    Ok((!clauses.is_empty()).then(|| {
+        (
+            Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>,
+            max_bonus,
+        )
+    }))
 }
 
 /// The canonical entities a query's plain words name, in query order (none when the query uses
 /// operators or fields); both backends expand with them.
 pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Entity> {
-    let Some(words) = query_words(query_text) else {
+    let Some(runs) = query_runs(query_text) else {
         return Vec::new();
     };
     let mut entities: Vec<Entity> = Vec::new();
+    for run in &runs {
+        name_entities_of_run(extractor, run, &mut entities);
+    }
+    entities
+}
+
+/// Pushes the entities one run of query words names: the longest names first, left to right;
+/// a quoted phrase only as a whole ("british cars" is no mention of the United Kingdom).
+fn name_entities_of_run(extractor: &EntityExtractor, run: &WordRun, entities: &mut Vec<Entity>) {
+    let words = &run.words;
     let mut idx = 0;
     while idx < words.len() {
         let mut matched = 0;
-        for n_words in (1..=MAX_NAME_WORDS.min(words.len() - idx)).rev() {
-            let run = &words[idx..idx + n_words];
-            let key = entity_key(&run.join(" "));
+        let longest = match run.quoted {
+            true => words.len(),
+            false => MAX_NAME_WORDS.min(words.len() - idx),
+        };
+        let shortest = if run.quoted { longest } else { 1 };
+        for n_words in (shortest..=longest).rev() {
+            let name = &words[idx..idx + n_words];
+            let key = entity_key(&name.join(" "));
             // Ruled out without reading the entity lists, for most query words.
             let form = match extractor.may_know(&key) {
                 true => extractor.gazetteer().form(&key),
@@ -123,7 +102,7 @@ pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Enti
             };
             let Some(form) = form else {
                 // An acronym an article of the index defines, written in capitals.
-                if let [word] = run
+                if let [word] = name
                     && is_acronym(word)
                     && let Some(entity) = extractor.corpus_acronym(word)
                 {
@@ -134,7 +113,7 @@ pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Enti
                 continue;
             };
             // "who" in a query is not the WHO.
-            let in_capitals = !run.iter().flat_map(|w| w.chars()).any(char::is_lowercase);
+            let in_capitals = !name.iter().flat_map(|w| w.chars()).any(char::is_lowercase);
             if form.acronym && !in_capitals {
                 continue;
             }
@@ -142,30 +121,55 @@ pub fn named_entities(extractor: &EntityExtractor, query_text: &str) -> Vec<Enti
             matched = n_words;
             break;
         }
+        if run.quoted {
+            return;
+        }
         idx += matched.max(1);
     }
-    entities
 }
 
-/// The plain words of a query, or `None` when it uses operators or fields.
-fn query_words(query_text: &str) -> Option<Vec<&str>> {
-    let mut words = Vec::new();
+/// Words of a query that may name an entity together: a quoted phrase (which names one only
+/// as a whole), or the plain words between phrases (any run of which may name one).
+struct WordRun<'q> {
+    words: Vec<&'q str>,
+    quoted: bool,
+}
+
+/// The query's words in runs (`WordRun`), or `None` when it uses operators or fields.
+fn query_runs(query_text: &str) -> Option<Vec<WordRun<'_>>> {
+    let mut runs: Vec<WordRun> = Vec::new();
+    let mut in_quotes = false;
     for raw in query_text.split_whitespace() {
-        if raw.starts_with('+') || raw.starts_with('-') || raw.contains(':') {
+        if !in_quotes && (raw.starts_with('+') || raw.starts_with('-') || raw.contains(':')) {
             return None;
         }
-        if matches!(raw, "AND" | "NOT") {
+        if !in_quotes && matches!(raw, "AND" | "NOT") {
             return None;
         }
-        if raw == "OR" {
+        let opens = raw.starts_with('"') && !in_quotes;
+        let quotes = raw.matches('"').count();
+        let closes = (in_quotes || opens) && (quotes >= 2 || (in_quotes && quotes == 1));
+        if raw == "OR" && !in_quotes {
             continue;
         }
         let word = raw.trim_matches(|c: char| matches!(c, '"' | '(' | ')' | ',' | '?' | '!'));
-        if !word.is_empty() {
-            words.push(word);
+        let quoted = in_quotes || opens;
+        let continues = runs
+            .last()
+            .is_some_and(|run| run.quoted == quoted && (in_quotes || !quoted));
+        if !continues {
+            runs.push(WordRun {
+                words: Vec::new(),
+                quoted,
+            });
         }
+        if !word.is_empty() {
+            runs.last_mut().expect("pushed above").words.push(word);
+        }
+        in_quotes = quoted && !closes;
     }
-    (!words.is_empty()).then_some(words)
+    runs.retain(|run| !run.words.is_empty());
+    (!runs.is_empty()).then_some(runs)
 }
 
 #[cfg(test)]
@@ -179,7 +183,8 @@ mod tests {
     fn expanded_keys_with(extractor: &EntityExtractor, query: &str) -> Vec<String> {
         let handle = crate::index::create_in_ram();
         let searcher = handle.index.reader().unwrap().searcher();
-        let Some(query) = entity_expansion(extractor, &handle.fields, query, &searcher).unwrap()
+        let Some((query, _)) =
+            entity_expansion(extractor, &handle.fields, query, &searcher).unwrap()
         else {
             return Vec::new();
         };
@@ -208,6 +213,21 @@ mod tests {
     }
 
     #[test]
+    fn a_quoted_phrase_expands_only_when_it_names_an_entity_as_a_whole() {
+        // The phrase asks for its words together: a word inside it is no mention of a place.
+        assert!(expanded_keys("\"british cars\"").is_empty());
+        assert!(expanded_keys("\"car ferry\" \"russian federation talks\"").is_empty());
+        assert_eq!(expanded_keys("\"russian federation\""), ["russia"]);
+        // Plain words beside a phrase still expand, and runs do not cross its quotes.
+        assert_eq!(expanded_keys("british \"car ferry\""), ["united kingdom"]);
+        assert_eq!(
+            expanded_keys("\"car russian\" federation"),
+            Vec::<String>::new()
+        );
+        assert_eq!(expanded_keys("\"Serbia\""), ["serbia"]);
+    }
+
+    #[test]
     fn acronyms_defined_in_the_corpus_expand_in_capitals() {
         let long_form = Entity {
             name: "Balkan Arms Monitoring Group".into(),
@@ -222,22 +242,6 @@ mod tests {
         );
         assert!(expanded_keys_with(&extractor, "bamg shells").is_empty());
         assert!(expanded_keys("BAMG shells").is_empty());
-    }
-
-    #[test]
-    fn the_entity_field_keeps_frequencies_for_block_max_wand() {
-        // tantivy prunes a union of term queries only when every term reads frequencies.
-        let handle = crate::index::create_in_ram();
-        let entry = handle
-            .index
-            .schema()
-            .get_field_entry(handle.fields.entity)
-            .clone();
-        let option = entry
-            .field_type()
-            .get_index_record_option()
-            .expect("indexed");
-        assert!(option.has_freq());
     }
 
     #[test]

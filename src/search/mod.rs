@@ -14,6 +14,7 @@ mod cancel_tests;
 mod compile;
 mod dedup;
 pub mod expand;
+pub mod expanded;
 mod fetch;
 pub mod filtered;
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub use cancel::{Cancel, CancelOnDrop};
 use cancel::{CancellableQuery, PRUNE_MAX_EXPANDED_TERMS};
 use compile::{Compiler, IndexVocabulary, date_term, flatten_should};
 use expand::entity_expansion;
+use expanded::ExpandedQuery;
 pub use fetch::make_hit;
 use filtered::FilteredQuery;
 use plan::{plan_filters, plan_query};
@@ -132,24 +134,40 @@ impl Searcher {
         Ok((!clauses.is_empty()).then(|| Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>))
     }
 
-    /// The ranked query plus its entity expansion: passages naming a query's entity in another
-    /// form match too, ranked below the others. One flat union with the query's own terms keeps
-    /// top-k pruning.
+    /// The ranked query plus its entity expansion, restricted by the search's filter:
+    /// passages naming a query's entity in another form match too, ranked below the others.
+    /// As an `ExpandedQuery` it scores as one flat union of the query's terms and the
+    /// expansion's, while its top-k loop prunes on the query's own terms.
     fn with_entity_expansion(
         &self,
         searcher: &tantivy::Searcher,
         query_text: &str,
         query: &dyn Query,
+        filter: Option<&dyn Query>,
     ) -> Result<Box<dyn Query>, IndexError> {
+        let filtered = |query: Box<dyn Query>| -> Box<dyn Query> {
+            match filter {
+                Some(filter) => Box::new(FilteredQuery::new(query, filter.box_clone())),
+                None => query,
+            }
+        };
         let expansion =
             entity_expansion(&self.extractor(), &self.handle.fields, query_text, searcher)
                 .map_err(|source| self.tantivy_error(source))?;
         Ok(match expansion {
-            Some(expansion) => Box::new(BooleanQuery::new(flatten_should(vec![
-                (Occur::Should, query.box_clone()),
-                (Occur::Should, expansion),
-            ]))),
-            None => query.box_clone(),
+            Some((expansion, max_bonus)) => {
+                let union = BooleanQuery::new(flatten_should(vec![
+                    (Occur::Should, query.box_clone()),
+                    (Occur::Should, expansion.box_clone()),
+                ]));
+                Box::new(ExpandedQuery::new(
+                    filtered(query.box_clone()),
+                    filtered(expansion),
+                    filtered(Box::new(union)),
+                    max_bonus,
+                ))
+            }
+            None => filtered(query.box_clone()),
         })
     }
 
@@ -175,12 +193,12 @@ impl Searcher {
         let filter = self.filter_query(&request.filters)?;
         request.cancel.check()?;
         let searcher = self.reader.searcher();
-        let ranked_query =
-            self.with_entity_expansion(&searcher, &request.query, &*compiled.query)?;
-        let query: Box<dyn Query> = match filter {
-            None => ranked_query,
-            Some(filter) => Box::new(FilteredQuery::new(ranked_query, filter)),
-        };
+        let query = self.with_entity_expansion(
+            &searcher,
+            &request.query,
+            &*compiled.query,
+            filter.as_deref(),
+        )?;
         // Only a search that can be stopped pays for the checks. A query of many expanded
         // terms is ranked by visiting its matches, which stops at the deadline, rather than by
         // block-max WAND, which cannot be stopped inside a segment.

@@ -186,9 +186,17 @@ fn words_of_a_query_compile_to_one_flat_union_of_terms() {
     // ENTITY_EXPANSION_SCORE.
     let tantivy_searcher = searcher.tantivy_searcher();
     let expanded = searcher
-        .with_entity_expansion(&tantivy_searcher, "ammunition serbia", &*compiled.query)
+        .with_entity_expansion(
+            &tantivy_searcher,
+            "ammunition serbia",
+            &*compiled.query,
+            None,
+        )
         .unwrap();
-    let union = expanded.downcast_ref::<BooleanQuery>().unwrap();
+    let expanded = expanded
+        .downcast_ref::<super::expanded::ExpandedQuery>()
+        .unwrap();
+    let union = expanded.union().downcast_ref::<BooleanQuery>().unwrap();
     assert_eq!(union.clauses().len(), 3);
     let weight = expanded
         .weight(EnableScoring::enabled_from_searcher(&tantivy_searcher))
