@@ -229,6 +229,10 @@ pub struct FacetCollector {
     pub keyword_fields: Vec<(FacetField, String)>,
     /// The date field passages are counted by month of (`None`: not by month).
     pub date_field: Option<String>,
+    /// Counting a few passages (a sample of the best): counts in a hash map rather than a
+    /// buffer as long as the column's dictionary, whose first use in a process faults in a
+    /// fresh page for nearly every count.
+    pub sparse: bool,
 }
 
 impl FacetCollector {
@@ -242,6 +246,7 @@ impl FacetCollector {
                 .map(|keyword| (FacetField::Keyword(keyword), name(fields.keyword(keyword))))
                 .collect(),
             date_field: Some(name(fields.date)),
+            sparse: false,
         }
     }
 
@@ -316,7 +321,10 @@ struct OrdCounts {
     segment: SegmentId,
     column: StrColumn,
     table: Option<Arc<TermTable>>,
+    /// Counts by ordinal, a buffer of the dictionary's length (empty when `sparse` counts).
     counts: Vec<u32>,
+    /// Counts by ordinal of a sparse count (`FacetCollector::sparse`).
+    sparse: Option<rustc_hash::FxHashMap<u64, u32>>,
     /// The ordinals counted at least once, in first-seen order.
     seen: Vec<u64>,
 }
@@ -334,11 +342,20 @@ enum SegmentCounts {
 }
 
 impl OrdCounts {
-    fn new(segment: SegmentId, field: &str, column: StrColumn) -> std::io::Result<OrdCounts> {
+    fn new(
+        segment: SegmentId,
+        field: &str,
+        column: StrColumn,
+        sparse: bool,
+    ) -> std::io::Result<OrdCounts> {
         let table = repeated_term_table(segment, field, &column)?;
         Ok(OrdCounts {
             segment,
-            counts: take_counts(column.num_terms()),
+            counts: match sparse {
+                true => Vec::new(),
+                false => take_counts(column.num_terms()),
+            },
+            sparse: sparse.then(rustc_hash::FxHashMap::default),
             column,
             table,
             seen: Vec::new(),
@@ -348,11 +365,22 @@ impl OrdCounts {
     #[inline]
     fn collect(&mut self, doc: DocId) {
         for ord in self.column.term_ords(doc) {
-            let count = &mut self.counts[ord as usize];
+            let count = match &mut self.sparse {
+                Some(counts) => counts.entry(ord).or_insert(0),
+                None => &mut self.counts[ord as usize],
+            };
             if *count == 0 {
                 self.seen.push(ord);
             }
             *count += 1;
+        }
+    }
+
+    /// The count of `ord`, leaving it zero.
+    fn take_count(&mut self, ord: u64) -> u32 {
+        match &mut self.sparse {
+            Some(counts) => counts.remove(&ord).unwrap_or(0),
+            None => std::mem::take(&mut self.counts[ord as usize]),
         }
     }
 
@@ -362,31 +390,31 @@ impl OrdCounts {
             Some(table) => SegmentCounts::ByOrd {
                 segment: self.segment,
                 table,
-                counts: self
-                    .seen
-                    .iter()
-                    .map(|&ord| (ord as u32, std::mem::take(&mut self.counts[ord as usize])))
+                counts: std::mem::take(&mut self.seen)
+                    .into_iter()
+                    .map(|ord| (ord as u32, self.take_count(ord)))
                     .collect(),
             },
             None => {
                 // One sorted pass over the dictionary: looking each ordinal up alone would
                 // decompress a dictionary block per term.
-                self.seen.sort_unstable();
-                let mut resolved = Vec::with_capacity(self.seen.len());
-                let mut counted = self.seen.iter().map(|&ord| self.counts[ord as usize]);
+                let mut seen = std::mem::take(&mut self.seen);
+                seen.sort_unstable();
+                let counts: Vec<u32> = seen.iter().map(|&ord| self.take_count(ord)).collect();
+                let mut resolved = Vec::with_capacity(seen.len());
+                let mut counted = counts.into_iter();
                 self.column
                     .dictionary()
-                    .sorted_ords_to_term_cb(&self.seen, |term| {
+                    .sorted_ords_to_term_cb(&seen, |term| {
                         let count = counted.next().unwrap_or(0);
                         resolved.push((Arc::from(String::from_utf8_lossy(term)), u64::from(count)));
                     })?;
-                for &ord in &self.seen {
-                    self.counts[ord as usize] = 0;
-                }
                 SegmentCounts::ByTerm(resolved)
             }
         };
-        give_back_counts(std::mem::take(&mut self.counts));
+        if !self.counts.is_empty() {
+            give_back_counts(std::mem::take(&mut self.counts));
+        }
         Ok(harvested)
     }
 }
@@ -578,7 +606,7 @@ impl Collector for FacetCollector {
         let id = segment.segment_id();
         let counts = |field: &str| -> tantivy::Result<Option<OrdCounts>> {
             Ok(match fast_fields.str(field)? {
-                Some(column) => Some(OrdCounts::new(id, field, column)?),
+                Some(column) => Some(OrdCounts::new(id, field, column, self.sparse)?),
                 None => None,
             })
         };

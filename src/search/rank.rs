@@ -43,6 +43,7 @@ impl Searcher {
         }
         let collector = FacetCollector {
             date_field: None,
+            sparse: true,
             ..FacetCollector::entities(searcher.schema(), &self.handle.fields)
         };
         let mut fruits = Vec::new();
