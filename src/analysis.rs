@@ -25,8 +25,42 @@ const STEM_CACHE_WORDS: usize = 100_000;
 /// Tokens of at least this many bytes are dropped, as `RemoveLongFilter::limit(40)` does.
 const LONG_TOKEN_BYTES: usize = 40;
 
-/// Word as written -> its term, or `None` for a word the chain drops.
-type WordMemory = hashbrown::HashMap<Box<str>, Option<Box<str>>, rustc_hash::FxBuildHasher>;
+/// Words of at most this many bytes are remembered inline (`WordMemory::short`).
+const SHORT_WORD_BYTES: usize = 16;
+/// Terms of at most this many bytes are remembered inline.
+const SHORT_TERM_BYTES: usize = 23;
+
+/// A remembered term of a short word, inline: its length (`DROPPED` for a word the chain
+/// drops) and bytes.
+#[derive(Clone, Copy)]
+struct ShortTerm {
+    len: u8,
+    bytes: [u8; SHORT_TERM_BYTES],
+}
+
+const DROPPED: u8 = u8::MAX;
+
+/// Word as written -> its term, or `None` for a word the chain drops. Most words are short:
+/// they are kept in the table itself, zero-padded (a word is alphanumeric: never a zero byte),
+/// with their term, so that a lookup reads one slot of the table, compares 16 bytes and
+/// copies the term from the same place; longer words, and the rare short word whose term is
+/// longer, go to `long`.
+#[derive(Clone, Default)]
+struct WordMemory {
+    short: hashbrown::HashMap<[u8; SHORT_WORD_BYTES], ShortTerm, rustc_hash::FxBuildHasher>,
+    long: hashbrown::HashMap<Box<str>, Option<Box<str>>, rustc_hash::FxBuildHasher>,
+}
+
+impl WordMemory {
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
 
 /// The English analyser as one tokenizer. Each clone (tantivy takes one per indexing thread
 /// and per query) has its own memory of words, so no lock is shared between threads.
@@ -131,28 +165,83 @@ impl EnglishTokenStream<'_> {
         Some((start, end))
     }
 
-    /// The term of the word at `start..end` (a `next_word`), or `None` where the chain drops
-    /// it (a stop word, a long token).
-    fn term(&mut self, start: usize, end: usize) -> Option<&str> {
-        remembered_term(self.words, self.fold, &self.text[start..end])
+    /// Appends the term of the word at `start..end` (a `next_word`) to `out`; false, with
+    /// `out` as it was, where the chain drops it (a stop word, a long token).
+    fn push_term(&mut self, start: usize, end: usize, out: &mut String) -> bool {
+        push_term(self.words, self.fold, &self.text[start..end], out)
     }
 }
 
-/// The term of `word`, or `None` where the chain drops it (a stop word, a long token): from
-/// the memory of words, else analysed (`analyse_word`) and remembered.
-fn remembered_term<'w>(
-    words: &'w mut WordMemory,
+/// Appends the term of `word` to `out`; false, with `out` as it was, where the chain drops it
+/// (a stop word, a long token): from the memory of words, else analysed (`analyse_word`) and
+/// remembered.
+fn push_term(
+    words: &mut WordMemory,
     fold: &mut Option<TextAnalyzer>,
     word: &str,
-) -> Option<&'w str> {
+    out: &mut String,
+) -> bool {
     if word.len() >= LONG_TOKEN_BYTES {
-        return None;
+        return false;
     }
+    if word.len() > SHORT_WORD_BYTES {
+        return push_long_term(words, fold, word, out);
+    }
+    let mut key = [0u8; SHORT_WORD_BYTES];
+    key[..word.len()].copy_from_slice(word.as_bytes());
     // One hash and one probe when the word is remembered, as it mostly is.
-    words
+    let short = match words.short.get(&key) {
+        Some(short) => *short,
+        None => match analyse_word(fold, word) {
+            Some(term) if term.len() > SHORT_TERM_BYTES => {
+                words.long.insert(word.into(), Some(term));
+                return push_long_term(words, fold, word, out);
+            }
+            term => {
+                let mut short = ShortTerm {
+                    len: DROPPED,
+                    bytes: [0; SHORT_TERM_BYTES],
+                };
+                if let Some(term) = term {
+                    short.len = term.len() as u8;
+                    short.bytes[..term.len()].copy_from_slice(term.as_bytes());
+                }
+                words.short.insert(key, short);
+                short
+            }
+        },
+    };
+    if short.len == DROPPED {
+        return false;
+    }
+    // A whole term's bytes: valid UTF-8.
+    match std::str::from_utf8(&short.bytes[..usize::from(short.len)]) {
+        Ok(term) => {
+            out.push_str(term);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// `push_term` of a word remembered in `WordMemory::long`.
+fn push_long_term(
+    words: &mut WordMemory,
+    fold: &mut Option<TextAnalyzer>,
+    word: &str,
+    out: &mut String,
+) -> bool {
+    match words
+        .long
         .entry_ref(word)
         .or_insert_with(|| analyse_word(fold, word))
-        .as_deref()
+    {
+        Some(term) => {
+            out.push_str(term);
+            true
+        }
+        None => false,
+    }
 }
 
 /// What the chain makes of one word: lower case, ASCII folding, then nothing for a stop word,
@@ -184,11 +273,10 @@ impl TokenStream for EnglishTokenStream<'_> {
             };
             // Every word takes a position, also those dropped below.
             self.token.position = self.token.position.wrapping_add(1);
-            let Some(stem) = remembered_term(self.words, self.fold, &self.text[start..end]) else {
-                continue;
-            };
             self.token.text.clear();
-            self.token.text.push_str(stem);
+            if !push_term(self.words, self.fold, &self.text[start..end], &mut self.token.text) {
+                continue;
+            }
             self.token.offset_from = start;
             self.token.offset_to = end;
             return true;
@@ -233,16 +321,17 @@ pub fn analyse_english_into(english: &mut EnglishTokenizer, text: &str, out: &mu
         let Some((start, end)) = stream.next_word() else {
             break;
         };
-        let Some(term) = stream.term(start, end) else {
-            continue;
-        };
-        // Terms are made of alphanumeric characters, lower-cased and folded: never a space.
-        debug_assert!(!term.contains(' '), "a term with a space: {term:?}");
+        let before = out.len();
         for _ in slot..position {
             out.push(' ');
         }
+        if !stream.push_term(start, end, out) {
+            out.truncate(before);
+            continue;
+        }
+        // Terms are made of alphanumeric characters, lower-cased and folded: never a space.
+        debug_assert!(!out[before..].trim_start().contains(' '), "a term with a space");
         slot = position;
-        out.push_str(term);
     }
 }
 
@@ -528,6 +617,9 @@ mod tests {
             &long_ascii,
             &long_accented,
             "ﬁnancial ﬂows ǉ Ǌ ß ẞ",
+            // Either side of the inline memory's 16 bytes.
+            "internationalis internationalise internationalised Internationalised",
+            "éééééééé ééééééééé ﬃﬃﬃﬃﬃ ﬃﬃﬃﬃﬃﬃ ßßßßßßßß ẞẞẞẞẞẞ",
         ];
         for _ in 0..2 {
             for text in texts {
