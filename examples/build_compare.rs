@@ -25,7 +25,7 @@ use newsdex::build::{BuildOptions, Silent, build_index};
 use newsdex::extract::entities::EntityExtractor;
 use newsdex::index::DEFAULT_MEMORY_MB;
 use newsdex::ingest::WalkOptions;
-use newsdex::ingest::seed::is_heading;
+use newsdex::ingest::seed::{is_heading, split_paragraphs};
 use tantivy::schema::{STORED, Schema, TEXT};
 use tantivy::{Index, TantivyDocument};
 
@@ -234,7 +234,7 @@ fn raw_build(corpus: &Path, index_dir: &Path, memory_mb: usize) -> anyhow::Resul
     let mut documents = 0;
     for file in corpus_files(corpus)? {
         let content = std::fs::read_to_string(&file)?;
-        for (number, paragraph) in paragraphs(&content).into_iter().enumerate() {
+        for (number, paragraph) in split_paragraphs(&content).into_iter().enumerate() {
             let paragraph = if number == 0 {
                 without_date(&paragraph)
             } else {
@@ -253,29 +253,6 @@ fn raw_build(corpus: &Path, index_dir: &Path, memory_mb: usize) -> anyhow::Resul
     writer.commit()?;
     writer.wait_merging_threads()?;
     Ok(documents)
-}
-
-/// The paragraphs of a seed-format file: lines between blank lines, joined by a space.
-fn paragraphs(content: &str) -> Vec<String> {
-    let mut paragraphs = Vec::new();
-    let mut current = String::new();
-    for line in content.lines() {
-        let line = line.trim();
-        if line.is_empty() {
-            if !current.is_empty() {
-                paragraphs.push(std::mem::take(&mut current));
-            }
-            continue;
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(line);
-    }
-    if !current.is_empty() {
-        paragraphs.push(current);
-    }
-    paragraphs
 }
 
 /// The first paragraph without its `date YYYY-MM-DD` token.

@@ -274,7 +274,12 @@ impl TokenStream for EnglishTokenStream<'_> {
             // Every word takes a position, also those dropped below.
             self.token.position = self.token.position.wrapping_add(1);
             self.token.text.clear();
-            if !push_term(self.words, self.fold, &self.text[start..end], &mut self.token.text) {
+            if !push_term(
+                self.words,
+                self.fold,
+                &self.text[start..end],
+                &mut self.token.text,
+            ) {
                 continue;
             }
             self.token.offset_from = start;
@@ -330,7 +335,10 @@ pub fn analyse_english_into(english: &mut EnglishTokenizer, text: &str, out: &mu
             continue;
         }
         // Terms are made of alphanumeric characters, lower-cased and folded: never a space.
-        debug_assert!(!out[before..].trim_start().contains(' '), "a term with a space");
+        debug_assert!(
+            !out[before..].trim_start().contains(' '),
+            "a term with a space"
+        );
         slot = position;
     }
 }

@@ -58,15 +58,7 @@ pub fn generate_mix(
         path: handle.path.clone(),
         source,
     };
-    let reader = handle.index.reader().map_err(tantivy_error)?;
-    let index_searcher = reader.searcher();
-    let n_docs = index_searcher.num_docs();
-    if n_docs == 0 {
-        return Err(BenchError::EmptyIndex {
-            path: handle.path.clone(),
-            building: build_in_progress(&handle.path),
-        });
-    }
+    let (index_searcher, n_docs) = draw_searcher(searcher)?;
     let (low, high) = mid_band(n_docs);
     let is_mid = |doc_freq: u64| (low..=high).contains(&doc_freq);
 
@@ -242,6 +234,27 @@ pub fn generate_mix(
         queries,
         skipped_classes,
     })
+}
+
+/// The searcher a draw reads and its number of passages; an empty index is an error.
+pub(super) fn draw_searcher(searcher: &Searcher) -> Result<(tantivy::Searcher, u64), BenchError> {
+    let handle = searcher.handle();
+    let reader = handle
+        .index
+        .reader()
+        .map_err(|source| IndexError::Tantivy {
+            path: handle.path.clone(),
+            source,
+        })?;
+    let index_searcher = reader.searcher();
+    let n_docs = index_searcher.num_docs();
+    if n_docs == 0 {
+        return Err(BenchError::EmptyIndex {
+            path: handle.path.clone(),
+            building: build_in_progress(&handle.path),
+        });
+    }
+    Ok((index_searcher, n_docs))
 }
 
 /// The document frequencies of a mid-frequency word in an index of `n_docs` passages, both

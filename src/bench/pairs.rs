@@ -11,8 +11,8 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::class::{BenchQuery, QueryClass};
-use super::error::{BenchError, build_in_progress};
-use super::mix::mid_band;
+use super::error::BenchError;
+use super::mix::{draw_searcher, mid_band};
 use crate::analysis::{analyse, english_analyzer};
 use crate::error::IndexError;
 use crate::search::Searcher;
@@ -36,15 +36,7 @@ pub fn generate_pair_set(
         path: handle.path.clone(),
         source,
     };
-    let reader = handle.index.reader().map_err(tantivy_error)?;
-    let index_searcher = reader.searcher();
-    let n_docs = index_searcher.num_docs();
-    if n_docs == 0 {
-        return Err(BenchError::EmptyIndex {
-            path: handle.path.clone(),
-            building: build_in_progress(&handle.path),
-        });
-    }
+    let (index_searcher, n_docs) = draw_searcher(searcher)?;
     let (low, high) = mid_band(n_docs);
     let segments: Vec<(u32, u32)> = index_searcher
         .segment_readers()
