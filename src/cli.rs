@@ -519,7 +519,7 @@ pub struct BoostArgs {
     #[arg(long, value_name = "WEIGHT", default_value_t = crate::search::SECTION_BOOST)]
     pub section_boost: f32,
 
-    /// Weight of the proximity bonus: in relevance order (without --recency), the best 50
+    /// Weight of the proximity bonus: in relevance order (without --recency), the best 10
     /// passages of a query of two or more words score extra where those words stand close
     /// together (within 5 positions, closer counting more); 0 turns it off.
     #[arg(long, value_name = "WEIGHT", default_value_t = crate::search::proximity::PROXIMITY_WEIGHT)]
