@@ -3,6 +3,9 @@
 //! field, the keyword analyser (folded names and categories) and the entity value tokenizer.
 //! Index and query use the same functions; `schema` registers them under its tokenizer names.
 
+mod memory;
+
+use memory::WordMemory;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
@@ -24,43 +27,6 @@ const STEM_CACHE_WORDS: usize = 100_000;
 
 /// Tokens of at least this many bytes are dropped, as `RemoveLongFilter::limit(40)` does.
 const LONG_TOKEN_BYTES: usize = 40;
-
-/// Words of at most this many bytes are remembered inline (`WordMemory::short`).
-const SHORT_WORD_BYTES: usize = 16;
-/// Terms of at most this many bytes are remembered inline.
-const SHORT_TERM_BYTES: usize = 23;
-
-/// A remembered term of a short word, inline: its length (`DROPPED` for a word the chain
-/// drops) and bytes.
-#[derive(Clone, Copy)]
-struct ShortTerm {
-    len: u8,
-    bytes: [u8; SHORT_TERM_BYTES],
-}
-
-const DROPPED: u8 = u8::MAX;
-
-/// Word as written -> its term, or `None` for a word the chain drops. Most words are short:
-/// they are kept in the table itself, zero-padded (a word is alphanumeric: never a zero byte),
-/// with their term, so that a lookup reads one slot of the table, compares 16 bytes and
-/// copies the term from the same place; longer words, and the rare short word whose term is
-/// longer, go to `long`.
-#[derive(Clone, Default)]
-struct WordMemory {
-    short: hashbrown::HashMap<[u8; SHORT_WORD_BYTES], ShortTerm, rustc_hash::FxBuildHasher>,
-    long: hashbrown::HashMap<Box<str>, Option<Box<str>>, rustc_hash::FxBuildHasher>,
-}
-
-impl WordMemory {
-    fn len(&self) -> usize {
-        self.short.len() + self.long.len()
-    }
-
-    fn clear(&mut self) {
-        self.short.clear();
-        self.long.clear();
-    }
-}
 
 /// The English analyser as one tokenizer. Each clone (tantivy takes one per indexing thread
 /// and per query) has its own memory of words, so no lock is shared between threads.
@@ -184,64 +150,7 @@ fn push_term(
     if word.len() >= LONG_TOKEN_BYTES {
         return false;
     }
-    if word.len() > SHORT_WORD_BYTES {
-        return push_long_term(words, fold, word, out);
-    }
-    let mut key = [0u8; SHORT_WORD_BYTES];
-    key[..word.len()].copy_from_slice(word.as_bytes());
-    // One hash and one probe when the word is remembered, as it mostly is.
-    let short = match words.short.get(&key) {
-        Some(short) => *short,
-        None => match analyse_word(fold, word) {
-            Some(term) if term.len() > SHORT_TERM_BYTES => {
-                words.long.insert(word.into(), Some(term));
-                return push_long_term(words, fold, word, out);
-            }
-            term => {
-                let mut short = ShortTerm {
-                    len: DROPPED,
-                    bytes: [0; SHORT_TERM_BYTES],
-                };
-                if let Some(term) = term {
-                    short.len = term.len() as u8;
-                    short.bytes[..term.len()].copy_from_slice(term.as_bytes());
-                }
-                words.short.insert(key, short);
-                short
-            }
-        },
-    };
-    if short.len == DROPPED {
-        return false;
-    }
-    // A whole term's bytes: valid UTF-8.
-    match std::str::from_utf8(&short.bytes[..usize::from(short.len)]) {
-        Ok(term) => {
-            out.push_str(term);
-            true
-        }
-        Err(_) => false,
-    }
-}
-
-/// `push_term` of a word remembered in `WordMemory::long`.
-fn push_long_term(
-    words: &mut WordMemory,
-    fold: &mut Option<TextAnalyzer>,
-    word: &str,
-    out: &mut String,
-) -> bool {
-    match words
-        .long
-        .entry_ref(word)
-        .or_insert_with(|| analyse_word(fold, word))
-    {
-        Some(term) => {
-            out.push_str(term);
-            true
-        }
-        None => false,
-    }
+    words.push_term(word, out, |word| analyse_word(fold, word))
 }
 
 /// What the chain makes of one word: lower case, ASCII folding, then nothing for a stop word,
