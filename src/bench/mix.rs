@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tantivy::schema::Value;
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, TantivyDocument, Term};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -89,17 +90,7 @@ pub fn generate_mix(
         })
         .collect();
 
-    let segments: Vec<(u32, u32)> = index_searcher
-        .segment_readers()
-        .iter()
-        .enumerate()
-        .map(|(ord, segment)| (ord as u32, segment.max_doc()))
-        .filter(|(_, max_doc)| *max_doc > 0)
-        .collect();
-    let total_max_doc: u64 = segments
-        .iter()
-        .map(|(_, max_doc)| u64::from(*max_doc))
-        .sum();
+    let draw = PassageDraw::new(&index_searcher);
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut analyzer = english_analyzer();
@@ -116,43 +107,25 @@ pub fn generate_mix(
             break;
         }
         let class = unfilled[next_class % unfilled.len()];
-        // Pick a document uniformly over all segments, skipping deleted ones.
-        let mut pick = rng.random_range(0..total_max_doc);
-        let mut address = None;
-        for (ord, max_doc) in &segments {
-            if pick < u64::from(*max_doc) {
-                address = Some(DocAddress::new(*ord, pick as u32));
-                break;
-            }
-            pick -= u64::from(*max_doc);
-        }
-        let Some(address) = address else { continue };
-        let segment = index_searcher.segment_reader(address.segment_ord);
-        if segment.is_deleted(address.doc_id) {
+        let Some(document) = draw
+            .document(&index_searcher, &mut rng)
+            .map_err(tantivy_error)?
+        else {
             continue;
-        }
-        let document: TantivyDocument = index_searcher.doc(address).map_err(tantivy_error)?;
-        let text = document
-            .get_first(fields.text)
-            .and_then(|value| value.as_str())
-            .unwrap_or_default();
+        };
+        let text = stored_text(&document, fields.text);
         let mut words = Vec::new();
         for surface in text.unicode_words() {
-            if surface.chars().count() < 3 || !surface.chars().all(char::is_alphabetic) {
-                words.push(None);
-                continue;
-            }
-            let tokens = analyse(&mut analyzer, surface);
-            let word = match tokens.as_slice() {
-                [token] => {
-                    let term = Term::from_field_text(fields.all, token);
+            let word = match drawable_stem(&mut analyzer, surface) {
+                Some(stem) => {
+                    let term = Term::from_field_text(fields.all, &stem);
                     let doc_freq = index_searcher.doc_freq(&term).map_err(tantivy_error)?;
                     Some(Word {
                         surface: surface.to_lowercase(),
                         doc_freq,
                     })
                 }
-                _ => None,
+                None => None,
             };
             words.push(word);
         }
@@ -234,6 +207,78 @@ pub fn generate_mix(
         queries,
         skipped_classes,
     })
+}
+
+/// Passages drawn uniformly over a searcher's segments.
+pub(super) struct PassageDraw {
+    /// Each segment's ordinal and `max_doc`.
+    segments: Vec<(u32, u32)>,
+    total_max_doc: u64,
+}
+
+impl PassageDraw {
+    pub(super) fn new(searcher: &tantivy::Searcher) -> PassageDraw {
+        let segments: Vec<(u32, u32)> = searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .map(|(ord, segment)| (ord as u32, segment.max_doc()))
+            .filter(|(_, max_doc)| *max_doc > 0)
+            .collect();
+        let total_max_doc = segments.iter().map(|(_, max)| u64::from(*max)).sum();
+        PassageDraw {
+            segments,
+            total_max_doc,
+        }
+    }
+
+    /// One passage picked at random (one draw of `rng`), or `None` when the pick is a deleted
+    /// passage.
+    pub(super) fn document(
+        &self,
+        searcher: &tantivy::Searcher,
+        rng: &mut ChaCha8Rng,
+    ) -> tantivy::Result<Option<TantivyDocument>> {
+        let mut pick = rng.random_range(0..self.total_max_doc);
+        let mut address = None;
+        for (ord, max_doc) in &self.segments {
+            if pick < u64::from(*max_doc) {
+                address = Some(DocAddress::new(*ord, pick as u32));
+                break;
+            }
+            pick -= u64::from(*max_doc);
+        }
+        let Some(address) = address else {
+            return Ok(None);
+        };
+        if searcher
+            .segment_reader(address.segment_ord)
+            .is_deleted(address.doc_id)
+        {
+            return Ok(None);
+        }
+        searcher.doc(address).map(Some)
+    }
+}
+
+/// The one term of a word a query may be drawn from: three letters or more, analysed to a
+/// single term (not a stop word).
+pub(super) fn drawable_stem(analyzer: &mut TextAnalyzer, surface: &str) -> Option<String> {
+    if surface.chars().count() < 3 || !surface.chars().all(char::is_alphabetic) {
+        return None;
+    }
+    match <[String; 1]>::try_from(analyse(analyzer, surface)) {
+        Ok([stem]) => Some(stem),
+        Err(_) => None,
+    }
+}
+
+/// A stored document's text value of `field` (empty without one).
+pub(super) fn stored_text(document: &TantivyDocument, field: tantivy::schema::Field) -> &str {
+    document
+        .get_first(field)
+        .and_then(|value| value.as_str())
+        .unwrap_or_default()
 }
 
 /// The searcher a draw reads and its number of passages; an empty index is an error.

@@ -6,14 +6,13 @@ use std::collections::BTreeSet;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tantivy::schema::Value;
-use tantivy::{DocAddress, TantivyDocument, Term};
+use tantivy::Term;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::class::{BenchQuery, QueryClass};
 use super::error::BenchError;
-use super::mix::{draw_searcher, mid_band};
-use crate::analysis::{analyse, english_analyzer};
+use super::mix::{PassageDraw, draw_searcher, drawable_stem, mid_band, stored_text};
+use crate::analysis::english_analyzer;
 use crate::error::IndexError;
 use crate::search::Searcher;
 
@@ -38,13 +37,7 @@ pub fn generate_pair_set(
     };
     let (index_searcher, n_docs) = draw_searcher(searcher)?;
     let (low, high) = mid_band(n_docs);
-    let segments: Vec<(u32, u32)> = index_searcher
-        .segment_readers()
-        .iter()
-        .enumerate()
-        .map(|(ord, segment)| (ord as u32, segment.max_doc()))
-        .collect();
-    let total_max_doc: u64 = segments.iter().map(|(_, max)| u64::from(*max)).sum();
+    let draw = PassageDraw::new(&index_searcher);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut analyzer = english_analyzer();
     let mut words_drawn: Vec<String> = Vec::new();
@@ -54,25 +47,13 @@ pub fn generate_pair_set(
         if words_drawn.len() >= terms && pairs_drawn.len() >= pairs {
             break;
         }
-        let mut pick = rng.random_range(0..total_max_doc);
-        let Some(address) = segments.iter().find_map(|(ord, max_doc)| {
-            let found = (pick < u64::from(*max_doc)).then(|| DocAddress::new(*ord, pick as u32));
-            pick = pick.saturating_sub(u64::from(*max_doc));
-            found
-        }) else {
+        let Some(document) = draw
+            .document(&index_searcher, &mut rng)
+            .map_err(tantivy_error)?
+        else {
             continue;
         };
-        if index_searcher
-            .segment_reader(address.segment_ord)
-            .is_deleted(address.doc_id)
-        {
-            continue;
-        }
-        let document: TantivyDocument = index_searcher.doc(address).map_err(tantivy_error)?;
-        let text = document
-            .get_first(fields.text)
-            .and_then(|value| value.as_str())
-            .unwrap_or_default();
+        let text = stored_text(&document, fields.text);
         // The passage's mid-frequency words, one per stem, in text order.
         let mut stems = BTreeSet::new();
         let mut mid: Vec<String> = Vec::new();
@@ -80,16 +61,12 @@ pub fn generate_pair_set(
         let mut follows: Vec<usize> = Vec::new();
         let mut last_word = None;
         for (at, surface) in text.unicode_words().enumerate() {
-            if surface.chars().count() < 3 || !surface.chars().all(char::is_alphabetic) {
-                continue;
-            }
-            let tokens = analyse(&mut analyzer, surface);
-            let [token] = tokens.as_slice() else {
+            let Some(stem) = drawable_stem(&mut analyzer, surface) else {
                 continue;
             };
-            let term = Term::from_field_text(fields.all, token);
+            let term = Term::from_field_text(fields.all, &stem);
             let doc_freq = index_searcher.doc_freq(&term).map_err(tantivy_error)?;
-            if (low..=high).contains(&doc_freq) && stems.insert(token.clone()) {
+            if (low..=high).contains(&doc_freq) && stems.insert(stem) {
                 if last_word == Some(at.wrapping_sub(1)) {
                     follows.push(mid.len());
                 }
