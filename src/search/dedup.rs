@@ -56,12 +56,6 @@ pub(crate) fn fold(
     kept
 }
 
-/// A segment's fingerprint and article id columns.
-type SegmentColumns = (
-    Option<tantivy::columnar::Column<u64>>,
-    Option<tantivy::columnar::StrColumn>,
-);
-
 /// A kept passage and the passages of the copies folded into it.
 pub(super) type FoldedPassage = (RankedPassage, Vec<DocAddress>);
 
@@ -101,62 +95,43 @@ impl Searcher {
         let fingerprint_field = field_name(schema, self.handle.fields.fingerprint);
         let tantivy_error = |source| self.tantivy_error(source);
         let mut fingerprints = Vec::with_capacity(ranked.len());
-        // Each passage's article as the ordinal of its id in its segment's column: within a
-        // segment, equal ordinals are one article; across segments the ids themselves are
-        // compared, read only for passages whose fingerprints are near.
-        let mut articles: Vec<(u32, Option<u64>)> = Vec::with_capacity(ranked.len());
-        // Each segment's columns, opened once: opening a column reads its whole index. The
-        // article ids are the searcher's key column, kept from one search to the next.
-        let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
-        let mut columns: HashMap<u32, SegmentColumns> = HashMap::new();
+        // Each segment's fingerprint column, opened once: opening a column reads its whole
+        // index.
+        let mut columns: HashMap<u32, Option<tantivy::columnar::Column<u64>>> = HashMap::new();
         for passage in &ranked {
             let segment_ord = passage.address.segment_ord;
-            let (fingerprint_column, article_column) = match columns.entry(segment_ord) {
+            let column = match columns.entry(segment_ord) {
                 Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => entry.insert((
+                Entry::Vacant(entry) => entry.insert(
                     searcher
                         .segment_reader(segment_ord)
                         .fast_fields()
                         .column_opt::<u64>(fingerprint_field)
                         .map_err(tantivy_error)?,
-                    keys.columns(segment_ord).0.clone(),
-                )),
+                ),
             };
             fingerprints.push(
-                fingerprint_column
+                column
                     .as_ref()
                     .and_then(|column| column.first(passage.address.doc_id)),
             );
-            let ord = article_column
-                .as_ref()
-                .and_then(|column| column.term_ords(passage.address.doc_id).next());
-            articles.push((segment_ord, ord));
         }
-        let mut ids: Vec<Option<String>> = vec![None; ranked.len()];
-        let mut io_error = None;
-        let mut article_id = |idx: usize| -> String {
-            if let Some(id) = &ids[idx] {
-                return id.clone();
+        // Articles are told apart as the ranking tells them (`PassageKeys::article`: the id's
+        // ordinal in an index of one segment), and only for passages with near fingerprints.
+        let mut keys = PassageKeys::new(searcher, &self.handle, &self.key_columns);
+        let mut error = None;
+        let groups = fold(&fingerprints, |a, b| {
+            let (a, b) = (ranked[a].address, ranked[b].address);
+            match (keys.article(a), keys.article(b)) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(failed), _) | (_, Err(failed)) => {
+                    error.get_or_insert(failed);
+                    false
+                }
             }
-            let mut id = String::new();
-            let (segment_ord, ord) = articles[idx];
-            if let (Some(ord), Some((_, Some(column)))) = (ord, columns.get(&segment_ord))
-                && let Err(source) = column.ord_to_str(ord, &mut id)
-            {
-                io_error.get_or_insert(source);
-            }
-            ids[idx] = Some(id.clone());
-            id
-        };
-        let groups = fold(&fingerprints, |a, b| match (articles[a], articles[b]) {
-            ((segment_a, ord_a), (segment_b, ord_b)) if segment_a == segment_b => ord_a == ord_b,
-            _ => article_id(a) == article_id(b),
         });
-        if let Some(source) = io_error {
-            return Err(IndexError::Io {
-                path: self.handle.path.clone(),
-                source,
-            });
+        if let Some(error) = error {
+            return Err(error);
         }
         let mut passages: Vec<Option<RankedPassage>> = ranked.into_iter().map(Some).collect();
         Ok(groups

@@ -633,12 +633,11 @@ impl<'a> PassageKeys<'a> {
     }
 
     /// The passage's article: its id, or in an index of one segment the id's ordinal.
-    fn article(&mut self, address: DocAddress) -> Result<ArticleKey, IndexError> {
+    pub(super) fn article(&mut self, address: DocAddress) -> Result<ArticleKey, IndexError> {
         if let Some(key) = self.articles.get(&address) {
             return Ok(key.clone());
         }
         let one_segment = self.searcher.segment_readers().len() == 1;
-        let path = std::path::PathBuf::from(&self.article_field);
         let mut key = ArticleKey::Id(String::new());
         let column = self.columns(address.segment_ord).0.clone();
         if let Some(column) = &column
@@ -654,11 +653,7 @@ impl<'a> PassageKeys<'a> {
                 // The decoded dictionary, when it can be kept: no block decompression per passage.
                 ArticleKey::Id(article_id.to_string())
             } else {
-                let mut article_id = String::new();
-                column
-                    .ord_to_str(ord, &mut article_id)
-                    .map_err(|source| IndexError::Io { path, source })?;
-                ArticleKey::Id(article_id)
+                ArticleKey::Id(self.article_id(address)?)
             };
         }
         self.articles.insert(address, key.clone());
