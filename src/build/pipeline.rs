@@ -69,7 +69,9 @@ pub(super) struct ChunkResult<T> {
 /// What flows from the reader to the driver, in the files' order: the result of a job (which
 /// a worker sends when it is done), or the end of a file.
 pub(super) enum Output<T> {
-    Chunk(Receiver<ChunkResult<T>>),
+    /// The results of one job: one chunk of a file, or each file of a group of small files
+    /// read whole (`Work::Files`), each of which is then complete.
+    Chunk(Receiver<Vec<ChunkResult<T>>>),
     /// Every chunk of the file has been handed out.
     Done {
         file: usize,
@@ -81,12 +83,18 @@ pub(super) enum Output<T> {
 }
 
 /// A unit of work for the workers, and where its result goes.
-type Job<T> = (Work, SyncSender<ChunkResult<T>>);
+type Job<T> = (Work, SyncSender<Vec<ChunkResult<T>>>);
 
 pub(super) enum Work {
-    Whole(usize),
+    /// Files read whole, in order: a few small files make one job, so that a corpus of many
+    /// small files costs a handful of hand-overs between threads per megabyte, not per file.
+    Files(Vec<usize>),
     Chunk(usize, ingest::Chunk),
 }
+
+/// At most this many files make one job of whole files (`Work::Files`), besides the bytes of
+/// a chunk.
+const FILES_PER_JOB: usize = 256;
 
 /// The settings of the read-and-write pipeline (tests shrink the sizes).
 #[derive(Debug, Clone, Copy)]
@@ -186,23 +194,27 @@ impl Pipeline<'_> {
             let (reply, result) = std::sync::mpsc::sync_channel(1);
             jobs.send((work, reply)).is_ok() && outputs.send(Output::Chunk(result)).is_ok()
         };
+        // Small files read whole go out in groups of about a chunk's bytes.
+        let mut group: Vec<usize> = Vec::new();
+        let mut group_bytes = 0;
+        let hand_out_group = |group: &mut Vec<usize>, group_bytes: &mut u64| {
+            *group_bytes = 0;
+            group.is_empty() || hand_out(Work::Files(std::mem::take(group)))
+        };
         for &index in to_read {
             let file = &self.files[index];
             if !is_streamed(file.format) {
-                if !hand_out(Work::Whole(index)) {
-                    return;
-                }
-                let done = Output::Done {
-                    file: index,
-                    n_chunks: 1,
-                    hash: None,
-                    same_content: false,
-                    failed: None,
-                };
-                if outputs.send(done).is_err() {
+                group.push(index);
+                group_bytes += file.size;
+                if (group_bytes >= self.sizes.chunk_bytes as u64 || group.len() >= FILES_PER_JOB)
+                    && !hand_out_group(&mut group, &mut group_bytes)
+                {
                     return;
                 }
                 continue;
+            }
+            if !hand_out_group(&mut group, &mut group_bytes) {
+                return;
             }
             let hash = match stream_hash(&file.path) {
                 Ok(hash) => hash,
@@ -252,13 +264,31 @@ impl Pipeline<'_> {
                 return;
             }
         }
+        hand_out_group(&mut group, &mut group_bytes);
     }
 
-    /// A worker: parse, split passages, find entities, encode.
-    pub(super) fn work<E: Encoder>(&self, encoder: &mut E, work: Work) -> ChunkResult<E::Item> {
-        let (index, output, hash) = match work {
-            Work::Chunk(index, chunk) => (index, ingest::read_chunk(chunk, self.map), None),
-            Work::Whole(index) => {
+    /// A worker: parse, split passages, find entities, encode; one result per chunk or file.
+    pub(super) fn work<E: Encoder>(
+        &self,
+        encoder: &mut E,
+        work: Work,
+    ) -> Vec<ChunkResult<E::Item>> {
+        match work {
+            Work::Chunk(index, chunk) => {
+                let output = ingest::read_chunk(chunk, self.map);
+                vec![self.encode_output(encoder, index, output, None)]
+            }
+            Work::Files(files) => files
+                .into_iter()
+                .map(|index| self.work_whole(encoder, index))
+                .collect(),
+        }
+    }
+
+    /// One file read whole.
+    fn work_whole<E: Encoder>(&self, encoder: &mut E, index: usize) -> ChunkResult<E::Item> {
+        let (index, output, hash) = {
+            {
                 let file = &self.files[index];
                 let bytes = match std::fs::read(&file.path) {
                     Ok(bytes) => bytes,
@@ -300,6 +330,17 @@ impl Pipeline<'_> {
                 )
             }
         };
+        self.encode_output(encoder, index, output, hash)
+    }
+
+    /// The articles of what a reader made of a chunk or file, encoded.
+    fn encode_output<E: Encoder>(
+        &self,
+        encoder: &mut E,
+        index: usize,
+        output: ingest::ChunkOutput,
+        hash: Option<u64>,
+    ) -> ChunkResult<E::Item> {
         let mut result = ChunkResult {
             file: index,
             bytes: output.bytes,
@@ -461,30 +502,35 @@ impl Pipeline<'_> {
                 std::collections::HashMap::new();
             // On an error the receiver is dropped, which stops the reader and the workers.
             for output in output_receiver {
-                let index = match output {
+                match output {
                     Output::Chunk(result) => {
                         // Only a worker that panicked drops its reply: the scope reports it.
-                        let Ok(mut chunk) = result.recv() else { break };
-                        let index = chunk.file;
-                        self.observer.progress(chunk.bytes);
-                        let state = states.entry(index).or_default();
-                        state.received += 1;
-                        if chunk.same_content {
-                            state.same_content = true;
+                        let Ok(chunks) = result.recv() else { break };
+                        for mut chunk in chunks {
+                            let index = chunk.file;
+                            self.observer.progress(chunk.bytes);
+                            let streamed = is_streamed(self.files[index].format);
+                            let state = states.entry(index).or_default();
+                            state.received += 1;
+                            if !streamed {
+                                // Read whole: complete.
+                                state.n_chunks = Some(1);
+                            }
+                            if chunk.same_content {
+                                state.same_content = true;
+                            }
+                            if chunk.hash.is_some() {
+                                state.hash = chunk.hash;
+                            }
+                            state.seen_fields |= chunk.seen_fields;
+                            state.body.merge(std::mem::take(&mut chunk.body));
+                            if self.files[index].size > self.sizes.stream_above && streamed {
+                                self.stream_chunk(index, state, chunk, acc, &mut out)?;
+                            } else {
+                                state.pending.push(chunk);
+                            }
+                            self.finish_if_complete(index, &mut states, acc, &mut out)?;
                         }
-                        if chunk.hash.is_some() {
-                            state.hash = chunk.hash;
-                        }
-                        state.seen_fields |= chunk.seen_fields;
-                        state.body.merge(std::mem::take(&mut chunk.body));
-                        if self.files[index].size > self.sizes.stream_above
-                            && is_streamed(self.files[index].format)
-                        {
-                            self.stream_chunk(index, state, chunk, acc, &mut out)?;
-                        } else {
-                            state.pending.push(chunk);
-                        }
-                        index
                     }
                     Output::Done {
                         file,
@@ -500,18 +546,32 @@ impl Pipeline<'_> {
                             state.hash = hash;
                         }
                         state.cannot_read = failed;
-                        file
+                        self.finish_if_complete(file, &mut states, acc, &mut out)?;
                     }
-                };
-                let complete = states
-                    .get(&index)
-                    .is_some_and(|state| state.n_chunks == Some(state.received));
-                if complete && let Some(state) = states.remove(&index) {
-                    self.finish_file(index, state, acc, &mut out)?;
                 }
             }
             Ok(())
         })
+    }
+
+    /// Settles the file `index` once all its chunks are in.
+    fn finish_if_complete<S: Sink>(
+        &self,
+        index: usize,
+        states: &mut std::collections::HashMap<usize, FileState<Item<S>>>,
+        acc: &mut Accumulated<Item<S>>,
+        out: &mut Out<S>,
+    ) -> Result<(), S::Error> {
+        let complete = states
+            .get(&index)
+            .is_some_and(|state| state.n_chunks == Some(state.received));
+        if !complete {
+            return Ok(());
+        }
+        match states.remove(&index) {
+            Some(state) => self.finish_file(index, state, acc, out),
+            None => Ok(()),
+        }
     }
 
     /// A chunk of a file written as it is read: its chunks are held until one of its records
