@@ -26,12 +26,90 @@ pub struct FileEntry {
     pub hash: u64,
     /// Article id -> xxh3-64 of the article's content. A multi-article file (JSON Lines, CSV)
     /// lists one entry per record, so that one changed record replaces one article.
-    pub articles: BTreeMap<String, u64>,
+    pub articles: ArticleHashes,
     /// Acronyms the file's articles define in their text (folded acronym, entity), one per
     /// defining article, sorted: the corpus acronym table is merged from these, so that a file
     /// that is not read again keeps its definitions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acronyms: Vec<AcronymPair>,
+}
+
+/// A file's articles: id -> content hash, sorted by id, in one allocation besides the ids.
+/// The manifest holds one per corpus file for the whole build, so its size matters: a map with
+/// one entry costs a node of a few hundred bytes, this costs the entry. Written as a JSON
+/// object, as a map is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArticleHashes(Box<[(Box<str>, u64)]>);
+
+impl ArticleHashes {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The hash of the article `id`.
+    pub fn get(&self, id: &str) -> Option<u64> {
+        self.0
+            .binary_search_by(|(key, _)| key.as_ref().cmp(id))
+            .ok()
+            .map(|at| self.0[at].1)
+    }
+
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// (id, hash) in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.0.iter().map(|(id, hash)| (id.as_ref(), *hash))
+    }
+
+    /// The ids in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(id, _)| id.as_ref())
+    }
+
+    /// Sets the hash of `id` (rare: a whole copy is made).
+    pub fn insert(&mut self, id: &str, hash: u64) {
+        let mut entries = std::mem::take(&mut self.0).into_vec();
+        match entries.binary_search_by(|(key, _)| key.as_ref().cmp(id)) {
+            Ok(at) => entries[at].1 = hash,
+            Err(at) => entries.insert(at, (id.into(), hash)),
+        }
+        self.0 = entries.into_boxed_slice();
+    }
+}
+
+impl From<BTreeMap<String, u64>> for ArticleHashes {
+    fn from(map: BTreeMap<String, u64>) -> ArticleHashes {
+        ArticleHashes(
+            map.into_iter()
+                .map(|(id, hash)| (id.into_boxed_str(), hash))
+                .collect(),
+        )
+    }
+}
+
+impl FromIterator<(String, u64)> for ArticleHashes {
+    /// The last hash of an id given twice wins, as in a map.
+    fn from_iter<I: IntoIterator<Item = (String, u64)>>(pairs: I) -> ArticleHashes {
+        ArticleHashes::from(pairs.into_iter().collect::<BTreeMap<String, u64>>())
+    }
+}
+
+impl Serialize for ArticleHashes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for ArticleHashes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        BTreeMap::<String, u64>::deserialize(deserializer).map(ArticleHashes::from)
+    }
 }
 
 /// Every corpus file of the last commit, by path relative to the corpus root.
@@ -255,21 +333,21 @@ pub struct ArticleDiff {
 }
 
 /// Compares the (id, hash) pairs a file produced now with those of the manifest entry.
-pub fn diff_articles(old: &BTreeMap<String, u64>, new: &[(String, u64)]) -> ArticleDiff {
+pub fn diff_articles(old: &ArticleHashes, new: &[(String, u64)]) -> ArticleDiff {
     let mut diff = ArticleDiff::default();
     let mut new_ids = std::collections::HashSet::with_capacity(new.len());
     for (id, hash) in new {
         new_ids.insert(id.as_str());
         match old.get(id) {
             None => diff.added.push(id.clone()),
-            Some(old_hash) if old_hash == hash => diff.unchanged.push(id.clone()),
+            Some(old_hash) if old_hash == *hash => diff.unchanged.push(id.clone()),
             Some(_) => diff.updated.push(id.clone()),
         }
     }
     diff.removed = old
         .keys()
-        .filter(|id| !new_ids.contains(id.as_str()))
-        .cloned()
+        .filter(|id| !new_ids.contains(id))
+        .map(str::to_string)
         .collect();
     diff
 }
@@ -420,8 +498,33 @@ mod tests {
     }
 
     #[test]
+    fn article_hashes_read_and_write_the_json_object_a_map_does() {
+        let map: BTreeMap<String, u64> = [("f#2", 2), ("f#10", 10), ("f#1", 1)]
+            .iter()
+            .map(|(id, hash)| (id.to_string(), *hash))
+            .collect();
+        let written = serde_json::to_string(&map).unwrap();
+        let hashes: ArticleHashes = serde_json::from_str(&written).unwrap();
+        assert_eq!(serde_json::to_string(&hashes).unwrap(), written);
+        assert_eq!(hashes.keys().collect::<Vec<_>>(), ["f#1", "f#10", "f#2"]);
+        assert_eq!((hashes.get("f#10"), hashes.get("f#3")), (Some(10), None));
+        let mut hashes = hashes;
+        hashes.insert("f#0", 7);
+        hashes.insert("f#2", 22);
+        assert_eq!(
+            hashes.iter().collect::<Vec<_>>(),
+            [("f#0", 7), ("f#1", 1), ("f#10", 10), ("f#2", 22)]
+        );
+        // An id given twice keeps its last hash, as a map does.
+        let twice: ArticleHashes = [("a".to_string(), 1), ("a".to_string(), 2)]
+            .into_iter()
+            .collect();
+        assert_eq!(twice.iter().collect::<Vec<_>>(), [("a", 2)]);
+    }
+
+    #[test]
     fn article_diff_finds_added_updated_removed_and_unchanged() {
-        let old: BTreeMap<String, u64> = [("f#1", 1), ("f#2", 2), ("f#3", 3)]
+        let old: ArticleHashes = [("f#1", 1), ("f#2", 2), ("f#3", 3)]
             .iter()
             .map(|(id, hash)| (id.to_string(), *hash))
             .collect();

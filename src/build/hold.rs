@@ -289,12 +289,12 @@ impl Relabel<'_> {
         // File -> its articles to label again, with their hashes in the manifest.
         let mut wanted: BTreeMap<String, HashMap<String, u64>> = BTreeMap::new();
         for (relative, entry) in &manifest.files {
-            for (id, hash) in &entry.articles {
+            for (id, hash) in entry.articles.iter() {
                 if ids.contains(id) {
                     wanted
                         .entry(relative.clone())
                         .or_default()
-                        .insert(id.clone(), *hash);
+                        .insert(id.to_string(), hash);
                 }
             }
         }
@@ -337,7 +337,7 @@ impl Relabel<'_> {
                 entry.mtime_ns = i64::MIN;
                 entry.hash = 0;
                 for id in articles.keys().filter(|id| !done.contains(*id)) {
-                    entry.articles.insert(id.clone(), 0);
+                    entry.articles.insert(id, 0);
                 }
             }
         }
@@ -475,7 +475,7 @@ pub fn waits_for(keys: &FxHashSet<String>, used: &[String]) -> bool {
 
 /// What the acronyms of an article written before the final table was known resolved to, as
 /// written: compared with the final table at the end of the build (`differs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Resolution(Vec<(String, Option<Entity>)>);
 
 impl Resolution {
@@ -493,6 +493,51 @@ impl Resolution {
         self.0
             .iter()
             .any(|(key, entity)| table.get(key) != entity.as_ref())
+    }
+}
+
+/// The articles written before the final table was known, by id, with how their acronyms
+/// resolved (`Resolution`): a build keeps one for most articles of a corpus whose stories
+/// use acronyms, so each distinct resolution (most articles share a few) is kept once and an
+/// article costs its id and an index.
+#[derive(Debug, Default)]
+pub struct Written {
+    articles: Vec<(Box<str>, u32)>,
+    resolutions: Vec<Resolution>,
+    known: HashMap<Resolution, u32>,
+}
+
+impl Written {
+    pub fn push(&mut self, id: &str, resolution: Resolution) {
+        let index = match self.known.get(&resolution) {
+            Some(&index) => index,
+            None => {
+                let index = u32::try_from(self.resolutions.len()).unwrap_or(u32::MAX);
+                self.resolutions.push(resolution.clone());
+                self.known.insert(resolution, index);
+                index
+            }
+        };
+        self.articles.push((id.into(), index));
+    }
+
+    /// The ids, in the order they were written.
+    #[cfg(test)]
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.articles.iter().map(|(id, _)| id.as_ref())
+    }
+
+    /// The ids of the articles `table` resolves otherwise than they were written.
+    pub fn differing<'a>(&'a self, table: &AcronymTable) -> impl Iterator<Item = &'a str> {
+        let differs: Vec<bool> = self
+            .resolutions
+            .iter()
+            .map(|resolution| resolution.differs(table))
+            .collect();
+        self.articles
+            .iter()
+            .filter(move |(_, index)| differs.get(*index as usize).copied().unwrap_or(true))
+            .map(|(id, _)| id.as_ref())
     }
 }
 

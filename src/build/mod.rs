@@ -242,11 +242,7 @@ fn build_into_index(
     let labelling = extractor.clone().with_acronyms(acronyms.clone());
     // Articles written with a table that resolves their acronyms otherwise are read again
     // from their files.
-    let mut ids: HashSet<String> = written
-        .into_iter()
-        .filter(|(_, resolution)| resolution.differs(&acronyms))
-        .map(|(id, _)| id)
-        .collect();
+    let mut ids: HashSet<String> = written.differing(&acronyms).map(str::to_string).collect();
     if !changed.is_empty() && !full_rebuild {
         // A held article replaces its version of the last commit: it is labelled below.
         let in_last_commit = labelled_with(&handle, &changed, &old_acronyms)?;

@@ -6,7 +6,7 @@
 //! or removed ones deleted by id.
 
 use super::hold::{
-    AcronymHold, AsWritten, Encoded, HOLD_BYTES, HeldArticle, Resolution, TableSoFar,
+    AcronymHold, AsWritten, Encoded, HOLD_BYTES, HeldArticle, Resolution, TableSoFar, Written,
     complete_item, encode_article, waits_for,
 };
 use super::options::{BuildObserver, BuildReport};
@@ -143,7 +143,7 @@ pub(super) struct Accumulated<T> {
     /// Article id -> how the index has its acronyms resolved, for the articles read in this
     /// build that use any and are not held: those to read again if the final table resolves
     /// them otherwise.
-    pub(super) written: Vec<(String, Resolution)>,
+    pub(super) written: Written,
     /// Articles added or updated in this build that use acronyms, by id, not yet written (the
     /// delete of an updated one's old version is sent at once): written once the final table
     /// is known.
@@ -160,7 +160,7 @@ impl<T> Default for Accumulated<T> {
             manifest: Manifest::default(),
             seen_fields: 0,
             read_records: false,
-            written: Vec::new(),
+            written: Written::default(),
             hold: AcronymHold::default(),
             so_far: None,
         }
@@ -617,7 +617,7 @@ impl Pipeline<'_> {
         state.failed |= chunk.failed;
         state.errors.extend(chunk.errors);
         state.n_read += chunk.articles.len();
-        let empty = BTreeMap::new();
+        let empty = manifest::ArticleHashes::default();
         let old = self
             .old_entry(index)
             .map_or(&empty, |entry| &entry.articles);
@@ -644,7 +644,7 @@ impl Pipeline<'_> {
                         acc.counts.articles_added += 1;
                         true
                     }
-                    Some(&hash) if hash == article.hash => {
+                    Some(hash) if hash == article.hash => {
                         acc.counts.articles_unchanged += 1;
                         state.unchanged.insert(article.id.clone());
                         false
@@ -669,7 +669,7 @@ impl Pipeline<'_> {
                 Some(_) if !add => {
                     // Left in the index as the last commit's table labelled it.
                     let resolution = Resolution::of(self.extractor.acronyms(), &used);
-                    acc.written.push((article.id.clone(), resolution));
+                    acc.written.push(&article.id, resolution);
                     None
                 }
                 Some((as_written, cost)) => {
@@ -689,7 +689,7 @@ impl Pipeline<'_> {
                 None => {
                     if !used.is_empty() {
                         let resolution = Resolution::of(self.extractor.acronyms(), &used);
-                        acc.written.push((article.id.clone(), resolution));
+                        acc.written.push(&article.id, resolution);
                     }
                     Some(article.item)
                 }
@@ -723,7 +723,7 @@ impl Pipeline<'_> {
         };
         complete_item(&mut out.encoder, labelling, &used, &mut item, as_written);
         let resolution = Resolution::of(labelling.acronyms(), &used);
-        acc.written.push((id.to_string(), resolution));
+        acc.written.push(id, resolution);
         item
     }
 
@@ -809,7 +809,7 @@ impl Pipeline<'_> {
         for chunk in pending {
             self.apply_chunk(index, &mut state, chunk, acc, out)?;
         }
-        let removed: Vec<&String> = old
+        let removed: Vec<&str> = old
             .map(|old| {
                 old.articles
                     .keys()
@@ -841,7 +841,7 @@ impl Pipeline<'_> {
             size: observed.size,
             mtime_ns: observed.mtime_ns,
             hash: state.hash.unwrap_or(0),
-            articles: state.articles,
+            articles: state.articles.into(),
             acronyms,
         };
         if changed {

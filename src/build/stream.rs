@@ -4,7 +4,7 @@
 //! sink in the files' order; the held articles are completed with the corpus table and handed
 //! on last.
 
-use super::hold::{Resolution, acronyms_to_hold, corpus_acronyms, release_held};
+use super::hold::{acronyms_to_hold, corpus_acronyms, release_held};
 use super::options::{BuildObserver, BuildReport};
 use super::pipeline::{Accumulated, Pipeline, PipelineSizes};
 use super::read::skip_message;
@@ -106,11 +106,7 @@ pub(super) fn stream_corpus_sized<S: Sink>(
     sink.flush()?;
     let mut report = acc.report;
     report.articles = acc.counts.articles_added + acc.counts.articles_updated;
-    report.articles_provisional = acc
-        .written
-        .iter()
-        .filter(|(_, resolution): &&(String, Resolution)| resolution.differs(&table))
-        .count();
+    report.articles_provisional = acc.written.differing(&table).count();
     report
         .errors
         .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));

@@ -361,7 +361,7 @@ fn build_bamg_feed(
 
 /// The articles left to be read again if the table changes.
 fn left_to_read_again(acc: &Accumulated<Vec<TantivyDocument>>) -> Vec<&str> {
-    acc.written.iter().map(|(id, _)| id.as_str()).collect()
+    acc.written.ids().collect()
 }
 
 #[test]
@@ -457,12 +457,7 @@ fn past_the_hold_budget_an_article_takes_the_definitions_read_before_it() {
         "{entities:?}"
     );
     let table = corpus_acronyms(&EntityExtractor::builtin(), &acc.manifest);
-    let differ: Vec<&str> = acc
-        .written
-        .iter()
-        .filter(|(_, resolution)| resolution.differs(&table))
-        .map(|(id, _)| id.as_str())
-        .collect();
+    let differ: Vec<&str> = acc.written.differing(&table).collect();
     assert!(differ.is_empty(), "{differ:?}");
     assert_eq!(left_to_read_again(&acc), ["feed.jsonl#r2"]);
 }
