@@ -333,8 +333,9 @@ pub fn create_in_ram() -> IndexHandle {
     handle(index, Path::new(":memory:")).expect("a fresh schema has every field")
 }
 
-/// Default memory budget of the index writer, in megabytes.
-pub const DEFAULT_MEMORY_MB: usize = 256;
+/// Default memory budget of a build (`build::budget` shares it out) and of other writers, in
+/// megabytes.
+pub const DEFAULT_MEMORY_MB: usize = 512;
 
 /// The most `--memory` takes: tantivy takes at most 4 GB per indexing thread.
 pub const MAX_MEMORY_MB: usize = 16 * 1024;
@@ -357,6 +358,24 @@ pub fn writer(handle: &IndexHandle, memory_mb: usize) -> Result<IndexWriter, Ind
 /// on two cores, one indexing thread gives one segment and no merge at all.
 pub fn build_indexing_threads() -> usize {
     cores().div_ceil(2).clamp(1, 8)
+}
+
+/// The index's writer lock, as a writer takes it, without a writer: a build holds it while it
+/// walks the corpus, before it knows what its writer's arena can be.
+pub fn build_lock(handle: &IndexHandle) -> Result<tantivy::directory::DirectoryLock, IndexError> {
+    handle
+        .index
+        .directory()
+        .acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK)
+        .map_err(|source| match source {
+            tantivy::directory::error::LockError::LockBusy => {
+                IndexError::Locked(handle.path.clone())
+            }
+            source => IndexError::Tantivy {
+                path: handle.path.clone(),
+                source: tantivy::TantivyError::LockFailure(source, None),
+            },
+        })
 }
 
 /// The writer of `newsdex index build`: `build_indexing_threads` indexing threads.

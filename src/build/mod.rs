@@ -14,6 +14,7 @@
 //! corpus without a manifest (the Quickwit build and export). `read` reads one file into
 //! articles (`inspect`, benches); `options` holds what a build is asked and answers.
 
+mod budget;
 mod commit;
 mod hold;
 mod options;
@@ -82,15 +83,11 @@ fn build_into_index(
     let started = Instant::now();
     let map = field_map(options)?;
     let handle = index::open_or_create(&options.index, options.rebuild)?;
-    // The writer lock first, so that a second build fails at once, before any work.
-    let writer = index::build_writer(&handle, options.memory_mb)?;
+    // The writer lock first, so that a second build fails at once, before any work; the
+    // writer itself, whose arena is what the rest of the build leaves of `--memory`, once the
+    // walk has counted the files.
+    let lock = index::build_lock(&handle)?;
     probe_writable(&handle.path)?;
-    // A build killed before its commit leaves files that no commit names; the next build would
-    // write some of them again under the same names (opstamps are replayed), so they go first.
-    writer
-        .garbage_collect_files()
-        .wait()
-        .map_err(tantivy_error(&handle))?;
     let mapping = map.fingerprint();
     let previous = if options.rebuild {
         None
@@ -110,15 +107,6 @@ fn build_into_index(
     // The acronym table of the last commit: its articles were labelled with it, and this
     // build's articles are labelled with it first (most builds leave it as it is).
     let old_acronyms = Arc::new(corpus_acronyms(extractor, &old_manifest));
-    if full_rebuild {
-        // Applied with the commit: a build that fails leaves the previous index as it was.
-        writer
-            .delete_all_documents()
-            .map_err(tantivy_error(&handle))?;
-        // Every segment is merged into one after the commit: merging some of them while the
-        // build runs would only merge their documents twice.
-        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-    }
 
     let Planned {
         files,
@@ -133,6 +121,26 @@ fn build_into_index(
         full_rebuild,
         observer,
     )?;
+    let mut sizes = PipelineSizes::default();
+    let budget = budget::share(options.memory_mb, files.len(), sizes.workers, !full_rebuild)?;
+    sizes.hold_bytes = budget.hold_bytes;
+    drop(lock);
+    let writer = index::build_writer(&handle, budget.writer_mb)?;
+    // A build killed before its commit leaves files that no commit names; the next build would
+    // write some of them again under the same names (opstamps are replayed), so they go first.
+    writer
+        .garbage_collect_files()
+        .wait()
+        .map_err(tantivy_error(&handle))?;
+    if full_rebuild {
+        // Applied with the commit: a build that fails leaves the previous index as it was.
+        writer
+            .delete_all_documents()
+            .map_err(tantivy_error(&handle))?;
+        // Every segment is merged into one after the commit: merging some of them while the
+        // build runs would only merge their documents twice.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    }
     let mut counts = ChangeCounts {
         full_rebuild,
         ..ChangeCounts::default()
@@ -186,7 +194,7 @@ fn build_into_index(
         extractor: &reading_extractor,
         hold_keys: &hold_keys,
         observer,
-        sizes: PipelineSizes::default(),
+        sizes,
     };
     let mut acc = Accumulated {
         counts,

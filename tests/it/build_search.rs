@@ -695,3 +695,32 @@ fn a_word_no_passage_holds_gets_a_suggestion_in_text_and_json() {
     let lines = env.search_json("ammunition storage", &[]);
     assert!(lines.iter().all(|line| line.get("did_you_mean").is_none()));
 }
+
+/// `--memory` bounds the whole build: a budget that cannot hold the build's readers, queues and
+/// per-file bookkeeping beside the writer's minimum is refused before any work, with the
+/// budget it would take, and the index stays as it was.
+#[test]
+fn a_memory_budget_too_small_for_the_build_is_refused_and_the_index_kept() {
+    let env = TestEnv::with_fixture("basic");
+    assert_eq!(env.build().status.code(), Some(0));
+    let before = env.search_json("ammunition Serbia", &[]);
+    assert!(!before.is_empty());
+    let output = env.build_with(&["--rebuild", "--memory", "20"]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("--memory 20 MB is too little"), "{err}");
+    // The budget it names is enough.
+    let needed = err
+        .split("give --memory ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|mb| mb.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no budget named: {err}"));
+    assert_eq!(env.search_json("ammunition Serbia", &[]), before);
+    let output = env.build_with(&["--rebuild", "--memory", &needed.to_string()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        env.search_json("ammunition Serbia", &[]).len(),
+        before.len()
+    );
+}
