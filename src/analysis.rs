@@ -219,6 +219,19 @@ pub fn english_stop_words() -> impl Iterator<Item = String> {
         .chain(single_characters)
 }
 
+thread_local! {
+    /// The English analyser of the build's own analyses on this thread (`all`'s values, the
+    /// fingerprints): one memory of words, so that an article's words, analysed for both,
+    /// are looked up in one table, whose slots they have just brought into the cache.
+    static THREAD_ENGLISH: std::cell::RefCell<EnglishTokenizer> =
+        std::cell::RefCell::new(EnglishTokenizer::default());
+}
+
+/// `analyse_english_into` with this thread's English analyser.
+pub fn analyse_english_on_thread(text: &str, out: &mut String) {
+    THREAD_ENGLISH.with_borrow_mut(|english| analyse_english_into(english, text, out));
+}
+
 /// Writes the English analysis of `text` into `out` (cleared first) as its token positions,
 /// one slot each, separated by single spaces: a slot holds the term of the word at that
 /// position, or nothing where the analyser dropped the word (a stop word, a long token). So

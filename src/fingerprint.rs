@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::analysis::{EnglishTokenizer, analyse_english_into};
+use crate::analysis::analyse_english_on_thread;
 use crate::model::Article;
 
 /// Two fingerprints at most this many bits apart are near-duplicates. Chosen by measurement on
@@ -76,14 +76,10 @@ pub fn terms_fingerprint(terms: &[u64]) -> Option<u64> {
 }
 
 /// The hashes of the English analyser's terms of `texts`, in order.
-fn term_hashes<'a>(
-    english: &mut EnglishTokenizer,
-    buffer: &mut String,
-    texts: impl Iterator<Item = &'a str>,
-) -> Vec<u64> {
+fn term_hashes<'a>(buffer: &mut String, texts: impl Iterator<Item = &'a str>) -> Vec<u64> {
     let mut terms = Vec::new();
     for text in texts {
-        analyse_english_into(english, text, buffer);
+        analyse_english_on_thread(text, buffer);
         terms.extend(
             buffer
                 .split(' ')
@@ -120,14 +116,12 @@ pub fn strip_dateline(text: &str) -> &str {
 
 /// The fingerprint of a text's words (a dateline at its start left out).
 pub fn text_fingerprint(text: &str) -> Option<u64> {
-    let mut english = EnglishTokenizer::default();
     let text = strip_dateline(text);
-    let terms = term_hashes(&mut english, &mut String::new(), std::iter::once(text));
+    let terms = term_hashes(&mut String::new(), std::iter::once(text));
     terms_fingerprint(&terms)
 }
 
 struct Cache {
-    english: EnglishTokenizer,
     buffer: String,
     /// The last article's id and text size, and its fingerprint.
     last: Option<(String, usize, Option<u64>)>,
@@ -135,7 +129,6 @@ struct Cache {
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache {
-        english: EnglishTokenizer::default(),
         buffer: String::new(),
         last: None,
     });
@@ -178,10 +171,7 @@ pub fn article_fingerprint(article: &Article) -> Option<u64> {
         {
             return *fingerprint;
         }
-        let Cache {
-            english, buffer, ..
-        } = cache;
-        let terms = term_hashes(english, buffer, texts.into_iter());
+        let terms = term_hashes(&mut cache.buffer, texts.into_iter());
         let fingerprint = terms_fingerprint(&terms);
         cache.last = Some((article.id.clone(), size, fingerprint));
         fingerprint

@@ -12,7 +12,7 @@ use tantivy::directory::{
 use tantivy::schema::{Schema, Value};
 use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
-use crate::analysis::{EnglishTokenizer, analyse_english_into};
+use crate::analysis::analyse_english_on_thread;
 use crate::error::IndexError;
 use crate::extract::spelling::Spellings;
 use crate::model::{Article, Entity, Passage};
@@ -418,7 +418,6 @@ pub const TITLE_WEIGHT: usize = 2;
 /// the English analyser, and the analysis of the last title, which every passage of an article
 /// repeats.
 struct AllAnalyser {
-    english: EnglishTokenizer,
     title: String,
     title_terms: String,
     terms: String,
@@ -426,7 +425,6 @@ struct AllAnalyser {
 
 thread_local! {
     static ALL_ANALYSER: RefCell<AllAnalyser> = RefCell::new(AllAnalyser {
-        english: EnglishTokenizer::default(),
         title: String::new(),
         title_terms: String::new(),
         terms: String::new(),
@@ -436,9 +434,7 @@ thread_local! {
 /// `text` as `all` holds it: its English analysis (`schema::analyse_english_into`).
 pub fn analysed_for_all(text: &str) -> String {
     let mut terms = String::new();
-    ALL_ANALYSER.with_borrow_mut(|analyser| {
-        analyse_english_into(&mut analyser.english, text, &mut terms);
-    });
+    analyse_english_on_thread(text, &mut terms);
     terms
 }
 
@@ -490,11 +486,7 @@ pub fn passage_document_without_entities(
     ALL_ANALYSER.with_borrow_mut(|analyser| {
         if !article.title_repeats_text {
             if analyser.title != article.title {
-                analyse_english_into(
-                    &mut analyser.english,
-                    &article.title,
-                    &mut analyser.title_terms,
-                );
+                analyse_english_on_thread(&article.title, &mut analyser.title_terms);
                 analyser.title.clone_from(&article.title);
             }
             for _ in 0..TITLE_WEIGHT {
@@ -502,10 +494,10 @@ pub fn passage_document_without_entities(
             }
         }
         if let Some(section) = &passage.section {
-            analyse_english_into(&mut analyser.english, section, &mut analyser.terms);
+            analyse_english_on_thread(section, &mut analyser.terms);
             document.add_text(fields.all, &analyser.terms);
         }
-        analyse_english_into(&mut analyser.english, &passage.text, &mut analyser.terms);
+        analyse_english_on_thread(&passage.text, &mut analyser.terms);
         document.add_text(fields.all, &analyser.terms);
     });
     document.add_u64(fields.ordinal, u64::from(passage.ordinal));
