@@ -128,10 +128,10 @@ struct Cache {
 }
 
 thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache {
+    static CACHE: RefCell<Cache> = const { RefCell::new(Cache {
         buffer: String::new(),
         last: None,
-    });
+    }) };
 }
 
 /// The texts an article's fingerprint is made of: its lead and paragraphs (the first without

@@ -424,11 +424,11 @@ struct AllAnalyser {
 }
 
 thread_local! {
-    static ALL_ANALYSER: RefCell<AllAnalyser> = RefCell::new(AllAnalyser {
+    static ALL_ANALYSER: RefCell<AllAnalyser> = const { RefCell::new(AllAnalyser {
         title: String::new(),
         title_terms: String::new(),
         terms: String::new(),
-    });
+    }) };
 }
 
 /// `text` as `all` holds it: its English analysis (`schema::analyse_english_into`).
