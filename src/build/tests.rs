@@ -227,6 +227,53 @@ fn a_streamed_file_is_written_chunk_by_chunk_and_tracked_article_by_article() {
     assert_eq!(count("feed.jsonl#r31"), 1);
 }
 
+/// Small files go to the workers in groups (by bytes and by count); a streamed file between
+/// them, and a file that cannot be read inside a group, keep their place: every file is
+/// settled once, in order, with its own entry or error.
+#[test]
+fn small_files_read_in_groups_are_each_settled_once_around_a_streamed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut observed = Vec::new();
+    for n in 0..600 {
+        let (file, seen) = if n == 300 {
+            jsonl_file(dir.path(), &[(1, "Tin output doubled."), (2, "Zinc fell.")])
+        } else {
+            let text = format!(" date 2024-01-02 Story {n}\n\nGrain exports rose by {n} tonnes.\n");
+            written_file(dir.path(), &format!("f{n:03}.txt"), Format::Seed, &text)
+        };
+        files.push(file);
+        observed.push(seen);
+    }
+    // Gone between the walk and the read: its group still settles the others.
+    std::fs::remove_file(&files[150].path).unwrap();
+    // Groups cut by bytes (a few files each), then by count (`FILES_PER_JOB`).
+    for chunk_bytes in [200, 1 << 20] {
+        let sizes = PipelineSizes {
+            chunk_bytes,
+            stream_above: 0,
+            workers: 3,
+            ..PipelineSizes::default()
+        };
+        let handle = index::create_in_ram();
+        let acc = run_pipeline(&handle, &files, &observed, &Manifest::default(), sizes);
+        assert_eq!(acc.counts.articles_added, 598 + 2, "{chunk_bytes}");
+        assert_eq!(acc.manifest.files.len(), 599);
+        assert!(!acc.manifest.files.contains_key("f150.txt"));
+        assert_eq!(acc.manifest.files["feed.jsonl"].articles.len(), 2);
+        assert_eq!(acc.manifest.files["f599.txt"].articles.len(), 1);
+        let errors: Vec<String> = acc
+            .report
+            .errors
+            .iter()
+            .map(|error| error.path.display().to_string())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].ends_with("f150.txt"), "{errors:?}");
+        assert_eq!(n_docs(&handle), acc.report.passages as u64);
+    }
+}
+
 /// A JSON Lines file of `n` records whose text is in `copy`, and in `body` from record `body_at`
 /// on (1-based; never when past `n`).
 fn copy_feed(dir: &Path, n: usize, body_at: usize) -> (CorpusFile, Observed) {
