@@ -231,7 +231,7 @@ pub struct BuildArgs {
     pub max_file_size: u64,
 
     /// Memory budget of the whole build, in megabytes: the index writer's buffers get what the
-    /// readers, queues and per-file bookkeeping (about 512 bytes a file) leave; a budget too
+    /// readers, queues and per-file bookkeeping (about 1.25 KB a file) leave; a budget too
     /// small for the corpus is refused before any work, with the figure it would take.
     #[arg(long = "memory", value_name = "MB", default_value_t = crate::index::DEFAULT_MEMORY_MB, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(15..=crate::index::MAX_MEMORY_MB as u64))]
     pub memory_mb: usize,
