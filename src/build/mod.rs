@@ -26,6 +26,7 @@ mod sink;
 mod stream;
 #[cfg(test)]
 mod tests;
+mod work;
 
 use commit::{
     commit_with_manifest, committed_searcher, load_manifest, probe_writable, store_spellings,
