@@ -14,6 +14,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 
+use super::exclusion::ExclusionQuery;
 use super::plan::{Clause, ExtraClause, Part, Target, Vocabulary};
 use super::request::{MAX_EXPANDED_TERMS, MAX_EXPANSIONS};
 use crate::entity_names;
@@ -115,7 +116,12 @@ impl Compiler<'_> {
             Clause::Bool(clauses) => {
                 let mut compiled: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(clauses.len());
                 for (occur, child) in clauses {
-                    compiled.push((*occur, self.clause(child)?));
+                    let query = self.clause(child)?;
+                    let query: Box<dyn Query> = match occur {
+                        Occur::MustNot => Box::new(ExclusionQuery(query)),
+                        _ => query,
+                    };
+                    compiled.push((*occur, query));
                 }
                 if compiled.iter().all(|(occur, _)| *occur == Occur::MustNot) {
                     compiled.push((Occur::Must, Box::new(AllQuery)));

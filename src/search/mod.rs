@@ -13,6 +13,7 @@ pub mod cancel;
 mod cancel_tests;
 mod compile;
 mod dedup;
+mod exclusion;
 pub mod expand;
 pub mod expanded;
 mod fetch;
