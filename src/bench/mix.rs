@@ -281,17 +281,11 @@ pub(super) fn stored_text(document: &TantivyDocument, field: tantivy::schema::Fi
         .unwrap_or_default()
 }
 
-/// The searcher a draw reads and its number of passages; an empty index is an error.
+/// The searcher a draw reads (the loaded state of the index) and its number of passages; an
+/// empty index is an error.
 pub(super) fn draw_searcher(searcher: &Searcher) -> Result<(tantivy::Searcher, u64), BenchError> {
     let handle = searcher.handle();
-    let reader = handle
-        .index
-        .reader()
-        .map_err(|source| IndexError::Tantivy {
-            path: handle.path.clone(),
-            source,
-        })?;
-    let index_searcher = reader.searcher();
+    let index_searcher = searcher.tantivy_searcher();
     let n_docs = index_searcher.num_docs();
     if n_docs == 0 {
         return Err(BenchError::EmptyIndex {

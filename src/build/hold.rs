@@ -503,21 +503,14 @@ impl Resolution {
 #[derive(Debug, Default)]
 pub struct Written {
     articles: Vec<(Box<str>, u32)>,
-    resolutions: Vec<Resolution>,
-    known: HashMap<Resolution, u32>,
+    /// Each distinct resolution and its index.
+    resolutions: HashMap<Resolution, u32>,
 }
 
 impl Written {
     pub fn push(&mut self, id: &str, resolution: Resolution) {
-        let index = match self.known.get(&resolution) {
-            Some(&index) => index,
-            None => {
-                let index = u32::try_from(self.resolutions.len()).unwrap_or(u32::MAX);
-                self.resolutions.push(resolution.clone());
-                self.known.insert(resolution, index);
-                index
-            }
-        };
+        let next = u32::try_from(self.resolutions.len()).unwrap_or(u32::MAX);
+        let index = *self.resolutions.entry(resolution).or_insert(next);
         self.articles.push((id.into(), index));
     }
 
@@ -529,11 +522,13 @@ impl Written {
 
     /// The ids of the articles `table` resolves otherwise than they were written.
     pub fn differing<'a>(&'a self, table: &AcronymTable) -> impl Iterator<Item = &'a str> {
-        let differs: Vec<bool> = self
-            .resolutions
-            .iter()
-            .map(|resolution| resolution.differs(table))
-            .collect();
+        // An index past `u32::MAX` resolutions (never, in practice) reads as differing.
+        let mut differs = vec![true; self.resolutions.len()];
+        for (resolution, &index) in &self.resolutions {
+            if let Some(slot) = differs.get_mut(index as usize) {
+                *slot = resolution.differs(table);
+            }
+        }
         self.articles
             .iter()
             .filter(move |(_, index)| differs.get(*index as usize).copied().unwrap_or(true))

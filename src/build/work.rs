@@ -237,50 +237,41 @@ impl Pipeline<'_> {
 
     /// One file read whole.
     fn work_whole<E: Encoder>(&self, encoder: &mut E, index: usize) -> ChunkResult<E::Item> {
-        let (index, output, hash) = {
-            {
-                let file = &self.files[index];
-                let bytes = match std::fs::read(&file.path) {
-                    Ok(bytes) => bytes,
-                    Err(error) => {
-                        return ChunkResult {
-                            file: index,
-                            bytes: file.size,
-                            articles: Vec::new(),
-                            errors: vec![IngestError::new(
-                                &file.path,
-                                format!("cannot read: {error}"),
-                            )],
-                            seen_fields: 0,
-                            body: BodyCheck::default(),
-                            failed: true,
-                            hash: None,
-                            same_content: false,
-                        };
-                    }
+        let file = &self.files[index];
+        let nothing = ChunkResult {
+            file: index,
+            bytes: file.size,
+            articles: Vec::new(),
+            errors: Vec::new(),
+            seen_fields: 0,
+            body: BodyCheck::default(),
+            failed: false,
+            hash: None,
+            same_content: false,
+        };
+        let bytes = match std::fs::read(&file.path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                return ChunkResult {
+                    errors: vec![IngestError::new(
+                        &file.path,
+                        format!("cannot read: {error}"),
+                    )],
+                    failed: true,
+                    ..nothing
                 };
-                let hash = manifest::file_hash(&bytes);
-                if self.old_entry(index).is_some_and(|old| old.hash == hash) {
-                    return ChunkResult {
-                        file: index,
-                        bytes: file.size,
-                        articles: Vec::new(),
-                        errors: Vec::new(),
-                        seen_fields: 0,
-                        body: BodyCheck::default(),
-                        failed: false,
-                        hash: Some(hash),
-                        same_content: true,
-                    };
-                }
-                (
-                    index,
-                    ingest::read_whole_bytes(file, bytes, self.map),
-                    Some(hash),
-                )
             }
         };
-        self.encode_output(encoder, index, output, hash)
+        let hash = manifest::file_hash(&bytes);
+        if self.old_entry(index).is_some_and(|old| old.hash == hash) {
+            return ChunkResult {
+                hash: Some(hash),
+                same_content: true,
+                ..nothing
+            };
+        }
+        let output = ingest::read_whole_bytes(file, bytes, self.map);
+        self.encode_output(encoder, index, output, Some(hash))
     }
 
     /// The articles of what a reader made of a chunk or file, encoded.
