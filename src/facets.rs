@@ -733,7 +733,7 @@ impl SegmentCollector for FacetSegmentCollector {
 
 mod terms;
 use terms::{TERM_TABLES_BYTES, repeated_term_table};
-pub use terms::{TermTable, segment_terms};
+pub use terms::{TermTable, repeated_segment_terms, segment_terms};
 
 #[cfg(test)]
 mod tests;

@@ -48,6 +48,22 @@ pub fn segment_terms(
     Ok(term_table(segment.segment_id(), field, &column)?)
 }
 
+/// `segment_terms` for a reader that asks once per search: the table when it is held or this
+/// segment's dictionary was asked for before in this process (`repeated_term_table`), else
+/// `None`, and the caller resolves its few ordinals one by one.
+pub fn repeated_segment_terms(
+    segment: &SegmentReader,
+    field: &str,
+) -> tantivy::Result<Option<Arc<TermTable>>> {
+    if let Some(table) = held_table(segment.segment_id(), field) {
+        return Ok(Some(table));
+    }
+    let Some(column) = segment.fast_fields().str(field)? else {
+        return Ok(None);
+    };
+    Ok(repeated_term_table(segment.segment_id(), field, &column)?)
+}
+
 type TermTableKey = (SegmentId, String);
 
 /// A `TermTableKey` without an owned field name, for lookups (hashes the same way).

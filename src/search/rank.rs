@@ -563,6 +563,8 @@ pub(super) struct PassageKeys<'a> {
     pub(super) shared: &'a std::sync::Mutex<HashMap<SegmentId, KeyColumns>>,
     pub(super) columns: HashMap<u32, KeyColumns>,
     pub(super) articles: HashMap<DocAddress, ArticleKey>,
+    /// Per segment: its decoded article ids, when `article_terms` found them worth decoding.
+    pub(super) article_tables: HashMap<u32, Option<std::sync::Arc<crate::facets::TermTable>>>,
 }
 
 impl<'a> PassageKeys<'a> {
@@ -578,6 +580,7 @@ impl<'a> PassageKeys<'a> {
             shared,
             columns: HashMap::new(),
             articles: HashMap::new(),
+            article_tables: HashMap::new(),
         }
     }
 
@@ -632,6 +635,25 @@ impl<'a> PassageKeys<'a> {
         Ok(article_id)
     }
 
+    /// The decoded article ids of a segment, asked for once per search: decoding a whole
+    /// dictionary pays off only in a process that searches again (a server, a benchmark); a
+    /// single search reads its few ids one by one (`facets::repeated_segment_terms`).
+    fn article_terms(
+        &mut self,
+        segment_ord: u32,
+        segment: &SegmentReader,
+    ) -> Option<std::sync::Arc<crate::facets::TermTable>> {
+        let field = &self.article_field;
+        self.article_tables
+            .entry(segment_ord)
+            .or_insert_with(|| {
+                crate::facets::repeated_segment_terms(segment, field)
+                    .ok()
+                    .flatten()
+            })
+            .clone()
+    }
+
     /// The passage's article: its id, or in an index of one segment the id's ordinal.
     pub(super) fn article(&mut self, address: DocAddress) -> Result<ArticleKey, IndexError> {
         if let Some(key) = self.articles.get(&address) {
@@ -646,11 +668,10 @@ impl<'a> PassageKeys<'a> {
             let segment = self.searcher.segment_reader(address.segment_ord);
             key = if one_segment {
                 ArticleKey::Ord(ord)
-            } else if let Ok(Some(terms)) =
-                crate::facets::segment_terms(segment, &self.article_field)
+            } else if let Some(terms) = self.article_terms(address.segment_ord, segment)
                 && let Some(article_id) = terms.term(ord)
             {
-                // The decoded dictionary, when it can be kept: no block decompression per passage.
+                // The decoded dictionary, when it is kept: no block decompression per passage.
                 ArticleKey::Id(article_id.to_string())
             } else {
                 ArticleKey::Id(self.article_id(address)?)
