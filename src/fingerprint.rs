@@ -59,18 +59,21 @@ pub fn terms_fingerprint(terms: &[u64]) -> Option<u64> {
         }
         return Some(hash);
     }
-    let mut votes = [0i32; 64];
+    // Bit `i` is set when more shingles' hashes have it than not: counted without branches,
+    // so that the loop over the 64 bits is vectorised.
+    let mut ones = [0u32; 64];
+    let mut shingles = 0u32;
     for shingle in terms.windows(3) {
         let hash = mix(shingle[0] ^ shingle[1].rotate_left(21) ^ shingle[2].rotate_left(42));
-        for (bit, vote) in votes.iter_mut().enumerate() {
-            *vote += if hash >> bit & 1 == 1 { 1 } else { -1 };
+        for (bit, count) in ones.iter_mut().enumerate() {
+            *count += (hash >> bit & 1) as u32;
         }
+        shingles += 1;
     }
     Some(
-        votes
-            .iter()
+        ones.iter()
             .enumerate()
-            .filter(|(_, vote)| **vote > 0)
+            .filter(|(_, count)| 2 * **count > shingles)
             .fold(0u64, |bits, (bit, _)| bits | 1 << bit),
     )
 }
@@ -80,14 +83,18 @@ fn term_hashes<'a>(buffer: &mut String, texts: impl Iterator<Item = &'a str>) ->
     let mut terms = Vec::new();
     for text in texts {
         analyse_english_on_thread(text, buffer);
-        terms.extend(
-            buffer
-                .split(' ')
-                .filter(|term| !term.is_empty())
-                .map(|term| xxh3_64(term.as_bytes())),
-        );
+        push_term_hashes(buffer, &mut terms);
     }
     terms
+}
+
+fn push_term_hashes(analysed: &str, terms: &mut Vec<u64>) {
+    terms.extend(
+        analysed
+            .split(' ')
+            .filter(|term| !term.is_empty())
+            .map(|term| xxh3_64(term.as_bytes())),
+    );
 }
 
 /// The text without a wire dateline at its start (`LONDON, March 3 - `, `PARIS (AP) -- `),
@@ -122,16 +129,59 @@ pub fn text_fingerprint(text: &str) -> Option<u64> {
 }
 
 struct Cache {
-    buffer: String,
     /// The last article's id and text size, and its fingerprint.
     last: Option<(String, usize, Option<u64>)>,
+    /// The texts the last fingerprint was made of (trimmed) and their English analysis
+    /// (`analysis::analyse_english_into`), the first `analysed` of them current: a passage
+    /// that is one of these texts, as most are, takes its analysis for `all` from here
+    /// (`analysed_passage`) instead of analysing its words a second time.
+    texts: Vec<(String, String)>,
+    analysed: usize,
 }
 
 thread_local! {
     static CACHE: RefCell<Cache> = const { RefCell::new(Cache {
-        buffer: String::new(),
         last: None,
+        texts: Vec::new(),
+        analysed: 0,
     }) };
+}
+
+impl Cache {
+    /// Analyses `texts`, keeping each with its analysis, and returns their terms' hashes.
+    fn analyse<'a>(&mut self, texts: impl Iterator<Item = &'a str>) -> Vec<u64> {
+        let mut terms = Vec::new();
+        self.analysed = 0;
+        for text in texts {
+            if self.analysed == self.texts.len() {
+                self.texts.push(Default::default());
+            }
+            let (kept, analysed) = &mut self.texts[self.analysed];
+            kept.clear();
+            kept.push_str(text.trim());
+            analyse_english_on_thread(text, analysed);
+            push_term_hashes(analysed, &mut terms);
+            self.analysed += 1;
+        }
+        terms
+    }
+}
+
+/// Writes the English analysis of `text` into `out` when `text` is one of the texts (trimmed)
+/// of the last article this thread fingerprinted (`article_fingerprint`), and says whether it
+/// was: the same value `analysis::analyse_english_on_thread` writes, since the analysis of a
+/// text does not depend on the spaces around it.
+pub fn analysed_passage(text: &str, out: &mut String) -> bool {
+    CACHE.with_borrow(|cache| {
+        let found = cache.texts[..cache.analysed]
+            .iter()
+            .find(|(kept, _)| kept.len() == text.len() && kept == text);
+        if let Some((_, analysed)) = found {
+            out.clear();
+            out.push_str(analysed);
+        }
+        found.is_some()
+    })
 }
 
 /// The texts an article's fingerprint is made of: its lead and paragraphs (the first without
@@ -171,7 +221,7 @@ pub fn article_fingerprint(article: &Article) -> Option<u64> {
         {
             return *fingerprint;
         }
-        let terms = term_hashes(&mut cache.buffer, texts.into_iter());
+        let terms = cache.analyse(texts.into_iter());
         let fingerprint = terms_fingerprint(&terms);
         cache.last = Some((article.id.clone(), size, fingerprint));
         fingerprint
@@ -324,6 +374,51 @@ mod tests {
             ..title_alone("b")
         };
         assert_eq!(article_fingerprint(&with_text), text_fingerprint(STORY));
+    }
+
+    #[test]
+    fn an_articles_texts_keep_their_analysis_until_the_next_article() {
+        let analysed = |text: &str| {
+            let mut out = String::new();
+            analyse_english_on_thread(text, &mut out);
+            out
+        };
+        let taken = |text: &str| {
+            let mut out = String::from("left over");
+            analysed_passage(text, &mut out).then_some(out)
+        };
+        let paragraph = "Dealers said the market expected further help.";
+        let article = Article {
+            id: "a".into(),
+            lead: STORY.into(),
+            sections: vec![crate::model::Section {
+                heading: None,
+                paragraphs: vec![format!(" {paragraph} ")],
+            }],
+            ..Article::default()
+        };
+        article_fingerprint(&article);
+        // A text of the article, trimmed: its analysis.
+        assert_eq!(taken(paragraph), Some(analysed(paragraph)));
+        // The lead was analysed without its dateline: not the lead as written.
+        assert_eq!(taken(STORY), None);
+        assert_eq!(
+            taken(strip_dateline(STORY)),
+            Some(analysed(strip_dateline(STORY)))
+        );
+        assert_eq!(taken("Another text altogether."), None);
+        // The next article's texts replace them.
+        let next = Article {
+            id: "b".into(),
+            lead: "The bank revised its forecast.".into(),
+            ..Article::default()
+        };
+        article_fingerprint(&next);
+        assert_eq!(taken(paragraph), None);
+        assert_eq!(
+            taken("The bank revised its forecast."),
+            Some(analysed("The bank revised its forecast."))
+        );
     }
 
     #[test]

@@ -567,6 +567,62 @@ fn documents_completed_with_a_table_equal_those_made_with_it_at_once() {
 }
 
 #[test]
+fn each_passage_indexes_its_own_analysis_in_all_whether_the_fingerprint_analysed_it_or_not() {
+    use crate::model::Section;
+    use tantivy::schema::Value;
+    let fields = index::create_in_ram().fields;
+    let long = "Shell exports rose again in the spring. ".repeat(60);
+    let article = |lead: &str, paragraphs: Vec<String>| Article {
+        id: "a.md".into(),
+        title: "Shell exports".into(),
+        lead: lead.into(),
+        sections: vec![Section {
+            heading: Some("Outlook".into()),
+            paragraphs,
+        }],
+        ..Article::default()
+    };
+    // A dateline the fingerprint leaves out, a paragraph repeated, a paragraph split into
+    // passages, a paragraph with spaces around it and a sign-off at the end: passages that are
+    // not one of the fingerprint's texts as well as passages that are.
+    let first = article(
+        "BELGRADE, May 2 - Serbia sold shells to the Czech Republic.",
+        vec![
+            "  Prices of ammunition rose.  ".into(),
+            "Prices of ammunition rose.".into(),
+            long.clone(),
+            "The ministry expects more orders next year. Reuter".into(),
+        ],
+    );
+    // Another article on the same thread whose passages the first one's texts would match
+    // if they were kept past it.
+    let second = article(
+        "Prices of ammunition fell.",
+        vec!["Serbia expects more.".into()],
+    );
+    for article in [&first, &second, &first] {
+        let passages = split_passages(article);
+        for passage in &passages {
+            let document = index::passage_document(&fields, article, passage);
+            let all: Vec<&str> = document
+                .get_all(fields.all)
+                .filter_map(|value| value.as_str())
+                .collect();
+            assert_eq!(
+                all.last().copied(),
+                Some(index::analysed_for_all(&passage.text).as_str()),
+                "passage {}",
+                passage.ordinal
+            );
+        }
+    }
+    assert!(
+        split_passages(&first).len() > 5,
+        "the long paragraph is split"
+    );
+}
+
+#[test]
 fn the_held_cost_estimates_what_the_documents_hold() {
     use crate::model::Section;
     use tantivy::schema::Value;

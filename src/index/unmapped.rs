@@ -1,0 +1,199 @@
+//! A directory that reads its files with `pread` into buffers of its own instead of mapping
+//! them, for the merge after a full build (`merge_segments`). The merge reads every segment
+//! once, front to back; through memory maps, each page it touched would stay in the process's
+//! resident set until the merge ends, and the build's peak memory would be the size of the
+//! index on top of what the build itself holds. Writes, locks and deletes go to a
+//! `MmapDirectory` of the same folder.
+
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tantivy::HasLen;
+use tantivy::directory::error::{
+    DeleteError, LockError, OpenDirectoryError, OpenReadError, OpenWriteError,
+};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, OwnedBytes, WatchCallback,
+    WatchHandle, WritePtr,
+};
+
+/// Bytes read at once: a read inside one chunk is served from the chunk, which later reads
+/// of the same stretch share (the merge reads each term's postings and positions in turn).
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks kept per file.
+const KEPT_CHUNKS: usize = 2;
+
+#[derive(Clone, Debug)]
+pub struct UnmappedDirectory {
+    root: PathBuf,
+    inner: MmapDirectory,
+}
+
+impl UnmappedDirectory {
+    pub fn open(root: &Path) -> Result<UnmappedDirectory, OpenDirectoryError> {
+        Ok(UnmappedDirectory {
+            root: root.to_path_buf(),
+            inner: MmapDirectory::open(root)?,
+        })
+    }
+}
+
+impl Directory for UnmappedDirectory {
+    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+        let full = self.root.join(path);
+        let file = File::open(&full).map_err(|error| match error.kind() {
+            io::ErrorKind::NotFound => OpenReadError::FileDoesNotExist(path.to_path_buf()),
+            _ => OpenReadError::wrap_io_error(error, path.to_path_buf()),
+        })?;
+        let len = file
+            .metadata()
+            .map_err(|error| OpenReadError::wrap_io_error(error, path.to_path_buf()))?
+            .len() as usize;
+        Ok(Arc::new(ChunkedFile {
+            file,
+            len,
+            chunks: Mutex::new(Vec::with_capacity(KEPT_CHUNKS)),
+        }))
+    }
+
+    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
+        self.inner.delete(path)
+    }
+
+    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
+        self.inner.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
+        self.inner.open_write(path)
+    }
+
+    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
+        self.inner.atomic_read(path)
+    }
+
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        self.inner.atomic_write(path, data)
+    }
+
+    fn sync_directory(&self) -> io::Result<()> {
+        self.inner.sync_directory()
+    }
+
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        self.inner.acquire_lock(lock)
+    }
+
+    fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.inner.watch(watch_callback)
+    }
+}
+
+/// A file read in chunks of `CHUNK_BYTES`, the last `KEPT_CHUNKS` of them kept.
+#[derive(Debug)]
+struct ChunkedFile {
+    file: File,
+    len: usize,
+    /// (chunk number, its bytes), the most recently read last.
+    chunks: Mutex<Vec<(usize, Arc<[u8]>)>>,
+}
+
+impl ChunkedFile {
+    fn read(&self, range: Range<usize>) -> io::Result<Vec<u8>> {
+        let mut buffer = vec![0; range.len()];
+        self.file.read_exact_at(&mut buffer, range.start as u64)?;
+        Ok(buffer)
+    }
+
+    /// Chunk `number`, read now or kept from before.
+    fn chunk(&self, number: usize) -> io::Result<Arc<[u8]>> {
+        let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = chunks.iter().position(|(kept, _)| *kept == number) {
+            let entry = chunks.remove(at);
+            let bytes = entry.1.clone();
+            chunks.push(entry);
+            return Ok(bytes);
+        }
+        let start = number * CHUNK_BYTES;
+        let bytes: Arc<[u8]> = self
+            .read(start..(start + CHUNK_BYTES).min(self.len))?
+            .into();
+        if chunks.len() == KEPT_CHUNKS {
+            chunks.remove(0);
+        }
+        chunks.push((number, bytes.clone()));
+        Ok(bytes)
+    }
+}
+
+impl HasLen for ChunkedFile {
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl FileHandle for ChunkedFile {
+    fn read_bytes(&self, range: Range<usize>) -> io::Result<OwnedBytes> {
+        if range.end > self.len || range.start > range.end {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bytes {range:?} of a file of {} bytes", self.len),
+            ));
+        }
+        if range.is_empty() {
+            return Ok(OwnedBytes::empty());
+        }
+        let number = range.start / CHUNK_BYTES;
+        if range.end <= (number + 1) * CHUNK_BYTES {
+            let start = number * CHUNK_BYTES;
+            let chunk = OwnedBytes::new(self.chunk(number)?);
+            return Ok(chunk.slice(range.start - start..range.end - start));
+        }
+        // Across chunks (a whole column, the stacked doc store): read as asked, not kept.
+        Ok(OwnedBytes::new(self.read(range)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_give_the_files_bytes_within_and_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes: Vec<u8> = (0..CHUNK_BYTES * 3 + 100)
+            .map(|at| (at % 251) as u8)
+            .collect();
+        std::fs::write(dir.path().join("f"), &bytes).unwrap();
+        let directory = UnmappedDirectory::open(dir.path()).unwrap();
+        let file = directory.get_file_handle(Path::new("f")).unwrap();
+        assert_eq!(file.len(), bytes.len());
+        let ranges = [
+            0..10,
+            5..CHUNK_BYTES,
+            CHUNK_BYTES - 3..CHUNK_BYTES + 3,
+            CHUNK_BYTES * 2 + 7..CHUNK_BYTES * 2 + 9,
+            // The first chunk again, after two others took its place.
+            1..4,
+            CHUNK_BYTES * 3..bytes.len(),
+            0..bytes.len(),
+            12..12,
+        ];
+        for range in ranges {
+            assert_eq!(
+                file.read_bytes(range.clone()).unwrap().as_slice(),
+                &bytes[range.clone()],
+                "{range:?}"
+            );
+        }
+        assert!(file.read_bytes(0..bytes.len() + 1).is_err());
+        assert!(matches!(
+            directory.get_file_handle(Path::new("missing")),
+            Err(OpenReadError::FileDoesNotExist(_))
+        ));
+    }
+}
