@@ -1,5 +1,5 @@
 //! `--memory` is the whole build's budget, not only the index writer's: the writer's arena gets
-//! what the rest of the build leaves of it. The rest is the readers, workers and queues (a
+//! what the rest of the build leaves of it, up to a ceiling. The rest is the readers, workers and queues (a
 //! fixed share and a share per worker), the articles held back for the final acronym table
 //! (an incremental build only), and the bookkeeping kept for every file of the corpus until
 //! the commit (its manifest entry and, for an article written before the final table, how its
@@ -20,6 +20,12 @@ pub const PER_FILE_BYTES: usize = 1280;
 const WRITER_SHARE: (usize, usize) = (3, 4);
 /// The writer's arena takes at least this (tantivy's floor) per indexing thread.
 const WRITER_FLOOR_BYTES: usize = 15 << 20;
+/// And at most this per indexing thread, whatever the budget: a larger arena writes larger
+/// segments, which a full build merges into one all the same, and holds its memory for the
+/// whole build. On 1M synthetic passages, arenas of 43, 91 and 187 MB built in the same time,
+/// and the largest took 380-400 MB at the peak against 250-260 MB (`docs/performance.md`).
+/// Lucene's default buffer is 16 MB.
+pub const WRITER_CEILING_BYTES: usize = 96 << 20;
 
 /// How a build's memory is shared out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +72,8 @@ pub fn share(
         + PER_FILE_BYTES.saturating_mul(files);
     let floor = WRITER_FLOOR_BYTES * index::build_indexing_threads();
     let (share, of) = WRITER_SHARE;
-    let writer = memory.saturating_sub(reserve) / of * share;
+    let writer = (memory.saturating_sub(reserve) / of * share)
+        .min(WRITER_CEILING_BYTES * index::build_indexing_threads());
     if writer >= floor {
         return Ok(Budget {
             writer_mb: writer >> 20,
@@ -89,19 +96,30 @@ mod tests {
 
     #[test]
     fn the_writer_gets_what_the_rest_of_the_build_leaves() {
-        let small = share(512, 100, 2, false).unwrap();
-        let large = share(512, 100_000, 2, false).unwrap();
-        // 100,000 files more cost their bookkeeping, taken from the writer.
-        let per_file_mb = ((100_000 - 100) * PER_FILE_BYTES) >> 20;
+        // Budgets under the writer's ceiling.
+        let small = share(250, 100, 2, false).unwrap();
+        let large = share(250, 60_000, 2, false).unwrap();
+        // 60,000 files more cost their bookkeeping, taken from the writer.
+        let per_file_mb = ((60_000 - 100) * PER_FILE_BYTES) >> 20;
         assert!(small.writer_mb - large.writer_mb >= per_file_mb / 2);
-        assert!(small.writer_mb < 512 - 128 && small.hold_bytes == 0);
+        assert!(small.writer_mb < 250 - 128 && small.hold_bytes == 0);
         // An incremental build holds articles back, within an eighth of the budget.
-        let holding = share(512, 100, 2, true).unwrap();
-        assert_eq!(holding.hold_bytes, 64 << 20);
+        let holding = share(250, 100, 2, true).unwrap();
+        assert_eq!(holding.hold_bytes, 250 << 20 >> 3);
         assert!(holding.writer_mb < small.writer_mb);
-        assert_eq!(share(256, 100, 2, true).unwrap().hold_bytes, 32 << 20);
+        assert_eq!(share(512, 100, 2, true).unwrap().hold_bytes, 64 << 20);
         // More workers, less for the writer.
-        assert!(share(512, 100, 4, false).unwrap().writer_mb < small.writer_mb);
+        assert!(share(250, 100, 4, false).unwrap().writer_mb < small.writer_mb);
+    }
+
+    #[test]
+    fn the_writer_takes_no_more_than_its_ceiling_whatever_the_budget() {
+        let ceiling_mb = (WRITER_CEILING_BYTES * index::build_indexing_threads()) >> 20;
+        assert_eq!(share(8192, 100, 2, false).unwrap().writer_mb, ceiling_mb);
+        assert_eq!(share(65536, 100, 2, true).unwrap().writer_mb, ceiling_mb);
+        // Under it, what the rest of the build leaves.
+        let under = share(200, 100, 2, false).unwrap().writer_mb;
+        assert!(under < ceiling_mb && under >= 15, "{under}");
     }
 
     #[test]
