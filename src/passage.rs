@@ -15,8 +15,29 @@ pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
     text.split_sentence_bounds()
 }
 
+/// `text.split_whitespace().count()`, with ASCII bytes told apart without decoding them: it
+/// runs over every paragraph a build reads.
 fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
+    let bytes = text.as_bytes();
+    let (mut words, mut in_word, mut at) = (0, false, 0);
+    while at < bytes.len() {
+        let (space, len) = if bytes[at].is_ascii() {
+            // `char::is_whitespace` of ASCII: tab, line feed, vertical tab, form feed, carriage
+            // return, space.
+            (matches!(bytes[at], b'\t'..=b'\r' | b' '), 1)
+        } else {
+            let c = text[at..].chars().next().expect("a character starts here");
+            (c.is_whitespace(), c.len_utf8())
+        };
+        if space {
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            words += 1;
+        }
+        at += len;
+    }
+    words
 }
 
 /// No passage is longer than this many words, whatever its punctuation: a run of text without
@@ -262,6 +283,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn words_are_counted_as_split_whitespace_counts_them(text in "(\\PC|[\t\n\x0b\x0c\r \u{85}\u{a0}\u{2003}\u{3000}]){0,80}") {
+            prop_assert_eq!(word_count(&text), text.split_whitespace().count());
+        }
+
         #[test]
         fn splitting_covers_the_text_in_order(words in proptest::collection::vec("[a-zA-Zčž]{1,8}[.!?]?", 0..700)) {
             let paragraph = words.join(" ");

@@ -93,7 +93,10 @@ fn split_date_line(paragraph: &str) -> (Option<String>, String) {
 
 /// A heading is one short line that does not end like a sentence.
 pub fn is_heading(paragraph: &str) -> bool {
-    let words = paragraph.split_whitespace().count();
+    // A character is at most 4 bytes: a longer paragraph is no heading, and is not counted.
+    if paragraph.len() > 4 * MAX_HEADING_CHARS || paragraph.chars().count() > MAX_HEADING_CHARS {
+        return false;
+    }
     let Some(last) = paragraph.chars().last() else {
         return false;
     };
@@ -101,13 +104,12 @@ pub fn is_heading(paragraph: &str) -> bool {
         .chars()
         .next()
         .is_some_and(|first| first.is_uppercase() || first.is_ascii_digit());
-    (1..=MAX_HEADING_WORDS).contains(&words)
-        && paragraph.chars().count() <= MAX_HEADING_CHARS
-        && first_is_capital
+    first_is_capital
         && !matches!(
             last,
             '.' | '!' | '?' | ':' | ';' | ',' | '"' | '\'' | '\u{201d}' | '\u{2019}' | ')' | '…'
         )
+        && (1..=MAX_HEADING_WORDS).contains(&paragraph.split_whitespace().count())
 }
 
 #[cfg(test)]
