@@ -23,7 +23,7 @@ use tantivy::directory::{
 
 /// Bytes read at once: a read inside one chunk is served from the chunk, which later reads
 /// of the same stretch share (the merge reads each term's postings and positions in turn).
-const CHUNK_BYTES: usize = 256 * 1024;
+const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks kept per file.
 const KEPT_CHUNKS: usize = 2;
 
@@ -99,7 +99,7 @@ struct ChunkedFile {
     file: File,
     len: usize,
     /// (chunk number, its bytes), the most recently read last.
-    chunks: Mutex<Vec<(usize, Arc<[u8]>)>>,
+    chunks: Mutex<Vec<(usize, OwnedBytes)>>,
 }
 
 impl ChunkedFile {
@@ -110,18 +110,17 @@ impl ChunkedFile {
     }
 
     /// Chunk `number`, read now or kept from before.
-    fn chunk(&self, number: usize) -> io::Result<Arc<[u8]>> {
+    fn chunk(&self, number: usize) -> io::Result<OwnedBytes> {
         let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(at) = chunks.iter().position(|(kept, _)| *kept == number) {
-            let entry = chunks.remove(at);
-            let bytes = entry.1.clone();
-            chunks.push(entry);
-            return Ok(bytes);
+            if at + 1 < chunks.len() {
+                let entry = chunks.remove(at);
+                chunks.push(entry);
+            }
+            return Ok(chunks[chunks.len() - 1].1.clone());
         }
         let start = number * CHUNK_BYTES;
-        let bytes: Arc<[u8]> = self
-            .read(start..(start + CHUNK_BYTES).min(self.len))?
-            .into();
+        let bytes = OwnedBytes::new(self.read(start..(start + CHUNK_BYTES).min(self.len))?);
         if chunks.len() == KEPT_CHUNKS {
             chunks.remove(0);
         }
@@ -150,8 +149,9 @@ impl FileHandle for ChunkedFile {
         let number = range.start / CHUNK_BYTES;
         if range.end <= (number + 1) * CHUNK_BYTES {
             let start = number * CHUNK_BYTES;
-            let chunk = OwnedBytes::new(self.chunk(number)?);
-            return Ok(chunk.slice(range.start - start..range.end - start));
+            return Ok(self
+                .chunk(number)?
+                .slice(range.start - start..range.end - start));
         }
         // Across chunks (a whole column, the stacked doc store): read as asked, not kept.
         Ok(OwnedBytes::new(self.read(range)?))
