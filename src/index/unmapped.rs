@@ -8,7 +8,6 @@
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -105,7 +104,20 @@ struct ChunkedFile {
 impl ChunkedFile {
     fn read(&self, range: Range<usize>) -> io::Result<Vec<u8>> {
         let mut buffer = vec![0; range.len()];
-        self.file.read_exact_at(&mut buffer, range.start as u64)?;
+        #[cfg(unix)]
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, &mut buffer, range.start as u64)?;
+        #[cfg(windows)]
+        {
+            let mut done = 0;
+            while done < buffer.len() {
+                let at = (range.start + done) as u64;
+                match std::os::windows::fs::FileExt::seek_read(&self.file, &mut buffer[done..], at)?
+                {
+                    0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    read => done += read,
+                }
+            }
+        }
         Ok(buffer)
     }
 
