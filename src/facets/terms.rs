@@ -38,14 +38,7 @@ pub fn segment_terms(
     segment: &SegmentReader,
     field: &str,
 ) -> tantivy::Result<Option<Arc<TermTable>>> {
-    // The common case first: the table is held, and the column need not be opened.
-    if let Some(table) = held_table(segment.segment_id(), field) {
-        return Ok(Some(table));
-    }
-    let Some(column) = segment.fast_fields().str(field)? else {
-        return Ok(None);
-    };
-    Ok(term_table(segment.segment_id(), field, &column)?)
+    held_or_decoded(segment, field, term_table)
 }
 
 /// `segment_terms` for a reader that asks once per search: the table when it is held or this
@@ -55,13 +48,23 @@ pub fn repeated_segment_terms(
     segment: &SegmentReader,
     field: &str,
 ) -> tantivy::Result<Option<Arc<TermTable>>> {
+    held_or_decoded(segment, field, repeated_term_table)
+}
+
+/// The table held for `field` of `segment`, else what `decode` makes of its column.
+fn held_or_decoded(
+    segment: &SegmentReader,
+    field: &str,
+    decode: fn(SegmentId, &str, &StrColumn) -> std::io::Result<Option<Arc<TermTable>>>,
+) -> tantivy::Result<Option<Arc<TermTable>>> {
+    // The common case first: the table is held, and the column need not be opened.
     if let Some(table) = held_table(segment.segment_id(), field) {
         return Ok(Some(table));
     }
     let Some(column) = segment.fast_fields().str(field)? else {
         return Ok(None);
     };
-    Ok(repeated_term_table(segment.segment_id(), field, &column)?)
+    Ok(decode(segment.segment_id(), field, &column)?)
 }
 
 type TermTableKey = (SegmentId, String);
