@@ -51,11 +51,14 @@ pub fn repeated_segment_terms(
     held_or_decoded(segment, field, repeated_term_table)
 }
 
+/// How a column's table is decoded (`term_table`, `repeated_term_table`).
+type Decode = fn(SegmentId, &str, &StrColumn) -> std::io::Result<Option<Arc<TermTable>>>;
+
 /// The table held for `field` of `segment`, else what `decode` makes of its column.
 fn held_or_decoded(
     segment: &SegmentReader,
     field: &str,
-    decode: fn(SegmentId, &str, &StrColumn) -> std::io::Result<Option<Arc<TermTable>>>,
+    decode: Decode,
 ) -> tantivy::Result<Option<Arc<TermTable>>> {
     // The common case first: the table is held, and the column need not be opened.
     if let Some(table) = held_table(segment.segment_id(), field) {
