@@ -3,8 +3,9 @@
 //! and queues (a fixed share and a share per worker), the articles held back for the final
 //! acronym table (an incremental build only), and the bookkeeping kept for every file of the
 //! corpus until the commit (its manifest entry and, for an article written before the final
-//! table, how its acronyms resolved). The figures are measured on builds of 1M and 10M synthetic passages
-//! (105,440 and 1,054,000 files; `docs/performance.md`, "The whole build within `--memory`").
+//! table, how its acronyms resolved). The figures are measured on builds of 1M and 10M
+//! synthetic passages (105,440 and 1,054,000 files; `docs/performance.md`, "The whole build
+//! within `--memory`").
 
 use crate::index;
 
