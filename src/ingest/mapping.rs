@@ -525,7 +525,17 @@ impl FieldMap {
 
 /// Whether two field names are the same but for case and `_`, `-` or spaces.
 pub fn same_field_name(a: &str, b: &str) -> bool {
-    // Compared char by char without allocating: every record's every missing name comes here.
+    // Compared without allocating: every record's every missing name comes here, for each of
+    // its keys. Names in ASCII (almost all) byte by byte; an ASCII name can equal another only
+    // by Unicode's lower case (the Kelvin sign is a `k`), so any other goes char by char.
+    if a.is_ascii() && b.is_ascii() {
+        let fold = |name| {
+            str::bytes(name)
+                .filter(|byte| !matches!(byte, b'_' | b'-' | b' '))
+                .map(|byte| byte.to_ascii_lowercase())
+        };
+        return fold(a).eq(fold(b));
+    }
     let fold = |name| {
         str::chars(name)
             .filter(|c: &char| !matches!(c, '_' | '-' | ' '))
@@ -537,6 +547,37 @@ pub fn same_field_name(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// `same_field_name` as Unicode folds both names, with no ASCII path.
+    fn same_folded(a: &str, b: &str) -> bool {
+        let fold = |name| {
+            str::chars(name)
+                .filter(|c: &char| !matches!(c, '_' | '-' | ' '))
+                .flat_map(char::to_lowercase)
+        };
+        fold(a).eq(fold(b))
+    }
+
+    proptest! {
+        #[test]
+        fn field_names_compare_as_their_unicode_folds(
+            a in "[a-cA-C_ \\-\u{212a}kK]{0,6}",
+            b in "[a-cA-C_ \\-\u{212a}kK]{0,6}",
+        ) {
+            prop_assert_eq!(same_field_name(&a, &b), same_folded(&a, &b));
+            prop_assert_eq!(same_field_name(&a, &a.to_uppercase()), same_folded(&a, &a.to_uppercase()));
+        }
+    }
+
+    #[test]
+    fn field_names_match_whatever_their_case_and_separators() {
+        assert!(same_field_name("Publish_Date", "publish date"));
+        assert!(same_field_name("publish-date", "PUBLISHDATE"));
+        assert!(!same_field_name("publish_date", "published"));
+        // The Kelvin sign lower-cases to `k`.
+        assert!(same_field_name("\u{212a}ey", "key"));
+    }
 
     #[test]
     fn overrides_parse_and_refuse_unknown_roles() {
