@@ -78,16 +78,7 @@ pub fn terms_fingerprint(terms: &[u64]) -> Option<u64> {
     )
 }
 
-/// The hashes of the English analyser's terms of `texts`, in order.
-fn term_hashes<'a>(buffer: &mut String, texts: impl Iterator<Item = &'a str>) -> Vec<u64> {
-    let mut terms = Vec::new();
-    for text in texts {
-        analyse_english_on_thread(text, buffer);
-        push_term_hashes(buffer, &mut terms);
-    }
-    terms
-}
-
+/// Appends the hashes of the terms of an English analysis (`analyse_english_on_thread`).
 fn push_term_hashes(analysed: &str, terms: &mut Vec<u64>) {
     terms.extend(
         analysed
@@ -123,8 +114,10 @@ pub fn strip_dateline(text: &str) -> &str {
 
 /// The fingerprint of a text's words (a dateline at its start left out).
 pub fn text_fingerprint(text: &str) -> Option<u64> {
-    let text = strip_dateline(text);
-    let terms = term_hashes(&mut String::new(), std::iter::once(text));
+    let mut analysed = String::new();
+    analyse_english_on_thread(strip_dateline(text), &mut analysed);
+    let mut terms = Vec::new();
+    push_term_hashes(&analysed, &mut terms);
     terms_fingerprint(&terms)
 }
 
