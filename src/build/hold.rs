@@ -5,6 +5,7 @@
 //! encoded once (`encode_article`), for any sink.
 
 use super::commit::{committed_searcher, tantivy_error};
+use super::read::ChunkBatch;
 use super::sink::{Encoder, Item, Sink};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -309,25 +310,21 @@ impl Relabel<'_> {
             .map(|(id, hash)| (id.as_str(), *hash))
             .collect();
         let mut done = HashSet::new();
-        // Chunks are read and labelled on all cores, a few per core at a time.
-        let batch_len = 2 * rayon::current_num_threads().max(1);
-        let mut batch = Vec::with_capacity(batch_len);
+        let mut batch = ChunkBatch::new();
         for relative in wanted.keys() {
             let Some(file) = files.get(relative.as_str()) else {
                 continue;
             };
             let mut result = Ok(());
             ingest::split_file((*file).clone(), ingest::CHUNK_BYTES, &mut |chunk| {
-                batch.push(chunk);
-                if batch.len() >= batch_len {
-                    result =
-                        self.relabel_chunks(sink, std::mem::take(&mut batch), &hashes, &mut done);
+                if let Some(full) = batch.push(chunk) {
+                    result = self.relabel_chunks(sink, full, &hashes, &mut done);
                 }
                 result.is_ok()
             });
             result?;
         }
-        self.relabel_chunks(sink, batch, &hashes, &mut done)?;
+        self.relabel_chunks(sink, batch.take(), &hashes, &mut done)?;
         for (relative, articles) in &wanted {
             if articles.keys().all(|id| done.contains(id)) {
                 continue;

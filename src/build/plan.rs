@@ -130,28 +130,39 @@ pub(super) fn observe_files(
     report: &mut BuildReport,
     unreadable: &mut Vec<String>,
 ) -> (Vec<CorpusFile>, Vec<Observed>) {
+    use rayon::prelude::*;
+    // The metadata of every file on all cores (most of this step waits on the file system),
+    // then reported in the walk's order.
+    let metadata: Vec<Option<std::io::Result<(u64, i64)>>> = walked
+        .par_iter()
+        .map(|file| {
+            file.path.to_str().is_some().then(|| {
+                std::fs::metadata(&file.path)
+                    .map(|metadata| (metadata.len(), modified_ns(&metadata)))
+            })
+        })
+        .collect();
     let mut files = Vec::with_capacity(walked.len());
     let mut observed = Vec::with_capacity(walked.len());
-    for file in walked {
-        if file.path.to_str().is_none() {
-            let error = IngestError::new(
-                &file.path,
-                "the path is not valid UTF-8; rename the file to index it",
-            );
-            observer.error(&error);
-            report.errors.push(error);
-            continue;
-        }
-        match std::fs::metadata(&file.path) {
-            Ok(metadata) => {
+    for (file, metadata) in walked.into_iter().zip(metadata) {
+        match metadata {
+            None => {
+                let error = IngestError::new(
+                    &file.path,
+                    "the path is not valid UTF-8; rename the file to index it",
+                );
+                observer.error(&error);
+                report.errors.push(error);
+            }
+            Some(Ok((size, mtime_ns))) => {
                 observed.push(Observed {
                     relative: file.relative.clone(),
-                    size: metadata.len(),
-                    mtime_ns: modified_ns(&metadata),
+                    size,
+                    mtime_ns,
                 });
                 files.push(file);
             }
-            Err(error) => {
+            Some(Err(error)) => {
                 unreadable.push(file.relative.clone());
                 let error = IngestError::new(&file.path, format!("cannot read: {error}"));
                 observer.error(&error);

@@ -9,6 +9,7 @@
 //! articles it labels otherwise are read again (`Relabel`).
 
 use super::hold::{bracketed_acronyms_of_file, corpus_table};
+use super::read::ChunkBatch;
 
 use rustc_hash::FxHashSet;
 
@@ -37,7 +38,7 @@ pub(super) fn predicted_table<'a>(
 }
 
 /// The definitions of the articles of the files `to_read` that may define an acronym, read in
-/// chunks, a few per core at a time.
+/// chunks on all cores (`ChunkBatch`).
 fn definitions(
     extractor: &EntityExtractor,
     files: &[CorpusFile],
@@ -51,8 +52,7 @@ fn definitions(
         .filter(|&index| !bracketed_acronyms_of_file(&files[index].path).is_empty())
         .collect();
     let mut pairs = Vec::new();
-    let batch_len = 2 * rayon::current_num_threads().max(1);
-    let mut batch = Vec::with_capacity(batch_len);
+    let mut batch = ChunkBatch::new();
     let mut label = |chunks: Vec<ingest::Chunk>| {
         let found: Vec<Vec<AcronymPair>> = chunks
             .into_par_iter()
@@ -69,14 +69,13 @@ fn definitions(
     };
     for index in candidates {
         ingest::split_file(files[index].clone(), ingest::CHUNK_BYTES, &mut |chunk| {
-            batch.push(chunk);
-            if batch.len() >= batch_len {
-                label(std::mem::take(&mut batch));
+            if let Some(full) = batch.push(chunk) {
+                label(full);
             }
             true
         });
     }
-    label(batch);
+    label(batch.take());
     pairs
 }
 

@@ -27,6 +27,41 @@ pub struct FileArticles {
     pub failed: bool,
 }
 
+/// Chunks read and labelled on all cores at once, a few chunks' bytes per core at a time: most
+/// files are much smaller than a chunk, and a batch of a few of them would leave the cores
+/// waiting on each other more than working.
+pub(super) struct ChunkBatch {
+    chunks: Vec<ingest::Chunk>,
+    bytes: u64,
+}
+
+impl ChunkBatch {
+    /// Bytes of a full batch: two chunks per core.
+    fn limit() -> u64 {
+        2 * rayon::current_num_threads().max(1) as u64 * ingest::CHUNK_BYTES as u64
+    }
+
+    pub(super) fn new() -> ChunkBatch {
+        ChunkBatch {
+            chunks: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Adds `chunk`; the batch's chunks once they reach the limit.
+    pub(super) fn push(&mut self, chunk: ingest::Chunk) -> Option<Vec<ingest::Chunk>> {
+        self.bytes += chunk.bytes;
+        self.chunks.push(chunk);
+        (self.bytes >= Self::limit()).then(|| self.take())
+    }
+
+    /// The chunks so far, leaving the batch empty.
+    pub(super) fn take(&mut self) -> Vec<ingest::Chunk> {
+        self.bytes = 0;
+        std::mem::take(&mut self.chunks)
+    }
+}
+
 /// The field mapping of a build: defaults, `newsdex.toml` at the corpus root, `--field`.
 pub fn field_map(options: &BuildOptions) -> anyhow::Result<FieldMap> {
     let config = CorpusConfig::load(&options.corpus)?;
