@@ -15,6 +15,7 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption};
 
 use super::exclusion::ExclusionQuery;
+use super::phrase::PrunedPhraseQuery;
 use super::plan::{Clause, ExtraClause, Part, Target, Vocabulary};
 use super::request::{MAX_EXPANDED_TERMS, MAX_EXPANSIONS};
 use crate::entity_names;
@@ -159,7 +160,7 @@ impl Compiler<'_> {
                                 .collect();
                             let mut phrase = PhraseQuery::new_with_offset(terms);
                             phrase.set_slop(slop);
-                            Box::new(phrase)
+                            Box::new(PrunedPhraseQuery::new(phrase, slop))
                         }
                     };
                     boosted(query, target.weight)

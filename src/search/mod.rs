@@ -20,6 +20,7 @@ mod fetch;
 pub mod filtered;
 #[cfg(test)]
 mod keyword_tests;
+mod phrase;
 pub mod plan;
 pub mod proximity;
 mod rank;
