@@ -117,7 +117,8 @@ impl Weight for PrunedPhraseWeight {
             }
             doc = phrase.advance();
         }
-        if doc == TERMINATED {
+        // A threshold past any score (a stopped search: `cancel::CancellableQuery`) ends it.
+        if doc == TERMINATED || threshold == Score::INFINITY {
             return Ok(());
         }
         // `doc` is a match not offered yet.
@@ -156,6 +157,9 @@ impl Weight for PrunedPhraseWeight {
                 let score = phrase.score();
                 if score > threshold {
                     threshold = callback(candidate, score);
+                    if threshold == Score::INFINITY {
+                        break;
+                    }
                 }
             }
             candidate = words[0].advance();
@@ -228,6 +232,36 @@ mod tests {
                 searcher.search(&pruned, &tantivy::collector::Count).unwrap(),
                 searcher.search(&plain, &tantivy::collector::Count).unwrap()
             );
+        }
+    }
+
+    /// A stopped search raises the threshold past any score: nothing more is offered.
+    #[test]
+    fn a_threshold_past_any_score_ends_the_ranking() {
+        let texts: Vec<String> = (0..50).map(|n| format!("merrill lynch said {n}")).collect();
+        let (index, field) = index_of(&texts);
+        let searcher = index.reader().unwrap().searcher();
+        let pruned = PrunedPhraseQuery::new(phrase(field, &["merrill", "lynch"], 0), 0);
+        let weight = pruned
+            .weight(EnableScoring::enabled_from_searcher(&searcher))
+            .unwrap();
+        for segment in searcher.segment_readers() {
+            // Stopped while the top-k fills (tantivy's loop), and after (the pruned loop).
+            for (stop_after, before) in [(1, Score::MIN), (3, Score::MIN), (3, 1e-6)] {
+                let mut offered = 0;
+                weight
+                    .for_each_pruning(Score::MIN, segment, &mut |_, _| {
+                        offered += 1;
+                        if offered == stop_after {
+                            Score::INFINITY
+                        } else {
+                            before
+                        }
+                    })
+                    .unwrap();
+                // Every passage holds the phrase; the last segment holds one.
+                assert_eq!(offered, stop_after.min(segment.num_docs()));
+            }
         }
     }
 
