@@ -186,3 +186,43 @@ pub(super) fn changed_since_walk(file: &CorpusFile, observed: &Observed) -> bool
         Err(_) => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(bytes: u64) -> ingest::Chunk {
+        ingest::Chunk {
+            file: std::sync::Arc::new(CorpusFile {
+                path: "a.txt".into(),
+                relative: "a.txt".to_string(),
+                format: Format::Seed,
+                size: bytes,
+            }),
+            body: ingest::ChunkBody::WholeFile,
+            bytes,
+            last_of_file: true,
+        }
+    }
+
+    /// Small files fill a batch by their bytes, not their number; a large one fills it alone.
+    #[test]
+    fn a_batch_is_full_at_a_few_chunks_bytes_per_core() {
+        let limit = ChunkBatch::limit();
+        let small = 4096;
+        let mut batch = ChunkBatch::new();
+        let mut pushed = 0;
+        let full = loop {
+            pushed += 1;
+            if let Some(full) = batch.push(chunk(small)) {
+                break full;
+            }
+        };
+        assert_eq!(full.len(), pushed);
+        assert_eq!(pushed as u64, limit.div_ceil(small));
+        assert!(batch.take().is_empty());
+        assert_eq!(batch.push(chunk(limit)).map(|full| full.len()), Some(1));
+        assert!(batch.push(chunk(1)).is_none());
+        assert_eq!(batch.take().len(), 1);
+    }
+}
