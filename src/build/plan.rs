@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 
 use super::options::{BuildObserver, BuildOptions, BuildReport, PlanSummary, canonical};
-use super::read::{modified_ns, relative_to, skip_message};
+use super::read::{nanos_since_epoch, relative_to, skip_message};
 use crate::error::IngestError;
 use crate::index::{IndexHandle, last_payload};
 use crate::ingest::mapping::FieldMap;
@@ -69,7 +69,7 @@ pub(super) fn plan_files(
     }
 
     // Observe every file: size and time decide what is read again.
-    let (files, observed) = observe_files(walk.files, observer, &mut report, &mut unreadable);
+    let (files, observed) = observe_files(walk.files, observer, &mut report);
 
     let plan = manifest::plan(&observed, old_manifest, &unreadable);
     // A build that leaves out a source the index holds would silently remove all of its files.
@@ -116,63 +116,41 @@ pub(super) fn plan_files(
     })
 }
 
-/// The walk of every source of the build. With one, files are named relative to it; with
-/// several, relative to their source, after its label (`label/`): the name of its folder or
-/// file, numbered when two are alike. Also each source's root and label, for the paths of
-/// files the walk could not read.
-/// Each walked file's size and modification time, for the manifest's plan. A file whose path
-/// is not UTF-8 (an article id is text: a lossy conversion could merge two names) or whose
-/// metadata cannot be read is reported, counted and left out; the latter's relative path is
-/// added to `unreadable`, so that its articles are kept rather than removed.
+/// Each walked file's size and modification time, as the walk read them, for the manifest's
+/// plan. A file whose path is not UTF-8 (an article id is text: a lossy conversion could merge
+/// two names) is reported, counted and left out. (A file whose metadata the walk could not read
+/// is a skip of the walk, kept as unreadable.)
 pub(super) fn observe_files(
     walked: Vec<CorpusFile>,
     observer: &dyn BuildObserver,
     report: &mut BuildReport,
-    unreadable: &mut Vec<String>,
 ) -> (Vec<CorpusFile>, Vec<Observed>) {
-    use rayon::prelude::*;
-    // The metadata of every file on all cores (most of this step waits on the file system),
-    // then reported in the walk's order.
-    let metadata: Vec<Option<std::io::Result<(u64, i64)>>> = walked
-        .par_iter()
-        .map(|file| {
-            file.path.to_str().is_some().then(|| {
-                std::fs::metadata(&file.path)
-                    .map(|metadata| (metadata.len(), modified_ns(&metadata)))
-            })
-        })
-        .collect();
     let mut files = Vec::with_capacity(walked.len());
     let mut observed = Vec::with_capacity(walked.len());
-    for (file, metadata) in walked.into_iter().zip(metadata) {
-        match metadata {
-            None => {
-                let error = IngestError::new(
-                    &file.path,
-                    "the path is not valid UTF-8; rename the file to index it",
-                );
-                observer.error(&error);
-                report.errors.push(error);
-            }
-            Some(Ok((size, mtime_ns))) => {
-                observed.push(Observed {
-                    relative: file.relative.clone(),
-                    size,
-                    mtime_ns,
-                });
-                files.push(file);
-            }
-            Some(Err(error)) => {
-                unreadable.push(file.relative.clone());
-                let error = IngestError::new(&file.path, format!("cannot read: {error}"));
-                observer.error(&error);
-                report.errors.push(error);
-            }
+    for file in walked {
+        if file.path.to_str().is_none() {
+            let error = IngestError::new(
+                &file.path,
+                "the path is not valid UTF-8; rename the file to index it",
+            );
+            observer.error(&error);
+            report.errors.push(error);
+            continue;
         }
+        observed.push(Observed {
+            relative: file.relative.clone(),
+            size: file.size,
+            mtime_ns: nanos_since_epoch(file.modified),
+        });
+        files.push(file);
     }
     (files, observed)
 }
 
+/// The walk of every source of the build. With one, files are named relative to it; with
+/// several, relative to their source, after its label (`label/`): the name of its folder or
+/// file, numbered when two are alike. Also each source's root and label, for the paths of
+/// files the walk could not read.
 fn walk_sources(options: &BuildOptions) -> anyhow::Result<(Walk, Vec<(PathBuf, String)>)> {
     let sources = options.sources();
     if let [only] = sources.as_slice() {

@@ -33,18 +33,16 @@ pub struct FileArticles {
 pub(super) struct ChunkBatch {
     chunks: Vec<ingest::Chunk>,
     bytes: u64,
+    /// Bytes of a full batch: two chunks per core.
+    limit: u64,
 }
 
 impl ChunkBatch {
-    /// Bytes of a full batch: two chunks per core.
-    fn limit() -> u64 {
-        2 * rayon::current_num_threads().max(1) as u64 * ingest::CHUNK_BYTES as u64
-    }
-
     pub(super) fn new() -> ChunkBatch {
         ChunkBatch {
             chunks: Vec::new(),
             bytes: 0,
+            limit: 2 * rayon::current_num_threads().max(1) as u64 * ingest::CHUNK_BYTES as u64,
         }
     }
 
@@ -52,7 +50,7 @@ impl ChunkBatch {
     pub(super) fn push(&mut self, chunk: ingest::Chunk) -> Option<Vec<ingest::Chunk>> {
         self.bytes += chunk.bytes;
         self.chunks.push(chunk);
-        (self.bytes >= Self::limit()).then(|| self.take())
+        (self.bytes >= self.limit).then(|| self.take())
     }
 
     /// The chunks so far, leaving the batch empty.
@@ -139,10 +137,12 @@ pub fn skip_message(reason: &SkipReason) -> String {
 }
 
 pub(super) fn modified_ns(metadata: &std::fs::Metadata) -> i64 {
-    metadata
-        .modified()
-        .ok()
-        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+    nanos_since_epoch(metadata.modified().ok())
+}
+
+/// A modification time as the manifest keeps it: nanoseconds since the epoch, 0 if unknown.
+pub(super) fn nanos_since_epoch(time: Option<std::time::SystemTime>) -> i64 {
+    time.and_then(|time| time.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |since| {
             i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
         })
@@ -198,6 +198,7 @@ mod tests {
                 relative: "a.txt".to_string(),
                 format: Format::Seed,
                 size: bytes,
+                modified: None,
             }),
             body: ingest::ChunkBody::WholeFile,
             bytes,
@@ -208,9 +209,9 @@ mod tests {
     /// Small files fill a batch by their bytes, not their number; a large one fills it alone.
     #[test]
     fn a_batch_is_full_at_a_few_chunks_bytes_per_core() {
-        let limit = ChunkBatch::limit();
-        let small = 4096;
         let mut batch = ChunkBatch::new();
+        let limit = batch.limit;
+        let small = 4096;
         let mut pushed = 0;
         let full = loop {
             pushed += 1;

@@ -77,8 +77,7 @@ pub(super) fn stream_corpus_sized<S: Sink>(
             }
         }
     }
-    let (files, observed) =
-        super::plan::observe_files(walk.files, observer, &mut report, &mut Vec::new());
+    let (files, observed) = super::plan::observe_files(walk.files, observer, &mut report);
     let to_read: Vec<usize> = (0..files.len()).collect();
     observer.started(files.len(), files.iter().map(|file| file.size).sum());
     let no_table = Default::default();

@@ -28,6 +28,7 @@ fn written_file(dir: &Path, name: &str, format: Format, text: &str) -> (CorpusFi
         relative: name.to_string(),
         format,
         size: metadata.len(),
+        modified: metadata.modified().ok(),
     };
     let observed = Observed {
         relative: name.to_string(),

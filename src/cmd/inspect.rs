@@ -29,14 +29,14 @@ pub fn run(args: &InspectArgs, color: anstream::ColorChoice) -> anyhow::Result<O
             outcome = Outcome::Incomplete;
             continue;
         };
-        let size = std::fs::metadata(path)
-            .with_context(|| format!("failed to read `{}`", path.display()))?
-            .len();
+        let metadata = std::fs::metadata(path)
+            .with_context(|| format!("failed to read `{}`", path.display()))?;
         let file = CorpusFile {
             path: path.clone(),
             relative: path.to_string_lossy().replace('\\', "/"),
             format,
-            size,
+            size: metadata.len(),
+            modified: metadata.modified().ok(),
         };
         let read = process_file(&file, &map, &extractor);
         for error in &read.errors {

@@ -236,6 +236,7 @@ mod tests {
             relative: "a.csv".into(),
             format: Format::Csv,
             size: 0,
+            modified: None,
         }
     }
 

@@ -4,6 +4,9 @@
 //! It never guesses other encodings.
 
 use std::borrow::Cow;
+use std::path::Path;
+
+use crate::error::IngestError;
 
 /// Text decoded from bytes, and whether it had to be read as Latin-1.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,25 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<Decoded<'_>, DecodeError> {
                 ),
             })
         }
+    }
+}
+
+/// Turns raw bytes into text, rejecting empty, binary and undecodable files with a reason.
+/// Returns whether the text had to be read as Latin-1.
+pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<(String, bool), IngestError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::new(path, "empty file"));
+    }
+    let probe = &bytes[..bytes.len().min(8192)];
+    if probe.contains(&0) {
+        return Err(IngestError::new(path, "binary file (contains NUL bytes)"));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, false)),
+        Err(error) => match decode_bytes(error.as_bytes()) {
+            Ok(decoded) => Ok((decoded.text.into_owned(), decoded.latin1)),
+            Err(error) => Err(IngestError::at_line(path, error.line, error.reason)),
+        },
     }
 }
 

@@ -90,6 +90,7 @@ mod tests {
             relative: "a.json".into(),
             format: Format::Json,
             size: 0,
+            modified: None,
         }
     }
 

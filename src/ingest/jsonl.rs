@@ -131,6 +131,7 @@ mod tests {
             relative: "a.jsonl".into(),
             format: Format::Jsonl,
             size: 0,
+            modified: None,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod meta;
 pub mod record;
 pub mod seed;
 
+pub use decode::decode_text;
 pub use meta::{source_or_host, with_subtitle};
 
 use std::io::BufReader;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use crate::error::IngestError;
 use crate::extract::date::{is_storable, parse_date, unstorable_warning};
 use crate::ingest::body::BodyCheck;
-use crate::ingest::decode::{LATIN1_WARNING, decode_bytes};
+use crate::ingest::decode::LATIN1_WARNING;
 use crate::ingest::mapping::{CORPUS_CONFIG_FILE, FieldMap};
 use crate::model::{Article, Section};
 
@@ -69,6 +70,8 @@ pub struct CorpusFile {
     pub relative: String,
     pub format: Format,
     pub size: u64,
+    /// When the file was last modified, as the walk read it (a build's manifest keeps it).
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// Why the walk passed over a path.
@@ -149,7 +152,7 @@ pub fn walk_corpus(root: &Path, options: &WalkOptions) -> Result<Walk, IngestErr
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        push_file(&mut walk, root, relative, metadata.len(), options);
+        push_file(&mut walk, root, relative, &metadata, options);
         return Ok(walk);
     }
     let walker = walkdir::WalkDir::new(root)
@@ -213,8 +216,8 @@ pub fn walk_corpus(root: &Path, options: &WalkOptions) -> Result<Walk, IngestErr
             .map(|component| component.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        let size = match entry.metadata() {
-            Ok(metadata) => metadata.len(),
+        let metadata = match entry.metadata() {
+            Ok(metadata) => metadata,
             Err(error) => {
                 walk.skipped.push(Skipped {
                     path: entry.path().to_path_buf(),
@@ -223,12 +226,19 @@ pub fn walk_corpus(root: &Path, options: &WalkOptions) -> Result<Walk, IngestErr
                 continue;
             }
         };
-        push_file(&mut walk, entry.path(), relative, size, options);
+        push_file(&mut walk, entry.path(), relative, &metadata, options);
     }
     Ok(walk)
 }
 
-fn push_file(walk: &mut Walk, path: &Path, relative: String, size: u64, options: &WalkOptions) {
+fn push_file(
+    walk: &mut Walk,
+    path: &Path,
+    relative: String,
+    metadata: &std::fs::Metadata,
+    options: &WalkOptions,
+) {
+    let size = metadata.len();
     let Some(format) = options.forced_format.or_else(|| Format::from_path(path)) else {
         walk.skipped.push(Skipped {
             path: path.to_path_buf(),
@@ -252,26 +262,8 @@ fn push_file(walk: &mut Walk, path: &Path, relative: String, size: u64, options:
         relative,
         format,
         size,
+        modified: metadata.modified().ok(),
     });
-}
-
-/// Turns raw bytes into text, rejecting empty, binary and undecodable files with a reason.
-/// Returns whether the text had to be read as Latin-1.
-pub fn decode_text(path: &Path, bytes: Vec<u8>) -> Result<(String, bool), IngestError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(IngestError::new(path, "empty file"));
-    }
-    let probe = &bytes[..bytes.len().min(8192)];
-    if probe.contains(&0) {
-        return Err(IngestError::new(path, "binary file (contains NUL bytes)"));
-    }
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok((text, false)),
-        Err(error) => match decode_bytes(error.as_bytes()) {
-            Ok(decoded) => Ok((decoded.text.into_owned(), decoded.latin1)),
-            Err(error) => Err(IngestError::at_line(path, error.line, error.reason)),
-        },
-    }
 }
 
 /// Bytes of raw records cut from a stream into one chunk: large enough to keep a worker busy,
@@ -715,6 +707,7 @@ mod tests {
             relative: "a.md".into(),
             format: Format::Markdown,
             size: 0,
+            modified: None,
         };
         let text = "---\ntitle: Shells\nauthors: [Jane Doe, Ana Vučić]\nlang: sr\nsubtitle: Belgrade weighs its options.\nurl: https://www.balkaninsight.com/x\n---\nSerbia exports shells.\n\n## Outlook\n\nMore to come.\n";
         let article = article_from_markdown(&file, text, &FieldMap::default()).unwrap();

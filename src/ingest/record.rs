@@ -473,6 +473,7 @@ mod tests {
             relative: "wire/r.jsonl".into(),
             format: Format::Jsonl,
             size: 0,
+            modified: None,
         }
     }
 

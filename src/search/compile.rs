@@ -158,9 +158,7 @@ impl Compiler<'_> {
                                 .iter()
                                 .map(|(offset, word)| (*offset, Term::from_field_text(field, word)))
                                 .collect();
-                            let mut phrase = PhraseQuery::new_with_offset(terms);
-                            phrase.set_slop(slop);
-                            Box::new(PrunedPhraseQuery::new(phrase, slop))
+                            Box::new(PrunedPhraseQuery::new(terms, slop))
                         }
                     };
                     boosted(query, target.weight)

@@ -23,15 +23,19 @@ pub(super) struct PrunedPhraseQuery {
 }
 
 impl PrunedPhraseQuery {
-    pub(super) fn new(phrase: PhraseQuery, slop: u32) -> PrunedPhraseQuery {
-        PrunedPhraseQuery { phrase, slop }
+    /// The phrase of `terms` at their offsets, with `slop`.
+    pub(super) fn new(terms: Vec<(usize, Term)>, slop: u32) -> PrunedPhraseQuery {
+        PrunedPhraseQuery {
+            phrase: PhraseQuery::new_with_offset_and_slop(terms, slop),
+            slop,
+        }
     }
 }
 
 impl Query for PrunedPhraseQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let inner = self.phrase.weight(enable_scoring)?;
-        let terms: Vec<Term> = self.phrase.phrase_terms().into_iter().collect();
+        let terms = self.phrase.phrase_terms();
         let bm25 = match enable_scoring {
             EnableScoring::Enabled {
                 statistics_provider,
@@ -200,15 +204,13 @@ mod tests {
             .unwrap()
     }
 
-    fn phrase(field: tantivy::schema::Field, words: &[&str], slop: u32) -> PhraseQuery {
-        let mut phrase = PhraseQuery::new(
-            words
-                .iter()
-                .map(|word| Term::from_field_text(field, word))
-                .collect(),
-        );
-        phrase.set_slop(slop);
-        phrase
+    /// The words at their offsets in a phrase.
+    fn terms(field: tantivy::schema::Field, words: &[&str]) -> Vec<(usize, Term)> {
+        words
+            .iter()
+            .enumerate()
+            .map(|(offset, word)| (offset, Term::from_field_text(field, word)))
+            .collect()
     }
 
     proptest! {
@@ -224,8 +226,8 @@ mod tests {
             let texts: Vec<String> = texts;
             let (index, field) = index_of(&texts);
             let words: &[&str] = if reversed { &["lynch", "merrill"] } else { &["merrill", "lynch"] };
-            let plain = phrase(field, words, slop);
-            let pruned = PrunedPhraseQuery::new(phrase(field, words, slop), slop);
+            let plain = PhraseQuery::new_with_offset_and_slop(terms(field, words), slop);
+            let pruned = PrunedPhraseQuery::new(terms(field, words), slop);
             prop_assert_eq!(top(&index, &pruned, k), top(&index, &plain, k));
             let searcher = index.reader().unwrap().searcher();
             prop_assert_eq!(
@@ -241,7 +243,7 @@ mod tests {
         let texts: Vec<String> = (0..50).map(|n| format!("merrill lynch said {n}")).collect();
         let (index, field) = index_of(&texts);
         let searcher = index.reader().unwrap().searcher();
-        let pruned = PrunedPhraseQuery::new(phrase(field, &["merrill", "lynch"], 0), 0);
+        let pruned = PrunedPhraseQuery::new(terms(field, &["merrill", "lynch"]), 0);
         let weight = pruned
             .weight(EnableScoring::enabled_from_searcher(&searcher))
             .unwrap();
@@ -268,9 +270,9 @@ mod tests {
     #[test]
     fn a_word_the_index_lacks_matches_nothing() {
         let (index, field) = index_of(&["merrill lynch said".to_string()]);
-        let pruned = PrunedPhraseQuery::new(phrase(field, &["merrill", "jones"], 0), 0);
+        let pruned = PrunedPhraseQuery::new(terms(field, &["merrill", "jones"]), 0);
         assert!(top(&index, &pruned, 3).is_empty());
-        let pruned = PrunedPhraseQuery::new(phrase(field, &["merrill", "lynch"], 0), 0);
+        let pruned = PrunedPhraseQuery::new(terms(field, &["merrill", "lynch"]), 0);
         assert_eq!(top(&index, &pruned, 3).len(), 1);
     }
 }
