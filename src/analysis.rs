@@ -4,8 +4,10 @@
 //! Index and query use the same functions; `schema` registers them under its tokenizer names.
 
 mod memory;
+mod recent;
 
 use memory::WordMemory;
+use recent::{Recent, Use};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, LowerCaser, RawTokenizer, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
@@ -37,6 +39,8 @@ pub struct EnglishTokenizer {
     words: WordMemory,
     /// Lower case and ASCII folding of words that are not ASCII, by tantivy's own filters.
     fold: Option<TextAnalyzer>,
+    /// The last short text analysed in full, with its tokens (`recent::Recent`).
+    recent: Recent,
 }
 
 pub struct EnglishTokenStream<'a> {
@@ -46,6 +50,9 @@ pub struct EnglishTokenStream<'a> {
     token: &'a mut Token,
     words: &'a mut WordMemory,
     fold: &'a mut Option<TextAnalyzer>,
+    recent: &'a mut Recent,
+    /// Whether the tokens come from `recent`, go into it, or neither.
+    recent_use: Use,
 }
 
 impl Tokenizer for EnglishTokenizer {
@@ -56,12 +63,15 @@ impl Tokenizer for EnglishTokenizer {
             self.words.clear();
         }
         self.token.reset();
+        let recent_use = self.recent.use_for(text);
         EnglishTokenStream {
             text,
             at: 0,
             token: &mut self.token,
             words: &mut self.words,
             fold: &mut self.fold,
+            recent: &mut self.recent,
+            recent_use,
         }
     }
 }
@@ -175,6 +185,43 @@ fn analyse_word(fold: &mut Option<TextAnalyzer>, word: &str) -> Option<Box<str>>
 
 impl TokenStream for EnglishTokenStream<'_> {
     fn advance(&mut self) -> bool {
+        match self.recent_use {
+            Use::Replay(idx) => {
+                self.recent_use = Use::Replay(idx + 1);
+                if self.recent.replay(idx, self.token) {
+                    return true;
+                }
+                self.token.text.clear();
+                return false;
+            }
+            Use::Record if self.at == 0 && self.token.position == usize::MAX => {
+                self.recent.start_recording(self.text);
+            }
+            Use::Record | Use::Pass => {}
+        }
+        let more = self.analyse_next();
+        if self.recent_use == Use::Record {
+            if more {
+                self.recent.record(self.token);
+            } else {
+                self.recent.finish_recording();
+            }
+        }
+        more
+    }
+
+    fn token(&self) -> &Token {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.token
+    }
+}
+
+impl EnglishTokenStream<'_> {
+    /// The next token of the text, analysed; false at its end.
+    fn analyse_next(&mut self) -> bool {
         loop {
             let Some((start, end)) = self.next_word() else {
                 self.token.text.clear();
@@ -195,14 +242,6 @@ impl TokenStream for EnglishTokenStream<'_> {
             self.token.offset_to = end;
             return true;
         }
-    }
-
-    fn token(&self) -> &Token {
-        self.token
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.token
     }
 }
 
@@ -523,6 +562,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_text_given_again_gets_the_same_tokens() {
+        let mut reference = reference_analyzer();
+        let mut ours = english_analyzer();
+        let title = "Serbia's ammunition exports: Vučić defends the deals";
+        let heading = "Running the numbers";
+        let long = "The ammunition plants of Serbia ran at capacity. ".repeat(8);
+        assert!(long.len() > 256, "a text too long to be remembered");
+        // Repeated, interleaved, empty and too long: each stream is compared with the chain.
+        let texts = [
+            title, title, title, heading, heading, title, "", "", title, &long, &long, title,
+        ];
+        for text in texts {
+            assert_same_tokens(&mut reference, &mut ours, text);
+        }
+        // A stream left before its end remembers nothing: the same text next gets every token.
+        let mut stream = ours.token_stream("Kosovo and Serbia: the talks");
+        assert!(stream.advance());
+        drop(stream);
+        assert_same_tokens(&mut reference, &mut ours, "Kosovo and Serbia: the talks");
+        assert_same_tokens(&mut reference, &mut ours, "Kosovo and Serbia: the talks");
     }
 
     #[test]
