@@ -4,6 +4,9 @@
 //!   decimals, which was most of a one-file `newsdex inspect`;
 //! - packs the word classes (`data/word_classes.tsv`, made by `scripts/gen_word_classes.py`)
 //!   into the table the tagger's features look words up in (`feature_table::WordClasses`);
+//! - folds the built-in entity lists (`data/places.tsv`, `data/organisations.tsv`) as a query
+//!   word is folded (`list_fold`), which a search looks its words up in before it builds the
+//!   lists;
 //! - links the `newsdex` binary as a position-dependent executable. Its code is position
 //!   independent, so the linker resolves every internal address itself: the dynamic loader then
 //!   has no relocations to apply at start (a PIE `newsdex` carried about 63,000), which is a
@@ -12,6 +15,9 @@
 #[allow(dead_code)]
 #[path = "src/extract/feature_table.rs"]
 mod feature_table;
+
+#[path = "src/extract/list_fold.rs"]
+mod list_fold;
 
 fn main() {
     const WEIGHTS: &str = "data/ner_weights.tsv";
@@ -27,5 +33,13 @@ fn main() {
     let text = std::fs::read_to_string(CLASSES).expect("data/word_classes.tsv is readable");
     let classes = feature_table::WordClasses::from_tsv(&text);
     std::fs::write(out.join("word_classes.table"), classes.pack()).expect("OUT_DIR is writable");
+    const LISTS: [&str; 2] = ["data/places.tsv", "data/organisations.tsv"];
+    println!("cargo:rerun-if-changed=src/extract/list_fold.rs");
+    let lists = LISTS.map(|list| {
+        println!("cargo:rerun-if-changed={list}");
+        std::fs::read_to_string(list).expect("the built-in lists are readable")
+    });
+    let folded = list_fold::fold_lists(lists.iter().flat_map(|list| list.lines()));
+    std::fs::write(out.join("lists_folded.txt"), folded).expect("OUT_DIR is writable");
     println!("cargo:rustc-link-arg-bins=-no-pie");
 }

@@ -16,6 +16,8 @@ use crate::model::{Entity, EntityKind};
 const PLACES: &str = include_str!("../../data/places.tsv");
 /// Major international organisations and their acronyms.
 const ORGANISATIONS: &str = include_str!("../../data/organisations.tsv");
+/// `PLACES` and `ORGANISATIONS` folded (`list_fold::fold_lists`), as `build.rs` wrote them.
+const LISTS_FOLDED: &str = include_str!(concat!(env!("OUT_DIR"), "/lists_folded.txt"));
 
 /// A bad line of an entities file, or a file that cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -199,36 +201,15 @@ impl Lists {
 /// Whether a built-in form may have the folded key `key`. A form's key starts with its first
 /// word as `entity_key` folds it, and that word starts a word of its line folded the same way
 /// (transliterated, lower case); so a key whose first word starts no word of the folded data
-/// lines names no built-in form. Folding the data costs a fraction of building the lists.
+/// lines names no built-in form. The data is folded at compile time (`LISTS_FOLDED`).
 fn builtin_may_know(key: &str) -> bool {
-    static FOLDED: OnceLock<String> = OnceLock::new();
-    let folded = FOLDED.get_or_init(|| {
-        let mut folded = String::with_capacity(PLACES.len() + ORGANISATIONS.len());
-        for line in PLACES.lines().chain(ORGANISATIONS.lines()) {
-            if line.trim_start().starts_with('#') {
-                continue;
-            }
-            if line.is_ascii() {
-                folded.push_str(line);
-                folded.push('\n');
-                continue;
-            }
-            // Cell by cell, as `entity_key` folds a form: transliterating drops tabs.
-            for cell in line.split(['\t', ';']) {
-                folded.push_str(&deunicode::deunicode(cell));
-                folded.push('\n');
-            }
-        }
-        folded.make_ascii_lowercase();
-        folded
-    });
     let Some(first) = key.split(' ').next().filter(|word| !word.is_empty()) else {
         return false;
     };
     // Every occurrence, overlapping ones too (the folded text is ASCII: any byte is a char
     // boundary), by memchr's vectorised search: a word no form starts with is looked for
-    // through the whole text, a megabyte or more.
-    let bytes = folded.as_bytes();
+    // through the whole text.
+    let bytes = LISTS_FOLDED.as_bytes();
     memchr::memmem::find_iter(bytes, first.as_bytes())
         .any(|at| at == 0 || !bytes[at - 1].is_ascii_alphanumeric())
 }
@@ -470,6 +451,14 @@ mod tests {
         assert!(!builtin_may_know("grain"));
         assert!(!builtin_may_know(""));
         assert!(builtin_may_know("serbian"));
+    }
+
+    #[test]
+    fn the_folded_lists_are_the_fold_of_the_built_in_lists() {
+        let folded =
+            crate::extract::list_fold::fold_lists(PLACES.lines().chain(ORGANISATIONS.lines()));
+        assert!(folded.contains("serbia"), "the lists name Serbia");
+        assert_eq!(LISTS_FOLDED, folded);
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod date;
 pub mod entities;
 pub mod feature_table;
 pub mod gazetteer;
+#[cfg(test)]
+mod list_fold;
 pub mod names;
 pub mod spelling;
 pub mod tagger;
