@@ -92,7 +92,7 @@ impl Spellings {
     /// The name as written, kind and canonical name of a line; empty where the line lacks them.
     fn fields(&self, (start, end): (u32, u32)) -> (&str, &str, &str) {
         let line = &self.text[start as usize..end as usize];
-        // As `line.splitn(3, '\t')`, by byte search: the table is checked line by line on load.
+        // As `line.splitn(3, '\t')`, by byte search.
         let mut tabs = memchr::memchr_iter(b'\t', line.as_bytes());
         match (tabs.next(), tabs.next()) {
             (Some(first), Some(second)) => (
