@@ -188,14 +188,11 @@ impl TokenStream for EnglishTokenStream<'_> {
         match self.recent_use {
             Use::Replay(idx) => {
                 self.recent_use = Use::Replay(idx + 1);
-                if self.recent.replay(idx, self.token) {
-                    return true;
-                }
-                self.token.text.clear();
-                return false;
+                return self.recent.replay(idx, self.token);
             }
-            Use::Record if self.at == 0 && self.token.position == usize::MAX => {
+            Use::StartRecording => {
                 self.recent.start_recording(self.text);
+                self.recent_use = Use::Record;
             }
             Use::Record | Use::Pass => {}
         }

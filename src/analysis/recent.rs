@@ -32,6 +32,9 @@ pub(super) struct Recent {
 pub(super) enum Use {
     /// Gives the remembered tokens, from this one on.
     Replay(usize),
+    /// Will remember the tokens from the first one the stream gives (`start_recording`), so
+    /// that a stream read another way leaves the memory as it was.
+    StartRecording,
     /// Analyses the text and remembers its tokens.
     Record,
     /// Analyses the text (too long to remember).
@@ -39,13 +42,12 @@ pub(super) enum Use {
 }
 
 impl Recent {
-    /// How a stream over `text` uses the memory. Recording starts with the stream's first
-    /// token (`start_recording`), so that a stream read another way leaves the memory as it was.
+    /// How a stream over `text` uses the memory.
     pub(super) fn use_for(&self, text: &str) -> Use {
         if self.complete && self.text == text {
             Use::Replay(0)
         } else if text.len() <= RECENT_TEXT_BYTES {
-            Use::Record
+            Use::StartRecording
         } else {
             Use::Pass
         }
@@ -76,9 +78,11 @@ impl Recent {
         self.complete = true;
     }
 
-    /// Writes remembered token `idx` into `token`; false past the last one.
+    /// Writes remembered token `idx` into `token`; false past the last one, with the token's
+    /// text cleared as at the end of an analysed stream.
     pub(super) fn replay(&self, idx: usize, token: &mut Token) -> bool {
         let Some(recent) = self.tokens.get(idx) else {
+            token.text.clear();
             return false;
         };
         let start = match idx {
