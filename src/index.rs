@@ -15,11 +15,13 @@ use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 use crate::analysis::analyse_english_on_thread;
 use crate::error::IndexError;
 use crate::extract::spelling::Spellings;
+use crate::index::pieces::InPieces;
 use crate::model::{Article, Entity, Passage};
 use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
 
 pub mod extra;
 mod payload;
+mod pieces;
 mod unmapped;
 pub use payload::{acronyms_of, last_payload, load_acronyms};
 
@@ -281,7 +283,7 @@ pub fn open_or_create(path: &Path, replace_incompatible: bool) -> Result<IndexHa
         DirState::Index => {
             let found = read_version(path);
             if found == SCHEMA_VERSION {
-                let index = Index::open_in_dir(path).map_err(tantivy_error(path))?;
+                let index = Index::open(writing_directory(path)?).map_err(tantivy_error(path))?;
                 return handle(index, path);
             }
             if !replace_incompatible {
@@ -304,9 +306,28 @@ pub fn open_or_create(path: &Path, replace_incompatible: bool) -> Result<IndexHa
 }
 
 fn create_in(path: &Path, schema: Schema) -> Result<IndexHandle, IndexError> {
-    let index = Index::create_in_dir(path, schema).map_err(tantivy_error(path))?;
+    let directory = writing_directory(path)?;
+    let exists = Index::exists(&directory).map_err(|error| tantivy_error(path)(error.into()))?;
+    if exists {
+        return Err(tantivy_error(path)(
+            tantivy::TantivyError::IndexAlreadyExists,
+        ));
+    }
+    let index = Index::create(directory, schema, tantivy::IndexSettings::default())
+        .map_err(tantivy_error(path))?;
     write_version(path)?;
     handle(index, path)
+}
+
+/// The directory a build writes the index at `path` through: tantivy's, its writes handed to
+/// the file system in pieces (`pieces`).
+fn writing_directory(path: &Path) -> Result<InPieces<MmapDirectory>, IndexError> {
+    MmapDirectory::open(path)
+        .map(InPieces)
+        .map_err(|source| IndexError::Tantivy {
+            path: path.to_path_buf(),
+            source: source.into(),
+        })
 }
 
 /// Deletes what a previous index left, keeping hidden files that are not tantivy's.

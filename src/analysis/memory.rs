@@ -3,24 +3,52 @@
 
 /// Words of at most this many bytes are remembered inline (`WordMemory::short`).
 const SHORT_WORD_BYTES: usize = 16;
-/// Terms of at most this many bytes are remembered inline.
-const SHORT_TERM_BYTES: usize = 23;
 
-/// A remembered term of a short word, inline: its length (`DROPPED` for a word the chain
-/// drops) and bytes.
+/// A remembered short word's term, told by the word itself: the first `len` bytes of the word
+/// in ASCII lower case, then `last` unless it is 0. Most English stems are such a prefix
+/// ("prices" -> `price`) or a prefix and one letter ("company" -> `compani`), so a slot is the word and two bytes, and a table of many words stays small
+/// enough to be read from the cache. `len == DROPPED`: a word the chain drops.
 #[derive(Clone, Copy)]
 struct ShortTerm {
     len: u8,
-    bytes: [u8; SHORT_TERM_BYTES],
+    last: u8,
 }
 
 const DROPPED: u8 = u8::MAX;
 
-/// Word as written -> its term, or `None` for a word the chain drops. Most words are short:
-/// they are kept in the table itself, zero-padded (a word is alphanumeric: never a zero byte),
-/// with their term, so that a lookup reads one slot of the table, compares 16 bytes and
-/// copies the term from the same place; longer words, and the rare short word whose term is
-/// longer, go to `long`.
+impl ShortTerm {
+    /// How `term` is told by `word`, if it is.
+    fn of(word: &str, term: &str) -> Option<ShortTerm> {
+        let (word, term) = (word.as_bytes(), term.as_bytes());
+        if !word.is_ascii() || !term.is_ascii() {
+            return None;
+        }
+        let told = |prefix: &[u8]| {
+            prefix.len() <= word.len()
+                && prefix
+                    .iter()
+                    .zip(word)
+                    .all(|(t, w)| *t == w.to_ascii_lowercase())
+        };
+        if told(term) {
+            return Some(ShortTerm {
+                len: term.len() as u8,
+                last: 0,
+            });
+        }
+        let (&last, prefix) = term.split_last()?;
+        (last != 0 && told(prefix)).then_some(ShortTerm {
+            len: prefix.len() as u8,
+            last,
+        })
+    }
+}
+
+/// Word as written -> its term, or `None` for a word the chain drops. Most words are short
+/// and ASCII: they are kept in the table itself, zero-padded (a word is alphanumeric: never a
+/// zero byte), with how their term is made of them (`ShortTerm`), so that a lookup reads one
+/// slot of the table, compares 16 bytes and copies the term from the word; longer words, and
+/// the short words whose term is not so told, go to `long`.
 #[derive(Clone, Default)]
 pub(super) struct WordMemory {
     short: hashbrown::HashMap<[u8; SHORT_WORD_BYTES], ShortTerm, rustc_hash::FxBuildHasher>,
@@ -56,36 +84,34 @@ impl WordMemory {
             None if self.long.contains_key(word) => {
                 return self.push_long_term(word, out, |_| None);
             }
-            None => match analyse(word) {
-                Some(term) if term.len() > SHORT_TERM_BYTES => {
-                    self.long.insert(word.into(), Some(term));
-                    return self.push_long_term(word, out, |_| None);
-                }
-                term => {
-                    let mut short = ShortTerm {
+            None => {
+                let term = analyse(word);
+                let short = match &term {
+                    None => Some(ShortTerm {
                         len: DROPPED,
-                        bytes: [0; SHORT_TERM_BYTES],
-                    };
-                    if let Some(term) = term {
-                        short.len = term.len() as u8;
-                        short.bytes[..term.len()].copy_from_slice(term.as_bytes());
-                    }
-                    self.short.insert(key, short);
-                    short
-                }
-            },
+                        last: 0,
+                    }),
+                    Some(term) => ShortTerm::of(word, term),
+                };
+                let Some(short) = short else {
+                    self.long.insert(word.into(), term);
+                    return self.push_long_term(word, out, |_| None);
+                };
+                self.short.insert(key, short);
+                short
+            }
         };
         if short.len == DROPPED {
             return false;
         }
-        // A whole term's bytes: valid UTF-8.
-        match std::str::from_utf8(&short.bytes[..usize::from(short.len)]) {
-            Ok(term) => {
-                out.push_str(term);
-                true
-            }
-            Err(_) => false,
+        // ASCII, as `ShortTerm::of` checked.
+        for &byte in &word.as_bytes()[..usize::from(short.len)] {
+            out.push(char::from(byte.to_ascii_lowercase()));
         }
+        if short.last != 0 {
+            out.push(char::from(short.last));
+        }
+        true
     }
 
     /// `push_term` of a word remembered in `long`.
@@ -102,5 +128,53 @@ impl WordMemory {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every word comes back with the term `analyse` gave it, from the table or not, first
+    /// time and again: prefixes, a prefix and a letter, other terms, dropped words, long and
+    /// non-ASCII words.
+    #[test]
+    fn remembered_terms_are_the_analysed_ones() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("Prices", Some("price")),
+            ("company", Some("compani")),
+            ("relational", Some("relat")),
+            ("the", None),
+            ("went", Some("go")),
+            ("1987", Some("1987")),
+            ("internationalisation", Some("internationalis")),
+            ("Vučić", Some("vucic")),
+            ("ab", Some("abc")),
+            ("x", Some("")),
+        ];
+        let mut memory = WordMemory::default();
+        for round in 0..2 {
+            for &(word, term) in cases {
+                let mut out = String::from("<");
+                let kept = memory.push_term(word, &mut out, |_| {
+                    assert_eq!(round, 0, "{word} analysed again");
+                    term.map(Into::into)
+                });
+                assert_eq!(kept, term.is_some(), "{word}");
+                let expected = format!("<{}", term.unwrap_or(""));
+                assert_eq!(out, expected, "{word}, round {round}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_term_is_told_by_its_word_only_when_it_is_a_prefix_and_at_most_a_letter() {
+        let told = |word: &str, term: &str| ShortTerm::of(word, term).map(|s| (s.len, s.last));
+        assert_eq!(told("Prices", "price"), Some((5, 0)));
+        assert_eq!(told("happy", "happi"), Some((4, b'i')));
+        assert_eq!(told("went", "go"), None);
+        assert_eq!(told("ab", "abcd"), None);
+        assert_eq!(told("Vučić", "vucic"), None);
+        assert_eq!(told("a", ""), Some((0, 0)));
     }
 }

@@ -290,6 +290,9 @@ fn build_into_index(
         )
         .map_err(write_failed)?;
         if full_rebuild {
+            // What the stream kept is written: its memory goes back before the merge, whose
+            // reads are the build's peak.
+            drop((new_manifest, old_manifest, files, observed, plan, written));
             index::merge_segments(&handle)?;
         }
         // Counted on the committed (merged) segments, so after the commit: see `store_spellings`.

@@ -2,8 +2,8 @@
 //! them, for the merge after a full build (`merge_segments`). The merge reads every segment
 //! once, front to back; through memory maps, each page it touched would stay in the process's
 //! resident set until the merge ends, and the build's peak memory would be the size of the
-//! index on top of what the build itself holds. Writes, locks and deletes go to a
-//! `MmapDirectory` of the same folder.
+//! index on top of what the build itself holds. Writes (in pieces: `pieces`), locks and deletes
+//! go to a `MmapDirectory` of the same folder.
 
 use std::fs::File;
 use std::io;
@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tantivy::HasLen;
+
+use super::pieces::InPieces;
 use tantivy::directory::error::{
     DeleteError, LockError, OpenDirectoryError, OpenReadError, OpenWriteError,
 };
@@ -29,14 +31,14 @@ const KEPT_CHUNKS: usize = 2;
 #[derive(Clone, Debug)]
 pub struct UnmappedDirectory {
     root: PathBuf,
-    inner: MmapDirectory,
+    inner: InPieces<MmapDirectory>,
 }
 
 impl UnmappedDirectory {
     pub fn open(root: &Path) -> Result<UnmappedDirectory, OpenDirectoryError> {
         Ok(UnmappedDirectory {
             root: root.to_path_buf(),
-            inner: MmapDirectory::open(root)?,
+            inner: InPieces(MmapDirectory::open(root)?),
         })
     }
 }

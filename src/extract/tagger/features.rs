@@ -407,8 +407,6 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging:
             infos[near].plain = plain;
         }
         hashed = reach;
-        // Features read the class of the candidate only.
-        infos[idx].class = classes.get(infos[idx].word);
         let token = &tokens[idx];
         let info = &mut infos[idx];
         info.prefix = affix_hash(token.text, 2, false, 3);
@@ -421,6 +419,11 @@ pub(crate) fn hash_infos(tokens: &[Token<'_>], infos: &mut [TokenInfo], tagging:
         info.sentence_start =
             idx == 0 || token.starts_line || is_sentence_end(tokens[idx - 1].text);
         info.affixed = affixed_name(token.text);
+    }
+    // Features read the class of the candidate only. A loop of lookups alone, so that the
+    // processor has several of the table's cache misses under way at once.
+    for info in infos.iter_mut().filter(|info| info.candidate) {
+        info.class = classes.get(info.word);
     }
     mark_shouting_lines(tokens, infos);
 }
