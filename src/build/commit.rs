@@ -60,10 +60,11 @@ pub(super) fn probe_writable(dir: &Path) -> Result<(), IndexError> {
 }
 
 /// Commits the writer's work together with its manifest, then waits for merges so that the
-/// files on disk are final. The manifest file is written first, under a name no other manifest
-/// has; the payload that names it goes into `meta.json` with the commit. Until tantivy renames
-/// the new `meta.json` into place, readers see the previous commit and its manifest file, which
-/// is removed only after the commit.
+/// files on disk are final. The writer's last segment is written first (which frees its
+/// arena before the manifest is packed: the two at once were the build's peak), then the
+/// manifest file, under a name no other manifest has; the payload that names it goes into
+/// `meta.json` with the commit. Until tantivy renames the new `meta.json` into place, readers
+/// see the previous commit and its manifest file, which is removed only after the commit.
 pub fn commit_with_manifest(
     handle: &IndexHandle,
     mut writer: IndexWriter,
@@ -72,17 +73,28 @@ pub fn commit_with_manifest(
     manifest: &Manifest,
     acronyms: &AcronymTable,
 ) -> Result<(), IndexError> {
-    let manifest_file = store_manifest(handle, manifest)?;
-    let shown = sources_display(sources);
-    let mut payload = Payload::new(Path::new(&shown), manifest_file, manifest.files.len());
-    payload.sources = sources.iter().map(|source| canonical(source)).collect();
-    payload.mapping = map.fingerprint();
-    payload.extras = map.extras().to_vec();
-    if !acronyms.is_empty() {
-        let (name, bytes) = acronyms.pack();
-        payload.acronyms_file = store_side_file(handle, &name, &bytes)?;
-    }
     let mut prepared = writer.prepare_commit().map_err(tantivy_error(handle))?;
+    let payload = (|| {
+        let manifest_file = store_manifest(handle, manifest)?;
+        let shown = sources_display(sources);
+        let mut payload = Payload::new(Path::new(&shown), manifest_file, manifest.files.len());
+        payload.sources = sources.iter().map(|source| canonical(source)).collect();
+        payload.mapping = map.fingerprint();
+        payload.extras = map.extras().to_vec();
+        if !acronyms.is_empty() {
+            let (name, bytes) = acronyms.pack();
+            payload.acronyms_file = store_side_file(handle, &name, &bytes)?;
+        }
+        Ok(payload)
+    })();
+    let payload = match payload {
+        Ok(payload) => payload,
+        Err(error) => {
+            // Nothing is committed: the index stays as it was.
+            let _ = prepared.abort();
+            return Err(error);
+        }
+    };
     prepared.set_payload(&payload.to_json());
     prepared.commit().map_err(tantivy_error(handle))?;
     writer
