@@ -5,20 +5,18 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
-use tantivy::directory::{
-    Directory, DirectoryLock, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
-};
+use tantivy::directory::Directory;
 use tantivy::schema::{Schema, Value};
 use tantivy::{DateTime, Index, IndexWriter, TantivyDocument};
 
 use crate::analysis::analyse_english_on_thread;
 use crate::error::IndexError;
 use crate::extract::spelling::Spellings;
-use crate::index::pieces::InPieces;
+use crate::index::directory::{IndexDirectory, Use};
 use crate::model::{Article, Entity, Passage};
 use crate::schema::{Fields, SCHEMA_VERSION, build_schema, fields_of, register_tokenizers};
 
+mod directory;
 pub mod extra;
 mod payload;
 mod pieces;
@@ -180,62 +178,12 @@ pub fn open_index(path: &Path) -> Result<IndexHandle, IndexError> {
             expected: SCHEMA_VERSION,
         });
     }
-    let directory = MmapDirectory::open(path).map_err(|error| IndexError::Io {
+    let directory = IndexDirectory::open(path, Use::Search).map_err(|error| IndexError::Io {
         path: path.to_path_buf(),
         source: std::io::Error::other(error.to_string()),
     })?;
-    let index = Index::open(ReadOnlyDirectory(directory)).map_err(tantivy_error(path))?;
+    let index = Index::open(directory).map_err(tantivy_error(path))?;
     handle(index, path)
-}
-
-/// The index directory as searches read it: tantivy's memory-mapped directory, except that
-/// taking a lock writes nothing. tantivy's readers take the meta lock (a file in the index
-/// folder) while they read `meta.json`, to keep a writer from replacing it meanwhile; a build
-/// replaces `meta.json` by an atomic rename, so a reader sees one whole file without the lock,
-/// and searching needs no write access to the index (a read-only folder, another account's
-/// index). Searches never write through it.
-#[derive(Clone, Debug)]
-struct ReadOnlyDirectory(MmapDirectory);
-
-impl Directory for ReadOnlyDirectory {
-    fn get_file_handle(
-        &self,
-        path: &Path,
-    ) -> Result<std::sync::Arc<dyn tantivy::directory::FileHandle>, OpenReadError> {
-        self.0.get_file_handle(path)
-    }
-
-    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
-        self.0.delete(path)
-    }
-
-    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
-        self.0.exists(path)
-    }
-
-    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
-        self.0.open_write(path)
-    }
-
-    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
-        self.0.atomic_read(path)
-    }
-
-    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
-        self.0.atomic_write(path, data)
-    }
-
-    fn sync_directory(&self) -> std::io::Result<()> {
-        self.0.sync_directory()
-    }
-
-    fn acquire_lock(&self, _lock: &Lock) -> Result<DirectoryLock, LockError> {
-        Ok(DirectoryLock::from(Box::new(())))
-    }
-
-    fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
-        self.0.watch(watch_callback)
-    }
 }
 
 /// Gives the files a commit writes through temporary files (`meta.json`, `.managed.json`, the
@@ -283,7 +231,8 @@ pub fn open_or_create(path: &Path, replace_incompatible: bool) -> Result<IndexHa
         DirState::Index => {
             let found = read_version(path);
             if found == SCHEMA_VERSION {
-                let index = Index::open(writing_directory(path)?).map_err(tantivy_error(path))?;
+                let index =
+                    Index::open(index_directory(path, Use::Build)?).map_err(tantivy_error(path))?;
                 return handle(index, path);
             }
             if !replace_incompatible {
@@ -306,7 +255,7 @@ pub fn open_or_create(path: &Path, replace_incompatible: bool) -> Result<IndexHa
 }
 
 fn create_in(path: &Path, schema: Schema) -> Result<IndexHandle, IndexError> {
-    let directory = writing_directory(path)?;
+    let directory = index_directory(path, Use::Build)?;
     let exists = Index::exists(&directory).map_err(|error| tantivy_error(path)(error.into()))?;
     if exists {
         return Err(tantivy_error(path)(
@@ -319,15 +268,12 @@ fn create_in(path: &Path, schema: Schema) -> Result<IndexHandle, IndexError> {
     handle(index, path)
 }
 
-/// The directory a build writes the index at `path` through: tantivy's, its writes handed to
-/// the file system in pieces (`pieces`).
-fn writing_directory(path: &Path) -> Result<InPieces<MmapDirectory>, IndexError> {
-    MmapDirectory::open(path)
-        .map(InPieces)
-        .map_err(|source| IndexError::Tantivy {
-            path: path.to_path_buf(),
-            source: source.into(),
-        })
+/// The folder `path` as tantivy is to use it.
+fn index_directory(path: &Path, usage: Use) -> Result<IndexDirectory, IndexError> {
+    IndexDirectory::open(path, usage).map_err(|source| IndexError::Tantivy {
+        path: path.to_path_buf(),
+        source: source.into(),
+    })
 }
 
 /// Deletes what a previous index left, keeping hidden files that are not tantivy's.
@@ -598,7 +544,7 @@ pub const MERGE_DELETED_SHARE: f64 = 0.05;
 /// their id instead of the id. A single segment is merged again (rewritten) when more than
 /// `MERGE_DELETED_SHARE` of its passages are deleted (articles the build replaced): they cost
 /// space, and BM25 counts them until they are gone. The merge reads the segments without
-/// mapping them (`unmapped`), so that they do not add to the build's resident memory. A build
+/// mapping them (`directory::Use::Merge`), so that they do not add to the build's resident memory. A build
 /// that cannot take the writer (another build started in the meantime) leaves the segments as
 /// they are.
 pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
@@ -615,13 +561,9 @@ pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
     let segments: Vec<tantivy::index::SegmentId> = metas.iter().map(|meta| meta.id()).collect();
     // A live `SegmentMeta` keeps its segment's files from the garbage collection.
     drop(metas);
-    let unmapped =
-        unmapped::UnmappedDirectory::open(&handle.path).map_err(|source| IndexError::Tantivy {
-            path: handle.path.clone(),
-            source: source.into(),
-        })?;
     let merging = IndexHandle {
-        index: Index::open(unmapped).map_err(tantivy_error(&handle.path))?,
+        index: Index::open(index_directory(&handle.path, Use::Merge)?)
+            .map_err(tantivy_error(&handle.path))?,
         path: handle.path.clone(),
         fields: handle.fields,
     };

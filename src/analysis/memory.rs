@@ -6,8 +6,9 @@ const SHORT_WORD_BYTES: usize = 16;
 
 /// A remembered short word's term, told by the word itself: the first `len` bytes of the word
 /// in ASCII lower case, then `last` unless it is 0. Most English stems are such a prefix
-/// ("prices" -> `price`) or a prefix and one letter ("company" -> `compani`), so a slot is the word and two bytes, and a table of many words stays small
-/// enough to be read from the cache. `len == DROPPED`: a word the chain drops.
+/// ("prices" -> `price`) or a prefix and one letter ("company" -> `compani`), so a slot is the
+/// word and two bytes, and a table of many words stays small enough to be read from the cache.
+/// `len == DROPPED`: a word the chain drops.
 #[derive(Clone, Copy)]
 struct ShortTerm {
     len: u8,

@@ -60,9 +60,9 @@ pub(super) fn probe_writable(dir: &Path) -> Result<(), IndexError> {
 }
 
 /// Commits the writer's work together with its manifest, then waits for merges so that the
-/// files on disk are final. The writer's last segment is written first (which frees its
-/// arena before the manifest is packed: the two at once were the build's peak), then the
-/// manifest file, under a name no other manifest has; the payload that names it goes into
+/// files on disk are final. The writer's last segment is written first, which frees its
+/// arena, so that the arena and the packed manifest are not held at once; then the manifest
+/// file, under a name no other manifest has; the payload that names it goes into
 /// `meta.json` with the commit. Until tantivy renames the new `meta.json` into place, readers
 /// see the previous commit and its manifest file, which is removed only after the commit.
 pub fn commit_with_manifest(

@@ -290,8 +290,8 @@ fn build_into_index(
         )
         .map_err(write_failed)?;
         if full_rebuild {
-            // What the stream kept is written: its memory goes back before the merge, whose
-            // reads are the build's peak.
+            // What the stream kept is written: its memory goes back before the merge, which
+            // reads each segment's document store whole.
             drop((new_manifest, old_manifest, files, observed, plan, written));
             index::merge_segments(&handle)?;
         }

@@ -1,26 +1,18 @@
-//! A directory that reads its files with `pread` into buffers of its own instead of mapping
-//! them, for the merge after a full build (`merge_segments`). The merge reads every segment
-//! once, front to back; through memory maps, each page it touched would stay in the process's
-//! resident set until the merge ends, and the build's peak memory would be the size of the
-//! index on top of what the build itself holds. Writes (in pieces: `pieces`), locks and deletes
-//! go to a `MmapDirectory` of the same folder.
+//! Files read with `pread` into buffers of their own instead of mapped, for the merge after a
+//! full build (`merge_segments`, through `directory::Use::Merge`). The merge reads every
+//! segment once, front to back; through memory maps, each page it touched would stay in the
+//! process's resident set until the merge ends, and the build's peak memory would be the size
+//! of the index on top of what the build itself holds.
 
 use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tantivy::HasLen;
-
-use super::pieces::InPieces;
-use tantivy::directory::error::{
-    DeleteError, LockError, OpenDirectoryError, OpenReadError, OpenWriteError,
-};
-use tantivy::directory::{
-    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, OwnedBytes, WatchCallback,
-    WatchHandle, WritePtr,
-};
+use tantivy::directory::error::OpenReadError;
+use tantivy::directory::{FileHandle, OwnedBytes};
 
 /// Bytes read at once: a read inside one chunk is served from the chunk, which later reads
 /// of the same stretch share (the merge reads each term's postings and positions in turn).
@@ -28,70 +20,21 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks kept per file.
 const KEPT_CHUNKS: usize = 2;
 
-#[derive(Clone, Debug)]
-pub struct UnmappedDirectory {
-    root: PathBuf,
-    inner: InPieces<MmapDirectory>,
-}
-
-impl UnmappedDirectory {
-    pub fn open(root: &Path) -> Result<UnmappedDirectory, OpenDirectoryError> {
-        Ok(UnmappedDirectory {
-            root: root.to_path_buf(),
-            inner: InPieces(MmapDirectory::open(root)?),
-        })
-    }
-}
-
-impl Directory for UnmappedDirectory {
-    fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
-        let full = self.root.join(path);
-        let file = File::open(&full).map_err(|error| match error.kind() {
-            io::ErrorKind::NotFound => OpenReadError::FileDoesNotExist(path.to_path_buf()),
-            _ => OpenReadError::wrap_io_error(error, path.to_path_buf()),
-        })?;
-        let len = file
-            .metadata()
-            .map_err(|error| OpenReadError::wrap_io_error(error, path.to_path_buf()))?
-            .len() as usize;
-        Ok(Arc::new(ChunkedFile {
-            file,
-            len,
-            chunks: Mutex::new(Vec::with_capacity(KEPT_CHUNKS)),
-        }))
-    }
-
-    fn delete(&self, path: &Path) -> Result<(), DeleteError> {
-        self.inner.delete(path)
-    }
-
-    fn exists(&self, path: &Path) -> Result<bool, OpenReadError> {
-        self.inner.exists(path)
-    }
-
-    fn open_write(&self, path: &Path) -> Result<WritePtr, OpenWriteError> {
-        self.inner.open_write(path)
-    }
-
-    fn atomic_read(&self, path: &Path) -> Result<Vec<u8>, OpenReadError> {
-        self.inner.atomic_read(path)
-    }
-
-    fn atomic_write(&self, path: &Path, data: &[u8]) -> io::Result<()> {
-        self.inner.atomic_write(path, data)
-    }
-
-    fn sync_directory(&self) -> io::Result<()> {
-        self.inner.sync_directory()
-    }
-
-    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
-        self.inner.acquire_lock(lock)
-    }
-
-    fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
-        self.inner.watch(watch_callback)
-    }
+/// `path` in the folder `root`, read in chunks (`ChunkedFile`).
+pub(super) fn open_chunked(root: &Path, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
+    let file = File::open(root.join(path)).map_err(|error| match error.kind() {
+        io::ErrorKind::NotFound => OpenReadError::FileDoesNotExist(path.to_path_buf()),
+        _ => OpenReadError::wrap_io_error(error, path.to_path_buf()),
+    })?;
+    let len = file
+        .metadata()
+        .map_err(|error| OpenReadError::wrap_io_error(error, path.to_path_buf()))?
+        .len() as usize;
+    Ok(Arc::new(ChunkedFile {
+        file,
+        len,
+        chunks: Mutex::new(Vec::with_capacity(KEPT_CHUNKS)),
+    }))
 }
 
 /// A file read in chunks of `CHUNK_BYTES`, the last `KEPT_CHUNKS` of them kept.
@@ -183,8 +126,7 @@ mod tests {
             .map(|at| (at % 251) as u8)
             .collect();
         std::fs::write(dir.path().join("f"), &bytes).unwrap();
-        let directory = UnmappedDirectory::open(dir.path()).unwrap();
-        let file = directory.get_file_handle(Path::new("f")).unwrap();
+        let file = open_chunked(dir.path(), Path::new("f")).unwrap();
         assert_eq!(file.len(), bytes.len());
         let ranges = [
             0..10,
@@ -206,7 +148,7 @@ mod tests {
         }
         assert!(file.read_bytes(0..bytes.len() + 1).is_err());
         assert!(matches!(
-            directory.get_file_handle(Path::new("missing")),
+            open_chunked(dir.path(), Path::new("missing")),
             Err(OpenReadError::FileDoesNotExist(_))
         ));
     }
