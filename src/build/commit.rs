@@ -74,20 +74,7 @@ pub fn commit_with_manifest(
     acronyms: &AcronymTable,
 ) -> Result<(), IndexError> {
     let mut prepared = writer.prepare_commit().map_err(tantivy_error(handle))?;
-    let payload = (|| {
-        let manifest_file = store_manifest(handle, manifest)?;
-        let shown = sources_display(sources);
-        let mut payload = Payload::new(Path::new(&shown), manifest_file, manifest.files.len());
-        payload.sources = sources.iter().map(|source| canonical(source)).collect();
-        payload.mapping = map.fingerprint();
-        payload.extras = map.extras().to_vec();
-        if !acronyms.is_empty() {
-            let (name, bytes) = acronyms.pack();
-            payload.acronyms_file = store_side_file(handle, &name, &bytes)?;
-        }
-        Ok(payload)
-    })();
-    let payload = match payload {
+    let payload = match store_payload_files(handle, sources, map, manifest, acronyms) {
         Ok(payload) => payload,
         Err(error) => {
             // Nothing is committed: the index stays as it was.
@@ -102,6 +89,28 @@ pub fn commit_with_manifest(
         .map_err(tantivy_error(handle))?;
     remove_stale_manifests(handle, &payload.manifest_file, &payload.acronyms_file);
     Ok(())
+}
+
+/// Writes the files the commit's payload names (the manifest, the acronym table) and returns
+/// the payload.
+fn store_payload_files(
+    handle: &IndexHandle,
+    sources: &[&Path],
+    map: &FieldMap,
+    manifest: &Manifest,
+    acronyms: &AcronymTable,
+) -> Result<Payload, IndexError> {
+    let manifest_file = store_manifest(handle, manifest)?;
+    let shown = sources_display(sources);
+    let mut payload = Payload::new(Path::new(&shown), manifest_file, manifest.files.len());
+    payload.sources = sources.iter().map(|source| canonical(source)).collect();
+    payload.mapping = map.fingerprint();
+    payload.extras = map.extras().to_vec();
+    if !acronyms.is_empty() {
+        let (name, bytes) = acronyms.pack();
+        payload.acronyms_file = store_side_file(handle, &name, &bytes)?;
+    }
+    Ok(payload)
 }
 
 /// Writes the manifest into the index directory (atomically: a temporary file renamed into
