@@ -10,6 +10,10 @@
 //! extraction, as `newsdex index build` runs it. Throughput is the corpus's file bytes over the
 //! wall-clock time of the whole build (process start to the end of its commit and merge).
 //!
+//! `--extraction lists|none` builds newsdex with the built-in lists alone or with no entity
+//! extraction at all, against the same raw tantivy: what extraction costs of the ratios (the
+//! goals are for `full`).
+//!
 //! newsdex corpus synth --passages 1000000 --seed 7 --from reuters21578.jsonl --out /tmp/c1m
 //! cargo run --release --example build_compare -- --corpus /tmp/c1m --work /tmp/wtb/idx [--rounds 3]
 
@@ -35,6 +39,17 @@ enum Engine {
     Newsdex,
 }
 
+/// The entity extraction of the newsdex build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Extraction {
+    /// The built-in lists and the tagger, as `newsdex index build` runs.
+    Full,
+    /// The built-in lists without the tagger.
+    Lists,
+    /// None.
+    None,
+}
+
 #[derive(Debug, Parser)]
 struct Args {
     /// The seed-format corpus folder (`newsdex corpus synth`).
@@ -49,6 +64,9 @@ struct Args {
     /// The writer's memory budget of both builds, in MB.
     #[arg(long, default_value_t = DEFAULT_MEMORY_MB)]
     memory_mb: usize,
+    /// The entity extraction of the newsdex build.
+    #[arg(long, value_enum, default_value_t = Extraction::Full)]
+    extraction: Extraction,
     /// Run one build in this process and print its figures (what the parent runs).
     #[arg(long)]
     one: Option<Engine>,
@@ -73,7 +91,9 @@ fn main() -> anyhow::Result<()> {
         let index = args.work.join(engine_name(engine));
         let documents = match engine {
             Engine::Raw => raw_build(&args.corpus, &index, args.memory_mb)?,
-            Engine::Newsdex => newsdex_build(&args.corpus, &index, args.memory_mb)?,
+            Engine::Newsdex => {
+                newsdex_build(&args.corpus, &index, args.memory_mb, args.extraction)?
+            }
         };
         let wall = started.elapsed().as_secs_f64();
         let (cpu, peak_mb) = own_usage();
@@ -84,10 +104,11 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.work)?;
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "corpus {} ({:.1} MB), writer budget {} MB, {} rounds; load at start: {}",
+        "corpus {} ({:.1} MB), writer budget {} MB, extraction {:?}, {} rounds; load at start: {}",
         args.corpus.display(),
         bytes as f64 / 1e6,
         args.memory_mb,
+        args.extraction,
         args.rounds,
         load.trim()
     );
@@ -158,6 +179,13 @@ fn run_child(args: &Args, engine: Engine) -> anyhow::Result<Figures> {
         .arg(&args.work)
         .arg("--memory-mb")
         .arg(args.memory_mb.to_string())
+        .arg("--extraction")
+        .arg(
+            args.extraction
+                .to_possible_value()
+                .expect("no variant is skipped")
+                .get_name(),
+        )
         .arg("--one")
         .arg(engine_name(engine))
         .output()?;
@@ -263,7 +291,12 @@ fn without_date(paragraph: &str) -> &str {
     }
 }
 
-fn newsdex_build(corpus: &Path, index_dir: &Path, memory_mb: usize) -> anyhow::Result<u64> {
+fn newsdex_build(
+    corpus: &Path,
+    index_dir: &Path,
+    memory_mb: usize,
+    extraction: Extraction,
+) -> anyhow::Result<u64> {
     let options = BuildOptions {
         corpus: corpus.to_path_buf(),
         more_sources: Vec::new(),
@@ -274,6 +307,11 @@ fn newsdex_build(corpus: &Path, index_dir: &Path, memory_mb: usize) -> anyhow::R
         fields: Vec::new(),
         extras: Vec::new(),
     };
-    let report = build_index(&options, &EntityExtractor::builtin(), &Silent)?;
+    let extractor = match extraction {
+        Extraction::Full => EntityExtractor::builtin(),
+        Extraction::Lists => EntityExtractor::lists_only(),
+        Extraction::None => EntityExtractor::none(),
+    };
+    let report = build_index(&options, &extractor, &Silent)?;
     Ok(report.passages as u64)
 }
