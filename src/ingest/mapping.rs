@@ -525,18 +525,26 @@ impl FieldMap {
 
 /// Whether two field names are the same but for case and `_`, `-` or spaces.
 pub fn same_field_name(a: &str, b: &str) -> bool {
-    // Compared without allocating: every record's every missing name comes here, for each of
-    // its keys. Names in ASCII (almost all) byte by byte; an ASCII name can equal another only
-    // by Unicode's lower case (the Kelvin sign is a `k`), so any other goes char by char.
-    if a.is_ascii() && b.is_ascii() {
-        let fold = |name| {
-            str::bytes(name)
-                .filter(|byte| !matches!(byte, b'_' | b'-' | b' '))
-                .map(|byte| byte.to_ascii_lowercase())
-        };
-        return fold(a).eq(fold(b));
+    // Compared in one pass that stops at the first difference, without allocating: every
+    // record's every missing name comes here, for each of its keys. ASCII bytes (almost all
+    // names) are compared as they come; at the first byte of another char, the names are
+    // compared char by char from the start (`same_folded`), since an ASCII name can equal
+    // another only by Unicode's lower case (the Kelvin sign is a `k`).
+    let is_separator = |byte: &u8| matches!(byte, b'_' | b'-' | b' ');
+    let mut a_bytes = a.bytes().filter(|byte| !is_separator(byte));
+    let mut b_bytes = b.bytes().filter(|byte| !is_separator(byte));
+    loop {
+        match (a_bytes.next(), b_bytes.next()) {
+            (None, None) => return true,
+            (Some(x), _) if !x.is_ascii() => return same_folded(a, b),
+            (_, Some(y)) if !y.is_ascii() => return same_folded(a, b),
+            // Both ASCII, after prefixes that were ASCII and equal: a char of each.
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            // A difference, or one name ends where the other has an ASCII char left (no char
+            // lower-cases to nothing or to a separator).
+            _ => return false,
+        }
     }
-    same_folded(a, b)
 }
 
 /// `same_field_name` through Unicode lower case, char by char.
@@ -557,8 +565,8 @@ mod tests {
     proptest! {
         #[test]
         fn field_names_compare_as_their_unicode_folds(
-            a in "[a-cA-C_ \\-\u{212a}kK]{0,6}",
-            b in "[a-cA-C_ \\-\u{212a}kK]{0,6}",
+            a in "[a-cA-C_ \\-\u{212a}kKiI\u{130}\u{e9}\u{c9}]{0,6}",
+            b in "[a-cA-C_ \\-\u{212a}kKiI\u{130}\u{e9}\u{c9}]{0,6}",
         ) {
             prop_assert_eq!(same_field_name(&a, &b), same_folded(&a, &b));
             prop_assert_eq!(same_field_name(&a, &a.to_uppercase()), same_folded(&a, &a.to_uppercase()));
@@ -572,6 +580,10 @@ mod tests {
         assert!(!same_field_name("publish_date", "published"));
         // The Kelvin sign lower-cases to `k`.
         assert!(same_field_name("\u{212a}ey", "key"));
+        assert!(same_field_name("ke\u{212a}", "K_E_K"));
+        assert!(!same_field_name("ke\u{212a}", "ke"));
+        assert!(same_field_name("Résumé", "RÉSUMÉ"));
+        assert!(!same_field_name("date", "dates") && !same_field_name("dates", "date"));
     }
 
     #[test]

@@ -37,9 +37,10 @@ pub fn lookup<'a>(record: &'a Map<String, Value>, name: &str) -> Option<&'a Valu
     if let Some(value) = field(record, name) {
         return Some(value);
     }
-    let mut parts = name.split('.');
-    let mut current = field(record, parts.next()?)?;
-    for part in parts {
+    // A name without a dot was just looked up whole.
+    let (first, rest) = name.split_once('.')?;
+    let mut current = field(record, first)?;
+    for part in rest.split('.') {
         current = field(current.as_object()?, part)?;
     }
     Some(current)
