@@ -46,7 +46,7 @@ enum Extraction {
     Full,
     /// The built-in lists without the tagger.
     Lists,
-    /// None.
+    /// No entity extraction.
     None,
 }
 

@@ -544,9 +544,9 @@ pub const MERGE_DELETED_SHARE: f64 = 0.05;
 /// their id instead of the id. A single segment is merged again (rewritten) when more than
 /// `MERGE_DELETED_SHARE` of its passages are deleted (articles the build replaced): they cost
 /// space, and BM25 counts them until they are gone. The merge reads the segments without
-/// mapping them (`directory::Use::Merge`), so that they do not add to the build's resident memory. A build
-/// that cannot take the writer (another build started in the meantime) leaves the segments as
-/// they are.
+/// mapping them (`directory::Use::Merge`), so that they do not add to the build's resident
+/// memory. A build that cannot take the writer (another build started in the meantime) leaves
+/// the segments as they are.
 pub fn merge_segments(handle: &IndexHandle) -> Result<(), IndexError> {
     let metas = handle
         .index

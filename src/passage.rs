@@ -15,26 +15,29 @@ pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
     text.split_sentence_bounds()
 }
 
+/// `char::is_whitespace` of an ASCII byte: tab, line feed, vertical tab, form feed, carriage
+/// return, space.
+fn is_ascii_space(byte: u8) -> bool {
+    matches!(byte, b'\t'..=b'\r' | b' ')
+}
+
 /// `text.split_whitespace().count()`, with ASCII bytes told apart without decoding them: it
 /// runs over every paragraph a build reads.
 fn word_count(text: &str) -> usize {
     let bytes = text.as_bytes();
     if text.is_ascii() {
         // A word starts at the first byte, or where a space ends: one pass with no branch.
-        let space = |byte: u8| matches!(byte, b'\t'..=b'\r' | b' ');
-        let first = bytes.first().is_some_and(|&byte| !space(byte));
+        let first = bytes.first().is_some_and(|&byte| !is_ascii_space(byte));
         let later = bytes
             .windows(2)
-            .filter(|pair| space(pair[0]) && !space(pair[1]))
+            .filter(|pair| is_ascii_space(pair[0]) && !is_ascii_space(pair[1]))
             .count();
         return usize::from(first) + later;
     }
     let (mut words, mut in_word, mut at) = (0, false, 0);
     while at < bytes.len() {
         let (space, len) = if bytes[at].is_ascii() {
-            // `char::is_whitespace` of ASCII: tab, line feed, vertical tab, form feed, carriage
-            // return, space.
-            (matches!(bytes[at], b'\t'..=b'\r' | b' '), 1)
+            (is_ascii_space(bytes[at]), 1)
         } else {
             let c = text[at..].chars().next().expect("a character starts here");
             (c.is_whitespace(), c.len_utf8())
